@@ -1,0 +1,142 @@
+// Proves the `nilm` command as a user runs it: --help everywhere, the eval JSON contract on the
+// committed real excerpt, the readable table, data inspect, fit, and clear errors (exit 2).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BIN = resolve(ROOT, 'apps/cli/bin/nilm.js');
+const EXCERPT = resolve(ROOT, 'data/REFIT_House20_2014-09-03_14d.csv.gz');
+const tmp = mkdtempSync(join(tmpdir(), 'nilm-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function nilm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('nilm CLI', () => {
+  it.each([[], ['eval'], ['fit'], ['data', 'inspect']])('prints help for %j', async (...cmd) => {
+    const r = await nilm(...cmd, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: nilm/);
+  });
+
+  it('eval --json prints exactly one JSON object with the documented fields', async () => {
+    const r = await nilm('eval', '--model', 'baseline:co', '--data', EXCERPT, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(Object.keys(report).sort()).toEqual([
+      'appliances',
+      'mean',
+      'model',
+      'period_s',
+      'samples',
+      'seconds',
+      'skipped',
+      'unscored',
+    ]);
+    expect(report).toMatchObject({ model: 'baseline:co', period_s: 60, samples: 20160 });
+    expect(Object.keys(report.appliances).sort()).toEqual([
+      'dishwasher',
+      'kettle',
+      'microwave',
+      'washing_machine',
+    ]);
+    for (const a of Object.values(report.appliances)) {
+      expect(Object.keys(a as object).sort()).toEqual([
+        'energy_accuracy',
+        'energy_pred_kwh',
+        'energy_true_kwh',
+        'f1',
+        'mae_w',
+        'nde',
+        'on_threshold_w',
+        'precision',
+        'recall',
+        'rmse_w',
+        'sae',
+      ]);
+    }
+    expect(Object.keys(report.mean).sort()).toEqual(['f1', 'mae_w', 'nde', 'sae']);
+    expect(report.seconds).toBeGreaterThan(0);
+  });
+
+  it('eval prints a readable table and trains a baseline with --train', async () => {
+    const r = await nilm('eval', '--model', 'baseline:mean', '--train', EXCERPT, '--data', EXCERPT);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/model baseline:mean, period 60 s, 20160 samples scored/);
+    expect(r.stdout).toMatch(/^kettle\s+\d+\.\d/m);
+    expect(r.stdout).toMatch(/^mean\s+/m);
+  });
+
+  it('data inspect summarises span, gaps and appliances', async () => {
+    const r = await nilm('data', 'inspect', EXCERPT, '--json');
+    expect(r.code).toBe(0);
+    const [s] = JSON.parse(r.stdout);
+    expect(s).toMatchObject({
+      start: '2014-09-03T00:00:00.000Z',
+      end: '2014-09-16T23:59:00.000Z',
+      period_s: 60,
+      samples: 20160,
+      missing: 0,
+      gaps: 0,
+    });
+    expect(s.appliances.kettle.on_fraction).toBeGreaterThan(0);
+    expect(s.appliances.kettle.energy_kwh).toBeCloseTo(5.3225, 3);
+  });
+
+  it('fit writes a model directory that eval can load', async () => {
+    const out = join(tmp, 'co');
+    expect(
+      (
+        await nilm(
+          'fit',
+          '--model',
+          'baseline:co',
+          '--train',
+          EXCERPT,
+          '--out',
+          out,
+          '--appliances',
+          'kettle,Microwave',
+        )
+      ).code,
+    ).toBe(0);
+    const r = await nilm('eval', '--model', out, '--data', EXCERPT, '--json');
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report.appliances).sort()).toEqual(['kettle', 'microwave']);
+    expect(report.skipped).toEqual(['dishwasher', 'washing_machine']);
+  });
+
+  it('stops on bad input with the file, the line and exit code 2', async () => {
+    const bad = join(tmp, 'bad.csv');
+    writeFileSync(
+      bad,
+      'Time,Aggregate,Kettle\n2020-01-01 00:00:00,100,0\n2020-01-01 00:01:00,oops,0\n',
+    );
+    const r = await nilm('eval', '--model', 'baseline:co', '--data', bad, '--json');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      `error [DATA_MALFORMED]: ${bad}:3: value "oops" in column "Aggregate" is not a number`,
+    );
+    const spec = await nilm('eval', '--model', 'nonsense', '--data', EXCERPT);
+    expect(spec.code).toBe(2);
+    expect(spec.stderr).toMatch(/error \[MODEL_SPEC_INVALID\]/);
+    const missing = await nilm('eval', '--data', EXCERPT);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '-m, --model <spec>' not specified/);
+  });
+});

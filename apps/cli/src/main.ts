@@ -1,0 +1,42 @@
+/**
+ * The `nilm` command line. Each command lives in its own file; this one wires them together
+ * and turns errors into one clear line and an exit code (2: bad input, 1: a bug).
+ */
+import { Command, CommanderError } from 'commander';
+import { NilmError } from '@nilm/ml';
+import { loadConfig } from './config.js';
+import { registerData } from './commands/data.command.js';
+import { registerEval } from './commands/eval.command.js';
+import { registerFit } from './commands/fit.command.js';
+
+/** Build the program (exported for tests). */
+export function buildProgram(): Command {
+  const config = loadConfig();
+  const program = new Command('nilm')
+    .description(
+      'Open home energy monitor with NILM: evaluate, train and serve disaggregation models',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  registerEval(program, config);
+  registerFit(program);
+  registerData(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof NilmError) {
+      process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

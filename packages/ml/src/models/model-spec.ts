@@ -1,0 +1,61 @@
+/**
+ * Turning a model spec into a ready Disaggregator: `baseline:mean`, `baseline:co`, a model
+ * directory, or `default`. Baselines are fitted on training data when it is given, else loaded
+ * from the small files shipped under `models/baselines/`.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NilmError } from '../errors.js';
+import type { Series } from '../data/series.js';
+import { CoBaseline, type CoModelFile } from './co.baseline.js';
+import type { Disaggregator } from './disaggregator.js';
+import { MeanBaseline, type MeanModelFile } from './mean.baseline.js';
+
+export const BASELINES = ['baseline:mean', 'baseline:co'] as const;
+
+export interface ResolveOptions {
+  /** Root of the shipped models (the repository's `models/`). */
+  modelsDir: string;
+  /** Fit baselines on these series instead of loading the shipped files. */
+  train?: readonly Series[];
+  log?: (message: string) => void;
+}
+
+/** Load a model directory written by `save` (a `model.json` naming its kind). */
+export function loadModelDir(dir: string): Disaggregator {
+  const file = join(dir, 'model.json');
+  if (!existsSync(file)) {
+    throw new NilmError('MODEL_FILE_INVALID', `${dir} is not a model directory: it has no model.json`, { dir });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new NilmError('MODEL_FILE_INVALID', `${file} is not valid JSON: ${(e as Error).message}`, { file });
+  }
+  const kind = (parsed as { kind?: unknown }).kind;
+  if (kind === 'baseline:mean') return MeanBaseline.fromFile(parsed as MeanModelFile);
+  if (kind === 'baseline:co') return CoBaseline.fromFile(parsed as CoModelFile);
+  throw new NilmError('MODEL_FILE_INVALID', `${file} has unknown kind ${JSON.stringify(kind)}; expected baseline:mean or baseline:co`, { file });
+}
+
+/** Resolve `spec` to a fitted or loaded Disaggregator. */
+export async function resolveModel(spec: string, opts: ResolveOptions): Promise<Disaggregator> {
+  if (spec === 'baseline:mean' || spec === 'baseline:co') {
+    if (opts.train) {
+      const model = spec === 'baseline:mean' ? new MeanBaseline() : new CoBaseline();
+      await model.fit(opts.train, { log: opts.log });
+      return model;
+    }
+    return loadModelDir(join(opts.modelsDir, 'baselines', spec.slice('baseline:'.length)));
+  }
+  if (spec === 'default') {
+    const dir = join(opts.modelsDir, 'default');
+    if (!existsSync(join(dir, 'model.json'))) {
+      throw new NilmError('MODEL_SPEC_INVALID', `no default model is installed at ${dir}; use baseline:co or baseline:mean, or a model directory`, { spec });
+    }
+    return loadModelDir(dir);
+  }
+  if (existsSync(spec) && statSync(spec).isDirectory()) return loadModelDir(spec);
+  throw new NilmError('MODEL_SPEC_INVALID', `model "${spec}" is neither baseline:mean, baseline:co, default, nor a model directory`, { spec });
+}
