@@ -8,6 +8,9 @@ import { loadConfig } from './config.js';
 import { registerData } from './commands/data.command.js';
 import { registerEval } from './commands/eval.command.js';
 import { registerFit } from './commands/fit.command.js';
+import { registerTrain } from './commands/train.command.js';
+import { registerBench } from './commands/bench.command.js';
+import { registerModels } from './commands/models.command.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerEval(program, config);
   registerFit(program);
+  registerTrain(program);
+  registerBench(program, config);
+  registerModels(program, config);
   registerData(program);
   return program;
 }

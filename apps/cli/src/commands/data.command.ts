@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadDataset, summarise, type SeriesSummary } from '@nilm/ml';
 import { fmt, table } from '../output.js';
+import { npyOptions } from './eval.command.js';
 
 /** Render summaries for people. */
 export function formatSummaries(list: SeriesSummary[]): string {
@@ -34,9 +35,15 @@ export function registerData(program: Command): void {
     )
     .argument('<path>', 'file, directory or glob')
     .option('--json', 'print exactly one JSON array on stdout')
-    .action(async (path: string, opts: { json?: boolean }) => {
-      const series = await loadDataset(path);
-      const list = series.map(summarise);
-      process.stdout.write(opts.json ? `${JSON.stringify(list)}\n` : `${formatSummaries(list)}\n`);
-    });
+    .option('--npy-period <seconds>', 'sample period of .npy inputs (they carry no time axis)')
+    .option('--npy-columns <names>', 'what each column of a 2-D .npy array is, e.g. mains,kettle')
+    .action(
+      async (path: string, opts: { json?: boolean; npyPeriod?: string; npyColumns?: string }) => {
+        const series = await loadDataset(path, { npy: npyOptions(opts) });
+        const list = series.map(summarise);
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(list)}\n` : `${formatSummaries(list)}\n`,
+        );
+      },
+    );
 }

@@ -1,6 +1,14 @@
 /** `nilm eval`: score a disaggregation method on real data. */
 import type { Command } from 'commander';
-import { evaluate, loadDataset, resolveModel, type EvalReport } from '@nilm/ml';
+import {
+  evaluate,
+  loadDataset,
+  NilmError,
+  resolveModel,
+  TransformerModel,
+  type EvalReport,
+  type LoadOptions,
+} from '@nilm/ml';
 import type { CliConfig } from '../config.js';
 import { fmt, table } from '../output.js';
 
@@ -9,6 +17,20 @@ export interface EvalOptions {
   data: string;
   train?: string;
   json?: boolean;
+  npyPeriod?: string;
+  npyColumns?: string;
+}
+
+/** The `.npy` reading options from `--npy-period` / `--npy-columns` (npy files carry no time). */
+export function npyOptions(o: { npyPeriod?: string; npyColumns?: string }): LoadOptions['npy'] {
+  if (o.npyPeriod === undefined) return undefined;
+  const periodS = Number(o.npyPeriod);
+  if (!(periodS > 0))
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `--npy-period must be a positive number of seconds, got "${o.npyPeriod}"`,
+    );
+  return { periodS, columns: o.npyColumns?.split(',').map((c) => c.trim()) };
 }
 
 /** Run an evaluation and return the report (the command prints it). */
@@ -18,10 +40,12 @@ export async function runEval(
   log: (m: string) => void,
 ): Promise<EvalReport> {
   const t0 = performance.now();
-  const train = opts.train ? await loadDataset(opts.train, { log }) : undefined;
+  const npy = npyOptions(opts);
+  const train = opts.train ? await loadDataset(opts.train, { log, npy }) : undefined;
   const model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
-  const data = await loadDataset(opts.data, { log });
+  const data = await loadDataset(opts.data, { log, npy });
   const report = await evaluate(model, data, opts.model);
+  if (model instanceof TransformerModel) await model.release();
   report.seconds = (performance.now() - t0) / 1000;
   return report;
 }
@@ -91,6 +115,11 @@ export function registerEval(program: Command, config: CliConfig): void {
     .requiredOption('-d, --data <path>', 'file, directory or glob of data to score on')
     .option('-t, --train <path>', 'fit a baseline on this data first (file, directory or glob)')
     .option('--json', 'print exactly one JSON object on stdout')
+    .option('--npy-period <seconds>', 'sample period of .npy inputs (they carry no time axis)')
+    .option(
+      '--npy-columns <names>',
+      'what each column of a 2-D .npy array is, e.g. mains,kettle,microwave',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  npx nilm eval --model baseline:co --data "../shared/data/refit/REFIT_House20_*" --train "../shared/data/refit/REFIT_House2_*"\n  npx nilm eval --model default --data fixtures/refit-house20-excerpt.csv.gz --json',

@@ -61,3 +61,42 @@ describe('loadDataset', () => {
     expect(houseKey('/x/y/meter.csv')).toBe('/x/y');
   });
 });
+
+describe('loadDataset with other formats', () => {
+  const FIX = join(import.meta.dirname, '../../test-fixtures');
+
+  it('reads a REDD house folder, and a folder of houses as separate houses', async () => {
+    const [house] = await loadDataset(join(FIX, 'redd', 'house_1'), { periodS: 60 });
+    expect(house!.periodS).toBe(60);
+    expect(house!.mains.length).toBeGreaterThan(0);
+    // redd/house_1 and ukdale/house_1 share a folder name but are two houses.
+    const houses = await loadDataset(join(FIX, '*', 'house_1'), { periodS: 60 });
+    expect(houses.map((s) => s.source.split('/').slice(-2).join('/')).sort()).toEqual([
+      'redd/house_1',
+      'ukdale/house_1',
+    ]);
+  });
+
+  it('reads Parquet files by extension', async () => {
+    const [s] = await loadDataset(join(FIX, 'parquet', 'refit_like.parquet'));
+    expect(s!.mains.length).toBeGreaterThan(0);
+    expect(Object.keys(s!.appliances).length).toBeGreaterThan(0);
+  });
+
+  it('asks for the period of a .npy file, which has none', async () => {
+    const p = join(dir, 'm.npy');
+    // A v1.0 header for a float32 vector of 3 values, padded to 128 bytes, as numpy writes it.
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }";
+    const pad = 128 - 10 - header.length - 1;
+    const head = Buffer.concat([
+      Buffer.from([0x93]),
+      Buffer.from('NUMPY'),
+      Buffer.from([1, 0, 118, 0]),
+      Buffer.from(header + ' '.repeat(pad) + '\n'),
+    ]);
+    writeFileSync(p, Buffer.concat([head, Buffer.from(new Float32Array([100, 200, 300]).buffer)]));
+    await expect(loadDataset(p)).rejects.toThrow(/a .npy file has no time axis/);
+    const [s] = await loadDataset(p, { npy: { periodS: 60 } });
+    expect(Array.from(s!.mains)).toEqual([100, 200, 300]);
+  });
+});

@@ -3,24 +3,39 @@
  * format we read. Files of one house (e.g. one per month) are stitched in time order into a
  * single series with explicit NaN gaps between them; different houses stay separate series.
  */
-import { statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { DataError } from '../errors.js';
 import { readDatasetCsv } from './csv.reader.js';
+import { readNpySeries } from './npy.reader.js';
+import { readParquetSeries } from './parquet.reader.js';
+import { readReddHouse } from './redd.reader.js';
 import { resampleSeries } from './resample.js';
 import type { Series } from './series.js';
 
-const CSV_EXT = /\.csv(\.gz)?$/i;
+/** What `loadDataset` reads: CSV (gzip or plain), Parquet, NumPy, and REDD/UK-DALE houses. */
+const DATA_EXT = /\.(csv(\.gz)?|parquet|npy)$/i;
 
 export interface LoadOptions {
   /** Resample every series to this period (seconds). Default: keep the files' period. */
   periodS?: number;
   /** Report progress (one line per file). */
   log?: (message: string) => void;
+  /**
+   * How to read `.npy` files, which carry no time axis: their period, and for 2-D arrays what
+   * each column is (`mains`/`aggregate` or an appliance; see `readNpySeries`).
+   */
+  npy?: { periodS: number; columns?: string[]; startMs?: number; scaleW?: number };
 }
 
-/** Files that `spec` (a file, a directory or a glob) designates, sorted by name. */
+/** Whether `dir` is a REDD / UK-DALE house folder (it has labels.dat). */
+const isDatHouse = (dir: string): boolean => existsSync(join(dir, 'labels.dat'));
+
+/**
+ * Files (and REDD / UK-DALE house folders) that `spec` designates, sorted by name: a file, a
+ * house folder, a folder of data files or of house folders, or a glob.
+ */
 export function resolveDataFiles(spec: string): string[] {
   let isDir = false;
   let isFile = false;
@@ -33,21 +48,73 @@ export function resolveDataFiles(spec: string): string[] {
   }
   let files: string[];
   if (isFile) files = [resolve(spec)];
-  else if (isDir) files = globSync(['**/*.csv', '**/*.csv.gz'], { cwd: spec, absolute: true });
-  else files = globSync([spec], { absolute: true }).filter((f) => CSV_EXT.test(f));
+  else if (isDir && isDatHouse(spec)) files = [resolve(spec)];
+  else if (isDir) {
+    files = globSync(['**/*.csv', '**/*.csv.gz', '**/*.parquet', '**/*.npy'], {
+      cwd: spec,
+      absolute: true,
+    });
+    files.push(
+      ...globSync(['**/labels.dat'], { cwd: spec, absolute: true }).map((f) => dirname(f)),
+    );
+  } else {
+    const hits = globSync([spec], { absolute: true, onlyFiles: false });
+    files = hits.filter((f) => DATA_EXT.test(f) || isDatHouse(f)).map((f) => f.replace(/\/$/, ''));
+  }
   files.sort();
   if (files.length === 0) {
     throw new DataError(
       'DATA_NOT_FOUND',
-      isDir ? 'directory holds no .csv or .csv.gz files' : 'no file matches this path or glob',
+      isDir
+        ? 'directory holds no .csv, .csv.gz, .parquet or .npy files and no labels.dat house'
+        : 'no file matches this path or glob',
       { file: spec },
     );
   }
   return files;
 }
 
-/** The house a file belongs to: `<DATASET>_House<N>` from its name, else its directory. */
+/** Read one file or house folder of any supported format. */
+export async function readDataFile(file: string, opts: LoadOptions = {}): Promise<Series> {
+  if (isDatHouse(file)) {
+    const { series, skipped } = await readReddHouse(file, { periodS: opts.periodS ?? 6 });
+    if (skipped.length)
+      opts.log?.(
+        `${file}: skipped channels ${skipped.map((c) => `${c.channel} (${c.label})`).join(', ')}`,
+      );
+    return series;
+  }
+  if (/\.parquet$/i.test(file)) {
+    const { series, skipped } = await readParquetSeries(file, { periodS: opts.periodS });
+    if (skipped.length)
+      opts.log?.(`${file}: skipped columns ${skipped.map((c) => c.column).join(', ')}`);
+    return series;
+  }
+  if (/\.npy$/i.test(file)) {
+    if (!opts.npy) {
+      throw new DataError(
+        'CONFIG_INVALID',
+        'a .npy file has no time axis: give its sample period (--npy-period) and, for a 2-D array, what each column is (--npy-columns mains,kettle,...)',
+        { file },
+      );
+    }
+    return readNpySeries({
+      x: file,
+      periodS: opts.npy.periodS,
+      columns: opts.npy.columns,
+      startMs: opts.npy.startMs,
+      scaleW: opts.npy.scaleW,
+    });
+  }
+  return readDatasetCsv(file);
+}
+
+/**
+ * The house a file belongs to: a REDD / UK-DALE folder is its own house; otherwise
+ * `<DATASET>_House<N>` from the file name, else the file's directory.
+ */
 export function houseKey(file: string): string {
+  if (isDatHouse(file)) return file;
   const m = /^([A-Za-z0-9-]+_House\d+)_/i.exec(basename(file));
   return m ? m[1]! : dirname(file);
 }
@@ -100,7 +167,7 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
   const byHouse = new Map<string, Series[]>();
   for (const file of files) {
     opts.log?.(`reading ${file}`);
-    const s = await readDatasetCsv(file);
+    const s = await readDataFile(file, opts);
     const key = houseKey(file);
     byHouse.set(key, [...(byHouse.get(key) ?? []), s]);
   }

@@ -80,7 +80,7 @@ describe('CoBaseline', () => {
     const co = new CoBaseline();
     await co.fit([house(4)]);
     await co.save(join(dir, 'co'));
-    const back = loadModelDir(join(dir, 'co')) as CoBaseline;
+    const back = (await loadModelDir(join(dir, 'co'))) as CoBaseline;
     expect(back.kind).toBe('baseline:co');
     expect(back.powerStates).toEqual(co.powerStates);
     const h = house(5);
@@ -99,8 +99,8 @@ describe('resolveModel', () => {
   });
 
   it('refuses bad specs and bad model directories with a clear message', async () => {
-    await expect(resolveModel('baseline:xyz', { modelsDir })).rejects.toThrow(/neither baseline:mean, baseline:co, default, nor a model directory/);
-    await expect(resolveModel(dir, { modelsDir })).rejects.toThrow(/has no model.json/);
+    await expect(resolveModel('baseline:xyz', { modelsDir })).rejects.toThrow(/neither baseline:mean, baseline:co, default, a registered id@version, nor a model directory/);
+    await expect(resolveModel(dir, { modelsDir })).rejects.toThrow(/has neither card.json \(transformer\) nor model.json/);
     writeFileSync(join(dir, 'model.json'), '{"kind": "magic"}');
     await expect(resolveModel(dir, { modelsDir })).rejects.toThrow(/unknown kind "magic"/);
     writeFileSync(join(dir, 'model.json'), '{oops');

@@ -1,6 +1,6 @@
 /**
  * Turning a model spec into a ready Disaggregator: `baseline:mean`, `baseline:co`, a model
- * directory, or `default`. Baselines are fitted on training data when it is given, else loaded
+ * directory, `default` (the registry's active model) or a registered `id@version`. Baselines are fitted on training data when it is given, else loaded
  * from the small files shipped under `models/baselines/`.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -10,6 +10,8 @@ import type { Series } from '../data/series.js';
 import { CoBaseline, type CoModelFile } from './co.baseline.js';
 import type { Disaggregator } from './disaggregator.js';
 import { MeanBaseline, type MeanModelFile } from './mean.baseline.js';
+import { TransformerModel } from '../transformer/transformer.disaggregator.js';
+import { ModelRegistry } from '../registry/model.registry.js';
 
 export const BASELINES = ['baseline:mean', 'baseline:co'] as const;
 
@@ -21,11 +23,15 @@ export interface ResolveOptions {
   log?: (message: string) => void;
 }
 
-/** Load a model directory written by `save` (a `model.json` naming its kind). */
-export function loadModelDir(dir: string): Disaggregator {
+/**
+ * Load a model directory: a transformer (`model.onnx` + `card.json`, weights checked against
+ * the card's sha256) or a baseline written by `save` (a `model.json` naming its kind).
+ */
+export async function loadModelDir(dir: string): Promise<Disaggregator> {
+  if (existsSync(join(dir, 'card.json'))) return TransformerModel.load(dir);
   const file = join(dir, 'model.json');
   if (!existsSync(file)) {
-    throw new NilmError('MODEL_FILE_INVALID', `${dir} is not a model directory: it has no model.json`, { dir });
+    throw new NilmError('MODEL_FILE_INVALID', `${dir} is not a model directory: it has neither card.json (transformer) nor model.json (baseline)`, { dir });
   }
   let parsed: unknown;
   try {
@@ -50,12 +56,15 @@ export async function resolveModel(spec: string, opts: ResolveOptions): Promise<
     return loadModelDir(join(opts.modelsDir, 'baselines', spec.slice('baseline:'.length)));
   }
   if (spec === 'default') {
-    const dir = join(opts.modelsDir, 'default');
-    if (!existsSync(join(dir, 'model.json'))) {
-      throw new NilmError('MODEL_SPEC_INVALID', `no default model is installed at ${dir}; use baseline:co or baseline:mean, or a model directory`, { spec });
+    const active = (await ModelRegistry.open(opts.modelsDir)).active();
+    if (!active) {
+      throw new NilmError('MODEL_SPEC_INVALID', `no default model: the registry in ${opts.modelsDir} has no active model; use baseline:co or baseline:mean, or a model directory`, { spec });
     }
-    return loadModelDir(dir);
+    return loadModelDir(active.dir);
+  }
+  if (/^[a-z0-9][a-z0-9._-]*@[^/\\]+$/.test(spec)) {
+    return loadModelDir((await ModelRegistry.open(opts.modelsDir)).find(spec).dir);
   }
   if (existsSync(spec) && statSync(spec).isDirectory()) return loadModelDir(spec);
-  throw new NilmError('MODEL_SPEC_INVALID', `model "${spec}" is neither baseline:mean, baseline:co, default, nor a model directory`, { spec });
+  throw new NilmError('MODEL_SPEC_INVALID', `model "${spec}" is neither baseline:mean, baseline:co, default, a registered id@version, nor a model directory`, { spec });
 }

@@ -1,0 +1,70 @@
+/** `nilm bench`: inference and training speed of the default transformer on this machine. */
+import type { Command } from 'commander';
+import {
+  ArchitectureSchema,
+  benchTransformer,
+  loadTrainConfig,
+  ModelRegistry,
+  NilmError,
+  readModelCard,
+  type Architecture,
+} from '@nilm/ml';
+import type { CliConfig } from '../config.js';
+
+export function registerBench(program: Command, config: CliConfig): void {
+  program
+    .command('bench')
+    .description(
+      'Inference windows/s (batch 64), training windows/s (batch 32), GFLOP per window and achieved GFLOP/s',
+    )
+    .option(
+      '-c, --config <file>',
+      'take the architecture from this training config (default: the active model, else configs/default.yaml sizes)',
+    )
+    .option('-s, --seconds <n>', 'seconds to time each part', '10')
+    .option('--json', 'print exactly one JSON object on stdout')
+    .action(async (opts: { config?: string; seconds: string; json?: boolean }) => {
+      const seconds = Number(opts.seconds);
+      if (!(seconds > 0))
+        throw new NilmError(
+          'CONFIG_INVALID',
+          `--seconds must be a positive number, got "${opts.seconds}"`,
+        );
+      let arch: Architecture;
+      let source: string;
+      let appliances = 4;
+      if (opts.config) {
+        const c = loadTrainConfig(opts.config);
+        arch = ArchitectureSchema.parse(c.model ?? {});
+        appliances = c.appliances.length;
+        source = opts.config;
+      } else {
+        const active = (await ModelRegistry.open(config.modelsDir)).active();
+        if (active) {
+          const card = await readModelCard(active.dir);
+          arch = card.architecture;
+          appliances = card.appliances.length;
+          source = active.ref;
+        } else {
+          arch = ArchitectureSchema.parse({});
+          source = 'built-in defaults';
+        }
+      }
+      if (!opts.json) process.stderr.write(`benchmarking ${source} (${seconds} s per part)...\n`);
+      const r = await benchTransformer(arch, appliances, { seconds });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ source, ...r })}\n`);
+        return;
+      }
+      const a = r.architecture;
+      process.stdout.write(
+        [
+          `model: window ${a.window} x ${a.periodS} s, patch ${a.patch}, d_model ${a.dModel}, ${a.layers} layers, ${a.heads} heads, ff ${a.ffDim}, ${r.appliances} heads; ${r.parameters} parameters`,
+          `GFLOP per window (forward): ${r.gflop_per_window.toFixed(4)}`,
+          `inference, batch ${r.inference.batch}: ${r.inference.windows_per_s.toFixed(0)} windows/s (${r.inference.ms_per_batch.toFixed(1)} ms/batch), ${r.inference.gflop_per_s.toFixed(2)} GFLOP/s`,
+          `training,  batch ${r.training.batch}: ${r.training.windows_per_s.toFixed(0)} windows/s (${r.training.ms_per_step.toFixed(1)} ms/step), ${r.training.gflop_per_s.toFixed(2)} GFLOP/s`,
+          `threads: ${r.threads}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * The model card: everything a model directory says about itself, in `card.json` next to
+ * `model.onnx`. Loading checks it against this schema and the weights against its sha256.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ArchitectureSchema } from './transformer.config.js';
+
+const Scores = z.record(z.string(), z.record(z.string(), z.union([z.number(), z.null()])));
+
+export const ModelCardSchema = z.object({
+  format: z.literal('nilm-model'),
+  format_version: z.literal(1),
+  kind: z.literal('transformer'),
+  /** Model identifier and version, e.g. `nilm-transformer` / `2026.11.27-1`. */
+  id: z.string().min(1),
+  version: z.string().min(1),
+  created: z.string(),
+  description: z.string().optional(),
+  appliances: z.array(
+    z.object({
+      name: z.string(),
+      label: z.string(),
+      on_threshold_w: z.number(),
+      power_scale_w: z.number().positive(),
+    }),
+  ),
+  period_s: z.number().positive(),
+  window: z.number().int().positive(),
+  architecture: ArchitectureSchema,
+  normalisation: z.object({
+    input_scale_w: z.number().positive(),
+    features: z.array(z.string()),
+  }),
+  inputs: z.record(z.string(), z.string()),
+  outputs: z.record(z.string(), z.string()),
+  parameters: z.number().int().nonnegative(),
+  gflop_per_window: z.number().nonnegative(),
+  training: z.object({
+    data: z.array(z.string()),
+    licence: z.string(),
+    command: z.string(),
+    config: z.unknown(),
+    seed: z.number(),
+    epochs: z.number().int(),
+    best_epoch: z.number().int(),
+    windows_seen: z.number().int(),
+    seconds: z.number(),
+  }),
+  validation: Scores,
+  /** Scores on data the model never saw (a held-out house), as `nilm eval` reports them. */
+  test: z
+    .object({
+      data: z.array(z.string()),
+      samples: z.number(),
+      appliances: Scores,
+      mean: z.record(z.string(), z.union([z.number(), z.null()])),
+      baselines: z
+        .record(z.string(), z.record(z.string(), z.union([z.number(), z.null()])))
+        .optional(),
+    })
+    .optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export type ModelCard = z.infer<typeof ModelCardSchema>;
+
+/** Hex sha256 of a byte array. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

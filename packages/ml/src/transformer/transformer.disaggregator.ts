@@ -1,0 +1,256 @@
+/**
+ * Running a trained transformer on a series of any length (preprocess -> model -> postprocess):
+ * the mains are cut into overlapping windows inside each stretch of valid data, windows run in
+ * batches through ONNX Runtime, and the predictions of overlapping windows are blended with
+ * weights that favour each window's centre (where the model sees context on both sides).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { NilmError } from '../errors.js';
+import type { Series } from '../data/series.js';
+import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
+import { ModelCardSchema, sha256Hex, type ModelCard } from './model.card.js';
+import { INPUT_MAINS, OUTPUT_ON_PROB, OUTPUT_POWER } from './transformer.graph.js';
+
+export interface InferenceOptions {
+  /** Windows per ONNX Runtime call. */
+  batch?: number;
+  /** Samples between window starts; default half a window. */
+  stride?: number;
+  /** ONNX Runtime intra-op threads. */
+  threads?: number;
+}
+
+/** Read and validate a card; a malformed card is refused with what is wrong. */
+export async function readModelCard(dir: string): Promise<ModelCard> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'card.json'), 'utf8');
+  } catch {
+    throw new NilmError(
+      'MODEL_FILE_INVALID',
+      `${dir} has no card.json; a model directory holds model.onnx and card.json`,
+      { dir },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new NilmError(
+      'MODEL_FILE_INVALID',
+      `${join(dir, 'card.json')} is not valid JSON: ${(e as Error).message}`,
+      { dir },
+    );
+  }
+  const parsed = ModelCardSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new NilmError(
+      'MODEL_FILE_INVALID',
+      `${join(dir, 'card.json')}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      { dir },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Read `model.onnx` and check it against the card's sha256: a model whose weights were changed
+ * after its card was written is refused.
+ */
+export async function readVerifiedWeights(dir: string, card: ModelCard): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(join(dir, 'model.onnx'));
+  } catch {
+    throw new NilmError('MODEL_FILE_INVALID', `${dir} has no model.onnx`, { dir });
+  }
+  const actual = sha256Hex(bytes);
+  if (actual !== card.sha256) {
+    throw new NilmError(
+      'MODEL_FILE_INVALID',
+      `${join(dir, 'model.onnx')} does not match its card: sha256 ${actual} != ${card.sha256}; the file was changed or corrupted, restore it or retrain`,
+      { dir, expected: card.sha256, actual },
+    );
+  }
+  return bytes;
+}
+
+/** Blend weight of position i in a window of length L: a raised triangle, never zero. */
+function blendWeights(L: number): Float32Array {
+  const w = new Float32Array(L);
+  for (let i = 0; i < L; i++) w[i] = 0.05 + 1 - Math.abs((i + 0.5) / L - 0.5) * 2;
+  return w;
+}
+
+/** Start indices of windows covering [from, to) with the given stride; the last ends at `to`. */
+export function windowStarts(from: number, to: number, L: number, stride: number): number[] {
+  if (to - from <= L) return [from];
+  const starts: number[] = [];
+  for (let s = from; s + L <= to; s += stride) starts.push(s);
+  if (starts[starts.length - 1]! + L < to) starts.push(to - L);
+  return starts;
+}
+
+/** A trained transformer loaded from a model directory. */
+export class TransformerModel implements Disaggregator {
+  readonly kind = 'transformer';
+
+  private constructor(
+    readonly card: ModelCard,
+    private readonly session: ort.InferenceSession,
+    private readonly opts: Required<InferenceOptions>,
+  ) {}
+
+  get appliances(): readonly string[] {
+    return this.card.appliances.map((a) => a.name);
+  }
+
+  get periodS(): number {
+    return this.card.period_s;
+  }
+
+  get window(): number {
+    return this.card.window;
+  }
+
+  /** Load and verify a model directory. */
+  static async load(dir: string, opts: InferenceOptions = {}): Promise<TransformerModel> {
+    const card = await readModelCard(dir);
+    const bytes = await readVerifiedWeights(dir, card);
+    return TransformerModel.fromBytes(card, bytes, opts);
+  }
+
+  /** Build from an already verified card and weights. */
+  static async fromBytes(
+    card: ModelCard,
+    bytes: Uint8Array,
+    opts: InferenceOptions = {},
+  ): Promise<TransformerModel> {
+    const session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: opts.threads ?? 2,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    });
+    return new TransformerModel(card, session, {
+      batch: opts.batch ?? 64,
+      stride: opts.stride ?? Math.max(1, Math.floor(card.window / 2)),
+      threads: opts.threads ?? 2,
+    });
+  }
+
+  /**
+   * Run the network on a batch of windows: `mains` holds `count` windows of `window` samples
+   * (W, all finite). Returns power W and on-probability, each [count, A, window].
+   */
+  async runWindows(
+    mains: Float32Array,
+    count: number,
+  ): Promise<{ power: Float32Array; onProb: Float32Array }> {
+    const L = this.card.window;
+    if (mains.length < count * L)
+      throw new NilmError(
+        'CONFIG_INVALID',
+        `expected ${count * L} samples for ${count} windows, got ${mains.length}`,
+      );
+    const input = new ort.Tensor('float32', mains.subarray(0, count * L), [count, L]);
+    const out = await this.session.run({ [INPUT_MAINS]: input });
+    return {
+      power: out[OUTPUT_POWER]!.data as Float32Array,
+      onProb: out[OUTPUT_ON_PROB]!.data as Float32Array,
+    };
+  }
+
+  async fit(): Promise<void> {
+    throw new NilmError(
+      'MODEL_NOT_FITTED',
+      'a loaded transformer is not refitted in place; train a new one with "nilm train --config <file>"',
+    );
+  }
+
+  async save(): Promise<void> {
+    throw new NilmError(
+      'CONFIG_INVALID',
+      'a loaded transformer is saved by copying its directory (model.onnx + card.json)',
+    );
+  }
+
+  async disaggregate(series: Series): Promise<Disaggregation> {
+    if (series.periodS !== this.periodS) {
+      throw new NilmError(
+        'CONFIG_INVALID',
+        `series period ${series.periodS} s differs from the model's ${this.periodS} s; resample first`,
+      );
+    }
+    const L = this.card.window;
+    const A = this.appliances.length;
+    const n = series.mains.length;
+    const acc = Array.from({ length: A }, () => new Float32Array(n));
+    const accOn = Array.from({ length: A }, () => new Float32Array(n));
+    const wsum = new Float32Array(n);
+    const weights = blendWeights(L);
+    // Stretches of valid mains; a stretch shorter than a window is padded with its edge values.
+    const jobs: Array<{ start: number; from: number; to: number }> = [];
+    let i = 0;
+    while (i < n) {
+      if (!Number.isFinite(series.mains[i])) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < n && Number.isFinite(series.mains[j])) j++;
+      for (const s of windowStarts(i, j, L, this.opts.stride))
+        jobs.push({ start: s, from: i, to: j });
+      i = j;
+    }
+    const B = this.opts.batch;
+    const buf = new Float32Array(B * L);
+    for (let b0 = 0; b0 < jobs.length; b0 += B) {
+      const batch = jobs.slice(b0, b0 + B);
+      batch.forEach((job, k) => {
+        for (let t = 0; t < L; t++) {
+          const src = Math.min(job.start + t, job.to - 1);
+          buf[k * L + t] = series.mains[src]!;
+        }
+      });
+      const { power, onProb } = await this.runWindows(buf, batch.length);
+      batch.forEach((job, k) => {
+        const len = Math.min(L, job.to - job.start);
+        for (let t = 0; t < len; t++) {
+          const idx = job.start + t;
+          const w = weights[t]!;
+          wsum[idx] += w;
+          for (let a = 0; a < A; a++) {
+            const o = (k * A + a) * L + t;
+            acc[a]![idx] += w * power[o]!;
+            accOn[a]![idx] += w * onProb[o]!;
+          }
+        }
+      });
+    }
+    const appliances: Disaggregation['appliances'] = {};
+    this.appliances.forEach((name, a) => {
+      const p = acc[a]!;
+      const q = accOn[a]!;
+      for (let t = 0; t < n; t++) {
+        if (wsum[t]! > 0) {
+          p[t] = p[t]! / wsum[t]!;
+          q[t] = q[t]! / wsum[t]!;
+        } else {
+          p[t] = NaN;
+          q[t] = NaN;
+        }
+      }
+      appliances[name] = { power: p, onProb: q };
+    });
+    return { startMs: series.startMs, periodS: series.periodS, appliances };
+  }
+
+  /** Free the native session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The multi-head NILM transformer as an ONNX graph (built with our graph builder):
+ *
+ *   mains W [batch, L]
+ *     -> features (mains / scale, mains above the window minimum / scale)   [batch, 2, L]
+ *     -> conv embedding (kernel k, then a stride-`patch` conv)              [batch, T, d]
+ *     -> + learned positional encoding
+ *     -> N pre-norm encoder layers (multi-head self-attention, GELU feed-forward)
+ *     -> final layer norm
+ *     -> one head per appliance (2-layer MLP per token emitting `patch` samples of power and
+ *        of on/off logit)                                                  [batch, A, L]
+ *   power W = softplus(power) * sigmoid(logit) * scale_a   (power gated by the on-probability,
+ *   as in MATNilm), on_prob = sigmoid(logit).
+ *
+ * The training loss is built on top of the same forward graph: per appliance, squared error of
+ * the gated power, absolute error of the ungated power where the appliance is on (so the head
+ * learns magnitudes even for rare appliances), and positively weighted on/off cross-entropy;
+ * the heads' losses are averaged with equal weight so that no appliance dominates.
+ */
+import { GraphBuilder } from '../onnx/graph.builder.js';
+import type { Graph, TensorRef } from '../onnx/graph.types.js';
+import { Random } from '../onnx/random.generator.js';
+import type { LossWeights, ModelSpec } from './transformer.config.js';
+
+export const INPUT_MAINS = 'mains';
+export const OUTPUT_POWER = 'power';
+export const OUTPUT_ON_PROB = 'on_prob';
+export const INPUT_TARGET_POWER = 'target_power';
+export const INPUT_TARGET_ON = 'target_on';
+export const OUTPUT_LOSS = 'loss';
+export const OUTPUT_HEAD_LOSS = 'head_loss';
+
+/** Built graph plus the names a trainer needs. */
+export interface TransformerGraph {
+  graph: Graph;
+  loss?: TensorRef;
+  headLoss?: TensorRef;
+  power: TensorRef;
+  onProb: TensorRef;
+}
+
+/** Parameter values by name, for building a graph from trained weights. */
+export type Weights = ReadonlyMap<string, Float32Array>;
+
+/**
+ * Build the forward graph (and, with `loss`, the training loss). Parameters are initialised
+ * from `seed`, or taken from `weights` when given (every parameter must be there).
+ */
+export function buildTransformerGraph(
+  spec: ModelSpec,
+  opts: { batch?: number; seed?: number; weights?: Weights; loss?: LossWeights } = {},
+): TransformerGraph {
+  const { arch } = spec;
+  const A = spec.appliances.length;
+  const L = arch.window;
+  const P = arch.patch;
+  const T = L / P;
+  const d = arch.dModel;
+  const H = arch.heads;
+  const dh = d / H;
+  const g = new GraphBuilder({ name: 'nilm_transformer', dims: { batch: opts.batch ?? 1 } });
+  const rng = new Random(opts.seed ?? 1);
+
+  const param = (
+    name: string,
+    shape: number[],
+    init: 'xavier' | 'zeros' | 'ones' | number,
+    decay?: boolean,
+  ): TensorRef => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    let data = opts.weights?.get(name);
+    if (opts.weights && !data) throw new Error(`weights have no parameter "${name}"`);
+    if (data && data.length !== size)
+      throw new Error(`parameter "${name}" has ${data.length} values, expected ${size}`);
+    if (!data) {
+      data = new Float32Array(size);
+      if (init === 'ones') data.fill(1);
+      else if (typeof init === 'number') data.fill(init);
+      else if (init === 'xavier') {
+        const fanOut = shape[shape.length - 1]!;
+        const fanIn = size / fanOut / (shape.length > 2 && name.includes('head') ? shape[0]! : 1);
+        const std = Math.sqrt(2 / (fanIn + fanOut));
+        for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
+      }
+    }
+    return g.param(name, shape, data, decay === undefined ? {} : { decay });
+  };
+  const convParam = (name: string, shape: [number, number, number]): TensorRef => {
+    const size = shape[0] * shape[1] * shape[2];
+    let data = opts.weights?.get(name);
+    if (opts.weights && !data) throw new Error(`weights have no parameter "${name}"`);
+    if (!data) {
+      const std = Math.sqrt(2 / (shape[1] * shape[2] + shape[0]));
+      data = new Float32Array(size);
+      for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
+    }
+    return g.param(name, shape, data);
+  };
+
+  // Features: absolute level (kettle and shower are big absolute steps) and the level above the
+  // window's minimum (removes the house's baseload, which differs from house to house).
+  const mains = g.input(INPUT_MAINS, ['batch', L]);
+  const x = g.div(mains, arch.inputScaleW);
+  const [minimum] = g.emit(
+    'ReduceMin',
+    [x],
+    { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 1 } },
+    [{ shape: ['batch', 1], dtype: 'float32' }],
+  );
+  const above = g.sub(x, minimum!);
+  const feats = g.concat([g.unsqueeze(x, [1]), g.unsqueeze(above, [1])], 1); // [batch, 2, L]
+
+  // Conv embedding: a full-resolution conv, then a patching conv to T tokens.
+  const pad = (arch.kernel - 1) / 2;
+  let h = g.conv1d(
+    feats,
+    convParam('embed.conv1.w', [d, 2, arch.kernel]),
+    param('embed.conv1.b', [d], 'zeros'),
+    { pads: [pad, pad] },
+  );
+  h = g.gelu(h);
+  h = g.conv1d(h, convParam('embed.conv2.w', [d, d, P]), param('embed.conv2.b', [d], 'zeros'), {
+    stride: P,
+  }); // [batch, d, T]
+  h = g.transpose(h, [0, 2, 1]); // [batch, T, d]
+  h = g.add(h, param('embed.pos', [T, d], 0.02 as number, false));
+
+  const dropout = (t: TensorRef, name: string): TensorRef =>
+    arch.dropout > 0 ? g.dropout(t, `${name}.mask`, arch.dropout) : t;
+  const linear = (t: TensorRef, name: string, inDim: number, outDim: number): TensorRef =>
+    g.add(
+      g.matmul(t, param(`${name}.w`, [inDim, outDim], 'xavier')),
+      param(`${name}.b`, [outDim], 'zeros'),
+    );
+  const norm = (t: TensorRef, name: string): TensorRef =>
+    g.layerNorm(t, param(`${name}.scale`, [d], 'ones'), param(`${name}.bias`, [d], 'zeros'), {
+      axis: -1,
+      epsilon: 1e-5,
+    });
+  const splitHeads = (t: TensorRef): TensorRef =>
+    g.transpose(g.reshape(t, ['batch', T, H, dh]), [0, 2, 1, 3]); // [b, H, T, dh]
+
+  for (let l = 0; l < arch.layers; l++) {
+    const n = `layer${l}`;
+    const a = norm(h, `${n}.norm1`);
+    const q = splitHeads(linear(a, `${n}.attn.q`, d, d));
+    const k = splitHeads(linear(a, `${n}.attn.k`, d, d));
+    const v = splitHeads(linear(a, `${n}.attn.v`, d, d));
+    const scores = g.mul(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh)); // [b, H, T, T]
+    const attn = dropout(g.softmax(scores, -1), `${n}.attn.drop`);
+    const ctx = g.reshape(g.transpose(g.matmul(attn, v), [0, 2, 1, 3]), ['batch', T, d]);
+    h = g.add(h, dropout(linear(ctx, `${n}.attn.out`, d, d), `${n}.attn.resdrop`));
+    const f = norm(h, `${n}.norm2`);
+    const ff = linear(g.gelu(linear(f, `${n}.ff1`, d, arch.ffDim)), `${n}.ff2`, arch.ffDim, d);
+    h = g.add(h, dropout(ff, `${n}.ff.drop`));
+  }
+  h = norm(h, 'final_norm');
+
+  // One head per appliance, computed for all appliances at once with stacked weights.
+  const hb = g.unsqueeze(h, [1]); // [batch, 1, T, d]
+  const hid = g.gelu(
+    g.add(
+      g.matmul(hb, param('head.w1', [A, d, arch.headHidden], 'xavier')),
+      param('head.b1', [A, 1, arch.headHidden], 'zeros'),
+    ),
+  );
+  // Logit biases start at -3 (an appliance is off most of the time), power biases at 0.
+  const b2Init = new Float32Array(A * 2 * P);
+  for (let a = 0; a < A; a++) b2Init.fill(-3, a * 2 * P + P, (a + 1) * 2 * P);
+  const b2 = opts.weights
+    ? param('head.b2', [A, 1, 2 * P], 'zeros')
+    : g.param('head.b2', [A, 1, 2 * P], b2Init, { decay: false });
+  const out = g.add(g.matmul(hid, param('head.w2', [A, arch.headHidden, 2 * P], 'xavier')), b2); // [batch, A, T, 2P]
+  const toSeries = (t: TensorRef): TensorRef => g.reshape(t, ['batch', A, L]);
+  const rawPower = toSeries(g.slice(out, [0], [P], [3]));
+  const logit = toSeries(g.slice(out, [P], [2 * P], [3]));
+
+  const softplus = (t: TensorRef): TensorRef =>
+    g.add(g.relu(t), g.log(g.add(g.exp(g.neg(g.abs(t))), 1)));
+  const scale = g.constant(Float32Array.from(spec.powerScaleW), [1, A, 1]);
+  const magnitude = softplus(rawPower); // normalised power when on
+  const onProb = g.output(g.sigmoid(logit), OUTPUT_ON_PROB);
+  const gated = g.mul(magnitude, onProb);
+  const power = g.output(g.mul(gated, scale), OUTPUT_POWER);
+
+  if (!opts.loss) return { graph: g.build(), power, onProb };
+
+  const targetPower = g.input(INPUT_TARGET_POWER, ['batch', A, L]);
+  const targetOn = g.input(INPUT_TARGET_ON, ['batch', A, L]);
+  const t = g.div(targetPower, scale);
+  const perHead = (v: TensorRef): TensorRef => g.reduceMean(v, [0, 2], false); // [A]
+  const sqErr = perHead(g.mul(g.sub(gated, t), g.sub(gated, t)));
+  // Absolute error of the magnitude on on-samples only, as a mean over each head's on-samples.
+  const onCount = g.reduceSum(targetOn, [0, 2], false);
+  const safeCount = g.where(g.greater(onCount, 0), onCount, 1);
+  const absOn = g.div(
+    g.reduceSum(g.mul(g.abs(g.sub(magnitude, t)), targetOn), [0, 2], false),
+    safeCount,
+  );
+  // Positively weighted BCE with logits: w*y*softplus(-x) + (1-y)*softplus(x).
+  const sp = softplus(logit);
+  const posWeight = g.constant(Float32Array.from(opts.loss.posWeight), [1, A, 1]);
+  const bceTerms = g.add(
+    g.mul(g.mul(posWeight, targetOn), g.sub(sp, logit)),
+    g.mul(g.sub(1, targetOn), sp),
+  );
+  const bce = perHead(bceTerms);
+  const headLoss = g.output(
+    g.add(g.add(sqErr, absOn), g.mul(bce, opts.loss.bce)),
+    OUTPUT_HEAD_LOSS,
+  );
+  const loss = g.output(g.reduceMean(headLoss, [0], false), OUTPUT_LOSS);
+  return { graph: g.build(), power, onProb, loss, headLoss };
+}
