@@ -56,6 +56,7 @@ describe('nilm CLI', () => {
     ]);
     for (const a of Object.values(report.appliances)) {
       expect(Object.keys(a as object).sort()).toEqual([
+        'band_coverage',
         'energy_accuracy',
         'energy_pred_kwh',
         'energy_true_kwh',
@@ -95,6 +96,33 @@ describe('nilm CLI', () => {
     });
     expect(s.appliances.kettle.on_fraction).toBeGreaterThan(0);
     expect(s.appliances.kettle.energy_kwh).toBeCloseTo(5.3225, 3);
+  });
+
+  it('reads generic CSV through --csv-columns, and refuses a bad mapping', async () => {
+    const csv = join(tmp, 'meter.csv');
+    writeFileSync(csv, 'ts;kw;k\n0;0.5;0\n60;0.7;0.2\n120;0.9;0.4\n');
+    const r = await nilm(
+      'data',
+      'inspect',
+      csv,
+      '--json',
+      '--csv-columns',
+      'time=ts,mains=kw,k=kettle',
+      '--csv-time',
+      'unix_s',
+      '--csv-scale',
+      '1000',
+      '--csv-delimiter',
+      ';',
+    );
+    expect(r.code).toBe(0);
+    const [s] = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ period_s: 60, samples: 3, start: '1970-01-01T00:00:00.000Z' });
+    expect(s.mains.mean_w).toBeCloseTo(700, 3);
+    expect(s.appliances.kettle.max_w).toBeCloseTo(400, 3);
+    const bad = await nilm('data', 'inspect', csv, '--csv-columns', 'time=ts');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--csv-columns needs time=<column> and mains=<column>/);
   });
 
   it('fit writes a model directory that eval can load', async () => {

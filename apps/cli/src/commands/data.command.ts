@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadDataset, summarise, type SeriesSummary } from '@nilm/ml';
 import { fmt, table } from '../output.js';
-import { npyOptions } from './eval.command.js';
+import { loadOptions, withDataFlags, type DataFlags } from './eval.command.js';
 
 /** Render summaries for people. */
 export function formatSummaries(list: SeriesSummary[]): string {
@@ -28,22 +28,16 @@ export function formatSummaries(list: SeriesSummary[]): string {
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('Look at data sets');
-  data
+  const inspect = data
     .command('inspect')
     .description(
       'Span, sample period, gaps, per-appliance on-fraction and energy of a file, directory or glob',
     )
     .argument('<path>', 'file, directory or glob')
-    .option('--json', 'print exactly one JSON array on stdout')
-    .option('--npy-period <seconds>', 'sample period of .npy inputs (they carry no time axis)')
-    .option('--npy-columns <names>', 'what each column of a 2-D .npy array is, e.g. mains,kettle')
-    .action(
-      async (path: string, opts: { json?: boolean; npyPeriod?: string; npyColumns?: string }) => {
-        const series = await loadDataset(path, { npy: npyOptions(opts) });
-        const list = series.map(summarise);
-        process.stdout.write(
-          opts.json ? `${JSON.stringify(list)}\n` : `${formatSummaries(list)}\n`,
-        );
-      },
-    );
+    .option('--json', 'print exactly one JSON array on stdout');
+  withDataFlags(inspect).action(async (path: string, opts: DataFlags & { json?: boolean }) => {
+    const series = await loadDataset(path, loadOptions(opts));
+    const list = series.map(summarise);
+    process.stdout.write(opts.json ? `${JSON.stringify(list)}\n` : `${formatSummaries(list)}\n`);
+  });
 }

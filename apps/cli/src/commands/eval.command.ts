@@ -6,19 +6,85 @@ import {
   NilmError,
   resolveModel,
   TransformerModel,
+  type CsvMapping,
   type EvalReport,
   type LoadOptions,
 } from '@nilm/ml';
 import type { CliConfig } from '../config.js';
 import { fmt, table } from '../output.js';
 
-export interface EvalOptions {
+export interface EvalOptions extends DataFlags {
   model: string;
   data: string;
   train?: string;
   json?: boolean;
+}
+
+/** Options every data-reading command takes. */
+export interface DataFlags {
   npyPeriod?: string;
   npyColumns?: string;
+  csvColumns?: string;
+  csvTime?: string;
+  csvScale?: string;
+  csvDelimiter?: string;
+}
+
+/** Add the data-reading flags to a command. */
+export function withDataFlags(cmd: Command): Command {
+  return cmd
+    .option('--npy-period <seconds>', 'sample period of .npy inputs (they carry no time axis)')
+    .option('--npy-columns <names>', 'what each column of a 2-D .npy array is, e.g. mains,kettle')
+    .option('--csv-columns <map>', 'generic CSV: time=<col>,mains=<col>[,<col>=<appliance>...]')
+    .option('--csv-time <format>', 'generic CSV time format: auto, naive, iso, unix_s, unix_ms')
+    .option('--csv-scale <factor>', 'generic CSV: multiply power columns (1000 for kW files)')
+    .option('--csv-delimiter <char>', 'generic CSV field separator (default ,)');
+}
+
+/** Loading options from the data flags. */
+export function loadOptions(o: DataFlags): Pick<LoadOptions, 'npy' | 'csv'> {
+  return { npy: npyOptions(o), csv: csvMapping(o) };
+}
+
+/** The generic CSV mapping from `--csv-columns` and friends, or undefined for the dataset layout. */
+export function csvMapping(o: DataFlags): CsvMapping | undefined {
+  if (o.csvColumns === undefined) {
+    if (o.csvTime ?? o.csvScale ?? o.csvDelimiter) {
+      throw new NilmError(
+        'CONFIG_INVALID',
+        '--csv-time, --csv-scale and --csv-delimiter need --csv-columns time=<col>,mains=<col>,...',
+      );
+    }
+    return undefined;
+  }
+  const pairs = o.csvColumns.split(',').map((p) => p.split('=').map((x) => x.trim()));
+  const bad = pairs.find((p) => p.length !== 2 || !p[0] || !p[1]);
+  if (bad)
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `--csv-columns: "${bad.join('=')}" is not <key>=<column>; example: time=ts,mains=power,Kettle=kettle`,
+    );
+  const map = new Map(pairs as Array<[string, string]>);
+  const time = map.get('time');
+  const mains = map.get('mains');
+  if (!time || !mains)
+    throw new NilmError('CONFIG_INVALID', '--csv-columns needs time=<column> and mains=<column>');
+  const appliances: Record<string, string> = {};
+  for (const [k, v] of map) if (k !== 'time' && k !== 'mains') appliances[k] = v;
+  const formats = ['auto', 'naive', 'iso', 'unix_s', 'unix_ms'] as const;
+  const timeFormat = (o.csvTime ?? 'auto') as (typeof formats)[number];
+  if (!formats.includes(timeFormat))
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `--csv-time must be one of ${formats.join(', ')}, got "${o.csvTime}"`,
+    );
+  const scale = o.csvScale === undefined ? 1 : Number(o.csvScale);
+  if (!(scale > 0))
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `--csv-scale must be a positive number, got "${o.csvScale}"`,
+    );
+  return { time, mains, appliances, timeFormat, scale, delimiter: o.csvDelimiter ?? ',' };
 }
 
 /** The `.npy` reading options from `--npy-period` / `--npy-columns` (npy files carry no time). */
@@ -40,10 +106,10 @@ export async function runEval(
   log: (m: string) => void,
 ): Promise<EvalReport> {
   const t0 = performance.now();
-  const npy = npyOptions(opts);
-  const train = opts.train ? await loadDataset(opts.train, { log, npy }) : undefined;
+  const how = loadOptions(opts);
+  const train = opts.train ? await loadDataset(opts.train, { log, ...how }) : undefined;
   const model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
-  const data = await loadDataset(opts.data, { log, npy });
+  const data = await loadDataset(opts.data, { log, ...how });
   const report = await evaluate(model, data, opts.model);
   if (model instanceof TransformerModel) await model.release();
   report.seconds = (performance.now() - t0) / 1000;
@@ -103,26 +169,22 @@ export function formatReport(r: EvalReport): string {
 }
 
 export function registerEval(program: Command, config: CliConfig): void {
-  program
+  const cmd = program
     .command('eval')
     .description(
       'Score a disaggregation method on data with sub-meters (MAE, RMSE, SAE, NDE, F1 per appliance)',
     )
     .requiredOption(
       '-m, --model <spec>',
-      'baseline:mean, baseline:co, default, or a model directory',
+      'baseline:mean, baseline:co, default (the active registered model), id@version, or a model directory',
     )
     .requiredOption('-d, --data <path>', 'file, directory or glob of data to score on')
     .option('-t, --train <path>', 'fit a baseline on this data first (file, directory or glob)')
-    .option('--json', 'print exactly one JSON object on stdout')
-    .option('--npy-period <seconds>', 'sample period of .npy inputs (they carry no time axis)')
-    .option(
-      '--npy-columns <names>',
-      'what each column of a 2-D .npy array is, e.g. mains,kettle,microwave',
-    )
+    .option('--json', 'print exactly one JSON object on stdout');
+  withDataFlags(cmd)
     .addHelpText(
       'after',
-      '\nExamples:\n  npx nilm eval --model baseline:co --data "../shared/data/refit/REFIT_House20_*" --train "../shared/data/refit/REFIT_House2_*"\n  npx nilm eval --model default --data fixtures/refit-house20-excerpt.csv.gz --json',
+      '\nExamples:\n  npx nilm eval --model baseline:co --data "../shared/data/refit/REFIT_House20_*" --train "../shared/data/refit/REFIT_House2_*"\n  npx nilm eval --model default --data data/REFIT_House20_2014-09-03_14d.csv.gz --json\n  npx nilm eval --model default --data meter.csv --csv-columns time=ts,mains=power_kw --csv-scale 1000',
     )
     .action(async (opts: EvalOptions) => {
       const log = (m: string): void =>

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { DataError } from '../errors.js';
-import { readDatasetCsv } from './csv.reader.js';
+import { readCsvSeries, readDatasetCsv, type CsvMapping } from './csv.reader.js';
 import { readNpySeries } from './npy.reader.js';
 import { readParquetSeries } from './parquet.reader.js';
 import { readReddHouse } from './redd.reader.js';
@@ -27,6 +27,8 @@ export interface LoadOptions {
    * each column is (`mains`/`aggregate` or an appliance; see `readNpySeries`).
    */
   npy?: { periodS: number; columns?: string[]; startMs?: number; scaleW?: number };
+  /** Read CSV files with this column mapping instead of detecting the dataset layout. */
+  csv?: CsvMapping;
 }
 
 /** Whether `dir` is a REDD / UK-DALE house folder (it has labels.dat). */
@@ -106,7 +108,7 @@ export async function readDataFile(file: string, opts: LoadOptions = {}): Promis
       scaleW: opts.npy.scaleW,
     });
   }
-  return readDatasetCsv(file);
+  return opts.csv ? readCsvSeries(file, opts.csv) : readDatasetCsv(file);
 }
 
 /**

@@ -22,6 +22,8 @@ export interface ApplianceScores {
   on_threshold_w: number;
   energy_true_kwh: number;
   energy_pred_kwh: number;
+  /** Share of scored samples whose true power lies inside the method's band (null: no band). */
+  band_coverage: number | null;
 }
 
 /** The contract of `nilm eval --json`. */
@@ -50,6 +52,7 @@ export async function evaluate(
   const totals: Record<string, m.MetricTotals> = Object.fromEntries(
     scored.map((a) => [a, m.emptyTotals()]),
   );
+  const inBand: Record<string, { hit: number; n: number }> = {};
   let samples = 0;
   for (const raw of data) {
     const s = resampleSeries(raw, model.periodS);
@@ -68,10 +71,19 @@ export async function evaluate(
             : 0;
       }
       const onTrue = onOffStates(truth, s.periodS, rule);
+      const threshold = est.onThreshold ?? 0.5;
       const onPred = est.onProb
-        ? Uint8Array.from(est.onProb, (p) => (p >= 0.5 ? 1 : 0))
+        ? Uint8Array.from(est.onProb, (p) => (p >= threshold ? 1 : 0))
         : onOffStates(est.power, s.periodS, rule);
       m.accumulate(totals[name]!, truth, est.power, onTrue, onPred, mask);
+      if (est.lower && est.upper) {
+        const b = (inBand[name] ??= { hit: 0, n: 0 });
+        for (let i = 0; i < mask.length; i++) {
+          if (!mask[i]) continue;
+          b.n++;
+          if (truth[i]! >= est.lower[i]! && truth[i]! <= est.upper[i]!) b.hit++;
+        }
+      }
     }
   }
   const appliances: Record<string, ApplianceScores> = {};
@@ -89,6 +101,7 @@ export async function evaluate(
       on_threshold_w: applianceSpec(name).onPowerW,
       energy_true_kwh: m.energyKwh(t.sumTrue, model.periodS),
       energy_pred_kwh: m.energyKwh(t.sumPred, model.periodS),
+      band_coverage: inBand[name] && inBand[name].n > 0 ? inBand[name].hit / inBand[name].n : null,
     };
   }
   const list = Object.values(appliances);

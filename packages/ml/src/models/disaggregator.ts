@@ -11,6 +11,11 @@ export interface ApplianceEstimate {
   power: Float32Array;
   /** Probability that the appliance is on, 0..1, when the method gives one. */
   onProb?: Float32Array;
+  /** The appliance counts as on where onProb >= this (default 0.5). */
+  onThreshold?: number;
+  /** A band around `power` (W) meant to hold the true power 90 % of the time, when calibrated. */
+  lower?: Float32Array;
+  upper?: Float32Array;
 }
 
 /** A method's output for one mains series. */

@@ -23,6 +23,15 @@ export const ModelCardSchema = z.object({
       label: z.string(),
       on_threshold_w: z.number(),
       power_scale_w: z.number().positive(),
+      /** Decision threshold on `on_prob`, chosen for F1 on validation data. */
+      on_prob_threshold: z.number().min(0).max(1).default(0.5),
+      /** Platt scaling of the on/off logit baked into `on_prob` (scale, offset). */
+      calibration: z.object({ scale: z.number(), offset: z.number() }).optional(),
+      /**
+       * Uncertainty band: by bins of on_prob (edges), the 90th percentile of |true - estimated|
+       * power on validation data; the band is estimate +- that value, floored at 0 W.
+       */
+      band: z.object({ edges: z.array(z.number()), q90_w: z.array(z.number()) }).optional(),
     }),
   ),
   period_s: z.number().positive(),

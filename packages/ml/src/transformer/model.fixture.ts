@@ -39,8 +39,20 @@ export async function writeRandomModel(
     version: opts.version ?? '1',
     created: new Date(0).toISOString(),
     appliances: [
-      { name: 'kettle', label: 'Kettle', on_threshold_w: 1000, power_scale_w: 2500 },
-      { name: 'washing_machine', label: 'Washing machine', on_threshold_w: 20, power_scale_w: 800 },
+      {
+        name: 'kettle',
+        label: 'Kettle',
+        on_threshold_w: 1000,
+        power_scale_w: 2500,
+        on_prob_threshold: 0.5,
+      },
+      {
+        name: 'washing_machine',
+        label: 'Washing machine',
+        on_threshold_w: 20,
+        power_scale_w: 800,
+        on_prob_threshold: 0.5,
+      },
     ],
     period_s: 60,
     window: 32,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { NilmError } from '../errors.js';
 import type { Series } from '../data/series.js';
+import { resampleSeries } from '../data/resample.js';
 import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
 import { ModelCardSchema, sha256Hex, type ModelCard } from './model.card.js';
 import { INPUT_MAINS, OUTPUT_ON_PROB, OUTPUT_POWER } from './transformer.graph.js';
@@ -178,13 +179,12 @@ export class TransformerModel implements Disaggregator {
     );
   }
 
-  async disaggregate(series: Series): Promise<Disaggregation> {
-    if (series.periodS !== this.periodS) {
-      throw new NilmError(
-        'CONFIG_INVALID',
-        `series period ${series.periodS} s differs from the model's ${this.periodS} s; resample first`,
-      );
-    }
+  /**
+   * Estimate every appliance over `series`; a series at another sample rate is resampled to the
+   * model's period first, and the result is on the model's grid.
+   */
+  async disaggregate(input: Series): Promise<Disaggregation> {
+    const series = input.periodS === this.periodS ? input : resampleSeries(input, this.periodS);
     const L = this.card.window;
     const A = this.appliances.length;
     const n = series.mains.length;
@@ -244,7 +244,31 @@ export class TransformerModel implements Disaggregator {
           q[t] = NaN;
         }
       }
-      appliances[name] = { power: p, onProb: q };
+      const spec = this.card.appliances[a]!;
+      const est: Disaggregation['appliances'][string] = {
+        power: p,
+        onProb: q,
+        onThreshold: spec.on_prob_threshold,
+      };
+      if (spec.band) {
+        const { edges, q90_w } = spec.band;
+        const lower = new Float32Array(n);
+        const upper = new Float32Array(n);
+        for (let t = 0; t < n; t++) {
+          if (!Number.isFinite(p[t]!)) {
+            lower[t] = NaN;
+            upper[t] = NaN;
+            continue;
+          }
+          let bin = 0;
+          while (bin < q90_w.length - 1 && q[t]! >= edges[bin + 1]!) bin++;
+          lower[t] = Math.max(0, p[t]! - q90_w[bin]!);
+          upper[t] = p[t]! + q90_w[bin]!;
+        }
+        est.lower = lower;
+        est.upper = upper;
+      }
+      appliances[name] = est;
     });
     return { startMs: series.startMs, periodS: series.periodS, appliances };
   }

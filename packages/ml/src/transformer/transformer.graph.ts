@@ -48,7 +48,14 @@ export type Weights = ReadonlyMap<string, Float32Array>;
  */
 export function buildTransformerGraph(
   spec: ModelSpec,
-  opts: { batch?: number; seed?: number; weights?: Weights; loss?: LossWeights } = {},
+  opts: {
+    batch?: number;
+    seed?: number;
+    weights?: Weights;
+    loss?: LossWeights;
+    /** Per-appliance Platt scaling of the on/off logit for the `on_prob` output (inference). */
+    calibration?: { scale: number[]; offset: number[] };
+  } = {},
 ): TransformerGraph {
   const { arch } = spec;
   const A = spec.appliances.length;
@@ -179,8 +186,21 @@ export function buildTransformerGraph(
     g.add(g.relu(t), g.log(g.add(g.exp(g.neg(g.abs(t))), 1)));
   const scale = g.constant(Float32Array.from(spec.powerScaleW), [1, A, 1]);
   const magnitude = softplus(rawPower); // normalised power when on
-  const onProb = g.output(g.sigmoid(logit), OUTPUT_ON_PROB);
-  const gated = g.mul(magnitude, onProb);
+  const gate = g.sigmoid(logit);
+  const gated = g.mul(magnitude, gate);
+  // The gate is what the power head was trained with; the reported on-probability may be
+  // recalibrated on validation data (Platt scaling), which leaves the power unchanged.
+  const onProb = opts.calibration
+    ? g.output(
+        g.sigmoid(
+          g.add(
+            g.mul(logit, g.constant(Float32Array.from(opts.calibration.scale), [1, A, 1])),
+            g.constant(Float32Array.from(opts.calibration.offset), [1, A, 1]),
+          ),
+        ),
+        OUTPUT_ON_PROB,
+      )
+    : g.output(gate, OUTPUT_ON_PROB);
   const power = g.output(g.mul(gated, scale), OUTPUT_POWER);
 
   if (!opts.loss) return { graph: g.build(), power, onProb };

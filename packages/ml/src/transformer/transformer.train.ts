@@ -20,6 +20,7 @@ import { exportInferenceModel } from '../onnx/graph.export.js';
 import { createForwardSession, TrainingSession } from '../onnx/graph.session.js';
 import { warmupCosine } from '../onnx/lr.schedule.js';
 import { fillDropoutMask, Random } from '../onnx/random.generator.js';
+import { BAND_EDGES, bestF1Threshold, plattFit, residualBand } from './calibration.js';
 import { sha256Hex, type ModelCard } from './model.card.js';
 import { ArchitectureSchema, type ModelSpec } from './transformer.config.js';
 import { forwardFlops } from './transformer.flops.js';
@@ -71,9 +72,14 @@ export const TrainSettingsSchema = z
       .object({
         patience: z.number().int().min(1).default(5),
         minDelta: z.number().min(0).default(0),
+        /**
+         * What "better" means: the validation loss, or the mean of the heads' validation F1
+         * (the score users see; the loss mixes power and on/off terms).
+         */
+        metric: z.enum(['val_loss', 'val_f1']).default('val_loss'),
       })
       .strict()
-      .default({ patience: 5, minDelta: 0 }),
+      .default({ patience: 5, minDelta: 0, metric: 'val_loss' }),
     balance: z
       .object({ targetOnFraction: z.number().min(0).max(1).default(0.5) })
       .strict()
@@ -83,6 +89,8 @@ export const TrainSettingsSchema = z
       .strict()
       .default({ bce: 1, posWeightMax: 10 }),
     seed: z.number().int().default(1),
+    /** Samples between validation window starts (default: window / 4). */
+    valStride: z.number().int().min(1).optional(),
     /** Windows per validation pass at most (evenly spread), to bound epoch time. */
     maxValWindows: z.number().int().min(1).default(2000),
   })
@@ -144,6 +152,7 @@ interface CheckpointState {
   epoch: number;
   step: number;
   bestEpoch: number;
+  /** Best monitored value so far (lower is better; see earlyStopping.metric). */
   bestValLoss: number;
   badEpochs: number;
   history: EpochLog[];
@@ -317,7 +326,11 @@ export async function trainTransformer(
   const valCache = WindowCache.open(valCachePath);
   const stride = cfg.stride ?? Math.max(1, Math.floor(L / 8));
   const sampler = new WindowSampler(trainCache, { length: L, stride, appliances });
-  const valSampler = new WindowSampler(valCache, { length: L, stride: L, appliances });
+  const valSampler = new WindowSampler(valCache, {
+    length: L,
+    stride: cfg.valStride ?? Math.max(1, Math.floor(L / 4)),
+    appliances,
+  });
   if (sampler.windowCount === 0)
     throw new NilmError('DATA_EMPTY', `the training data has no gap-free window of ${L} samples`);
   if (valSampler.windowCount === 0)
@@ -535,9 +548,15 @@ export async function trainTransformer(
     };
     state.history.push(entry);
     await appendFile(metricsPath, JSON.stringify(entry) + '\n');
-    const improved = val.val_loss < state.bestValLoss - cfg.earlyStopping.minDelta;
+    // The monitored value, lower is better (mean F1 enters negated).
+    const f1s = Object.values(val.val_f1).map((f) => f ?? 0);
+    const monitored =
+      cfg.earlyStopping.metric === 'val_f1'
+        ? -f1s.reduce((a, b) => a + b, 0) / f1s.length
+        : val.val_loss;
+    const improved = monitored < state.bestValLoss - cfg.earlyStopping.minDelta;
     if (improved) {
-      state.bestValLoss = val.val_loss;
+      state.bestValLoss = monitored;
       state.bestEpoch = epoch;
       state.badEpochs = 0;
       await writeAtomic(join(opts.outDir, 'best.bin'), packParams(params));
@@ -578,14 +597,23 @@ export async function trainTransformer(
     );
   }
   await session.release();
+
+  // Calibrate on validation data with the best weights (the eval session reads the live arrays).
+  unpackParams(await readFile(join(opts.outDir, 'best.bin')), params);
+  const calib = await calibrate(evalSession, valSampler, valIds, buffers, A, L, B);
   await evalSession.release();
+  log(
+    `calibration: ${appliances.map((a, i) => `${a} threshold ${calib[i]!.threshold.toFixed(2)} (val F1 ${calib[i]!.f1.toFixed(2)})`).join(', ')}`,
+  );
   if (state.bestEpoch === 0)
     throw new NilmError('CONFIG_INVALID', 'no epoch produced a finite validation loss');
 
   // Export the best epoch as a standalone inference model.
-  unpackParams(await readFile(join(opts.outDir, 'best.bin')), params);
   const weights = new Map(params.map((p) => [p.name, Float32Array.from(p.data)]));
-  const inference = buildTransformerGraph(spec, { weights });
+  const inference = buildTransformerGraph(spec, {
+    weights,
+    calibration: { scale: calib.map((c) => c.scale), offset: calib.map((c) => c.offset) },
+  });
   const bytes = exportInferenceModel(inference.graph, [inference.power, inference.onProb]);
   const best = state.history.find((h) => h.epoch === state!.bestEpoch)!;
   const version = cfg.version ?? new Date().toISOString().slice(0, 10).replace(/-/g, '.');
@@ -601,6 +629,9 @@ export async function trainTransformer(
       label: applianceSpec(a).label,
       on_threshold_w: applianceSpec(a).onPowerW,
       power_scale_w: powerScaleW[i]!,
+      on_prob_threshold: calib[i]!.threshold,
+      calibration: { scale: calib[i]!.scale, offset: calib[i]!.offset },
+      band: { edges: BAND_EDGES, q90_w: calib[i]!.q90 },
     })),
     period_s: arch.periodS,
     window: L,
@@ -643,7 +674,55 @@ export async function trainTransformer(
   await writeFile(join(modelDir, 'model.onnx'), bytes);
   await writeFile(join(modelDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
   log(
-    `model written to ${modelDir} (best epoch ${state.bestEpoch}, val loss ${state.bestValLoss.toFixed(4)})`,
+    `model written to ${modelDir} (best epoch ${state.bestEpoch}, ${cfg.earlyStopping.metric} ${Math.abs(state.bestValLoss).toFixed(4)})`,
   );
   return { modelDir, card, history: state.history };
+}
+
+/** Per-head calibration from validation windows: Platt scaling, F1 threshold and power band. */
+async function calibrate(
+  session: Awaited<ReturnType<typeof createForwardSession>>,
+  sampler: WindowSampler,
+  ids: readonly number[],
+  buffers: ReturnType<typeof createBatchBuffers>,
+  A: number,
+  L: number,
+  B: number,
+): Promise<Array<{ scale: number; offset: number; threshold: number; f1: number; q90: number[] }>> {
+  const n = ids.length * L;
+  const logit = Array.from({ length: A }, () => new Float32Array(n));
+  const target = Array.from({ length: A }, () => new Uint8Array(n));
+  const absErr = Array.from({ length: A }, () => new Float32Array(n));
+  for (let k = 0; k < ids.length; k += B) {
+    const real = Math.min(B, ids.length - k);
+    sampler.fillWindows(
+      Array.from({ length: B }, (_, j) => ids[(k + j) % ids.length]!),
+      buffers,
+    );
+    const out = await session.run({
+      [INPUT_MAINS]: buffers.mains,
+      [INPUT_TARGET_POWER]: buffers.power,
+      [INPUT_TARGET_ON]: buffers.onOff,
+    });
+    const power = out.get(OUTPUT_POWER)! as Float32Array;
+    const onProb = out.get(OUTPUT_ON_PROB)! as Float32Array;
+    for (let b = 0; b < real; b++) {
+      for (let a = 0; a < A; a++) {
+        for (let t = 0; t < L; t++) {
+          const i = (b * A + a) * L + t;
+          const o = (k + b) * L + t;
+          const p = Math.min(1 - 1e-7, Math.max(1e-7, onProb[i]!));
+          logit[a]![o] = Math.log(p / (1 - p));
+          target[a]![o] = buffers.onOff[i]! >= 0.5 ? 1 : 0;
+          absErr[a]![o] = Math.abs(power[i]! - buffers.power[i]!);
+        }
+      }
+    }
+  }
+  return logit.map((x, a) => {
+    const { scale, offset } = plattFit(x, target[a]!);
+    const p = Float32Array.from(x, (v) => 1 / (1 + Math.exp(-(scale * v + offset))));
+    const { threshold, f1 } = bestF1Threshold(p, target[a]!);
+    return { scale, offset, threshold, f1, q90: residualBand(p, absErr[a]!, BAND_EDGES) };
+  });
 }

@@ -1,0 +1,127 @@
+/**
+ * Request authentication and building authorization for the routes. The caller is found once
+ * per request (a Bearer JWT or a device's X-Ingest-Token); every building route then asks
+ * `authorize` for the action it performs. Fails closed: anything unexpected is a refusal.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Building, MetadataStore } from '@nilm/stores';
+import {
+  AuthError,
+  decideAccess,
+  deviceTokenFromHeader,
+  hashDeviceToken,
+  isDeviceToken,
+  type BuildingAction,
+  type TokenVerifier,
+} from './auth/index.js';
+import { ApiError } from './errors.js';
+
+/** Who is calling. */
+export type RequestCaller =
+  | { kind: 'user'; userId: string; role: 'admin' | 'user'; email: string | null }
+  | { kind: 'device'; buildingId: string; tokenId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: RequestCaller;
+  }
+}
+
+/** Map an auth-layer error to the API catalogue (401, or 503 when keys cannot be fetched). */
+export function authFailure(e: unknown): ApiError {
+  if (e instanceof AuthError) {
+    if (e.statusCode === 503) return new ApiError('NOT_READY', e.message, { auth_code: e.code }, 5);
+    return new ApiError('AUTH_INVALID', e.message, { auth_code: e.code });
+  }
+  return new ApiError('AUTH_INVALID', 'the credentials could not be verified');
+}
+
+/**
+ * Find the caller from the request headers: `Authorization: Bearer <jwt>`, or a device token in
+ * `X-Ingest-Token` (or `Authorization: Bearer nilm_dev_...`). No credentials: no caller.
+ */
+export async function identify(
+  request: FastifyRequest,
+  verifier: TokenVerifier,
+  metadata: MetadataStore,
+  now: () => number,
+): Promise<RequestCaller | undefined> {
+  const ingestHeader = request.headers['x-ingest-token'];
+  const auth = request.headers.authorization;
+  const deviceSecret =
+    typeof ingestHeader === 'string' ? ingestHeader : deviceTokenFromHeader(auth);
+  if (deviceSecret !== null && deviceSecret !== undefined) {
+    if (!isDeviceToken(deviceSecret))
+      throw new ApiError(
+        'AUTH_INVALID',
+        'X-Ingest-Token is not a device token; create one for the building (POST /api/v1/buildings/{id}/tokens)',
+      );
+    const token = await metadata.findDeviceToken(hashDeviceToken(deviceSecret));
+    if (!token) throw new ApiError('AUTH_INVALID', 'this device token is unknown or revoked');
+    await metadata.touchDeviceToken(token.id, now());
+    return { kind: 'device', buildingId: token.buildingId, tokenId: token.id };
+  }
+  if (auth === undefined) return undefined;
+  try {
+    const v = await verifier.verify(auth);
+    return { kind: 'user', userId: v.sub, role: v.role, email: v.email ?? null };
+  } catch (e) {
+    throw authFailure(e);
+  }
+}
+
+/** The caller, or 401 when the request carries no credentials. */
+export function requireCaller(request: FastifyRequest): RequestCaller {
+  if (!request.caller)
+    throw new ApiError('AUTH_REQUIRED', 'sign in first: send Authorization: Bearer <token>');
+  return request.caller;
+}
+
+/** The calling user (not a device), or 401/403. */
+export function requireUser(request: FastifyRequest): Extract<RequestCaller, { kind: 'user' }> {
+  const c = requireCaller(request);
+  if (c.kind !== 'user')
+    throw new ApiError('AUTHZ_FORBIDDEN', 'a device token may only ingest readings');
+  return c;
+}
+
+/** The calling user if an admin, else 403. */
+export function requireAdmin(request: FastifyRequest): Extract<RequestCaller, { kind: 'user' }> {
+  const u = requireUser(request);
+  if (u.role !== 'admin') throw new ApiError('AUTHZ_FORBIDDEN', 'this needs the admin role');
+  return u;
+}
+
+/**
+ * The building, if the caller may perform `action` on it. A building the caller has no
+ * relation to answers 404 exactly like one that does not exist.
+ */
+export async function authorize(
+  request: FastifyRequest,
+  metadata: MetadataStore,
+  buildingId: string,
+  action: BuildingAction,
+): Promise<Building> {
+  const caller = requireCaller(request);
+  const building = await metadata.getBuilding(buildingId);
+  const memberRole =
+    caller.kind === 'user' ? await metadata.getMemberRole(buildingId, caller.userId) : null;
+  const decision = decideAccess({
+    caller:
+      caller.kind === 'user'
+        ? { kind: 'user', userId: caller.userId, role: caller.role }
+        : { kind: 'device', buildingId: caller.buildingId },
+    action,
+    buildingId,
+    memberRole,
+  });
+  if (!building || (!decision.allow && decision.reason === 'AUTHZ_NOT_FOUND')) {
+    throw new ApiError('BUILDING_NOT_FOUND', `building "${buildingId}" not found`);
+  }
+  if (!decision.allow)
+    throw new ApiError(
+      'AUTHZ_FORBIDDEN',
+      `your role does not allow ${action} on building "${buildingId}"`,
+    );
+  return building;
+}

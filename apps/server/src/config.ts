@@ -1,0 +1,108 @@
+/**
+ * The server's configuration: parsed and validated once from the environment at start; a bad
+ * variable stops the process with a message naming it. Nothing else reads `process.env`.
+ * Every variable is listed, with its default, in `.env.example`.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.includes(new URL(u).protocol), {
+      message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    });
+
+export const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** all: API + worker + MQTT + demo in one process; api; worker. */
+  NILM_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** Where embedded stores and the local signing key live. */
+  NILM_DATA_DIR: z.string().default('.nilm-data'),
+  NILM_MODELS_DIR: z.string().optional(),
+  /** Built web app to serve at / (apps/web/dist by default, when it exists). */
+  NILM_WEB_DIR: z.string().optional(),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  INFLUX_URL: url(['http:', 'https:']).optional(),
+  INFLUX_DATABASE: z.string().min(1).default('nilm'),
+  INFLUX_USERNAME: z.string().optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  INFLUX_TOKEN: z.string().optional(),
+  MQTT_URL: url(['mqtt:', 'mqtts:', 'ws:', 'wss:']).optional(),
+  /** Topic pattern; `+` stands for the building id. */
+  MQTT_TOPIC: z.string().default('nilm/+/power'),
+  /** Run an embedded MQTT broker (aedes) on this port (0 = off). */
+  MQTT_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
+  AUTH_HS256_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_ISSUER: z.string().optional(),
+  AUTH_AUDIENCE: z.string().optional(),
+  SUPABASE_URL: url(['http:', 'https:']).optional(),
+  /** Local admin created on first start of the embedded default. */
+  NILM_ADMIN_EMAIL: z.string().email().default('admin@nilm.local'),
+  NILM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  DEMO: bool.default(true),
+  /** Replay speed of the demo home: 1 = real time, 60 = one minute of data per second. */
+  DEMO_SPEED: z.coerce.number().positive().max(10_000).default(60),
+  RATE_LIMIT_PER_USER: z.coerce.number().int().positive().default(600),
+  RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(1200),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
+  CORS_ORIGINS: z.string().default(''),
+  /** Worker: jobs run at once per process. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface ServerConfig extends Env {
+  dataDir: string;
+  modelsDir: string;
+  webDir: string;
+  corsOrigins: string[];
+  /** External auth configured (JWKS, HS256 or Supabase); otherwise local accounts. */
+  externalAuth: boolean;
+}
+
+/** A configuration problem, naming the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment. `repoRoot` locates the shipped models and the built web app. */
+export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConfig {
+  const parsed = EnvSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}\nsee .env.example`);
+  }
+  const e = parsed.data;
+  if ((e.INFLUX_USERNAME === undefined) !== (e.INFLUX_PASSWORD === undefined)) {
+    throw new ConfigError('INFLUX_USERNAME and INFLUX_PASSWORD go together; set both or neither');
+  }
+  return {
+    ...e,
+    dataDir: resolve(e.NILM_DATA_DIR),
+    modelsDir: resolve(e.NILM_MODELS_DIR ?? resolve(repoRoot, 'models')),
+    webDir: resolve(e.NILM_WEB_DIR ?? resolve(repoRoot, 'apps/web/dist')),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    externalAuth: !!(e.AUTH_JWKS_URL || e.AUTH_HS256_SECRET || e.SUPABASE_URL),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Building the running parts from the configuration: embedded defaults (DuckDB, PGlite, the
+ * in-process queue, local accounts) unless DATABASE_URL, REDIS_URL, INFLUX_URL or external auth
+ * switch on the production services.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { InferenceEngine } from '@nilm/ml';
+import { BullMqJobQueue, MemoryJobQueue, type JobQueue } from '@nilm/queue';
+import {
+  createPgliteMetadataStore,
+  createPostgresMetadataStore,
+  DuckDbTimeSeriesStore,
+  InfluxTimeSeriesStore,
+  type MetadataStore,
+  type TimeSeriesStore,
+} from '@nilm/stores';
+import type { AppDeps } from './app.deps.js';
+import { createTokenVerifier, defaultLocalKeyFile, LocalIssuer } from './auth/index.js';
+import type { ServerConfig } from './config.js';
+import { Metrics } from './metrics.js';
+
+export interface Parts extends AppDeps {
+  close(): Promise<void>;
+}
+
+/** Open every store, queue and the model engine the configuration names. */
+export async function createParts(config: ServerConfig): Promise<Parts> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const closers: Array<() => Promise<void>> = [];
+  const metadata: MetadataStore = config.DATABASE_URL
+    ? createPostgresMetadataStore({ connectionString: config.DATABASE_URL })
+    : await createPgliteMetadataStore({ dataDir: join(config.dataDir, 'metadata') });
+  closers.push(() => metadata.close());
+  await metadata.migrate();
+  const timeseries: TimeSeriesStore = config.INFLUX_URL
+    ? await InfluxTimeSeriesStore.open({
+        url: config.INFLUX_URL,
+        database: config.INFLUX_DATABASE,
+        username: config.INFLUX_USERNAME,
+        password: config.INFLUX_PASSWORD,
+        token: config.INFLUX_TOKEN,
+        // InfluxDB 3 has no CREATE DATABASE over InfluxQL; 1.x needs it once.
+        createDatabase: !config.INFLUX_TOKEN,
+      })
+    : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb') });
+  closers.push(() => timeseries.close());
+  const queue: JobQueue = config.REDIS_URL
+    ? new BullMqJobQueue({ url: config.REDIS_URL })
+    : new MemoryJobQueue();
+  closers.push(() => queue.close());
+  const engine = await InferenceEngine.open(config.modelsDir);
+  closers.push(() => engine.close());
+  let issuer: LocalIssuer | undefined;
+  if (!config.externalAuth)
+    issuer = await LocalIssuer.create({ keyFile: defaultLocalKeyFile(config.dataDir) });
+  const verifier = createTokenVerifier(
+    {
+      jwksUrl: config.AUTH_JWKS_URL,
+      hs256Secret: config.AUTH_HS256_SECRET,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      supabaseUrl: config.SUPABASE_URL,
+    },
+    { local: issuer?.trustedKey() },
+  );
+  let rateLimitRedis: Redis | undefined;
+  if (config.REDIS_URL) {
+    rateLimitRedis = new Redis(config.REDIS_URL, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    });
+    rateLimitRedis.on('error', () => undefined);
+    closers.push(async () => void rateLimitRedis!.disconnect());
+  }
+  return {
+    config,
+    metadata,
+    timeseries,
+    queue,
+    engine,
+    verifier,
+    issuer,
+    metrics: new Metrics(),
+    rateLimitRedis,
+    async close() {
+      // Queue first: it waits for running jobs, which still need the stores.
+      for (const c of closers.reverse()) await c().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/** Local accounts (embedded default): sign in with e-mail and password; who am I. */
+import type { FastifyInstance } from 'fastify';
+import { ErrorBody, LoginBody, LoginResponse, UserInfo } from '@nilm/contracts';
+import { requireUser } from '../access.js';
+import type { AppDeps } from '../app.deps.js';
+import { randomBytes } from 'node:crypto';
+import { hashPassword, verifyPassword } from '../auth/index.js';
+import { ApiError } from '../errors.js';
+
+export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.post<{ Body: LoginBody }>(
+    '/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in to a local account (when no external auth is configured)',
+        body: LoginBody,
+        response: { 200: LoginResponse, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+      },
+      config: { rateLimit: { max: 20, timeWindow: 60_000 } },
+    },
+    async (request) => {
+      if (!deps.issuer)
+        throw new ApiError(
+          'NOT_FOUND',
+          'local sign-in is off: this server uses external auth (sign in with your identity provider)',
+        );
+      const user = await deps.metadata.getUserByEmail(request.body.email);
+      // Same answer and similar work for an unknown e-mail and a wrong password.
+      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      const ok = user?.passwordHash
+        ? await verifyPassword(request.body.password, user.passwordHash)
+        : (await verifyPassword(request.body.password, await dummyHash), false);
+      if (!user || !ok) throw new ApiError('AUTH_BAD_CREDENTIALS', 'e-mail or password is wrong');
+      const issued = await deps.issuer.sign({
+        sub: user.id,
+        email: user.email ?? undefined,
+        role: user.role,
+      });
+      const now = Math.floor((deps.now ?? Date.now)() / 1000);
+      return {
+        access_token: issued.token,
+        token_type: 'Bearer' as const,
+        expires_in: issued.exp - now,
+        user: { id: user.id, email: user.email, role: user.role },
+      };
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      schema: {
+        tags: ['auth'],
+        security: [{ bearer: [] }],
+        response: { 200: UserInfo, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      const u = requireUser(request);
+      return { id: u.userId, email: u.email, role: u.role };
+    },
+  );
+}
+
+/** A hash of a random password, checked for unknown e-mails so they take as long as wrong passwords. */
+let dummyHash: Promise<string> | undefined;

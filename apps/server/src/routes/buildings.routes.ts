@@ -1,0 +1,347 @@
+/** Buildings, members and device tokens, each behind the access policy. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import {
+  Building as BuildingSchema,
+  BuildingList,
+  CreateBuildingBody,
+  DeviceTokenBody,
+  DeviceTokenCreated,
+  DeviceTokenList,
+  ErrorBody,
+  Id,
+  MemberBody,
+  MemberList,
+  UpdateBuildingBody,
+} from '@nilm/contracts';
+import { ConflictError, type Building, type MemberRole } from '@nilm/stores';
+import { authorize, requireAdmin, requireUser } from '../access.js';
+import type { AppDeps } from '../app.deps.js';
+import { generateDeviceToken } from '../auth/index.js';
+import { ApiError } from '../errors.js';
+
+const Params = Type.Object({ id: Id });
+const TokenParams = Type.Object({ id: Id, tokenId: Type.String({ minLength: 1, maxLength: 100 }) });
+const MemberParams = Type.Object({ id: Id, userId: Type.String({ minLength: 1, maxLength: 200 }) });
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { metadata } = deps;
+  const view = async (request: FastifyRequest, b: Building): Promise<BuildingSchema> => {
+    const u = requireUser(request);
+    const role: MemberRole | 'admin' | null =
+      u.role === 'admin' ? 'admin' : await metadata.getMemberRole(b.id, u.userId);
+    return {
+      id: b.id,
+      name: b.name,
+      timezone: b.timezone,
+      is_demo: b.isDemo,
+      model_ref: b.modelRef,
+      my_role: role ?? 'viewer',
+      created_at: new Date(b.createdAt).toISOString(),
+    };
+  };
+
+  app.get(
+    '/buildings',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        response: { 200: BuildingList, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      const u = requireUser(request);
+      const list = await metadata.listBuildings(u.role === 'admin' ? undefined : u.userId);
+      return { buildings: await Promise.all(list.map((b) => view(request, b))) };
+    },
+  );
+
+  app.post<{ Body: CreateBuildingBody }>(
+    '/buildings',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        body: CreateBuildingBody,
+        response: {
+          201: BuildingSchema,
+          401: ErrorBody,
+          403: ErrorBody,
+          409: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const admin = requireAdmin(request);
+      const { id, name, timezone = 'UTC', owner_id } = request.body;
+      if (!isValidTimeZone(timezone))
+        throw new ApiError(
+          'VALIDATION_FAILED',
+          `timezone "${timezone}" is not an IANA zone such as Europe/London`,
+        );
+      if (owner_id !== undefined && !(await metadata.getUser(owner_id)))
+        throw new ApiError('VALIDATION_FAILED', `owner_id "${owner_id}" is not a known user`);
+      try {
+        const b = await metadata.createBuilding({
+          id,
+          name,
+          timezone,
+          isDemo: false,
+          modelRef: null,
+        });
+        await metadata.setMember({
+          buildingId: id,
+          userId: owner_id ?? admin.userId,
+          role: 'owner',
+        });
+        return reply.status(201).send(await view(request, b));
+      } catch (e) {
+        if (e instanceof ConflictError)
+          throw new ApiError('CONFLICT', `building "${id}" already exists`);
+        throw e;
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/buildings/:id',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 200: BuildingSchema, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const b = await authorize(request, metadata, request.params.id, 'read');
+      return view(request, b);
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: UpdateBuildingBody }>(
+    '/buildings/:id',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        body: UpdateBuildingBody,
+        response: {
+          200: BuildingSchema,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const { name, timezone, model_ref } = request.body;
+      if (timezone !== undefined && !isValidTimeZone(timezone))
+        throw new ApiError('VALIDATION_FAILED', `timezone "${timezone}" is not an IANA zone`);
+      if (model_ref) deps.engine.registry.find(model_ref);
+      const b = await metadata.updateBuilding(request.params.id, {
+        name,
+        timezone,
+        modelRef: model_ref === undefined ? undefined : model_ref,
+      });
+      if (!b) throw new ApiError('BUILDING_NOT_FOUND', `building "${request.params.id}" not found`);
+      if (model_ref !== undefined) await deps.queue.enqueue(b.id).catch(() => undefined);
+      return view(request, b);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/buildings/:id',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      await authorize(request, metadata, request.params.id, 'admin');
+      await deps.timeseries.deleteBuilding(request.params.id);
+      await metadata.deleteBuilding(request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/buildings/:id/members',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 200: MemberList, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const members = await metadata.listMembers(request.params.id);
+      return {
+        members: await Promise.all(
+          members.map(async (m) => ({
+            user_id: m.userId,
+            email: (await metadata.getUser(m.userId))?.email ?? null,
+            role: m.role,
+          })),
+        ),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: MemberBody }>(
+    '/buildings/:id/members',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        body: MemberBody,
+        response: {
+          201: MemberList,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const { user_id, role } = request.body;
+      // External (Supabase) users are known by id before their first request: create a record.
+      if (!(await metadata.getUser(user_id))) {
+        if (!deps.config.externalAuth)
+          throw new ApiError('VALIDATION_FAILED', `user "${user_id}" does not exist`);
+        await metadata.upsertUser({ id: user_id, email: null, role: 'user', passwordHash: null });
+      }
+      await metadata.setMember({ buildingId: request.params.id, userId: user_id, role });
+      const members = await metadata.listMembers(request.params.id);
+      return reply
+        .status(201)
+        .send({
+          members: await Promise.all(
+            members.map(async (m) => ({
+              user_id: m.userId,
+              email: (await metadata.getUser(m.userId))?.email ?? null,
+              role: m.role,
+            })),
+          ),
+        });
+    },
+  );
+
+  app.delete<{ Params: { id: string; userId: string } }>(
+    '/buildings/:id/members/:userId',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: MemberParams,
+        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const removed = await metadata.removeMember(request.params.id, request.params.userId);
+      if (!removed)
+        throw new ApiError(
+          'NOT_FOUND',
+          `user "${request.params.userId}" is not a member of "${request.params.id}"`,
+        );
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/buildings/:id/tokens',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 200: DeviceTokenList, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const tokens = await metadata.listDeviceTokens(request.params.id);
+      return {
+        tokens: tokens.map((t) => ({
+          id: t.id,
+          name: t.name,
+          created_at: iso(t.createdAt)!,
+          revoked_at: iso(t.revokedAt),
+          last_used_at: iso(t.lastUsedAt),
+        })),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { name: string } }>(
+    '/buildings/:id/tokens',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: Params,
+        body: DeviceTokenBody,
+        response: { 201: DeviceTokenCreated, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const secret = generateDeviceToken();
+      const t = await metadata.createDeviceToken({
+        id: `tok_${secret.hash.slice(0, 16)}`,
+        buildingId: request.params.id,
+        name: request.body.name,
+        tokenHash: secret.hash,
+      });
+      return reply
+        .status(201)
+        .send({ id: t.id, name: t.name, created_at: iso(t.createdAt)!, token: secret.secret });
+    },
+  );
+
+  app.delete<{ Params: { id: string; tokenId: string } }>(
+    '/buildings/:id/tokens/:tokenId',
+    {
+      schema: {
+        tags: ['buildings'],
+        security: [{ bearer: [] }],
+        params: TokenParams,
+        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      if (!(await metadata.revokeDeviceToken(request.params.id, request.params.tokenId)))
+        throw new ApiError(
+          'NOT_FOUND',
+          `no active token "${request.params.tokenId}" in building "${request.params.id}"`,
+        );
+      return reply.status(204).send(null);
+    },
+  );
+}

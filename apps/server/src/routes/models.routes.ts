@@ -1,0 +1,164 @@
+/** The model registry over HTTP: list, run a window (/infer), and admin switching and reload. */
+import type { FastifyInstance } from 'fastify';
+import {
+  ActivateModelBody,
+  ErrorBody,
+  InferBody,
+  InferResponse,
+  ModelList,
+  ReloadResponse,
+} from '@nilm/contracts';
+import { readModelCard } from '@nilm/ml';
+import { authorize, requireAdmin, requireUser } from '../access.js';
+import type { AppDeps } from '../app.deps.js';
+import { ApiError } from '../errors.js';
+
+export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { engine } = deps;
+
+  app.get(
+    '/models',
+    {
+      schema: {
+        tags: ['models'],
+        security: [{ bearer: [] }],
+        response: { 200: ModelList, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      requireUser(request);
+      const loaded = new Set(engine.loadedRefs);
+      const models = await Promise.all(
+        engine.registry.list().map(async (e) => {
+          const card = await readModelCard(e.dir);
+          return {
+            ref: e.ref,
+            id: e.id,
+            version: e.version,
+            active: e.active,
+            loaded: loaded.has(e.ref),
+            appliances: card.appliances.map((a) => a.name),
+            window: card.window,
+            period_s: card.period_s,
+            created: card.created,
+            test_mean_f1: card.test?.mean.f1 ?? null,
+            test_mean_mae_w: card.test?.mean.mae_w ?? null,
+          };
+        }),
+      );
+      return { active: engine.registry.active()?.ref ?? null, models };
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/models/:ref/card',
+    {
+      schema: {
+        tags: ['models'],
+        security: [{ bearer: [] }],
+        response: { 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      requireUser(request);
+      return readModelCard(engine.registry.find(decodeURIComponent(request.params.ref)).dir);
+    },
+  );
+
+  app.post<{ Body: InferBody }>(
+    '/infer',
+    {
+      schema: {
+        tags: ['models'],
+        summary: "One window of mains in, each appliance's power and on-probability out",
+        security: [{ bearer: [] }],
+        body: InferBody,
+        response: { 200: InferResponse, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request) => {
+      requireUser(request);
+      const { window, model: ref, building_id } = request.body;
+      let modelRef = ref;
+      if (building_id) {
+        const b = await authorize(request, deps.metadata, building_id, 'read');
+        modelRef ??= b.modelRef ?? undefined;
+      }
+      const model = await engine.model(modelRef);
+      if (window.length !== model.window) {
+        throw new ApiError(
+          'VALIDATION_WINDOW',
+          `window has ${window.length} values; model ${model.card.id}@${model.card.version} takes exactly ${model.window} (one per ${model.periodS} s)`,
+        );
+      }
+      const bad = window.findIndex((v) => !Number.isFinite(v) || v < 0 || v > 100_000);
+      if (bad >= 0)
+        throw new ApiError(
+          'VALIDATION_POWER',
+          `window[${bad}] = ${window[bad]} is not a power in 0..100000 W`,
+        );
+      const out = await engine.infer(
+        Float32Array.from(window),
+        1,
+        `${model.card.id}@${model.card.version}`,
+      );
+      const L = model.window;
+      const appliances: Record<
+        string,
+        { power_w: number[]; on_prob: number[]; on_threshold: number }
+      > = {};
+      model.card.appliances.forEach((a, i) => {
+        appliances[a.name] = {
+          power_w: Array.from(
+            out.power.subarray(i * L, (i + 1) * L),
+            (v) => Math.round(v * 10) / 10,
+          ),
+          on_prob: Array.from(
+            out.onProb.subarray(i * L, (i + 1) * L),
+            (v) => Math.round(v * 1000) / 1000,
+          ),
+          on_threshold: a.on_prob_threshold,
+        };
+      });
+      return {
+        model: `${model.card.id}@${model.card.version}`,
+        period_s: model.periodS,
+        appliances,
+      };
+    },
+  );
+
+  app.post<{ Body: { ref: string } }>(
+    '/admin/models/activate',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearer: [] }],
+        body: ActivateModelBody,
+        response: { 200: ReloadResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const e = await engine.registry.activate(request.body.ref);
+      deps.metrics.setActiveModel(e.ref);
+      return { models: engine.registry.list().length, dropped: [], active: e.ref };
+    },
+  );
+
+  app.post(
+    '/admin/models/reload',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearer: [] }],
+        response: { 200: ReloadResponse, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const r = await engine.reload();
+      return { ...r, active: engine.registry.active()?.ref ?? null };
+    },
+  );
+}

@@ -1,0 +1,259 @@
+/** Readings with disaggregation, energy reports, CSV exports, appliances and live updates (SSE). */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import {
+  ApplianceList,
+  EnergyQuery,
+  EnergyResponse,
+  ErrorBody,
+  Id,
+  RangeQuery,
+  ReadingsResponse,
+} from '@nilm/contracts';
+import { findAppliance } from '@nilm/ml';
+import { authorize } from '../access.js';
+import type { AppDeps } from '../app.deps.js';
+import { energyCsv, readingsCsv, ReadingsService } from '../services/readings.service.js';
+import { parseQueryTime } from '../time.parse.js';
+
+const Params = Type.Object({ id: Id });
+
+export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const service = new ReadingsService(deps.timeseries);
+  const now = deps.now ?? Date.now;
+  const range = (q: { start: string; end?: string }): [number, number] => [
+    parseQueryTime(q.start, 'start', now()),
+    parseQueryTime(q.end ?? 'now', 'end', now()),
+  ];
+
+  const readings = async (id: string, q: RangeQuery) => {
+    const [start, end] = range(q);
+    const r = await service.readings(id, start, end, q.resolution, q.points);
+    return { r, start, end };
+  };
+
+  app.get<{ Params: { id: string }; Querystring: RangeQuery }>(
+    '/buildings/:id/readings',
+    {
+      schema: {
+        tags: ['readings'],
+        summary: 'Mains and per-appliance estimates on one time axis',
+        security: [{ bearer: [] }],
+        params: Params,
+        querystring: RangeQuery,
+        response: {
+          200: ReadingsResponse,
+          401: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      await authorize(request, deps.metadata, request.params.id, 'read');
+      const { r, start, end } = await readings(request.params.id, request.query);
+      return {
+        building_id: request.params.id,
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
+        resolution_s: r.resolutionS,
+        appliances: r.appliances,
+        points: r.buckets.map((b) => ({
+          time: new Date(b.ts).toISOString(),
+          power_w: b.powerW,
+          appliances: Object.fromEntries(
+            Object.entries(b.appliances).map(([a, v]) => [
+              a,
+              { power_w: v.powerW, on_prob: v.onProb },
+            ]),
+          ),
+        })),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: RangeQuery }>(
+    '/buildings/:id/readings.csv',
+    {
+      schema: {
+        tags: ['readings'],
+        summary: 'The readings as CSV',
+        security: [{ bearer: [] }],
+        params: Params,
+        querystring: RangeQuery,
+        response: { 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, deps.metadata, request.params.id, 'read');
+      const { r } = await readings(request.params.id, request.query);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${request.params.id}-readings.csv"`)
+        .send(readingsCsv(r));
+    },
+  );
+
+  const energy = async (id: string, q: EnergyQuery) => {
+    const [start, end] = range(q);
+    return service.energy(id, start, end, q.period ?? 'day');
+  };
+
+  app.get<{ Params: { id: string }; Querystring: EnergyQuery }>(
+    '/buildings/:id/energy',
+    {
+      schema: {
+        tags: ['readings'],
+        summary: 'kWh per appliance per day/week/month, with other and baseload',
+        security: [{ bearer: [] }],
+        params: Params,
+        querystring: EnergyQuery,
+        response: { 200: EnergyResponse, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request) => {
+      const b = await authorize(request, deps.metadata, request.params.id, 'read');
+      const periods = await energy(request.params.id, request.query);
+      return {
+        building_id: b.id,
+        period: request.query.period ?? 'day',
+        timezone: 'UTC',
+        periods: periods.map((p) => ({
+          start: new Date(p.startMs).toISOString(),
+          end: new Date(p.endMs).toISOString(),
+          total_kwh: p.totalKwh,
+          appliances: p.appliances,
+          other_kwh: p.otherKwh,
+          baseload_kwh: p.baseloadKwh,
+          coverage: p.coverage,
+        })),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: EnergyQuery }>(
+    '/buildings/:id/energy.csv',
+    {
+      schema: {
+        tags: ['readings'],
+        summary: 'The energy report as CSV',
+        security: [{ bearer: [] }],
+        params: Params,
+        querystring: EnergyQuery,
+        response: { 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, deps.metadata, request.params.id, 'read');
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${request.params.id}-energy.csv"`)
+        .send(energyCsv(await energy(request.params.id, request.query)));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/buildings/:id/appliances',
+    {
+      schema: {
+        tags: ['readings'],
+        summary: "The appliances the building's model estimates",
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 200: ApplianceList, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const b = await authorize(request, deps.metadata, request.params.id, 'read');
+      let model: Awaited<ReturnType<typeof deps.engine.model>> | undefined;
+      try {
+        model = await deps.engine.model(b.modelRef ?? undefined);
+      } catch {
+        model = undefined;
+      }
+      const settings = new Map(
+        (await deps.metadata.listAppliances(b.id)).map((s) => [s.appliance, s]),
+      );
+      return {
+        building_id: b.id,
+        model: model ? `${model.card.id}@${model.card.version}` : null,
+        appliances: (model?.card.appliances ?? []).map((a) => ({
+          name: a.name,
+          label: settings.get(a.name)?.label ?? findAppliance(a.name)?.label ?? a.label,
+          enabled: settings.get(a.name)?.enabled ?? true,
+          on_threshold_w: a.on_threshold_w,
+        })),
+      };
+    },
+  );
+
+  // Live updates as server-sent events. The stream polls the store, so it shows readings and
+  // estimates written by any API or worker process.
+  app.get<{ Params: { id: string } }>(
+    '/buildings/:id/live',
+    {
+      schema: {
+        tags: ['readings'],
+        summary: 'Server-sent events: each new reading and estimate',
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, deps.metadata, request.params.id, 'read');
+      const id = request.params.id;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      });
+      let lastReading = (await deps.timeseries.latestReadingTs(id)) ?? now() - 3_600_000;
+      let lastEstimate = (await deps.timeseries.latestEstimateTs(id)) ?? lastReading;
+      // Send the newest state at once so the page has a value without waiting.
+      const first = await deps.timeseries.readReadings(id, lastReading, lastReading + 1);
+      for (const r of first)
+        res.write(
+          `event: reading\ndata: ${JSON.stringify({ type: 'reading', building_id: id, time: new Date(r.ts).toISOString(), power_w: r.powerW })}\n\n`,
+        );
+      let closed = false;
+      const tick = async (): Promise<void> => {
+        if (closed) return;
+        try {
+          const rs = await deps.timeseries.readReadings(id, lastReading + 1, now() + 60_000);
+          for (const r of rs.slice(-50))
+            res.write(
+              `event: reading\ndata: ${JSON.stringify({ type: 'reading', building_id: id, time: new Date(r.ts).toISOString(), power_w: r.powerW })}\n\n`,
+            );
+          if (rs.length) lastReading = rs[rs.length - 1]!.ts;
+          const es = await deps.timeseries.readEstimates(id, lastEstimate + 1, now() + 60_000);
+          const byTs = new Map<number, Record<string, { power_w: number; on_prob: number }>>();
+          for (const e of es)
+            (byTs.get(e.ts) ?? byTs.set(e.ts, {}).get(e.ts)!)[e.appliance] = {
+              power_w: e.powerW,
+              on_prob: e.onProb,
+            };
+          for (const [ts, appliances] of [...byTs].slice(-20))
+            res.write(
+              `event: estimate\ndata: ${JSON.stringify({ type: 'estimate', building_id: id, time: new Date(ts).toISOString(), appliances })}\n\n`,
+            );
+          if (es.length) lastEstimate = es[es.length - 1]!.ts;
+          res.write(': keep-alive\n\n');
+        } catch (e) {
+          res.write(
+            `event: error\ndata: ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n\n`,
+          );
+        }
+      };
+      const timer = setInterval(() => void tick(), 2000);
+      request.raw.on('close', () => {
+        closed = true;
+        clearInterval(timer);
+      });
+    },
+  );
+}

@@ -1,0 +1,319 @@
+/**
+ * The HTTP API's request and response schemas (JSON Schema via TypeBox). The server validates
+ * and serialises with them and publishes them as OpenAPI; the web app takes its types from
+ * them. Field names are snake_case on the wire.
+ */
+import { Type, type Static } from 'typebox';
+
+/** Building, user and token ids. */
+export const Id = Type.String({
+  pattern: '^[a-zA-Z0-9_-]{1,64}$',
+  description: 'letters, digits, _ and -, 1 to 64 characters',
+});
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+  request_id: Type.String(),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** A time: ISO-8601 with a zone, or epoch milliseconds. */
+export const TimeValue = Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Number()]);
+
+export const IngestReading = Type.Object(
+  {
+    ts: TimeValue,
+    power_w: Type.Number({ description: 'mains active power in W' }),
+  },
+  { additionalProperties: false },
+);
+
+export const IngestBody = Type.Object(
+  {
+    building_id: Id,
+    readings: Type.Array(IngestReading, { minItems: 1, maxItems: 10_000 }),
+  },
+  { additionalProperties: false },
+);
+export type IngestBody = Static<typeof IngestBody>;
+
+export const IngestResponse = Type.Object({ accepted: Type.Integer() });
+export type IngestResponse = Static<typeof IngestResponse>;
+
+export const MemberRole = Type.Union([
+  Type.Literal('owner'),
+  Type.Literal('member'),
+  Type.Literal('viewer'),
+]);
+
+export const Building = Type.Object({
+  id: Id,
+  name: Type.String(),
+  timezone: Type.String(),
+  is_demo: Type.Boolean(),
+  model_ref: Type.Union([Type.String(), Type.Null()]),
+  /** The caller's role in the building (admins see 'owner' semantics through their role). */
+  my_role: Type.Union([MemberRole, Type.Literal('admin')]),
+  created_at: Type.String(),
+});
+export type Building = Static<typeof Building>;
+
+export const BuildingList = Type.Object({ buildings: Type.Array(Building) });
+export type BuildingList = Static<typeof BuildingList>;
+
+export const CreateBuildingBody = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    owner_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateBuildingBody = Static<typeof CreateBuildingBody>;
+
+export const UpdateBuildingBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    model_ref: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type UpdateBuildingBody = Static<typeof UpdateBuildingBody>;
+
+export const MemberBody = Type.Object(
+  { user_id: Type.String({ minLength: 1, maxLength: 200 }), role: MemberRole },
+  { additionalProperties: false },
+);
+export type MemberBody = Static<typeof MemberBody>;
+
+export const Member = Type.Object({
+  user_id: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  role: MemberRole,
+});
+export const MemberList = Type.Object({ members: Type.Array(Member) });
+export type MemberList = Static<typeof MemberList>;
+
+export const DeviceTokenBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+export const DeviceToken = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  created_at: Type.String(),
+  revoked_at: Type.Union([Type.String(), Type.Null()]),
+  last_used_at: Type.Union([Type.String(), Type.Null()]),
+});
+export const DeviceTokenCreated = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  created_at: Type.String(),
+  /** The secret, shown once; send it as X-Ingest-Token (HTTP) or as the MQTT password. */
+  token: Type.String(),
+});
+export type DeviceTokenCreated = Static<typeof DeviceTokenCreated>;
+export const DeviceTokenList = Type.Object({ tokens: Type.Array(DeviceToken) });
+export type DeviceTokenList = Static<typeof DeviceTokenList>;
+
+export const Resolution = Type.Union(
+  [
+    Type.Literal('1m'),
+    Type.Literal('5m'),
+    Type.Literal('15m'),
+    Type.Literal('1h'),
+    Type.Literal('1d'),
+    Type.Literal('auto'),
+  ],
+  { description: "bucket size; 'auto' picks one that gives at most `points` points" },
+);
+
+export const RangeQuery = Type.Object(
+  {
+    start: Type.String({
+      minLength: 1,
+      maxLength: 40,
+      description: 'ISO-8601, epoch ms, or relative like -24h / -7d / now',
+    }),
+    end: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    resolution: Type.Optional(Resolution),
+    points: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 20_000,
+        description: "target number of points for resolution 'auto'",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RangeQuery = Static<typeof RangeQuery>;
+
+export const ApplianceValue = Type.Object({ power_w: Type.Number(), on_prob: Type.Number() });
+
+export const ReadingPoint = Type.Object({
+  time: Type.String(),
+  power_w: Type.Union([Type.Number(), Type.Null()]),
+  appliances: Type.Record(Type.String(), ApplianceValue),
+});
+
+export const ReadingsResponse = Type.Object({
+  building_id: Id,
+  start: Type.String(),
+  end: Type.String(),
+  resolution_s: Type.Integer(),
+  appliances: Type.Array(Type.String()),
+  points: Type.Array(ReadingPoint),
+});
+export type ReadingsResponse = Static<typeof ReadingsResponse>;
+
+export const EnergyQuery = Type.Object(
+  {
+    start: Type.String({ minLength: 1, maxLength: 40 }),
+    end: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    period: Type.Optional(
+      Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EnergyQuery = Static<typeof EnergyQuery>;
+
+export const EnergyPeriod = Type.Object({
+  start: Type.String(),
+  end: Type.String(),
+  total_kwh: Type.Number(),
+  appliances: Type.Record(Type.String(), Type.Number()),
+  /** Mains energy the tracked appliances do not explain (never negative). */
+  other_kwh: Type.Number(),
+  /** Always-on load: the period's low (5th percentile) mains power held for its duration. */
+  baseload_kwh: Type.Number(),
+  /** Share of the period with data, 0..1. */
+  coverage: Type.Number(),
+});
+export const EnergyResponse = Type.Object({
+  building_id: Id,
+  period: Type.String(),
+  timezone: Type.String(),
+  periods: Type.Array(EnergyPeriod),
+});
+export type EnergyResponse = Static<typeof EnergyResponse>;
+
+export const ApplianceInfo = Type.Object({
+  name: Type.String(),
+  label: Type.String(),
+  enabled: Type.Boolean(),
+  on_threshold_w: Type.Number(),
+});
+export const ApplianceList = Type.Object({
+  building_id: Id,
+  model: Type.Union([Type.String(), Type.Null()]),
+  appliances: Type.Array(ApplianceInfo),
+});
+export type ApplianceList = Static<typeof ApplianceList>;
+
+export const InferBody = Type.Object(
+  {
+    window: Type.Array(Type.Number(), {
+      minItems: 1,
+      maxItems: 10_000,
+      description: 'mains power in W, one value per model period',
+    }),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    building_id: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+export type InferBody = Static<typeof InferBody>;
+
+export const InferResponse = Type.Object({
+  model: Type.String(),
+  period_s: Type.Number(),
+  appliances: Type.Record(
+    Type.String(),
+    Type.Object({
+      power_w: Type.Array(Type.Number()),
+      on_prob: Type.Array(Type.Number()),
+      on_threshold: Type.Number(),
+    }),
+  ),
+});
+export type InferResponse = Static<typeof InferResponse>;
+
+export const ModelSummary = Type.Object({
+  ref: Type.String(),
+  id: Type.String(),
+  version: Type.String(),
+  active: Type.Boolean(),
+  loaded: Type.Boolean(),
+  appliances: Type.Array(Type.String()),
+  window: Type.Integer(),
+  period_s: Type.Number(),
+  created: Type.String(),
+  test_mean_f1: Type.Union([Type.Number(), Type.Null()]),
+  test_mean_mae_w: Type.Union([Type.Number(), Type.Null()]),
+});
+export const ModelList = Type.Object({
+  active: Type.Union([Type.String(), Type.Null()]),
+  models: Type.Array(ModelSummary),
+});
+export type ModelList = Static<typeof ModelList>;
+
+export const ActivateModelBody = Type.Object(
+  { ref: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export const ReloadResponse = Type.Object({
+  models: Type.Integer(),
+  dropped: Type.Array(Type.String()),
+  active: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const LoginBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 200 }),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type LoginBody = Static<typeof LoginBody>;
+export const UserInfo = Type.Object({
+  id: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+});
+export const LoginResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  user: UserInfo,
+});
+export type LoginResponse = Static<typeof LoginResponse>;
+
+export const LiveResponse = Type.Object({ status: Type.Literal('ok') });
+export const ReadyResponse = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  checks: Type.Record(
+    Type.String(),
+    Type.Object({ ok: Type.Boolean(), kind: Type.String(), error: Type.Optional(Type.String()) }),
+  ),
+});
+export type ReadyResponse = Static<typeof ReadyResponse>;
+
+/** Server-sent event payload on /api/v1/buildings/{id}/live. */
+export const LiveEvent = Type.Object({
+  type: Type.Union([Type.Literal('reading'), Type.Literal('estimate')]),
+  building_id: Id,
+  time: Type.String(),
+  power_w: Type.Optional(Type.Number()),
+  appliances: Type.Optional(Type.Record(Type.String(), ApplianceValue)),
+});
+export type LiveEvent = Static<typeof LiveEvent>;

@@ -1,0 +1,79 @@
+// Proves the DuckDB time-series store meets the contract in memory and in a file, and that a file keeps readings, estimates and their model version across close and reopen.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDbTimeSeriesStore } from './duckdb.timeseries.store.js';
+import { timeSeriesConformance } from './timeseries.conformance.js';
+import { StoreUnavailableError } from './timeseries.store.js';
+
+const dirs: string[] = [];
+async function tempFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nilm-duckdb-ts-'));
+  dirs.push(dir);
+  return join(dir, 'timeseries.duckdb');
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+timeSeriesConformance('duckdb in memory', () => DuckDbTimeSeriesStore.open());
+
+timeSeriesConformance('duckdb in a file', async () =>
+  DuckDbTimeSeriesStore.open({ path: await tempFile() }),
+);
+
+describe('duckdb time-series store', () => {
+  const t0 = Date.UTC(2024, 5, 1);
+
+  it('keeps its data in the file across close and reopen', async () => {
+    const path = await tempFile();
+    const first = await DuckDbTimeSeriesStore.open({ path });
+    await first.writeReadings('house-1', [
+      { ts: t0, powerW: 230.5 },
+      { ts: t0 + 1000, powerW: 231.25 },
+    ]);
+    await first.writeEstimates('house-1', 'seq2point@3', [
+      { ts: t0, appliance: 'fridge', powerW: 80, onProb: 0.9 },
+    ]);
+    await first.close();
+
+    const second = await DuckDbTimeSeriesStore.open({ path });
+    expect(await second.readReadings('house-1', t0, t0 + 60_000)).toEqual([
+      { ts: t0, powerW: 230.5 },
+      { ts: t0 + 1000, powerW: 231.25 },
+    ]);
+    expect(await second.readEstimates('house-1', t0, t0 + 60_000)).toEqual([
+      { ts: t0, appliance: 'fridge', powerW: 80, onProb: 0.9 },
+    ]);
+    // Upserts still work against the primary keys of a reopened file.
+    await second.writeReadings('house-1', [{ ts: t0, powerW: 1 }]);
+    expect(await second.latestReadingTs('house-1')).toBe(t0 + 1000);
+    await second.close();
+
+    // The model version is stored beside each estimate, though the contract does not read it.
+    const raw = await DuckDBInstance.create(path);
+    const connection = await raw.connect();
+    const rows = await connection.runAndReadAll(
+      'SELECT building, appliance, model FROM estimates ORDER BY ts',
+    );
+    expect(rows.getRows()).toEqual([['house-1', 'fridge', 'seq2point@3']]);
+    const readings = await connection.runAndReadAll('SELECT power_w FROM readings ORDER BY ts');
+    expect(readings.getRows()).toEqual([[1], [231.25]]);
+    connection.closeSync();
+    raw.closeSync();
+  });
+
+  it('waits for queued work on close, then refuses new calls as unavailable', async () => {
+    const store = await DuckDbTimeSeriesStore.open();
+    const write = store.writeReadings('house-2', [{ ts: t0, powerW: 5 }]);
+    const read = store.readReadings('house-2', t0, t0 + 1);
+    await store.close();
+    await expect(write).resolves.toBeUndefined();
+    await expect(read).resolves.toEqual([{ ts: t0, powerW: 5 }]);
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+});

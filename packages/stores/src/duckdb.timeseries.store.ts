@@ -1,0 +1,328 @@
+/**
+ * The embedded time-series store: DuckDB in a file (or in memory), no server to run.
+ *
+ * Writes go through the appender into a per-connection staging table and are merged with one
+ * `INSERT ... ON CONFLICT DO UPDATE` per batch (a plain INSERT when nothing stored can
+ * collide), inside one transaction: the appender is the fast path into DuckDB, and the upsert
+ * gives the contract's idempotency on the primary keys.
+ * All statements run on one connection through a queue, so two calls can never interleave
+ * inside each other's transaction.
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  StoreUnavailableError,
+  assertBuildingId,
+  assertEstimates,
+  assertRange,
+  assertReadings,
+  bucketMs,
+  lastWins,
+  type Bucket,
+  type EstimatePoint,
+  type Reading,
+  type TimeSeriesStore,
+} from './timeseries.store.js';
+
+export interface DuckDbTimeSeriesStoreOptions {
+  /** Database file, created if missing; ':memory:' (the default) keeps nothing after close. */
+  path?: string;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS readings (
+     building VARCHAR NOT NULL,
+     ts BIGINT NOT NULL,
+     power_w DOUBLE NOT NULL,
+     PRIMARY KEY (building, ts))`,
+  `CREATE TABLE IF NOT EXISTS estimates (
+     building VARCHAR NOT NULL,
+     appliance VARCHAR NOT NULL,
+     ts BIGINT NOT NULL,
+     power_w DOUBLE NOT NULL,
+     on_prob DOUBLE NOT NULL,
+     model VARCHAR NOT NULL,
+     PRIMARY KEY (building, appliance, ts))`,
+  // Temporary tables live with the connection and never reach the database file.
+  `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
+  `CREATE TEMP TABLE estimates_stage (
+     appliance VARCHAR NOT NULL,
+     ts BIGINT NOT NULL,
+     power_w DOUBLE NOT NULL,
+     on_prob DOUBLE NOT NULL)`,
+];
+
+// Bucket start aligned to multiples of the bucket size from the epoch. DuckDB's % truncates
+// toward zero, hence the double modulo (correct for negative times too).
+const BUCKET = (column: string) => `${column} - ((${column} % $4) + $4) % $4`;
+
+const READ_BUCKETS = `
+  WITH r AS (
+    SELECT ${BUCKET('ts')} AS bucket, avg(power_w) AS power_w
+    FROM readings
+    WHERE building = $1 AND ts >= $2 AND ts < $3
+    GROUP BY bucket
+  ), e AS (
+    SELECT ${BUCKET('ts')} AS bucket, appliance, avg(power_w) AS power_w, avg(on_prob) AS on_prob
+    FROM estimates
+    WHERE building = $1 AND ts >= $2 AND ts < $3
+    GROUP BY bucket, appliance
+  )
+  SELECT coalesce(r.bucket, e.bucket) AS bucket, r.power_w AS mains_w,
+         e.appliance, e.power_w, e.on_prob
+  FROM r FULL OUTER JOIN e ON r.bucket = e.bucket
+  ORDER BY bucket, e.appliance`;
+
+/** Time-series store on embedded DuckDB; open it with {@link DuckDbTimeSeriesStore.open}. */
+export class DuckDbTimeSeriesStore implements TimeSeriesStore {
+  readonly kind = 'duckdb';
+  /** Tail of the statement queue; every operation chains onto it. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  /** Open (or create) the database and its tables. */
+  static async open(options: DuckDbTimeSeriesStoreOptions = {}): Promise<DuckDbTimeSeriesStore> {
+    const instance = await DuckDBInstance.create(options.path ?? ':memory:');
+    try {
+      const connection = await instance.connect();
+      for (const statement of SCHEMA) await connection.run(statement);
+      return new DuckDbTimeSeriesStore(instance, connection);
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  async writeReadings(buildingId: string, readings: readonly Reading[]): Promise<void> {
+    assertReadings(buildingId, readings);
+    const rows = lastWins(readings, (r) => r.ts);
+    if (rows.length === 0) return;
+    await this.transaction(async (c) => {
+      const appender = await c.createAppender('readings_stage', 'main', 'temp');
+      for (const r of rows) {
+        appender.appendBigInt(BigInt(r.ts));
+        appender.appendDouble(r.powerW);
+        appender.endRow();
+      }
+      appender.closeSync();
+      const insert = `INSERT INTO readings (building, ts, power_w)
+                      SELECT $1, ts, power_w FROM readings_stage`;
+      const upsert = `${insert} ON CONFLICT DO UPDATE SET power_w = excluded.power_w`;
+      const overlap = await storedWithin(c, 'readings', buildingId, rows);
+      await c.run(overlap ? upsert : insert, [buildingId]);
+      await c.run('DELETE FROM readings_stage');
+    });
+  }
+
+  async readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]> {
+    assertBuildingId(buildingId);
+    if (!assertRange(startMs, endMs)) return [];
+    const rows = await this.query(
+      `SELECT ts, power_w FROM readings
+       WHERE building = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`,
+      [buildingId, BigInt(startMs), BigInt(endMs)],
+    );
+    return rows.map(([ts, powerW]) => ({ ts: num(ts), powerW: num(powerW) }));
+  }
+
+  async latestReadingTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    const rows = await this.query('SELECT max(ts) FROM readings WHERE building = $1', [buildingId]);
+    return nullableNum(rows[0]?.[0] ?? null);
+  }
+
+  async writeEstimates(
+    buildingId: string,
+    modelVersion: string,
+    points: readonly EstimatePoint[],
+  ): Promise<void> {
+    assertEstimates(buildingId, modelVersion, points);
+    const rows = lastWins(points, (p) => `${p.ts} ${p.appliance}`);
+    if (rows.length === 0) return;
+    await this.transaction(async (c) => {
+      const appender = await c.createAppender('estimates_stage', 'main', 'temp');
+      for (const p of rows) {
+        appender.appendVarchar(p.appliance);
+        appender.appendBigInt(BigInt(p.ts));
+        appender.appendDouble(p.powerW);
+        appender.appendDouble(p.onProb);
+        appender.endRow();
+      }
+      appender.closeSync();
+      const insert = `INSERT INTO estimates (building, appliance, ts, power_w, on_prob, model)
+                      SELECT $1, appliance, ts, power_w, on_prob, $2 FROM estimates_stage`;
+      const upsert = `${insert} ON CONFLICT DO UPDATE SET
+                        power_w = excluded.power_w, on_prob = excluded.on_prob,
+                        model = excluded.model`;
+      const overlap = await storedWithin(c, 'estimates', buildingId, rows);
+      await c.run(overlap ? upsert : insert, [buildingId, modelVersion]);
+      await c.run('DELETE FROM estimates_stage');
+    });
+  }
+
+  async readEstimates(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+  ): Promise<EstimatePoint[]> {
+    assertBuildingId(buildingId);
+    if (!assertRange(startMs, endMs)) return [];
+    const rows = await this.query(
+      `SELECT ts, appliance, power_w, on_prob FROM estimates
+       WHERE building = $1 AND ts >= $2 AND ts < $3 ORDER BY ts, appliance`,
+      [buildingId, BigInt(startMs), BigInt(endMs)],
+    );
+    return rows.map(([ts, appliance, powerW, onProb]) => ({
+      ts: num(ts),
+      appliance: String(appliance),
+      powerW: num(powerW),
+      onProb: num(onProb),
+    }));
+  }
+
+  async latestEstimateTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    const rows = await this.query('SELECT max(ts) FROM estimates WHERE building = $1', [
+      buildingId,
+    ]);
+    return nullableNum(rows[0]?.[0] ?? null);
+  }
+
+  async readBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<Bucket[]> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return [];
+    const rows = await this.query(READ_BUCKETS, [
+      buildingId,
+      BigInt(startMs),
+      BigInt(endMs),
+      BigInt(size),
+    ]);
+    // Rows come sorted by bucket: one per (bucket, appliance), or one with a null appliance
+    // when the bucket has readings only.
+    const buckets: Bucket[] = [];
+    for (const [ts, mainsW, appliance, powerW, onProb] of rows) {
+      const start = num(ts);
+      let bucket = buckets.at(-1);
+      if (bucket?.ts !== start) {
+        bucket = { ts: start, powerW: nullableNum(mainsW), appliances: {} };
+        buckets.push(bucket);
+      }
+      if (appliance !== null) {
+        bucket.appliances[String(appliance)] = { powerW: num(powerW), onProb: num(onProb) };
+      }
+    }
+    return buckets;
+  }
+
+  async deleteBuilding(buildingId: string): Promise<void> {
+    assertBuildingId(buildingId);
+    await this.transaction(async (c) => {
+      await c.run('DELETE FROM readings WHERE building = $1', [buildingId]);
+      await c.run('DELETE FROM estimates WHERE building = $1', [buildingId]);
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+
+  /** Wait for queued operations, then close; later calls reject with StoreUnavailableError. */
+  close(): Promise<void> {
+    this.closing ??= this.tail.then(() => {
+      this.connection.closeSync();
+      this.instance.closeSync();
+    });
+    return this.closing;
+  }
+
+  /** Run `work` alone on the connection, after everything queued before it. */
+  private exclusive<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closing) {
+      return Promise.reject(new StoreUnavailableError(this.kind, 'the store is closed'));
+    }
+    const run = async () => {
+      try {
+        return await work(this.connection);
+      } catch (error) {
+        throw translate(error);
+      }
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private transaction(work: (c: DuckDBConnection) => Promise<void>): Promise<void> {
+    return this.exclusive(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        await work(c);
+        await c.run('COMMIT');
+      } catch (error) {
+        // A failed COMMIT has already ended the transaction, so ROLLBACK may fail in turn;
+        // the first error is the one worth reporting.
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  private query(sql: string, values: DuckDBValue[]): Promise<DuckDBValue[][]> {
+    return this.exclusive(async (c) => (await c.runAndReadAll(sql, values)).getRows());
+  }
+}
+
+/**
+ * Whether the building has any stored row between the batch's first and last time. ON CONFLICT
+ * probes the primary-key index for every row, which costs about as much again as the insert;
+ * live data is nearly always newer than anything stored, so this one range check lets that
+ * common case take a plain INSERT. The answer is exact: it runs inside the write's
+ * transaction, and this connection is the only writer (DuckDB locks the file to one process).
+ */
+async function storedWithin(
+  c: DuckDBConnection,
+  table: 'readings' | 'estimates',
+  buildingId: string,
+  batch: readonly { ts: number }[],
+): Promise<boolean> {
+  let first = batch[0]!.ts;
+  let last = first;
+  for (const { ts } of batch) {
+    if (ts < first) first = ts;
+    if (ts > last) last = ts;
+  }
+  const reader = await c.runAndReadAll(
+    `SELECT 1 FROM ${table} WHERE building = $1 AND ts >= $2 AND ts <= $3 LIMIT 1`,
+    [buildingId, BigInt(first), BigInt(last)],
+  );
+  return reader.currentRowCount > 0;
+}
+
+/** Disk and memory faults are transient from the caller's view; anything else is a bug. */
+function translate(error: unknown): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^(IO|Out of Memory) Error/.test(message)) {
+    return new StoreUnavailableError('duckdb', message, error);
+  }
+  return error;
+}
+
+function num(value: DuckDBValue): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw new Error(`duckdb: expected a number, got ${String(value)}`);
+}
+
+function nullableNum(value: DuckDBValue): number | null {
+  return value === null ? null : num(value);
+}

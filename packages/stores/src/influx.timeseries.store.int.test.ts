@@ -1,0 +1,178 @@
+// Proves the InfluxDB time-series store meets the contract on a real InfluxDB (v1 HTTP API), honours a retention policy, stores the model version, and reports bad requests as plain errors and an unreachable or silent server as StoreUnavailableError.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InfluxTimeSeriesStore } from './influx.timeseries.store.js';
+import { timeSeriesConformance } from './timeseries.conformance.js';
+import { StoreUnavailableError } from './timeseries.store.js';
+
+const influxUrl = process.env.NILM_TEST_INFLUX_URL;
+if (influxUrl === undefined || influxUrl === '') {
+  // Never skip: a missing service must fail the integration tier, not hide it.
+  throw new Error(
+    'NILM_TEST_INFLUX_URL is not set: start .ci/services/influxdb.sh and export the URL it ' +
+      'prints, e.g. NILM_TEST_INFLUX_URL=http://127.0.0.1:18086',
+  );
+}
+const url: string = influxUrl;
+
+/** Run one InfluxQL statement outside the store under test. */
+async function influxql(q: string, db?: string): Promise<unknown> {
+  const target = new URL('query', url.endsWith('/') ? url : `${url}/`);
+  if (db !== undefined) target.searchParams.set('db', db);
+  target.searchParams.set('epoch', 'ms');
+  const response = await fetch(target, { method: 'POST', body: new URLSearchParams({ q }) });
+  const body = (await response.json()) as unknown;
+  if (!response.ok) throw new Error(`${q}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const created: string[] = [];
+/** A database name no other run uses; afterAll drops it. Hex only, so safe to splice. */
+function freshDatabase(): string {
+  const name = `nilm_test_${randomBytes(6).toString('hex')}`;
+  created.push(name);
+  return name;
+}
+
+afterAll(async () => {
+  for (const db of created) await influxql(`DROP DATABASE "${db}"`);
+});
+
+timeSeriesConformance('influxdb', () =>
+  InfluxTimeSeriesStore.open({ url, database: freshDatabase(), createDatabase: true }),
+);
+
+/** A port on which nothing listens: bound by the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('influxdb time-series store', () => {
+  const t0 = Date.UTC(2024, 5, 1);
+
+  it('stores the model version with each estimate', async () => {
+    const database = freshDatabase();
+    const store = await InfluxTimeSeriesStore.open({ url, database, createDatabase: true });
+    await store.writeEstimates('house-1', 'seq2point@3', [
+      { ts: t0, appliance: 'washing machine, main', powerW: 500, onProb: 0.9 },
+    ]);
+    await store.writeEstimates('house-1', 'seq2point@4', [
+      { ts: t0 + 1000, appliance: 'fridge', powerW: 80, onProb: 0.5 },
+    ]);
+    expect(
+      await influxql('SELECT "model", "appliance", "building" FROM "estimate"', database),
+    ).toEqual({
+      results: [
+        {
+          statement_id: 0,
+          series: [
+            {
+              name: 'estimate',
+              columns: ['time', 'model', 'appliance', 'building'],
+              values: [
+                [t0, 'seq2point@3', 'washing machine, main', 'house-1'],
+                [t0 + 1000, 'seq2point@4', 'fridge', 'house-1'],
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    await store.close();
+  });
+
+  it('writes to and reads from the retention policy it is given', async () => {
+    const database = freshDatabase();
+    await influxql(`CREATE DATABASE "${database}"`);
+    await influxql(`CREATE RETENTION POLICY "raw week" ON "${database}" DURATION 7d REPLICATION 1`);
+    const store = await InfluxTimeSeriesStore.open({
+      url,
+      database,
+      retentionPolicy: 'raw week',
+    });
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    await store.writeReadings('house-1', [{ ts: now, powerW: 42 }]);
+    expect(await store.readReadings('house-1', now, now + 1)).toEqual([{ ts: now, powerW: 42 }]);
+    expect(await store.latestReadingTs('house-1')).toBe(now);
+    expect(await store.readBuckets('house-1', now - 60_000, now + 60_000, 60)).toHaveLength(1);
+    // Not in the default policy: a store without the policy sees nothing.
+    const plain = await InfluxTimeSeriesStore.open({ url, database });
+    expect(await plain.readReadings('house-1', now, now + 1)).toEqual([]);
+    await store.deleteBuilding('house-1');
+    expect(await store.readReadings('house-1', now, now + 1)).toEqual([]);
+    await Promise.all([store.close(), plain.close()]);
+  });
+
+  it('rejects a write to a missing database as a plain error, not as unavailable', async () => {
+    const store = await InfluxTimeSeriesStore.open({ url, database: 'nilm_test_missing' });
+    const error = await store.writeReadings('house-1', [{ ts: t0, powerW: 1 }]).catch((e) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(StoreUnavailableError);
+    expect(String(error)).toMatch(/database not found/);
+    await expect(store.readReadings('house-1', t0, t0 + 1)).rejects.toThrow(/database not found/);
+    await store.close();
+  });
+
+  it('rejects with StoreUnavailableError when nothing listens on the port', async () => {
+    const port = await closedPort();
+    const timeoutMs = 2000;
+    const store = await InfluxTimeSeriesStore.open({
+      url: `http://127.0.0.1:${port}`,
+      database: 'nilm',
+      timeoutMs,
+    });
+    const started = Date.now();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.writeReadings('house-1', [{ ts: t0, powerW: 1 }])).rejects.toThrow(
+      /influxdb unavailable: .*ECONNREFUSED/,
+    );
+    await expect(store.readBuckets('house-1', t0, t0 + 1, 60)).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    expect(Date.now() - started).toBeLessThan(3 * timeoutMs);
+    // With createDatabase, opening needs the server, so it fails the same way.
+    await expect(
+      InfluxTimeSeriesStore.open({
+        url: `http://127.0.0.1:${port}`,
+        database: 'nilm',
+        createDatabase: true,
+      }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('gives up on a server that accepts connections but never answers', async () => {
+    // A black hole: the TCP handshake succeeds, no HTTP answer ever comes.
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const store = await InfluxTimeSeriesStore.open({
+        url: `http://127.0.0.1:${port}`,
+        database: 'nilm',
+        timeoutMs: 300,
+      });
+      await expect(store.ping()).rejects.toThrow(/no answer within 300 ms/);
+      await expect(store.readReadings('house-1', t0, t0 + 1)).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('refuses calls after close as unavailable', async () => {
+    const store = await InfluxTimeSeriesStore.open({ url, database: 'nilm_test_missing' });
+    await store.close();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});

@@ -1,0 +1,419 @@
+/**
+ * The time-series store on InfluxDB, through its v1 HTTP API only (`/write`, `/query`,
+ * `/ping`), so one implementation serves InfluxDB 1.x and InfluxDB 3.x's v1 compatibility API.
+ *
+ * Schema: measurement `mains` (tag `building`, field `power_w`) and measurement `estimate`
+ * (tags `appliance`, `building`; fields `power_w`, `on_prob`, `model`). InfluxDB identifies a
+ * point by measurement, tag set and time, and a second write of the same point overwrites its
+ * fields: that is exactly the contract's idempotency. The model version is a string field, not
+ * a tag, because a tag would make it part of the point's identity: re-disaggregating a window
+ * with a newer model would then add a second estimate beside the old one instead of replacing
+ * it, breaking the contract's (building, appliance, ts) key.
+ *
+ * Atomicity: a batch is sent as one request per `maxLinesPerWrite` lines. InfluxDB applies each
+ * request on its own, so a failure part-way can leave the earlier chunks written; the call then
+ * rejects, and retrying the whole batch is safe because every point is idempotent.
+ */
+import {
+  MAX_TS_MS,
+  StoreUnavailableError,
+  assertBuildingId,
+  assertEstimates,
+  assertRange,
+  assertReadings,
+  bucketMs,
+  lastWins,
+  type Bucket,
+  type EstimatePoint,
+  type Reading,
+  type TimeSeriesStore,
+} from './timeseries.store.js';
+
+export interface InfluxTimeSeriesStoreOptions {
+  /** Base URL of the server, e.g. `http://127.0.0.1:8086` (a path prefix is kept). */
+  url: string;
+  database: string;
+  /** InfluxDB 1.x credentials, sent as HTTP Basic auth. */
+  username?: string;
+  password?: string;
+  /** API token (InfluxDB 2.x/3.x), sent as `Authorization: Token ...`. */
+  token?: string;
+  /** Retention policy to write to and read from; the database's default when left out. */
+  retentionPolicy?: string;
+  /** Per-request limit; an answer later than this counts as unavailable. Default 10 s. */
+  timeoutMs?: number;
+  /**
+   * Send `CREATE DATABASE` on open (InfluxDB 1.x; a no-op when it exists). Leave it off for
+   * InfluxDB 3, which creates databases on first write and has no InfluxQL `CREATE`.
+   */
+  createDatabase?: boolean;
+  /** Lines per `/write` request. Default 5000. */
+  maxLinesPerWrite?: number;
+}
+
+interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+interface StatementResult {
+  statement_id?: number;
+  series?: Series[];
+  error?: string;
+}
+
+interface QueryChunk {
+  results?: StatementResult[];
+  error?: string;
+}
+
+const STORE = 'influxdb';
+const MAINS = 'mains';
+const ESTIMATE = 'estimate';
+// InfluxDB holds times as int64 nanoseconds; query bounds outside it are rejected, so a caller's
+// "everything" range (e.g. 0 to Number.MAX_SAFE_INTEGER) is clamped to what can exist.
+const MIN_TS_MS = -MAX_TS_MS;
+
+/** Time-series store on InfluxDB's v1 HTTP API; open it with {@link InfluxTimeSeriesStore.open}. */
+export class InfluxTimeSeriesStore implements TimeSeriesStore {
+  readonly kind = STORE;
+  private readonly base: URL;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly maxLines: number;
+  private closed = false;
+
+  private constructor(private readonly options: InfluxTimeSeriesStoreOptions) {
+    if (options.token !== undefined && options.username !== undefined) {
+      throw new Error('influxdb: give either token or username/password, not both');
+    }
+    if (!options.database) throw new Error('influxdb: database is required');
+    this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
+    this.headers = {};
+    if (options.token !== undefined) {
+      this.headers.Authorization = `Token ${options.token}`;
+    } else if (options.username !== undefined) {
+      const credentials = `${options.username}:${options.password ?? ''}`;
+      this.headers.Authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    }
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxLines = options.maxLinesPerWrite ?? 5000;
+    if (!(this.timeoutMs > 0) || !Number.isInteger(this.maxLines) || this.maxLines < 1) {
+      throw new Error('influxdb: timeoutMs and maxLinesPerWrite must be positive');
+    }
+  }
+
+  /**
+   * Make a store; with `createDatabase` it also creates the database, and so rejects with
+   * StoreUnavailableError when InfluxDB cannot be reached. Without it, no request is made.
+   */
+  static async open(options: InfluxTimeSeriesStoreOptions): Promise<InfluxTimeSeriesStore> {
+    const store = new InfluxTimeSeriesStore(options);
+    if (options.createDatabase) {
+      await store.command(`CREATE DATABASE ${ident(options.database)}`);
+    }
+    return store;
+  }
+
+  async writeReadings(buildingId: string, readings: readonly Reading[]): Promise<void> {
+    assertReadings(buildingId, readings);
+    const prefix = `${MAINS},building=${tagValue(buildingId)} power_w=`;
+    const lines = lastWins(readings, (r) => r.ts).map((r) => `${prefix}${r.powerW} ${r.ts}`);
+    await this.write(lines);
+  }
+
+  async readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]> {
+    assertBuildingId(buildingId);
+    if (!assertRange(startMs, endMs)) return [];
+    const [result] = await this.query(
+      `SELECT "power_w" FROM ${this.from(MAINS)} WHERE "building" = ${str(buildingId)}` +
+        ` AND ${timeRange(startMs, endMs)}`,
+    );
+    return rows(result).map((row) => ({ ts: num(row.time), powerW: num(row.power_w) }));
+  }
+
+  async latestReadingTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    return this.latest(MAINS, buildingId);
+  }
+
+  async writeEstimates(
+    buildingId: string,
+    modelVersion: string,
+    points: readonly EstimatePoint[],
+  ): Promise<void> {
+    assertEstimates(buildingId, modelVersion, points);
+    const building = tagValue(buildingId);
+    const model = stringField(modelVersion);
+    const lines = lastWins(points, (p) => `${p.ts} ${p.appliance}`).map(
+      (p) =>
+        `${ESTIMATE},appliance=${tagValue(p.appliance)},building=${building}` +
+        ` on_prob=${p.onProb},power_w=${p.powerW},model=${model} ${p.ts}`,
+    );
+    await this.write(lines);
+  }
+
+  async readEstimates(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+  ): Promise<EstimatePoint[]> {
+    assertBuildingId(buildingId);
+    if (!assertRange(startMs, endMs)) return [];
+    const [result] = await this.query(
+      `SELECT "appliance", "power_w", "on_prob" FROM ${this.from(ESTIMATE)}` +
+        ` WHERE "building" = ${str(buildingId)} AND ${timeRange(startMs, endMs)}`,
+    );
+    // InfluxDB merges the appliances' series by time; the appliance breaks ties so the order
+    // is the same on every run and on every backend.
+    return rows(result)
+      .map((row) => ({
+        ts: num(row.time),
+        appliance: String(row.appliance),
+        powerW: num(row.power_w),
+        onProb: num(row.on_prob),
+      }))
+      .sort((a, b) => a.ts - b.ts || compareText(a.appliance, b.appliance));
+  }
+
+  async latestEstimateTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    return this.latest(ESTIMATE, buildingId);
+  }
+
+  async readBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<Bucket[]> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return [];
+    // GROUP BY time() buckets start at multiples of the interval from the epoch, whatever the
+    // range start, which is the contract's alignment; fill(none) leaves empty buckets out.
+    const where = `WHERE "building" = ${str(buildingId)} AND ${timeRange(startMs, endMs)}`;
+    const [mains, estimates] = await this.query(
+      `SELECT mean("power_w") AS "power_w" FROM ${this.from(MAINS)} ${where}` +
+        ` GROUP BY time(${size}ms) fill(none);` +
+        ` SELECT mean("power_w") AS "power_w", mean("on_prob") AS "on_prob"` +
+        ` FROM ${this.from(ESTIMATE)} ${where} GROUP BY time(${size}ms), "appliance" fill(none)`,
+    );
+    const buckets = new Map<number, Bucket>();
+    const bucketAt = (ts: number): Bucket => {
+      let bucket = buckets.get(ts);
+      if (!bucket) {
+        bucket = { ts, powerW: null, appliances: {} };
+        buckets.set(ts, bucket);
+      }
+      return bucket;
+    };
+    for (const row of rows(mains)) bucketAt(num(row.time)).powerW = num(row.power_w);
+    for (const series of estimates!.series ?? []) {
+      const appliance = series.tags?.appliance;
+      if (appliance === undefined) continue;
+      for (const row of seriesRows(series)) {
+        bucketAt(num(row.time)).appliances[appliance] = {
+          powerW: num(row.power_w),
+          onProb: num(row.on_prob),
+        };
+      }
+    }
+    return [...buckets.values()].sort((a, b) => a.ts - b.ts);
+  }
+
+  async deleteBuilding(buildingId: string): Promise<void> {
+    assertBuildingId(buildingId);
+    // Series are per database (across retention policies), so the names are not qualified.
+    await this.command(
+      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)} WHERE "building" = ${str(buildingId)}`,
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.request('GET', 'ping', {});
+  }
+
+  /** Later calls reject with StoreUnavailableError; requests in flight finish. */
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  private async latest(measurement: string, buildingId: string): Promise<number | null> {
+    const [result] = await this.query(
+      `SELECT last("power_w") FROM ${this.from(measurement)} WHERE "building" = ${str(buildingId)}`,
+    );
+    const [row] = rows(result);
+    return row ? num(row.time) : null;
+  }
+
+  /** The measurement, qualified with database and retention policy when one is set. */
+  private from(measurement: string): string {
+    const rp = this.options.retentionPolicy;
+    return rp === undefined
+      ? ident(measurement)
+      : `${ident(this.options.database)}.${ident(rp)}.${ident(measurement)}`;
+  }
+
+  private async write(lines: readonly string[]): Promise<void> {
+    const params: Record<string, string> = { db: this.options.database, precision: 'ms' };
+    if (this.options.retentionPolicy !== undefined) params.rp = this.options.retentionPolicy;
+    // One chunk at a time: a later chunk must not overtake an earlier one, or a point written
+    // twice in a batch could end with the wrong value.
+    for (let i = 0; i < lines.length; i += this.maxLines) {
+      const body = lines.slice(i, i + this.maxLines).join('\n');
+      await this.request('POST', 'write', params, body);
+    }
+  }
+
+  /** Run SELECT statements; one result per statement, series merged across chunks. */
+  private async query(q: string): Promise<StatementResult[]> {
+    const params: Record<string, string> = {
+      db: this.options.database,
+      q,
+      epoch: 'ms',
+      // Chunked answers are not cut at the server's max-row-limit.
+      chunked: 'true',
+      chunk_size: '10000',
+    };
+    const text = await this.request('GET', 'query', params);
+    return parseQueryAnswer(text);
+  }
+
+  /** Run a statement that changes the database (InfluxDB 1.x wants those as POST). */
+  private async command(q: string): Promise<void> {
+    const form = new URLSearchParams({ q });
+    const text = await this.request('POST', 'query', { db: this.options.database }, form);
+    parseQueryAnswer(text);
+  }
+
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    params: Record<string, string>,
+    /** Line protocol (sent as text/plain) or a form (fetch sets its content type). */
+    body?: string | URLSearchParams,
+  ): Promise<string> {
+    if (this.closed) throw new StoreUnavailableError(STORE, 'the store is closed');
+    const url = new URL(path, this.base);
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+    const headers: Record<string, string> = { ...this.headers };
+    if (typeof body === 'string') headers['Content-Type'] = 'text/plain; charset=utf-8';
+    let status: number;
+    let text: string;
+    try {
+      const response = await fetch(url, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : describeNetworkError(error);
+      // Origin and path only: the query string can carry a long InfluxQL statement.
+      const where = `${url.origin}${url.pathname}`;
+      throw new StoreUnavailableError(STORE, `${method} ${where}: ${reason}`, error);
+    }
+    if (status >= 200 && status < 300) return text;
+    const message = `${method} /${path} answered ${status}: ${errorMessage(text)}`;
+    // 408 and 429 are the server asking to come back later; other 4xx are bad requests that a
+    // retry would repeat.
+    if (status >= 500 || status === 408 || status === 429) {
+      throw new StoreUnavailableError(STORE, message);
+    }
+    throw new Error(`influxdb rejected the request: ${message}`);
+  }
+}
+
+/** Parse a (possibly chunked, newline-delimited) `/query` answer; InfluxQL errors throw. */
+function parseQueryAnswer(text: string): StatementResult[] {
+  const statements: StatementResult[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const chunk = JSON.parse(line) as QueryChunk;
+    if (chunk.error) throw new Error(`influxdb rejected the query: ${chunk.error}`);
+    for (const result of chunk.results ?? []) {
+      if (result.error) throw new Error(`influxdb rejected the query: ${result.error}`);
+      const id = result.statement_id ?? 0;
+      const statement = (statements[id] ??= { statement_id: id, series: [] });
+      statement.series!.push(...(result.series ?? []));
+    }
+  }
+  return statements;
+}
+
+/** Rows of all series of one statement, as objects keyed by column name. */
+function rows(result: StatementResult | undefined): Record<string, unknown>[] {
+  return (result?.series ?? []).flatMap(seriesRows);
+}
+
+function seriesRows(series: Series): Record<string, unknown>[] {
+  return series.values.map((values) =>
+    Object.fromEntries(series.columns.map((column, i) => [column, values[i]])),
+  );
+}
+
+function num(value: unknown): number {
+  if (typeof value !== 'number') throw new Error(`influxdb: expected a number, got ${value}`);
+  return value;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function timeRange(startMs: number, endMs: number): string {
+  const clamp = (ms: number) => Math.min(Math.max(ms, MIN_TS_MS), MAX_TS_MS + 1);
+  return `time >= ${clamp(startMs)}ms AND time < ${clamp(endMs)}ms`;
+}
+
+/** Line protocol tag value: comma, equals sign and space are escaped. */
+function tagValue(value: string): string {
+  return value.replace(/[,= ]/g, (c) => `\\${c}`);
+}
+
+/** Line protocol string field value: double quotes and backslashes are escaped. */
+function stringField(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** InfluxQL double-quoted identifier. */
+function ident(name: string): string {
+  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** InfluxQL single-quoted string literal: no input can end the literal early. */
+function str(value: string): string {
+  const escaped = value.replace(/['\\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
+  return `'${escaped}'`;
+}
+
+function errorMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const message = parsed.error ?? parsed.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): show the start of it.
+  }
+  return text.slice(0, 300) || '(empty body)';
+}
+
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // undici wraps the socket error ("fetch failed") and keeps the useful part in `cause`.
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code} (${cause.message})` : cause.message;
+  }
+  return error.message;
+}

@@ -1,0 +1,546 @@
+/**
+ * The conformance suite every MetadataStore passes (PGlite in memory and on disk, PostgreSQL).
+ * One store serves the whole suite, as one serves a running server, so each test works on ids
+ * of its own and never depends on another test's data or on the order tests run in.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConflictError,
+  type MemberRole,
+  type MetadataStore,
+  type UserRole,
+} from './metadata.store.js';
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Register the metadata store conformance suite under `name`. `make` returns a new store over
+ * an empty database; the suite migrates it and closes it at the end.
+ */
+export function metadataConformance(name: string, make: () => Promise<MetadataStore>): void {
+  describe(`metadata store conformance: ${name}`, () => {
+    let store: MetadataStore;
+    // Ids unique to this run and test, valid as building ids, sortable in creation order.
+    const run = randomBytes(4).toString('hex');
+    let seq = 0;
+    const id = (prefix: string): string => `${prefix}-${run}-${String(++seq).padStart(4, '0')}`;
+
+    // Opening an embedded database takes seconds on a small machine: allow for it.
+    beforeAll(async () => {
+      store = await make();
+      await store.migrate();
+    }, 120_000);
+
+    afterAll(async () => {
+      await store?.close();
+    }, 120_000);
+
+    const building = (bid: string, name = `Home ${bid}`) =>
+      store.createBuilding({
+        id: bid,
+        name,
+        timezone: 'Europe/London',
+        isDemo: false,
+        modelRef: null,
+      });
+
+    const user = (uid: string, role: UserRole = 'user') =>
+      store.upsertUser({ id: uid, email: `${uid}@example.org`, role, passwordHash: null });
+
+    describe('schema', () => {
+      it('migrate again, even twice at once, is a no-op that keeps the data', async () => {
+        const b = await building(id('mig'));
+        await store.migrate();
+        await Promise.all([store.migrate(), store.migrate()]);
+        expect(await store.getBuilding(b.id)).toEqual(b);
+      });
+
+      it('ping resolves when the database answers', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('users', () => {
+      it('upsertUser creates a user that getUser returns', async () => {
+        const uid = id('u');
+        const before = Date.now();
+        const created = await store.upsertUser({
+          id: uid,
+          email: `${uid}@example.org`,
+          role: 'admin',
+          passwordHash: 'scrypt$16384$8$1$salt$hash',
+        });
+        const after = Date.now();
+        expect(created).toEqual({
+          id: uid,
+          email: `${uid}@example.org`,
+          role: 'admin',
+          passwordHash: 'scrypt$16384$8$1$salt$hash',
+          createdAt: expect.any(Number),
+        });
+        expect(created.createdAt).toBeGreaterThanOrEqual(before);
+        expect(created.createdAt).toBeLessThanOrEqual(after);
+        expect(await store.getUser(uid)).toEqual(created);
+      });
+
+      it('upsertUser of an existing id updates email, role and hash but keeps createdAt', async () => {
+        const uid = id('u');
+        const first = await store.upsertUser({
+          id: uid,
+          email: `old-${uid}@example.org`,
+          role: 'user',
+          passwordHash: 'h1',
+        });
+        await sleep(5); // so a rewritten createdAt would differ
+        const second = await store.upsertUser({
+          id: uid,
+          email: `${uid}@example.org`,
+          role: 'admin',
+          passwordHash: null,
+        });
+        expect(second).toEqual({
+          id: uid,
+          email: `${uid}@example.org`,
+          role: 'admin',
+          passwordHash: null,
+          createdAt: first.createdAt,
+        });
+        expect(await store.getUser(uid)).toEqual(second);
+        expect(await store.getUserByEmail(`old-${uid}@example.org`)).toBeNull();
+      });
+
+      it('getUser and getUserByEmail return null for unknown users', async () => {
+        expect(await store.getUser(id('nobody'))).toBeNull();
+        expect(await store.getUserByEmail(`${id('nobody')}@example.org`)).toBeNull();
+      });
+
+      it('getUserByEmail finds the user whatever the case of the address', async () => {
+        const uid = id('u');
+        const u = await store.upsertUser({
+          id: uid,
+          email: `${uid}@Example.org`,
+          role: 'user',
+          passwordHash: null,
+        });
+        expect(await store.getUserByEmail(`${uid}@Example.org`)).toEqual(u);
+        expect(await store.getUserByEmail(`${uid.toUpperCase()}@EXAMPLE.ORG`)).toEqual(u);
+      });
+
+      it('an email that another user holds is a ConflictError and changes nothing', async () => {
+        const a = await user(id('u'));
+        const bid = id('u');
+        await expect(
+          store.upsertUser({ id: bid, email: a.email, role: 'user', passwordHash: null }),
+        ).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.getUser(bid)).toBeNull();
+        expect(await store.getUserByEmail(a.email ?? '')).toEqual(a);
+      });
+
+      it('users without an email do not collide', async () => {
+        const a = await store.upsertUser({
+          id: id('u'),
+          email: null,
+          role: 'user',
+          passwordHash: null,
+        });
+        const b = await store.upsertUser({
+          id: id('u'),
+          email: null,
+          role: 'user',
+          passwordHash: null,
+        });
+        expect(await store.getUser(a.id)).toEqual(a);
+        expect(await store.getUser(b.id)).toEqual(b);
+        expect(a.email).toBeNull();
+      });
+
+      it('an unknown user role is rejected', async () => {
+        const uid = id('u');
+        await expect(
+          store.upsertUser({ id: uid, email: null, role: 'root' as UserRole, passwordHash: null }),
+        ).rejects.toThrow();
+        expect(await store.getUser(uid)).toBeNull();
+      });
+
+      it('listUsers returns every user, oldest first', async () => {
+        const a = await user(id('u'));
+        await sleep(2);
+        const b = await user(id('u'), 'admin');
+        const mine = (await store.listUsers()).filter((u) => u.id === a.id || u.id === b.id);
+        expect(mine).toEqual([a, b]);
+      });
+    });
+
+    describe('buildings', () => {
+      it('createBuilding stores every field and getBuilding reads them back', async () => {
+        const bid = id('b');
+        const before = Date.now();
+        const b = await store.createBuilding({
+          id: bid,
+          name: 'Flat 3',
+          timezone: 'America/New_York',
+          isDemo: true,
+          modelRef: 'seq2point-kettle@1.2.0',
+        });
+        expect(b).toEqual({
+          id: bid,
+          name: 'Flat 3',
+          timezone: 'America/New_York',
+          isDemo: true,
+          modelRef: 'seq2point-kettle@1.2.0',
+          createdAt: expect.any(Number),
+        });
+        expect(b.createdAt).toBeGreaterThanOrEqual(before);
+        expect(b.createdAt).toBeLessThanOrEqual(Date.now());
+        expect(await store.getBuilding(bid)).toEqual(b);
+      });
+
+      it('getBuilding returns null for an unknown id', async () => {
+        expect(await store.getBuilding(id('missing'))).toBeNull();
+      });
+
+      it('a duplicate id is a ConflictError and leaves the first building as it was', async () => {
+        const first = await building(id('b'), 'First');
+        await expect(building(first.id, 'Second')).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.getBuilding(first.id)).toEqual(first);
+      });
+
+      it('the id check rejects ids outside ^[a-zA-Z0-9_-]{1,64}$', async () => {
+        // The CHECK lives in the shared schema, so both SQL stores name the same constraint.
+        const bad = ['has space', 'a/b', "o'brien", 'caf\u00e9', '', 'x'.repeat(65), 'line\n'];
+        for (const bid of bad) {
+          await expect(building(bid)).rejects.toThrow(/buildings_id_format/);
+          expect(await store.getBuilding(bid)).toBeNull();
+        }
+        const longest = `${run}-${'y'.repeat(64 - run.length - 1)}`;
+        expect(longest).toHaveLength(64);
+        expect((await building(longest)).id).toBe(longest);
+        const mixed = `Az_09-${run}`;
+        expect((await building(mixed)).id).toBe(mixed);
+      });
+
+      it('listBuildings without a user returns all, with a user only their buildings', async () => {
+        const [b1, b2, b3] = [
+          await building(id('b')),
+          await building(id('b')),
+          await building(id('b')),
+        ];
+        const [u1, u2, u3] = [await user(id('u')), await user(id('u')), await user(id('u'))];
+        await store.setMember({ buildingId: b1.id, userId: u1.id, role: 'owner' });
+        await store.setMember({ buildingId: b3.id, userId: u1.id, role: 'viewer' });
+        await store.setMember({ buildingId: b2.id, userId: u2.id, role: 'member' });
+
+        expect(await store.listBuildings(u1.id)).toEqual([b1, b3]);
+        expect(await store.listBuildings(u2.id)).toEqual([b2]);
+        expect(await store.listBuildings(u3.id)).toEqual([]);
+        expect(await store.listBuildings(id('nobody'))).toEqual([]);
+        const ours = new Set([b1.id, b2.id, b3.id]);
+        expect((await store.listBuildings()).filter((b) => ours.has(b.id))).toEqual([b1, b2, b3]);
+      });
+
+      it('updateBuilding changes only the patched fields; null clears the model', async () => {
+        const b = await store.createBuilding({
+          id: id('b'),
+          name: 'Old name',
+          timezone: 'Europe/London',
+          isDemo: false,
+          modelRef: 'cnn@1',
+        });
+        const renamed = await store.updateBuilding(b.id, { name: 'New name' });
+        expect(renamed).toEqual({ ...b, name: 'New name' });
+        const moved = await store.updateBuilding(b.id, {
+          timezone: 'Europe/Berlin',
+          modelRef: null,
+        });
+        expect(moved).toEqual({
+          ...b,
+          name: 'New name',
+          timezone: 'Europe/Berlin',
+          modelRef: null,
+        });
+        expect(await store.updateBuilding(b.id, {})).toEqual(moved);
+        expect(await store.getBuilding(b.id)).toEqual(moved);
+      });
+
+      it('updateBuilding of an unknown id returns null and creates nothing', async () => {
+        const bid = id('missing');
+        expect(await store.updateBuilding(bid, { name: 'x' })).toBeNull();
+        expect(await store.updateBuilding(bid, {})).toBeNull();
+        expect(await store.getBuilding(bid)).toBeNull();
+      });
+
+      it('deleteBuilding removes it with its members, device tokens and appliances', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        const u = await user(id('u'));
+        await store.setMember({ buildingId: b.id, userId: u.id, role: 'owner' });
+        await store.setMember({ buildingId: other.id, userId: u.id, role: 'owner' });
+        const hash = sha256(id('secret'));
+        await store.createDeviceToken({
+          id: id('t'),
+          buildingId: b.id,
+          name: 'meter',
+          tokenHash: hash,
+        });
+        await store.setAppliance({
+          buildingId: b.id,
+          appliance: 'kettle',
+          label: 'Kettle',
+          enabled: true,
+        });
+
+        expect(await store.deleteBuilding(b.id)).toBe(true);
+        expect(await store.getBuilding(b.id)).toBeNull();
+        expect(await store.listMembers(b.id)).toEqual([]);
+        expect(await store.getMemberRole(b.id, u.id)).toBeNull();
+        expect(await store.listDeviceTokens(b.id)).toEqual([]);
+        expect(await store.findDeviceToken(hash)).toBeNull();
+        expect(await store.listAppliances(b.id)).toEqual([]);
+        expect(await store.listBuildings(u.id)).toEqual([other]);
+        expect(await store.getUser(u.id)).toEqual(u);
+        expect(await store.deleteBuilding(b.id)).toBe(false);
+
+        // A building created again under the same id starts empty.
+        await building(b.id);
+        expect(await store.listMembers(b.id)).toEqual([]);
+        expect(await store.listDeviceTokens(b.id)).toEqual([]);
+        expect(await store.listAppliances(b.id)).toEqual([]);
+      });
+    });
+
+    describe('members', () => {
+      it('setMember adds a member and changes the role of an existing one', async () => {
+        const b = await building(id('b'));
+        const u = await user(id('u'));
+        expect(await store.getMemberRole(b.id, u.id)).toBeNull();
+        expect(await store.setMember({ buildingId: b.id, userId: u.id, role: 'viewer' })).toEqual({
+          buildingId: b.id,
+          userId: u.id,
+          role: 'viewer',
+        });
+        expect(await store.getMemberRole(b.id, u.id)).toBe('viewer');
+        expect(await store.setMember({ buildingId: b.id, userId: u.id, role: 'owner' })).toEqual({
+          buildingId: b.id,
+          userId: u.id,
+          role: 'owner',
+        });
+        expect(await store.getMemberRole(b.id, u.id)).toBe('owner');
+        expect(await store.listMembers(b.id)).toEqual([
+          { buildingId: b.id, userId: u.id, role: 'owner' },
+        ]);
+      });
+
+      it('listMembers lists one building, sorted by user id', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        const [u1, u2, u3] = [await user(id('u')), await user(id('u')), await user(id('u'))];
+        await store.setMember({ buildingId: b.id, userId: u3.id, role: 'viewer' });
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'owner' });
+        await store.setMember({ buildingId: b.id, userId: u2.id, role: 'member' });
+        await store.setMember({ buildingId: other.id, userId: u1.id, role: 'viewer' });
+        expect(await store.listMembers(b.id)).toEqual([
+          { buildingId: b.id, userId: u1.id, role: 'owner' },
+          { buildingId: b.id, userId: u2.id, role: 'member' },
+          { buildingId: b.id, userId: u3.id, role: 'viewer' },
+        ]);
+        expect(await store.getMemberRole(other.id, u1.id)).toBe('viewer');
+        expect(await store.getMemberRole(other.id, u2.id)).toBeNull();
+      });
+
+      it('removeMember removes once, then reports false', async () => {
+        const b = await building(id('b'));
+        const [u1, u2] = [await user(id('u')), await user(id('u'))];
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'owner' });
+        await store.setMember({ buildingId: b.id, userId: u2.id, role: 'member' });
+        expect(await store.removeMember(b.id, u2.id)).toBe(true);
+        expect(await store.getMemberRole(b.id, u2.id)).toBeNull();
+        expect(await store.listBuildings(u2.id)).toEqual([]);
+        expect(await store.removeMember(b.id, u2.id)).toBe(false);
+        expect(await store.listMembers(b.id)).toEqual([
+          { buildingId: b.id, userId: u1.id, role: 'owner' },
+        ]);
+      });
+
+      it('an unknown role, building or user is rejected and adds no member', async () => {
+        const b = await building(id('b'));
+        const u = await user(id('u'));
+        await expect(
+          store.setMember({ buildingId: b.id, userId: u.id, role: 'boss' as MemberRole }),
+        ).rejects.toThrow();
+        await expect(
+          store.setMember({ buildingId: id('missing'), userId: u.id, role: 'owner' }),
+        ).rejects.toThrow();
+        await expect(
+          store.setMember({ buildingId: b.id, userId: id('nobody'), role: 'owner' }),
+        ).rejects.toThrow();
+        expect(await store.listMembers(b.id)).toEqual([]);
+        expect(await store.listBuildings(u.id)).toEqual([]);
+      });
+    });
+
+    describe('device tokens', () => {
+      it('createDeviceToken stores an active token that list and find return', async () => {
+        const b = await building(id('b'));
+        const tid = id('t');
+        const hash = sha256(tid);
+        const before = Date.now();
+        const t = await store.createDeviceToken({
+          id: tid,
+          buildingId: b.id,
+          name: 'Shelly EM',
+          tokenHash: hash,
+        });
+        expect(t).toEqual({
+          id: tid,
+          buildingId: b.id,
+          name: 'Shelly EM',
+          tokenHash: hash,
+          createdAt: expect.any(Number),
+          revokedAt: null,
+          lastUsedAt: null,
+        });
+        expect(t.createdAt).toBeGreaterThanOrEqual(before);
+        expect(t.createdAt).toBeLessThanOrEqual(Date.now());
+        expect(await store.listDeviceTokens(b.id)).toEqual([t]);
+        expect(await store.findDeviceToken(hash)).toEqual(t);
+        expect(await store.findDeviceToken(sha256('never issued'))).toBeNull();
+      });
+
+      it('listDeviceTokens lists one building, oldest first', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        const t1 = await store.createDeviceToken({
+          id: id('t'),
+          buildingId: b.id,
+          name: 'one',
+          tokenHash: sha256(id('s')),
+        });
+        await sleep(2);
+        const t2 = await store.createDeviceToken({
+          id: id('t'),
+          buildingId: b.id,
+          name: 'two',
+          tokenHash: sha256(id('s')),
+        });
+        const t3 = await store.createDeviceToken({
+          id: id('t'),
+          buildingId: other.id,
+          name: 'three',
+          tokenHash: sha256(id('s')),
+        });
+        expect(await store.listDeviceTokens(b.id)).toEqual([t1, t2]);
+        expect(await store.listDeviceTokens(other.id)).toEqual([t3]);
+      });
+
+      it('a revoked token is no longer found, stays listed, and revokes only once', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        const hash = sha256(id('s'));
+        const t = await store.createDeviceToken({
+          id: id('t'),
+          buildingId: b.id,
+          name: 'meter',
+          tokenHash: hash,
+        });
+        // A token is revoked through its own building only.
+        expect(await store.revokeDeviceToken(other.id, t.id)).toBe(false);
+        expect(await store.findDeviceToken(hash)).toEqual(t);
+
+        const before = Date.now();
+        expect(await store.revokeDeviceToken(b.id, t.id)).toBe(true);
+        expect(await store.findDeviceToken(hash)).toBeNull();
+        const [listed] = await store.listDeviceTokens(b.id);
+        expect(listed).toEqual({ ...t, revokedAt: expect.any(Number) });
+        expect(listed.revokedAt).toBeGreaterThanOrEqual(before);
+        expect(listed.revokedAt).toBeLessThanOrEqual(Date.now());
+
+        await sleep(5); // so a second revocation would move revokedAt
+        expect(await store.revokeDeviceToken(b.id, t.id)).toBe(false);
+        expect(await store.listDeviceTokens(b.id)).toEqual([listed]);
+        expect(await store.revokeDeviceToken(b.id, id('missing'))).toBe(false);
+      });
+
+      it('touchDeviceToken records the last use and never moves it back', async () => {
+        const b = await building(id('b'));
+        const hash = sha256(id('s'));
+        const t = await store.createDeviceToken({
+          id: id('t'),
+          buildingId: b.id,
+          name: 'meter',
+          tokenHash: hash,
+        });
+        await store.touchDeviceToken(t.id, 1_700_000_000_000);
+        expect(await store.findDeviceToken(hash)).toEqual({ ...t, lastUsedAt: 1_700_000_000_000 });
+        await store.touchDeviceToken(t.id, 1_700_000_060_000);
+        expect((await store.findDeviceToken(hash))?.lastUsedAt).toBe(1_700_000_060_000);
+        await store.touchDeviceToken(t.id, 1_700_000_030_000);
+        expect((await store.findDeviceToken(hash))?.lastUsedAt).toBe(1_700_000_060_000);
+        await expect(store.touchDeviceToken(id('missing'), 1)).resolves.toBeUndefined();
+      });
+
+      it('a hash that is already issued is a ConflictError', async () => {
+        const b = await building(id('b'));
+        const hash = sha256(id('s'));
+        const t = await store.createDeviceToken({
+          id: id('t'),
+          buildingId: b.id,
+          name: 'a',
+          tokenHash: hash,
+        });
+        const dupId = id('t');
+        await expect(
+          store.createDeviceToken({ id: dupId, buildingId: b.id, name: 'b', tokenHash: hash }),
+        ).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.listDeviceTokens(b.id)).toEqual([t]);
+      });
+
+      it('a token hash that is not sha256 hex is rejected, so no secret is stored', async () => {
+        const b = await building(id('b'));
+        await expect(
+          store.createDeviceToken({
+            id: id('t'),
+            buildingId: b.id,
+            name: 'oops',
+            tokenHash: 'plain-secret',
+          }),
+        ).rejects.toThrow(/device_tokens_token_hash_format/);
+        expect(await store.listDeviceTokens(b.id)).toEqual([]);
+      });
+    });
+
+    describe('appliances', () => {
+      it('setAppliance inserts, then updates, and listAppliances sorts by appliance', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        const kettle = { buildingId: b.id, appliance: 'kettle', label: 'Kettle', enabled: true };
+        expect(await store.setAppliance(kettle)).toEqual(kettle);
+        const fridge = { buildingId: b.id, appliance: 'fridge', label: 'Fridge', enabled: true };
+        await store.setAppliance(fridge);
+        await store.setAppliance({ ...kettle, buildingId: other.id, label: 'Other kettle' });
+
+        const renamed = { ...kettle, label: 'Kitchen kettle', enabled: false };
+        expect(await store.setAppliance(renamed)).toEqual(renamed);
+        expect(await store.listAppliances(b.id)).toEqual([fridge, renamed]);
+        expect(await store.listAppliances(other.id)).toEqual([
+          { buildingId: other.id, appliance: 'kettle', label: 'Other kettle', enabled: true },
+        ]);
+        expect(await store.listAppliances(id('missing'))).toEqual([]);
+      });
+
+      it('an appliance of an unknown building is rejected', async () => {
+        const bid = id('missing');
+        await expect(
+          store.setAppliance({
+            buildingId: bid,
+            appliance: 'kettle',
+            label: 'Kettle',
+            enabled: true,
+          }),
+        ).rejects.toThrow();
+        expect(await store.listAppliances(bid)).toEqual([]);
+      });
+    });
+  });
+}

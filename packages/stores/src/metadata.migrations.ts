@@ -1,0 +1,176 @@
+/**
+ * The metadata schema as ordered, numbered migrations, and the one runner that applies them.
+ * The SQL is plain PostgreSQL that PGlite (PostgreSQL compiled to WASM) runs unchanged, so the
+ * embedded and the server deployments share one dialect and one schema history.
+ *
+ * Rules for adding a migration: append with the next version number, never edit or reorder a
+ * released one (databases in the field have already applied it), one statement per string
+ * (PGlite's extended protocol refuses several statements in one query).
+ *
+ * The SQL client interface lives here, not beside the SQL store, because the runner is the
+ * lowest layer that needs it; `sql.metadata.store.ts` re-exports it.
+ */
+
+/** Something that runs one parameterised statement ($1, $2 ...) and returns its rows. */
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** The tiny database client both metadata stores are built on. */
+export interface SqlClient extends SqlExecutor {
+  /** Run `fn` in one transaction: commit when it resolves, roll back when it rejects. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  version: number;
+  name: string;
+  /** Run in order inside the migration transaction. */
+  statements: readonly string[];
+}
+
+/**
+ * Key of the transaction-scoped advisory lock that serialises migrators ('nilm' in ASCII).
+ * Every process that migrates this schema must use the same key.
+ */
+export const MIGRATION_LOCK_KEY = 0x6e696c6d;
+
+// Timestamps are bigint epoch milliseconds, the unit of the store interface, so no time zone
+// conversion happens anywhere between the database and the API.
+export const METADATA_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users',
+    statements: [
+      `CREATE TABLE users (
+        id text PRIMARY KEY,
+        email text,
+        role text NOT NULL CONSTRAINT users_role_check CHECK (role IN ('admin', 'user')),
+        password_hash text,
+        created_at bigint NOT NULL
+      )`,
+      // Case-insensitive: people type their address with varying case, and one address must
+      // not map to two accounts. NULLs (users without an email) do not collide.
+      `CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email))`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'buildings and members',
+    statements: [
+      // The id appears in URLs, MQTT topics and time-series tags, hence the narrow alphabet.
+      `CREATE TABLE buildings (
+        id text PRIMARY KEY CONSTRAINT buildings_id_format CHECK (id ~ '^[a-zA-Z0-9_-]{1,64}$'),
+        name text NOT NULL,
+        timezone text NOT NULL,
+        is_demo boolean NOT NULL DEFAULT false,
+        model_ref text,
+        created_at bigint NOT NULL
+      )`,
+      `CREATE TABLE building_members (
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role text NOT NULL
+          CONSTRAINT building_members_role_check CHECK (role IN ('owner', 'member', 'viewer')),
+        PRIMARY KEY (building_id, user_id)
+      )`,
+      // listBuildings(userId) looks members up by user; the primary key only serves building.
+      `CREATE INDEX building_members_user_id_idx ON building_members (user_id)`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'device tokens',
+    statements: [
+      // The hash format check stops a caller from storing the secret itself by mistake.
+      `CREATE TABLE device_tokens (
+        id text PRIMARY KEY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        name text NOT NULL,
+        token_hash text NOT NULL
+          CONSTRAINT device_tokens_token_hash_key UNIQUE
+          CONSTRAINT device_tokens_token_hash_format CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+        created_at bigint NOT NULL,
+        revoked_at bigint,
+        last_used_at bigint
+      )`,
+      `CREATE INDEX device_tokens_building_id_idx ON device_tokens (building_id)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'building appliances',
+    statements: [
+      `CREATE TABLE building_appliances (
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        appliance text NOT NULL,
+        label text NOT NULL,
+        enabled boolean NOT NULL,
+        PRIMARY KEY (building_id, appliance)
+      )`,
+    ],
+  },
+];
+
+/**
+ * Apply the migrations the database lacks, in order, in one transaction; resolves to the
+ * versions applied (empty when the schema was already current).
+ *
+ * Safe when several processes start at once: each takes the same transaction-scoped advisory
+ * lock before it even creates `schema_migrations`, so the second waits for the first to commit
+ * and then finds nothing to do. Rejects, changing nothing, when the database has a version this
+ * build does not know (it was migrated by newer code).
+ */
+export async function runMigrations(
+  client: SqlClient,
+  migrations: readonly Migration[] = METADATA_MIGRATIONS,
+  now: () => number = Date.now,
+): Promise<number[]> {
+  assertOrdered(migrations);
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at bigint NOT NULL
+      )`,
+    );
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new Error(
+        `metadata database is at schema version ${newest}, newer than this build knows ` +
+          `(${known}); run a newer release or restore a matching backup`,
+      );
+    }
+    const done: number[] = [];
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      for (const statement of m.statements) await tx.query(statement);
+      await tx.query(
+        'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+        [m.version, m.name, now()],
+      );
+      done.push(m.version);
+    }
+    return done;
+  });
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  let previous = 0;
+  for (const m of migrations) {
+    if (!Number.isInteger(m.version) || m.version <= previous) {
+      throw new Error(
+        `migration ${m.version} (${m.name}) is out of order: versions must be integers, ` +
+          `strictly increasing from 1`,
+      );
+    }
+    previous = m.version;
+  }
+}

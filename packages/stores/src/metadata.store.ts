@@ -1,0 +1,106 @@
+/**
+ * The metadata store contract: users, buildings, members, device tokens, per-building
+ * appliances and model choice. Implementations: PGlite (embedded default) and PostgreSQL,
+ * one SQL dialect and one set of migrations for both. Every implementation passes
+ * `metadata.conformance.ts`.
+ */
+
+export type UserRole = 'admin' | 'user';
+export type MemberRole = 'owner' | 'member' | 'viewer';
+
+export interface User {
+  /** The JWT `sub`, or a generated id for local accounts. */
+  id: string;
+  email: string | null;
+  role: UserRole;
+  /** scrypt hash for local (embedded) accounts; null for external (Supabase) users. */
+  passwordHash: string | null;
+  createdAt: number;
+}
+
+export interface Building {
+  /** `^[a-zA-Z0-9_-]{1,64}$` */
+  id: string;
+  name: string;
+  /** IANA zone, e.g. Europe/London, for day boundaries of energy reports. */
+  timezone: string;
+  isDemo: boolean;
+  /** `id@version` of the model used for this building; null = the registry's active model. */
+  modelRef: string | null;
+  createdAt: number;
+}
+
+export interface Member {
+  buildingId: string;
+  userId: string;
+  role: MemberRole;
+}
+
+export interface DeviceToken {
+  id: string;
+  buildingId: string;
+  name: string;
+  /** sha256 hex of the secret; the secret itself is never stored. */
+  tokenHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface ApplianceSetting {
+  buildingId: string;
+  appliance: string;
+  label: string;
+  enabled: boolean;
+}
+
+export interface MetadataStore {
+  readonly kind: string;
+  /** Apply pending migrations (idempotent, safe to run from several processes). */
+  migrate(): Promise<void>;
+
+  upsertUser(user: Omit<User, 'createdAt'>): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  getUserByEmail(email: string): Promise<User | null>;
+  listUsers(): Promise<User[]>;
+
+  /** Rejects with ConflictError when the id exists. */
+  createBuilding(b: Omit<Building, 'createdAt'>): Promise<Building>;
+  getBuilding(id: string): Promise<Building | null>;
+  /** All buildings (admin), or those the user is a member of. */
+  listBuildings(forUserId?: string): Promise<Building[]>;
+  updateBuilding(
+    id: string,
+    patch: Partial<Pick<Building, 'name' | 'timezone' | 'modelRef'>>,
+  ): Promise<Building | null>;
+  deleteBuilding(id: string): Promise<boolean>;
+
+  /** Add or change a member's role. */
+  setMember(m: Member): Promise<Member>;
+  removeMember(buildingId: string, userId: string): Promise<boolean>;
+  getMemberRole(buildingId: string, userId: string): Promise<MemberRole | null>;
+  listMembers(buildingId: string): Promise<Member[]>;
+
+  createDeviceToken(
+    t: Omit<DeviceToken, 'createdAt' | 'revokedAt' | 'lastUsedAt'>,
+  ): Promise<DeviceToken>;
+  listDeviceTokens(buildingId: string): Promise<DeviceToken[]>;
+  /** Only tokens that are not revoked are found. */
+  findDeviceToken(tokenHash: string): Promise<DeviceToken | null>;
+  revokeDeviceToken(buildingId: string, id: string): Promise<boolean>;
+  touchDeviceToken(id: string, at: number): Promise<void>;
+
+  setAppliance(a: ApplianceSetting): Promise<ApplianceSetting>;
+  listAppliances(buildingId: string): Promise<ApplianceSetting[]>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unique key already exists (e.g. a building id). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}

@@ -1,0 +1,170 @@
+// Proves the PGlite metadata store meets the contract in memory and on disk, keeps its data across a reopen, and that the migration runner applies, skips, refuses and rolls back as documented.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { metadataConformance } from './metadata.conformance.js';
+import { METADATA_MIGRATIONS, runMigrations, type Migration } from './metadata.migrations.js';
+import { createPgliteMetadataStore, createPgliteSqlClient } from './pglite.metadata.store.js';
+import { StoreUnavailableError } from './timeseries.store.js';
+
+// Opening a PGlite database takes a few seconds on a small machine.
+const OPEN_TIMEOUT_MS = 120_000;
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nilm-pglite-meta-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+metadataConformance('pglite in memory', () => createPgliteMetadataStore());
+
+metadataConformance('pglite in a data folder', async () =>
+  createPgliteMetadataStore({ dataDir: await tempDir() }),
+);
+
+describe('pglite metadata store', () => {
+  it(
+    'keeps its data in the data folder across close and reopen',
+    async () => {
+      const dataDir = await tempDir();
+      const first = await createPgliteMetadataStore({ dataDir });
+      await first.migrate();
+      const user = await first.upsertUser({
+        id: 'u1',
+        email: 'ada@example.org',
+        role: 'admin',
+        passwordHash: 'scrypt$hash',
+      });
+      const building = await first.createBuilding({
+        id: 'home',
+        name: 'Home',
+        timezone: 'Europe/London',
+        isDemo: false,
+        modelRef: 'cnn@2',
+      });
+      await first.setMember({ buildingId: 'home', userId: 'u1', role: 'owner' });
+      await first.close();
+
+      const second = await createPgliteMetadataStore({ dataDir });
+      try {
+        await second.migrate();
+        expect(await second.getUser('u1')).toEqual(user);
+        expect(await second.listBuildings('u1')).toEqual([building]);
+        expect(await second.getMemberRole('home', 'u1')).toBe('owner');
+      } finally {
+        await second.close();
+      }
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'rejects with StoreUnavailableError once closed',
+    async () => {
+      const store = await createPgliteMetadataStore();
+      expect(store.kind).toBe('pglite');
+      await store.ping();
+      await store.close();
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.close()).resolves.toBeUndefined();
+    },
+    OPEN_TIMEOUT_MS,
+  );
+});
+
+describe('runMigrations', () => {
+  const tableExists = async (
+    client: Awaited<ReturnType<typeof createPgliteSqlClient>>,
+    table: string,
+  ): Promise<boolean> => {
+    const [row] = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
+      table,
+    ]);
+    return row.t !== null;
+  };
+
+  it(
+    'applies every migration in order once, records it, and then applies nothing',
+    async () => {
+      const client = await createPgliteSqlClient();
+      try {
+        const before = Date.now();
+        expect(await runMigrations(client)).toEqual([1, 2, 3, 4]);
+        expect(await runMigrations(client)).toEqual([]);
+        const rows = await client.query<{ version: number; name: string; applied_at: number }>(
+          'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
+        );
+        expect(rows.map((r) => [r.version, r.name])).toEqual(
+          METADATA_MIGRATIONS.map((m) => [m.version, m.name]),
+        );
+        for (const r of rows) expect(Number(r.applied_at)).toBeGreaterThanOrEqual(before);
+        for (const t of ['users', 'buildings', 'building_members', 'device_tokens']) {
+          expect(await tableExists(client, t)).toBe(true);
+        }
+        expect(await tableExists(client, 'building_appliances')).toBe(true);
+      } finally {
+        await client.close();
+      }
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'applies only the migrations added since the last run, refuses a newer database, and rolls back a failing migration',
+    async () => {
+      const client = await createPgliteSqlClient();
+      const m1: Migration = { version: 1, name: 'a', statements: ['CREATE TABLE a (x int)'] };
+      const m2: Migration = { version: 2, name: 'b', statements: ['CREATE TABLE b (x int)'] };
+      const m3: Migration = {
+        version: 3,
+        name: 'broken',
+        statements: ['CREATE TABLE c (x int)', 'INSERT INTO no_such_table VALUES (1)'],
+      };
+      try {
+        expect(await runMigrations(client, [m1])).toEqual([1]);
+        expect(await runMigrations(client, [m1, m2])).toEqual([2]);
+        expect(await tableExists(client, 'b')).toBe(true);
+
+        // Code that knows only version 1 must not run against a version-2 database.
+        await expect(runMigrations(client, [m1])).rejects.toThrow(/schema version 2, newer/);
+
+        // A failing migration leaves neither its tables nor its record behind.
+        await expect(runMigrations(client, [m1, m2, m3])).rejects.toThrow(/no_such_table/);
+        expect(await tableExists(client, 'c')).toBe(false);
+        const versions = await client.query<{ version: number }>(
+          'SELECT version FROM schema_migrations ORDER BY version',
+        );
+        expect(versions.map((v) => v.version)).toEqual([1, 2]);
+      } finally {
+        await client.close();
+      }
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'rejects a migration list that is out of order before touching the database',
+    async () => {
+      const client = await createPgliteSqlClient();
+      try {
+        const list: Migration[] = [
+          { version: 2, name: 'b', statements: ['CREATE TABLE b (x int)'] },
+          { version: 1, name: 'a', statements: ['CREATE TABLE a (x int)'] },
+        ];
+        await expect(runMigrations(client, list)).rejects.toThrow(/out of order/);
+        expect(await tableExists(client, 'schema_migrations')).toBe(false);
+        expect(await tableExists(client, 'b')).toBe(false);
+      } finally {
+        await client.close();
+      }
+    },
+    OPEN_TIMEOUT_MS,
+  );
+});

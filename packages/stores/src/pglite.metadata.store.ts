@@ -1,0 +1,55 @@
+/**
+ * The embedded metadata store: PostgreSQL compiled to WASM (PGlite), in memory or in a local
+ * folder, running the same SQL and migrations as the PostgreSQL store. One process may open a
+ * data folder at a time (PGlite is single-user PostgreSQL and takes no file lock).
+ */
+import { PGlite } from '@electric-sql/pglite';
+import type { MetadataStore } from './metadata.store.js';
+import type { SqlClient, SqlExecutor } from './metadata.migrations.js';
+import { createSqlMetadataStore } from './sql.metadata.store.js';
+import { StoreUnavailableError } from './timeseries.store.js';
+
+export interface PgliteMetadataStoreOptions {
+  /** Folder that holds the database (created when missing); in memory when left out. */
+  dataDir?: string;
+  /** Clock for createdAt / revokedAt, epoch ms; Date.now unless a test fixes time. */
+  now?: () => number;
+}
+
+/** Open a PGlite database and wrap it as a SqlClient (for the migration runner and tests). */
+export async function createPgliteSqlClient(dataDir?: string): Promise<SqlClient> {
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+
+  // Every call goes through PGlite's own mutex, so a transaction never interleaves with
+  // another caller's statements on the single underlying connection.
+  const run = async <T>(
+    exec: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> },
+    sql: string,
+    params: readonly unknown[] | undefined,
+  ): Promise<T[]> => {
+    if (db.closed) throw new StoreUnavailableError('pglite', 'the database is closed');
+    return (await exec.query<T>(sql, params === undefined ? undefined : [...params])).rows;
+  };
+
+  return {
+    query: (sql, params) => run(db, sql, params),
+    transaction: async (fn) => {
+      if (db.closed) throw new StoreUnavailableError('pglite', 'the database is closed');
+      return db.transaction(async (tx) => {
+        const executor: SqlExecutor = { query: (sql, params) => run(tx, sql, params) };
+        return fn(executor);
+      });
+    },
+    close: async () => {
+      if (!db.closed) await db.close();
+    },
+  };
+}
+
+/** The embedded metadata store; call `migrate()` before first use. */
+export async function createPgliteMetadataStore(
+  options: PgliteMetadataStoreOptions = {},
+): Promise<MetadataStore> {
+  const client = await createPgliteSqlClient(options.dataDir);
+  return createSqlMetadataStore({ kind: 'pglite', client, now: options.now });
+}

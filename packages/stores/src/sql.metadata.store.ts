@@ -1,0 +1,379 @@
+/**
+ * The whole MetadataStore, written once over a tiny SQL client so PGlite and PostgreSQL run
+ * the same statements. Every statement is parameterised; no value is ever spliced into SQL.
+ */
+import {
+  ConflictError,
+  type ApplianceSetting,
+  type Building,
+  type DeviceToken,
+  type Member,
+  type MemberRole,
+  type MetadataStore,
+  type User,
+  type UserRole,
+} from './metadata.store.js';
+import { runMigrations, type SqlClient } from './metadata.migrations.js';
+
+export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
+
+export interface SqlMetadataStoreOptions {
+  /** Short name for logs and /ready, e.g. 'pglite' or 'postgres'. */
+  kind: string;
+  client: SqlClient;
+  /** Clock for createdAt / revokedAt, epoch ms; Date.now unless a test fixes time. */
+  now?: () => number;
+}
+
+// bigint columns arrive as number (PGlite) or string (node-postgres); Number() takes both.
+type Int8 = number | string | bigint;
+
+interface UserRow {
+  id: string;
+  email: string | null;
+  role: UserRole;
+  password_hash: string | null;
+  created_at: Int8;
+}
+
+interface BuildingRow {
+  id: string;
+  name: string;
+  timezone: string;
+  is_demo: boolean;
+  model_ref: string | null;
+  created_at: Int8;
+}
+
+interface MemberRow {
+  building_id: string;
+  user_id: string;
+  role: MemberRole;
+}
+
+interface DeviceTokenRow {
+  id: string;
+  building_id: string;
+  name: string;
+  token_hash: string;
+  created_at: Int8;
+  revoked_at: Int8 | null;
+  last_used_at: Int8 | null;
+}
+
+interface ApplianceRow {
+  building_id: string;
+  appliance: string;
+  label: string;
+  enabled: boolean;
+}
+
+const USER_COLUMNS = 'id, email, role, password_hash, created_at';
+const BUILDING_COLUMNS = 'id, name, timezone, is_demo, model_ref, created_at';
+const TOKEN_COLUMNS = 'id, building_id, name, token_hash, created_at, revoked_at, last_used_at';
+
+// The only columns updateBuilding may touch; patch keys outside this map are ignored, and
+// column names come from here, never from the caller.
+const BUILDING_PATCH_COLUMNS = {
+  name: 'name',
+  timezone: 'timezone',
+  modelRef: 'model_ref',
+} as const;
+
+/** PostgreSQL's unique_violation, raised by both PGlite and the server. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Build a MetadataStore on any SqlClient (PGlite, node-postgres, ...). */
+export function createSqlMetadataStore(options: SqlMetadataStoreOptions): MetadataStore {
+  const { kind, client } = options;
+  const now = options.now ?? Date.now;
+
+  async function getBuilding(id: string): Promise<Building | null> {
+    const rows = await client.query<BuildingRow>(
+      `SELECT ${BUILDING_COLUMNS} FROM buildings WHERE id = $1`,
+      [id],
+    );
+    return rows.length === 0 ? null : toBuilding(rows[0]);
+  }
+
+  return {
+    kind,
+
+    async migrate() {
+      await runMigrations(client, undefined, now);
+    },
+
+    async upsertUser(user) {
+      // created_at is written on insert only: re-login of an external user keeps its history.
+      const rows = await conflictAware(
+        client.query<UserRow>(
+          `INSERT INTO users (id, email, role, password_hash, created_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (id) DO UPDATE
+             SET email = EXCLUDED.email, role = EXCLUDED.role, password_hash = EXCLUDED.password_hash
+           RETURNING ${USER_COLUMNS}`,
+          [user.id, user.email, user.role, user.passwordHash, now()],
+        ),
+        `email ${String(user.email)} already belongs to another user`,
+      );
+      return toUser(rows[0]);
+    },
+
+    async getUser(id) {
+      const rows = await client.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [
+        id,
+      ]);
+      return rows.length === 0 ? null : toUser(rows[0]);
+    },
+
+    async getUserByEmail(email) {
+      const rows = await client.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE lower(email) = lower($1)`,
+        [email],
+      );
+      return rows.length === 0 ? null : toUser(rows[0]);
+    },
+
+    async listUsers() {
+      const rows = await client.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id`,
+      );
+      return rows.map(toUser);
+    },
+
+    async createBuilding(b) {
+      const rows = await conflictAware(
+        client.query<BuildingRow>(
+          `INSERT INTO buildings (id, name, timezone, is_demo, model_ref, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING ${BUILDING_COLUMNS}`,
+          [b.id, b.name, b.timezone, b.isDemo, b.modelRef, now()],
+        ),
+        `building ${b.id} already exists; choose another id`,
+      );
+      return toBuilding(rows[0]);
+    },
+
+    getBuilding,
+
+    async listBuildings(forUserId) {
+      const rows =
+        forUserId === undefined
+          ? await client.query<BuildingRow>(
+              `SELECT ${BUILDING_COLUMNS} FROM buildings ORDER BY created_at, id`,
+            )
+          : await client.query<BuildingRow>(
+              `SELECT ${BUILDING_COLUMNS} FROM buildings b
+               WHERE EXISTS (
+                 SELECT 1 FROM building_members m WHERE m.building_id = b.id AND m.user_id = $1
+               )
+               ORDER BY created_at, id`,
+              [forUserId],
+            );
+      return rows.map(toBuilding);
+    },
+
+    async updateBuilding(id, patch) {
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      for (const [key, column] of Object.entries(BUILDING_PATCH_COLUMNS)) {
+        const value = patch[key as keyof typeof BUILDING_PATCH_COLUMNS];
+        if (value === undefined) continue;
+        params.push(value);
+        sets.push(`${column} = $${params.length}`);
+      }
+      if (sets.length === 0) return getBuilding(id);
+      const rows = await client.query<BuildingRow>(
+        `UPDATE buildings SET ${sets.join(', ')} WHERE id = $1 RETURNING ${BUILDING_COLUMNS}`,
+        params,
+      );
+      return rows.length === 0 ? null : toBuilding(rows[0]);
+    },
+
+    async deleteBuilding(id) {
+      // Members, device tokens and appliance settings go with it (ON DELETE CASCADE).
+      const rows = await client.query('DELETE FROM buildings WHERE id = $1 RETURNING id', [id]);
+      return rows.length > 0;
+    },
+
+    async setMember(m) {
+      const rows = await client.query<MemberRow>(
+        `INSERT INTO building_members (building_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (building_id, user_id) DO UPDATE SET role = EXCLUDED.role
+         RETURNING building_id, user_id, role`,
+        [m.buildingId, m.userId, m.role],
+      );
+      return toMember(rows[0]);
+    },
+
+    async removeMember(buildingId, userId) {
+      const rows = await client.query(
+        'DELETE FROM building_members WHERE building_id = $1 AND user_id = $2 RETURNING user_id',
+        [buildingId, userId],
+      );
+      return rows.length > 0;
+    },
+
+    async getMemberRole(buildingId, userId) {
+      const rows = await client.query<{ role: MemberRole }>(
+        'SELECT role FROM building_members WHERE building_id = $1 AND user_id = $2',
+        [buildingId, userId],
+      );
+      return rows.length === 0 ? null : rows[0].role;
+    },
+
+    async listMembers(buildingId) {
+      const rows = await client.query<MemberRow>(
+        `SELECT building_id, user_id, role FROM building_members
+         WHERE building_id = $1 ORDER BY user_id`,
+        [buildingId],
+      );
+      return rows.map(toMember);
+    },
+
+    async createDeviceToken(t) {
+      const rows = await conflictAware(
+        client.query<DeviceTokenRow>(
+          `INSERT INTO device_tokens (id, building_id, name, token_hash, created_at)
+           VALUES ($1, $2, $3, $4, $5)
+           RETURNING ${TOKEN_COLUMNS}`,
+          [t.id, t.buildingId, t.name, t.tokenHash, now()],
+        ),
+        `device token ${t.id} or its hash already exists; generate a new token`,
+      );
+      return toDeviceToken(rows[0]);
+    },
+
+    async listDeviceTokens(buildingId) {
+      const rows = await client.query<DeviceTokenRow>(
+        `SELECT ${TOKEN_COLUMNS} FROM device_tokens WHERE building_id = $1 ORDER BY created_at, id`,
+        [buildingId],
+      );
+      return rows.map(toDeviceToken);
+    },
+
+    async findDeviceToken(tokenHash) {
+      const rows = await client.query<DeviceTokenRow>(
+        `SELECT ${TOKEN_COLUMNS} FROM device_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+        [tokenHash],
+      );
+      return rows.length === 0 ? null : toDeviceToken(rows[0]);
+    },
+
+    async revokeDeviceToken(buildingId, id) {
+      // The first revocation time is kept; revoking again reports false (nothing changed).
+      const rows = await client.query(
+        `UPDATE device_tokens SET revoked_at = $3
+         WHERE building_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
+        [buildingId, id, now()],
+      );
+      return rows.length > 0;
+    },
+
+    async touchDeviceToken(id, at) {
+      // GREATEST ignores NULL, and a late, older touch (requests finishing out of order)
+      // never moves last_used_at back.
+      await client.query(
+        'UPDATE device_tokens SET last_used_at = GREATEST(last_used_at, $2) WHERE id = $1',
+        [id, at],
+      );
+    },
+
+    async setAppliance(a) {
+      const rows = await client.query<ApplianceRow>(
+        `INSERT INTO building_appliances (building_id, appliance, label, enabled)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (building_id, appliance) DO UPDATE
+           SET label = EXCLUDED.label, enabled = EXCLUDED.enabled
+         RETURNING building_id, appliance, label, enabled`,
+        [a.buildingId, a.appliance, a.label, a.enabled],
+      );
+      return toAppliance(rows[0]);
+    },
+
+    async listAppliances(buildingId) {
+      const rows = await client.query<ApplianceRow>(
+        `SELECT building_id, appliance, label, enabled FROM building_appliances
+         WHERE building_id = $1 ORDER BY appliance`,
+        [buildingId],
+      );
+      return rows.map(toAppliance);
+    },
+
+    async ping() {
+      await client.query('SELECT 1');
+    },
+
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+/** Turn PostgreSQL's unique violation into the contract's ConflictError; pass the rest on. */
+async function conflictAware<T>(pending: Promise<T>, message: string): Promise<T> {
+  try {
+    return await pending;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(message);
+    throw err;
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null && (err as { code?: unknown }).code === UNIQUE_VIOLATION
+  );
+}
+
+function epochMs(v: Int8): number;
+function epochMs(v: Int8 | null): number | null;
+function epochMs(v: Int8 | null): number | null {
+  return v === null ? null : Number(v);
+}
+
+function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    email: r.email,
+    role: r.role,
+    passwordHash: r.password_hash,
+    createdAt: epochMs(r.created_at),
+  };
+}
+
+function toBuilding(r: BuildingRow): Building {
+  return {
+    id: r.id,
+    name: r.name,
+    timezone: r.timezone,
+    isDemo: r.is_demo,
+    modelRef: r.model_ref,
+    createdAt: epochMs(r.created_at),
+  };
+}
+
+function toMember(r: MemberRow): Member {
+  return { buildingId: r.building_id, userId: r.user_id, role: r.role };
+}
+
+function toDeviceToken(r: DeviceTokenRow): DeviceToken {
+  return {
+    id: r.id,
+    buildingId: r.building_id,
+    name: r.name,
+    tokenHash: r.token_hash,
+    createdAt: epochMs(r.created_at),
+    revokedAt: epochMs(r.revoked_at),
+    lastUsedAt: epochMs(r.last_used_at),
+  };
+}
+
+function toAppliance(r: ApplianceRow): ApplianceSetting {
+  return {
+    buildingId: r.building_id,
+    appliance: r.appliance,
+    label: r.label,
+    enabled: r.enabled,
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * The conformance suite of the time-series store contract (`timeseries.store.ts`). Every
+ * implementation's test file calls `timeSeriesConformance` with a factory; the suite registers
+ * one vitest `describe` block. It opens one store for the whole block and gives every test its
+ * own building ids, so it also holds against a shared, long-lived server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  StoreUnavailableError,
+  type EstimatePoint,
+  type Reading,
+  type TimeSeriesStore,
+} from './timeseries.store.js';
+
+/** 2024-01-01T00:00:00Z: a round minute, so buckets of 60 s start here. */
+const T0 = Date.UTC(2024, 0, 1);
+const S = 1000;
+const MIN = 60 * S;
+
+let nextBuilding = 0;
+/** A building id unique in this process and across runs that share one server. */
+function building(tag: string): string {
+  nextBuilding += 1;
+  const run = Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);
+  return `${tag}_${run}-${nextBuilding}`;
+}
+
+function byTsThenAppliance(a: EstimatePoint, b: EstimatePoint): number {
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  return a.appliance < b.appliance ? -1 : a.appliance > b.appliance ? 1 : 0;
+}
+
+function expectSortedByTime(points: readonly { ts: number }[]): void {
+  for (let i = 1; i < points.length; i++) {
+    expect(points[i]!.ts).toBeGreaterThanOrEqual(points[i - 1]!.ts);
+  }
+}
+
+/** Register the time-series store conformance suite for one implementation. */
+export function timeSeriesConformance(name: string, make: () => Promise<TimeSeriesStore>): void {
+  describe(`TimeSeriesStore conformance: ${name}`, () => {
+    let store: TimeSeriesStore;
+
+    beforeAll(async () => {
+      store = await make();
+    });
+
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it('answers ping and names its kind', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      expect(store.kind).toMatch(/^[a-z0-9]+$/);
+    });
+
+    it('round-trips readings with exact values, sorted by time', async () => {
+      const b = building('rt');
+      const written: Reading[] = [
+        { ts: T0 + 2 * S, powerW: 1234.5678 },
+        { ts: T0, powerW: 0.1 },
+        { ts: T0 + 1, powerW: -350.25 },
+        { ts: T0 + 3 * S, powerW: 0 },
+        { ts: T0 + 4 * S, powerW: 1 / 3 },
+        { ts: T0 + 5 * S, powerW: 98765.4321e3 },
+      ];
+      await store.writeReadings(b, written);
+      expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([
+        { ts: T0, powerW: 0.1 },
+        { ts: T0 + 1, powerW: -350.25 },
+        { ts: T0 + 2 * S, powerW: 1234.5678 },
+        { ts: T0 + 3 * S, powerW: 0 },
+        { ts: T0 + 4 * S, powerW: 1 / 3 },
+        { ts: T0 + 5 * S, powerW: 98765.4321e3 },
+      ]);
+    });
+
+    it('stores a reading written twice once, the last write winning', async () => {
+      const b = building('idem');
+      await store.writeReadings(b, [{ ts: T0, powerW: 100 }]);
+      await store.writeReadings(b, [
+        { ts: T0, powerW: 200 },
+        { ts: T0 + S, powerW: 300 },
+      ]);
+      // Twice in one batch: the later item wins too.
+      await store.writeReadings(b, [
+        { ts: T0 + 2 * S, powerW: 1 },
+        { ts: T0 + 2 * S, powerW: 2 },
+      ]);
+      // Retrying a whole batch changes nothing.
+      await store.writeReadings(b, [
+        { ts: T0, powerW: 200 },
+        { ts: T0 + S, powerW: 300 },
+      ]);
+      expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([
+        { ts: T0, powerW: 200 },
+        { ts: T0 + S, powerW: 300 },
+        { ts: T0 + 2 * S, powerW: 2 },
+      ]);
+    });
+
+    it('reads the half-open range [start, end)', async () => {
+      const b = building('range');
+      await store.writeReadings(
+        b,
+        [0, 1, 2, 3, 4].map((i) => ({ ts: T0 + i * S, powerW: i })),
+      );
+      expect(await store.readReadings(b, T0 + S, T0 + 3 * S)).toEqual([
+        { ts: T0 + S, powerW: 1 },
+        { ts: T0 + 2 * S, powerW: 2 },
+      ]);
+      expect(await store.readReadings(b, T0 + S + 1, T0 + 3 * S + 1)).toEqual([
+        { ts: T0 + 2 * S, powerW: 2 },
+        { ts: T0 + 3 * S, powerW: 3 },
+      ]);
+      expect(await store.readReadings(b, T0 + 4 * S, T0 + 4 * S + 1)).toEqual([
+        { ts: T0 + 4 * S, powerW: 4 },
+      ]);
+    });
+
+    it('returns [] for an empty or inverted range and for an unknown building', async () => {
+      const b = building('empty');
+      await store.writeReadings(b, [{ ts: T0, powerW: 5 }]);
+      await store.writeEstimates(b, 'm@1', [{ ts: T0, appliance: 'kettle', powerW: 1, onProb: 1 }]);
+      expect(await store.readReadings(b, T0, T0)).toEqual([]);
+      expect(await store.readReadings(b, T0 + S, T0)).toEqual([]);
+      expect(await store.readReadings(b, T0 + 1, T0 + MIN)).toEqual([]);
+      expect(await store.readEstimates(b, T0, T0)).toEqual([]);
+      expect(await store.readBuckets(b, T0, T0, 60)).toEqual([]);
+      expect(await store.readBuckets(b, T0 + 1, T0 + MIN, 60)).toEqual([]);
+      const unknown = building('unknown');
+      expect(await store.readReadings(unknown, T0, T0 + MIN)).toEqual([]);
+      expect(await store.readEstimates(unknown, T0, T0 + MIN)).toEqual([]);
+      expect(await store.readBuckets(unknown, T0, T0 + MIN, 60)).toEqual([]);
+    });
+
+    it('accepts an empty batch as a no-op', async () => {
+      const b = building('nobatch');
+      await store.writeReadings(b, []);
+      await store.writeEstimates(b, 'm@1', []);
+      expect(await store.latestReadingTs(b)).toBeNull();
+      expect(await store.latestEstimateTs(b)).toBeNull();
+    });
+
+    it('round-trips estimates of several appliances at the same times', async () => {
+      const b = building('est');
+      const written: EstimatePoint[] = [
+        { ts: T0 + S, appliance: 'kettle', powerW: 2950.5, onProb: 0.97 },
+        { ts: T0, appliance: 'fridge', powerW: 85.25, onProb: 0.8 },
+        { ts: T0, appliance: 'kettle', powerW: 0, onProb: 0.01 },
+        { ts: T0, appliance: 'washing_machine', powerW: 12.125, onProb: 0.3333 },
+        { ts: T0 + S, appliance: 'fridge', powerW: 86, onProb: 1 },
+      ];
+      await store.writeEstimates(b, 'seq2point@1.2.0', written);
+      const read = await store.readEstimates(b, T0, T0 + MIN);
+      expectSortedByTime(read);
+      expect([...read].sort(byTsThenAppliance)).toEqual([...written].sort(byTsThenAppliance));
+      // Readings and estimates are separate series.
+      expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([]);
+    });
+
+    it('replaces an estimate rewritten under a new model version', async () => {
+      const b = building('model');
+      await store.writeEstimates(b, 'co@1', [
+        { ts: T0, appliance: 'fridge', powerW: 80, onProb: 0.5 },
+        { ts: T0, appliance: 'kettle', powerW: 10, onProb: 0.1 },
+      ]);
+      // The model version is stored with the point but is not part of its identity:
+      // re-disaggregating a window with a newer model overwrites the old estimates.
+      await store.writeEstimates(b, 'seq2point@2', [
+        { ts: T0, appliance: 'fridge', powerW: 90, onProb: 0.75 },
+      ]);
+      const read = await store.readEstimates(b, T0, T0 + MIN);
+      expect([...read].sort(byTsThenAppliance)).toEqual([
+        { ts: T0, appliance: 'fridge', powerW: 90, onProb: 0.75 },
+        { ts: T0, appliance: 'kettle', powerW: 10, onProb: 0.1 },
+      ]);
+    });
+
+    it('reports the latest reading and estimate times separately', async () => {
+      const b = building('latest');
+      expect(await store.latestReadingTs(b)).toBeNull();
+      expect(await store.latestEstimateTs(b)).toBeNull();
+      await store.writeReadings(b, [
+        { ts: T0 + 7 * S, powerW: 1 },
+        { ts: T0 + 9 * S, powerW: 2 },
+        { ts: T0 + 8 * S, powerW: 3 },
+      ]);
+      expect(await store.latestReadingTs(b)).toBe(T0 + 9 * S);
+      expect(await store.latestEstimateTs(b)).toBeNull();
+      await store.writeEstimates(b, 'm@1', [
+        { ts: T0 + 3 * S, appliance: 'kettle', powerW: 1, onProb: 1 },
+        { ts: T0 + 5 * S, appliance: 'fridge', powerW: 1, onProb: 1 },
+      ]);
+      expect(await store.latestEstimateTs(b)).toBe(T0 + 5 * S);
+      expect(await store.latestReadingTs(b)).toBe(T0 + 9 * S);
+      // Older points do not move it back.
+      await store.writeReadings(b, [{ ts: T0, powerW: 1 }]);
+      expect(await store.latestReadingTs(b)).toBe(T0 + 9 * S);
+    });
+
+    it('averages readings and estimates per aligned bucket, leaving empty buckets out', async () => {
+      const b = building('buckets');
+      await store.writeReadings(b, [
+        // Before the range start (T0 + 10 s): must not count in the first bucket.
+        { ts: T0 + 5 * S, powerW: 10_000 },
+        // Bucket T0: readings and estimates.
+        { ts: T0 + 10 * S, powerW: 100 },
+        { ts: T0 + 40 * S, powerW: 200 },
+        { ts: T0 + 59 * S, powerW: 600 },
+        // Bucket T0 + 1 min: readings only.
+        { ts: T0 + MIN, powerW: 1000 },
+        { ts: T0 + MIN + 30 * S, powerW: 1500 },
+        // Bucket T0 + 2 min is empty. Bucket T0 + 3 min has estimates only.
+        // At the range end: excluded.
+        { ts: T0 + 4 * MIN, powerW: 7 },
+      ]);
+      await store.writeEstimates(b, 'm@1', [
+        { ts: T0 + 5 * S, appliance: 'kettle', powerW: 9999, onProb: 1 },
+        { ts: T0 + 10 * S, appliance: 'kettle', powerW: 2000, onProb: 1 },
+        { ts: T0 + 40 * S, appliance: 'kettle', powerW: 0, onProb: 0.5 },
+        { ts: T0 + 10 * S, appliance: 'fridge', powerW: 80, onProb: 0.75 },
+        { ts: T0 + 40 * S, appliance: 'fridge', powerW: 90, onProb: 0.25 },
+        { ts: T0 + 59 * S, appliance: 'fridge', powerW: 100, onProb: 0.5 },
+        { ts: T0 + 3 * MIN + 15 * S, appliance: 'fridge', powerW: 70, onProb: 0.25 },
+        { ts: T0 + 3 * MIN + 45 * S, appliance: 'fridge', powerW: 50, onProb: 0.75 },
+        { ts: T0 + 4 * MIN, appliance: 'fridge', powerW: 1, onProb: 1 },
+      ]);
+      const buckets = await store.readBuckets(b, T0 + 10 * S, T0 + 4 * MIN, 60);
+      expect(buckets.map((x) => x.ts)).toEqual([T0, T0 + MIN, T0 + 3 * MIN]);
+      const [first, second, fourth] = buckets;
+      expect(first!.powerW).toBeCloseTo(300, 9); // (100 + 200 + 600) / 3
+      expect(Object.keys(first!.appliances).sort()).toEqual(['fridge', 'kettle']);
+      expect(first!.appliances.kettle!.powerW).toBeCloseTo(1000, 9);
+      expect(first!.appliances.kettle!.onProb).toBeCloseTo(0.75, 9);
+      expect(first!.appliances.fridge!.powerW).toBeCloseTo(90, 9);
+      expect(first!.appliances.fridge!.onProb).toBeCloseTo(0.5, 9);
+      expect(second).toEqual({ ts: T0 + MIN, powerW: 1250, appliances: {} });
+      expect(fourth!.powerW).toBeNull();
+      expect(Object.keys(fourth!.appliances)).toEqual(['fridge']);
+      expect(fourth!.appliances.fridge!.powerW).toBeCloseTo(60, 9);
+      expect(fourth!.appliances.fridge!.onProb).toBeCloseTo(0.5, 9);
+
+      // Buckets align to multiples of their size from the epoch, not to the range start.
+      const fives = await store.readBuckets(b, T0 + 10 * S, T0 + MIN, 300);
+      expect(fives).toHaveLength(1);
+      expect(fives[0]!.ts).toBe(T0);
+      expect(fives[0]!.powerW).toBeCloseTo(300, 9);
+      const quarter = await store.readBuckets(b, T0 + 35 * S, T0 + 2 * MIN, 15);
+      expect(quarter.map((x) => [x.ts, x.powerW])).toEqual([
+        [T0 + 30 * S, 200],
+        [T0 + 45 * S, 600],
+        [T0 + MIN, 1000],
+        [T0 + MIN + 30 * S, 1500],
+      ]);
+    });
+
+    it('keeps buildings apart and deletes one without touching another', async () => {
+      const a = building('iso_a');
+      const b = building('iso_b');
+      await store.writeReadings(a, [{ ts: T0, powerW: 1 }]);
+      await store.writeReadings(b, [{ ts: T0, powerW: 2 }]);
+      await store.writeEstimates(a, 'm@1', [{ ts: T0, appliance: 'kettle', powerW: 3, onProb: 1 }]);
+      await store.writeEstimates(b, 'm@1', [{ ts: T0, appliance: 'kettle', powerW: 4, onProb: 0 }]);
+      expect(await store.readReadings(a, T0, T0 + S)).toEqual([{ ts: T0, powerW: 1 }]);
+      expect(await store.readEstimates(b, T0, T0 + S)).toEqual([
+        { ts: T0, appliance: 'kettle', powerW: 4, onProb: 0 },
+      ]);
+      expect(await store.readBuckets(a, T0, T0 + MIN, 60)).toEqual([
+        { ts: T0, powerW: 1, appliances: { kettle: { powerW: 3, onProb: 1 } } },
+      ]);
+
+      await store.deleteBuilding(a);
+      expect(await store.readReadings(a, T0, T0 + S)).toEqual([]);
+      expect(await store.readEstimates(a, T0, T0 + S)).toEqual([]);
+      expect(await store.readBuckets(a, T0, T0 + MIN, 60)).toEqual([]);
+      expect(await store.latestReadingTs(a)).toBeNull();
+      expect(await store.latestEstimateTs(a)).toBeNull();
+      expect(await store.readReadings(b, T0, T0 + S)).toEqual([{ ts: T0, powerW: 2 }]);
+      expect(await store.latestEstimateTs(b)).toBe(T0);
+
+      // A deleted building can be written again, at the same times; deleting an unknown one is
+      // a no-op.
+      await store.writeReadings(a, [
+        { ts: T0, powerW: 5 },
+        { ts: T0 + S, powerW: 6 },
+      ]);
+      expect(await store.readReadings(a, T0, T0 + MIN)).toEqual([
+        { ts: T0, powerW: 5 },
+        { ts: T0 + S, powerW: 6 },
+      ]);
+      await store.deleteBuilding(building('never'));
+    });
+
+    it('round-trips a large batch of 20 000 readings', async () => {
+      const b = building('large');
+      const n = 20_000;
+      const written = Array.from({ length: n }, (_, i) => ({
+        ts: T0 + i * S,
+        powerW: Math.round(Math.sin(i / 100) * 1e6) / 100 + 500,
+      }));
+      await store.writeReadings(b, written);
+      const read = await store.readReadings(b, T0, T0 + n * S);
+      expect(read).toHaveLength(n);
+      expect(read).toEqual(written);
+      expect(await store.latestReadingTs(b)).toBe(T0 + (n - 1) * S);
+      const buckets = await store.readBuckets(b, T0, T0 + n * S, 3600);
+      expect(buckets).toHaveLength(Math.ceil((n * S) / (3600 * S)));
+      const expectedFirst = written.slice(0, 3600).reduce((sum, r) => sum + r.powerW, 0) / 3600;
+      expect(buckets[0]!.powerW).toBeCloseTo(expectedFirst, 6);
+    });
+
+    it('quotes appliance names with spaces, commas, quotes and equals signs', async () => {
+      const b = building('Quote_Me-');
+      const names = ['washing machine, main', 'it\'s "the" oven=2', 'tumble dryer,', ' lead'];
+      const points = names.map((appliance, i) => ({
+        ts: T0 + i * S,
+        appliance,
+        powerW: 100 + i,
+        onProb: 0.5,
+      }));
+      await store.writeEstimates(b, 'model "x", v=\'1\'', points);
+      expect(await store.readEstimates(b, T0, T0 + MIN)).toEqual(points);
+      const [bucket] = await store.readBuckets(b, T0, T0 + MIN, 60);
+      expect(Object.keys(bucket!.appliances).sort()).toEqual([...names].sort());
+      expect(bucket!.appliances['washing machine, main']).toEqual({ powerW: 100, onProb: 0.5 });
+      await store.deleteBuilding(b);
+      expect(await store.readEstimates(b, T0, T0 + MIN)).toEqual([]);
+    });
+
+    it('rejects a batch with an invalid point as a whole, writing nothing', async () => {
+      const b = building('invalid');
+      const bad = [
+        { ts: T0, powerW: 1 },
+        { ts: T0 + S, powerW: Number.NaN },
+      ];
+      const error = await store.writeReadings(b, bad).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(StoreUnavailableError);
+      expect(String(error)).toMatch(/powerW/);
+      await expect(store.writeReadings(b, [{ ts: T0 + 0.5, powerW: 1 }])).rejects.toThrow(/ts/);
+      await expect(
+        store.writeEstimates(b, 'm@1', [
+          { ts: T0, appliance: 'ok', powerW: 1, onProb: 1 },
+          { ts: T0, appliance: 'line\nbreak', powerW: 1, onProb: 1 },
+        ]),
+      ).rejects.toThrow(/appliance/);
+      await expect(store.writeReadings('bad id!', [{ ts: T0, powerW: 1 }])).rejects.toThrow(
+        /building id/,
+      );
+      expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([]);
+      expect(await store.readEstimates(b, T0, T0 + MIN)).toEqual([]);
+    });
+
+    it('keeps concurrent writes and reads whole', async () => {
+      const b = building('concurrent');
+      const batches = Array.from({ length: 8 }, (_, k) =>
+        Array.from({ length: 250 }, (_, i) => ({ ts: T0 + (k * 250 + i) * S, powerW: k })),
+      );
+      // On one connection, unserialised transactions would collide ("transaction within a
+      // transaction"); every call must complete and every point must be there afterwards.
+      await Promise.all([
+        ...batches.map((batch) => store.writeReadings(b, batch)),
+        ...batches.map((_, k) =>
+          store.writeEstimates(b, 'm@1', [
+            { ts: T0 + k * S, appliance: `a${k}`, powerW: k, onProb: 1 },
+          ]),
+        ),
+        store.readReadings(b, T0, T0 + MIN),
+        store.latestReadingTs(b),
+      ]);
+      const read = await store.readReadings(b, T0, T0 + 2000 * S);
+      expect(read).toEqual(batches.flat());
+      expect(await store.readEstimates(b, T0, T0 + MIN)).toHaveLength(8);
+    });
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * The time-series store contract: mains readings and per-appliance estimates per building.
+ * Implementations: DuckDB (embedded default) and InfluxDB through its v1 HTTP API (InfluxDB
+ * 1.x and 3.x). Every implementation passes `timeseries.conformance.ts`.
+ *
+ * Contract:
+ * - Times are epoch milliseconds (UTC); ranges are [startMs, endMs).
+ * - Writes are idempotent: the same (building, ts) reading, or (building, appliance, ts)
+ *   estimate, written twice is stored once (the last write wins).
+ * - A write is all-or-nothing from the caller's view: it resolves only when every point is
+ *   durable, and rejects with StoreUnavailableError when the store cannot be reached (the
+ *   caller may retry the whole batch safely thanks to idempotency).
+ * - Reads return points sorted by time.
+ */
+
+/** One mains reading. */
+export interface Reading {
+  ts: number;
+  powerW: number;
+}
+
+/** One per-appliance estimate at one time. */
+export interface EstimatePoint {
+  ts: number;
+  appliance: string;
+  powerW: number;
+  onProb: number;
+}
+
+/** Mean values over one time bucket. */
+export interface Bucket {
+  /** Bucket start, epoch ms, aligned to multiples of the bucket size. */
+  ts: number;
+  /** Mean mains power in the bucket, null when no reading fell in it. */
+  powerW: number | null;
+  /** Mean estimated power and on-probability per appliance in the bucket. */
+  appliances: Record<string, { powerW: number; onProb: number }>;
+}
+
+export interface TimeSeriesStore {
+  /** Short name for logs and /ready: 'duckdb' or 'influxdb'. */
+  readonly kind: string;
+  writeReadings(buildingId: string, readings: readonly Reading[]): Promise<void>;
+  readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]>;
+  /** Time of the newest reading of a building, or null. */
+  latestReadingTs(buildingId: string): Promise<number | null>;
+  /** Write estimates; `modelVersion` is stored with them (`id@version`). */
+  writeEstimates(
+    buildingId: string,
+    modelVersion: string,
+    points: readonly EstimatePoint[],
+  ): Promise<void>;
+  readEstimates(buildingId: string, startMs: number, endMs: number): Promise<EstimatePoint[]>;
+  /** Time of the newest estimate of a building, or null. */
+  latestEstimateTs(buildingId: string): Promise<number | null>;
+  /** Mean readings and estimates per bucket of `bucketS` seconds; empty buckets are left out. */
+  readBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<Bucket[]>;
+  /** Remove every point of a building (tests, account deletion). */
+  deleteBuilding(buildingId: string): Promise<void>;
+  /** Resolve when the store answers; reject with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The store cannot be reached or refused the operation for a transient reason: retry later. */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly store: string,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${store} unavailable: ${message}`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * The newest time every backend can hold: InfluxDB keeps nanoseconds in an int64, which ends
+ * in April 2262. Checked on write so a batch that one backend accepts is accepted by all.
+ */
+export const MAX_TS_MS = 9_223_372_036_854;
+
+const BUILDING_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+// Appliance names are free text, but InfluxDB's line protocol cannot express a backslash before
+// a space, comma or equals sign (or at the end of a tag value), nor any newline; refusing them
+// everywhere keeps the backends interchangeable.
+// eslint-disable-next-line no-control-regex
+const FREE_TEXT_FORBIDDEN = /[\u0000-\u001f\u007f\\]/;
+
+function fail(message: string): never {
+  throw new Error(`${message}; nothing was written`);
+}
+
+/** Reject a building id outside `^[a-zA-Z0-9_-]{1,64}$` (plain Error: bad input, not retryable). */
+export function assertBuildingId(buildingId: string): void {
+  if (!BUILDING_ID.test(buildingId)) {
+    throw new Error(
+      `invalid building id ${JSON.stringify(buildingId)}: expected ^[a-zA-Z0-9_-]{1,64}$`,
+    );
+  }
+}
+
+function assertTs(ts: number, where: string): void {
+  if (!Number.isSafeInteger(ts) || ts < 0 || ts > MAX_TS_MS) {
+    fail(
+      `${where}: ts must be an integer number of epoch milliseconds in [0, ${MAX_TS_MS}], got ${ts}`,
+    );
+  }
+}
+
+function assertFinite(value: number, name: string, where: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    fail(`${where}: ${name} must be a finite number, got ${value}`);
+  }
+}
+
+function assertFreeText(value: string, name: string, maxLength: number, where: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    fail(`${where}: ${name} must be 1 to ${maxLength} characters`);
+  }
+  if (FREE_TEXT_FORBIDDEN.test(value)) {
+    fail(`${where}: ${name} ${JSON.stringify(value)} contains a control character or a backslash`);
+  }
+}
+
+/** Validate a whole batch of readings before any of it is written. */
+export function assertReadings(buildingId: string, readings: readonly Reading[]): void {
+  assertBuildingId(buildingId);
+  readings.forEach((r, i) => {
+    const where = `reading ${i} of building ${buildingId}`;
+    assertTs(r.ts, where);
+    assertFinite(r.powerW, 'powerW', where);
+  });
+}
+
+/** Validate a whole batch of estimates and its model version before any of it is written. */
+export function assertEstimates(
+  buildingId: string,
+  modelVersion: string,
+  points: readonly EstimatePoint[],
+): void {
+  assertBuildingId(buildingId);
+  assertFreeText(modelVersion, 'modelVersion', 200, `estimates of building ${buildingId}`);
+  points.forEach((p, i) => {
+    const where = `estimate ${i} of building ${buildingId}`;
+    assertTs(p.ts, where);
+    assertFreeText(p.appliance, 'appliance', 128, where);
+    assertFinite(p.powerW, 'powerW', where);
+    assertFinite(p.onProb, 'onProb', where);
+  });
+}
+
+/** Validate a read range; returns false when it is empty (startMs >= endMs). */
+export function assertRange(startMs: number, endMs: number): boolean {
+  if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs)) {
+    throw new Error(
+      `invalid range [${startMs}, ${endMs}): bounds must be integer epoch milliseconds`,
+    );
+  }
+  return startMs < endMs;
+}
+
+/** Validate a bucket size in seconds and return it in milliseconds. */
+export function bucketMs(bucketS: number): number {
+  const ms = bucketS * 1000;
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new Error(
+      `invalid bucket size ${bucketS} s: expected a positive whole number of milliseconds`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Keep the last of several items with the same key, in first-seen order: the contract's "last
+ * write wins" applied inside one batch, so no backend depends on how its engine orders them.
+ */
+export function lastWins<T>(items: readonly T[], key: (item: T) => string | number): T[] {
+  const byKey = new Map<string | number, T>();
+  for (const item of items) byKey.set(key(item), item);
+  return byKey.size === items.length ? [...items] : [...byKey.values()];
+}
