@@ -11,6 +11,7 @@ import { registerFit } from './commands/fit.command.js';
 import { registerTrain } from './commands/train.command.js';
 import { registerBench } from './commands/bench.command.js';
 import { registerModels } from './commands/models.command.js';
+import { registerServe } from './commands/serve.command.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerBench(program, config);
   registerModels(program, config);
+  registerServe(program);
   registerData(program);
   return program;
 }

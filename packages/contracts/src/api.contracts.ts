@@ -21,8 +21,8 @@ export const ErrorBody = Type.Object({
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
-/** A time: ISO-8601 with a zone, or epoch milliseconds. */
-export const TimeValue = Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Number()]);
+/** A time: epoch milliseconds, or ISO-8601 with a zone (number first: the validator coerces in union order). */
+export const TimeValue = Type.Union([Type.Number(), Type.String({ minLength: 1, maxLength: 40 })]);
 
 export const IngestReading = Type.Object(
   {

@@ -28,3 +28,4 @@ export * from './registry/model.registry.js';
 export * from './registry/inference.engine.js';
 export * from './transformer/transformer.bench.js';
 export * from './onnx/index.js';
+export { writeRandomModel } from './transformer/model.fixture.js';

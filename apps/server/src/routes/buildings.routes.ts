@@ -237,17 +237,15 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
       }
       await metadata.setMember({ buildingId: request.params.id, userId: user_id, role });
       const members = await metadata.listMembers(request.params.id);
-      return reply
-        .status(201)
-        .send({
-          members: await Promise.all(
-            members.map(async (m) => ({
-              user_id: m.userId,
-              email: (await metadata.getUser(m.userId))?.email ?? null,
-              role: m.role,
-            })),
-          ),
-        });
+      return reply.status(201).send({
+        members: await Promise.all(
+          members.map(async (m) => ({
+            user_id: m.userId,
+            email: (await metadata.getUser(m.userId))?.email ?? null,
+            role: m.role,
+          })),
+        ),
+      });
     },
   );
 

@@ -56,8 +56,12 @@ export class DisaggregationService {
     const endCell = Math.floor(latest / periodMs) * periodMs; // exclusive
     const lastEst = await timeseries.latestEstimateTs(buildingId);
     const redo = Math.floor(L / 2) * periodMs;
+    // A building without estimates starts `maxCatchUpS` back (older history is not backfilled);
+    // otherwise resume after the last estimate, redoing the last half window.
     let from =
-      lastEst === null ? endCell - L * periodMs : Math.min(lastEst + periodMs, endCell - redo);
+      lastEst === null
+        ? endCell - this.maxCatchUpS * 1000
+        : Math.min(lastEst + periodMs, endCell - redo);
     let to = endCell;
     let more = false;
     if (to - from > this.maxCatchUpS * 1000) {

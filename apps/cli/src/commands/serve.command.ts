@@ -1,0 +1,58 @@
+/**
+ * `nilm start` (everything in one process), `nilm serve` (API only) and `nilm worker` (worker
+ * only). Configuration comes from the environment (.env.example lists it); SIGTERM and SIGINT
+ * shut down gracefully: stop taking requests and jobs, finish running jobs, close stores.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { NilmError } from '@nilm/ml';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+async function run(role: 'all' | 'api' | 'worker', port?: string): Promise<void> {
+  // The server app is loaded only by these commands: `nilm eval` and friends stay light.
+  const { runServer, ConfigError } = await import('@nilm/server');
+  const env = { ...process.env, NILM_ROLE: role, ...(port ? { PORT: port } : {}) };
+  let server;
+  try {
+    server = await runServer(env, repoRoot);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new NilmError('CONFIG_INVALID', e.message);
+    throw e;
+  }
+  await new Promise<void>((done) => {
+    const stop = (signal: string): void => {
+      process.stderr.write(`\n${signal}: shutting down (finishing running jobs)...\n`);
+      server.close().then(done, (e: unknown) => {
+        process.stderr.write(`shutdown error: ${String(e)}\n`);
+        done();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Run the whole product in one process: API, worker, demo home (embedded stores unless configured)',
+    )
+    .option('-p, --port <port>', 'HTTP port (default: $PORT or 8080)')
+    .action(async (o: { port?: string }) => run('all', o.port));
+  program
+    .command('serve')
+    .description(
+      'Run the API only (scale out: several behind a load balancer, with DATABASE_URL, REDIS_URL, INFLUX_URL)',
+    )
+    .option('-p, --port <port>', 'HTTP port (default: $PORT or 8080)')
+    .action(async (o: { port?: string }) => run('api', o.port));
+  program
+    .command('worker')
+    .description(
+      'Run a disaggregation worker only (needs REDIS_URL to share jobs with API processes)',
+    )
+    .action(async () => run('worker'));
+}

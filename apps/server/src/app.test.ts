@@ -1,0 +1,542 @@
+// Proves the API on embedded real parts (PGlite, DuckDB, in-process queue, a tiny ONNX model):
+// health and docs, auth failures, per-building access control, ingest validation with nothing
+// stored on a bad batch, idempotency, device tokens, the worker writing estimates, readings,
+// energy and CSV, /infer, model admin, store outage as 503, rate limits and request ids.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry, readDatasetCsv, writeRandomModel } from '@nilm/ml';
+import { build } from './app.js';
+import { loadConfig } from './config.js';
+import { createParts, type Parts } from './deps.factory.js';
+import { Worker } from './worker.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const tmp = mkdtempSync(join(tmpdir(), 'nilm-app-'));
+let parts: Parts;
+let app: FastifyInstance;
+const tokens: Record<string, string> = {};
+
+async function setup(
+  env: Record<string, string> = {},
+): Promise<{ parts: Parts; app: FastifyInstance }> {
+  const dir = mkdtempSync(join(tmp, 'run-'));
+  const modelsDir = join(dir, 'models');
+  await writeRandomModel(join(dir, 'src'), { id: 'tiny', version: '1' });
+  await (await ModelRegistry.open(modelsDir)).add(join(dir, 'src'), { activate: true });
+  const config = loadConfig(
+    {
+      NILM_DATA_DIR: join(dir, 'data'),
+      NILM_MODELS_DIR: modelsDir,
+      LOG_LEVEL: 'silent',
+      DEMO: 'false',
+      ...env,
+    },
+    ROOT,
+  );
+  const p = await createParts(config);
+  return { parts: p, app: await build(p) };
+}
+
+const auth = (who: string): Record<string, string> => ({ authorization: `Bearer ${tokens[who]}` });
+const minute = 60_000;
+const base = Date.UTC(2024, 0, 1);
+
+beforeAll(async () => {
+  ({ parts, app } = await setup());
+  for (const [id, role] of [
+    ['admin', 'admin'],
+    ['alice', 'user'],
+    ['bob', 'user'],
+    ['vera', 'user'],
+  ] as const) {
+    await parts.metadata.upsertUser({ id, email: `${id}@test`, role, passwordHash: null });
+    tokens[id] = (await parts.issuer!.sign({ sub: id, email: `${id}@test`, role })).token;
+  }
+  const r = await app.inject({
+    method: 'POST',
+    url: '/api/v1/buildings',
+    headers: auth('admin'),
+    payload: { id: 'home-a', name: 'A', timezone: 'Europe/London', owner_id: 'alice' },
+  });
+  expect(r.statusCode).toBe(201);
+  await app.inject({
+    method: 'POST',
+    url: '/api/v1/buildings',
+    headers: auth('admin'),
+    payload: { id: 'home-b', name: 'B' },
+  });
+  await app.inject({
+    method: 'POST',
+    url: '/api/v1/buildings/home-a/members',
+    headers: auth('alice'),
+    payload: { user_id: 'vera', role: 'viewer' },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await app.close();
+  await parts.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('health and docs', () => {
+  it('answers /live, /ready with every dependency, /metrics and the OpenAPI document', async () => {
+    expect((await app.inject('/live')).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject('/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().checks).toMatchObject({
+      timeseries: { ok: true, kind: 'duckdb' },
+      metadata: { ok: true, kind: 'pglite' },
+      queue: { ok: true, kind: 'memory' },
+      model: { ok: true },
+    });
+    expect((await app.inject('/metrics')).body).toMatch(/nilm_model_info\{model="tiny@1"\} 1/);
+    const doc = (await app.inject('/docs/json')).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/ingest',
+        '/api/v1/buildings/{id}/readings',
+        '/api/v1/infer',
+      ]),
+    );
+  });
+
+  it('echoes a request id, or makes one', async () => {
+    expect(
+      (await app.inject({ url: '/live', headers: { 'x-request-id': 'abc-123' } })).headers[
+        'x-request-id'
+      ],
+    ).toBe('abc-123');
+    const r = await app.inject({ url: '/api/v1/nope' });
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({
+      error: { code: 'NOT_FOUND' },
+      request_id: expect.stringMatching(/^req_[0-9a-f]{16}$/),
+    });
+  });
+});
+
+describe('authentication and access control', () => {
+  it('refuses missing, malformed, forged and unsigned tokens', async () => {
+    expect((await app.inject('/api/v1/buildings')).json().error.code).toBe('AUTH_REQUIRED');
+    const bad = await app.inject({
+      url: '/api/v1/buildings',
+      headers: { authorization: 'Bearer not.a.jwt' },
+    });
+    expect(bad.statusCode).toBe(401);
+    const [h, p] = tokens.alice!.split('.');
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${p}.`;
+    expect(
+      (await app.inject({ url: '/api/v1/buildings', headers: { authorization: `Bearer ${none}` } }))
+        .statusCode,
+    ).toBe(401);
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', role: 'admin', exp: 9e9, iss: 'nilm-local', aud: 'nilm' })).toString('base64url')}.${tokens.alice!.split('.')[2]}`;
+    expect(
+      (
+        await app.inject({
+          url: '/api/v1/buildings',
+          headers: { authorization: `Bearer ${forged}` },
+        })
+      ).json().error.details.auth_code,
+    ).toBe('AUTH_INVALID_SIGNATURE');
+  });
+
+  it('shows each user only their buildings; others get 404, viewers cannot write', async () => {
+    expect(
+      (await app.inject({ url: '/api/v1/buildings', headers: auth('alice') }))
+        .json()
+        .buildings.map((b: { id: string }) => b.id),
+    ).toEqual(['home-a']);
+    expect(
+      (await app.inject({ url: '/api/v1/buildings', headers: auth('admin') })).json().buildings,
+    ).toHaveLength(2);
+    expect(
+      (await app.inject({ url: '/api/v1/buildings/home-a', headers: auth('bob') })).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await app.inject({
+          url: '/api/v1/buildings/home-a/readings?start=-1d',
+          headers: auth('bob'),
+        })
+      ).statusCode,
+    ).toBe(404);
+    const ingest = { building_id: 'home-a', readings: [{ ts: base, power_w: 100 }] };
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ingest',
+          headers: auth('bob'),
+          payload: ingest,
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ingest',
+          headers: auth('vera'),
+          payload: ingest,
+        })
+      ).json().error.code,
+    ).toBe('AUTHZ_FORBIDDEN');
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/buildings',
+          headers: auth('alice'),
+          payload: { id: 'x', name: 'x' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/buildings/home-a/members',
+          headers: auth('vera'),
+          payload: { user_id: 'bob', role: 'owner' },
+        })
+      ).statusCode,
+    ).toBe(403);
+  });
+});
+
+describe('ingest', () => {
+  const readings = (n: number, from = base): Array<{ ts: number; power_w: number }> =>
+    Array.from({ length: n }, (_, i) => ({ ts: from + i * minute, power_w: 100 + i }));
+
+  it('accepts a batch once, idempotently per (building, ts)', async () => {
+    const payload = { building_id: 'home-a', readings: readings(5) };
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: auth('alice'),
+      payload,
+    });
+    expect(r.statusCode).toBe(202);
+    expect(r.json()).toEqual({ accepted: 5 });
+    await app.inject({ method: 'POST', url: '/api/v1/ingest', headers: auth('alice'), payload });
+    expect(await parts.timeseries.readReadings('home-a', base, base + 5 * minute)).toHaveLength(5);
+  });
+
+  it.each([
+    ['bad JSON', '{"building_id": ', 400, 'VALIDATION_JSON'],
+    [
+      'a string power',
+      { building_id: 'home-a', readings: [{ ts: base, power_w: 'NaN' }] },
+      422,
+      'VALIDATION_FAILED',
+    ],
+    [
+      'negative power',
+      {
+        building_id: 'home-a',
+        readings: [...readings(3, base + 100 * minute), { ts: base + 200 * minute, power_w: -5 }],
+      },
+      422,
+      'VALIDATION_POWER',
+    ],
+    [
+      'absurd power',
+      { building_id: 'home-a', readings: [{ ts: base + 300 * minute, power_w: 5e6 }] },
+      422,
+      'VALIDATION_POWER',
+    ],
+    [
+      'a future time',
+      { building_id: 'home-a', readings: [{ ts: Date.now() + 86_400_000, power_w: 1 }] },
+      422,
+      'VALIDATION_TIME',
+    ],
+    [
+      'a time without zone',
+      { building_id: 'home-a', readings: [{ ts: '2024-01-01 00:00:00', power_w: 1 }] },
+      422,
+      'VALIDATION_TIME',
+    ],
+    [
+      'an unknown building',
+      { building_id: 'nowhere', readings: readings(1) },
+      404,
+      'BUILDING_NOT_FOUND',
+    ],
+    [
+      'an extra field',
+      { building_id: 'home-a', readings: readings(1), extra: 1 },
+      422,
+      'VALIDATION_FAILED',
+    ],
+    [
+      'too many readings',
+      { building_id: 'home-a', readings: readings(10_001) },
+      422,
+      'VALIDATION_FAILED',
+    ],
+    ['an empty batch', { building_id: 'home-a', readings: [] }, 422, 'VALIDATION_FAILED'],
+  ])('refuses %s and stores nothing of the batch', async (_what, payload, status, code) => {
+    const before = (
+      await parts.timeseries.readReadings('home-a', base + 99 * minute, base + 400 * minute)
+    ).length;
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { ...auth('alice'), 'content-type': 'application/json' },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+    expect(r.statusCode).toBe(status);
+    expect(r.json().error.code).toBe(code);
+    expect(r.json().error.message.length).toBeGreaterThan(10);
+    expect(
+      (await parts.timeseries.readReadings('home-a', base + 99 * minute, base + 400 * minute))
+        .length,
+    ).toBe(before);
+  });
+
+  it('accepts device tokens for their own building only, and not once revoked', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/buildings/home-a/tokens',
+      headers: auth('alice'),
+      payload: { name: 'meter' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { token, id } = created.json();
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { 'x-ingest-token': token },
+      payload: { building_id: 'home-a', readings: readings(2, base + 10 * minute) },
+    });
+    expect(ok.statusCode).toBe(202);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ingest',
+          headers: { 'x-ingest-token': token },
+          payload: { building_id: 'home-b', readings: readings(1) },
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (await app.inject({ url: '/api/v1/buildings/home-a', headers: { 'x-ingest-token': token } }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await app.inject({
+          method: 'DELETE',
+          url: `/api/v1/buildings/home-a/tokens/${id}`,
+          headers: auth('alice'),
+        })
+      ).statusCode,
+    ).toBe(204);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ingest',
+          headers: { 'x-ingest-token': token },
+          payload: { building_id: 'home-a', readings: readings(1) },
+        })
+      ).statusCode,
+    ).toBe(401);
+  });
+});
+
+describe('disaggregation and history', () => {
+  it('runs the worker on real data and serves readings, energy and CSV', async () => {
+    const excerpt = await readDatasetCsv(join(ROOT, 'data', 'REFIT_House20_2014-09-03_14d.csv.gz'));
+    const start = Date.UTC(2024, 5, 1);
+    const batch = Array.from({ length: 600 }, (_, i) => ({
+      ts: start + i * minute,
+      power_w: excerpt.mains[i]!,
+    }));
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ingest',
+          headers: auth('alice'),
+          payload: { building_id: 'home-b', readings: batch },
+        })
+      ).statusCode,
+    ).toBe(404);
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/buildings/home-b/members',
+      headers: auth('admin'),
+      payload: { user_id: 'alice', role: 'member' },
+    });
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ingest',
+          headers: auth('alice'),
+          payload: { building_id: 'home-b', readings: batch },
+        })
+      ).statusCode,
+    ).toBe(202);
+    const worker = new Worker({
+      ...parts,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const run = await worker.service.run('home-b');
+    expect(run.written).toBe(599 * 2); // every complete minute, both appliances of the tiny model
+    const r = await app.inject({
+      url: `/api/v1/buildings/home-b/readings?start=${start}&end=${start + 600 * minute}&resolution=1h`,
+      headers: auth('alice'),
+    });
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body.resolution_s).toBe(3600);
+    expect(body.appliances).toEqual(['kettle', 'washing_machine']);
+    expect(body.points).toHaveLength(10);
+    const firstHour = Array.from(excerpt.mains.subarray(0, 60)).reduce((a, b) => a + b, 0) / 60;
+    expect(body.points[0].power_w).toBeCloseTo(firstHour, 1);
+    expect(body.points[0].appliances.kettle.on_prob).toBeGreaterThanOrEqual(0);
+    const energy = (
+      await app.inject({
+        url: `/api/v1/buildings/home-b/energy?start=${start}&end=${start + 600 * minute}`,
+        headers: auth('alice'),
+      })
+    ).json();
+    expect(energy.periods).toHaveLength(1);
+    const total = Array.from(excerpt.mains.subarray(0, 600)).reduce((a, b) => a + b, 0) / 60 / 1000;
+    expect(energy.periods[0].total_kwh).toBeCloseTo(total, 3);
+    expect(energy.periods[0].coverage).toBeCloseTo(600 / 1440, 6);
+    const csv = await app.inject({
+      url: `/api/v1/buildings/home-b/readings.csv?start=${start}&end=${start + 120 * minute}&resolution=1m`,
+      headers: auth('alice'),
+    });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    const lines = csv.body.trim().split('\n');
+    expect(lines[0]).toBe(
+      'time,mains_w,kettle_w,kettle_on_prob,washing_machine_w,washing_machine_on_prob',
+    );
+    expect(lines).toHaveLength(121);
+    expect(lines[1]!.split(',')[1]).toBe(excerpt.mains[0]!.toFixed(1));
+    expect(
+      (
+        await app.inject({
+          url: `/api/v1/buildings/home-b/readings?start=yesterday`,
+          headers: auth('alice'),
+        })
+      ).json().error.code,
+    ).toBe('VALIDATION_TIME');
+  });
+
+  it('runs /infer on one window and refuses a wrong length', async () => {
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/api/v1/infer',
+      headers: auth('alice'),
+      payload: { window: [1, 2, 3] },
+    });
+    expect(wrong.json().error.code).toBe('VALIDATION_WINDOW');
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/infer',
+      headers: auth('alice'),
+      payload: { window: Array.from({ length: 32 }, (_, i) => 200 + (i % 5) * 500) },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().model).toBe('tiny@1');
+    expect(r.json().appliances.kettle.power_w).toHaveLength(32);
+  });
+
+  it('lists models and lets only admins switch', async () => {
+    const list = (await app.inject({ url: '/api/v1/models', headers: auth('alice') })).json();
+    expect(list.active).toBe('tiny@1');
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/admin/models/activate',
+          headers: auth('alice'),
+          payload: { ref: 'tiny@1' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/admin/models/activate',
+          headers: auth('admin'),
+          payload: { ref: 'nope@9' },
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/admin/models/reload',
+          headers: auth('admin'),
+        })
+      ).json(),
+    ).toMatchObject({ models: 1, active: 'tiny@1' });
+  });
+});
+
+describe('limits and outages', () => {
+  it('answers 413 for a body over the limit and 429 past the rate limit', async () => {
+    const small = await setup({ MAX_BODY_BYTES: '2048', RATE_LIMIT_PER_IP: '3' });
+    const big = await small.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        building_id: 'x',
+        readings: Array(500).fill({ ts: base, power_w: 1 }),
+      }),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('BODY_TOO_LARGE');
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push((await small.app.inject('/api/v1/models')).statusCode);
+    expect(codes.slice(0, 2)).toEqual([401, 401]);
+    expect(codes[4]).toBe(429);
+    await small.app.close();
+    await small.parts.close();
+  });
+
+  it('answers 503 with Retry-After and stores nothing while the time-series store is down', async () => {
+    const s = await setup();
+    await s.parts.metadata.upsertUser({
+      id: 'admin',
+      email: 'a@b',
+      role: 'admin',
+      passwordHash: null,
+    });
+    const t = (await s.parts.issuer!.sign({ sub: 'admin', role: 'admin' })).token;
+    await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/buildings',
+      headers: { authorization: `Bearer ${t}` },
+      payload: { id: 'h', name: 'h' },
+    });
+    await s.parts.timeseries.close();
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: { authorization: `Bearer ${t}` },
+      payload: { building_id: 'h', readings: [{ ts: base, power_w: 1 }] },
+    });
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['retry-after']).toBe('5');
+    expect(r.json().error.code).toBe('STORE_UNAVAILABLE');
+    expect((await s.app.inject('/ready')).statusCode).toBe(503);
+    await s.app.close();
+    await s.parts.close();
+  });
+});

@@ -1,0 +1,6 @@
+/** The server app's entry points (used by the `nilm serve|worker|start` commands and tests). */
+export { build } from './app.js';
+export { loadConfig, ConfigError, type ServerConfig } from './config.js';
+export { createParts } from './deps.factory.js';
+export { runServer, readAdminPassword, type RunningServer } from './server.js';
+export { DEMO_BUILDING_ID } from './demo/demo.home.js';

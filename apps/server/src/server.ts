@@ -1,0 +1,133 @@
+/**
+ * Running the product: open the parts the configuration names, serve the API (role `api` or
+ * `all`), run the worker (role `worker` or `all`), the demo home and MQTT ingestion, and shut
+ * down gracefully on SIGTERM/SIGINT: stop taking work, let running jobs finish, close.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { build } from './app.js';
+import { hashPassword } from './auth/index.js';
+import { loadConfig, type ServerConfig } from './config.js';
+import { createParts, type Parts } from './deps.factory.js';
+import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
+import { IngestService } from './services/ingest.service.js';
+import { Worker } from './worker.js';
+
+export interface RunningServer {
+  config: ServerConfig;
+  parts: Parts;
+  app?: FastifyInstance;
+  url?: string;
+  worker?: Worker;
+  demo?: DemoHome;
+  close(): Promise<void>;
+}
+
+const ADMIN_ID = 'local-admin';
+
+/** Create the local admin on first start; returns where its password can be read. */
+async function bootstrapAdmin(
+  config: ServerConfig,
+  parts: Parts,
+): Promise<{ email: string; password?: string; passwordFile?: string }> {
+  const email = config.NILM_ADMIN_EMAIL;
+  const file = join(config.dataDir, 'admin-password.txt');
+  const existing =
+    (await parts.metadata.getUserByEmail(email)) ?? (await parts.metadata.getUser(ADMIN_ID));
+  if (existing)
+    return { email: existing.email ?? email, passwordFile: existsSync(file) ? file : undefined };
+  const password = config.NILM_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url');
+  await parts.metadata.upsertUser({
+    id: ADMIN_ID,
+    email,
+    role: 'admin',
+    passwordHash: await hashPassword(password),
+  });
+  if (!config.NILM_ADMIN_PASSWORD) writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { email, password, passwordFile: config.NILM_ADMIN_PASSWORD ? undefined : file };
+}
+
+/** Start the server as configured by `env`. `repoRoot` locates models/, data/ and the web app. */
+export async function runServer(
+  env: NodeJS.ProcessEnv,
+  repoRoot: string,
+  overrides: Partial<ServerConfig> = {},
+): Promise<RunningServer> {
+  const config = { ...loadConfig(env, repoRoot), ...overrides };
+  const parts = await createParts(config);
+  const log = console;
+  const running: RunningServer = { config, parts, close: async () => undefined };
+  try {
+    let admin: Awaited<ReturnType<typeof bootstrapAdmin>> | undefined;
+    if (!config.externalAuth) admin = await bootstrapAdmin(config, parts);
+    if (config.NILM_ROLE !== 'worker') {
+      const app = await build(parts);
+      running.app = app;
+      const address = await app.listen({ port: config.PORT, host: config.HOST });
+      running.url = address.replace('[::1]', 'localhost');
+      if (config.DEMO && admin) {
+        running.demo = new DemoHome({
+          dataFile: resolve(repoRoot, 'data', 'REFIT_House20_2014-09-03_14d.csv.gz'),
+          speed: config.DEMO_SPEED,
+          ownerId: ADMIN_ID,
+          metadata: parts.metadata,
+          timeseries: parts.timeseries,
+          ingest: new IngestService({
+            timeseries: parts.timeseries,
+            queue: parts.queue,
+            log: app.log,
+            onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'demo' }, r.length),
+          }),
+          log: app.log,
+        });
+        await running.demo.start();
+      }
+      const lines = [
+        '',
+        `  NILM Monitor is running at ${running.url}`,
+        `  API docs:   ${running.url}/docs`,
+        admin
+          ? `  Sign in:    ${admin.email} / ${admin.password ?? (admin.passwordFile ? `(password in ${admin.passwordFile})` : '(the password you set with NILM_ADMIN_PASSWORD)')}`
+          : '  Sign in with your identity provider (external auth is configured).',
+        running.demo
+          ? `  Demo home:  "${DEMO_BUILDING_ID}" replays real REFIT data at ${config.DEMO_SPEED}x`
+          : '',
+        existsSync(config.webDir) ? '' : '  (the web app is not built; API only)',
+        '',
+      ].filter((l, i, a) => l !== '' || i === 0 || i === a.length - 1);
+      log.log(lines.join('\n'));
+    }
+    if (config.NILM_ROLE !== 'api') {
+      running.worker = new Worker({
+        ...parts,
+        log: running.app?.log ?? {
+          info: () => undefined,
+          warn: (o, m) => log.warn(m, o),
+          error: (o, m) => log.error(m, o),
+        },
+      });
+      running.worker.start({ concurrency: config.WORKER_CONCURRENCY });
+      await running.worker.reconcile();
+    }
+  } catch (e) {
+    await running.app?.close().catch(() => undefined);
+    await parts.close();
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  running.close = () =>
+    (closing ??= (async () => {
+      running.demo?.stop();
+      running.worker?.stop();
+      await running.app?.close();
+      await parts.close();
+    })());
+  return running;
+}
+
+/** Read an admin password file (for scripts and tests). */
+export function readAdminPassword(dataDir: string): string {
+  return readFileSync(join(dataDir, 'admin-password.txt'), 'utf8').trim();
+}
