@@ -187,8 +187,10 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
           : `ip:${request.ip}`,
     allowList: (request) =>
       request.url === '/live' || request.url === '/ready' || request.url === '/metrics',
+    // Shared counters in Redis when configured; if Redis is down, requests pass unlimited rather
+    // than failing (ingest must keep working through a Redis restart).
     ...(deps.rateLimitRedis
-      ? { redis: deps.rateLimitRedis as never, nameSpace: 'nilm-rl:' }
+      ? { redis: deps.rateLimitRedis as never, nameSpace: 'nilm-rl:', skipOnError: true }
       : { cache: 10_000 }),
     errorResponseBuilder: (_request, context) => {
       const e = new ApiError(

@@ -61,6 +61,8 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
   /** Worker: jobs run at once per process. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** How often the worker looks for buildings whose estimates lag behind their readings. */
+  WORKER_RECONCILE_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -46,7 +46,8 @@ async function bootstrapAdmin(
     passwordHash: await hashPassword(password),
   });
   if (!config.NILM_ADMIN_PASSWORD) writeFileSync(file, `${password}\n`, { mode: 0o600 });
-  return { email, password, passwordFile: config.NILM_ADMIN_PASSWORD ? undefined : file };
+  // A generated password is shown once; a configured one is never printed.
+  return config.NILM_ADMIN_PASSWORD ? { email } : { email, password, passwordFile: file };
 }
 
 /** Start the server as configured by `env`. `repoRoot` locates models/, data/ and the web app. */
@@ -108,7 +109,10 @@ export async function runServer(
           error: (o, m) => log.error(m, o),
         },
       });
-      running.worker.start({ concurrency: config.WORKER_CONCURRENCY });
+      running.worker.start({
+        concurrency: config.WORKER_CONCURRENCY,
+        reconcileMs: config.WORKER_RECONCILE_MS,
+      });
       await running.worker.reconcile();
     }
   } catch (e) {
