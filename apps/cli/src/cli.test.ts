@@ -74,6 +74,29 @@ describe('nilm CLI', () => {
     expect(report.seconds).toBeGreaterThan(0);
   });
 
+  it('eval --model default scores the shipped transformer on the committed excerpt', async () => {
+    const r = await nilm('eval', '--model', 'default', '--data', EXCERPT, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.model).toBe('default');
+    expect(report.samples).toBe(20160);
+    expect(Object.keys(report.appliances).sort()).toEqual([
+      'dishwasher',
+      'kettle',
+      'microwave',
+      'washing_machine',
+    ]);
+    // The shipped model never saw House 20; it must clear the CO baseline on every appliance.
+    const co = JSON.parse(
+      (await nilm('eval', '--model', 'baseline:co', '--data', EXCERPT, '--json')).stdout,
+    );
+    for (const a of Object.keys(report.appliances)) {
+      expect(report.appliances[a].f1).toBeGreaterThan(co.appliances[a].f1);
+      expect(report.appliances[a].mae_w).toBeLessThan(co.appliances[a].mae_w);
+      expect(report.appliances[a].band_coverage).toBeGreaterThan(0.5);
+    }
+  });
+
   it('eval prints a readable table and trains a baseline with --train', async () => {
     const r = await nilm('eval', '--model', 'baseline:mean', '--train', EXCERPT, '--data', EXCERPT);
     expect(r.code).toBe(0);

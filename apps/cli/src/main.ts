@@ -12,6 +12,7 @@ import { registerTrain } from './commands/train.command.js';
 import { registerBench } from './commands/bench.command.js';
 import { registerModels } from './commands/models.command.js';
 import { registerServe } from './commands/serve.command.js';
+import { registerReplay } from './commands/replay.command.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBench(program, config);
   registerModels(program, config);
   registerServe(program);
+  registerReplay(program);
   registerData(program);
   return program;
 }

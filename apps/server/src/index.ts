@@ -4,3 +4,4 @@ export { loadConfig, ConfigError, type ServerConfig } from './config.js';
 export { createParts } from './deps.factory.js';
 export { runServer, readAdminPassword, type RunningServer } from './server.js';
 export { DEMO_BUILDING_ID } from './demo/demo.home.js';
+export { benchServer, type ServerBenchResult } from './bench/server.bench.js';

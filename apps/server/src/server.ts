@@ -13,6 +13,8 @@ import { loadConfig, type ServerConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
 import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
 import { IngestService } from './services/ingest.service.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker.js';
+import { MqttIngest } from './mqtt/mqtt.ingest.js';
 import { Worker } from './worker.js';
 
 export interface RunningServer {
@@ -22,6 +24,8 @@ export interface RunningServer {
   url?: string;
   worker?: Worker;
   demo?: DemoHome;
+  broker?: EmbeddedBroker;
+  mqtt?: MqttIngest;
   close(): Promise<void>;
 }
 
@@ -85,6 +89,45 @@ export async function runServer(
         });
         await running.demo.start();
       }
+      // MQTT: an embedded broker that authenticates devices per building (trusted), or an external
+      // broker whose messages must carry a device token of the topic's building.
+      const mqttIngest = new IngestService({
+        timeseries: parts.timeseries,
+        queue: parts.queue,
+        log: app.log,
+        onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'mqtt' }, r.length),
+      });
+      if (config.MQTT_EMBEDDED_PORT > 0) {
+        running.broker = await startEmbeddedBroker({
+          port: config.MQTT_EMBEDDED_PORT,
+          host: config.HOST,
+          metadata: parts.metadata,
+          log: app.log,
+          topicPattern: config.MQTT_TOPIC,
+        });
+        const c = running.broker.internalCredentials;
+        running.mqtt = new MqttIngest({
+          url: running.broker.url,
+          ingest: mqttIngest,
+          metadata: parts.metadata,
+          log: app.log,
+          topicPattern: config.MQTT_TOPIC,
+          trustBroker: true,
+          username: c.username,
+          password: c.password,
+          clientId: c.clientId,
+        });
+      } else if (config.MQTT_URL) {
+        running.mqtt = new MqttIngest({
+          url: config.MQTT_URL,
+          ingest: mqttIngest,
+          metadata: parts.metadata,
+          log: app.log,
+          topicPattern: config.MQTT_TOPIC,
+          trustBroker: false,
+        });
+      }
+      await running.mqtt?.start();
       const lines = [
         '',
         `  NILM Monitor is running at ${running.url}`,
@@ -125,6 +168,8 @@ export async function runServer(
     (closing ??= (async () => {
       running.demo?.stop();
       running.worker?.stop();
+      await running.mqtt?.stop();
+      await running.broker?.close();
       await running.app?.close();
       await parts.close();
     })());

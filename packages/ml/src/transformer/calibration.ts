@@ -9,17 +9,22 @@
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-/** Fit p = sigmoid(a x + b) to labels y by Newton's method on the log-loss (tiny L2 on a, b). */
+/**
+ * Fit p = sigmoid(a x + b) to labels y by damped Newton steps on the log-loss, with a weak
+ * prior pulling (a, b) towards (1, 0). When validation data is (nearly) separable the maximum
+ * likelihood slope is infinite; the prior, a step cap and a bounded slope keep the result a
+ * usable probability instead of a step function.
+ */
 export function plattFit(
   x: ArrayLike<number>,
   y: ArrayLike<number>,
-  iterations = 50,
+  iterations = 100,
 ): { scale: number; offset: number } {
   let a = 1;
   let b = 0;
   const n = x.length;
   if (n === 0) return { scale: 1, offset: 0 };
-  const l2 = 1e-6 * n;
+  const l2 = 1e-3 * n;
   for (let it = 0; it < iterations; it++) {
     let ga = l2 * (a - 1);
     let gb = l2 * b;
@@ -38,14 +43,22 @@ export function plattFit(
     }
     const det = haa * hbb - hab * hab;
     if (!(Math.abs(det) > 1e-12)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
+    let da = (hbb * ga - hab * gb) / det;
+    let db = (haa * gb - hab * ga) / det;
+    const step = Math.max(Math.abs(da), Math.abs(db));
+    if (step > 1) {
+      da /= step;
+      db /= step;
+    }
+    a = Math.min(MAX_SCALE, Math.max(MIN_SCALE, a - da));
     b -= db;
     if (Math.abs(da) < 1e-7 && Math.abs(db) < 1e-7) break;
   }
   return { scale: a, offset: b };
 }
+
+const MIN_SCALE = 0.05;
+const MAX_SCALE = 10;
 
 /** The threshold on p (0.05 .. 0.95, step 0.01) with the best F1 against y; 0.5 when y has no positive. */
 export function bestF1Threshold(
