@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['tmp/**', 'runs/**', '**/node_modules/**', '**/dist/**', 'coverage/**', 'models/**', 'test-artifacts/**'],
+    ignores: [
+      'tmp/**',
+      'runs/**',
+      '**/node_modules/**',
+      '**/dist/**',
+      'coverage/**',
+      'models/**',
+      'test-artifacts/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -44,7 +44,7 @@ export function registerBench(program: Command, config: CliConfig): void {
               : [
                   `stores: ${r.stores.timeseries} + ${r.stores.metadata}, queue ${r.stores.queue}`,
                   `ingest, batches of ${r.ingest.batch}: HTTP ${r.ingest.http_readings_per_s.toFixed(0)} readings/s; store alone ${r.ingest.store_readings_per_s.toFixed(0)} readings/s`,
-                  `one-day readings query (${r.query.points_per_response} points), ${r.query.clients} clients: p50 ${r.query.p50_ms.toFixed(1)} ms, p99 ${r.query.p99_ms.toFixed(1)} ms over ${r.query.requests} requests`,
+                  `one-day readings query (${r.query.points_per_response} points), ${r.query.clients} clients: p50 ${r.query.p50_ms.toFixed(1)} ms, p99 ${r.query.p99_ms.toFixed(1)} ms over ${r.query.requests} requests (one client alone: p50 ${r.query.single_client_p50_ms.toFixed(1)} ms)`,
                   `worker (${r.worker.model}): ${r.worker.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${r.worker.homes_at_10s} homes at one reading per 10 s`,
                 ].join('\n') + '\n',
           );

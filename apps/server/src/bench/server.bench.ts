@@ -25,6 +25,7 @@ export interface ServerBenchResult {
     p50_ms: number;
     p99_ms: number;
     points_per_response: number;
+    single_client_p50_ms: number;
   };
   worker: { model: string; run_ms_mean: number; homes_at_10s: number };
 }
@@ -115,6 +116,14 @@ export async function benchServer(
         onProb: 0.1,
       })),
     );
+    const queryUrl = `${url}/api/v1/buildings/bench-query/readings?start=${t0}&end=${t0 + 86_400_000}&resolution=1m`;
+    const single: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = performance.now();
+      await (await fetch(queryUrl, { headers })).json();
+      single.push(performance.now() - s);
+    }
+    single.sort((a, b) => a - b);
     const latencies: number[] = [];
     let points = 0;
     const deadline = performance.now() + seconds * 1000;
@@ -188,6 +197,7 @@ export async function benchServer(
         p50_ms: pct(latencies, 0.5),
         p99_ms: pct(latencies, 0.99),
         points_per_response: points,
+        single_client_p50_ms: pct(single, 0.5),
       },
       // Each home needs one run per minute (its new complete minute); runs are sequential per core.
       worker: {
