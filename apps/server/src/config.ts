@@ -63,6 +63,11 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How often the worker looks for buildings whose estimates lag behind their readings. */
   WORKER_RECONCILE_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * BullMQ job lock: a worker that dies mid-job has its job handed back to another worker after
+   * about two to three times this.
+   */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

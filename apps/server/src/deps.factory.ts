@@ -47,7 +47,7 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
     : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb') });
   closers.push(() => timeseries.close());
   const queue: JobQueue = config.REDIS_URL
-    ? new BullMqJobQueue({ url: config.REDIS_URL })
+    ? new BullMqJobQueue({ url: config.REDIS_URL, lockDurationMs: config.QUEUE_LOCK_MS })
     : new MemoryJobQueue();
   closers.push(() => queue.close());
   const engine = await InferenceEngine.open(config.modelsDir);
