@@ -488,6 +488,37 @@ describe('disaggregation and history', () => {
   });
 });
 
+describe('live updates', () => {
+  it('streams new readings as server-sent events', async () => {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const controller = new AbortController();
+    const res = await fetch(`${url}/api/v1/buildings/home-a/live`, {
+      headers: auth('alice'),
+      signal: controller.signal,
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const ts = Date.now() - 30_000;
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: auth('alice'),
+      payload: { building_id: 'home-a', readings: [{ ts, power_w: 1234.5 }] },
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('1234.5') && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toMatch(
+      /event: reading\ndata: \{"type":"reading","building_id":"home-a","time":"[^"]+","power_w":1234.5\}/,
+    );
+  });
+});
+
 describe('limits and outages', () => {
   it('answers 413 for a body over the limit and 429 past the rate limit', async () => {
     const small = await setup({ MAX_BODY_BYTES: '2048', RATE_LIMIT_PER_IP: '3' });
