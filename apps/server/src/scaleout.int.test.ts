@@ -4,23 +4,26 @@
 // appliance and complete minute (none missing, none duplicated); SIGTERM stops a worker cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { ModelRegistry, writeRandomModel } from '@nilm/ml';
 import { BullMqJobQueue } from '@nilm/queue';
 import {
   createPostgresMetadataStore,
   InfluxTimeSeriesStore,
   type MetadataStore,
 } from '@nilm/stores';
+import {
+  createDatabase,
+  dropDatabase,
+  freePort,
+  serviceUrls,
+  tinyModelRegistry,
+} from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = resolve(ROOT, 'apps/cli/bin/nilm.js');
-const DATABASE_URL = process.env.NILM_TEST_DATABASE_URL;
-const INFLUX_URL = process.env.NILM_TEST_INFLUX_URL;
+const { databaseUrl: DATABASE_URL, influxUrl: INFLUX_URL } = serviceUrls();
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-scale-'));
 const dbName = `nilm_scale_${Date.now().toString(36)}`;
 const BUILDINGS = 16;
@@ -32,16 +35,6 @@ let metadata: MetadataStore;
 let timeseries: InfluxTimeSeriesStore;
 let queue: BullMqJobQueue;
 const workers: ChildProcess[] = [];
-
-const freePort = (): Promise<number> =>
-  new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
 
 function startWorker(name: string, modelsDir: string): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'worker'], {
@@ -69,17 +62,7 @@ function startWorker(name: string, modelsDir: string): ChildProcess {
 }
 
 beforeAll(async () => {
-  if (!DATABASE_URL || !INFLUX_URL)
-    throw new Error(
-      'NILM_TEST_DATABASE_URL and NILM_TEST_INFLUX_URL must be set (.ci/run sets them)',
-    );
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const u = new URL(DATABASE_URL);
-  u.pathname = `/${dbName}`;
-  dbUrl = u.toString();
+  dbUrl = await createDatabase(DATABASE_URL, dbName);
   const port = await freePort();
   redis = spawn(
     'redis-server',
@@ -107,20 +90,13 @@ afterAll(async () => {
   }).catch(() => undefined);
   await timeseries?.close();
   redis?.kill('SIGKILL');
-  if (DATABASE_URL) {
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
+  await dropDatabase(DATABASE_URL, dbName);
   rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 
 describe('two workers on Redis', () => {
   it('share the jobs, survive one being killed mid-job, and leave no estimate missing or duplicated', async () => {
-    const modelsDir = join(tmp, 'models');
-    await writeRandomModel(join(tmp, 'src'), { id: 'tiny', version: '1' });
-    await (await ModelRegistry.open(modelsDir)).add(join(tmp, 'src'), { activate: true });
+    const modelsDir = await tinyModelRegistry(tmp);
     const start = Math.floor((Date.now() - 3 * 86_400_000) / 60_000) * 60_000;
     for (let b = 0; b < BUILDINGS; b++) {
       const id = `scale-${b}`;
@@ -143,12 +119,17 @@ describe('two workers on Redis', () => {
     const a = startWorker('a', modelsDir);
     const b = startWorker('b', modelsDir);
     for (let i = 0; i < BUILDINGS; i++) await queue.enqueue(`scale-${i}`);
-    // Kill worker A while jobs are running (both workers are busy from the first second).
-    await new Promise((ok) => setTimeout(ok, 4000));
-    const statsBefore = await queue.stats();
-    expect(statsBefore.completed).toBeLessThan(BUILDINGS);
-    expect(statsBefore.active).toBeGreaterThan(0);
+    // Kill worker A in the middle of a job: each worker runs one job at a time, so when two
+    // jobs are active both workers hold one.
+    let statsBefore = await queue.stats();
+    const busyBy = Date.now() + 60_000;
+    while (statsBefore.active < 2 && Date.now() < busyBy) {
+      await new Promise((ok) => setTimeout(ok, 20));
+      statsBefore = await queue.stats();
+    }
     a.kill('SIGKILL');
+    expect(statsBefore.active).toBe(2);
+    expect(statsBefore.completed).toBeLessThan(BUILDINGS);
     const deadline = Date.now() + 150_000;
     let done = 0;
     while (Date.now() < deadline) {

@@ -5,17 +5,20 @@
 // every complete minute has estimates.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { ModelRegistry, writeRandomModel } from '@nilm/ml';
 import { runServer, type RunningServer } from './server.js';
+import {
+  createDatabase,
+  dropDatabase,
+  freePort,
+  serviceUrls,
+  tinyModelRegistry,
+} from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const DATABASE_URL = process.env.NILM_TEST_DATABASE_URL;
-const INFLUX_URL = process.env.NILM_TEST_INFLUX_URL;
+const { databaseUrl: DATABASE_URL, influxUrl: INFLUX_URL } = serviceUrls();
 const INFLUX_SCRIPT = resolve(ROOT, '.ci/services/influxdb.sh');
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-srv-int-'));
 const dbName = `nilm_srv_${Date.now().toString(36)}`;
@@ -23,16 +26,6 @@ let redis: ChildProcess | undefined;
 let redisPort = 0;
 let server: RunningServer;
 let token = '';
-
-const freePort = (): Promise<number> =>
-  new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
 
 async function startRedis(): Promise<void> {
   redis = spawn(
@@ -62,21 +55,10 @@ async function stopRedis(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!DATABASE_URL || !INFLUX_URL)
-    throw new Error(
-      'NILM_TEST_DATABASE_URL and NILM_TEST_INFLUX_URL must be set (.ci/run sets them)',
-    );
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
+  const dbUrl = await createDatabase(DATABASE_URL, dbName);
   redisPort = await freePort();
   await startRedis();
-  const modelsDir = join(tmp, 'models');
-  await writeRandomModel(join(tmp, 'src'), { id: 'tiny', version: '1' });
-  await (await ModelRegistry.open(modelsDir)).add(join(tmp, 'src'), { activate: true });
-  const db = new URL(DATABASE_URL);
-  db.pathname = `/${dbName}`;
+  const modelsDir = await tinyModelRegistry(tmp);
   server = await runServer(
     {
       PORT: '0',
@@ -85,7 +67,7 @@ beforeAll(async () => {
       NILM_DATA_DIR: join(tmp, 'data'),
       NILM_MODELS_DIR: modelsDir,
       NILM_ADMIN_PASSWORD: 'integration-secret',
-      DATABASE_URL: db.toString(),
+      DATABASE_URL: dbUrl,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       INFLUX_URL,
       INFLUX_DATABASE: dbName,
@@ -114,12 +96,7 @@ afterAll(async () => {
   await fetch(`${INFLUX_URL}/query?q=${encodeURIComponent(`DROP DATABASE ${dbName}`)}`, {
     method: 'POST',
   }).catch(() => undefined);
-  if (DATABASE_URL) {
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
+  await dropDatabase(DATABASE_URL, dbName);
   rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 

@@ -1,0 +1,59 @@
+/**
+ * Test support for the integration tier: the service URLs .ci/run exports, a fresh PostgreSQL
+ * database per test file, free ports, and a tiny model registry. Only test files import it.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ModelRegistry, writeRandomModel } from '@nilm/ml';
+
+/** The URLs of the real services; a missing one fails the test file (never skipped). */
+export function serviceUrls(): { databaseUrl: string; influxUrl: string } {
+  const databaseUrl = process.env.NILM_TEST_DATABASE_URL;
+  const influxUrl = process.env.NILM_TEST_INFLUX_URL;
+  if (!databaseUrl || !influxUrl) {
+    throw new Error(
+      'NILM_TEST_DATABASE_URL and NILM_TEST_INFLUX_URL must be set (.ci/run sets them)',
+    );
+  }
+  return { databaseUrl, influxUrl };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+/** Create database `name` on the server of `adminUrl`; returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Drop database `name`, closing its connections. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+/** A registry in `dir/models` whose active model is a tiny random `tiny@1`. */
+export async function tinyModelRegistry(dir: string): Promise<string> {
+  const modelsDir = join(dir, 'models');
+  await writeRandomModel(join(dir, 'tiny-src'), { id: 'tiny', version: '1' });
+  await (await ModelRegistry.open(modelsDir)).add(join(dir, 'tiny-src'), { activate: true });
+  return modelsDir;
+}
