@@ -95,9 +95,9 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
     },
   );
 
-  const energy = async (id: string, q: EnergyQuery) => {
+  const energy = async (id: string, timeZone: string, q: EnergyQuery) => {
     const [start, end] = range(q);
-    return service.energy(id, start, end, q.period ?? 'day');
+    return service.energy(id, start, end, q.period ?? 'day', timeZone);
   };
 
   app.get<{ Params: { id: string }; Querystring: EnergyQuery }>(
@@ -114,11 +114,11 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (request) => {
       const b = await authorize(request, deps.metadata, request.params.id, 'read');
-      const periods = await energy(request.params.id, request.query);
+      const periods = await energy(request.params.id, b.timezone, request.query);
       return {
         building_id: b.id,
         period: request.query.period ?? 'day',
-        timezone: 'UTC',
+        timezone: b.timezone,
         periods: periods.map((p) => ({
           start: new Date(p.startMs).toISOString(),
           end: new Date(p.endMs).toISOString(),
@@ -145,11 +145,11 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
       },
     },
     async (request, reply) => {
-      await authorize(request, deps.metadata, request.params.id, 'read');
+      const b = await authorize(request, deps.metadata, request.params.id, 'read');
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${request.params.id}-energy.csv"`)
-        .send(energyCsv(await energy(request.params.id, request.query)));
+        .send(energyCsv(await energy(request.params.id, b.timezone, request.query)));
     },
   );
 

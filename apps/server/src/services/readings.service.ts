@@ -84,7 +84,7 @@ export class ReadingsService {
   }
 
   /**
-   * kWh per period (UTC-aligned days; weeks from Monday; calendar months), per appliance, with
+   * kWh per period (local days, weeks from Monday, calendar months in `timeZone`), per appliance, with
    * "other" (mains the appliances do not explain, floored at 0) and baseload (the period's 5th
    * percentile of minute mains power, held for the period's covered time). Minutes without
    * data count for nothing; `coverage` says how much of the period had data.
@@ -94,6 +94,7 @@ export class ReadingsService {
     startMs: number,
     endMs: number,
     period: 'day' | 'week' | 'month',
+    timeZone = 'UTC',
   ): Promise<EnergyPeriodResult[]> {
     if (!(endMs > startMs)) throw new ApiError('VALIDATION_TIME', 'end must be after start');
     if (endMs - startMs > 400 * 86_400_000)
@@ -101,7 +102,7 @@ export class ReadingsService {
         'VALIDATION_FAILED',
         'an energy report covers at most 400 days; shorten the range',
       );
-    const edges = periodEdges(startMs, endMs, period);
+    const edges = periodEdges(startMs, endMs, period, timeZone);
     const minute = await this.timeseries.readBuckets(
       buildingId,
       edges[0]!,
@@ -147,25 +148,79 @@ export class ReadingsService {
   }
 }
 
-/** Period boundaries covering [start, end): UTC days, ISO weeks (Monday) or calendar months. */
+/** Calendar date and weekday (0 = Monday) of an instant in a time zone. */
+function localDate(
+  ms: number,
+  timeZone: string,
+): { y: number; m: number; d: number; weekday: number } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    weekday: 'short',
+  }).formatToParts(ms);
+  const get = (t: string): string => parts.find((p) => p.type === t)!.value;
+  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday'));
+  return { y: Number(get('year')), m: Number(get('month')), d: Number(get('day')), weekday };
+}
+
+/** Offset of `timeZone` from UTC at instant `ms`, in ms (local wall time minus UTC). */
+function zoneOffsetMs(ms: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(ms);
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)!.value);
+  const wall = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant of local midnight starting calendar day y-m-d in `timeZone` (DST-safe). */
+export function zonedMidnight(y: number, m: number, d: number, timeZone: string): number {
+  const wall = Date.UTC(y, m - 1, d);
+  // Two passes: the offset at the first guess may differ from the one at the answer (DST).
+  let t = wall - zoneOffsetMs(wall, timeZone);
+  t = wall - zoneOffsetMs(t, timeZone);
+  return t;
+}
+
+/**
+ * Period boundaries covering [start, end) in the building's time zone: local days, ISO weeks
+ * (from Monday) or calendar months, each starting at local midnight (so a day in a DST change
+ * lasts 23 or 25 hours).
+ */
 export function periodEdges(
   startMs: number,
   endMs: number,
   period: 'day' | 'week' | 'month',
+  timeZone = 'UTC',
 ): number[] {
-  const d = new Date(startMs);
-  let t: Date;
-  if (period === 'month') t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
-  else {
-    t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-    if (period === 'week') t = new Date(t.getTime() - ((t.getUTCDay() + 6) % 7) * 86_400_000);
-  }
-  const edges = [t.getTime()];
+  const first = localDate(startMs, timeZone);
+  // Walk calendar dates with UTC arithmetic on the date alone, then map each to its local midnight.
+  let date = new Date(Date.UTC(first.y, first.m - 1, period === 'month' ? 1 : first.d));
+  if (period === 'week') date = new Date(date.getTime() - first.weekday * 86_400_000);
+  const edge = (dt: Date): number =>
+    zonedMidnight(dt.getUTCFullYear(), dt.getUTCMonth() + 1, dt.getUTCDate(), timeZone);
+  const edges = [edge(date)];
   while (edges[edges.length - 1]! < endMs) {
-    const last = new Date(edges[edges.length - 1]!);
-    if (period === 'day') edges.push(last.getTime() + 86_400_000);
-    else if (period === 'week') edges.push(last.getTime() + 7 * 86_400_000);
-    else edges.push(Date.UTC(last.getUTCFullYear(), last.getUTCMonth() + 1, 1));
+    if (period === 'day') date = new Date(date.getTime() + 86_400_000);
+    else if (period === 'week') date = new Date(date.getTime() + 7 * 86_400_000);
+    else date = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1));
+    edges.push(edge(date));
   }
   return edges;
 }
