@@ -201,16 +201,26 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
-    const rows = await this.query(READ_BUCKETS, [
-      buildingId,
-      BigInt(startMs),
-      BigInt(endMs),
-      BigInt(size),
-    ]);
+    // Columns, not rows: converting each row to JS values costs as much as the query itself.
+    const [tsCol, mainsCol, applianceCol, powerCol, onProbCol] = await this.exclusive(async (c) =>
+      (
+        await c.runAndReadAll(READ_BUCKETS, [
+          buildingId,
+          BigInt(startMs),
+          BigInt(endMs),
+          BigInt(size),
+        ])
+      ).getColumnsJS(),
+    );
     // Rows come sorted by bucket: one per (bucket, appliance), or one with a null appliance
     // when the bucket has readings only.
     const buckets: Bucket[] = [];
-    for (const [ts, mainsW, appliance, powerW, onProb] of rows) {
+    for (let i = 0; i < (tsCol?.length ?? 0); i++) {
+      const ts = tsCol![i] as DuckDBValue;
+      const mainsW = mainsCol![i] as DuckDBValue;
+      const appliance = applianceCol![i] as DuckDBValue;
+      const powerW = powerCol![i] as DuckDBValue;
+      const onProb = onProbCol![i] as DuckDBValue;
       const start = num(ts);
       let bucket = buckets.at(-1);
       if (bucket?.ts !== start) {
