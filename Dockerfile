@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for every role: `serve` (API), `worker`, `start` (all in one). Production
-# dependencies only, non-root user, health check on /live. The TypeScript sources run through
+# One image for every role: `serve` (API, which also serves the built dashboard), `worker`,
+# `start` (all in one). Production dependencies only, non-root user, health check on /live. The TypeScript sources run through
 # tsx (a production dependency of the CLI), so there is no separate compile step to drift.
 
 FROM node:20-bookworm-slim AS deps
@@ -8,11 +8,28 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY apps/cli/package.json apps/cli/
 COPY apps/server/package.json apps/server/
+COPY apps/web/package.json apps/web/
 COPY packages/ml/package.json packages/ml/
 COPY packages/stores/package.json packages/stores/
 COPY packages/queue/package.json packages/queue/
 COPY packages/contracts/package.json packages/contracts/
 RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS web
+# The dashboard needs the build tools (dev dependencies); only its static output is kept.
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY apps/cli/package.json apps/cli/
+COPY apps/server/package.json apps/server/
+COPY apps/web/package.json apps/web/
+COPY packages/ml/package.json packages/ml/
+COPY packages/stores/package.json packages/stores/
+COPY packages/queue/package.json packages/queue/
+COPY packages/contracts/package.json packages/contracts/
+RUN npm ci --no-audit --no-fund
+COPY packages/contracts ./packages/contracts
+COPY apps/web ./apps/web
+RUN npm run build -w @nilm/web
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -25,6 +42,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY apps/cli ./apps/cli
 COPY apps/server ./apps/server
+COPY --from=web /app/apps/web/dist ./apps/web/dist
 COPY packages ./packages
 COPY --chown=node:node models ./models
 COPY data ./data

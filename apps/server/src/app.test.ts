@@ -2,7 +2,7 @@
 // health and docs, auth failures, per-building access control, ingest validation with nothing
 // stored on a bad batch, idempotency, device tokens, the worker writing estimates, readings,
 // energy and CSV, /infer, model admin, store outage as 503, rate limits and request ids.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +28,7 @@ async function setup(
   await (await ModelRegistry.open(modelsDir)).add(join(dir, 'src'), { activate: true });
   const config = loadConfig(
     {
+      NILM_WEB_DIR: join(dir, 'no-web-build'),
       NILM_DATA_DIR: join(dir, 'data'),
       NILM_MODELS_DIR: modelsDir,
       LOG_LEVEL: 'silent',
@@ -485,6 +486,26 @@ describe('disaggregation and history', () => {
         })
       ).json(),
     ).toMatchObject({ models: 1, active: 'tiny@1' });
+  });
+});
+
+describe('web app', () => {
+  it('serves the built app, index.html for its routes, and JSON 404s for API paths', async () => {
+    const web = mkdtempSync(join(tmp, 'web-'));
+    mkdirSync(join(web, 'assets'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>NILM</title>');
+    writeFileSync(join(web, 'assets', 'app.js'), 'console.log(1)');
+    const s = await setup({ NILM_WEB_DIR: web });
+    expect((await s.app.inject('/')).body).toContain('<title>NILM</title>');
+    const route = await s.app.inject('/b/demo-home?range=24h');
+    expect(route.headers['content-type']).toMatch(/text\/html/);
+    expect(route.body).toContain('<title>NILM</title>');
+    expect((await s.app.inject('/assets/app.js')).body).toBe('console.log(1)');
+    const api = await s.app.inject('/api/v1/nope');
+    expect(api.statusCode).toBe(404);
+    expect(api.json().error.code).toBe('NOT_FOUND');
+    await s.app.close();
+    await s.parts.close();
   });
 });
 

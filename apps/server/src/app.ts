@@ -137,16 +137,16 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       .send(errorBody('INTERNAL', 'an internal error occurred; it has been logged', id));
   });
 
+  let spaFallback = false;
   app.setNotFoundHandler((request, reply) => {
-    reply
+    const path = request.url.split('?')[0]!;
+    const apiPath = /^\/(api|docs|metrics|live|ready)(\/|$)/.test(path);
+    if (spaFallback && request.method === 'GET' && !apiPath) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply
       .status(404)
-      .send(
-        errorBody(
-          'NOT_FOUND',
-          `no route ${request.method} ${request.url.split('?')[0]}`,
-          request.id,
-        ),
-      );
+      .send(errorBody('NOT_FOUND', `no route ${request.method} ${path}`, request.id));
   });
 
   await app.register(swagger, {
@@ -214,9 +214,14 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   if (existsSync(deps.config.webDir)) {
-    await app.register(fastifyStatic, { root: deps.config.webDir, wildcard: false });
-    // Client-side routes of the single-page app get index.html.
-    app.get('/*', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+    // The built web app: files as they are on disk (a rebuild needs no restart), and
+    // index.html for the app's own routes; /api, /docs and /metrics keep their JSON 404.
+    await app.register(fastifyStatic, {
+      root: deps.config.webDir,
+      wildcard: true,
+      index: 'index.html',
+    });
+    spaFallback = true;
   }
   return app;
 }

@@ -49,8 +49,14 @@ export const EnvSchema = z.object({
   NILM_ADMIN_EMAIL: z.string().email().default('admin@nilm.local'),
   NILM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   DEMO: bool.default(true),
-  /** Replay speed of the demo home: 1 = real time, 60 = one minute of data per second. */
-  DEMO_SPEED: z.coerce.number().positive().max(10_000).default(60),
+  /**
+   * Replay speed of the demo home after the backfill: 1 = real time (a reading a minute, the
+   * recording's own rate), 60 = a recorded minute per second, stamped so they never lie in the
+   * future (the stream then runs behind the clock).
+   */
+  DEMO_SPEED: z.coerce.number().min(1).max(10_000).default(1),
+  /** Hours of the recording written at once on start, ending now (history for the charts). */
+  DEMO_BACKFILL_HOURS: z.coerce.number().min(0).max(330).default(312),
   RATE_LIMIT_PER_USER: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(1200),
   MAX_BODY_BYTES: z.coerce

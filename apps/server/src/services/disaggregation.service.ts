@@ -38,6 +38,8 @@ export interface RunResult {
 export class DisaggregationService {
   /** At most this much data per run, so one building cannot hold a worker for long. */
   maxCatchUpS = 2 * 86_400;
+  /** How far back a new building's history is disaggregated. */
+  historyS = 31 * 86_400;
 
   constructor(private readonly deps: DisaggregationDeps) {}
 
@@ -56,12 +58,22 @@ export class DisaggregationService {
     const endCell = Math.floor(latest / periodMs) * periodMs; // exclusive
     const lastEst = await timeseries.latestEstimateTs(buildingId);
     const redo = Math.floor(L / 2) * periodMs;
-    // A building without estimates starts `maxCatchUpS` back (older history is not backfilled);
-    // otherwise resume after the last estimate, redoing the last half window.
-    let from =
-      lastEst === null
-        ? endCell - this.maxCatchUpS * 1000
-        : Math.min(lastEst + periodMs, endCell - redo);
+    // Resume after the last estimate, redoing the last half window (the model now sees what
+    // came after it).
+    let from: number;
+    if (lastEst === null) {
+      // A new building: start at its first reading of the last `historyS` (older imports are
+      // not disaggregated), and work forward `maxCatchUpS` per run.
+      const recent = await timeseries.readReadings(
+        buildingId,
+        endCell - this.historyS * 1000,
+        endCell,
+      );
+      if (recent.length === 0) return { written: 0, more: false };
+      from = Math.floor(recent[0]!.ts / periodMs) * periodMs;
+    } else {
+      from = Math.min(lastEst + periodMs, endCell - redo);
+    }
     let to = endCell;
     let more = false;
     if (to - from > this.maxCatchUpS * 1000) {

@@ -1,0 +1,85 @@
+/** Routes and providers. Pages are code-split (React.lazy) so the first load stays small. */
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { Layout } from './components/layout.js';
+import { Empty, ErrorState, Loading } from './components/states.js';
+import { ApiError } from './lib/api.client.js';
+import { useBuildings } from './state/queries.js';
+import { SessionProvider, useSession } from './state/session.js';
+import { SettingsProvider } from './state/settings.js';
+
+const LoginPage = lazy(() => import('./pages/login.page.js'));
+const DashboardPage = lazy(() => import('./pages/dashboard.page.js'));
+const AppliancesPage = lazy(() => import('./pages/appliances.page.js'));
+const AppliancePage = lazy(() => import('./pages/appliance.page.js'));
+const SettingsPage = lazy(() => import('./pages/settings.page.js'));
+
+/** Client errors (4xx) will not fix themselves: retry only network and server faults. */
+export function newQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
+      },
+    },
+  });
+}
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const { session } = useSession();
+  const location = useLocation();
+  if (!session) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  return children;
+}
+
+/** `/` goes to the first building the person may see. */
+function FirstBuilding() {
+  const buildings = useBuildings();
+  if (buildings.error) return <ErrorState error={buildings.error} />;
+  if (!buildings.data) return <Loading />;
+  const first = buildings.data.buildings[0];
+  if (!first)
+    return <Empty>You have no buildings yet. Ask an administrator to add you to one.</Empty>;
+  return <Navigate to={`/b/${encodeURIComponent(first.id)}`} replace />;
+}
+
+export function AppRoutes() {
+  return (
+    <Suspense fallback={<Loading />}>
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route
+          element={
+            <RequireSession>
+              <Layout />
+            </RequireSession>
+          }
+        >
+          <Route index element={<FirstBuilding />} />
+          <Route path="b/:buildingId" element={<DashboardPage />} />
+          <Route path="b/:buildingId/appliances" element={<AppliancesPage />} />
+          <Route path="b/:buildingId/appliances/:name" element={<AppliancePage />} />
+          <Route path="settings" element={<SettingsPage />} />
+          <Route path="*" element={<Empty>There is no page here.</Empty>} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
+
+export function App() {
+  const [queryClient] = useState(newQueryClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <SettingsProvider>
+        <SessionProvider>
+          <BrowserRouter>
+            <AppRoutes />
+          </BrowserRouter>
+        </SessionProvider>
+      </SettingsProvider>
+    </QueryClientProvider>
+  );
+}

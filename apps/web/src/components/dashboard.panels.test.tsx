@@ -1,0 +1,224 @@
+// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost, what's on, baseload) from fixture data, and show loading, empty and error states instead of blanks.
+import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { render, screen, within } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { MemoryRouter, Route, Routes } from 'react-router';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import DashboardPage from '../pages/dashboard.page.js';
+import { SessionProvider } from '../state/session.js';
+import { SettingsProvider, defaultSettings } from '../state/settings.js';
+import { BaseloadPanel, LivePowerPanel, TodayPanel, WhatsOnPanel } from './dashboard.panels.js';
+
+function wrap(children: ReactNode, path = '/') {
+  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return (
+    <QueryClientProvider client={qc}>
+      <SettingsProvider
+        initial={{ ...defaultSettings, currency: 'EUR', tariff: { pricePerKwh: 0.3, bands: [] } }}
+      >
+        <SessionProvider
+          initial={{
+            token: 't',
+            user: { id: 'u', email: 'a@b.c', role: 'user' },
+            expiresAt: Date.now() + 3_600_000,
+          }}
+        >
+          <MemoryRouter initialEntries={[path]}>{children}</MemoryRouter>
+        </SessionProvider>
+      </SettingsProvider>
+    </QueryClientProvider>
+  );
+}
+
+const energy: EnergyResponse = {
+  building_id: 'home',
+  period: 'day',
+  timezone: 'UTC',
+  periods: [
+    {
+      start: '2026-01-01T00:00:00.000Z',
+      end: '2026-01-02T00:00:00.000Z',
+      total_kwh: 4,
+      appliances: { kettle: 0.5 },
+      other_kwh: 1.25,
+      baseload_kwh: 2,
+      coverage: 1,
+    },
+  ],
+};
+
+describe('dashboard panels', () => {
+  it('shows live power in kW with a live marker, and says when it is connecting', () => {
+    const { rerender } = render(wrap(<LivePowerPanel live={{ status: 'connecting' }} />));
+    expect(screen.getByRole('status')).toHaveTextContent('Connecting…');
+    rerender(
+      wrap(
+        <LivePowerPanel
+          live={{ status: 'open', powerW: 2310, powerTime: new Date().toISOString() }}
+        />,
+      ),
+    );
+    expect(screen.getByTestId('live-power')).toHaveTextContent('2.31 kW');
+    expect(screen.getByRole('region', { name: 'Live power' })).toHaveTextContent('Live ·');
+  });
+
+  it("shows the stream's error when it is down", () => {
+    render(wrap(<LivePowerPanel live={{ status: 'error', error: 'building "x" not found' }} />));
+    expect(screen.getByRole('alert')).toHaveTextContent('building "x" not found');
+  });
+
+  it("shows today's energy and cost, or the API's error message", () => {
+    const { rerender } = render(
+      wrap(
+        <TodayPanel data={{ kwh: 4, cost: 1.2, currency: 'EUR' }} isLoading={false} error={null} />,
+      ),
+    );
+    const today = screen.getByRole('region', { name: 'Today' });
+    expect(today).toHaveTextContent('4.00 kWh');
+    expect(today).toHaveTextContent('€1.20');
+    rerender(
+      wrap(<TodayPanel isLoading={false} error={new Error('store unavailable; retry in 5 s')} />),
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent('store unavailable; retry in 5 s');
+  });
+
+  it("lists what's on, most likely first, with power only for appliances that are on", () => {
+    render(
+      wrap(
+        <WhatsOnPanel
+          buildingId="home"
+          isLoading={false}
+          error={null}
+          appliances={[
+            { name: 'fridge', powerW: 3, onProb: 0.2 },
+            { name: 'washing_machine', powerW: 1850, onProb: 0.93 },
+          ]}
+        />,
+      ),
+    );
+    const items = within(screen.getByRole('region', { name: "What's on now" })).getAllByRole(
+      'listitem',
+    );
+    expect(items[0]).toHaveTextContent('Washing machine');
+    expect(items[0]).toHaveTextContent('1.85 kW');
+    expect(items[0]).toHaveTextContent('93%');
+    expect(items[1]).toHaveTextContent('Fridge');
+    expect(items[1]).toHaveTextContent('off');
+    expect(screen.getByRole('link', { name: 'Washing machine' })).toHaveAttribute(
+      'href',
+      '/b/home/appliances/washing_machine',
+    );
+  });
+
+  it('says when there are no estimates yet', () => {
+    render(wrap(<WhatsOnPanel buildingId="home" isLoading={false} error={null} appliances={[]} />));
+    expect(screen.getByText(/No appliance estimates yet/)).toBeInTheDocument();
+  });
+
+  it('shows baseload and other/untracked with their share of the day', () => {
+    render(wrap(<BaseloadPanel energy={energy} isLoading={false} error={null} />));
+    const panel = screen.getByRole('region', { name: 'Always-on and untracked (today)' });
+    expect(panel).toHaveTextContent('2.00 kWh');
+    expect(panel).toHaveTextContent('50% of today');
+    expect(panel).toHaveTextContent('1.25 kWh');
+    expect(panel).toHaveTextContent('31% of today');
+  });
+});
+
+describe('DashboardPage against a fake API', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  const readings: ReadingsResponse = {
+    building_id: 'home',
+    start: '2026-01-01T00:00:00.000Z',
+    end: '2026-01-01T00:02:00.000Z',
+    resolution_s: 60,
+    appliances: ['kettle'],
+    points: [
+      {
+        time: '2026-01-01T00:01:00.000Z',
+        power_w: 2100,
+        appliances: { kettle: { power_w: 2000, on_prob: 0.97 } },
+      },
+    ],
+  };
+
+  function fakeFetch(liveText: string) {
+    return vi.fn((url: string) => {
+      const json = (body: unknown, status = 200) =>
+        Promise.resolve(new Response(JSON.stringify(body), { status }));
+      if (url.includes('/live'))
+        return Promise.resolve(
+          new Response(liveText, { headers: { 'content-type': 'text/event-stream' } }),
+        );
+      if (url.includes('/energy')) return json(energy);
+      if (url.includes('/readings')) return json(readings);
+      return json(
+        { error: { code: 'NOT_FOUND', message: `no route ${url}` }, request_id: 'r' },
+        404,
+      );
+    });
+  }
+
+  it('shows live power from the SSE stream, today from /energy priced by the tariff, and what is on', async () => {
+    const live =
+      'event: reading\ndata: {"type":"reading","building_id":"home","time":"2026-01-01T00:01:00Z","power_w":812}\n\n' +
+      'event: estimate\ndata: {"type":"estimate","building_id":"home","time":"2026-01-01T00:01:00Z","appliances":{"kettle":{"power_w":0,"on_prob":0.02}}}\n\n';
+    const f = fakeFetch(live);
+    vi.stubGlobal('fetch', f);
+    render(
+      wrap(
+        <Routes>
+          <Route path="/b/:buildingId" element={<DashboardPage />} />
+        </Routes>,
+        '/b/home',
+      ),
+    );
+    expect(await screen.findByText('812 W')).toBeInTheDocument();
+    const today = await screen.findByRole('region', { name: 'Today' });
+    expect(await within(today).findByText('4.00 kWh')).toBeInTheDocument();
+    expect(today).toHaveTextContent('€1.20'); // 4 kWh x 0.30
+    // The live estimate (kettle off, 2%) replaces the last stored point (kettle on, 97%).
+    const whatsOn = screen.getByRole('region', { name: "What's on now" });
+    expect(await within(whatsOn).findByText('2%')).toBeInTheDocument();
+    const call = f.mock.calls.find(([u]) => u.includes('/readings?'));
+    expect(call?.[0]).toContain('resolution=auto');
+    expect(call?.[0]).toContain('points=');
+  });
+
+  it("shows the API's message when readings fail", async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() =>
+        Promise.resolve(
+          new Response(
+            JSON.stringify({
+              error: {
+                code: 'STORE_UNAVAILABLE',
+                message: 'InfluxDB is unreachable; retry shortly',
+              },
+              request_id: 'r',
+            }),
+            {
+              status: 503,
+            },
+          ),
+        ),
+      ),
+    );
+    render(
+      wrap(
+        <Routes>
+          <Route path="/b/:buildingId" element={<DashboardPage />} />
+        </Routes>,
+        '/b/home',
+      ),
+    );
+    expect(
+      (await screen.findAllByText('InfluxDB is unreachable; retry shortly')).length,
+    ).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,219 @@
+/** The dashboard's panels: live power, today, what's on now, baseload and other/untracked. */
+import type { EnergyResponse } from '@nilm/contracts';
+import { Link } from 'react-router';
+import {
+  applianceLabel,
+  formatKwh,
+  formatMoney,
+  formatPercent,
+  formatPower,
+} from '../lib/format.js';
+import type { LiveState } from '../state/live.js';
+import { Empty, ErrorState, Loading, Panel } from './states.js';
+
+/** Time of day for today's stamps, date and time otherwise (a replay or a late meter). */
+function formatWhen(iso: string): string {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString()
+    ? d.toLocaleTimeString()
+    : d.toLocaleString();
+}
+
+/** On-probability at or above which an appliance counts as on (the model's usual threshold). */
+export const ON_THRESHOLD = 0.5;
+
+export function LivePowerPanel({ live }: { live: LiveState }) {
+  return (
+    <Panel id="live-power" title="Live power">
+      {live.powerW === undefined ? (
+        live.status === 'error' ? (
+          <ErrorState error={live.error ?? 'The live stream is down; reconnecting…'} />
+        ) : (
+          <Loading
+            label={live.status === 'open' ? 'Waiting for the next reading…' : 'Connecting…'}
+          />
+        )
+      ) : (
+        <div>
+          <p
+            className="text-4xl font-bold tabular-nums"
+            aria-live="polite"
+            aria-atomic="true"
+            data-testid="live-power"
+          >
+            {formatPower(live.powerW)}
+          </p>
+          <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
+            {live.status === 'open' ? (
+              <>
+                <span
+                  className="mr-1 inline-block size-2 rounded-full bg-emerald-500"
+                  aria-hidden="true"
+                />
+                Live · {live.powerTime ? formatWhen(live.powerTime) : ''}
+              </>
+            ) : (
+              `Reconnecting… ${live.error ?? ''}`
+            )}
+          </p>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+export interface TodayData {
+  kwh: number;
+  cost: number;
+  currency: string;
+}
+
+export function TodayPanel({
+  data,
+  isLoading,
+  error,
+}: {
+  data?: TodayData;
+  isLoading: boolean;
+  error: unknown;
+}) {
+  return (
+    <Panel id="today" title="Today">
+      {error ? (
+        <ErrorState error={error} />
+      ) : isLoading || !data ? (
+        <Loading />
+      ) : (
+        <dl className="grid grid-cols-2 gap-2">
+          <div>
+            <dt className="text-xs text-slate-500 dark:text-slate-400">Energy</dt>
+            <dd className="text-2xl font-semibold tabular-nums">{formatKwh(data.kwh)}</dd>
+          </div>
+          <div>
+            <dt className="text-xs text-slate-500 dark:text-slate-400">Cost</dt>
+            <dd className="text-2xl font-semibold tabular-nums">
+              {formatMoney(data.cost, data.currency)}
+            </dd>
+          </div>
+        </dl>
+      )}
+    </Panel>
+  );
+}
+
+export interface ApplianceNow {
+  name: string;
+  powerW: number;
+  onProb: number;
+}
+
+export function WhatsOnPanel({
+  buildingId,
+  appliances,
+  isLoading,
+  error,
+}: {
+  buildingId: string;
+  appliances?: ApplianceNow[];
+  isLoading: boolean;
+  error: unknown;
+}) {
+  return (
+    <Panel id="whats-on" title="What's on now">
+      {error ? (
+        <ErrorState error={error} />
+      ) : isLoading ? (
+        <Loading />
+      ) : !appliances || appliances.length === 0 ? (
+        <Empty>
+          No appliance estimates yet. They appear once the model has a window of readings.
+        </Empty>
+      ) : (
+        <ul className="divide-y divide-slate-100 dark:divide-slate-800">
+          {[...appliances]
+            .sort((a, b) => b.onProb - a.onProb)
+            .map((a) => {
+              const on = a.onProb >= ON_THRESHOLD;
+              return (
+                <li key={a.name} className="flex items-center gap-3 py-2">
+                  <span
+                    className={`size-2.5 shrink-0 rounded-full ${on ? 'bg-emerald-500' : 'bg-slate-300 dark:bg-slate-600'}`}
+                    aria-hidden="true"
+                  />
+                  <Link
+                    to={`/b/${encodeURIComponent(buildingId)}/appliances/${encodeURIComponent(a.name)}`}
+                    className="flex-1 truncate font-medium hover:underline focus-visible:outline-2"
+                  >
+                    {applianceLabel(a.name)}
+                  </Link>
+                  <span className="text-sm tabular-nums text-slate-500 dark:text-slate-400">
+                    {on ? formatPower(a.powerW) : 'off'}
+                  </span>
+                  <span className="w-24" title={`on-probability ${formatPercent(a.onProb)}`}>
+                    <span className="sr-only">{`${applianceLabel(a.name)} is ${on ? 'on' : 'off'}, on-probability `}</span>
+                    <meter
+                      min={0}
+                      max={1}
+                      value={a.onProb}
+                      className="sr-only"
+                      aria-hidden="true"
+                    />
+                    <span
+                      aria-hidden="true"
+                      className="block h-1.5 overflow-hidden rounded bg-slate-200 dark:bg-slate-700"
+                    >
+                      <span
+                        className={`block h-full ${on ? 'bg-emerald-500' : 'bg-slate-400'}`}
+                        style={{ width: formatPercent(a.onProb) }}
+                      />
+                    </span>
+                    <span className="text-xs tabular-nums">{formatPercent(a.onProb)}</span>
+                  </span>
+                </li>
+              );
+            })}
+        </ul>
+      )}
+    </Panel>
+  );
+}
+
+export function BaseloadPanel({
+  energy,
+  isLoading,
+  error,
+}: {
+  energy?: EnergyResponse;
+  isLoading: boolean;
+  error: unknown;
+}) {
+  const p = energy?.periods.at(-1);
+  return (
+    <Panel id="baseload" title="Always-on and untracked (today)">
+      {error ? (
+        <ErrorState error={error} />
+      ) : isLoading ? (
+        <Loading />
+      ) : !p ? (
+        <Empty>No readings today yet.</Empty>
+      ) : (
+        <dl className="grid grid-cols-2 gap-2">
+          <div>
+            <dt className="text-xs text-slate-500 dark:text-slate-400">Always-on baseload</dt>
+            <dd className="text-xl font-semibold tabular-nums">{formatKwh(p.baseload_kwh)}</dd>
+            <dd className="text-xs text-slate-500 dark:text-slate-400">
+              {p.total_kwh > 0 ? `${formatPercent(p.baseload_kwh / p.total_kwh)} of today` : ''}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-xs text-slate-500 dark:text-slate-400">Other / untracked</dt>
+            <dd className="text-xl font-semibold tabular-nums">{formatKwh(p.other_kwh)}</dd>
+            <dd className="text-xs text-slate-500 dark:text-slate-400">
+              {p.total_kwh > 0 ? `${formatPercent(p.other_kwh / p.total_kwh)} of today` : ''}
+            </dd>
+          </div>
+        </dl>
+      )}
+    </Panel>
+  );
+}

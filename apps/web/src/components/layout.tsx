@@ -1,0 +1,122 @@
+/** The signed-in frame: header with building picker, navigation and account menu. */
+import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
+import { useEffect, useState } from 'react';
+import { NavLink, Outlet, useNavigate, useParams } from 'react-router';
+import { useBuildings } from '../state/queries.js';
+import { useSession } from '../state/session.js';
+import { useSettings, type Theme } from '../state/settings.js';
+import { ErrorState } from './states.js';
+
+const navLink = ({ isActive }: { isActive: boolean }) =>
+  `rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-emerald-500 ${
+    isActive
+      ? 'bg-emerald-50 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200'
+      : 'text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800'
+  }`;
+
+const LAST_BUILDING = 'nilm.lastBuilding';
+
+const nextTheme: Record<Theme, Theme> = { system: 'dark', dark: 'light', light: 'system' };
+
+export function Layout() {
+  const { buildingId } = useParams();
+  const { session, signOut } = useSession();
+  const { settings, update } = useSettings();
+  const buildings = useBuildings();
+  const navigate = useNavigate();
+  // Pages without a building in the URL (Settings) keep the last one in the picker and nav.
+  const [last, setLast] = useState(() => localStorage.getItem(LAST_BUILDING));
+  useEffect(() => {
+    if (buildingId) localStorage.setItem(LAST_BUILDING, buildingId);
+  }, [buildingId]);
+  if (buildingId && buildingId !== last) setLast(buildingId);
+  const current = buildingId ?? last ?? buildings.data?.buildings[0]?.id;
+  const b = current ? `/b/${encodeURIComponent(current)}` : undefined;
+
+  return (
+    <div className="min-h-dvh">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:p-2 dark:focus:bg-slate-900"
+      >
+        Skip to content
+      </a>
+      <header className="sticky top-0 z-10 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-950/90">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-2 px-4 py-2">
+          <span className="mr-2 font-bold text-emerald-700 dark:text-emerald-400">
+            NILM Monitor
+          </span>
+          <label className="flex items-center gap-1 text-sm">
+            <span className="sr-only">Building</span>
+            <select
+              value={current ?? ''}
+              onChange={(e) => void navigate(`/b/${encodeURIComponent(e.target.value)}`)}
+              disabled={!buildings.data}
+              className="max-w-[12rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
+            >
+              {!current && <option value="">Choose a building</option>}
+              {buildings.data?.buildings.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <nav aria-label="Main" className="order-last flex w-full gap-1 sm:order-none sm:w-auto">
+            {b && (
+              <>
+                <NavLink to={b} end className={navLink}>
+                  Dashboard
+                </NavLink>
+                <NavLink to={`${b}/appliances`} className={navLink}>
+                  Appliances
+                </NavLink>
+              </>
+            )}
+            <NavLink to="/settings" className={navLink}>
+              Settings
+            </NavLink>
+          </nav>
+          <div className="ml-auto flex items-center gap-1">
+            <button
+              type="button"
+              onClick={() => update({ theme: nextTheme[settings.theme] })}
+              aria-label={`Theme: ${settings.theme}. Switch to ${nextTheme[settings.theme]}`}
+              className="rounded-md px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:hover:bg-slate-800"
+            >
+              {settings.theme === 'dark' ? '☾' : settings.theme === 'light' ? '☀' : '◐'}
+            </button>
+            <DropdownMenu.Root>
+              <DropdownMenu.Trigger className="rounded-md px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:hover:bg-slate-800">
+                Account
+              </DropdownMenu.Trigger>
+              <DropdownMenu.Portal>
+                <DropdownMenu.Content
+                  align="end"
+                  sideOffset={4}
+                  className="z-20 min-w-48 rounded-md border border-slate-200 bg-white p-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900"
+                >
+                  <DropdownMenu.Label className="px-2 py-1 text-xs text-slate-500">
+                    {session?.user.email ?? session?.user.id}
+                  </DropdownMenu.Label>
+                  <DropdownMenu.Item
+                    onSelect={signOut}
+                    className="cursor-pointer rounded px-2 py-1.5 outline-none data-[highlighted]:bg-slate-100 dark:data-[highlighted]:bg-slate-800"
+                  >
+                    Sign out
+                  </DropdownMenu.Item>
+                </DropdownMenu.Content>
+              </DropdownMenu.Portal>
+            </DropdownMenu.Root>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-7xl p-4">
+        {buildings.error && (
+          <ErrorState error={buildings.error} onRetry={() => void buildings.refetch()} />
+        )}
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+/** Loading, error and empty states shared by every page and panel, so none is ever blank. */
+import type { ReactNode } from 'react';
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div
+      role="status"
+      aria-live="polite"
+      className="flex items-center gap-2 p-4 text-sm text-slate-500 dark:text-slate-400"
+    >
+      <span className="size-3 animate-pulse rounded-full bg-emerald-500" aria-hidden="true" />
+      {label}
+    </div>
+  );
+}
+
+export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    <div
+      role="alert"
+      className="rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200"
+    >
+      <p>{message}</p>
+      {onRetry && (
+        <button
+          type="button"
+          onClick={onRetry}
+          className="mt-2 rounded border border-current px-2 py-1 text-xs font-medium focus-visible:outline-2 focus-visible:outline-offset-2"
+        >
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="p-4 text-sm text-slate-500 dark:text-slate-400">{children}</p>;
+}
+
+/** A titled card; `aria-labelledby` makes each panel a named region for screen readers. */
+export function Panel({
+  id,
+  title,
+  children,
+  actions,
+}: {
+  id: string;
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+}) {
+  return (
+    <section
+      aria-labelledby={id}
+      className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900"
+    >
+      <div className="mb-2 flex flex-wrap items-center justify-between gap-2">
+        <h2 id={id} className="text-sm font-semibold text-slate-600 dark:text-slate-300">
+          {title}
+        </h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}

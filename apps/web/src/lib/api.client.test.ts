@@ -1,0 +1,84 @@
+// Proves the API client sends the token and a request id, and turns every failure (error body, bare status, no network, 401) into an ApiError with a readable message.
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError, createApiClient } from './api.client.js';
+
+function jsonResponse(status: number, body: unknown, statusText = ''): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    statusText,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+function setup(res: Response | Error, token: string | null = 'tok') {
+  const fetchFake = vi.fn((_url: string | URL | Request, _init?: RequestInit) =>
+    res instanceof Error ? Promise.reject(res) : Promise.resolve(res),
+  );
+  const onUnauthorized = vi.fn();
+  const client = createApiClient({
+    getToken: () => token,
+    onUnauthorized,
+    fetch: fetchFake as unknown as typeof fetch,
+    newRequestId: () => 'req-1',
+  });
+  return { client, fetchFake, onUnauthorized };
+}
+
+describe('createApiClient', () => {
+  it('sends Bearer token, request id and query, and returns the JSON body', async () => {
+    const { client, fetchFake } = setup(jsonResponse(200, { buildings: [] }));
+    await expect(client.energy('demo-home', { start: '-24h', period: 'day' })).resolves.toEqual({
+      buildings: [],
+    });
+    const [url, init] = fetchFake.mock.calls[0]!;
+    expect(url).toBe('/api/v1/buildings/demo-home/energy?start=-24h&period=day');
+    expect(init?.headers).toMatchObject({ authorization: 'Bearer tok', 'x-request-id': 'req-1' });
+  });
+
+  it("throws the server's error message and code", async () => {
+    const { client } = setup(
+      jsonResponse(404, {
+        error: { code: 'BUILDING_NOT_FOUND', message: 'building "x" not found' },
+        request_id: 'r',
+      }),
+    );
+    const err = await client.buildings().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({
+      status: 404,
+      code: 'BUILDING_NOT_FOUND',
+      message: 'building "x" not found',
+    });
+  });
+
+  it('describes a failure without an error body by its status', async () => {
+    const { client } = setup(
+      new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }),
+    );
+    await expect(client.buildings()).rejects.toThrow('The server answered 502 Bad Gateway');
+  });
+
+  it('turns a network failure into a NETWORK error', async () => {
+    const { client } = setup(new TypeError('fetch failed'));
+    await expect(client.buildings()).rejects.toMatchObject({ status: 0, code: 'NETWORK' });
+  });
+
+  it('ends the session on 401 when a token was sent', async () => {
+    const body = { error: { code: 'AUTH_INVALID', message: 'token expired' }, request_id: 'r' };
+    const { client, onUnauthorized } = setup(jsonResponse(401, body));
+    await expect(client.buildings()).rejects.toThrow('token expired');
+    expect(onUnauthorized).toHaveBeenCalledOnce();
+  });
+
+  it('does not end a session on a failed sign-in (no token yet)', async () => {
+    const body = {
+      error: { code: 'AUTH_BAD_CREDENTIALS', message: 'wrong e-mail or password' },
+      request_id: 'r',
+    };
+    const { client, onUnauthorized } = setup(jsonResponse(401, body), null);
+    await expect(client.login({ email: 'a@b.c', password: 'x' })).rejects.toThrow(
+      'wrong e-mail or password',
+    );
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+});

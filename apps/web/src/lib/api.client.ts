@@ -1,0 +1,151 @@
+/**
+ * The typed HTTP client for the NILM API. Every request carries the session's Bearer token and
+ * a fresh X-Request-ID; every error body (`{error:{code,message}}`) becomes a thrown ApiError
+ * whose message is the server's own, so the UI can show it as is. A 401 ends the session.
+ */
+import type {
+  ApplianceList,
+  BuildingList,
+  EnergyQuery,
+  EnergyResponse,
+  LoginBody,
+  LoginResponse,
+  RangeQuery,
+  ReadingsResponse,
+} from '@nilm/contracts';
+
+/** An API failure: HTTP status (0 when the server could not be reached), code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ApiClientOptions {
+  /** The current access token, or null when signed out. */
+  getToken: () => string | null;
+  /** Called once per 401 answer (expired or revoked session): clear it and go to sign-in. */
+  onUnauthorized: () => void;
+  fetch?: typeof fetch;
+  /** Origin prefix; '' for the same origin (the server serves the app). */
+  baseUrl?: string;
+  newRequestId?: () => string;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+function queryString(q: Query | undefined): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+function isErrorBody(v: unknown): v is { error: { code: string; message: string } } {
+  if (typeof v !== 'object' || v === null || !('error' in v)) return false;
+  const e = (v as { error: unknown }).error;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { message?: unknown }).message === 'string' &&
+    typeof (e as { code?: unknown }).code === 'string'
+  );
+}
+
+/** Turns a non-2xx response into an ApiError, using the server's message when it sent one. */
+export async function errorFromResponse(res: Response, requestId?: string): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (isErrorBody(body))
+    return new ApiError(res.status, body.error.code, body.error.message, requestId);
+  const text = res.statusText ? ` ${res.statusText}` : '';
+  return new ApiError(
+    res.status,
+    'HTTP_ERROR',
+    `The server answered ${res.status}${text}`,
+    requestId,
+  );
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Builds the client; the options inject the session, fetch and ids (tests pass fakes). */
+export function createApiClient(opts: ApiClientOptions) {
+  const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+  const base = opts.baseUrl ?? '';
+  const newId = opts.newRequestId ?? (() => crypto.randomUUID());
+
+  /** Sends one request; resolves with the raw Response when it is 2xx, else throws ApiError. */
+  async function raw(
+    method: string,
+    path: string,
+    init: { query?: Query; body?: unknown; signal?: AbortSignal; accept?: string } = {},
+  ): Promise<Response> {
+    const requestId = newId();
+    const headers: Record<string, string> = {
+      accept: init.accept ?? 'application/json',
+      'x-request-id': requestId,
+    };
+    const token = opts.getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}${queryString(init.query)}`, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: init.signal,
+      });
+    } catch (e) {
+      if (e instanceof Error && e.name === 'AbortError') throw e;
+      throw new ApiError(
+        0,
+        'NETWORK',
+        'Cannot reach the server; check your connection and try again',
+        requestId,
+      );
+    }
+    if (res.ok) return res;
+    const err = await errorFromResponse(res, requestId);
+    if (res.status === 401 && token) opts.onUnauthorized();
+    throw err;
+  }
+
+  async function json<T>(
+    method: string,
+    path: string,
+    init: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const res = await raw(method, path, init);
+    return (await res.json()) as T;
+  }
+
+  const b = (id: string) => `/api/v1/buildings/${encodeURIComponent(id)}`;
+
+  return {
+    raw,
+    login: (body: LoginBody) => json<LoginResponse>('POST', '/api/v1/auth/login', { body }),
+    buildings: (signal?: AbortSignal) => json<BuildingList>('GET', '/api/v1/buildings', { signal }),
+    appliances: (id: string, signal?: AbortSignal) =>
+      json<ApplianceList>('GET', `${b(id)}/appliances`, { signal }),
+    readings: (id: string, query: RangeQuery, signal?: AbortSignal) =>
+      json<ReadingsResponse>('GET', `${b(id)}/readings`, { query, signal }),
+    energy: (id: string, query: EnergyQuery, signal?: AbortSignal) =>
+      json<EnergyResponse>('GET', `${b(id)}/energy`, { query, signal }),
+    /** Opens the live SSE stream; the caller reads `res.body`. */
+    live: (id: string, signal: AbortSignal) =>
+      raw('GET', `${b(id)}/live`, { signal, accept: 'text/event-stream' }),
+  };
+}

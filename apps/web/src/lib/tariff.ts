@@ -1,0 +1,87 @@
+/**
+ * Tariff maths, pure: the price of a kWh at a moment, and the cost of energy spread over time.
+ * A tariff is a flat price, optionally overridden by time-of-use bands in local clock time.
+ * A band covers [start, end) minutes of the day and may wrap midnight (22:00-07:00); where
+ * bands overlap the first one listed wins; outside every band the flat price applies.
+ */
+
+export interface TouBand {
+  /** Shown in Settings, e.g. "Night". */
+  name: string;
+  /** 'HH:MM', 24-hour local time. */
+  start: string;
+  /** 'HH:MM'; equal to start means the whole day. */
+  end: string;
+  pricePerKwh: number;
+}
+
+export interface Tariff {
+  /** Price per kWh outside every band (the whole price for a flat tariff). */
+  pricePerKwh: number;
+  bands: TouBand[];
+}
+
+/** An amount of energy used over [start, end). */
+export interface EnergySlice {
+  start: Date;
+  end: Date;
+  kwh: number;
+}
+
+/** Minutes since local midnight; tests pass a UTC version to be independent of the machine. */
+export type MinuteOfDay = (d: Date) => number;
+
+export const localMinuteOfDay: MinuteOfDay = (d) => d.getHours() * 60 + d.getMinutes();
+export const utcMinuteOfDay: MinuteOfDay = (d) => d.getUTCHours() * 60 + d.getUTCMinutes();
+
+/** Parses 'HH:MM' into minutes after midnight; undefined when it is not a valid time. */
+export function parseClock(s: string): number | undefined {
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(s.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+function inBand(minute: number, band: TouBand): boolean {
+  const s = parseClock(band.start);
+  const e = parseClock(band.end);
+  if (s === undefined || e === undefined) return false;
+  if (s === e) return true;
+  return s < e ? minute >= s && minute < e : minute >= s || minute < e;
+}
+
+/** The price per kWh that applies at a minute of the day. */
+export function priceAtMinute(minute: number, tariff: Tariff): number {
+  const band = tariff.bands.find((b) => inBand(minute, b));
+  return band ? band.pricePerKwh : tariff.pricePerKwh;
+}
+
+/**
+ * The cost of energy slices. A slice's energy is spread evenly over its span and priced minute
+ * by minute, so an hour that straddles a band change is split at the change.
+ */
+export function costOf(
+  slices: readonly EnergySlice[],
+  tariff: Tariff,
+  minuteOfDay: MinuteOfDay = localMinuteOfDay,
+): number {
+  let total = 0;
+  for (const s of slices) {
+    if (!(s.kwh > 0)) continue;
+    if (tariff.bands.length === 0) {
+      total += s.kwh * tariff.pricePerKwh;
+      continue;
+    }
+    const minutes = Math.max(1, Math.round((s.end.getTime() - s.start.getTime()) / 60_000));
+    const first = minuteOfDay(s.start);
+    const perMinute = s.kwh / minutes;
+    for (let i = 0; i < minutes; i++) {
+      total += perMinute * priceAtMinute((first + i) % 1440, tariff);
+    }
+  }
+  return total;
+}
+
+/** Average power (W) held for a bucket of `seconds` as energy in kWh. */
+export function kwhOf(powerW: number, seconds: number): number {
+  return (powerW * seconds) / 3_600_000;
+}

@@ -1,0 +1,141 @@
+/** One appliance: power history, on/off timeline, typical run length and energy per run. */
+import { useMemo } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { StackedPowerChart, useWidth } from '../components/power.chart.js';
+import { Segmented } from '../components/range.tabs.js';
+import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { runStats, runsOf, type Run } from '../lib/appliance.runs.js';
+import {
+  parseRange,
+  RANGES,
+  rangeQuery,
+  widthBucket,
+  type ChartRow,
+  type RangeKey,
+} from '../lib/chart.data.js';
+import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
+import { useAppliances, useReadings } from '../state/queries.js';
+import { useSettings } from '../state/settings.js';
+
+function formatDuration(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
+}
+
+/** A strip with one coloured block per run, positioned in the range's span. */
+function Timeline({ runs, start, end }: { runs: Run[]; start: number; end: number }) {
+  const span = Math.max(1, end - start);
+  return (
+    <div
+      role="img"
+      aria-label={`On/off timeline: ${runs.length} runs`}
+      className="relative h-6 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800"
+    >
+      {runs.map((r) => (
+        <span
+          key={r.start}
+          title={`${new Date(r.start).toLocaleString()} – ${formatDuration(r.end - r.start)}`}
+          className="absolute inset-y-0 bg-emerald-500"
+          style={{
+            left: `${((r.start - start) / span) * 100}%`,
+            width: `max(2px, ${((r.end - r.start) / span) * 100}%)`,
+          }}
+        />
+      ))}
+    </div>
+  );
+}
+
+export default function AppliancePage() {
+  const { buildingId = '', name = '' } = useParams();
+  const { settings } = useSettings();
+  const [search, setSearch] = useSearchParams();
+  const range = parseRange(search.get('range'));
+  const setRange = (r: RangeKey) => setSearch({ range: r }, { replace: true });
+  const { ref, width } = useWidth<HTMLDivElement>();
+  const readings = useReadings(buildingId, rangeQuery(range, widthBucket(width || 600)));
+  const data = readings.data;
+  const list = useAppliances(buildingId);
+  const known = list.data ? list.data.appliances.some((a) => a.name === name) : undefined;
+  const rows: ChartRow[] = useMemo(
+    () =>
+      data?.points.map(
+        (p) => ({ t: Date.parse(p.time), [name]: p.appliances[name]?.power_w ?? null }) as ChartRow,
+      ) ?? [],
+    [data, name],
+  );
+  const runs = useMemo(() => (data ? runsOf(data, name) : []), [data, name]);
+  const stats = runStats(runs);
+
+  return (
+    <div className="space-y-4">
+      <p className="text-sm">
+        <Link
+          to={`/b/${encodeURIComponent(buildingId)}/appliances`}
+          className="text-emerald-700 hover:underline dark:text-emerald-400"
+        >
+          ← Appliances
+        </Link>
+      </p>
+      <h1 className="text-2xl font-bold">{applianceLabel(name)}</h1>
+      {known === false && (
+        <ErrorState error={`This building's model does not estimate "${name}".`} />
+      )}
+      <Panel
+        id="history"
+        title="Power history"
+        actions={
+          <Segmented label="Time range" value={range} options={RANGES} onChange={setRange} />
+        }
+      >
+        <div ref={ref} className="min-h-[240px] w-full">
+          {readings.error ? (
+            <ErrorState error={readings.error} onRetry={() => void readings.refetch()} />
+          ) : !data ? (
+            <Loading />
+          ) : rows.length === 0 ? (
+            <Empty>No readings in this range yet.</Empty>
+          ) : width > 0 ? (
+            <StackedPowerChart rows={rows} series={[name]} width={width} height={240} />
+          ) : null}
+        </div>
+      </Panel>
+      <Panel id="timeline" title="On/off timeline">
+        {!data ? (
+          readings.error ? null : (
+            <Loading />
+          )
+        ) : (
+          <>
+            <Timeline runs={runs} start={Date.parse(data.start)} end={Date.parse(data.end)} />
+            {stats ? (
+              <dl className="mt-3 grid grid-cols-3 gap-2 text-sm">
+                <div>
+                  <dt className="text-xs text-slate-500 dark:text-slate-400">Runs</dt>
+                  <dd className="font-semibold tabular-nums">{stats.count}</dd>
+                </div>
+                <div>
+                  <dt className="text-xs text-slate-500 dark:text-slate-400">Typical run</dt>
+                  <dd className="font-semibold tabular-nums">{formatDuration(stats.medianMs)}</dd>
+                </div>
+                <div>
+                  <dt className="text-xs text-slate-500 dark:text-slate-400">Energy per run</dt>
+                  <dd className="font-semibold tabular-nums">
+                    {formatKwh(stats.meanKwh)} ·{' '}
+                    {formatMoney(stats.meanKwh * settings.tariff.pricePerKwh, settings.currency)}
+                  </dd>
+                </div>
+              </dl>
+            ) : (
+              <Empty>It was not on in this range.</Empty>
+            )}
+            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+              At {Math.round(data.resolution_s / 60)}-minute resolution; short runs may merge or
+              vanish over long ranges.
+            </p>
+          </>
+        )}
+      </Panel>
+    </div>
+  );
+}

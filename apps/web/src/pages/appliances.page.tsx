@@ -1,0 +1,149 @@
+/** Appliances: energy and cost per appliance per day, week or month, from /energy. */
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { Segmented } from '../components/range.tabs.js';
+import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
+import { useAppliances, useEnergy } from '../state/queries.js';
+import { useSettings } from '../state/settings.js';
+
+type Period = 'day' | 'week' | 'month';
+const PERIODS: readonly Period[] = ['day', 'week', 'month'];
+/** How far back each view looks: a week of days, four weeks, three months. */
+const LOOKBACK: Record<Period, string> = { day: '-7d', week: '-28d', month: '-90d' };
+
+function periodLabel(iso: string, period: Period): string {
+  const d = new Date(iso);
+  if (period === 'month')
+    return d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const day = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  return period === 'week' ? `wk of ${day}` : day;
+}
+
+export default function AppliancesPage() {
+  const { buildingId = '' } = useParams();
+  const { settings } = useSettings();
+  const [period, setPeriod] = useState<Period>('day');
+  const energy = useEnergy(buildingId, { start: LOOKBACK[period], period });
+  const periods = [...(energy.data?.periods ?? [])].reverse();
+  const list = useAppliances(buildingId);
+  const names = [
+    ...new Set([
+      ...(list.data?.appliances.map((a) => a.name) ?? []),
+      ...periods.flatMap((p) => Object.keys(p.appliances)),
+    ]),
+  ].sort();
+  const price = settings.tariff.pricePerKwh;
+  // A period with no readings at all says so, rather than showing a false 0 kWh.
+  const cell = (kwh: number | undefined, coverage: number, key: string) => (
+    <td key={key} className="px-3 py-2 text-right tabular-nums">
+      {coverage === 0 ? (
+        <span className="text-slate-400">no data</span>
+      ) : kwh === undefined ? (
+        '–'
+      ) : (
+        formatKwh(kwh)
+      )}
+      {kwh !== undefined && (
+        <span className="block text-xs text-slate-500 dark:text-slate-400">
+          {formatMoney(kwh * price, settings.currency)}
+        </span>
+      )}
+    </td>
+  );
+
+  return (
+    <Panel
+      id="appliances"
+      title="Energy by appliance"
+      actions={<Segmented label="Period" value={period} options={PERIODS} onChange={setPeriod} />}
+    >
+      {energy.error ? (
+        <ErrorState error={energy.error} onRetry={() => void energy.refetch()} />
+      ) : energy.isPending ? (
+        <Loading />
+      ) : periods.length === 0 || periods.every((p) => p.coverage === 0) ? (
+        <Empty>
+          No readings in the last {LOOKBACK[period].slice(1)}. Try a longer period (week or month).
+        </Empty>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full text-sm">
+            <caption className="sr-only">
+              Energy and cost per appliance, most recent {period} first
+            </caption>
+            <thead>
+              <tr className="border-b border-slate-200 dark:border-slate-800">
+                <th
+                  scope="col"
+                  className="sticky left-0 bg-white px-3 py-2 text-left dark:bg-slate-900"
+                >
+                  Appliance
+                </th>
+                {periods.map((p) => (
+                  <th
+                    key={p.start}
+                    scope="col"
+                    className="px-3 py-2 text-right font-medium whitespace-nowrap"
+                  >
+                    {periodLabel(p.start, period)}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+              {names.map((n) => (
+                <tr key={n}>
+                  <th
+                    scope="row"
+                    className="sticky left-0 bg-white px-3 py-2 text-left font-medium dark:bg-slate-900"
+                  >
+                    <Link
+                      to={encodeURIComponent(n)}
+                      className="hover:underline focus-visible:outline-2"
+                    >
+                      {applianceLabel(n)}
+                    </Link>
+                  </th>
+                  {periods.map((p) => cell(p.appliances[n], p.coverage, p.start))}
+                </tr>
+              ))}
+              <tr>
+                <th
+                  scope="row"
+                  className="sticky left-0 bg-white px-3 py-2 text-left font-normal text-slate-600 dark:bg-slate-900 dark:text-slate-300"
+                >
+                  Other / untracked
+                </th>
+                {periods.map((p) => cell(p.other_kwh, p.coverage, p.start))}
+              </tr>
+              <tr>
+                <th
+                  scope="row"
+                  className="sticky left-0 bg-white px-3 py-2 text-left font-normal text-slate-600 dark:bg-slate-900 dark:text-slate-300"
+                >
+                  Always-on baseload
+                </th>
+                {periods.map((p) => cell(p.baseload_kwh, p.coverage, p.start))}
+              </tr>
+              <tr className="font-semibold">
+                <th
+                  scope="row"
+                  className="sticky left-0 bg-white px-3 py-2 text-left dark:bg-slate-900"
+                >
+                  Total
+                </th>
+                {periods.map((p) => cell(p.total_kwh, p.coverage, p.start))}
+              </tr>
+            </tbody>
+          </table>
+          {settings.tariff.bands.length > 0 && (
+            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+              Costs here use the flat price; time-of-use bands apply on the dashboard.
+            </p>
+          )}
+        </div>
+      )}
+    </Panel>
+  );
+}

@@ -1,0 +1,123 @@
+/** The dashboard: live power, today, the stacked power chart, what's on, baseload and other. */
+import { useMemo } from 'react';
+import { useParams, useSearchParams } from 'react-router';
+import {
+  BaseloadPanel,
+  LivePowerPanel,
+  TodayPanel,
+  WhatsOnPanel,
+  type ApplianceNow,
+} from '../components/dashboard.panels.js';
+import { StackedPowerChart, useWidth } from '../components/power.chart.js';
+import { Segmented } from '../components/range.tabs.js';
+import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import {
+  parseRange,
+  RANGES,
+  rangeQuery,
+  toStackedRows,
+  widthBucket,
+  type RangeKey,
+} from '../lib/chart.data.js';
+import { startOfUtcDay, todayCost } from '../lib/today.js';
+import { useLive } from '../state/live.js';
+import { useEnergy, useReadings } from '../state/queries.js';
+import { useSettings } from '../state/settings.js';
+
+export default function DashboardPage() {
+  const { buildingId = '' } = useParams();
+  return <Dashboard key={buildingId} buildingId={buildingId} />;
+}
+
+function Dashboard({ buildingId }: { buildingId: string }) {
+  const { settings } = useSettings();
+  const live = useLive(buildingId);
+  // The range lives in the URL (?range=7d) so a view can be bookmarked and shared.
+  const [search, setSearch] = useSearchParams();
+  const range = parseRange(search.get('range'));
+  const setRange = (r: RangeKey) => setSearch({ range: r }, { replace: true });
+  const { ref, width } = useWidth<HTMLDivElement>();
+  const chartWidth = widthBucket(width || 600);
+  const readings = useReadings(
+    buildingId,
+    rangeQuery(range, chartWidth),
+    range === '1h' ? 15_000 : 60_000,
+  );
+  const chart = useMemo(
+    () => (readings.data ? toStackedRows(readings.data) : undefined),
+    [readings.data],
+  );
+
+  const dayStart = startOfUtcDay(new Date());
+  const energy = useEnergy(buildingId, { start: dayStart, period: 'day' });
+  const tou = settings.tariff.bands.length > 0;
+  const todayReadings = useReadings(
+    buildingId,
+    { start: dayStart, resolution: '15m' },
+    60_000,
+    tou,
+  );
+  const todayKwh = energy.data?.periods.at(-1)?.total_kwh ?? (energy.data ? 0 : undefined);
+  const cost =
+    todayKwh === undefined ? undefined : todayCost(todayKwh, settings.tariff, todayReadings.data);
+
+  const now: ApplianceNow[] | undefined = useMemo(() => {
+    const latest =
+      live.appliances ??
+      [...(readings.data?.points ?? [])].reverse().find((p) => Object.keys(p.appliances).length > 0)
+        ?.appliances;
+    if (!latest) return readings.data ? [] : undefined;
+    return Object.entries(latest).map(([name, v]) => ({
+      name,
+      powerW: v.power_w,
+      onProb: v.on_prob,
+    }));
+  }, [live.appliances, readings.data]);
+
+  return (
+    <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
+      <LivePowerPanel live={live} />
+      <TodayPanel
+        data={
+          todayKwh !== undefined && cost !== undefined
+            ? { kwh: todayKwh, cost, currency: settings.currency }
+            : undefined
+        }
+        isLoading={energy.isPending || (tou && todayReadings.isPending)}
+        error={energy.error ?? todayReadings.error}
+      />
+      <div className="md:col-span-2">
+        <BaseloadPanel energy={energy.data} isLoading={energy.isPending} error={energy.error} />
+      </div>
+      <div className="md:col-span-2 xl:col-span-3">
+        <Panel
+          id="power-chart"
+          title="Power by appliance"
+          actions={
+            <Segmented label="Time range" value={range} options={RANGES} onChange={setRange} />
+          }
+        >
+          <div ref={ref} className="min-h-[280px] w-full">
+            {readings.error ? (
+              <ErrorState error={readings.error} onRetry={() => void readings.refetch()} />
+            ) : !chart ? (
+              <Loading label="Loading readings…" />
+            ) : chart.rows.length === 0 ? (
+              <Empty>No readings in this range yet.</Empty>
+            ) : width > 0 ? (
+              <StackedPowerChart rows={chart.rows} series={chart.series} width={width} />
+            ) : null}
+          </div>
+        </Panel>
+      </div>
+      <div className="md:col-span-2 xl:col-span-1">
+        <WhatsOnPanel
+          buildingId={buildingId}
+          appliances={now}
+          isLoading={now === undefined && readings.isPending}
+          error={now === undefined ? readings.error : null}
+        />
+      </div>
+    </div>
+  );
+}

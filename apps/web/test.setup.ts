@@ -1,0 +1,8 @@
+// Testing Library matchers and DOM cleanup between component tests.
+import '@testing-library/jest-dom/vitest';
+import { cleanup } from '@testing-library/react';
+import { afterEach } from 'vitest';
+
+afterEach(() => {
+  cleanup();
+});
