@@ -435,6 +435,26 @@ describe('disaggregation and history', () => {
     ).toBe('VALIDATION_TIME');
   });
 
+  it("lists the building's appliances with the model's thresholds", async () => {
+    const r = await app.inject({
+      url: '/api/v1/buildings/home-b/appliances',
+      headers: auth('alice'),
+    });
+    expect(r.json()).toMatchObject({
+      model: 'tiny@1',
+      appliances: [
+        {
+          name: 'kettle',
+          label: 'Kettle',
+          enabled: true,
+          on_threshold_w: 1000,
+          on_prob_threshold: 0.5,
+        },
+        { name: 'washing_machine', on_threshold_w: 20, on_prob_threshold: 0.5 },
+      ],
+    });
+  });
+
   it('runs /infer on one window and refuses a wrong length', async () => {
     const wrong = await app.inject({
       method: 'POST',

@@ -212,6 +212,8 @@ export const ApplianceInfo = Type.Object({
   label: Type.String(),
   enabled: Type.Boolean(),
   on_threshold_w: Type.Number(),
+  /** The model counts the appliance as on where its on-probability is at least this. */
+  on_prob_threshold: Type.Number(),
 });
 export const ApplianceList = Type.Object({
   building_id: Id,

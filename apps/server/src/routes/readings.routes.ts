@@ -183,6 +183,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
           label: settings.get(a.name)?.label ?? findAppliance(a.name)?.label ?? a.label,
           enabled: settings.get(a.name)?.enabled ?? true,
           on_threshold_w: a.on_threshold_w,
+          on_prob_threshold: a.on_prob_threshold,
         })),
       };
     },

@@ -111,6 +111,29 @@ describe('dashboard panels', () => {
     );
   });
 
+  it("uses each appliance's own decision threshold from the model", () => {
+    render(
+      wrap(
+        <WhatsOnPanel
+          buildingId="home"
+          isLoading={false}
+          error={null}
+          appliances={[
+            { name: 'microwave', powerW: 900, onProb: 0.3, onThreshold: 0.23 },
+            { name: 'kettle', powerW: 1200, onProb: 0.45, onThreshold: 0.53 },
+          ]}
+        />,
+      ),
+    );
+    const items = within(screen.getByRole('region', { name: "What's on now" })).getAllByRole(
+      'listitem',
+    );
+    expect(items[0]).toHaveTextContent('Kettle');
+    expect(items[0]).toHaveTextContent('off');
+    expect(items[1]).toHaveTextContent('Microwave');
+    expect(items[1]).toHaveTextContent('900 W');
+  });
+
   it('says when there are no estimates yet', () => {
     render(wrap(<WhatsOnPanel buildingId="home" isLoading={false} error={null} appliances={[]} />));
     expect(screen.getByText(/No appliance estimates yet/)).toBeInTheDocument();

@@ -105,6 +105,8 @@ export interface ApplianceNow {
   name: string;
   powerW: number;
   onProb: number;
+  /** The model's decision threshold for this appliance (default 0.5). */
+  onThreshold?: number;
 }
 
 export function WhatsOnPanel({
@@ -133,7 +135,7 @@ export function WhatsOnPanel({
           {[...appliances]
             .sort((a, b) => b.onProb - a.onProb)
             .map((a) => {
-              const on = a.onProb >= ON_THRESHOLD;
+              const on = a.onProb >= (a.onThreshold ?? ON_THRESHOLD);
               return (
                 <li key={a.name} className="flex items-center gap-3 py-2">
                   <span

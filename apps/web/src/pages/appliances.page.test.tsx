@@ -40,7 +40,15 @@ const energy: EnergyResponse = {
 const appliances: ApplianceList = {
   building_id: 'home',
   model: 'm@1',
-  appliances: [{ name: 'kettle', label: 'Kettle', enabled: true, on_threshold_w: 2000 }],
+  appliances: [
+    {
+      name: 'kettle',
+      label: 'Kettle',
+      enabled: true,
+      on_threshold_w: 2000,
+      on_prob_threshold: 0.5,
+    },
+  ],
 };
 
 it('lists kWh and cost per appliance, most recent day first, and marks days without data', async () => {

@@ -21,7 +21,7 @@ import {
 } from '../lib/chart.data.js';
 import { startOfUtcDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
-import { useEnergy, useReadings } from '../state/queries.js';
+import { useAppliances, useEnergy, useReadings } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 export default function DashboardPage() {
@@ -61,7 +61,11 @@ function Dashboard({ buildingId }: { buildingId: string }) {
   const cost =
     todayKwh === undefined ? undefined : todayCost(todayKwh, settings.tariff, todayReadings.data);
 
+  const appliances = useAppliances(buildingId);
   const now: ApplianceNow[] | undefined = useMemo(() => {
+    const thresholds = new Map(
+      (appliances.data?.appliances ?? []).map((a) => [a.name, a.on_prob_threshold]),
+    );
     const latest =
       live.appliances ??
       [...(readings.data?.points ?? [])].reverse().find((p) => Object.keys(p.appliances).length > 0)
@@ -71,8 +75,9 @@ function Dashboard({ buildingId }: { buildingId: string }) {
       name,
       powerW: v.power_w,
       onProb: v.on_prob,
+      onThreshold: thresholds.get(name),
     }));
-  }, [live.appliances, readings.data]);
+  }, [live.appliances, readings.data, appliances.data]);
 
   return (
     <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
