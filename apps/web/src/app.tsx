@@ -13,6 +13,8 @@ const LoginPage = lazy(() => import('./pages/login.page.js'));
 const DashboardPage = lazy(() => import('./pages/dashboard.page.js'));
 const AppliancesPage = lazy(() => import('./pages/appliances.page.js'));
 const AppliancePage = lazy(() => import('./pages/appliance.page.js'));
+const ReportsPage = lazy(() => import('./pages/reports.page.js'));
+const ModelPage = lazy(() => import('./pages/model.page.js'));
 const SettingsPage = lazy(() => import('./pages/settings.page.js'));
 
 /** Client errors (4xx) will not fix themselves: retry only network and server faults. */
@@ -61,6 +63,8 @@ export function AppRoutes() {
           <Route path="b/:buildingId" element={<DashboardPage />} />
           <Route path="b/:buildingId/appliances" element={<AppliancesPage />} />
           <Route path="b/:buildingId/appliances/:name" element={<AppliancePage />} />
+          <Route path="b/:buildingId/reports" element={<ReportsPage />} />
+          <Route path="model" element={<ModelPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="*" element={<Empty>There is no page here.</Empty>} />
         </Route>

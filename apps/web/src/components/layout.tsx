@@ -71,8 +71,14 @@ export function Layout() {
                 <NavLink to={`${b}/appliances`} className={navLink}>
                   Appliances
                 </NavLink>
+                <NavLink to={`${b}/reports`} className={navLink}>
+                  Reports
+                </NavLink>
               </>
             )}
+            <NavLink to="/model" className={navLink}>
+              Model
+            </NavLink>
             <NavLink to="/settings" className={navLink}>
               Settings
             </NavLink>

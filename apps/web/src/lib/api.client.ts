@@ -10,6 +10,7 @@ import type {
   EnergyResponse,
   LoginBody,
   LoginResponse,
+  ModelList,
   RangeQuery,
   ReadingsResponse,
 } from '@nilm/contracts';
@@ -78,6 +79,31 @@ export async function errorFromResponse(res: Response, requestId?: string): Prom
   );
 }
 
+/** Held-out test scores of a model for one appliance (the parts the UI shows). */
+export interface ApplianceScores {
+  f1?: number;
+  precision?: number;
+  recall?: number;
+  mae_w?: number;
+  band_coverage?: number;
+}
+
+/**
+ * The model card as served by `GET /api/v1/models/{ref}/card` (packages/ml model.card.ts); only
+ * the fields the UI reads are typed, all optional where older cards may lack them.
+ */
+export interface ModelCard {
+  id: string;
+  version: string;
+  created: string;
+  training?: { data?: string[]; licence?: string };
+  test?: {
+    data?: string[];
+    appliances?: Record<string, ApplianceScores>;
+    baselines?: Record<string, { f1?: number; mae_w?: number }>;
+  };
+}
+
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 /** Builds the client; the options inject the session, fetch and ids (tests pass fakes). */
@@ -144,6 +170,11 @@ export function createApiClient(opts: ApiClientOptions) {
       json<ReadingsResponse>('GET', `${b(id)}/readings`, { query, signal }),
     energy: (id: string, query: EnergyQuery, signal?: AbortSignal) =>
       json<EnergyResponse>('GET', `${b(id)}/energy`, { query, signal }),
+    models: (signal?: AbortSignal) => json<ModelList>('GET', '/api/v1/models', { signal }),
+    modelCard: (ref: string, signal?: AbortSignal) =>
+      json<ModelCard>('GET', `/api/v1/models/${encodeURIComponent(ref)}/card`, { signal }),
+    activateModel: (ref: string) =>
+      json<unknown>('POST', '/api/v1/admin/models/activate', { body: { ref } }),
     /** Opens the live SSE stream; the caller reads `res.body`. */
     live: (id: string, signal: AbortSignal) =>
       raw('GET', `${b(id)}/live`, { signal, accept: 'text/event-stream' }),

@@ -1,6 +1,6 @@
 /** TanStack Query hooks over the API client: one per resource the pages read. */
 import type { EnergyQuery, RangeQuery } from '@nilm/contracts';
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from './session.js';
 
 export function useBuildings() {
@@ -39,5 +39,29 @@ export function useEnergy(buildingId: string, query: EnergyQuery, refetchMs = 60
     queryKey: ['energy', buildingId, query],
     queryFn: ({ signal }) => api.energy(buildingId, query, signal),
     refetchInterval: refetchMs,
+  });
+}
+
+export function useModels() {
+  const { api } = useSession();
+  return useQuery({ queryKey: ['models'], queryFn: ({ signal }) => api.models(signal) });
+}
+
+export function useModelCard(ref: string | null) {
+  const { api } = useSession();
+  return useQuery({
+    enabled: ref !== null,
+    queryKey: ['model-card', ref],
+    queryFn: ({ signal }) => api.modelCard(ref ?? '', signal),
+  });
+}
+
+/** Admin: make a model version the active one; the model list is refetched afterwards. */
+export function useActivateModel() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (ref: string) => api.activateModel(ref),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['models'] }),
   });
 }

@@ -1,0 +1,116 @@
+// Proves the report table's values (kWh, flat-tariff cost, "no data", Total row) and that its CSV matches line by line, quoting labels with commas and quotes.
+import type { EnergyResponse } from '@nilm/contracts';
+import { describe, expect, it } from 'vitest';
+import { buildReport, csvField, reportCsv, reportPeriodLabel } from './report.csv.js';
+
+const energy: EnergyResponse = {
+  building_id: 'home',
+  period: 'day',
+  timezone: 'Europe/London',
+  periods: [
+    {
+      start: '2026-01-01T00:00:00.000Z',
+      end: '2026-01-02T00:00:00.000Z',
+      total_kwh: 0,
+      appliances: {},
+      other_kwh: 0,
+      baseload_kwh: 0,
+      coverage: 0,
+    },
+    {
+      start: '2026-01-02T00:00:00.000Z',
+      end: '2026-01-03T00:00:00.000Z',
+      total_kwh: 6,
+      appliances: { kettle: 1.5, tv: 0.5 },
+      other_kwh: 2,
+      baseload_kwh: 2,
+      coverage: 1,
+    },
+    {
+      start: '2026-01-03T00:00:00.000Z',
+      end: '2026-01-04T00:00:00.000Z',
+      total_kwh: 4,
+      appliances: { kettle: 0.5 },
+      other_kwh: 1.5,
+      baseload_kwh: 2,
+      coverage: 0.5,
+    },
+  ],
+};
+
+describe('buildReport', () => {
+  it('gives kWh and cost per appliance per period, "no data" for empty periods and a Total row', () => {
+    const t = buildReport(energy, 'day', 0.2, 'GBP', { tv: 'TV, lounge' });
+    expect(t.header).toEqual([
+      'Period',
+      'Kettle (kWh)',
+      'Kettle (GBP)',
+      'TV, lounge (kWh)',
+      'TV, lounge (GBP)',
+      'Other (kWh)',
+      'Other (GBP)',
+      'Baseload (kWh)',
+      'Baseload (GBP)',
+      'Total (kWh)',
+      'Total (GBP)',
+    ]);
+    expect(t.rows[0]).toEqual(['2026-01-01', ...new Array<string>(10).fill('no data')]);
+    expect(t.rows[1]).toEqual([
+      '2026-01-02',
+      '1.500',
+      '0.30',
+      '0.500',
+      '0.10',
+      '2.000',
+      '0.40',
+      '2.000',
+      '0.40',
+      '6.000',
+      '1.20',
+    ]);
+    // A missing appliance in a covered period is 0 kWh.
+    expect(t.rows[2]?.slice(3, 5)).toEqual(['0.000', '0.00']);
+    expect(t.rows[3]).toEqual([
+      'Total',
+      '2.000',
+      '0.40',
+      '0.500',
+      '0.10',
+      '3.500',
+      '0.70',
+      '4.000',
+      '0.80',
+      '10.000',
+      '2.00',
+    ]);
+  });
+
+  it('names weeks and months in the building time zone', () => {
+    // 23:30 UTC on 4 Jan is already 5 Jan in Berlin.
+    expect(reportPeriodLabel('2026-01-04T23:30:00.000Z', 'week', 'Europe/Berlin')).toBe(
+      'Week of 2026-01-05',
+    );
+    expect(reportPeriodLabel('2026-01-31T23:00:00.000Z', 'month', 'Europe/Berlin')).toBe('2026-02');
+    expect(reportPeriodLabel('2026-01-02T00:00:00.000Z', 'day', 'Not/AZone')).toBe('2026-01-02');
+  });
+});
+
+describe('reportCsv', () => {
+  it('writes the header and every row, quoting fields with commas or quotes', () => {
+    const t = buildReport(energy, 'day', 0.2, 'GBP', { tv: 'TV, "big" one' });
+    const lines = reportCsv(t).split('\r\n');
+    expect(lines).toEqual([
+      'Period,Kettle (kWh),Kettle (GBP),"TV, ""big"" one (kWh)","TV, ""big"" one (GBP)",Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP)',
+      '2026-01-01,no data,no data,no data,no data,no data,no data,no data,no data,no data,no data',
+      '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20',
+      '2026-01-03,0.500,0.10,0.000,0.00,1.500,0.30,2.000,0.40,4.000,0.80',
+      'Total,2.000,0.40,0.500,0.10,3.500,0.70,4.000,0.80,10.000,2.00',
+      '',
+    ]);
+  });
+
+  it('leaves plain fields alone and quotes newlines', () => {
+    expect(csvField('Kettle')).toBe('Kettle');
+    expect(csvField('a\nb')).toBe('"a\nb"');
+  });
+});

@@ -1,0 +1,203 @@
+/** Model: the registered model versions, the active one's card and held-out scores; admins may switch versions. */
+import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import type { ModelCard } from '../lib/api.client.js';
+import { applianceLabel, formatPercent } from '../lib/format.js';
+import { useActivateModel, useModelCard, useModels } from '../state/queries.js';
+import { useSession } from '../state/session.js';
+
+const num = (v: number | undefined | null, digits = 2) =>
+  v === undefined || v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+const pct = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? '–' : formatPercent(v);
+const date = (iso: string) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(0, 10);
+};
+
+const th = 'px-3 py-2 font-medium whitespace-nowrap';
+const td = 'px-3 py-2 text-right tabular-nums';
+
+function CardView({ card }: { card: ModelCard }) {
+  const scores = Object.entries(card.test?.appliances ?? {});
+  const baselines = Object.entries(card.test?.baselines ?? {});
+  return (
+    <div className="space-y-4 text-sm">
+      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
+        <dt className="text-slate-500">Version</dt>
+        <dd>{card.version}</dd>
+        <dt className="text-slate-500">Created</dt>
+        <dd>{date(card.created)}</dd>
+        <dt className="text-slate-500">Training data</dt>
+        <dd>{card.training?.data?.join(', ') || '–'}</dd>
+        <dt className="text-slate-500">Licence</dt>
+        <dd>{card.training?.licence ?? '–'}</dd>
+      </dl>
+      <div className="overflow-x-auto">
+        <table className="w-full">
+          <caption className="mb-1 text-left font-semibold">Held-out test scores</caption>
+          <thead>
+            <tr className="border-b border-slate-200 dark:border-slate-800">
+              <th scope="col" className={`${th} text-left`}>
+                Appliance
+              </th>
+              <th scope="col" className={`${th} text-right`}>
+                F1
+              </th>
+              <th scope="col" className={`${th} text-right`}>
+                Precision
+              </th>
+              <th scope="col" className={`${th} text-right`}>
+                Recall
+              </th>
+              <th scope="col" className={`${th} text-right`}>
+                MAE (W)
+              </th>
+              <th scope="col" className={`${th} text-right`}>
+                Band coverage
+              </th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+            {scores.map(([name, s]) => (
+              <tr key={name}>
+                <th scope="row" className="px-3 py-2 text-left font-medium">
+                  {applianceLabel(name)}
+                </th>
+                <td className={td}>{num(s.f1)}</td>
+                <td className={td}>{num(s.precision)}</td>
+                <td className={td}>{num(s.recall)}</td>
+                <td className={td}>{num(s.mae_w, 1)}</td>
+                <td className={td}>{pct(s.band_coverage)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {scores.length === 0 && <Empty>This card has no per-appliance test scores.</Empty>}
+      </div>
+      {baselines.length > 0 && (
+        <div className="overflow-x-auto">
+          <table className="w-full">
+            <caption className="mb-1 text-left font-semibold">
+              Baselines on the same test data
+            </caption>
+            <thead>
+              <tr className="border-b border-slate-200 dark:border-slate-800">
+                <th scope="col" className={`${th} text-left`}>
+                  Baseline
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  F1
+                </th>
+                <th scope="col" className={`${th} text-right`}>
+                  MAE (W)
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+              {baselines.map(([name, s]) => (
+                <tr key={name}>
+                  <th scope="row" className="px-3 py-2 text-left font-normal">
+                    {name}
+                  </th>
+                  <td className={td}>{num(s.f1)}</td>
+                  <td className={td}>{num(s.mae_w, 1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export default function ModelPage() {
+  const { session } = useSession();
+  const isAdmin = session?.user.role === 'admin';
+  const models = useModels();
+  const active = models.data?.active ?? null;
+  const card = useModelCard(active);
+  const activate = useActivateModel();
+
+  return (
+    <div className="space-y-4">
+      <Panel id="models" title="Model versions">
+        {models.error ? (
+          <ErrorState error={models.error} onRetry={() => void models.refetch()} />
+        ) : models.isPending ? (
+          <Loading />
+        ) : models.data.models.length === 0 ? (
+          <Empty>No models are registered on the server.</Empty>
+        ) : (
+          <div className="overflow-x-auto">
+            {activate.error && <ErrorState error={activate.error} />}
+            <table className="w-full text-sm">
+              <caption className="sr-only">Registered model versions</caption>
+              <thead>
+                <tr className="border-b border-slate-200 dark:border-slate-800">
+                  <th scope="col" className={`${th} text-left`}>
+                    Model
+                  </th>
+                  <th scope="col" className={`${th} text-left`}>
+                    Created
+                  </th>
+                  <th scope="col" className={`${th} text-right`}>
+                    Mean F1
+                  </th>
+                  <th scope="col" className={`${th} text-right`}>
+                    Mean MAE (W)
+                  </th>
+                  <th scope="col" className={`${th} text-right`}>
+                    Status
+                  </th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+                {models.data.models.map((m) => (
+                  <tr key={m.ref}>
+                    <th scope="row" className="px-3 py-2 text-left font-medium">
+                      {m.ref}
+                    </th>
+                    <td className="px-3 py-2">{date(m.created)}</td>
+                    <td className={td}>{num(m.test_mean_f1)}</td>
+                    <td className={td}>{num(m.test_mean_mae_w, 1)}</td>
+                    <td className="px-3 py-2 text-right">
+                      {m.ref === active ? (
+                        <span className="rounded bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
+                          Active
+                        </span>
+                      ) : isAdmin ? (
+                        <button
+                          type="button"
+                          disabled={activate.isPending}
+                          onClick={() => activate.mutate(m.ref)}
+                          aria-label={`Make ${m.ref} active`}
+                          className="rounded-md border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
+                        >
+                          Make active
+                        </button>
+                      ) : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+      {models.data && (
+        <Panel id="model-card" title={active ? `Active model: ${active}` : 'Active model'}>
+          {!active ? (
+            <Empty>No model is active.</Empty>
+          ) : card.error ? (
+            <ErrorState error={card.error} onRetry={() => void card.refetch()} />
+          ) : card.isPending ? (
+            <Loading />
+          ) : (
+            <CardView card={card.data} />
+          )}
+        </Panel>
+      )}
+    </div>
+  );
+}
