@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 # One image for every role: `serve` (API, which also serves the built dashboard), `worker`,
-# `start` (all in one). Production dependencies only, non-root user, health check on /live. The TypeScript sources run through
-# tsx (a production dependency of the CLI), so there is no separate compile step to drift.
+# `start` (all in one). Production dependencies only, non-root user, health check on /live.
+# The TypeScript sources run through tsx (a production dependency of the CLI), so there is no
+# separate compile step to drift.
 
-FROM node:20-bookworm-slim AS deps
+# The workspace manifests alone, so that installs are cached until a dependency changes.
+FROM node:20-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY apps/cli/package.json apps/cli/
@@ -13,19 +15,12 @@ COPY packages/ml/package.json packages/ml/
 COPY packages/stores/package.json packages/stores/
 COPY packages/queue/package.json packages/queue/
 COPY packages/contracts/package.json packages/contracts/
+
+FROM manifests AS deps
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS web
+FROM manifests AS web
 # The dashboard needs the build tools (dev dependencies); only its static output is kept.
-WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-COPY apps/cli/package.json apps/cli/
-COPY apps/server/package.json apps/server/
-COPY apps/web/package.json apps/web/
-COPY packages/ml/package.json packages/ml/
-COPY packages/stores/package.json packages/stores/
-COPY packages/queue/package.json packages/queue/
-COPY packages/contracts/package.json packages/contracts/
 RUN npm ci --no-audit --no-fund
 COPY packages/contracts ./packages/contracts
 COPY apps/web ./apps/web

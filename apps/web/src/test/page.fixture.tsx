@@ -1,0 +1,86 @@
+// Test support for page tests: a two-day energy response (one day without data), a one-appliance
+// list, and a renderer that serves them through a stubbed fetch inside the app's providers.
+import type { ApplianceList, EnergyResponse } from '@nilm/contracts';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { render } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import { MemoryRouter, Route, Routes } from 'react-router';
+import { vi } from 'vitest';
+import { SessionProvider } from '../state/session.js';
+import { SettingsProvider, defaultSettings } from '../state/settings.js';
+
+/** Jan 1 without readings; Jan 2 with 6 kWh, 1.5 of them the kettle's. */
+export const twoDays: EnergyResponse = {
+  building_id: 'home',
+  period: 'day',
+  timezone: 'UTC',
+  periods: [
+    {
+      start: '2026-01-01T00:00:00.000Z',
+      end: '2026-01-02T00:00:00.000Z',
+      total_kwh: 0,
+      appliances: {},
+      other_kwh: 0,
+      baseload_kwh: 0,
+      coverage: 0,
+    },
+    {
+      start: '2026-01-02T00:00:00.000Z',
+      end: '2026-01-03T00:00:00.000Z',
+      total_kwh: 6,
+      appliances: { kettle: 1.5 },
+      other_kwh: 2,
+      baseload_kwh: 2.5,
+      coverage: 1,
+    },
+  ],
+};
+
+export const kettleOnly: ApplianceList = {
+  building_id: 'home',
+  model: 'm@1',
+  appliances: [
+    {
+      name: 'kettle',
+      label: 'Kettle',
+      enabled: true,
+      on_threshold_w: 2000,
+      on_prob_threshold: 0.5,
+    },
+  ],
+};
+
+/**
+ * Render `element` at `path` (matched by `route`) for a signed-in user with a flat tariff of
+ * 0.20 GBP/kWh; `/energy` answers `twoDays`, anything else `kettleOnly`. Returns the fetch mock.
+ */
+export function renderPage(path: string, route: string, element: ReactElement) {
+  const fetch = vi.fn((url: string) =>
+    Promise.resolve(new Response(JSON.stringify(url.includes('/energy') ? twoDays : kettleOnly))),
+  );
+  vi.stubGlobal('fetch', fetch);
+  render(
+    <QueryClientProvider
+      client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}
+    >
+      <SettingsProvider
+        initial={{ ...defaultSettings, currency: 'GBP', tariff: { pricePerKwh: 0.2, bands: [] } }}
+      >
+        <SessionProvider
+          initial={{
+            token: 't',
+            user: { id: 'u', email: null, role: 'user' },
+            expiresAt: Date.now() + 60_000,
+          }}
+        >
+          <MemoryRouter initialEntries={[path]}>
+            <Routes>
+              <Route path={route} element={element} />
+            </Routes>
+          </MemoryRouter>
+        </SessionProvider>
+      </SettingsProvider>
+    </QueryClientProvider>,
+  );
+  return fetch;
+}
