@@ -15,6 +15,7 @@ export default tseslint.config(
       'coverage/**',
       'models/**',
       'test-artifacts/**',
+      'e2e/artifacts/**',
     ],
   },
   js.configs.recommended,

@@ -1,0 +1,256 @@
+/**
+ * End to end: the real server on embedded defaults with the demo home, driven through Debian's
+ * Chromium. One signed-in person walks the product: sign in, watch live power change, open an
+ * appliance, export the report and compare the file with the table on screen, switch theme,
+ * and every page is photographed into e2e/artifacts/ for a person to look at.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, launchChromium, startProduct, type Product } from './product.fixture.js';
+
+const PORT = Number(process.env.NILM_E2E_PORT ?? 18_471);
+
+let product: Product;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+/** A second tab left on the dashboard while the first walks the product. */
+let liveTab: Page;
+const liveSeen: Array<{ at: number; text: string }> = [];
+
+async function shot(name: string, p: Page = page): Promise<void> {
+  // Let charts finish their entry animation before the picture.
+  await p.waitForTimeout(600);
+  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A tiny RFC 4180 reader: enough for the report (quoted fields, doubled quotes, CRLF). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const endField = () => {
+    row.push(field);
+    field = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') endField();
+    else if (c === '\n') {
+      endField();
+      rows.push(row);
+      row = [];
+    } else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    endField();
+    rows.push(row);
+  }
+  return rows;
+}
+
+beforeAll(async () => {
+  // Defaults as a newcomer gets them: 13 days of history, then a reading a minute.
+  product = await startProduct({ port: PORT });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await product?.stop();
+});
+
+describe('the product in a browser', () => {
+  it('sends a signed-out visitor to sign-in and refuses a wrong password with its message', async () => {
+    await page.goto(product.url);
+    await page.waitForURL('**/login');
+    await expect.poll(() => page.getByRole('heading', { name: 'NILM Monitor' }).count()).toBe(1);
+    await shot('01-login');
+    await page.getByLabel('E-mail').fill(product.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('e-mail or password is wrong').waitFor();
+    await shot('02-login-error');
+  });
+
+  it('signs in and shows the demo home dashboard', async () => {
+    await page.getByLabel('Password').fill(product.password);
+    await page.getByLabel('Remember me on this device').check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/b/demo-home');
+    await page.getByTestId('live-power').waitFor({ timeout: 30_000 });
+    await shot('03-dashboard');
+    // Remembered sign-in: a second tab opens signed in and watches live power.
+    liveTab = await context.newPage();
+    await liveTab.goto(`${product.url}/b/demo-home`);
+    await liveTab.getByTestId('live-power').waitFor({ timeout: 30_000 });
+    liveSeen.push({
+      at: Date.now(),
+      text: (await liveTab.getByTestId('live-power').innerText()).trim(),
+    });
+  });
+
+  it('opens an appliance page with its history', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Appliances' })
+      .click();
+    await page.waitForURL('**/b/demo-home/appliances');
+    await page
+      .getByRole('link', { name: /Kettle/ })
+      .first()
+      .waitFor();
+    await shot('04-appliances');
+    await page
+      .getByRole('link', { name: /Kettle/ })
+      .first()
+      .click();
+    await page.waitForURL('**/appliances/kettle');
+    await page.getByRole('heading', { level: 1, name: 'Kettle' }).waitFor();
+    await page.getByRole('img', { name: /On\/off timeline/ }).waitFor();
+    await shot('05-appliance-kettle');
+  });
+
+  it('exports the report as CSV holding exactly the table on screen', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Reports' })
+      .click();
+    await page.waitForURL('**/b/demo-home/reports');
+    const table = page.getByRole('table');
+    await table.waitFor({ timeout: 30_000 });
+    await shot('06-reports');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^energy-demo-home-day-30d\.csv$/);
+    const path = await download.path();
+    const csv = parseCsv(readFileSync(path, 'utf8'));
+    const header = (await table.locator('thead th').allTextContents()).map((s) => s.trim());
+    const rows: string[][] = [];
+    for (const r of await table.locator('tbody tr').all())
+      rows.push((await r.locator('th, td').allTextContents()).map((s) => s.trim()));
+    expect(csv[0]).toEqual(header);
+    expect(csv.slice(1)).toEqual(rows);
+    // Real content: a Kettle kWh column, a Total row, and the demo's days carry energy.
+    expect(header).toContain('Kettle (kWh)');
+    expect(rows.at(-1)?.[0]).toBe('Total');
+    const totalKwh = Number(rows.at(-1)?.[header.indexOf('Total (kWh)')]);
+    expect(totalKwh).toBeGreaterThan(1);
+  });
+
+  it('shows the model card and the settings', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Model' })
+      .click();
+    await page.waitForURL('**/model');
+    await page.getByText('nilm-transformer').first().waitFor();
+    await shot('07-model');
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    await page.waitForURL('**/settings');
+    await shot('08-settings');
+  });
+
+  it('switches theme, and the choice survives a reload', async () => {
+    const themeButton = page.getByRole('button', { name: /^Theme:/ });
+    const isDark = () => page.evaluate('document.documentElement.classList.contains("dark")');
+    // system -> dark -> light -> system.
+    while (!((await themeButton.getAttribute('aria-label')) ?? '').startsWith('Theme: dark'))
+      await themeButton.click();
+    await expect.poll(isDark).toBe(true);
+    await page.goto(`${product.url}/b/demo-home`);
+    await page.getByTestId('live-power').waitFor({ timeout: 30_000 });
+    await expect.poll(isDark).toBe(true);
+    await shot('09-dashboard-dark');
+    await themeButton.click();
+    expect(await themeButton.getAttribute('aria-label')).toMatch(/^Theme: light/);
+    await expect.poll(isDark).toBe(false);
+  });
+
+  it('shows live power change as readings stream in (a reading a minute)', async () => {
+    const first = liveSeen[0]!;
+    expect(first.text).toMatch(/^[\d.,]+ k?W$/);
+    // The demo sends a real recorded minute each minute: allow two and a half of them.
+    const deadline = first.at + 150_000;
+    while (Date.now() < deadline) {
+      const text = (await liveTab.getByTestId('live-power').innerText()).trim();
+      if (text !== liveSeen.at(-1)!.text) liveSeen.push({ at: Date.now(), text });
+      if (liveSeen.length >= 2) break;
+      await liveTab.waitForTimeout(1000);
+    }
+    expect(
+      liveSeen.map((s) => s.text),
+      'the live power on the open dashboard never changed',
+    ).toHaveLength(2);
+    expect(liveSeen[1]!.text).toMatch(/^[\d.,]+ k?W$/);
+    await liveTab.close();
+  }, 180_000);
+
+  it('says once that a building does not exist, never a blank page', async () => {
+    await page.goto(`${product.url}/b/no-such-building`);
+    await page.getByRole('alert').getByText('There is no building "no-such-building"').waitFor();
+    expect(await page.getByRole('alert').count()).toBe(1);
+    await shot('10-unknown-building');
+  });
+
+  it('fits a phone screen', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      colorScheme: 'dark',
+    });
+    const p = await phone.newPage();
+    await p.goto(product.url);
+    await p.getByLabel('E-mail').fill(product.email);
+    await p.getByLabel('Password').fill(product.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('live-power').waitFor({ timeout: 30_000 });
+    // Nothing wider than the screen: no sideways scrolling on a phone.
+    const overflow = await p.evaluate(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    await shot('11-phone-dashboard', p);
+    const wide = await p.evaluate(`[...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 5).map((e) => e.tagName + '.' + e.className).join('\\n')`);
+    expect(overflow, `wider than the screen:\n${String(wide)}`).toBeLessThanOrEqual(0);
+    await phone.close();
+  });
+
+  it('signs out, and an expired session goes back to sign-in', async () => {
+    await page.goto(`${product.url}/b/demo-home`);
+    await page.getByRole('button', { name: 'Account' }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login');
+    // A session whose token the server no longer accepts (expired) ends at the first 401.
+    await page.getByLabel('E-mail').fill(product.email);
+    await page.getByLabel('Password').fill(product.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/b/demo-home');
+    await page.evaluate(`(() => {
+      const s = JSON.parse(sessionStorage.getItem('nilm.session'));
+      s.token = s.token.slice(0, -4) + 'AAAA';
+      sessionStorage.setItem('nilm.session', JSON.stringify(s));
+    })()`);
+    await page.reload();
+    await page.waitForURL('**/login', { timeout: 30_000 });
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The real product for end-to-end tests: `nilm start` in a child process on embedded defaults
+ * (DuckDB, PGlite, in-process queue, the demo home), on its own port and data folder, and
+ * Debian's Chromium driven by playwright-core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where screenshots go: kept after the run (git ignores it) so a person can look at them. */
+export const ARTIFACTS = resolve(process.env.NILM_E2E_ARTIFACTS ?? join(ROOT, 'e2e', 'artifacts'));
+
+/** DEVELOPERS.md's launch options for Debian's Chromium. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export interface Product {
+  url: string;
+  email: string;
+  password: string;
+  /** Everything the server printed, for failure messages. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Start `nilm start`; resolves once it prints its address. */
+export async function startProduct(opts: {
+  port: number;
+  env?: Record<string, string>;
+}): Promise<Product> {
+  if (!existsSync(join(ROOT, 'apps', 'web', 'dist', 'index.html')))
+    throw new Error('the web app is not built: run `npm run build` before the e2e tests');
+  const dataDir = mkdtempSync(join(tmpdir(), 'nilm-e2e-'));
+  const email = 'e2e-admin@nilm.local';
+  const password = 'e2e-password-123';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, 'apps', 'cli', 'bin', 'nilm.js'), 'start'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(opts.port),
+        HOST: '127.0.0.1',
+        NILM_DATA_DIR: dataDir,
+        NILM_ADMIN_EMAIL: email,
+        NILM_ADMIN_PASSWORD: password,
+        LOG_LEVEL: 'warn',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(
+      () => rej(new Error(`server did not start in 120 s:\n${out}`)),
+      120_000,
+    );
+    const check = () => {
+      const m = /running at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]!);
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  return {
+    url,
+    email,
+    password,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000)),
+      ]);
+      if (code === 'timeout') child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath))
+    throw new Error(
+      `Chromium not found at ${executablePath}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+}
