@@ -1,11 +1,14 @@
 // Proves the API on embedded real parts (PGlite, DuckDB, in-process queue, a tiny ONNX model):
-// health and docs, auth failures, per-building access control, ingest validation with nothing
-// stored on a bad batch, idempotency, device tokens, the worker writing estimates, readings,
-// energy and CSV, /infer, model admin, store outage as 503, rate limits and request ids.
+// health and docs, auth failures, how the web app signs in, per-building access control, ingest
+// validation with nothing stored on a bad batch, idempotency, device tokens, members by e-mail,
+// local accounts for admins, ingest details for meters (no secrets), the worker writing
+// estimates, readings, energy and CSV, /infer, model admin, store outage as 503, rate limits and
+// request ids.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, readDatasetCsv, writeRandomModel } from '@nilm/ml';
 import { build } from './app.js';
@@ -206,6 +209,53 @@ describe('authentication and access control', () => {
         })
       ).statusCode,
     ).toBe(403);
+  });
+});
+
+describe('sign-in configuration (GET /api/v1/auth/config, public)', () => {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const anonKey = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iss: 'supabase', ref: 'abcd', role: 'anon' })}.c2ln`;
+
+  it('answers local when the server signs its own tokens', async () => {
+    const r = await app.inject('/api/v1/auth/config');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ mode: 'local' });
+  });
+
+  it('hands out the Supabase URL and anon key, and local sign-in is off', async () => {
+    const s = await setup({
+      SUPABASE_URL: 'https://abcd.supabase.co/',
+      SUPABASE_ANON_KEY: anonKey,
+    });
+    const r = await s.app.inject('/api/v1/auth/config');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({
+      mode: 'supabase',
+      supabase_url: 'https://abcd.supabase.co',
+      supabase_anon_key: anonKey,
+    });
+    const login = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'a@b.c', password: 'secret' },
+    });
+    expect(login.statusCode).toBe(404);
+    expect(login.json().error.message).toMatch(/^local sign-in is off/);
+    await s.app.close();
+    await s.parts.close();
+  });
+
+  // Supabase without SUPABASE_ANON_KEY is external too (config.test.ts).
+  it('answers external for another identity provider', async () => {
+    const s = await setup({
+      AUTH_HS256_SECRET: 'x'.repeat(32),
+      AUTH_ISSUER: 'https://idp.example',
+    });
+    const r = await s.app.inject('/api/v1/auth/config');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ mode: 'external' });
+    await s.app.close();
+    await s.parts.close();
   });
 });
 
@@ -506,6 +556,241 @@ describe('disaggregation and history', () => {
         })
       ).json(),
     ).toMatchObject({ models: 1, active: 'tiny@1' });
+  });
+});
+
+describe('members by e-mail, local accounts and ingest details', () => {
+  const addMember = (who: string, payload: object, building = 'home-a') =>
+    app.inject({
+      method: 'POST',
+      url: `/api/v1/buildings/${building}/members`,
+      headers: auth(who),
+      payload,
+    });
+
+  it('adds a member by e-mail (any case) or user_id; refuses both, neither and unknown e-mails', async () => {
+    const r = await addMember('alice', { email: 'BOB@Test', role: 'member' });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().members).toContainEqual({ user_id: 'bob', email: 'bob@test', role: 'member' });
+    const both = await addMember('alice', { user_id: 'bob', email: 'bob@test', role: 'viewer' });
+    expect(both.statusCode).toBe(422);
+    expect(both.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'give exactly one of "user_id" or "email" to name the account to add',
+    });
+    expect((await addMember('alice', { role: 'viewer' })).json().error.message).toMatch(
+      /exactly one of "user_id" or "email"/,
+    );
+    const unknown = await addMember('alice', { email: 'nobody@test', role: 'viewer' });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().error.message).toBe(
+      'no account with e-mail "nobody@test" exists; an admin can create it first (Buildings & users, or POST /api/v1/admin/users), then add it here',
+    );
+    expect((await addMember('alice', { user_id: 'ghost', role: 'viewer' })).statusCode).toBe(422);
+    expect((await addMember('alice', { email: 'bob@test', role: 'king' })).statusCode).toBe(422);
+    // Viewers may not manage members; people without a relation do not see the building.
+    expect((await addMember('vera', { email: 'bob@test', role: 'owner' })).statusCode).toBe(403);
+    expect(
+      (await addMember('bob', { email: 'bob@test', role: 'owner' }, 'home-b')).statusCode,
+    ).toBe(404);
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/buildings/home-a/members/bob',
+      headers: auth('alice'),
+    });
+    expect(removed.statusCode).toBe(204);
+    expect(
+      (await app.inject({ url: '/api/v1/buildings/home-a', headers: auth('bob') })).statusCode,
+    ).toBe(404);
+  });
+
+  it('lets admins create local accounts (a generated password shown once) and list them', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/users',
+      headers: auth('admin'),
+      payload: { email: 'carol@example.org' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { user, generated_password } = created.json();
+    expect(user).toMatchObject({
+      email: 'carol@example.org',
+      role: 'user',
+      id: expect.any(String),
+    });
+    expect(generated_password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'carol@example.org', password: generated_password },
+    });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().user).toEqual({ id: user.id, email: 'carol@example.org', role: 'user' });
+
+    const chosen = await app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/users',
+      headers: auth('admin'),
+      payload: { email: 'dan@example.org', role: 'admin', password: 'correct horse battery' },
+    });
+    expect(chosen.statusCode).toBe(201);
+    expect(chosen.json()).not.toHaveProperty('generated_password');
+    expect(chosen.json().user.role).toBe('admin');
+
+    const list = await app.inject({ url: '/api/v1/admin/users', headers: auth('admin') });
+    expect(list.statusCode).toBe(200);
+    const users = list.json().users as Array<Record<string, unknown>>;
+    expect(users.map((u) => u.email)).toEqual(
+      expect.arrayContaining(['admin@test', 'alice@test', 'carol@example.org', 'dan@example.org']),
+    );
+    expect(Object.keys(users[0]!).sort()).toEqual(['created_at', 'email', 'id', 'role']);
+    expect(list.body).not.toMatch(/scrypt|password/);
+
+    // The new account can now be added to a building by its e-mail.
+    const added = await addMember('alice', { email: 'carol@example.org', role: 'viewer' });
+    expect(added.json().members).toContainEqual({
+      user_id: user.id,
+      email: 'carol@example.org',
+      role: 'viewer',
+    });
+  });
+
+  it('refuses accounts to non-admins, duplicates with 409 and bad input with 422', async () => {
+    for (const method of ['GET', 'POST'] as const) {
+      const r = await app.inject({
+        method,
+        url: '/api/v1/admin/users',
+        headers: auth('alice'),
+        ...(method === 'POST' ? { payload: { email: 'eve@example.org' } } : {}),
+      });
+      expect(r.statusCode).toBe(403);
+      expect(r.json().error.code).toBe('AUTHZ_FORBIDDEN');
+    }
+    expect((await app.inject({ url: '/api/v1/admin/users' })).statusCode).toBe(401);
+    const post = (payload: object) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/admin/users',
+        headers: auth('admin'),
+        payload,
+      });
+    const dup = await post({ email: 'CAROL@Example.org' });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().error).toMatchObject({
+      code: 'CONFLICT',
+      message:
+        'an account with e-mail "CAROL@Example.org" already exists; add it to buildings instead',
+    });
+    const notEmail = await post({ email: 'not-an-email' });
+    expect(notEmail.statusCode).toBe(422);
+    expect(notEmail.json().error.message).toBe('body/email must match format "email"');
+    const short = await post({ email: 'frank@example.org', password: 'short' });
+    expect(short.statusCode).toBe(422);
+    expect(short.json().error.message).toMatch(/^body\/password must NOT have fewer than 8/);
+    expect((await post({ email: 'frank@example.org', role: 'root' })).statusCode).toBe(422);
+    expect(
+      (await app.inject({ url: '/api/v1/admin/users', headers: auth('admin') })).body,
+    ).not.toContain('frank@example.org');
+  });
+
+  it('tells a signed-in user how a meter sends readings, and devices nothing', async () => {
+    const r = await app.inject({ url: '/api/v1/ingest/info', headers: auth('vera') });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({
+      http: {
+        method: 'POST',
+        path: '/api/v1/ingest',
+        token_header: 'X-Ingest-Token',
+        max_readings: 10_000,
+      },
+      mqtt: {
+        enabled: false,
+        broker: null,
+        url: null,
+        host: null,
+        port: null,
+        tls: false,
+        websocket: false,
+        topic_pattern: 'nilm/+/power',
+        auth: null,
+        loopback_only: false,
+        max_readings_per_message: 10_000,
+      },
+    });
+    expect((await app.inject({ url: '/api/v1/ingest/info' })).statusCode).toBe(401);
+    const token = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/buildings/home-a/tokens',
+        headers: auth('alice'),
+        payload: { name: 'info-meter' },
+      })
+    ).json().token;
+    const device = await app.inject({
+      url: '/api/v1/ingest/info',
+      headers: { 'x-ingest-token': token },
+    });
+    expect(device.statusCode).toBe(403);
+  });
+
+  it('with external auth: no local accounts, members by user_id, the external broker without its credentials', async () => {
+    const secret = 'an-hs256-secret-that-is-long-enough-0123456789';
+    const s = await setup({
+      AUTH_HS256_SECRET: secret,
+      MQTT_URL: 'mqtt://svc:broker-pass@broker.example:1883',
+      MQTT_TOPIC: 'meters/+/watts',
+    });
+    await s.parts.metadata.upsertUser({
+      id: 'ext-admin',
+      email: 'root@idp.example',
+      role: 'admin',
+      passwordHash: null,
+    });
+    const jwt = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ext-admin')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    const headers = { authorization: `Bearer ${jwt}` };
+    const users = await s.app.inject({ url: '/api/v1/admin/users', headers });
+    expect(users.statusCode).toBe(404);
+    expect(users.json().error.message).toMatch(
+      /^local accounts are off: this server uses external auth/,
+    );
+    const create = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/users',
+      headers,
+      payload: { email: 'x@idp.example' },
+    });
+    expect(create.statusCode).toBe(404);
+    await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/buildings',
+      headers,
+      payload: { id: 'ext-home', name: 'Ext' },
+    });
+    const byEmail = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/buildings/ext-home/members',
+      headers,
+      payload: { email: 'someone@idp.example', role: 'member' },
+    });
+    expect(byEmail.statusCode).toBe(422);
+    expect(byEmail.json().error.message).toMatch(/add the person by "user_id"/);
+    const info = await s.app.inject({ url: '/api/v1/ingest/info', headers });
+    expect(info.json().mqtt).toMatchObject({
+      enabled: true,
+      broker: 'external',
+      url: 'mqtt://broker.example:1883',
+      host: 'broker.example',
+      port: 1883,
+      topic_pattern: 'meters/+/watts',
+      auth: 'payload',
+    });
+    expect(info.body).not.toMatch(/broker-pass|svc/);
+    await s.app.close();
+    await s.parts.close();
   });
 });
 

@@ -23,6 +23,7 @@ import { registerHealthRoutes } from './routes/health.routes.js';
 import { registerIngestRoutes } from './routes/ingest.routes.js';
 import { registerModelRoutes } from './routes/models.routes.js';
 import { registerReadingRoutes } from './routes/readings.routes.js';
+import { registerUserRoutes } from './routes/users.routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -209,6 +210,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerBuildingRoutes(api, deps);
       registerReadingRoutes(api, deps);
       registerModelRoutes(api, deps);
+      registerUserRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

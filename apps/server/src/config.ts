@@ -17,6 +17,38 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     });
 
+/**
+ * Why `key` cannot be a Supabase public key, or null when it can: a legacy anon key (a JWT whose
+ * `role` is `anon`) or a new publishable key (`sb_publishable_...`). The service_role and
+ * `sb_secret_` keys bypass row-level security and must never reach a browser.
+ */
+function anonKeyProblem(key: string): string | null {
+  if (key.startsWith('sb_publishable_')) return null;
+  if (key.startsWith('sb_secret_'))
+    return 'is a secret key (sb_secret_...), which must never reach a browser; use the publishable key (sb_publishable_...) or the anon key';
+  const role = jwtClaims(key)?.role;
+  if (role === undefined)
+    return "must be the project's anon key (a JWT) or publishable key (sb_publishable_...), from the Supabase dashboard's API settings";
+  if (role === 'service_role')
+    return 'is the service_role key, which bypasses row-level security and must never reach a browser; use the anon key';
+  if (role !== 'anon') return `is a JWT with role ${JSON.stringify(role)}; use the anon key`;
+  return null;
+}
+
+/** The payload of a compact JWT, unverified; undefined when `token` is not one. */
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
+      ? (claims as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -45,6 +77,18 @@ export const EnvSchema = z.object({
   AUTH_ISSUER: z.string().optional(),
   AUTH_AUDIENCE: z.string().optional(),
   SUPABASE_URL: url(['http:', 'https:']).optional(),
+  /**
+   * The project's public anon (or publishable) key; with SUPABASE_URL it lets the web app sign
+   * in against Supabase Auth. It is handed to every browser, so a secret key is refused.
+   */
+  SUPABASE_ANON_KEY: z
+    .string()
+    .trim()
+    .superRefine((key, ctx) => {
+      const problem = anonKeyProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** Local admin created on first start of the embedded default. */
   NILM_ADMIN_EMAIL: z.string().email().default('admin@nilm.local'),
   NILM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
@@ -85,7 +129,18 @@ export interface ServerConfig extends Env {
   corsOrigins: string[];
   /** External auth configured (JWKS, HS256 or Supabase); otherwise local accounts. */
   externalAuth: boolean;
+  /** How the web app signs people in (served by `GET /api/v1/auth/config`). */
+  webSignIn: WebSignIn;
 }
+
+/**
+ * `local`: this server's own accounts; `supabase`: Supabase Auth with the project's URL and
+ * public key; `external`: tokens come from another identity provider, not from a sign-in form.
+ */
+export type WebSignIn =
+  | { mode: 'local' }
+  | { mode: 'supabase'; supabaseUrl: string; anonKey: string }
+  | { mode: 'external' };
 
 /** A configuration problem, naming the variable. */
 export class ConfigError extends Error {
@@ -108,6 +163,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
   if ((e.INFLUX_USERNAME === undefined) !== (e.INFLUX_PASSWORD === undefined)) {
     throw new ConfigError('INFLUX_USERNAME and INFLUX_PASSWORD go together; set both or neither');
   }
+  if (e.SUPABASE_ANON_KEY !== undefined && e.SUPABASE_URL === undefined) {
+    throw new ConfigError(
+      'SUPABASE_ANON_KEY is set without SUPABASE_URL; set both (sign-in with Supabase) or neither',
+    );
+  }
+  const externalAuth = !!(e.AUTH_JWKS_URL || e.AUTH_HS256_SECRET || e.SUPABASE_URL);
+  let webSignIn: WebSignIn = { mode: externalAuth ? 'external' : 'local' };
+  if (e.SUPABASE_URL !== undefined && e.SUPABASE_ANON_KEY !== undefined) {
+    const supabaseUrl = e.SUPABASE_URL.replace(/\/+$/, '');
+    // A hosted project's anon key names its project; a key from another project would only
+    // fail later, at every sign-in, with Supabase's terse "Invalid API key".
+    const ref = jwtClaims(e.SUPABASE_ANON_KEY)?.ref;
+    const host = new URL(supabaseUrl).hostname;
+    if (typeof ref === 'string' && host.endsWith('.supabase.co') && host !== `${ref}.supabase.co`) {
+      throw new ConfigError(
+        `SUPABASE_ANON_KEY belongs to project "${ref}", but SUPABASE_URL is ${supabaseUrl}; use the anon key of the same project`,
+      );
+    }
+    webSignIn = { mode: 'supabase', supabaseUrl, anonKey: e.SUPABASE_ANON_KEY };
+  }
   return {
     ...e,
     dataDir: resolve(e.NILM_DATA_DIR),
@@ -116,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    externalAuth: !!(e.AUTH_JWKS_URL || e.AUTH_HS256_SECRET || e.SUPABASE_URL),
+    externalAuth,
+    webSignIn,
   };
 }

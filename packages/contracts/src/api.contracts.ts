@@ -88,8 +88,21 @@ export const UpdateBuildingBody = Type.Object(
 );
 export type UpdateBuildingBody = Static<typeof UpdateBuildingBody>;
 
+/** Add or change a member: exactly one of `user_id` or `email` names the account. */
 export const MemberBody = Type.Object(
-  { user_id: Type.String({ minLength: 1, maxLength: 200 }), role: MemberRole },
+  {
+    user_id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'the account id (JWT `sub`)' }),
+    ),
+    email: Type.Optional(
+      Type.String({
+        minLength: 3,
+        maxLength: 200,
+        description: 'the e-mail of an existing account (case-insensitive)',
+      }),
+    ),
+    role: MemberRole,
+  },
   { additionalProperties: false },
 );
 export type MemberBody = Static<typeof MemberBody>;
@@ -123,6 +136,39 @@ export const DeviceTokenCreated = Type.Object({
 export type DeviceTokenCreated = Static<typeof DeviceTokenCreated>;
 export const DeviceTokenList = Type.Object({ tokens: Type.Array(DeviceToken) });
 export type DeviceTokenList = Static<typeof DeviceTokenList>;
+
+/**
+ * What a meter needs to send readings here (`GET /api/v1/ingest/info`); never a secret. Over
+ * HTTP: POST `path` with the device token in `token_header`. Over MQTT: publish to
+ * `topic_pattern` with `+` replaced by the building id; `auth` says where the device token
+ * goes: `broker_login` (username = building id, password = device token; the embedded broker)
+ * or `payload` (a `"token"` field in every JSON reading; an external broker).
+ */
+export const IngestInfo = Type.Object({
+  http: Type.Object({
+    method: Type.Literal('POST'),
+    path: Type.String(),
+    token_header: Type.String(),
+    max_readings: Type.Integer(),
+  }),
+  mqtt: Type.Object({
+    enabled: Type.Boolean(),
+    broker: Type.Union([Type.Literal('embedded'), Type.Literal('external'), Type.Null()]),
+    /** The broker URL a device connects to, without credentials. */
+    url: Type.Union([Type.String(), Type.Null()]),
+    host: Type.Union([Type.String(), Type.Null()]),
+    port: Type.Union([Type.Integer(), Type.Null()]),
+    tls: Type.Boolean(),
+    /** MQTT over WebSocket (ws:// or wss://) rather than TCP. */
+    websocket: Type.Boolean(),
+    topic_pattern: Type.String(),
+    auth: Type.Union([Type.Literal('broker_login'), Type.Literal('payload'), Type.Null()]),
+    /** The embedded broker listens on a loopback address: only this machine can reach it. */
+    loopback_only: Type.Boolean(),
+    max_readings_per_message: Type.Integer(),
+  }),
+});
+export type IngestInfo = Static<typeof IngestInfo>;
 
 export const Resolution = Type.Union(
   [
@@ -292,6 +338,7 @@ export const UserInfo = Type.Object({
   email: Type.Union([Type.String(), Type.Null()]),
   role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
 });
+export type UserInfo = Static<typeof UserInfo>;
 export const LoginResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
@@ -299,6 +346,61 @@ export const LoginResponse = Type.Object({
   user: UserInfo,
 });
 export type LoginResponse = Static<typeof LoginResponse>;
+
+const PlatformRole = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
+
+/** A local account as the admin pages list it (never its password hash). */
+export const AdminUser = Type.Object({
+  id: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  role: PlatformRole,
+  created_at: Type.String(),
+});
+export type AdminUser = Static<typeof AdminUser>;
+export const UserList = Type.Object({ users: Type.Array(AdminUser) });
+export type UserList = Static<typeof UserList>;
+
+export const CreateUserBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 200 }),
+    role: Type.Optional(PlatformRole),
+    password: Type.Optional(
+      Type.String({
+        minLength: 8,
+        maxLength: 200,
+        description: 'at least 8 characters; left out, one is generated and returned once',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateUserBody = Static<typeof CreateUserBody>;
+export const UserCreated = Type.Object({
+  user: AdminUser,
+  /** Present only when the server generated the password: shown this once, never again. */
+  generated_password: Type.Optional(Type.String()),
+});
+export type UserCreated = Static<typeof UserCreated>;
+
+/**
+ * How the web app signs in (`GET /api/v1/auth/config`, public): `local` accounts of this server
+ * (`POST /api/v1/auth/login`); `supabase`, against Supabase Auth with the project URL and its
+ * public anon key; `external`, tokens come from another identity provider and there is no
+ * sign-in form.
+ */
+export const AuthConfig = Type.Union([
+  Type.Object({ mode: Type.Literal('local') }, { additionalProperties: false }),
+  Type.Object(
+    {
+      mode: Type.Literal('supabase'),
+      supabase_url: Type.String({ description: 'project URL, no trailing slash' }),
+      supabase_anon_key: Type.String({ description: 'public anon (or publishable) key' }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ mode: Type.Literal('external') }, { additionalProperties: false }),
+]);
+export type AuthConfig = Static<typeof AuthConfig>;
 
 export const LiveResponse = Type.Object({ status: Type.Literal('ok') });
 export const ReadyResponse = Type.Object({

@@ -1,6 +1,9 @@
-/** Local accounts (embedded default): sign in with e-mail and password; who am I. */
+/**
+ * Sign-in: how the web app signs in (local accounts, Supabase or another identity provider);
+ * local accounts (embedded default) with e-mail and password; who am I.
+ */
 import type { FastifyInstance } from 'fastify';
-import { ErrorBody, LoginBody, LoginResponse, UserInfo } from '@nilm/contracts';
+import { AuthConfig, ErrorBody, LoginBody, LoginResponse, UserInfo } from '@nilm/contracts';
 import { requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +11,23 @@ import { hashPassword, verifyPassword } from '../auth/index.js';
 import { ApiError } from '../errors.js';
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get(
+    '/auth/config',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'How to sign in: local accounts, Supabase Auth, or an external identity provider',
+        response: { 200: AuthConfig },
+      },
+    },
+    async (): Promise<AuthConfig> => {
+      const s = deps.config.webSignIn;
+      return s.mode === 'supabase'
+        ? { mode: 'supabase', supabase_url: s.supabaseUrl, supabase_anon_key: s.anonKey }
+        : { mode: s.mode };
+    },
+  );
+
   app.post<{ Body: LoginBody }>(
     '/auth/login',
     {

@@ -228,14 +228,33 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
     async (request, reply) => {
       await authorize(request, metadata, request.params.id, 'admin');
-      const { user_id, role } = request.body;
-      // External (Supabase) users are known by id before their first request: create a record.
-      if (!(await metadata.getUser(user_id))) {
-        if (!deps.config.externalAuth)
-          throw new ApiError('VALIDATION_FAILED', `user "${user_id}" does not exist`);
-        await metadata.upsertUser({ id: user_id, email: null, role: 'user', passwordHash: null });
+      const { user_id, email, role } = request.body;
+      if ((user_id === undefined) === (email === undefined))
+        throw new ApiError(
+          'VALIDATION_FAILED',
+          'give exactly one of "user_id" or "email" to name the account to add',
+        );
+      let userId: string;
+      if (email !== undefined) {
+        const user = await metadata.getUserByEmail(email.trim());
+        if (!user)
+          throw new ApiError(
+            'VALIDATION_FAILED',
+            deps.config.externalAuth
+              ? `no account with e-mail "${email}" is known here yet; accounts live in your identity provider: add the person by "user_id" (their account id there) instead`
+              : `no account with e-mail "${email}" exists; an admin can create it first (Buildings & users, or POST /api/v1/admin/users), then add it here`,
+          );
+        userId = user.id;
+      } else {
+        userId = user_id!;
+        // External (Supabase) users are known by id before their first request: create a record.
+        if (!(await metadata.getUser(userId))) {
+          if (!deps.config.externalAuth)
+            throw new ApiError('VALIDATION_FAILED', `user "${userId}" does not exist`);
+          await metadata.upsertUser({ id: userId, email: null, role: 'user', passwordHash: null });
+        }
       }
-      await metadata.setMember({ buildingId: request.params.id, userId: user_id, role });
+      await metadata.setMember({ buildingId: request.params.id, userId, role });
       const members = await metadata.listMembers(request.params.id);
       return reply.status(201).send({
         members: await Promise.all(

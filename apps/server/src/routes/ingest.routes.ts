@@ -1,9 +1,13 @@
-/** POST /api/v1/ingest: mains readings from a meter (device token) or a signed-in user. */
+/**
+ * POST /api/v1/ingest: mains readings from a meter (device token) or a signed-in user;
+ * GET /api/v1/ingest/info: how a meter sends them (HTTP and MQTT details, no secrets).
+ */
 import type { FastifyInstance } from 'fastify';
-import { ErrorBody, IngestBody, IngestResponse } from '@nilm/contracts';
-import { authorize } from '../access.js';
+import { ErrorBody, IngestBody, IngestInfo, IngestResponse } from '@nilm/contracts';
+import { authorize, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
+import { describeIngest } from '../services/ingest.info.js';
 import { IngestService } from '../services/ingest.service.js';
 
 export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -43,6 +47,22 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
         if (e instanceof ApiError) deps.metrics.ingestRejected.inc({ code: e.code });
         throw e;
       }
+    },
+  );
+
+  app.get(
+    '/ingest/info',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'How a meter sends readings here: the HTTP path, and the MQTT broker and topic',
+        security: [{ bearer: [] }],
+        response: { 200: IngestInfo, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request): Promise<IngestInfo> => {
+      requireUser(request);
+      return describeIngest(deps.config, request.hostname);
     },
   );
 }

@@ -1,0 +1,86 @@
+// Proves how the environment chooses the web app's sign-in (local, Supabase, external) and that
+// only a Supabase public key is accepted as SUPABASE_ANON_KEY: never a service_role or secret key.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+/** A key shaped like a Supabase legacy API key (the signature is not checked here). */
+const legacyKey = (claims: object) => `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.c2ln`;
+const anon = legacyKey({ iss: 'supabase', ref: 'abcd', role: 'anon', exp: 2e9 });
+
+const load = (env: Record<string, string>) => loadConfig(env, '/repo');
+
+describe('webSignIn', () => {
+  it('is local with no external auth, and external for a JWKS or HS256 issuer', () => {
+    expect(load({}).webSignIn).toEqual({ mode: 'local' });
+    expect(load({ AUTH_JWKS_URL: 'https://idp.example/jwks.json' }).webSignIn).toEqual({
+      mode: 'external',
+    });
+    expect(load({ AUTH_HS256_SECRET: 's'.repeat(32) }).webSignIn).toEqual({ mode: 'external' });
+  });
+
+  it('is supabase with the URL (trailing slashes dropped) and the anon key', () => {
+    const c = load({ SUPABASE_URL: 'https://abcd.supabase.co//', SUPABASE_ANON_KEY: anon });
+    expect(c.webSignIn).toEqual({
+      mode: 'supabase',
+      supabaseUrl: 'https://abcd.supabase.co',
+      anonKey: anon,
+    });
+    expect(c.externalAuth).toBe(true);
+  });
+
+  it('is external for Supabase without an anon key (tokens still verified, no sign-in form)', () => {
+    expect(load({ SUPABASE_URL: 'https://abcd.supabase.co' }).webSignIn).toEqual({
+      mode: 'external',
+    });
+  });
+
+  it('accepts a publishable key and a self-hosted URL whatever its anon key names', () => {
+    expect(
+      load({ SUPABASE_URL: 'http://127.0.0.1:54321', SUPABASE_ANON_KEY: 'sb_publishable_abc123' })
+        .webSignIn,
+    ).toMatchObject({ mode: 'supabase', anonKey: 'sb_publishable_abc123' });
+    expect(
+      load({ SUPABASE_URL: 'http://localhost:8000', SUPABASE_ANON_KEY: anon }).webSignIn,
+    ).toMatchObject({ mode: 'supabase', supabaseUrl: 'http://localhost:8000' });
+  });
+});
+
+describe('SUPABASE_ANON_KEY validation', () => {
+  const url = 'https://abcd.supabase.co';
+  const refused = (key: string): string => {
+    try {
+      load({ SUPABASE_URL: url, SUPABASE_ANON_KEY: key });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error(`${key} was accepted`);
+  };
+
+  it('refuses the service_role key and secret keys, naming the variable', () => {
+    expect(refused(legacyKey({ ref: 'abcd', role: 'service_role' }))).toMatch(
+      /SUPABASE_ANON_KEY: is the service_role key/,
+    );
+    expect(refused('sb_secret_abc123')).toMatch(/SUPABASE_ANON_KEY: is a secret key/);
+  });
+
+  it('refuses something that is not a Supabase key, and a JWT with another role', () => {
+    expect(refused('not-a-key')).toMatch(/SUPABASE_ANON_KEY: must be the project's anon key/);
+    expect(refused(legacyKey({ ref: 'abcd', role: 'authenticated' }))).toMatch(
+      /role "authenticated"/,
+    );
+  });
+
+  it("refuses a hosted project's key for another project", () => {
+    expect(refused(legacyKey({ ref: 'wxyz', role: 'anon' }))).toMatch(
+      /belongs to project "wxyz", but SUPABASE_URL is https:\/\/abcd\.supabase\.co/,
+    );
+  });
+
+  it('needs SUPABASE_URL', () => {
+    expect(() => load({ SUPABASE_ANON_KEY: anon })).toThrow(
+      /SUPABASE_ANON_KEY is set without SUPABASE_URL/,
+    );
+  });
+});
