@@ -103,6 +103,26 @@ describe('the product in a browser', () => {
     });
   });
 
+  it('draws 30 days from about one point per pixel, not 43 200 minutes', async () => {
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/readings?') && r.url().includes('start=-30d')),
+      page.getByRole('tab', { name: '30d' }).click(),
+    ]);
+    const asked = new URL(response.url()).searchParams;
+    expect(asked.get('resolution')).toBe('auto');
+    const points = Number(asked.get('points'));
+    expect(points).toBeGreaterThan(100);
+    expect(points).toBeLessThanOrEqual(1300);
+    const body = (await response.json()) as { points: unknown[]; resolution_s: number };
+    expect(body.points.length).toBeLessThanOrEqual(points);
+    // The demo home holds 13 days: the chart shows all of them at a coarse resolution.
+    expect(body.points.length).toBeGreaterThan(100);
+    expect(body.resolution_s).toBeGreaterThan(60);
+    await page.getByRole('region', { name: 'Power by appliance' }).locator('svg').first().waitFor();
+    await shot('03b-dashboard-30d');
+    await page.getByRole('tab', { name: '24h' }).click();
+  });
+
   it('opens an appliance page with its history', async () => {
     await page
       .getByRole('navigation', { name: 'Main' })

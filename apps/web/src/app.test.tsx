@@ -10,6 +10,9 @@ import { SettingsProvider } from './state/settings.js';
 
 const json = (body: unknown, status = 200) =>
   Promise.resolve(new Response(JSON.stringify(body), { status }));
+/** The sign-in page first asks how to sign in: with local accounts, in these tests. */
+const localAuth = (url: string) =>
+  url.endsWith('/api/v1/auth/config') ? json({ mode: 'local' }) : undefined;
 const building = {
   id: 'home',
   name: 'My home',
@@ -44,6 +47,10 @@ describe('session flow', () => {
   });
 
   it('sends a signed-out visitor to sign-in', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn((url: string) => localAuth(url) ?? json({}, 404)),
+    );
     renderApp(null, '/b/home');
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
   });
@@ -58,6 +65,7 @@ describe('session flow', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn((url: string) => {
+        if (url.endsWith('/auth/config')) return json({ mode: 'local' });
         if (url.endsWith('/auth/login')) return json(login);
         if (url.endsWith('/buildings')) return json({ buildings: [building] });
         return json(
@@ -85,8 +93,10 @@ describe('session flow', () => {
   it('returns to sign-in when the API says the session has expired', async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(() =>
-        json({ error: { code: 'AUTH_INVALID', message: 'token expired' }, request_id: 'r' }, 401),
+      vi.fn(
+        (url: string) =>
+          localAuth(url) ??
+          json({ error: { code: 'AUTH_INVALID', message: 'token expired' }, request_id: 'r' }, 401),
       ),
     );
     sessionStorage.setItem('nilm.session', '{}');
@@ -102,14 +112,16 @@ describe('session flow', () => {
   it("shows the server's message when sign-in fails", async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(() =>
-        json(
-          {
-            error: { code: 'AUTH_BAD_CREDENTIALS', message: 'wrong e-mail or password' },
-            request_id: 'r',
-          },
-          401,
-        ),
+      vi.fn(
+        (url: string) =>
+          localAuth(url) ??
+          json(
+            {
+              error: { code: 'AUTH_BAD_CREDENTIALS', message: 'wrong e-mail or password' },
+              request_id: 'r',
+            },
+            401,
+          ),
       ),
     );
     renderApp(null, '/login');

@@ -16,6 +16,8 @@ const AppliancePage = lazy(() => import('./pages/appliance.page.js'));
 const ReportsPage = lazy(() => import('./pages/reports.page.js'));
 const ModelPage = lazy(() => import('./pages/model.page.js'));
 const SettingsPage = lazy(() => import('./pages/settings.page.js'));
+const BuildingPage = lazy(() => import('./pages/building.page.js'));
+const AdminPage = lazy(() => import('./pages/admin.page.js'));
 
 /** Client errors (4xx) will not fix themselves: retry only network and server faults. */
 export function newQueryClient() {
@@ -64,8 +66,10 @@ export function AppRoutes() {
           <Route path="b/:buildingId/appliances" element={<AppliancesPage />} />
           <Route path="b/:buildingId/appliances/:name" element={<AppliancePage />} />
           <Route path="b/:buildingId/reports" element={<ReportsPage />} />
+          <Route path="b/:buildingId/settings" element={<BuildingPage />} />
           <Route path="model" element={<ModelPage />} />
           <Route path="settings" element={<SettingsPage />} />
+          <Route path="admin" element={<AdminPage />} />
           <Route path="*" element={<Empty>There is no page here.</Empty>} />
         </Route>
       </Routes>

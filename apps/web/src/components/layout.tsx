@@ -24,13 +24,19 @@ export function Layout() {
   const { settings, update } = useSettings();
   const buildings = useBuildings();
   const navigate = useNavigate();
+  // A building missing from the person's list does not exist for them (or was deleted): the
+  // page says so once, rather than every panel failing on its own.
+  const known = (id: string) => buildings.data?.buildings.some((x) => x.id === id) ?? true;
+  const unknown = buildingId !== undefined && !known(buildingId);
   // Pages without a building in the URL (Settings) keep the last one in the picker and nav.
   const [last, setLast] = useState(() => localStorage.getItem(LAST_BUILDING));
   useEffect(() => {
-    if (buildingId) localStorage.setItem(LAST_BUILDING, buildingId);
-  }, [buildingId]);
-  if (buildingId && buildingId !== last) setLast(buildingId);
-  const current = buildingId ?? last ?? buildings.data?.buildings[0]?.id;
+    if (buildingId && !unknown) localStorage.setItem(LAST_BUILDING, buildingId);
+  }, [buildingId, unknown]);
+  if (buildingId && !unknown && buildingId !== last) setLast(buildingId);
+  const current = unknown
+    ? undefined
+    : (buildingId ?? (last && known(last) ? last : undefined) ?? buildings.data?.buildings[0]?.id);
   const b = current ? `/b/${encodeURIComponent(current)}` : undefined;
 
   return (
@@ -62,7 +68,10 @@ export function Layout() {
               ))}
             </select>
           </label>
-          <nav aria-label="Main" className="order-last flex w-full gap-1 sm:order-none sm:w-auto">
+          <nav
+            aria-label="Main"
+            className="order-last flex w-full flex-wrap gap-1 sm:order-none sm:w-auto"
+          >
             {b && (
               <>
                 <NavLink to={b} end className={navLink}>
@@ -74,6 +83,9 @@ export function Layout() {
                 <NavLink to={`${b}/reports`} className={navLink}>
                   Reports
                 </NavLink>
+                <NavLink to={`${b}/settings`} className={navLink}>
+                  Building
+                </NavLink>
               </>
             )}
             <NavLink to="/model" className={navLink}>
@@ -82,6 +94,11 @@ export function Layout() {
             <NavLink to="/settings" className={navLink}>
               Settings
             </NavLink>
+            {session?.user.role === 'admin' && (
+              <NavLink to="/admin" className={navLink}>
+                Buildings & users
+              </NavLink>
+            )}
           </nav>
           <div className="ml-auto flex items-center gap-1">
             <button
@@ -121,7 +138,13 @@ export function Layout() {
         {buildings.error && (
           <ErrorState error={buildings.error} onRetry={() => void buildings.refetch()} />
         )}
-        <Outlet />
+        {unknown ? (
+          <ErrorState
+            error={`There is no building "${buildingId}" that you can see. Choose one from the list above.`}
+          />
+        ) : (
+          <Outlet />
+        )}
       </main>
     </div>
   );

@@ -1,4 +1,4 @@
-// Proves the API client sends the token and a request id, and turns every failure (error body, bare status, no network, 401) into an ApiError with a readable message.
+// Proves the API client sends the token and a request id, turns every failure (error body, bare status, no network, 401) into an ApiError with a readable message, and renews a renewable session once on 401.
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, createApiClient } from './api.client.js';
 
@@ -80,5 +80,56 @@ describe('createApiClient', () => {
       'wrong e-mail or password',
     );
     expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+});
+
+describe('createApiClient with a renewable session', () => {
+  const expired = { error: { code: 'AUTH_INVALID', message: 'token expired' }, request_id: 'r' };
+
+  /** Answers each request with the next of `answers`; `refresh` gives `fresh` (or null). */
+  function renewable(answers: Array<() => Response>, fresh: string | null) {
+    const fetchFake = vi.fn((_url: string | URL | Request, _init?: RequestInit) =>
+      Promise.resolve(answers.shift()!()),
+    );
+    const refresh = vi.fn((_failed: string) => Promise.resolve(fresh));
+    const onUnauthorized = vi.fn();
+    const client = createApiClient({
+      getToken: () => 'old',
+      onUnauthorized,
+      refresh,
+      fetch: fetchFake as unknown as typeof fetch,
+      newRequestId: () => 'req-1',
+    });
+    return { client, fetchFake, refresh, onUnauthorized };
+  }
+
+  it('renews the token once on 401 and sends the request again with it', async () => {
+    const { client, fetchFake, refresh, onUnauthorized } = renewable(
+      [() => jsonResponse(401, expired), () => jsonResponse(200, { buildings: [] })],
+      'new',
+    );
+    await expect(client.buildings()).resolves.toEqual({ buildings: [] });
+    expect(refresh).toHaveBeenCalledExactlyOnceWith('old');
+    expect(fetchFake.mock.calls.map(([, init]) => init?.headers)).toMatchObject([
+      { authorization: 'Bearer old' },
+      { authorization: 'Bearer new' },
+    ]);
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('ends the session when renewal fails, or when the new token is refused too', async () => {
+    const none = renewable([() => jsonResponse(401, expired)], null);
+    await expect(none.client.buildings()).rejects.toThrow('token expired');
+    expect(none.fetchFake).toHaveBeenCalledOnce();
+    expect(none.onUnauthorized).toHaveBeenCalledOnce();
+
+    const twice = renewable(
+      [() => jsonResponse(401, expired), () => jsonResponse(401, expired)],
+      'new',
+    );
+    await expect(twice.client.buildings()).rejects.toThrow('token expired');
+    expect(twice.refresh).toHaveBeenCalledOnce();
+    expect(twice.fetchFake).toHaveBeenCalledTimes(2);
+    expect(twice.onUnauthorized).toHaveBeenCalledOnce();
   });
 });

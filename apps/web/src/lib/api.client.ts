@@ -1,18 +1,32 @@
 /**
  * The typed HTTP client for the NILM API. Every request carries the session's Bearer token and
  * a fresh X-Request-ID; every error body (`{error:{code,message}}`) becomes a thrown ApiError
- * whose message is the server's own, so the UI can show it as is. A 401 ends the session.
+ * whose message is the server's own, so the UI can show it as is. A 401 renews a renewable
+ * session once and sends the request again; otherwise it ends the session.
  */
 import type {
   ApplianceList,
+  AuthConfig,
+  Building,
   BuildingList,
+  CreateBuildingBody,
+  CreateUserBody,
+  DeviceTokenCreated,
+  DeviceTokenList,
   EnergyQuery,
   EnergyResponse,
+  IngestInfo,
   LoginBody,
   LoginResponse,
+  MemberBody,
+  MemberList,
   ModelList,
   RangeQuery,
   ReadingsResponse,
+  UpdateBuildingBody,
+  UserCreated,
+  UserInfo,
+  UserList,
 } from '@nilm/contracts';
 
 /** An API failure: HTTP status (0 when the server could not be reached), code and message. */
@@ -33,6 +47,11 @@ export interface ApiClientOptions {
   getToken: () => string | null;
   /** Called once per 401 answer (expired or revoked session): clear it and go to sign-in. */
   onUnauthorized: () => void;
+  /**
+   * For sessions that can be renewed (Supabase): called on a 401 to the token `failed`; resolves
+   * with a new token to send the request once more with, or null (then `onUnauthorized`).
+   */
+  refresh?: (failed: string) => Promise<string | null>;
   fetch?: typeof fetch;
   /** Origin prefix; '' for the same origin (the server serves the app). */
   baseUrl?: string;
@@ -99,6 +118,7 @@ export interface ModelCard {
   training?: { data?: string[]; licence?: string };
   test?: {
     data?: string[];
+    samples?: number;
     appliances?: Record<string, ApplianceScores>;
     baselines?: Record<string, { f1?: number; mae_w?: number }>;
   };
@@ -119,34 +139,46 @@ export function createApiClient(opts: ApiClientOptions) {
     init: { query?: Query; body?: unknown; signal?: AbortSignal; accept?: string } = {},
   ): Promise<Response> {
     const requestId = newId();
-    const headers: Record<string, string> = {
-      accept: init.accept ?? 'application/json',
-      'x-request-id': requestId,
-    };
-    const token = opts.getToken();
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await doFetch(`${base}${path}${queryString(init.query)}`, {
-        method,
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: init.signal,
-      });
-    } catch (e) {
-      if (e instanceof Error && e.name === 'AbortError') throw e;
-      throw new ApiError(
-        0,
-        'NETWORK',
-        'Cannot reach the server; check your connection and try again',
-        requestId,
-      );
+    let token = opts.getToken();
+    let renewed = false;
+    for (;;) {
+      const headers: Record<string, string> = {
+        accept: init.accept ?? 'application/json',
+        'x-request-id': requestId,
+      };
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (init.body !== undefined) headers['content-type'] = 'application/json';
+      let res: Response;
+      try {
+        res = await doFetch(`${base}${path}${queryString(init.query)}`, {
+          method,
+          headers,
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal: init.signal,
+        });
+      } catch (e) {
+        if (e instanceof Error && e.name === 'AbortError') throw e;
+        throw new ApiError(
+          0,
+          'NETWORK',
+          'Cannot reach the server; check your connection and try again',
+          requestId,
+        );
+      }
+      if (res.ok) return res;
+      // A renewable session (Supabase) gets one new token and one more try per request.
+      if (res.status === 401 && token && opts.refresh && !renewed) {
+        renewed = true;
+        const fresh = await opts.refresh(token);
+        if (fresh) {
+          token = fresh;
+          continue;
+        }
+      }
+      const err = await errorFromResponse(res, requestId);
+      if (res.status === 401 && token) opts.onUnauthorized();
+      throw err;
     }
-    if (res.ok) return res;
-    const err = await errorFromResponse(res, requestId);
-    if (res.status === 401 && token) opts.onUnauthorized();
-    throw err;
   }
 
   async function json<T>(
@@ -163,6 +195,10 @@ export function createApiClient(opts: ApiClientOptions) {
   return {
     raw,
     login: (body: LoginBody) => json<LoginResponse>('POST', '/api/v1/auth/login', { body }),
+    /** How to sign in here: local accounts, Supabase, or an external identity provider. */
+    authConfig: (signal?: AbortSignal) =>
+      json<AuthConfig>('GET', '/api/v1/auth/config', { signal }),
+    me: (signal?: AbortSignal) => json<UserInfo>('GET', '/api/v1/auth/me', { signal }),
     buildings: (signal?: AbortSignal) => json<BuildingList>('GET', '/api/v1/buildings', { signal }),
     appliances: (id: string, signal?: AbortSignal) =>
       json<ApplianceList>('GET', `${b(id)}/appliances`, { signal }),
@@ -178,5 +214,30 @@ export function createApiClient(opts: ApiClientOptions) {
     /** Opens the live SSE stream; the caller reads `res.body`. */
     live: (id: string, signal: AbortSignal) =>
       raw('GET', `${b(id)}/live`, { signal, accept: 'text/event-stream' }),
+    building: (id: string, signal?: AbortSignal) => json<Building>('GET', b(id), { signal }),
+    createBuilding: (body: CreateBuildingBody) =>
+      json<Building>('POST', '/api/v1/buildings', { body }),
+    updateBuilding: (id: string, body: UpdateBuildingBody) =>
+      json<Building>('PATCH', b(id), { body }),
+    deleteBuilding: async (id: string) => void (await raw('DELETE', b(id))),
+    members: (id: string, signal?: AbortSignal) =>
+      json<MemberList>('GET', `${b(id)}/members`, { signal }),
+    /** Adds a member, or changes the role of one; name the account by `email` or `user_id`. */
+    setMember: (id: string, body: MemberBody) =>
+      json<MemberList>('POST', `${b(id)}/members`, { body }),
+    removeMember: async (id: string, userId: string) =>
+      void (await raw('DELETE', `${b(id)}/members/${encodeURIComponent(userId)}`)),
+    deviceTokens: (id: string, signal?: AbortSignal) =>
+      json<DeviceTokenList>('GET', `${b(id)}/tokens`, { signal }),
+    /** The answer holds the token's secret, which the server never shows again. */
+    createDeviceToken: (id: string, name: string) =>
+      json<DeviceTokenCreated>('POST', `${b(id)}/tokens`, { body: { name } }),
+    revokeDeviceToken: async (id: string, tokenId: string) =>
+      void (await raw('DELETE', `${b(id)}/tokens/${encodeURIComponent(tokenId)}`)),
+    ingestInfo: (signal?: AbortSignal) =>
+      json<IngestInfo>('GET', '/api/v1/ingest/info', { signal }),
+    users: (signal?: AbortSignal) => json<UserList>('GET', '/api/v1/admin/users', { signal }),
+    createUser: (body: CreateUserBody) =>
+      json<UserCreated>('POST', '/api/v1/admin/users', { body }),
   };
 }

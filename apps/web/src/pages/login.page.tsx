@@ -1,23 +1,99 @@
-/** Sign in with a local account; "remember me" keeps the session after the browser closes. */
+/**
+ * Sign in the way the server says (GET /api/v1/auth/config): with a local account, or with a
+ * Supabase account (Supabase Auth checks the password, then our server names the role the token
+ * carries); with another identity provider there is no form here. "Remember me" keeps the
+ * session after the browser closes.
+ */
+import type { AuthConfig, LoginResponse } from '@nilm/contracts';
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useLocation } from 'react-router';
-import { ErrorState } from '../components/states.js';
-import { useSession } from '../state/session.js';
+import { ErrorState, Loading } from '../components/states.js';
+import { createApiClient } from '../lib/api.client.js';
+import { createSupabaseAuth } from '../lib/supabase.auth.js';
+import { useAuthConfig } from '../state/queries.js';
+import { useSession, type SupabaseSessionPart } from '../state/session.js';
+
+type SupabaseConfig = Extract<AuthConfig, { mode: 'supabase' }>;
+type FormConfig = Exclude<AuthConfig, { mode: 'external' }>;
+
+/** Password sign-in at Supabase Auth, then our role for its token from GET /api/v1/auth/me. */
+async function signInWithSupabase(
+  config: SupabaseConfig,
+  email: string,
+  password: string,
+): Promise<{ res: LoginResponse; supabase: SupabaseSessionPart }> {
+  const project = { url: config.supabase_url, anonKey: config.supabase_anon_key };
+  const auth = createSupabaseAuth(project);
+  const s = await auth.signInWithPassword(email, password);
+  const ours = createApiClient({ getToken: () => s.access_token, onUnauthorized: () => undefined });
+  let user: LoginResponse['user'];
+  try {
+    user = await ours.me();
+  } catch (e) {
+    // Our server refused the token (a misconfigured secret or issuer): end it at Supabase too.
+    void auth.signOut(s.access_token);
+    throw e;
+  }
+  return {
+    res: { access_token: s.access_token, token_type: 'Bearer', expires_in: s.expires_in, user },
+    supabase: { ...project, refreshToken: s.refresh_token },
+  };
+}
 
 export default function LoginPage() {
-  const { session, api, signIn } = useSession();
+  const { session } = useSession();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from ?? '/';
+  const config = useAuthConfig();
+
+  if (session) return <Navigate to={from} replace />;
+
+  return (
+    <main className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center p-6">
+      <h1 className="mb-1 text-2xl font-bold">NILM Monitor</h1>
+      {config.error ? (
+        <ErrorState error={config.error} onRetry={() => void config.refetch()} />
+      ) : !config.data ? (
+        <Loading label="Loading sign-in…" />
+      ) : config.data.mode === 'external' ? (
+        <ExternalSignIn />
+      ) : (
+        <SignInForm config={config.data} />
+      )}
+    </main>
+  );
+}
+
+/** Tokens come from another identity provider: nothing to sign in to here. */
+function ExternalSignIn() {
+  return (
+    <div className="space-y-3 text-sm text-slate-600 dark:text-slate-300">
+      <p>
+        Signing in here is not available: this server accepts access tokens from an external
+        identity provider. Sign in with that provider and send its access token to the API as{' '}
+        <code>Authorization: Bearer &lt;token&gt;</code>.
+      </p>
+      <p className="text-slate-500 dark:text-slate-400">
+        Administrators: if the provider is Supabase, set <code>SUPABASE_ANON_KEY</code> on the
+        server to sign in here.
+      </p>
+    </div>
+  );
+}
+
+function SignInForm({ config }: { config: FormConfig }) {
+  const { api, signIn } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(false);
   const login = useMutation({
-    mutationFn: () => api.login({ email, password }),
-    onSuccess: (res) => signIn(res, remember),
+    mutationFn: async (): Promise<{ res: LoginResponse; supabase?: SupabaseSessionPart }> =>
+      config.mode === 'supabase'
+        ? signInWithSupabase(config, email, password)
+        : { res: await api.login({ email, password }) },
+    onSuccess: ({ res, supabase }) => signIn(res, remember, supabase),
   });
-
-  if (session) return <Navigate to={from} replace />;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -27,8 +103,7 @@ export default function LoginPage() {
     'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base focus:border-emerald-500 focus:outline-2 focus:outline-emerald-500 dark:border-slate-700 dark:bg-slate-900';
 
   return (
-    <main className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center p-6">
-      <h1 className="mb-1 text-2xl font-bold">NILM Monitor</h1>
+    <>
       <p className="mb-6 text-sm text-slate-500 dark:text-slate-400">
         Sign in to see where your energy goes.
       </p>
@@ -72,7 +147,12 @@ export default function LoginPage() {
         >
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </button>
+        {config.mode === 'supabase' && (
+          <p className="text-xs text-slate-500 dark:text-slate-400">
+            Your account is checked by Supabase Auth at {new URL(config.supabase_url).host}.
+          </p>
+        )}
       </form>
-    </main>
+    </>
   );
 }

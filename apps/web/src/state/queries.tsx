@@ -1,7 +1,24 @@
 /** TanStack Query hooks over the API client: one per resource the pages read. */
-import type { EnergyQuery, RangeQuery } from '@nilm/contracts';
+import type {
+  CreateBuildingBody,
+  CreateUserBody,
+  EnergyQuery,
+  MemberBody,
+  RangeQuery,
+  UpdateBuildingBody,
+} from '@nilm/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from './session.js';
+
+/** How to sign in here; it changes only when the server is reconfigured and restarted. */
+export function useAuthConfig() {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ['auth-config'],
+    queryFn: ({ signal }) => api.authConfig(signal),
+    staleTime: Infinity,
+  });
+}
 
 export function useBuildings() {
   const { api } = useSession();
@@ -63,5 +80,141 @@ export function useActivateModel() {
   return useMutation({
     mutationFn: (ref: string) => api.activateModel(ref),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['models'] }),
+  });
+}
+
+export function useBuilding(buildingId: string) {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ['building', buildingId],
+    queryFn: ({ signal }) => api.building(buildingId, signal),
+  });
+}
+
+/** Owner or admin: rename a building or change its time zone. */
+export function useUpdateBuilding(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: UpdateBuildingBody) => api.updateBuilding(buildingId, body),
+    onSuccess: async () => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['buildings'] }),
+        queryClient.invalidateQueries({ queryKey: ['building', buildingId] }),
+        // Energy periods follow the building's time zone.
+        queryClient.invalidateQueries({ queryKey: ['energy', buildingId] }),
+      ]);
+    },
+  });
+}
+
+/** Admin: create a building. */
+export function useCreateBuilding() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreateBuildingBody) => api.createBuilding(body),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['buildings'] }),
+  });
+}
+
+/** Admin: delete a building with all its readings. */
+export function useDeleteBuilding() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (buildingId: string) => api.deleteBuilding(buildingId),
+    onSuccess: (_r, buildingId) => {
+      queryClient.removeQueries({ queryKey: ['building', buildingId] });
+      return queryClient.invalidateQueries({ queryKey: ['buildings'] });
+    },
+  });
+}
+
+/** Members and roles (owners and admins only: pass `enabled` false for anyone else). */
+export function useMembers(buildingId: string, enabled = true) {
+  const { api } = useSession();
+  return useQuery({
+    enabled,
+    queryKey: ['members', buildingId],
+    queryFn: ({ signal }) => api.members(buildingId, signal),
+  });
+}
+
+/** Add a member by e-mail or user id, or change a member's role. */
+export function useSetMember(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: MemberBody) => api.setMember(buildingId, body),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['members', buildingId] }),
+  });
+}
+
+export function useRemoveMember(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (userId: string) => api.removeMember(buildingId, userId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['members', buildingId] }),
+  });
+}
+
+/** Device tokens (owners and admins only: pass `enabled` false for anyone else). */
+export function useDeviceTokens(buildingId: string, enabled = true) {
+  const { api } = useSession();
+  return useQuery({
+    enabled,
+    queryKey: ['tokens', buildingId],
+    queryFn: ({ signal }) => api.deviceTokens(buildingId, signal),
+  });
+}
+
+export function useCreateDeviceToken(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => api.createDeviceToken(buildingId, name),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['tokens', buildingId] }),
+  });
+}
+
+export function useRevokeDeviceToken(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (tokenId: string) => api.revokeDeviceToken(buildingId, tokenId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['tokens', buildingId] }),
+  });
+}
+
+/** How meters send readings here (HTTP path, MQTT broker and topic); changes only on restart. */
+export function useIngestInfo(enabled = true) {
+  const { api } = useSession();
+  return useQuery({
+    enabled,
+    queryKey: ['ingest-info'],
+    queryFn: ({ signal }) => api.ingestInfo(signal),
+    staleTime: Infinity,
+  });
+}
+
+/** Admin: local accounts (the server answers 404 with a reason under external auth). */
+export function useUsers(enabled = true) {
+  const { api } = useSession();
+  return useQuery({
+    enabled,
+    queryKey: ['users'],
+    queryFn: ({ signal }) => api.users(signal),
+  });
+}
+
+/** Admin: create a local account; a generated password is in the answer, once. */
+export function useCreateUser() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreateUserBody) => api.createUser(body),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
 }

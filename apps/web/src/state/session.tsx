@@ -1,20 +1,42 @@
 /**
  * The signed-in session: the access token and user, kept in sessionStorage (this tab) or
  * localStorage ("remember me"), and the API client bound to it. A 401 from any request clears
- * the session, which sends the person back to sign-in.
+ * the session, which sends the person back to sign-in. A session from Supabase also holds its
+ * refresh token: the access token is renewed a minute before it expires and once on a 401, and
+ * when Supabase refuses to renew it the session ends.
  */
 import type { LoginResponse } from '@nilm/contracts';
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, use, useCallback, useMemo, useState, type ReactNode } from 'react';
-import { createApiClient, type ApiClient } from '../lib/api.client.js';
+import {
+  createContext,
+  use,
+  useCallback,
+  useEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from 'react';
+import { ApiError, createApiClient, type ApiClient } from '../lib/api.client.js';
+import { createSupabaseAuth, expiresAtMs, refreshDelayMs } from '../lib/supabase.auth.js';
 
 const KEY = 'nilm.session';
+/** After a renewal that failed for a passing reason (offline, Supabase 5xx), try again this soon. */
+const RETRY_REFRESH_MS = 15_000;
+
+/** What renews a Supabase session: the project, its public key and the current refresh token. */
+export interface SupabaseSessionPart {
+  url: string;
+  anonKey: string;
+  refreshToken: string;
+}
 
 export interface Session {
   token: string;
   user: LoginResponse['user'];
   /** Epoch ms when the token expires. */
   expiresAt: number;
+  /** Present when signed in with Supabase: the token is then renewed before it expires. */
+  supabase?: SupabaseSessionPart;
 }
 
 function load(): Session | null {
@@ -23,7 +45,9 @@ function load(): Session | null {
       const raw = store.getItem(KEY);
       if (!raw) continue;
       const s = JSON.parse(raw) as Session;
-      if (typeof s.token === 'string' && s.expiresAt > Date.now()) return s;
+      // An expired Supabase session can still be renewed with its refresh token.
+      const renewable = typeof s.supabase?.refreshToken === 'string';
+      if (typeof s.token === 'string' && (s.expiresAt > Date.now() || renewable)) return s;
       store.removeItem(KEY);
     } catch {
       store.removeItem(KEY);
@@ -32,21 +56,37 @@ function load(): Session | null {
   return null;
 }
 
+/** Store `s` in localStorage ("remember me") or sessionStorage; by default where it already is. */
+function save(s: Session, remember = localStorage.getItem(KEY) !== null): void {
+  (remember ? sessionStorage : localStorage).removeItem(KEY);
+  (remember ? localStorage : sessionStorage).setItem(KEY, JSON.stringify(s));
+}
+
 interface SessionValue {
   session: Session | null;
   api: ApiClient;
-  signIn: (res: LoginResponse, remember: boolean) => void;
+  /** Start a session; `supabase` when it came from Supabase (it is then renewed). */
+  signIn: (res: LoginResponse, remember: boolean, supabase?: SupabaseSessionPart) => void;
+  /** End the session, at Supabase too (best effort) when it came from there. */
   signOut: () => void;
 }
 
-/** The current token, shared by the provider and its API client. */
-class TokenBox {
-  constructor(private token: string | null) {}
-  get(): string | null {
-    return this.token;
+/** The current session and any renewal in flight, read by the API client outside render. */
+class SessionBox {
+  private renewal: Promise<string | null> | null = null;
+  constructor(private session: Session | null) {}
+  get(): Session | null {
+    return this.session;
   }
-  set(token: string | null): void {
-    this.token = token;
+  set(session: Session | null): void {
+    this.session = session;
+  }
+  /** The renewal in flight, else the one `start` begins; forgotten once it settles. */
+  renew(start: () => Promise<string | null>): Promise<string | null> {
+    this.renewal ??= start().finally(() => {
+      this.renewal = null;
+    });
+    return this.renewal;
   }
 }
 
@@ -63,10 +103,11 @@ export function SessionProvider({
     initial === undefined ? load() : initial,
   );
   // The client reads the token at request time, outside render, from this box.
-  const [box] = useState(() => new TokenBox(session?.token ?? null));
+  const [box] = useState(() => new SessionBox(session));
   const queryClient = useQueryClient();
 
-  const signOut = useCallback(() => {
+  /** Forget the session here: storage, token and cached data; the router then shows sign-in. */
+  const endSession = useCallback(() => {
     sessionStorage.removeItem(KEY);
     localStorage.removeItem(KEY);
     box.set(null);
@@ -74,23 +115,91 @@ export function SessionProvider({
     queryClient.clear();
   }, [box, queryClient]);
 
+  const signOut = useCallback(() => {
+    const s = box.get();
+    // Not awaited: signing out here must not wait for, or depend on, reaching Supabase.
+    if (s?.supabase) void createSupabaseAuth(s.supabase).signOut(s.token);
+    endSession();
+  }, [box, endSession]);
+
   const signIn = useCallback(
-    (res: LoginResponse, remember: boolean) => {
+    (res: LoginResponse, remember: boolean, supabase?: SupabaseSessionPart) => {
       const s: Session = {
         token: res.access_token,
         user: res.user,
         expiresAt: Date.now() + res.expires_in * 1000,
+        ...(supabase ? { supabase } : {}),
       };
-      (remember ? localStorage : sessionStorage).setItem(KEY, JSON.stringify(s));
-      box.set(s.token);
+      save(s, remember);
+      box.set(s);
       setSession(s);
     },
     [box],
   );
 
+  /**
+   * Renew a Supabase session, one renewal at a time: resolves with the new token, or null. When
+   * the token that `failed` has already been replaced, the newer one is the answer. Supabase
+   * refusing the refresh token ends the session; a passing failure (offline, Supabase 5xx)
+   * keeps it while its token is still valid.
+   */
+  const refresh = useCallback(
+    (failed?: string): Promise<string | null> => {
+      const s = box.get();
+      const sb = s?.supabase;
+      if (!s || !sb) return Promise.resolve(null);
+      if (failed !== undefined && failed !== s.token) return Promise.resolve(s.token);
+      return box.renew(async () => {
+        try {
+          const next = await createSupabaseAuth(sb).refresh(sb.refreshToken);
+          if (box.get() !== s) return box.get()?.token ?? null; // signed out meanwhile
+          const renewed: Session = {
+            ...s,
+            token: next.access_token,
+            expiresAt: expiresAtMs(next, Date.now()),
+            supabase: { ...sb, refreshToken: next.refresh_token },
+          };
+          save(renewed);
+          box.set(renewed);
+          setSession(renewed);
+          return renewed.token;
+        } catch (e) {
+          const passing = e instanceof ApiError && (e.status === 0 || e.status >= 500);
+          if (box.get() === s && (!passing || s.expiresAt <= Date.now())) endSession();
+          return null;
+        }
+      });
+    },
+    [box, endSession],
+  );
+
+  // Renew a Supabase token before it expires (at once if it already has, e.g. after a reload).
+  useEffect(() => {
+    if (!session?.supabase) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const arm = (ms: number) => {
+      timer = setTimeout(() => {
+        void refresh().then((token) => {
+          if (token === null && !stopped && box.get() === session) arm(RETRY_REFRESH_MS);
+        });
+      }, ms);
+    };
+    arm(refreshDelayMs(session.expiresAt, Date.now()));
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [session, refresh, box]);
+
   const api = useMemo(
-    () => createApiClient({ getToken: () => box.get(), onUnauthorized: signOut }),
-    [box, signOut],
+    () =>
+      createApiClient({
+        getToken: () => box.get()?.token ?? null,
+        onUnauthorized: endSession,
+        refresh,
+      }),
+    [box, endSession, refresh],
   );
 
   const value = useMemo(() => ({ session, api, signIn, signOut }), [session, api, signIn, signOut]);

@@ -1,0 +1,508 @@
+/**
+ * Building: name and time zone, members and their roles, and the device tokens meters send
+ * readings with. Owners and admins manage it; members and viewers see a read-only summary. A new
+ * token's secret is shown once, with curl and MQTT commands built from what the server accepts.
+ */
+import type { Building, DeviceTokenCreated, MemberList } from '@nilm/contracts';
+import * as Dialog from '@radix-ui/react-dialog';
+import { useId, useState, type FormEvent } from 'react';
+import { useParams } from 'react-router';
+import { ConfirmButton, dialogContent, dialogOverlay } from '../components/confirm.dialog.js';
+import { CopyBlock } from '../components/copy.block.js';
+import {
+  inputClass,
+  labelClass,
+  primaryButton,
+  td,
+  th,
+  timeZones,
+  when,
+} from '../components/form.helpers.js';
+import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { ingestExamples } from '../lib/ingest.examples.js';
+import {
+  useBuilding,
+  useCreateDeviceToken,
+  useDeviceTokens,
+  useIngestInfo,
+  useMembers,
+  useRemoveMember,
+  useRevokeDeviceToken,
+  useSetMember,
+  useUpdateBuilding,
+} from '../state/queries.js';
+
+type MemberRole = MemberList['members'][number]['role'];
+const ROLES: Array<{ value: MemberRole; label: string }> = [
+  { value: 'owner', label: 'Owner' },
+  { value: 'member', label: 'Member' },
+  { value: 'viewer', label: 'Viewer' },
+];
+const ROLE_WORDS: Record<Building['my_role'], string> = {
+  admin: 'an administrator',
+  owner: 'an owner',
+  member: 'a member',
+  viewer: 'a viewer',
+};
+
+function DetailsForm({ building }: { building: Building }) {
+  const [name, setName] = useState(building.name);
+  const [timezone, setTimezone] = useState(building.timezone);
+  const update = useUpdateBuilding(building.id);
+  const zonesId = useId();
+  const changed = name.trim() !== building.name || timezone.trim() !== building.timezone;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    update.mutate({
+      ...(name.trim() !== building.name ? { name: name.trim() } : {}),
+      ...(timezone.trim() !== building.timezone ? { timezone: timezone.trim() } : {}),
+    });
+  };
+
+  return (
+    <form onSubmit={submit} className="grid gap-3 sm:grid-cols-2">
+      <label className={labelClass}>
+        Name
+        <input
+          required
+          maxLength={200}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          className={inputClass}
+        />
+      </label>
+      <div>
+        <label className={labelClass}>
+          Time zone
+          <input
+            required
+            list={zonesId}
+            value={timezone}
+            onChange={(e) => setTimezone(e.target.value)}
+            aria-describedby={`${zonesId}-help`}
+            className={inputClass}
+          />
+        </label>
+        <datalist id={zonesId}>
+          {timeZones().map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
+        <p id={`${zonesId}-help`} className="mt-1 text-xs text-slate-500">
+          An IANA zone such as Europe/London: days, weeks and months in reports start at local
+          midnight.
+        </p>
+      </div>
+      <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
+        <button type="submit" disabled={!changed || update.isPending} className={primaryButton}>
+          {update.isPending ? 'Saving…' : 'Save'}
+        </button>
+        <span role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
+          {update.isSuccess && !changed ? 'Saved' : ''}
+        </span>
+      </div>
+      {update.error && (
+        <div className="sm:col-span-2">
+          <ErrorState error={update.error} />
+        </div>
+      )}
+    </form>
+  );
+}
+
+function MembersPanel({ buildingId }: { buildingId: string }) {
+  const members = useMembers(buildingId);
+  const add = useSetMember(buildingId);
+  const change = useSetMember(buildingId);
+  const remove = useRemoveMember(buildingId);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<MemberRole>('member');
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const who = email.trim();
+    // E-mails always hold an "@", account ids never do (external sign-in: the person's id there).
+    add.mutate(who.includes('@') ? { email: who, role } : { user_id: who, role }, {
+      onSuccess: () => setEmail(''),
+    });
+  };
+
+  return (
+    <Panel id="members" title="Members">
+      {members.error ? (
+        <ErrorState error={members.error} onRetry={() => void members.refetch()} />
+      ) : members.isPending ? (
+        <Loading />
+      ) : members.data.members.length === 0 ? (
+        <Empty>No members yet.</Empty>
+      ) : (
+        <div className="relative overflow-x-auto">
+          {change.error && <ErrorState error={change.error} />}
+          <table className="w-full text-sm">
+            <caption className="sr-only">Members and their roles</caption>
+            <thead>
+              <tr className="border-b border-slate-200 dark:border-slate-800">
+                <th scope="col" className={th}>
+                  Account
+                </th>
+                <th scope="col" className={th}>
+                  Role
+                </th>
+                <th scope="col" className={th}>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+              {members.data.members.map((m) => {
+                const who = m.email ?? m.user_id;
+                return (
+                  <tr key={m.user_id}>
+                    <th scope="row" className={`${td} text-left font-medium break-words`}>
+                      {who}
+                      {m.email && (
+                        <span className="block text-xs font-normal text-slate-500">
+                          {m.user_id}
+                        </span>
+                      )}
+                    </th>
+                    <td className={td}>
+                      <select
+                        aria-label={`Role of ${who}`}
+                        value={m.role}
+                        disabled={change.isPending}
+                        onChange={(e) =>
+                          change.mutate({ user_id: m.user_id, role: e.target.value as MemberRole })
+                        }
+                        className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
+                      >
+                        {ROLES.map((r) => (
+                          <option key={r.value} value={r.value}>
+                            {r.label}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td className={`${td} text-right`}>
+                      <ConfirmButton
+                        label={`Remove ${who}`}
+                        title={`Remove ${who}?`}
+                        description="They lose access to this building at once. You can add them again later."
+                        confirmLabel="Remove"
+                        onConfirm={() => remove.mutateAsync(m.user_id)}
+                      >
+                        Remove
+                      </ConfirmButton>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form
+        onSubmit={submit}
+        aria-label="Add a member"
+        className="mt-4 grid items-end gap-3 border-t border-slate-100 pt-4 sm:grid-cols-[1fr_auto_auto] dark:border-slate-800"
+      >
+        <label className={labelClass}>
+          E-mail (or account id) of the person to add
+          <input
+            required
+            maxLength={200}
+            autoComplete="off"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            className={inputClass}
+          />
+        </label>
+        <label className={labelClass}>
+          Role
+          <select
+            value={role}
+            onChange={(e) => setRole(e.target.value as MemberRole)}
+            className={inputClass}
+          >
+            {ROLES.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={add.isPending} className={primaryButton}>
+          {add.isPending ? 'Adding…' : 'Add member'}
+        </button>
+        <p className="text-xs text-slate-500 sm:col-span-3">
+          Owners manage the building, members also send readings, viewers only look. The account
+          must exist already; with an external identity provider, use the person’s account id there.
+        </p>
+        {add.error && (
+          <div className="sm:col-span-3">
+            <ErrorState error={add.error} />
+          </div>
+        )}
+      </form>
+    </Panel>
+  );
+}
+
+/** The one-time view of a new token: the secret, and commands that send a reading with it. */
+function NewTokenDialog({
+  buildingId,
+  created,
+  onClose,
+}: {
+  buildingId: string;
+  created: DeviceTokenCreated;
+  onClose: () => void;
+}) {
+  const info = useIngestInfo();
+  const examples = info.data
+    ? ingestExamples({
+        info: info.data,
+        origin: window.location.origin,
+        buildingId,
+        token: created.token,
+        fallbackHost: window.location.hostname,
+      })
+    : null;
+  return (
+    <Dialog.Root open onOpenChange={(o) => !o && onClose()}>
+      <Dialog.Portal>
+        <Dialog.Overlay className={dialogOverlay} />
+        <Dialog.Content className={`${dialogContent} max-w-2xl space-y-4`}>
+          <Dialog.Title className="text-lg font-semibold">
+            Device token “{created.name}” created
+          </Dialog.Title>
+          <Dialog.Description className="text-sm text-slate-600 dark:text-slate-300">
+            Copy the token now: it is shown only this once. The server keeps only a hash of it. If
+            it is lost, revoke it and create another.
+          </Dialog.Description>
+          <CopyBlock label="Token" text={created.token} secret />
+          {info.error ? (
+            <ErrorState error={info.error} onRetry={() => void info.refetch()} />
+          ) : !examples ? (
+            <Loading label="Loading the ingest details…" />
+          ) : (
+            <>
+              <section aria-labelledby="http-example" className="space-y-2">
+                <h3 id="http-example" className="font-semibold">
+                  Send a reading over HTTP
+                </h3>
+                <CopyBlock label="curl command" text={examples.curl} />
+                <p className="text-xs text-slate-500">
+                  Up to {info.data?.http.max_readings.toLocaleString()} readings per request;
+                  <code> ts</code> is ISO-8601 with a zone or epoch milliseconds,{' '}
+                  <code>power_w</code> the mains power in watts.
+                </p>
+              </section>
+              <section aria-labelledby="mqtt-example" className="space-y-2">
+                <h3 id="mqtt-example" className="font-semibold">
+                  Send a reading over MQTT
+                </h3>
+                {!examples.mqtt ? (
+                  <p className="text-sm text-slate-600 dark:text-slate-300">
+                    MQTT ingest is off on this server. An administrator can turn on the built-in
+                    broker (MQTT_EMBEDDED_PORT) or connect an external one (MQTT_URL).
+                  </p>
+                ) : (
+                  <>
+                    {examples.mqtt.command && (
+                      <CopyBlock label="mosquitto_pub command" text={examples.mqtt.command} />
+                    )}
+                    <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
+                      <dt className="text-slate-500">Broker</dt>
+                      <dd className="break-all">{info.data?.mqtt.url}</dd>
+                      <dt className="text-slate-500">Topic</dt>
+                      <dd className="font-mono text-xs break-all">{examples.mqtt.topic}</dd>
+                      <dt className="text-slate-500">Payload</dt>
+                      <dd className="font-mono text-xs break-all">{examples.mqtt.payload}</dd>
+                    </dl>
+                    <ul className="list-disc space-y-1 pl-5 text-xs text-slate-600 dark:text-slate-300">
+                      {examples.mqtt.notes.map((n) => (
+                        <li key={n}>{n}</li>
+                      ))}
+                    </ul>
+                  </>
+                )}
+              </section>
+            </>
+          )}
+          <div className="flex justify-end">
+            <Dialog.Close className={primaryButton}>Done</Dialog.Close>
+          </div>
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}
+
+function TokensPanel({ buildingId }: { buildingId: string }) {
+  const tokens = useDeviceTokens(buildingId);
+  const create = useCreateDeviceToken(buildingId);
+  const revoke = useRevokeDeviceToken(buildingId);
+  // Fetched ahead, so the examples are ready when a new token's dialog opens.
+  useIngestInfo();
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<DeviceTokenCreated | null>(null);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate(name.trim(), {
+      onSuccess: (t) => {
+        setName('');
+        setCreated(t);
+      },
+    });
+  };
+
+  return (
+    <Panel id="tokens" title="Device tokens">
+      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
+        A meter sends this building’s readings with a device token. Give each meter its own, so one
+        can be revoked without touching the others.
+      </p>
+      {tokens.error ? (
+        <ErrorState error={tokens.error} onRetry={() => void tokens.refetch()} />
+      ) : tokens.isPending ? (
+        <Loading />
+      ) : tokens.data.tokens.length === 0 ? (
+        <Empty>No device tokens yet.</Empty>
+      ) : (
+        <div className="relative overflow-x-auto">
+          <table className="w-full text-sm">
+            <caption className="sr-only">Device tokens</caption>
+            <thead>
+              <tr className="border-b border-slate-200 dark:border-slate-800">
+                <th scope="col" className={th}>
+                  Name
+                </th>
+                <th scope="col" className={th}>
+                  Created
+                </th>
+                <th scope="col" className={th}>
+                  Last used
+                </th>
+                <th scope="col" className={th}>
+                  Status
+                </th>
+                <th scope="col" className={th}>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+              {tokens.data.tokens.map((t) => (
+                <tr key={t.id} className={t.revoked_at ? 'text-slate-500' : undefined}>
+                  <th scope="row" className={`${td} text-left font-medium`}>
+                    {t.name}
+                  </th>
+                  <td className={`${td} whitespace-nowrap`}>{when(t.created_at)}</td>
+                  <td className={`${td} whitespace-nowrap`}>{when(t.last_used_at)}</td>
+                  <td className={`${td} whitespace-nowrap`}>
+                    {t.revoked_at ? `Revoked ${when(t.revoked_at)}` : 'Active'}
+                  </td>
+                  <td className={`${td} text-right`}>
+                    {!t.revoked_at && (
+                      <ConfirmButton
+                        label={`Revoke token ${t.name}`}
+                        title={`Revoke “${t.name}”?`}
+                        description="Meters using this token can no longer send readings. This cannot be undone; create a new token to reconnect them."
+                        confirmLabel="Revoke"
+                        onConfirm={() => revoke.mutateAsync(t.id)}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form
+        onSubmit={submit}
+        aria-label="Create a device token"
+        className="mt-4 grid items-end gap-3 border-t border-slate-100 pt-4 sm:grid-cols-[1fr_auto] dark:border-slate-800"
+      >
+        <label className={labelClass}>
+          Token name
+          <input
+            required
+            maxLength={100}
+            placeholder="e.g. Shelly EM in the hall"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            className={inputClass}
+          />
+        </label>
+        <button type="submit" disabled={create.isPending} className={primaryButton}>
+          {create.isPending ? 'Creating…' : 'Create token'}
+        </button>
+        {create.error && (
+          <div className="sm:col-span-2">
+            <ErrorState error={create.error} />
+          </div>
+        )}
+      </form>
+      {created && (
+        <NewTokenDialog
+          buildingId={buildingId}
+          created={created}
+          onClose={() => setCreated(null)}
+        />
+      )}
+    </Panel>
+  );
+}
+
+export default function BuildingPage() {
+  const { buildingId = '' } = useParams();
+  const building = useBuilding(buildingId);
+
+  if (building.error)
+    return <ErrorState error={building.error} onRetry={() => void building.refetch()} />;
+  if (building.isPending) return <Loading />;
+  const b = building.data;
+  const canManage = b.my_role === 'owner' || b.my_role === 'admin';
+
+  return (
+    <div className="max-w-4xl space-y-4">
+      <div>
+        <h1 className="text-2xl font-bold break-words">Building: {b.name}</h1>
+        <p className="text-sm text-slate-500 dark:text-slate-400">
+          Id <code>{b.id}</code> · you are {ROLE_WORDS[b.my_role]}
+        </p>
+      </div>
+      {canManage ? (
+        <>
+          <Panel id="details" title="Name and time zone">
+            <DetailsForm key={b.id} building={b} />
+          </Panel>
+          <MembersPanel key={`members-${b.id}`} buildingId={b.id} />
+          <TokensPanel key={`tokens-${b.id}`} buildingId={b.id} />
+        </>
+      ) : (
+        <Panel id="details" title="About this building">
+          <p
+            role="note"
+            className="mb-3 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm dark:border-slate-700 dark:bg-slate-950"
+          >
+            You can see this building’s data, but only its owners and administrators can rename it,
+            manage its members and create device tokens. Ask an owner if you need a change.
+          </p>
+          <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+            <dt className="text-slate-500">Name</dt>
+            <dd>{b.name}</dd>
+            <dt className="text-slate-500">Time zone</dt>
+            <dd>{b.timezone}</dd>
+          </dl>
+        </Panel>
+      )}
+    </div>
+  );
+}
