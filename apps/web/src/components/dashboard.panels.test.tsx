@@ -1,4 +1,4 @@
-// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost, what's on, baseload) from fixture data, and show loading, empty and error states instead of blanks.
+// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost, what's on, baseload) from fixture data in the chosen units, and show loading, empty and error states instead of blanks.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render, screen, within } from '@testing-library/react';
@@ -137,6 +137,40 @@ describe('dashboard panels', () => {
   it('says when there are no estimates yet', () => {
     render(wrap(<WhatsOnPanel buildingId="home" isLoading={false} error={null} appliances={[]} />));
     expect(screen.getByText(/No appliance estimates yet/)).toBeInTheDocument();
+  });
+
+  it('shows power and energy in the units chosen in Settings', () => {
+    const units = { power: 'W', energy: 'Wh', time: '24h' } as const;
+    const inUnits = (children: ReactNode) => (
+      <SettingsProvider initial={{ ...defaultSettings, units }}>
+        <MemoryRouter>{children}</MemoryRouter>
+      </SettingsProvider>
+    );
+    render(
+      inUnits(
+        <>
+          <LivePowerPanel live={{ status: 'open', powerW: 2310 }} />
+          <TodayPanel
+            data={{ kwh: 4, cost: 1.2, currency: 'EUR' }}
+            isLoading={false}
+            error={null}
+          />
+          <WhatsOnPanel
+            buildingId="home"
+            isLoading={false}
+            error={null}
+            appliances={[{ name: 'kettle', powerW: 1850, onProb: 0.9 }]}
+          />
+          <BaseloadPanel energy={energy} isLoading={false} error={null} />
+        </>,
+      ),
+    );
+    expect(screen.getByTestId('live-power')).toHaveTextContent('2310 W');
+    expect(screen.getByRole('region', { name: 'Today' })).toHaveTextContent('4000 Wh');
+    expect(screen.getByRole('region', { name: "What's on now" })).toHaveTextContent('1850 W');
+    const baseload = screen.getByRole('region', { name: 'Always-on and untracked (today)' });
+    expect(baseload).toHaveTextContent('2000 Wh');
+    expect(baseload).toHaveTextContent('1250 Wh');
   });
 
   it('shows baseload and other/untracked with their share of the day', () => {

@@ -3,26 +3,31 @@ import type { EnergyResponse } from '@nilm/contracts';
 import { Link } from 'react-router';
 import {
   applianceLabel,
+  formatDateTime,
   formatKwh,
   formatMoney,
   formatPercent,
   formatPower,
+  formatTime,
+  type Units,
 } from '../lib/format.js';
 import type { LiveState } from '../state/live.js';
+import { useSettings } from '../state/settings.js';
 import { Empty, ErrorState, Loading, Panel } from './states.js';
 
 /** Time of day for today's stamps, date and time otherwise (a replay or a late meter). */
-function formatWhen(iso: string): string {
+function formatWhen(iso: string, units: Units): string {
   const d = new Date(iso);
   return d.toDateString() === new Date().toDateString()
-    ? d.toLocaleTimeString()
-    : d.toLocaleString();
+    ? formatTime(d, units, { seconds: true })
+    : formatDateTime(d, units);
 }
 
 /** On-probability at or above which an appliance counts as on (the model's usual threshold). */
 export const ON_THRESHOLD = 0.5;
 
 export function LivePowerPanel({ live }: { live: LiveState }) {
+  const { units } = useSettings().settings;
   return (
     <Panel id="live-power" title="Live power">
       {live.powerW === undefined ? (
@@ -41,7 +46,7 @@ export function LivePowerPanel({ live }: { live: LiveState }) {
             aria-atomic="true"
             data-testid="live-power"
           >
-            {formatPower(live.powerW)}
+            {formatPower(live.powerW, units)}
           </p>
           <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
             {live.status === 'open' ? (
@@ -50,7 +55,7 @@ export function LivePowerPanel({ live }: { live: LiveState }) {
                   className="mr-1 inline-block size-2 rounded-full bg-emerald-500"
                   aria-hidden="true"
                 />
-                Live · {live.powerTime ? formatWhen(live.powerTime) : ''}
+                Live · {live.powerTime ? formatWhen(live.powerTime, units) : ''}
               </>
             ) : (
               `Reconnecting… ${live.error ?? ''}`
@@ -77,6 +82,7 @@ export function TodayPanel({
   isLoading: boolean;
   error: unknown;
 }) {
+  const { units } = useSettings().settings;
   return (
     <Panel id="today" title="Today">
       {error ? (
@@ -87,7 +93,7 @@ export function TodayPanel({
         <dl className="grid grid-cols-2 gap-2">
           <div>
             <dt className="text-xs text-slate-500 dark:text-slate-400">Energy</dt>
-            <dd className="text-2xl font-semibold tabular-nums">{formatKwh(data.kwh)}</dd>
+            <dd className="text-2xl font-semibold tabular-nums">{formatKwh(data.kwh, units)}</dd>
           </div>
           <div>
             <dt className="text-xs text-slate-500 dark:text-slate-400">Cost</dt>
@@ -120,6 +126,7 @@ export function WhatsOnPanel({
   isLoading: boolean;
   error: unknown;
 }) {
+  const { units } = useSettings().settings;
   return (
     <Panel id="whats-on" title="What's on now">
       {error ? (
@@ -149,7 +156,7 @@ export function WhatsOnPanel({
                     {applianceLabel(a.name)}
                   </Link>
                   <span className="text-sm tabular-nums text-slate-500 dark:text-slate-400">
-                    {on ? formatPower(a.powerW) : 'off'}
+                    {on ? formatPower(a.powerW, units) : 'off'}
                   </span>
                   <span className="w-24" title={`on-probability ${formatPercent(a.onProb)}`}>
                     <span className="sr-only">{`${applianceLabel(a.name)} is ${on ? 'on' : 'off'}, on-probability `}</span>
@@ -190,6 +197,7 @@ export function BaseloadPanel({
   error: unknown;
 }) {
   const p = energy?.periods.at(-1);
+  const { units } = useSettings().settings;
   return (
     <Panel id="baseload" title="Always-on and untracked (today)">
       {error ? (
@@ -202,14 +210,16 @@ export function BaseloadPanel({
         <dl className="grid grid-cols-2 gap-2">
           <div>
             <dt className="text-xs text-slate-500 dark:text-slate-400">Always-on baseload</dt>
-            <dd className="text-xl font-semibold tabular-nums">{formatKwh(p.baseload_kwh)}</dd>
+            <dd className="text-xl font-semibold tabular-nums">
+              {formatKwh(p.baseload_kwh, units)}
+            </dd>
             <dd className="text-xs text-slate-500 dark:text-slate-400">
               {p.total_kwh > 0 ? `${formatPercent(p.baseload_kwh / p.total_kwh)} of today` : ''}
             </dd>
           </div>
           <div>
             <dt className="text-xs text-slate-500 dark:text-slate-400">Other / untracked</dt>
-            <dd className="text-xl font-semibold tabular-nums">{formatKwh(p.other_kwh)}</dd>
+            <dd className="text-xl font-semibold tabular-nums">{formatKwh(p.other_kwh, units)}</dd>
             <dd className="text-xs text-slate-500 dark:text-slate-400">
               {p.total_kwh > 0 ? `${formatPercent(p.other_kwh / p.total_kwh)} of today` : ''}
             </dd>

@@ -7,7 +7,15 @@ import { useEffect, useRef, useState } from 'react';
 import { Area, AreaChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChartRow } from '../lib/chart.data.js';
 import { seriesColor } from '../lib/colors.js';
-import { applianceLabel, formatPower } from '../lib/format.js';
+import {
+  applianceLabel,
+  formatDateTime,
+  formatPower,
+  formatPowerTick,
+  formatTime,
+  type Units,
+} from '../lib/format.js';
+import { useSettings } from '../state/settings.js';
 
 /** Width of an element, updated on resize (0 until measured, or where ResizeObserver is missing). */
 export function useWidth<T extends HTMLElement>() {
@@ -27,14 +35,19 @@ export function useWidth<T extends HTMLElement>() {
   return { ref, width };
 }
 
-function tickFormatter(spanMs: number) {
-  return (t: number) => {
-    const d = new Date(t);
-    return spanMs > 2 * 86_400_000
-      ? d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
-      : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  };
+function tickFormatter(spanMs: number, units: Units) {
+  return (t: number) =>
+    spanMs > 2 * 86_400_000
+      ? new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
+      : formatTime(t, units);
 }
+
+/**
+ * The areas are fill only. With an outline, the top series' line traces the whole stack, so a
+ * spike one bucket wide in a lower series showed the top series' colour (its outline) rather
+ * than its own; unstroked, every band shows only its own colour, however thin.
+ */
+export const AREA_STYLE = { stroke: 'none', strokeWidth: 0, fillOpacity: 0.75 } as const;
 
 export function StackedPowerChart({
   rows,
@@ -47,10 +60,14 @@ export function StackedPowerChart({
   width: number;
   height?: number;
 }) {
+  const { units } = useSettings().settings;
   const span = rows.length > 1 ? rows[rows.length - 1]!.t - rows[0]!.t : 0;
-  const fmt = tickFormatter(span);
+  const fmt = tickFormatter(span, units);
   return (
-    <figure aria-label="Power per appliance over time, stacked">
+    <figure
+      aria-label="Power per appliance over time, stacked"
+      className="text-slate-600 dark:text-slate-300"
+    >
       <AreaChart
         width={width}
         height={height}
@@ -64,14 +81,20 @@ export function StackedPowerChart({
           scale="time"
           domain={['dataMin', 'dataMax']}
           tickFormatter={fmt}
+          tick={{ fill: 'currentColor' }}
           minTickGap={40}
           fontSize={12}
         />
-        <YAxis tickFormatter={(w: number) => formatPower(w)} width={64} fontSize={12} />
+        <YAxis
+          tickFormatter={(w: number) => formatPowerTick(w, units)}
+          tick={{ fill: 'currentColor' }}
+          width={64}
+          fontSize={12}
+        />
         <Tooltip
-          labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
+          labelFormatter={(t) => formatDateTime(Number(t), units)}
           formatter={(v, name) => [
-            formatPower(typeof v === 'number' ? v : null),
+            formatPower(typeof v === 'number' ? v : null, units),
             applianceLabel(String(name)),
           ]}
           contentStyle={{ fontSize: 12 }}
@@ -80,16 +103,15 @@ export function StackedPowerChart({
           formatter={(name) => applianceLabel(String(name))}
           wrapperStyle={{ fontSize: 12 }}
         />
-        {series.map((s, i) => (
+        {series.map((s) => (
           <Area
             key={s}
             dataKey={s}
             name={s}
             stackId="power"
             type="stepAfter"
-            stroke={seriesColor(s, i)}
-            fill={seriesColor(s, i)}
-            fillOpacity={0.6}
+            fill={seriesColor(s)}
+            {...AREA_STYLE}
             isAnimationActive={false}
             dot={false}
           />

@@ -1,7 +1,15 @@
-// Proves the report table's values (kWh, flat-tariff cost, "no data", Total row) and that its CSV matches line by line, quoting labels with commas and quotes.
+// Proves the report table's values (kWh, cost from the pricing, "no data", Total row) in the display units, and that its CSV is the same table in kWh, quoting labels with commas and quotes.
 import type { EnergyResponse } from '@nilm/contracts';
 import { describe, expect, it } from 'vitest';
-import { buildReport, csvField, reportCsv, reportPeriodLabel } from './report.csv.js';
+import { periodCosts, type PeriodCost } from './pricing.js';
+import {
+  buildReport,
+  csvField,
+  reportCsv,
+  reportPeriodLabel,
+  reportTable,
+  tableCsv,
+} from './report.csv.js';
 
 const energy: EnergyResponse = {
   building_id: 'home',
@@ -38,9 +46,13 @@ const energy: EnergyResponse = {
   ],
 };
 
+/** Costs at a flat 0.20 per kWh. */
+const flat = periodCosts(energy, { pricePerKwh: 0.2, bands: [] })!;
+const kwhUnits = { energy: 'kWh' } as const;
+
 describe('buildReport', () => {
   it('gives kWh and cost per appliance per period, "no data" for empty periods and a Total row', () => {
-    const t = buildReport(energy, 'day', 0.2, 'GBP', { tv: 'TV, lounge' });
+    const t = reportTable(buildReport(energy, 'day', flat, 'GBP', { tv: 'TV, lounge' }), kwhUnits);
     expect(t.header).toEqual([
       'Period',
       'Kettle (kWh)',
@@ -85,6 +97,37 @@ describe('buildReport', () => {
     ]);
   });
 
+  it('shows the costs it is given (time-of-use) and sums them in the Total row', () => {
+    const tou: PeriodCost[] = [
+      { appliances: {}, other: 0, baseload: 0, total: 0 },
+      { appliances: { kettle: 0.15, tv: 0.2 }, other: 0.55, baseload: 0.3, total: 0.9 },
+      { appliances: { kettle: 0.05 }, other: 0.45, baseload: 0.5, total: 0.5 },
+    ];
+    const t = reportTable(buildReport(energy, 'day', tou, 'EUR'), kwhUnits);
+    expect(t.header[2]).toBe('Kettle (EUR)');
+    expect(t.rows[1]).toEqual([
+      '2026-01-02',
+      '1.500',
+      '0.15',
+      '0.500',
+      '0.20',
+      '2.000',
+      '0.55',
+      '2.000',
+      '0.30',
+      '6.000',
+      '0.90',
+    ]);
+    expect(t.rows[3]?.slice(-2)).toEqual(['10.000', '1.40']);
+  });
+
+  it('shows energy in Wh when chosen, naming the unit in the header', () => {
+    const t = reportTable(buildReport(energy, 'day', flat, 'GBP'), { energy: 'Wh' });
+    expect(t.header.slice(0, 3)).toEqual(['Period', 'Kettle (Wh)', 'Kettle (GBP)']);
+    expect(t.rows[1]?.slice(0, 3)).toEqual(['2026-01-02', '1500', '0.30']);
+    expect(t.rows[0]?.[1]).toBe('no data');
+  });
+
   it('names weeks and months in the building time zone', () => {
     // 23:30 UTC on 4 Jan is already 5 Jan in Berlin.
     expect(reportPeriodLabel('2026-01-04T23:30:00.000Z', 'week', 'Europe/Berlin')).toBe(
@@ -97,8 +140,8 @@ describe('buildReport', () => {
 
 describe('reportCsv', () => {
   it('writes the header and every row, quoting fields with commas or quotes', () => {
-    const t = buildReport(energy, 'day', 0.2, 'GBP', { tv: 'TV, "big" one' });
-    const lines = reportCsv(t).split('\r\n');
+    const report = buildReport(energy, 'day', flat, 'GBP', { tv: 'TV, "big" one' });
+    const lines = reportCsv(report).split('\r\n');
     expect(lines).toEqual([
       'Period,Kettle (kWh),Kettle (GBP),"TV, ""big"" one (kWh)","TV, ""big"" one (GBP)",Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP)',
       '2026-01-01,no data,no data,no data,no data,no data,no data,no data,no data,no data,no data',
@@ -107,6 +150,15 @@ describe('reportCsv', () => {
       'Total,2.000,0.40,0.500,0.10,3.500,0.70,4.000,0.80,10.000,2.00',
       '',
     ]);
+  });
+
+  it('is exactly the table shown in kWh, and keeps kWh when the page shows Wh', () => {
+    const report = buildReport(energy, 'day', flat, 'GBP');
+    expect(reportCsv(report)).toBe(tableCsv(reportTable(report, kwhUnits)));
+    expect(reportCsv(report)).not.toBe(tableCsv(reportTable(report, { energy: 'Wh' })));
+    expect(reportCsv(report).split('\r\n')[2]).toBe(
+      '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20',
+    );
   });
 
   it('leaves plain fields alone and quotes newlines', () => {

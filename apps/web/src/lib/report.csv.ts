@@ -1,9 +1,13 @@
 /**
- * The energy report as a table of display strings, and that same table as CSV. The page renders
- * `ReportTable` and the Export button serialises it, so the download is exactly what is shown.
+ * The energy report: numbers per period (`ReportData`), the table of display strings the page
+ * shows in the person's units, and CSV. The CSV is the same table, row for row and column for
+ * column, written in fixed machine units (kWh with three decimals, the unit in each header) so a
+ * spreadsheet reads it the same whatever the display settings; with kWh chosen for display it is
+ * exactly the table shown.
  */
 import type { EnergyResponse } from '@nilm/contracts';
-import { applianceLabel } from './format.js';
+import { applianceLabel, type Units } from './format.js';
+import type { PeriodCost } from './pricing.js';
 
 export type ReportPeriod = 'day' | 'week' | 'month';
 
@@ -12,6 +16,28 @@ export interface ReportTable {
   header: string[];
   rows: string[][];
 }
+
+/** One row of the report: a period (oldest first) or the span's Total. */
+export interface ReportRow {
+  label: string;
+  /** kWh per group (appliances, Other, Baseload, Total); null for a period without readings. */
+  kwh: number[] | null;
+  /** Cost per group, in the same order; null for a period without readings. */
+  cost: number[] | null;
+}
+
+export interface ReportData {
+  currency: string;
+  /** Appliance names in column order (sorted); the groups start with these. */
+  appliances: string[];
+  /** Display label of each group: the appliances', then Other, Baseload and Total. */
+  groups: string[];
+  /** One row per period, then the Total row. */
+  rows: ReportRow[];
+}
+
+/** The units CSV exports are written in, whatever the display settings. */
+export const CSV_UNITS: Pick<Units, 'energy'> = { energy: 'kWh' };
 
 /** 'YYYY-MM-DD' of an instant in an IANA zone (UTC when the zone is unknown). */
 function localDate(iso: string, timeZone: string): string {
@@ -33,22 +59,20 @@ export function reportPeriodLabel(iso: string, period: ReportPeriod, timeZone: s
   return period === 'week' ? `Week of ${d}` : d;
 }
 
-const kwh = (v: number) => v.toFixed(3);
-const money = (v: number) => v.toFixed(2);
-
 /**
- * One row per period (oldest first) and a Total row, with kWh and cost columns for each
- * appliance, then Other, Baseload and Total. Cost is kWh times the flat `pricePerKwh`. A period
- * without readings (coverage 0) reads "no data" rather than a false 0, and adds nothing to Total.
- * `labels` maps appliance names to display labels (the model's, else a humanised name).
+ * The report's numbers: per period (oldest first) kWh and cost for each appliance, then Other,
+ * Baseload and Total, and a Total row summing the periods. `costs` holds one entry per period
+ * (lib/pricing.ts: flat or time-of-use). A period without readings (coverage 0) has no numbers
+ * rather than a false 0, and adds nothing to Total. `labels` maps appliance names to display
+ * labels (the model's, else a humanised name).
  */
 export function buildReport(
   energy: EnergyResponse,
   period: ReportPeriod,
-  pricePerKwh: number,
+  costs: readonly PeriodCost[],
   currency: string,
   labels: Record<string, string> = {},
-): ReportTable {
+): ReportData {
   const names = [...new Set(energy.periods.flatMap((p) => Object.keys(p.appliances)))].sort();
   const groups = [
     ...names.map((n) => labels[n] ?? applianceLabel(n)),
@@ -56,21 +80,46 @@ export function buildReport(
     'Baseload',
     'Total',
   ];
-  const header = ['Period', ...groups.flatMap((g) => [`${g} (kWh)`, `${g} (${currency})`])];
-  const sums = new Array<number>(groups.length).fill(0);
-  const rows = energy.periods.map((p) => {
+  const kwhSums = new Array<number>(groups.length).fill(0);
+  const costSums = new Array<number>(groups.length).fill(0);
+  const rows: ReportRow[] = energy.periods.map((p, i) => {
     const label = reportPeriodLabel(p.start, period, energy.timezone);
-    if (p.coverage === 0) return [label, ...groups.flatMap(() => ['no data', 'no data'])];
-    const values = [
+    const c = costs[i];
+    if (p.coverage === 0 || !c) return { label, kwh: null, cost: null };
+    const kwh = [
       ...names.map((n) => p.appliances[n] ?? 0),
       p.other_kwh,
       p.baseload_kwh,
       p.total_kwh,
     ];
-    values.forEach((v, i) => (sums[i] = (sums[i] ?? 0) + v));
-    return [label, ...values.flatMap((v) => [kwh(v), money(v * pricePerKwh)])];
+    const cost = [...names.map((n) => c.appliances[n] ?? 0), c.other, c.baseload, c.total];
+    kwh.forEach((v, g) => (kwhSums[g] = (kwhSums[g] ?? 0) + v));
+    cost.forEach((v, g) => (costSums[g] = (costSums[g] ?? 0) + v));
+    return { label, kwh, cost };
   });
-  rows.push(['Total', ...sums.flatMap((v) => [kwh(v), money(v * pricePerKwh)])]);
+  rows.push({ label: 'Total', kwh: kwhSums, cost: costSums });
+  return { currency, appliances: names, groups, rows };
+}
+
+/** Energy cells: kWh with three decimals, or whole Wh. */
+function energyCell(kwh: number, units: Pick<Units, 'energy'>): string {
+  return units.energy === 'Wh' ? (kwh * 1000).toFixed(0) : kwh.toFixed(3);
+}
+
+/**
+ * The report as display strings in the given energy unit (named in each header), money with two
+ * decimals, and "no data" for periods without readings.
+ */
+export function reportTable(report: ReportData, units: Pick<Units, 'energy'>): ReportTable {
+  const header = [
+    'Period',
+    ...report.groups.flatMap((g) => [`${g} (${units.energy})`, `${g} (${report.currency})`]),
+  ];
+  const rows = report.rows.map((r) =>
+    r.kwh && r.cost
+      ? [r.label, ...r.kwh.flatMap((v, g) => [energyCell(v, units), (r.cost?.[g] ?? 0).toFixed(2)])]
+      : [r.label, ...report.groups.flatMap(() => ['no data', 'no data'])],
+  );
   return { header, rows };
 }
 
@@ -79,7 +128,12 @@ export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** The table as RFC 4180 CSV: header first, CRLF line ends, a final CRLF. */
-export function reportCsv(table: ReportTable): string {
+/** A table as RFC 4180 CSV: header first, CRLF line ends, a final CRLF. */
+export function tableCsv(table: ReportTable): string {
   return [table.header, ...table.rows].map((r) => r.map(csvField).join(',') + '\r\n').join('');
+}
+
+/** The report as CSV: the table shown, in `CSV_UNITS`. */
+export function reportCsv(report: ReportData): string {
+  return tableCsv(reportTable(report, CSV_UNITS));
 }

@@ -1,12 +1,57 @@
 /** Today's window and cost: pure helpers for the dashboard's "Today" panel. */
 import type { ReadingsResponse } from '@nilm/contracts';
-import { costOf, kwhOf, type EnergySlice, type Tariff } from './tariff.js';
+import { costInZone } from './pricing.js';
+import { kwhOf, type EnergySlice, type Tariff } from './tariff.js';
 
-/** Start of the current UTC day, ISO; the API's energy periods are UTC days. */
-export function startOfUtcDay(now: Date): string {
-  return new Date(
-    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()),
-  ).toISOString();
+function zoneFormat(timeZone: string): Intl.DateTimeFormat {
+  const options = {
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  } as const;
+  try {
+    return new Intl.DateTimeFormat('en-US', { ...options, timeZone });
+  } catch {
+    return new Intl.DateTimeFormat('en-US', { ...options, timeZone: 'UTC' });
+  }
+}
+
+/** Local wall-clock fields of an instant in a zone. */
+function wallClock(fmt: Intl.DateTimeFormat, ms: number) {
+  const parts = fmt.formatToParts(ms);
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return {
+    y: n('year'),
+    m: n('month'),
+    d: n('day'),
+    h: n('hour') % 24,
+    mi: n('minute'),
+    s: n('second'),
+  };
+}
+
+/** The zone's offset from UTC at an instant, in ms (local wall clock minus UTC). */
+function offsetAt(fmt: Intl.DateTimeFormat, ms: number): number {
+  const w = wallClock(fmt, ms);
+  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The instant (ISO, UTC) of local midnight that starts the day containing `now` in an IANA zone
+ * (UTC when the zone is unknown): the building's "today", as the API's energy periods count it.
+ * The offset is taken at midnight itself, so a day that changes to or from summer time starts at
+ * the right instant.
+ */
+export function startOfZonedDay(now: Date, timeZone: string): string {
+  const fmt = zoneFormat(timeZone);
+  const w = wallClock(fmt, now.getTime());
+  const localMidnight = Date.UTC(w.y, w.m - 1, w.d);
+  const guess = localMidnight - offsetAt(fmt, now.getTime());
+  return new Date(localMidnight - offsetAt(fmt, guess)).toISOString();
 }
 
 /** Mains readings as energy slices (one per bucket; missing mains is no energy). */
@@ -24,12 +69,16 @@ export function slicesOf(res: Pick<ReadingsResponse, 'points' | 'resolution_s'>)
   });
 }
 
-/** Cost of today's energy: kWh x price for a flat tariff; priced per bucket under time-of-use. */
+/**
+ * Cost of today's energy: kWh x price for a flat tariff; under time-of-use each bucket is priced
+ * at the rates in force at that local time in the building's zone.
+ */
 export function todayCost(
   kwh: number,
   tariff: Tariff,
-  readings?: Pick<ReadingsResponse, 'points' | 'resolution_s'>,
+  readings: Pick<ReadingsResponse, 'points' | 'resolution_s'> | undefined,
+  timeZone: string,
 ): number | undefined {
   if (tariff.bands.length === 0) return kwh * tariff.pricePerKwh;
-  return readings ? costOf(slicesOf(readings), tariff) : undefined;
+  return readings ? costInZone(slicesOf(readings), tariff, timeZone) : undefined;
 }

@@ -13,8 +13,15 @@ import {
   type ChartRow,
   type RangeKey,
 } from '../lib/chart.data.js';
-import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
-import { useAppliances, useReadings } from '../state/queries.js';
+import {
+  applianceLabel,
+  formatDateTime,
+  formatKwh,
+  formatMoney,
+  type Units,
+} from '../lib/format.js';
+import { costInZone, hasTimeOfUse } from '../lib/pricing.js';
+import { useAppliances, useBuildings, useReadings } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 function formatDuration(ms: number): string {
@@ -23,7 +30,17 @@ function formatDuration(ms: number): string {
 }
 
 /** A strip with one coloured block per run, positioned in the range's span. */
-function Timeline({ runs, start, end }: { runs: Run[]; start: number; end: number }) {
+function Timeline({
+  runs,
+  start,
+  end,
+  units,
+}: {
+  runs: Run[];
+  start: number;
+  end: number;
+  units: Units;
+}) {
   const span = Math.max(1, end - start);
   return (
     <div
@@ -34,7 +51,7 @@ function Timeline({ runs, start, end }: { runs: Run[]; start: number; end: numbe
       {runs.map((r) => (
         <span
           key={r.start}
-          title={`${new Date(r.start).toLocaleString()} – ${formatDuration(r.end - r.start)}`}
+          title={`${formatDateTime(r.start, units)} – ${formatDuration(r.end - r.start)}`}
           className="absolute inset-y-0 bg-emerald-500"
           style={{
             left: `${((r.start - start) / span) * 100}%`,
@@ -66,6 +83,18 @@ export default function AppliancePage() {
   );
   const runs = useMemo(() => (data ? runsOf(data, name) : []), [data, name]);
   const stats = runStats(runs);
+  const { units, tariff, currency } = settings;
+  // Under time-of-use a run costs what its hours cost in the building's zone, so the zone is needed.
+  const timeZone = useBuildings().data?.buildings.find((b) => b.id === buildingId)?.timezone;
+  const costPerRun = useMemo(() => {
+    if (runs.length === 0 || (hasTimeOfUse(tariff) && !timeZone)) return undefined;
+    const slices = runs.map((r) => ({
+      start: new Date(r.start),
+      end: new Date(r.end),
+      kwh: r.kwh,
+    }));
+    return costInZone(slices, tariff, timeZone ?? 'UTC') / runs.length;
+  }, [runs, tariff, timeZone]);
 
   return (
     <div className="space-y-4">
@@ -107,7 +136,12 @@ export default function AppliancePage() {
           )
         ) : (
           <>
-            <Timeline runs={runs} start={Date.parse(data.start)} end={Date.parse(data.end)} />
+            <Timeline
+              runs={runs}
+              start={Date.parse(data.start)}
+              end={Date.parse(data.end)}
+              units={units}
+            />
             {stats ? (
               <dl className="mt-3 grid grid-cols-3 gap-2 text-sm">
                 <div>
@@ -121,8 +155,8 @@ export default function AppliancePage() {
                 <div>
                   <dt className="text-xs text-slate-500 dark:text-slate-400">Energy per run</dt>
                   <dd className="font-semibold tabular-nums">
-                    {formatKwh(stats.meanKwh)} ·{' '}
-                    {formatMoney(stats.meanKwh * settings.tariff.pricePerKwh, settings.currency)}
+                    {formatKwh(stats.meanKwh, units)}
+                    {costPerRun !== undefined && ` · ${formatMoney(costPerRun, currency)}`}
                   </dd>
                 </div>
               </dl>

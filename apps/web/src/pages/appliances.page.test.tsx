@@ -1,7 +1,9 @@
-// Proves the appliances table shows each appliance's kWh and cost per period, and "no data" (not a false 0 kWh) for periods without readings.
+// Proves the appliances table shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, and time-of-use costs priced by the hour in the chosen energy unit.
+import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
-import { renderPage } from '../test/page.fixture.js';
+import { defaultUnits } from '../lib/format.js';
+import { renderPage, twoDays } from '../test/page.fixture.js';
 import AppliancesPage from './appliances.page.js';
 
 afterEach(() => {
@@ -16,4 +18,48 @@ it('lists kWh and cost per appliance, most recent day first, and marks days with
   expect(cells[1]).toHaveTextContent('no data'); // Jan 1 had no readings
   const headers = screen.getAllByRole('columnheader').map((h) => h.textContent);
   expect(headers[1]).toMatch(/Jan 2|2 Jan/);
+});
+
+it('prices a time-of-use tariff hour by hour and shows the chosen energy unit', async () => {
+  // 2 Jan: the kettle's 1 kWh at 06:00-07:00 (night, 0.10) and 1 kWh of other load at 12:00.
+  const energy: EnergyResponse = {
+    ...twoDays,
+    periods: [
+      {
+        start: '2026-01-02T00:00:00.000Z',
+        end: '2026-01-03T00:00:00.000Z',
+        total_kwh: 2,
+        appliances: { kettle: 1 },
+        other_kwh: 1,
+        baseload_kwh: 0,
+        coverage: 1,
+      },
+    ],
+  };
+  const hourly: Pick<ReadingsResponse, 'resolution_s' | 'points'> = {
+    resolution_s: 3600,
+    points: [6, 12].map((h) => ({
+      time: new Date(Date.UTC(2026, 0, 2, h)).toISOString(),
+      power_w: 1000,
+      appliances: { kettle: { power_w: h === 6 ? 1000 : 0, on_prob: 1 } },
+    })),
+  };
+  renderPage('/b/home/appliances', '/b/:buildingId/appliances', <AppliancesPage />, {
+    answer: (url) =>
+      url.includes('/readings') ? hourly : url.includes('/energy') ? energy : undefined,
+    settings: {
+      tariff: {
+        pricePerKwh: 0.2,
+        bands: [{ name: 'Night', start: '00:00', end: '07:00', pricePerKwh: 0.1 }],
+      },
+      units: { ...defaultUnits, energy: 'Wh' },
+    },
+  });
+  const row = (name: string) =>
+    within(screen.getByRole('rowheader', { name }).closest('tr')!).getAllByRole('cell')[0];
+  await screen.findByRole('rowheader', { name: 'Kettle' });
+  expect(row('Kettle')).toHaveTextContent('1000 Wh£0.10'); // flat would be £0.20
+  expect(row('Other / untracked')).toHaveTextContent('1000 Wh£0.20');
+  expect(row('Total')).toHaveTextContent('2000 Wh£0.30');
+  expect(screen.getByText(/time-of-use tariff from Settings/)).toBeInTheDocument();
 });

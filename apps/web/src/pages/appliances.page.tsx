@@ -1,9 +1,14 @@
-/** Appliances: energy and cost per appliance per day, week or month, from /energy. */
+/**
+ * Appliances: energy and cost per appliance per day, week or month, from /energy; costs under a
+ * time-of-use tariff are priced hour by hour (state/costs.ts).
+ */
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
+import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
+import { usePeriodCosts } from '../state/costs.js';
 import { useAppliances, useEnergy } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
@@ -12,11 +17,18 @@ const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 /** How far back each view looks: a week of days, four weeks, three months. */
 const LOOKBACK: Record<Period, string> = { day: '-7d', week: '-28d', month: '-90d' };
 
-function periodLabel(iso: string, period: Period): string {
+/** A period's name from its start, a local midnight in the building's zone. */
+function periodLabel(iso: string, period: Period, zone: string): string {
   const d = new Date(iso);
+  let timeZone = zone;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone });
+  } catch {
+    timeZone = 'UTC';
+  }
   if (period === 'month')
-    return d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
-  const day = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+    return d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone });
+  const day = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone });
   return period === 'week' ? `wk of ${day}` : day;
 }
 
@@ -25,7 +37,11 @@ export default function AppliancesPage() {
   const { settings } = useSettings();
   const [period, setPeriod] = useState<Period>('day');
   const energy = useEnergy(buildingId, { start: LOOKBACK[period], period });
-  const periods = [...(energy.data?.periods ?? [])].reverse();
+  const priced = usePeriodCosts(buildingId, energy.data, settings.tariff);
+  // Most recent first, each period with its cost (the API lists them oldest first).
+  const periods = (energy.data?.periods ?? [])
+    .map((p, i) => ({ ...p, cost: priced.costs?.[i] }))
+    .reverse();
   const list = useAppliances(buildingId);
   const names = [
     ...new Set([
@@ -33,24 +49,31 @@ export default function AppliancesPage() {
       ...periods.flatMap((p) => Object.keys(p.appliances)),
     ]),
   ].sort();
-  const price = settings.tariff.pricePerKwh;
+  const { units, currency } = settings;
   // A period with no readings at all says so, rather than showing a false 0 kWh.
-  const cell = (kwh: number | undefined, coverage: number, key: string) => (
-    <td key={key} className="px-3 py-2 text-right tabular-nums">
-      {coverage === 0 ? (
-        <span className="text-slate-400">no data</span>
-      ) : kwh === undefined ? (
-        '–'
-      ) : (
-        formatKwh(kwh)
-      )}
-      {kwh !== undefined && (
-        <span className="block text-xs text-slate-500 dark:text-slate-400">
-          {formatMoney(kwh * price, settings.currency)}
-        </span>
-      )}
-    </td>
-  );
+  const cell = (
+    kwh: number | undefined,
+    p: { coverage: number; start: string; cost?: PeriodCost },
+    cost: (c: PeriodCost) => number | undefined,
+  ) => {
+    const money = p.cost && cost(p.cost);
+    return (
+      <td key={p.start} className="px-3 py-2 text-right tabular-nums">
+        {p.coverage === 0 ? (
+          <span className="text-slate-400">no data</span>
+        ) : kwh === undefined ? (
+          '–'
+        ) : (
+          formatKwh(kwh, units)
+        )}
+        {kwh !== undefined && p.coverage > 0 && money !== undefined && (
+          <span className="block text-xs text-slate-500 dark:text-slate-400">
+            {formatMoney(money, currency)}
+          </span>
+        )}
+      </td>
+    );
+  };
 
   return (
     <Panel
@@ -58,9 +81,15 @@ export default function AppliancesPage() {
       title="Energy by appliance"
       actions={<Segmented label="Period" value={period} options={PERIODS} onChange={setPeriod} />}
     >
-      {energy.error ? (
-        <ErrorState error={energy.error} onRetry={() => void energy.refetch()} />
-      ) : energy.isPending ? (
+      {energy.error || priced.error ? (
+        <ErrorState
+          error={energy.error ?? priced.error}
+          onRetry={() => {
+            void energy.refetch();
+            priced.refetch();
+          }}
+        />
+      ) : energy.isPending || !priced.costs ? (
         <Loading />
       ) : periods.length === 0 || periods.every((p) => p.coverage === 0) ? (
         <Empty>
@@ -86,7 +115,7 @@ export default function AppliancesPage() {
                     scope="col"
                     className="px-3 py-2 text-right font-medium whitespace-nowrap"
                   >
-                    {periodLabel(p.start, period)}
+                    {periodLabel(p.start, period, energy.data?.timezone ?? 'UTC')}
                   </th>
                 ))}
               </tr>
@@ -105,7 +134,7 @@ export default function AppliancesPage() {
                       {applianceLabel(n)}
                     </Link>
                   </th>
-                  {periods.map((p) => cell(p.appliances[n], p.coverage, p.start))}
+                  {periods.map((p) => cell(p.appliances[n], p, (c) => c.appliances[n]))}
                 </tr>
               ))}
               <tr>
@@ -115,7 +144,7 @@ export default function AppliancesPage() {
                 >
                   Other / untracked
                 </th>
-                {periods.map((p) => cell(p.other_kwh, p.coverage, p.start))}
+                {periods.map((p) => cell(p.other_kwh, p, (c) => c.other))}
               </tr>
               <tr>
                 <th
@@ -124,7 +153,7 @@ export default function AppliancesPage() {
                 >
                   Always-on baseload
                 </th>
-                {periods.map((p) => cell(p.baseload_kwh, p.coverage, p.start))}
+                {periods.map((p) => cell(p.baseload_kwh, p, (c) => c.baseload))}
               </tr>
               <tr className="font-semibold">
                 <th
@@ -133,15 +162,15 @@ export default function AppliancesPage() {
                 >
                   Total
                 </th>
-                {periods.map((p) => cell(p.total_kwh, p.coverage, p.start))}
+                {periods.map((p) => cell(p.total_kwh, p, (c) => c.total))}
               </tr>
             </tbody>
           </table>
-          {settings.tariff.bands.length > 0 && (
-            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-              Costs here use the flat price; time-of-use bands apply on the dashboard.
-            </p>
-          )}
+          <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+            {hasTimeOfUse(settings.tariff)
+              ? "Costs use the time-of-use tariff from Settings: each hour is priced at the rate in force then, in the building's local time."
+              : 'Costs use the flat tariff from Settings.'}
+          </p>
         </div>
       )}
     </Panel>

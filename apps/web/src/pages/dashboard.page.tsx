@@ -19,9 +19,9 @@ import {
   widthBucket,
   type RangeKey,
 } from '../lib/chart.data.js';
-import { startOfUtcDay, todayCost } from '../lib/today.js';
+import { startOfZonedDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
-import { useAppliances, useEnergy, useReadings } from '../state/queries.js';
+import { useAppliances, useBuildings, useEnergy, useReadings } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 export default function DashboardPage() {
@@ -48,7 +48,10 @@ function Dashboard({ buildingId }: { buildingId: string }) {
     [readings.data],
   );
 
-  const dayStart = startOfUtcDay(new Date());
+  // "Today" is the building's day, as the API's energy periods count it.
+  const timeZone =
+    useBuildings().data?.buildings.find((b) => b.id === buildingId)?.timezone ?? 'UTC';
+  const dayStart = startOfZonedDay(new Date(), timeZone);
   const energy = useEnergy(buildingId, { start: dayStart, period: 'day' });
   const tou = settings.tariff.bands.length > 0;
   const todayReadings = useReadings(
@@ -59,7 +62,9 @@ function Dashboard({ buildingId }: { buildingId: string }) {
   );
   const todayKwh = energy.data?.periods.at(-1)?.total_kwh ?? (energy.data ? 0 : undefined);
   const cost =
-    todayKwh === undefined ? undefined : todayCost(todayKwh, settings.tariff, todayReadings.data);
+    todayKwh === undefined
+      ? undefined
+      : todayCost(todayKwh, settings.tariff, todayReadings.data, timeZone);
 
   const appliances = useAppliances(buildingId);
   const now: ApplianceNow[] | undefined = useMemo(() => {

@@ -44,8 +44,10 @@ const card: ModelCard = {
   id: 'nilm-transformer',
   version: '2026.11.27',
   created: '2026-11-27T15:39:42.947Z',
-  training: { data: ['REFIT_House2'], licence: 'REFIT, CC BY 4.0' },
+  training: { data: ['../shared/data/refit/REFIT_House2_*'], licence: 'REFIT, CC BY 4.0' },
   test: {
+    data: ['../shared/data/refit/REFIT_House20_*'],
+    samples: 623967,
     appliances: {
       kettle: { f1: 0.86, precision: 0.7875, recall: 0.947, mae_w: 6.0006, band_coverage: 0.96 },
     },
@@ -91,7 +93,9 @@ it('shows the active card with scores and baselines, and no admin button for a u
       .map((c) => c.textContent),
   ).toEqual(['0.86', '0.79', '0.95', '6.0', '96%']);
   expect(screen.getByText('REFIT, CC BY 4.0')).toBeInTheDocument();
-  expect(screen.getByText('REFIT_House2')).toBeInTheDocument();
+  // Dataset file patterns, not the trainer's paths; the held-out data is named.
+  expect(screen.getByText('REFIT_House2_*')).toBeInTheDocument();
+  expect(screen.getByText(/REFIT_House20_\* \(623,967 samples\)/)).toBeInTheDocument();
   const base = screen.getByRole('rowheader', { name: 'baseline:mean' }).closest('tr')!;
   expect(
     within(base)

@@ -14,6 +14,10 @@ const date = (iso: string) => {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(0, 10);
 };
 
+/** Data sources as the card records them (paths on the trainer's machine): show file patterns. */
+const sources = (data: string[] | undefined) =>
+  data?.map((d) => d.split(/[\\/]/).pop() ?? d).join(', ') || '–';
+
 const th = 'px-3 py-2 font-medium whitespace-nowrap';
 const td = 'px-3 py-2 text-right tabular-nums';
 
@@ -28,7 +32,13 @@ function CardView({ card }: { card: ModelCard }) {
         <dt className="text-slate-500">Created</dt>
         <dd>{date(card.created)}</dd>
         <dt className="text-slate-500">Training data</dt>
-        <dd>{card.training?.data?.join(', ') || '–'}</dd>
+        <dd>{sources(card.training?.data)}</dd>
+        <dt className="text-slate-500">Tested on</dt>
+        <dd>
+          {sources(card.test?.data)}
+          {card.test?.samples ? ` (${card.test.samples.toLocaleString()} samples)` : ''}, data the
+          model never saw in training
+        </dd>
         <dt className="text-slate-500">Licence</dt>
         <dd>{card.training?.licence ?? '–'}</dd>
       </dl>

@@ -1,29 +1,46 @@
-// Proves the Reports page shows a fixture energy response as rows a person reads: per-appliance kWh and flat-tariff cost per day, "no data" days, and the Total row and column.
+// Proves the Reports page shows energy as rows a person reads (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, and shows the chosen energy unit while the CSV keeps kWh.
+import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
+import { defaultUnits } from '../lib/format.js';
 import { renderPage } from '../test/page.fixture.js';
 import ReportsPage from './reports.page.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
+
+const cells = (rowName: string) =>
+  within(screen.getByRole('rowheader', { name: rowName }).closest('tr')!)
+    .getAllByRole('cell')
+    .map((c) => c.textContent);
 
 it('renders kWh and cost per appliance per day with other, baseload and totals', async () => {
   const fetch = renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />);
-  const day = (await screen.findByRole('rowheader', { name: '2026-01-02' })).closest('tr')!;
-  expect(
-    within(day)
-      .getAllByRole('cell')
-      .map((c) => c.textContent),
-  ).toEqual(['1.500', '0.30', '2.000', '0.40', '2.500', '0.50', '6.000', '1.20']);
-  const empty = screen.getByRole('rowheader', { name: '2026-01-01' }).closest('tr')!;
-  expect(within(empty).getAllByRole('cell')[0]).toHaveTextContent('no data');
-  const total = screen.getByRole('rowheader', { name: 'Total' }).closest('tr')!;
-  expect(
-    within(total)
-      .getAllByRole('cell')
-      .map((c) => c.textContent),
-  ).toEqual(['1.500', '0.30', '2.000', '0.40', '2.500', '0.50', '6.000', '1.20']);
+  await screen.findByRole('rowheader', { name: '2026-01-02' });
+  expect(cells('2026-01-02')).toEqual([
+    '1.500',
+    '0.30',
+    '2.000',
+    '0.40',
+    '2.500',
+    '0.50',
+    '6.000',
+    '1.20',
+  ]);
+  expect(cells('2026-01-01')[0]).toBe('no data');
+  expect(cells('Total')).toEqual([
+    '1.500',
+    '0.30',
+    '2.000',
+    '0.40',
+    '2.500',
+    '0.50',
+    '6.000',
+    '1.20',
+  ]);
   expect(screen.getAllByRole('columnheader').map((h) => h.textContent)).toEqual([
     'Period',
     'Kettle (kWh)',
@@ -37,6 +54,113 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
   ]);
   expect(screen.getByText(/flat tariff from Settings \(£0\.20 per kWh\)/)).toBeInTheDocument();
   expect(screen.getByRole('button', { name: 'Export CSV' })).toBeEnabled();
-  const energyUrl = fetch.mock.calls.map((c) => c[0]).find((u) => u.includes('/energy'));
-  expect(energyUrl).toBe('/api/v1/buildings/home/energy?start=-30d&end=now&period=day');
+  const urls = fetch.mock.calls.map((c) => c[0]);
+  expect(urls.find((u) => u.includes('/energy'))).toBe(
+    '/api/v1/buildings/home/energy?start=-30d&end=now&period=day',
+  );
+  // A flat tariff needs no hourly profile.
+  expect(urls.some((u) => u.includes('/readings'))).toBe(false);
+});
+
+// 2 Jan 2026 in London (GMT, so local time is UTC): a 100 W always-on load all day, the kettle
+// drawing 1.5 kW from 06:00 to 07:00 (night) and 2.1 kW of other load from 18:00 to 19:00.
+const day: EnergyResponse = {
+  building_id: 'home',
+  period: 'day',
+  timezone: 'Europe/London',
+  periods: [
+    {
+      start: '2026-01-02T00:00:00.000Z',
+      end: '2026-01-03T00:00:00.000Z',
+      total_kwh: 6,
+      appliances: { kettle: 1.5 },
+      other_kwh: 4.5,
+      baseload_kwh: 2.4,
+      coverage: 1,
+    },
+  ],
+};
+const hourly: ReadingsResponse = {
+  building_id: 'home',
+  start: '2026-01-02T00:00:00.000Z',
+  end: '2026-01-03T00:00:00.000Z',
+  resolution_s: 3600,
+  appliances: ['kettle'],
+  points: Array.from({ length: 24 }, (_, h) => {
+    const kettle = h === 6 ? 1500 : 0;
+    return {
+      time: new Date(Date.UTC(2026, 0, 2, h)).toISOString(),
+      power_w: 100 + kettle + (h === 18 ? 2100 : 0),
+      appliances: { kettle: { power_w: kettle, on_prob: kettle ? 1 : 0 } },
+    };
+  }),
+};
+const answer = (url: string) =>
+  url.includes('/readings') ? hourly : url.includes('/energy') ? day : undefined;
+
+it('prices a time-of-use tariff hour by hour in the building time zone', async () => {
+  // 0.20 per kWh, but 0.10 at night (00:00-07:00).
+  const fetch = renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />, {
+    answer,
+    settings: {
+      tariff: {
+        pricePerKwh: 0.2,
+        bands: [{ name: 'Night', start: '00:00', end: '07:00', pricePerKwh: 0.1 }],
+      },
+    },
+  });
+  await screen.findByRole('rowheader', { name: '2026-01-02' });
+  // Kettle: 1.5 kWh at night = 0.15 (flat: 0.30). Total: 0.7 kWh of the always-on load at night
+  // (0.07) + 1.7 kWh by day (0.34) + the kettle (0.15) + 2.1 kWh at 18:00 (0.42) = 0.98 (flat:
+  // 1.20). Other: 0.98 - 0.15 = 0.83. Baseload 2.4 kWh at the day's mean price 0.41/2.4 = 0.41.
+  expect(cells('2026-01-02')).toEqual([
+    '1.500',
+    '0.15',
+    '4.500',
+    '0.83',
+    '2.400',
+    '0.41',
+    '6.000',
+    '0.98',
+  ]);
+  expect(screen.getByText(/time-of-use tariff from Settings/)).toBeInTheDocument();
+  expect(screen.queryByText(/flat/)).not.toBeInTheDocument();
+  const profileUrl = fetch.mock.calls.map((c) => c[0]).find((u) => u.includes('/readings'));
+  expect(decodeURIComponent(profileUrl ?? '')).toBe(
+    '/api/v1/buildings/home/readings?start=2026-01-02T00:00:00.000Z&end=2026-01-03T00:00:00.000Z&resolution=1h',
+  );
+});
+
+it('draws the stacked bar chart with a caption, and shows Wh while the CSV keeps kWh', async () => {
+  // jsdom lays nothing out; give the chart a width to draw in.
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(600);
+  const blobs: Blob[] = [];
+  vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
+    blobs.push(b as Blob);
+    return 'blob:report';
+  });
+  vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+  renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />, {
+    answer,
+    settings: { units: { ...defaultUnits, energy: 'Wh' } },
+  });
+  await screen.findByRole('rowheader', { name: '2026-01-02' });
+  expect(cells('2026-01-02').slice(0, 2)).toEqual(['1500', '0.30']);
+  expect(screen.getAllByRole('columnheader')[1]).toHaveTextContent('Kettle (Wh)');
+  expect(screen.getByText(/CSV export holds this table's rows and columns in fixed units/));
+
+  const chart = screen.getByRole('figure');
+  expect(chart).toHaveAccessibleName(
+    'Energy per appliance and Other, stacked, for 1 day (1 with readings). Total 6000 Wh. The biggest appliance is Kettle at 1500 Wh; Other is 4500 Wh. The table below lists every value.',
+  );
+  expect(chart.querySelectorAll('.recharts-bar-rectangle')).toHaveLength(2);
+
+  await userEvent.setup().click(screen.getByRole('button', { name: 'Export CSV' }));
+  expect(blobs).toHaveLength(1);
+  const csv = (await blobs[0]!.text()).split('\r\n');
+  expect(csv[0]).toBe(
+    'Period,Kettle (kWh),Kettle (GBP),Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP)',
+  );
+  expect(csv[1]).toBe('2026-01-02,1.500,0.30,4.500,0.90,2.400,0.48,6.000,1.20');
 });

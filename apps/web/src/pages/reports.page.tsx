@@ -1,10 +1,24 @@
-/** Reports: kWh and flat-tariff cost per appliance per day, week or month over a chosen span, with CSV export. */
+/**
+ * Reports: kWh and cost per appliance per day, week or month over a chosen span (flat or
+ * time-of-use tariff), as a stacked bar chart and a table, with CSV export of the table.
+ */
 import { useMemo, useState } from 'react';
 import { useParams } from 'react-router';
+import { EnergyBarChart } from '../components/energy.chart.js';
+import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { formatMoney } from '../lib/format.js';
-import { buildReport, reportCsv, type ReportPeriod, type ReportTable } from '../lib/report.csv.js';
+import { hasTimeOfUse } from '../lib/pricing.js';
+import { barsSummary, reportBars } from '../lib/report.chart.js';
+import {
+  buildReport,
+  reportCsv,
+  reportTable,
+  type ReportPeriod,
+  type ReportTable,
+} from '../lib/report.csv.js';
+import { usePeriodCosts } from '../state/costs.js';
 import { useAppliances, useEnergy } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
@@ -72,15 +86,20 @@ export default function ReportsPage() {
   const { settings } = useSettings();
   const [period, setPeriod] = useState<ReportPeriod>('day');
   const [span, setSpan] = useState<Span>('30 days');
+  const { tariff, currency, units } = settings;
   const energy = useEnergy(buildingId, { start: SPAN_START[span], end: 'now', period });
   const list = useAppliances(buildingId);
-  const price = settings.tariff.pricePerKwh;
-  const table = useMemo(() => {
-    if (!energy.data) return undefined;
+  const priced = usePeriodCosts(buildingId, energy.data, tariff);
+  const report = useMemo(() => {
+    if (!energy.data || !priced.costs) return undefined;
     const labels = Object.fromEntries(list.data?.appliances.map((a) => [a.name, a.label]) ?? []);
-    return buildReport(energy.data, period, price, settings.currency, labels);
-  }, [energy.data, list.data, period, price, settings.currency]);
+    return buildReport(energy.data, period, priced.costs, currency, labels);
+  }, [energy.data, priced.costs, list.data, period, currency]);
+  const table = useMemo(() => report && reportTable(report, units), [report, units]);
+  const bars = useMemo(() => report && reportBars(report), [report]);
+  const { ref, width } = useWidth<HTMLDivElement>();
   const empty = !energy.data || energy.data.periods.every((p) => p.coverage === 0);
+  const error = energy.error ?? priced.error;
 
   return (
     <Panel
@@ -92,12 +111,12 @@ export default function ReportsPage() {
           <Segmented label="Period" value={period} options={PERIODS} onChange={setPeriod} />
           <button
             type="button"
-            disabled={!table || empty}
+            disabled={!report || empty}
             onClick={() =>
-              table &&
+              report &&
               download(
                 `energy-${buildingId}-${period}-${SPAN_START[span].slice(1)}.csv`,
-                reportCsv(table),
+                reportCsv(report),
               )
             }
             className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
@@ -108,20 +127,43 @@ export default function ReportsPage() {
       }
     >
       <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
-        Costs use the flat tariff from Settings ({formatMoney(price, settings.currency)} per kWh)
-        {settings.tariff.bands.length > 0 ? '; time-of-use bands are not applied here' : ''}.
+        {hasTimeOfUse(tariff)
+          ? "Costs use the time-of-use tariff from Settings: each hour is priced at the rate in force then, in the building's local time."
+          : `Costs use the flat tariff from Settings (${formatMoney(tariff.pricePerKwh, currency)} per kWh).`}{' '}
         Periods are in the building&apos;s time zone
-        {energy.data ? ` (${energy.data.timezone})` : ''}. The export holds exactly this table.
+        {energy.data ? ` (${energy.data.timezone})` : ''}. The CSV export holds this table&apos;s
+        rows and columns in fixed units whatever the display settings: kWh with three decimals and
+        money with two, the unit in each column heading.
       </p>
-      {energy.error ? (
-        <ErrorState error={energy.error} onRetry={() => void energy.refetch()} />
-      ) : energy.isPending || !table ? (
-        <Loading />
-      ) : empty ? (
-        <Empty>No readings in the last {span}. Try a longer span.</Empty>
-      ) : (
-        <ReportGrid table={table} />
-      )}
+      {/* Always rendered, so its width is measured before the chart needs it. */}
+      <div ref={ref} className="w-full">
+        {error ? (
+          <ErrorState
+            error={error}
+            onRetry={() => {
+              void energy.refetch();
+              priced.refetch();
+            }}
+          />
+        ) : energy.isPending || !table || !bars || !report ? (
+          <Loading />
+        ) : empty ? (
+          <Empty>No readings in the last {span}. Try a longer span.</Empty>
+        ) : (
+          <>
+            {width > 0 && (
+              <div className="mb-4">
+                <EnergyBarChart
+                  bars={bars}
+                  summary={barsSummary(report, period, units)}
+                  width={width}
+                />
+              </div>
+            )}
+            <ReportGrid table={table} />
+          </>
+        )}
+      </div>
     </Panel>
   );
 }

@@ -1,6 +1,7 @@
-/** Settings kept in this browser: tariff (flat and time-of-use bands), currency and theme. */
+/** Settings kept in this browser: tariff (flat and time-of-use bands), currency, units and theme. */
 import * as Switch from '@radix-ui/react-switch';
 import { useId } from 'react';
+import type { Units } from '../lib/format.js';
 import { parseClock, type TouBand } from '../lib/tariff.js';
 import { useSettings, type Theme } from '../state/settings.js';
 import { Panel } from '../components/states.js';
@@ -8,6 +9,70 @@ import { Panel } from '../components/states.js';
 const input =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900 focus:outline-2 focus:outline-emerald-500';
 const CURRENCIES = ['GBP', 'EUR', 'USD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'AUD', 'CAD', 'JPY'];
+
+const UNIT_CHOICES: {
+  [K in keyof Units]: { legend: string; options: [Units[K], string][] };
+} = {
+  power: {
+    legend: 'Power',
+    options: [
+      ['auto', 'Automatic (W below 1 kW, kW above)'],
+      ['W', 'Watts (W)'],
+      ['kW', 'Kilowatts (kW)'],
+    ],
+  },
+  energy: {
+    legend: 'Energy',
+    options: [
+      ['kWh', 'Kilowatt-hours (kWh)'],
+      ['Wh', 'Watt-hours (Wh)'],
+    ],
+  },
+  time: {
+    legend: 'Time',
+    options: [
+      ['24h', '24-hour (15:05)'],
+      ['12h', '12-hour (3:05 PM)'],
+    ],
+  },
+};
+
+/** One radio group per unit; the choice applies at once to every page and chart. */
+function UnitsPanel({ units, onChange }: { units: Units; onChange: (units: Units) => void }) {
+  const group = <K extends keyof Units>(key: K) => (
+    <fieldset key={key}>
+      <legend className="text-sm font-medium">{UNIT_CHOICES[key].legend}</legend>
+      <div className="mt-1 grid gap-1">
+        {UNIT_CHOICES[key].options.map(([value, label]) => (
+          <label key={value} className="flex items-center gap-2 text-sm">
+            <input
+              type="radio"
+              name={`units-${key}`}
+              value={value}
+              checked={units[key] === value}
+              onChange={() => onChange({ ...units, [key]: value })}
+              className="accent-emerald-600"
+            />
+            {label}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+  return (
+    <Panel id="units" title="Units">
+      <div className="grid gap-4 sm:grid-cols-3">
+        {group('power')}
+        {group('energy')}
+        {group('time')}
+      </div>
+      <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">
+        CSV exports keep fixed units whatever you choose here: kWh and money in plain numbers, with
+        the unit in each column heading.
+      </p>
+    </Panel>
+  );
+}
 
 export default function SettingsPage() {
   const { settings, update } = useSettings();
@@ -158,6 +223,7 @@ export default function SettingsPage() {
           </fieldset>
         )}
       </Panel>
+      <UnitsPanel units={settings.units} onChange={(units) => update({ units })} />
       <Panel id="appearance" title="Appearance">
         <fieldset>
           <legend className="sr-only">Theme</legend>

@@ -1,6 +1,6 @@
 /**
- * Personal settings kept in this browser (localStorage): tariff, currency and theme. The theme
- * is applied as the `dark` class on <html> (Tailwind's class strategy).
+ * Personal settings kept in this browser (localStorage): tariff, currency, theme and display
+ * units. The theme is applied as the `dark` class on <html> (Tailwind's class strategy).
  */
 import {
   createContext,
@@ -11,6 +11,7 @@ import {
   useState,
   type ReactNode,
 } from 'react';
+import { defaultUnits, type Units } from '../lib/format.js';
 import type { Tariff } from '../lib/tariff.js';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -19,6 +20,8 @@ export interface Settings {
   currency: string;
   theme: Theme;
   tariff: Tariff;
+  /** How power, energy and clock times are shown (not how CSV exports are written). */
+  units: Units;
 }
 
 export const SETTINGS_KEY = 'nilm.settings';
@@ -27,7 +30,17 @@ export const defaultSettings: Settings = {
   currency: 'GBP',
   theme: 'system',
   tariff: { pricePerKwh: 0.25, bands: [] },
+  units: defaultUnits,
 };
+
+/** Stored units, each field checked on its own so one bad value does not reset the others. */
+function loadUnits(u: Partial<Units> | undefined): Units {
+  return {
+    power: u?.power === 'W' || u?.power === 'kW' || u?.power === 'auto' ? u.power : 'auto',
+    energy: u?.energy === 'Wh' || u?.energy === 'kWh' ? u.energy : 'kWh',
+    time: u?.time === '12h' || u?.time === '24h' ? u.time : '24h',
+  };
+}
 
 function load(): Settings {
   try {
@@ -41,6 +54,7 @@ function load(): Settings {
         s.tariff && typeof s.tariff.pricePerKwh === 'number' && Array.isArray(s.tariff.bands)
           ? s.tariff
           : defaultSettings.tariff,
+      units: loadUnits(s.units),
     };
   } catch {
     return defaultSettings;

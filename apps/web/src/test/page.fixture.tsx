@@ -7,7 +7,7 @@ import type { ReactElement } from 'react';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { vi } from 'vitest';
 import { SessionProvider } from '../state/session.js';
-import { SettingsProvider, defaultSettings } from '../state/settings.js';
+import { SettingsProvider, defaultSettings, type Settings } from '../state/settings.js';
 
 /** Jan 1 without readings; Jan 2 with 6 kWh, 1.5 of them the kettle's. */
 export const twoDays: EnergyResponse = {
@@ -50,13 +50,29 @@ export const kettleOnly: ApplianceList = {
   ],
 };
 
+/** What a page test may change: settings, and answers for URLs (undefined: the default one). */
+export interface PageOptions {
+  settings?: Partial<Settings>;
+  answer?: (url: string) => unknown;
+}
+
 /**
  * Render `element` at `path` (matched by `route`) for a signed-in user with a flat tariff of
- * 0.20 GBP/kWh; `/energy` answers `twoDays`, anything else `kettleOnly`. Returns the fetch mock.
+ * 0.20 GBP/kWh; `/energy` answers `twoDays`, anything else `kettleOnly`, unless `options` says
+ * otherwise. Returns the fetch mock.
  */
-export function renderPage(path: string, route: string, element: ReactElement) {
+export function renderPage(
+  path: string,
+  route: string,
+  element: ReactElement,
+  options: PageOptions = {},
+) {
   const fetch = vi.fn((url: string) =>
-    Promise.resolve(new Response(JSON.stringify(url.includes('/energy') ? twoDays : kettleOnly))),
+    Promise.resolve(
+      new Response(
+        JSON.stringify(options.answer?.(url) ?? (url.includes('/energy') ? twoDays : kettleOnly)),
+      ),
+    ),
   );
   vi.stubGlobal('fetch', fetch);
   render(
@@ -64,7 +80,12 @@ export function renderPage(path: string, route: string, element: ReactElement) {
       client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}
     >
       <SettingsProvider
-        initial={{ ...defaultSettings, currency: 'GBP', tariff: { pricePerKwh: 0.2, bands: [] } }}
+        initial={{
+          ...defaultSettings,
+          currency: 'GBP',
+          tariff: { pricePerKwh: 0.2, bands: [] },
+          ...options.settings,
+        }}
       >
         <SessionProvider
           initial={{
