@@ -4,6 +4,7 @@
  * appliance, export the report and compare the file with the table on screen, switch theme,
  * and every page is photographed into e2e/artifacts/ for a person to look at.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium, startProduct, type Product } from './product.fixture.js';
 
 const PORT = Number(process.env.NILM_E2E_PORT ?? 18_471);
+const MQTT_PORT = PORT + 2;
 
 let product: Product;
 let browser: Browser;
@@ -24,6 +26,34 @@ async function shot(name: string, p: Page = page): Promise<void> {
   // Let charts finish their entry animation before the picture.
   await p.waitForTimeout(600);
   await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs a copied command as a person would paste it into a shell. */
+function runInShell(command: string): string {
+  return execFileSync('bash', ['-c', command], { encoding: 'utf8', timeout: 20_000 });
+}
+
+let apiToken: string | undefined;
+
+/** Mains power per minute of a building over the last hour, through the API. */
+async function recentMains(buildingId: string): Promise<number[]> {
+  if (!apiToken) {
+    // Signed in once: the sign-in route is rate limited per address.
+    const login = await fetch(`${product.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: product.email, password: product.password }),
+    });
+    if (!login.ok) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
+    apiToken = ((await login.json()) as { access_token: string }).access_token;
+  }
+  const res = await fetch(
+    `${product.url}/api/v1/buildings/${buildingId}/readings?start=-1h&resolution=1m`,
+    { headers: { authorization: `Bearer ${apiToken}` } },
+  );
+  if (!res.ok) throw new Error(`readings failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { points: Array<{ power_w: number | null }> };
+  return body.points.flatMap((p) => (p.power_w === null ? [] : [p.power_w]));
 }
 
 /** A tiny RFC 4180 reader: enough for the report (quoted fields, doubled quotes, CRLF). */
@@ -61,7 +91,8 @@ function parseCsv(text: string): string[][] {
 
 beforeAll(async () => {
   // Defaults as a newcomer gets them: 13 days of history, then a reading a minute.
-  product = await startProduct({ port: PORT });
+  // The embedded MQTT broker is on, so the device-token page offers a mosquitto_pub example.
+  product = await startProduct({ port: PORT, env: { MQTT_EMBEDDED_PORT: String(MQTT_PORT) } });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
@@ -187,6 +218,84 @@ describe('the product in a browser', () => {
       .click();
     await page.waitForURL('**/settings');
     await shot('08-settings');
+  });
+
+  it('creates a building and an account (admin)', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Buildings & users' })
+      .click();
+    await page.waitForURL('**/admin');
+    const account = page.getByRole('form', { name: 'Create an account' });
+    await account.getByLabel('E-mail').fill('viewer@e2e.local');
+    await account.getByLabel('Password (optional)').fill('viewer-password-1');
+    await account.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('row', { name: /viewer@e2e\.local/ }).waitFor();
+    const building = page.getByRole('form', { name: 'Create a building' });
+    await building.getByLabel('Name').fill('E2E flat');
+    await building.getByLabel('Id').fill('e2e-flat');
+    await building.getByLabel('Time zone').fill('Europe/Berlin');
+    await building.getByRole('button', { name: 'Create building' }).click();
+    await page.getByRole('link', { name: 'Manage E2E flat' }).waitFor();
+    await shot('12-admin');
+  });
+
+  it('adds a viewer and creates a device token whose copied commands really send readings', async () => {
+    await page.getByRole('link', { name: 'Manage E2E flat' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Building: E2E flat' }).waitFor();
+    const add = page.getByRole('form', { name: 'Add a member' });
+    await add.getByLabel('E-mail (or account id) of the person to add').fill('viewer@e2e.local');
+    await add.getByLabel('Role').selectOption('viewer');
+    await add.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText('viewer@e2e.local').first().waitFor();
+
+    const create = page.getByRole('form', { name: 'Create a device token' });
+    await create.getByLabel('Token name').fill('e2e meter');
+    await create.getByRole('button', { name: 'Create token' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('curl command', { exact: true }).waitFor();
+    const token = (await dialog.getByLabel('Token', { exact: true }).innerText()).trim();
+    expect(token).toMatch(/^nilm_dev_/);
+    const curl = await dialog.getByLabel('curl command', { exact: true }).innerText();
+    const mqtt = await dialog.getByLabel('mosquitto_pub command', { exact: true }).innerText();
+    expect(curl).toContain(token);
+    expect(curl).toContain('e2e-flat');
+    expect(mqtt).toContain(`-p ${MQTT_PORT}`);
+    await shot('13-device-token');
+
+    // Pasted into a shell as shown: HTTP first, then MQTT with another wattage.
+    expect(runInShell(curl)).toContain('"accepted":1');
+    await expect.poll(() => recentMains('e2e-flat'), { timeout: 15_000 }).toEqual([431.5]);
+    runInShell(mqtt.replace('431.5', '222'));
+    // Both readings land in the last hour: in one minute they average, else two minutes.
+    let mains: number[] = [];
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+      mains = (await recentMains('e2e-flat')).sort((a, b) => a - b);
+      if (mains.length === 2 || mains[0] !== 431.5) break;
+      await page.waitForTimeout(500);
+    }
+    expect(mains.join(), `after running: ${mqtt}`).toMatch(/^(326\.75|222,431\.5)$/);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('row', { name: /e2e meter/ }).waitFor();
+    await shot('14-building');
+  });
+
+  it('shows a viewer their building read-only, without the admin pages', async () => {
+    const viewer = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await viewer.newPage();
+    await p.goto(product.url);
+    await p.getByLabel('E-mail').fill('viewer@e2e.local');
+    await p.getByLabel('Password').fill('viewer-password-1');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL('**/b/e2e-flat');
+    const nav = p.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Building' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Buildings & users' }).count()).toBe(0);
+    await nav.getByRole('link', { name: 'Building' }).click();
+    await p.getByRole('note').getByText('only its owners and administrators').waitFor();
+    expect(await p.getByRole('form', { name: 'Create a device token' }).count()).toBe(0);
+    await shot('15-building-viewer', p);
+    await viewer.close();
   });
 
   it('switches theme, and the choice survives a reload', async () => {

@@ -12,13 +12,23 @@ import {
   hashDeviceToken,
   isDeviceToken,
   type BuildingAction,
+  type TokenSource,
   type TokenVerifier,
 } from './auth/index.js';
 import { ApiError } from './errors.js';
 
 /** Who is calling. */
 export type RequestCaller =
-  | { kind: 'user'; userId: string; role: 'admin' | 'user'; email: string | null }
+  | {
+      kind: 'user';
+      userId: string;
+      role: 'admin' | 'user';
+      email: string | null;
+      /** `local`: an account of this server; `jwks` / `hs256`: an external identity provider. */
+      source: TokenSource;
+      /** The token's `email_verified`, when it says. */
+      emailVerified?: boolean;
+    }
   | { kind: 'device'; buildingId: string; tokenId: string };
 
 declare module 'fastify' {
@@ -64,7 +74,14 @@ export async function identify(
   if (auth === undefined) return undefined;
   try {
     const v = await verifier.verify(auth);
-    return { kind: 'user', userId: v.sub, role: v.role, email: v.email ?? null };
+    return {
+      kind: 'user',
+      userId: v.sub,
+      role: v.role,
+      email: v.email ?? null,
+      source: v.source,
+      ...(v.emailVerified === undefined ? {} : { emailVerified: v.emailVerified }),
+    };
   } catch (e) {
     throw authFailure(e);
   }

@@ -1,9 +1,10 @@
 // Proves the API on embedded real parts (PGlite, DuckDB, in-process queue, a tiny ONNX model):
 // health and docs, auth failures, how the web app signs in, per-building access control, ingest
 // validation with nothing stored on a bad batch, idempotency, device tokens, members by e-mail,
-// local accounts for admins, ingest details for meters (no secrets), the worker writing
-// estimates, readings, energy and CSV, /infer, model admin, store outage as 503, rate limits and
-// request ids.
+// a building never left without an owner, external users' e-mail remembered at /auth/me, local
+// accounts for admins, ingest details for meters (no secrets, MQTT_PUBLIC_URL), the worker
+// writing estimates, readings, energy and CSV, /infer, model admin, store outage as 503, rate
+// limits and request ids.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -791,6 +792,222 @@ describe('members by e-mail, local accounts and ingest details', () => {
     expect(info.body).not.toMatch(/broker-pass|svc/);
     await s.app.close();
     await s.parts.close();
+  });
+
+  it('reports MQTT_PUBLIC_URL as the broker address devices should use', async () => {
+    const s = await setup({
+      HOST: '0.0.0.0',
+      MQTT_EMBEDDED_PORT: '1884',
+      MQTT_PUBLIC_URL: 'mqtts://energy.example.org:8883',
+    });
+    try {
+      await s.parts.metadata.upsertUser({ id: 'u', email: null, role: 'user', passwordHash: null });
+      const t = (await s.parts.issuer!.sign({ sub: 'u', role: 'user' })).token;
+      const r = await s.app.inject({
+        url: '/api/v1/ingest/info',
+        headers: { authorization: `Bearer ${t}`, host: '10.0.0.5:8080' },
+      });
+      expect(r.statusCode).toBe(200);
+      expect(r.json().mqtt).toMatchObject({
+        enabled: true,
+        broker: 'embedded',
+        url: 'mqtts://energy.example.org:8883',
+        host: 'energy.example.org',
+        port: 8883,
+        tls: true,
+        auth: 'broker_login',
+        loopback_only: false,
+      });
+    } finally {
+      await s.app.close();
+      await s.parts.close();
+    }
+  });
+});
+
+describe('building owners', () => {
+  const members = (who: string, building = 'home-c') =>
+    app.inject({ url: `/api/v1/buildings/${building}/members`, headers: auth(who) });
+  const setRole = (who: string, payload: object, building = 'home-c') =>
+    app.inject({
+      method: 'POST',
+      url: `/api/v1/buildings/${building}/members`,
+      headers: auth(who),
+      payload,
+    });
+  const remove = (who: string, userId: string, building = 'home-c') =>
+    app.inject({
+      method: 'DELETE',
+      url: `/api/v1/buildings/${building}/members/${userId}`,
+      headers: auth(who),
+    });
+  const lastOwner = (userId: string) => ({
+    code: 'CONFLICT',
+    message: `user "${userId}" is the building's last owner; make someone else owner first`,
+    details: { building_id: 'home-c', user_id: userId },
+  });
+
+  it('refuses to demote or remove the last owner, also for a platform admin, and changes nothing', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/buildings',
+      headers: auth('admin'),
+      payload: { id: 'home-c', name: 'C', owner_id: 'alice' },
+    });
+    expect(created.statusCode).toBe(201);
+    const before = (await members('alice')).json();
+    expect(before.members).toEqual([{ user_id: 'alice', email: 'alice@test', role: 'owner' }]);
+
+    for (const r of [
+      await setRole('alice', { user_id: 'alice', role: 'member' }),
+      await setRole('alice', { email: 'ALICE@test', role: 'viewer' }),
+      await remove('alice', 'alice'),
+      // The admin is no member, so does not count as an owner either.
+      await setRole('admin', { user_id: 'alice', role: 'viewer' }),
+      await remove('admin', 'alice'),
+    ]) {
+      expect(r.statusCode).toBe(409);
+      expect(r.json().error).toEqual(lastOwner('alice'));
+    }
+    expect((await members('alice')).json()).toEqual(before);
+    // Re-stating the owner's own role is no demotion.
+    expect((await setRole('alice', { user_id: 'alice', role: 'owner' })).statusCode).toBe(201);
+  });
+
+  it('lets an owner step down once someone else is owner, who is then the last one', async () => {
+    expect((await setRole('alice', { email: 'bob@test', role: 'owner' })).statusCode).toBe(201);
+    const down = await setRole('alice', { user_id: 'alice', role: 'viewer' });
+    expect(down.statusCode).toBe(201);
+    expect(down.json().members).toEqual([
+      { user_id: 'alice', email: 'alice@test', role: 'viewer' },
+      { user_id: 'bob', email: 'bob@test', role: 'owner' },
+    ]);
+    // Alice, now a viewer, may no longer manage members at all.
+    expect((await remove('alice', 'bob')).statusCode).toBe(403);
+    const bobLeaves = await remove('bob', 'bob');
+    expect(bobLeaves.statusCode).toBe(409);
+    expect(bobLeaves.json().error).toEqual(lastOwner('bob'));
+    expect((await remove('bob', 'alice')).statusCode).toBe(204);
+    expect((await members('bob')).json().members).toEqual([
+      { user_id: 'bob', email: 'bob@test', role: 'owner' },
+    ]);
+  });
+
+  it('lets exactly one of two owners stepping down at the same moment through', async () => {
+    expect((await setRole('bob', { user_id: 'alice', role: 'owner' })).statusCode).toBe(201);
+    const [a, b] = await Promise.all([
+      setRole('alice', { user_id: 'alice', role: 'member' }),
+      remove('bob', 'bob'),
+    ]);
+    // One succeeds (201 for the demotion, 204 for the removal); the other is refused.
+    expect([a.statusCode === 201, b.statusCode === 204].filter(Boolean)).toHaveLength(1);
+    expect([a, b].filter((r) => r.statusCode === 409)).toHaveLength(1);
+    const owners = (await members('admin'))
+      .json()
+      .members.filter((m: { role: string }) => m.role === 'owner');
+    expect(owners).toHaveLength(1);
+  });
+});
+
+describe("external users' e-mail", () => {
+  it('is remembered from the token at /auth/me, so an owner can then add them by e-mail', async () => {
+    const secret = 'an-hs256-secret-that-is-long-enough-0123456789';
+    const s = await setup({ AUTH_HS256_SECRET: secret });
+    const sign = (sub: string, claims: Record<string, unknown>) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(secret));
+    const me = async (sub: string, claims: Record<string, unknown>) =>
+      s.app.inject({
+        url: '/api/v1/auth/me',
+        headers: { authorization: `Bearer ${await sign(sub, claims)}` },
+      });
+    const admin = { authorization: `Bearer ${await sign('ext-admin', { role: 'admin' })}` };
+    const owner = {
+      authorization: `Bearer ${await sign('ext-owner', { email: 'owner@idp.example' })}`,
+    };
+    const addByEmail = (email: string) =>
+      s.app.inject({
+        method: 'POST',
+        url: '/api/v1/buildings/ext-home/members',
+        headers: owner,
+        payload: { email, role: 'viewer' },
+      });
+    try {
+      // The owner is known once signed in, so an admin can name them as owner.
+      expect((await s.app.inject({ url: '/api/v1/auth/me', headers: owner })).statusCode).toBe(200);
+      expect(await s.parts.metadata.getUser('ext-owner')).toMatchObject({
+        email: 'owner@idp.example',
+        role: 'user',
+        passwordHash: null,
+      });
+      const created = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/buildings',
+        headers: admin,
+        payload: { id: 'ext-home', name: 'Ext', owner_id: 'ext-owner' },
+      });
+      expect(created.statusCode).toBe(201);
+
+      const unknown = await addByEmail('newbie@idp.example');
+      expect(unknown.statusCode).toBe(422);
+      expect(unknown.json().error.message).toMatch(/ask them to sign in once/);
+
+      const r = await me('ext-newbie', { email: 'Newbie@IdP.example' });
+      expect(r.statusCode).toBe(200);
+      expect(r.json()).toEqual({ id: 'ext-newbie', email: 'Newbie@IdP.example', role: 'user' });
+      const added = await addByEmail('newbie@idp.example');
+      expect(added.statusCode).toBe(201);
+      expect(added.json().members).toContainEqual({
+        user_id: 'ext-newbie',
+        email: 'Newbie@IdP.example',
+        role: 'viewer',
+      });
+
+      // A changed address replaces the old one; the stored role stays as it was.
+      await me('ext-newbie', { email: 'newbie@new.example', app_metadata: { role: 'admin' } });
+      expect(await s.parts.metadata.getUser('ext-newbie')).toMatchObject({
+        email: 'newbie@new.example',
+        role: 'user',
+      });
+      expect((await addByEmail('newbie@idp.example')).statusCode).toBe(422);
+
+      // Someone added by user_id before signing in gets their address on first sign-in.
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/buildings/ext-home/members',
+        headers: owner,
+        payload: { user_id: 'ext-later', role: 'member' },
+      });
+      expect((await s.parts.metadata.getUser('ext-later'))?.email).toBeNull();
+      await me('ext-later', { email: 'later@idp.example' });
+      expect((await s.parts.metadata.getUser('ext-later'))?.email).toBe('later@idp.example');
+
+      // Not recorded: an address the token marks unverified, or one another user holds
+      // (that user keeps it, and the caller is still answered).
+      await me('ext-unverified', { email: 'unverified@idp.example', email_verified: false });
+      expect(await s.parts.metadata.getUser('ext-unverified')).toBeNull();
+      const taken = await me('ext-impostor', { email: 'OWNER@idp.example' });
+      expect(taken.statusCode).toBe(200);
+      expect(await s.parts.metadata.getUser('ext-impostor')).toBeNull();
+      expect((await s.parts.metadata.getUserByEmail('owner@idp.example'))?.id).toBe('ext-owner');
+    } finally {
+      await s.app.close();
+      await s.parts.close();
+    }
+  });
+
+  it('is never taken from the token of a local account', async () => {
+    const t = (await parts.issuer!.sign({ sub: 'vera', email: 'vera-new@test', role: 'user' }))
+      .token;
+    const r = await app.inject({
+      url: '/api/v1/auth/me',
+      headers: { authorization: `Bearer ${t}` },
+    });
+    expect(r.json()).toEqual({ id: 'vera', email: 'vera-new@test', role: 'user' });
+    expect((await parts.metadata.getUser('vera'))?.email).toBe('vera@test');
   });
 });
 

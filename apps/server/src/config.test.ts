@@ -1,5 +1,6 @@
-// Proves how the environment chooses the web app's sign-in (local, Supabase, external) and that
-// only a Supabase public key is accepted as SUPABASE_ANON_KEY: never a service_role or secret key.
+// Proves how the environment chooses the web app's sign-in (local, Supabase, external), that
+// only a Supabase public key is accepted as SUPABASE_ANON_KEY (never a service_role or secret
+// key), and that MQTT_PUBLIC_URL is a plain mqtt(s) address, named in every refusal.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -81,6 +82,55 @@ describe('SUPABASE_ANON_KEY validation', () => {
   it('needs SUPABASE_URL', () => {
     expect(() => load({ SUPABASE_ANON_KEY: anon })).toThrow(
       /SUPABASE_ANON_KEY is set without SUPABASE_URL/,
+    );
+  });
+});
+
+describe('MQTT_PUBLIC_URL validation', () => {
+  const broker = { MQTT_URL: 'mqtt://mosquitto:1883' };
+  const refused = (env: Record<string, string>): string => {
+    try {
+      load(env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error(`${JSON.stringify(env)} was accepted`);
+  };
+
+  it('accepts an mqtt:// or mqtts:// address with either broker, and is unset by default', () => {
+    expect(load(broker).MQTT_PUBLIC_URL).toBeUndefined();
+    expect(
+      load({ ...broker, MQTT_PUBLIC_URL: 'mqtts://energy.example.org:8883' }).MQTT_PUBLIC_URL,
+    ).toBe('mqtts://energy.example.org:8883');
+    expect(
+      load({ MQTT_EMBEDDED_PORT: '1884', MQTT_PUBLIC_URL: 'mqtt://203.0.113.7:21884/' })
+        .MQTT_PUBLIC_URL,
+    ).toBe('mqtt://203.0.113.7:21884/');
+  });
+
+  it('refuses credentials without repeating them, other schemes, paths and non-URLs', () => {
+    const creds = refused({ ...broker, MQTT_PUBLIC_URL: 'mqtt://meter:hunter22@energy.example' });
+    expect(creds).toMatch(/MQTT_PUBLIC_URL: must not contain a user name or password/);
+    expect(creds).not.toMatch(/hunter22/);
+    expect(refused({ ...broker, MQTT_PUBLIC_URL: 'mqtt://meter@energy.example' })).toMatch(
+      /MQTT_PUBLIC_URL: must not contain a user name or password/,
+    );
+    expect(refused({ ...broker, MQTT_PUBLIC_URL: 'wss://energy.example/mqtt' })).toMatch(
+      /MQTT_PUBLIC_URL: must start with mqtt:\/\/ or mqtts:\/\//,
+    );
+    expect(refused({ ...broker, MQTT_PUBLIC_URL: 'mqtt://energy.example/nilm' })).toMatch(
+      /MQTT_PUBLIC_URL: must be mqtt:\/\/host\[:port\] or mqtts:\/\/host\[:port\], without a path/,
+    );
+    expect(refused({ ...broker, MQTT_PUBLIC_URL: 'energy.example:1883' })).toMatch(
+      /MQTT_PUBLIC_URL: /,
+    );
+    expect(refused({ ...broker, MQTT_PUBLIC_URL: 'not a url' })).toMatch(/MQTT_PUBLIC_URL: /);
+  });
+
+  it('needs a broker to describe', () => {
+    expect(refused({ MQTT_PUBLIC_URL: 'mqtt://energy.example' })).toMatch(
+      /MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT .* or MQTT_URL/,
     );
   });
 });

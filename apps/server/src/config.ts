@@ -9,13 +9,21 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** The parsed URL, or undefined for a string that is none (`.url()` reports that one). */
+const parsedUrl = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) : undefined);
 const url = (protocols: string[]) =>
   z
     .string()
     .url()
-    .refine((u) => protocols.includes(new URL(u).protocol), {
-      message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
-    });
+    .refine(
+      (u) => {
+        const p = parsedUrl(u);
+        return p === undefined || protocols.includes(p.protocol);
+      },
+      {
+        message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      },
+    );
 
 /**
  * Why `key` cannot be a Supabase public key, or null when it can: a legacy anon key (a JWT whose
@@ -72,6 +80,32 @@ export const EnvSchema = z.object({
   MQTT_TOPIC: z.string().default('nilm/+/power'),
   /** Run an embedded MQTT broker (aedes) on this port (0 = off). */
   MQTT_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * The broker address devices are told to use (GET /api/v1/ingest/info) when the one this
+   * server knows is not theirs: behind NAT, a port forward or a TLS proxy, or a broker known by
+   * a container name. Handed to every signed-in user, so it may carry no credentials.
+   */
+  MQTT_PUBLIC_URL: url(['mqtt:', 'mqtts:'])
+    .refine(
+      (u) => {
+        const p = parsedUrl(u);
+        return p === undefined || (p.username === '' && p.password === '');
+      },
+      {
+        message:
+          'must not contain a user name or password: it is shown to every signed-in user (devices sign in with their device token)',
+      },
+    )
+    .refine(
+      (u) => {
+        const p = parsedUrl(u);
+        return (
+          p === undefined || ((p.pathname === '' || p.pathname === '/') && !p.search && !p.hash)
+        );
+      },
+      { message: 'must be mqtt://host[:port] or mqtts://host[:port], without a path or query' },
+    )
+    .optional(),
   AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
   AUTH_HS256_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   AUTH_ISSUER: z.string().optional(),
@@ -166,6 +200,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
   if (e.SUPABASE_ANON_KEY !== undefined && e.SUPABASE_URL === undefined) {
     throw new ConfigError(
       'SUPABASE_ANON_KEY is set without SUPABASE_URL; set both (sign-in with Supabase) or neither',
+    );
+  }
+  if (e.MQTT_PUBLIC_URL !== undefined && e.MQTT_EMBEDDED_PORT === 0 && e.MQTT_URL === undefined) {
+    throw new ConfigError(
+      'MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT (built-in broker) or MQTT_URL (your broker) too, or unset MQTT_PUBLIC_URL',
     );
   }
   const externalAuth = !!(e.AUTH_JWKS_URL || e.AUTH_HS256_SECRET || e.SUPABASE_URL);

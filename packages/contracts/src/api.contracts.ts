@@ -163,7 +163,10 @@ export const IngestInfo = Type.Object({
     websocket: Type.Boolean(),
     topic_pattern: Type.String(),
     auth: Type.Union([Type.Literal('broker_login'), Type.Literal('payload'), Type.Null()]),
-    /** The embedded broker listens on a loopback address: only this machine can reach it. */
+    /**
+     * The embedded broker listens on a loopback address: only this machine can reach it. Always
+     * false when the server is configured with a public address (MQTT_PUBLIC_URL).
+     */
     loopback_only: Type.Boolean(),
     max_readings_per_message: Type.Integer(),
   }),

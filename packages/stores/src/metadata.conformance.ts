@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConflictError,
+  LastOwnerError,
   type MemberRole,
   type MetadataStore,
   type UserRole,
@@ -361,6 +362,87 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.listMembers(b.id)).toEqual([
           { buildingId: b.id, userId: u1.id, role: 'owner' },
         ]);
+      });
+
+      it('demoting or removing the last owner is a LastOwnerError and changes nothing', async () => {
+        const b = await building(id('b'));
+        const [u1, u2] = [await user(id('u')), await user(id('u'))];
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'owner' });
+        await store.setMember({ buildingId: b.id, userId: u2.id, role: 'member' });
+        const before = await store.listMembers(b.id);
+        for (const role of ['member', 'viewer'] as const) {
+          const err: unknown = await store
+            .setMember({ buildingId: b.id, userId: u1.id, role })
+            .catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(LastOwnerError);
+          expect(err).toMatchObject({ buildingId: b.id, userId: u1.id });
+          expect((err as Error).message).toMatch(/last owner/);
+        }
+        await expect(store.removeMember(b.id, u1.id)).rejects.toBeInstanceOf(LastOwnerError);
+        expect(await store.listMembers(b.id)).toEqual(before);
+
+        // Re-stating the owner's role is no demotion.
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'owner' });
+        // With a second owner the first may step down, and then the second is the last.
+        await store.setMember({ buildingId: b.id, userId: u2.id, role: 'owner' });
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'viewer' });
+        await expect(store.removeMember(b.id, u2.id)).rejects.toBeInstanceOf(LastOwnerError);
+        expect(await store.removeMember(b.id, u1.id)).toBe(true);
+        expect(await store.listMembers(b.id)).toEqual([
+          { buildingId: b.id, userId: u2.id, role: 'owner' },
+        ]);
+      });
+
+      it('changes to non-owners, and to a building without owners, are not refused', async () => {
+        const b = await building(id('b'));
+        const [u1, u2] = [await user(id('u')), await user(id('u'))];
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'member' });
+        await store.setMember({ buildingId: b.id, userId: u2.id, role: 'viewer' });
+        expect(await store.setMember({ buildingId: b.id, userId: u1.id, role: 'viewer' })).toEqual({
+          buildingId: b.id,
+          userId: u1.id,
+          role: 'viewer',
+        });
+        expect(await store.removeMember(b.id, u2.id)).toBe(true);
+        expect(await store.removeMember(b.id, id('nobody'))).toBe(false);
+        expect(await store.removeMember(id('missing'), u1.id)).toBe(false);
+        expect(await store.listMembers(b.id)).toEqual([
+          { buildingId: b.id, userId: u1.id, role: 'viewer' },
+        ]);
+      });
+
+      it('of two owners stepping down at the same moment, exactly one succeeds', async () => {
+        // Several buildings at once, so that a store without the guard would very likely let
+        // both changes through somewhere (each sees the other owner still in place).
+        const rounds = await Promise.all(
+          Array.from({ length: 6 }, async () => {
+            const b = await building(id('b'));
+            const [u1, u2] = [await user(id('u')), await user(id('u'))];
+            await store.setMember({ buildingId: b.id, userId: u1.id, role: 'owner' });
+            await store.setMember({ buildingId: b.id, userId: u2.id, role: 'owner' });
+            return { b, u1, u2 };
+          }),
+        );
+        const outcomes = await Promise.all(
+          rounds.map(({ b, u1, u2 }, i) =>
+            Promise.allSettled([
+              store.setMember({ buildingId: b.id, userId: u1.id, role: 'member' }),
+              i % 2 === 0
+                ? store.setMember({ buildingId: b.id, userId: u2.id, role: 'viewer' })
+                : store.removeMember(b.id, u2.id),
+            ]),
+          ),
+        );
+        for (const [i, settled] of outcomes.entries()) {
+          expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+          const failed = settled.filter((s) => s.status === 'rejected');
+          expect(failed).toHaveLength(1);
+          expect((failed[0] as PromiseRejectedResult).reason).toBeInstanceOf(LastOwnerError);
+          const owners = (await store.listMembers(rounds[i].b.id)).filter(
+            (m) => m.role === 'owner',
+          );
+          expect(owners).toHaveLength(1);
+        }
       });
 
       it('an unknown role, building or user is rejected and adds no member', async () => {

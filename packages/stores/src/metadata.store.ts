@@ -75,8 +75,15 @@ export interface MetadataStore {
   ): Promise<Building | null>;
   deleteBuilding(id: string): Promise<boolean>;
 
-  /** Add or change a member's role. */
+  /**
+   * Add or change a member's role. Demoting a building's last owner rejects with
+   * LastOwnerError and changes nothing, also when two such changes race.
+   */
   setMember(m: Member): Promise<Member>;
+  /**
+   * Remove a member; false when they were not one. Removing a building's last owner rejects
+   * with LastOwnerError and changes nothing, also when two such changes race.
+   */
   removeMember(buildingId: string, userId: string): Promise<boolean>;
   getMemberRole(buildingId: string, userId: string): Promise<MemberRole | null>;
   listMembers(buildingId: string): Promise<Member[]>;
@@ -102,5 +109,21 @@ export class ConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * A member change that would leave a building with no owner (demoting or removing its last
+ * one). Platform admins are not members and do not count.
+ */
+export class LastOwnerError extends Error {
+  constructor(
+    readonly buildingId: string,
+    readonly userId: string,
+  ) {
+    super(
+      `user ${userId} is the last owner of building ${buildingId}; make someone else owner first`,
+    );
+    this.name = 'LastOwnerError';
   }
 }

@@ -4,6 +4,7 @@
  */
 import {
   ConflictError,
+  LastOwnerError,
   type ApplianceSetting,
   type Building,
   type DeviceToken,
@@ -13,7 +14,7 @@ import {
   type User,
   type UserRole,
 } from './metadata.store.js';
-import { runMigrations, type SqlClient } from './metadata.migrations.js';
+import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migrations.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -197,20 +198,32 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     },
 
     async setMember(m) {
-      const rows = await client.query<MemberRow>(
-        `INSERT INTO building_members (building_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT (building_id, user_id) DO UPDATE SET role = EXCLUDED.role
-         RETURNING building_id, user_id, role`,
-        [m.buildingId, m.userId, m.role],
-      );
+      const upsert = (on: SqlExecutor) =>
+        on.query<MemberRow>(
+          `INSERT INTO building_members (building_id, user_id, role) VALUES ($1, $2, $3)
+           ON CONFLICT (building_id, user_id) DO UPDATE SET role = EXCLUDED.role
+           RETURNING building_id, user_id, role`,
+          [m.buildingId, m.userId, m.role],
+        );
+      // Making someone owner never takes an owner away, so it needs neither lock nor check.
+      const rows =
+        m.role === 'owner'
+          ? await upsert(client)
+          : await client.transaction(async (tx) => {
+              await keepAnotherOwner(tx, m.buildingId, m.userId);
+              return upsert(tx);
+            });
       return toMember(rows[0]);
     },
 
     async removeMember(buildingId, userId) {
-      const rows = await client.query(
-        'DELETE FROM building_members WHERE building_id = $1 AND user_id = $2 RETURNING user_id',
-        [buildingId, userId],
-      );
+      const rows = await client.transaction(async (tx) => {
+        await keepAnotherOwner(tx, buildingId, userId);
+        return tx.query(
+          'DELETE FROM building_members WHERE building_id = $1 AND user_id = $2 RETURNING user_id',
+          [buildingId, userId],
+        );
+      });
       return rows.length > 0;
     },
 
@@ -308,6 +321,29 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       await client.close();
     },
   };
+}
+
+/**
+ * Inside a member-changing transaction: reject with LastOwnerError when `userId` is the only
+ * owner of `buildingId`, before the change is written. The building row is locked first, so
+ * changes that may take an owner away from one building run one after another: without it, two
+ * owners demoting each other at once under READ COMMITTED would each still see the other as
+ * owner and both succeed (write skew). NO KEY UPDATE rather than UPDATE, so the KEY SHARE
+ * locks of foreign-key checks (a token or member inserted meanwhile) are not blocked.
+ */
+async function keepAnotherOwner(
+  tx: SqlExecutor,
+  buildingId: string,
+  userId: string,
+): Promise<void> {
+  await tx.query('SELECT id FROM buildings WHERE id = $1 FOR NO KEY UPDATE', [buildingId]);
+  const owners = await tx.query<{ user_id: string }>(
+    "SELECT user_id FROM building_members WHERE building_id = $1 AND role = 'owner'",
+    [buildingId],
+  );
+  if (owners.length === 1 && owners[0].user_id === userId) {
+    throw new LastOwnerError(buildingId, userId);
+  }
 }
 
 /** Turn PostgreSQL's unique violation into the contract's ConflictError; pass the rest on. */

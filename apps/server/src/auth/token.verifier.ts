@@ -43,6 +43,11 @@ export interface TrustedLocalKey {
 export interface VerifiedToken {
   sub: string;
   email?: string;
+  /**
+   * The OIDC `email_verified` claim, when the token carries it as a boolean. Supabase's copy in
+   * `user_metadata` is user-editable and is not read.
+   */
+  emailVerified?: boolean;
   role: PlatformRole;
   /** Expiry, seconds since the epoch. */
   exp: number;
@@ -343,7 +348,7 @@ export class TokenVerifier {
   }
 
   private toVerified(claims: JWTPayload, source: TokenSource, nowMs: number): VerifiedToken {
-    const { sub, exp, iat, email } = claims;
+    const { sub, exp, iat, email, email_verified: emailVerified } = claims;
     if (typeof sub !== 'string' || sub === '') {
       throw new AuthError(
         'AUTH_CLAIM_INVALID',
@@ -365,6 +370,7 @@ export class TokenVerifier {
     return {
       sub,
       ...(typeof email === 'string' ? { email } : {}),
+      ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
       role: roleFromClaims(claims),
       exp,
       source,

@@ -9,6 +9,7 @@ import type { AppDeps } from '../app.deps.js';
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from '../auth/index.js';
 import { ApiError } from '../errors.js';
+import { rememberExternalUser } from '../services/users.service.js';
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get(
@@ -72,12 +73,19 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['auth'],
+        summary:
+          'Who am I; for an external identity provider, also remembers the e-mail in the token (so owners can add you by e-mail)',
         security: [{ bearer: [] }],
         response: { 200: UserInfo, 401: ErrorBody },
       },
     },
     async (request) => {
       const u = requireUser(request);
+      // The web app calls this right after sign-in. Remembering the e-mail is a side effect
+      // that must not stop anyone signing in: if the store fails, the next call tries again.
+      await rememberExternalUser(deps.metadata, u, request.log).catch((e: unknown) =>
+        request.log.warn({ err: e }, 'could not record the e-mail of an external user'),
+      );
       return { id: u.userId, email: u.email, role: u.role };
     },
   );

@@ -14,7 +14,7 @@ import {
   MemberList,
   UpdateBuildingBody,
 } from '@nilm/contracts';
-import { ConflictError, type Building, type MemberRole } from '@nilm/stores';
+import { ConflictError, LastOwnerError, type Building, type MemberRole } from '@nilm/stores';
 import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { generateDeviceToken } from '../auth/index.js';
@@ -24,6 +24,25 @@ const Params = Type.Object({ id: Id });
 const TokenParams = Type.Object({ id: Id, tokenId: Type.String({ minLength: 1, maxLength: 100 }) });
 const MemberParams = Type.Object({ id: Id, userId: Type.String({ minLength: 1, maxLength: 200 }) });
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Run a member change; the store refuses one that would leave the building without an owner
+ * (checked and written in one transaction, so two owners stepping down at once cannot both
+ * succeed), which the client hears as 409.
+ */
+async function keepingAnOwner<T>(change: Promise<T>): Promise<T> {
+  try {
+    return await change;
+  } catch (e) {
+    if (e instanceof LastOwnerError)
+      throw new ApiError(
+        'CONFLICT',
+        `user "${e.userId}" is the building's last owner; make someone else owner first`,
+        { building_id: e.buildingId, user_id: e.userId },
+      );
+    throw e;
+  }
+}
 
 function isValidTimeZone(tz: string): boolean {
   try {
@@ -222,6 +241,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
           401: ErrorBody,
           403: ErrorBody,
           404: ErrorBody,
+          409: ErrorBody,
           422: ErrorBody,
         },
       },
@@ -241,7 +261,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
           throw new ApiError(
             'VALIDATION_FAILED',
             deps.config.externalAuth
-              ? `no account with e-mail "${email}" is known here yet; accounts live in your identity provider: add the person by "user_id" (their account id there) instead`
+              ? `no account with e-mail "${email}" is known here yet: a person's e-mail is learnt when they first sign in here; ask them to sign in once, or add the person by "user_id" (their account id in your identity provider) instead`
               : `no account with e-mail "${email}" exists; an admin can create it first (Buildings & users, or POST /api/v1/admin/users), then add it here`,
           );
         userId = user.id;
@@ -254,7 +274,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
           await metadata.upsertUser({ id: userId, email: null, role: 'user', passwordHash: null });
         }
       }
-      await metadata.setMember({ buildingId: request.params.id, userId, role });
+      await keepingAnOwner(metadata.setMember({ buildingId: request.params.id, userId, role }));
       const members = await metadata.listMembers(request.params.id);
       return reply.status(201).send({
         members: await Promise.all(
@@ -275,12 +295,20 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
         tags: ['buildings'],
         security: [{ bearer: [] }],
         params: MemberParams,
-        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: {
+          204: Type.Null(),
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
       await authorize(request, metadata, request.params.id, 'admin');
-      const removed = await metadata.removeMember(request.params.id, request.params.userId);
+      const removed = await keepingAnOwner(
+        metadata.removeMember(request.params.id, request.params.userId),
+      );
       if (!removed)
         throw new ApiError(
           'NOT_FOUND',

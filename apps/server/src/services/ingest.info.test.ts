@@ -1,4 +1,4 @@
-// Proves that the ingest details for devices follow the configuration as server.ts starts MQTT (embedded broker first, then MQTT_URL, else off), resolve a wildcard bind to the host the caller used, and never carry the credentials of MQTT_URL.
+// Proves that the ingest details for devices follow the configuration as server.ts starts MQTT (embedded broker first, then MQTT_URL, else off), resolve a wildcard bind to the host the caller used, report MQTT_PUBLIC_URL instead when it is set, and never carry the credentials of MQTT_URL.
 import { describe, expect, it } from 'vitest';
 import { describeIngest } from './ingest.info.js';
 
@@ -98,5 +98,55 @@ describe('describeIngest', () => {
       tls: true,
       websocket: true,
     });
+  });
+
+  it('reports MQTT_PUBLIC_URL as the address of either broker, keeping how devices sign in', () => {
+    const embedded = describeIngest(
+      {
+        ...base,
+        HOST: '127.0.0.1',
+        MQTT_EMBEDDED_PORT: 1884,
+        MQTT_PUBLIC_URL: 'mqtts://energy.example.org:8883',
+      },
+      '10.0.0.5',
+    );
+    expect(embedded.mqtt).toEqual({
+      enabled: true,
+      broker: 'embedded',
+      url: 'mqtts://energy.example.org:8883',
+      host: 'energy.example.org',
+      port: 8883,
+      tls: true,
+      websocket: false,
+      topic_pattern: 'nilm/+/power',
+      auth: 'broker_login',
+      // A proxy on this machine forwards to the loopback broker: devices do reach it.
+      loopback_only: false,
+      max_readings_per_message: 10_000,
+    });
+    const external = describeIngest(
+      {
+        ...base,
+        MQTT_URL: 'wss://svc:s3cret@mosquitto/mqtt',
+        MQTT_PUBLIC_URL: 'mqtt://[2001:db8::1]',
+      },
+      'x',
+    );
+    expect(external.mqtt).toMatchObject({
+      broker: 'external',
+      url: 'mqtt://[2001:db8::1]:1883',
+      host: '2001:db8::1',
+      port: 1883,
+      tls: false,
+      websocket: false,
+      auth: 'payload',
+    });
+    expect(JSON.stringify(external)).not.toMatch(/s3cret|svc|mosquitto/);
+  });
+
+  it('ignores MQTT_PUBLIC_URL while MQTT ingest is off', () => {
+    expect(
+      describeIngest({ ...base, MQTT_PUBLIC_URL: 'mqtt://energy.example.org' }, 'x').mqtt,
+    ).toMatchObject({ enabled: false, url: null, host: null, port: null });
   });
 });

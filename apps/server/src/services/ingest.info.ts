@@ -3,8 +3,9 @@
  * `server.ts` starts MQTT ingest: the embedded broker when `MQTT_EMBEDDED_PORT` > 0 (it wins
  * over `MQTT_URL`), which authenticates each device at CONNECT (username = building id,
  * password = device token); else an external broker at `MQTT_URL`, whose messages must carry the
- * device token in the JSON payload. Never includes a secret: credentials in `MQTT_URL` are
- * dropped.
+ * device token in the JSON payload. `MQTT_PUBLIC_URL`, when set, is the address reported for
+ * either (the server cannot know it behind NAT, a port forward or a proxy). Never includes a
+ * secret: credentials in `MQTT_URL` are dropped (config.ts refuses them in `MQTT_PUBLIC_URL`).
  */
 import type { IngestInfo } from '@nilm/contracts';
 import type { ServerConfig } from '../config.js';
@@ -33,9 +34,40 @@ function urlHost(host: string): string {
 
 /**
  * Ingest details for devices. `requestHost` is the host name the caller reached this server
- * at: a broker bound to every interface is reachable there too.
+ * at: a broker bound to every interface is reachable there too (unless MQTT_PUBLIC_URL says
+ * otherwise).
  */
 export function describeIngest(
+  config: Pick<
+    ServerConfig,
+    'HOST' | 'MQTT_EMBEDDED_PORT' | 'MQTT_URL' | 'MQTT_TOPIC' | 'MQTT_PUBLIC_URL'
+  >,
+  requestHost: string,
+): IngestInfo {
+  const info = describeBroker(config, requestHost);
+  if (!info.mqtt.enabled || !config.MQTT_PUBLIC_URL) return info;
+  // The operator's word on where devices reach the broker replaces what this server sees.
+  const u = new URL(config.MQTT_PUBLIC_URL);
+  const port = u.port ? Number(u.port) : (DEFAULT_PORTS[u.protocol] ?? 1883);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return {
+    ...info,
+    mqtt: {
+      ...info.mqtt,
+      // Rebuilt from its parts, like MQTT_URL below, so that nothing but the address goes out.
+      url: `${u.protocol}//${urlHost(host)}:${port}`,
+      host,
+      port,
+      tls: u.protocol === 'mqtts:',
+      websocket: false,
+      // Whatever the broker binds to, devices are sent to the public address.
+      loopback_only: false,
+    },
+  };
+}
+
+/** The broker as this server itself sees it, before MQTT_PUBLIC_URL. */
+function describeBroker(
   config: Pick<ServerConfig, 'HOST' | 'MQTT_EMBEDDED_PORT' | 'MQTT_URL' | 'MQTT_TOPIC'>,
   requestHost: string,
 ): IngestInfo {
