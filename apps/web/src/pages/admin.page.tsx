@@ -15,11 +15,11 @@ import {
   secondaryButton,
   slugify,
   td,
-  th,
   timeZones,
   when,
 } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { TableHead } from '../components/table.head.js';
 import {
   useBuildings,
   useCreateBuilding,
@@ -188,25 +188,9 @@ function BuildingsPanel({
         <div className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">All buildings</caption>
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th scope="col" className={th}>
-                  Name
-                </th>
-                <th scope="col" className={th}>
-                  Id
-                </th>
-                <th scope="col" className={th}>
-                  Time zone
-                </th>
-                <th scope="col" className={th}>
-                  Created
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={['Name', 'Id', 'Time zone', 'Created', { label: 'Actions', srOnly: true }]}
+            />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {buildings.data.buildings.map((b) => (
                 <tr key={b.id}>
@@ -315,22 +299,7 @@ function UsersPanel() {
         <div className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">Local accounts</caption>
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th scope="col" className={th}>
-                  E-mail
-                </th>
-                <th scope="col" className={th}>
-                  Role
-                </th>
-                <th scope="col" className={th}>
-                  Created
-                </th>
-                <th scope="col" className={th}>
-                  Id
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['E-mail', 'Role', 'Created', 'Id']} />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {users.data.users.map((u) => (
                 <tr key={u.id}>

@@ -14,11 +14,11 @@ import {
   labelClass,
   primaryButton,
   td,
-  th,
   timeZones,
   when,
 } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { TableHead } from '../components/table.head.js';
 import { ingestExamples } from '../lib/ingest.examples.js';
 import {
   useBuilding,
@@ -141,19 +141,7 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
           {change.error && <ErrorState error={change.error} />}
           <table className="w-full text-sm">
             <caption className="sr-only">Members and their roles</caption>
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th scope="col" className={th}>
-                  Account
-                </th>
-                <th scope="col" className={th}>
-                  Role
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Account', 'Role', { label: 'Actions', srOnly: true }]} />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {members.data.members.map((m) => {
                 const who = m.email ?? m.user_id;
@@ -375,25 +363,15 @@ function TokensPanel({ buildingId }: { buildingId: string }) {
         <div className="relative overflow-x-auto">
           <table className="w-full text-sm">
             <caption className="sr-only">Device tokens</caption>
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th scope="col" className={th}>
-                  Name
-                </th>
-                <th scope="col" className={th}>
-                  Created
-                </th>
-                <th scope="col" className={th}>
-                  Last used
-                </th>
-                <th scope="col" className={th}>
-                  Status
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Name',
+                'Created',
+                'Last used',
+                'Status',
+                { label: 'Actions', srOnly: true },
+              ]}
+            />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {tokens.data.tokens.map((t) => (
                 <tr key={t.id} className={t.revoked_at ? 'text-slate-500' : undefined}>

@@ -1,5 +1,6 @@
 /** Model: the registered model versions, the active one's card and held-out scores; admins may switch versions. */
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { TableHead } from '../components/table.head.js';
 import type { ModelCard } from '../lib/api.client.js';
 import { applianceLabel, formatPercent } from '../lib/format.js';
 import { useActivateModel, useModelCard, useModels } from '../state/queries.js';
@@ -45,28 +46,17 @@ function CardView({ card }: { card: ModelCard }) {
       <div className="overflow-x-auto">
         <table className="w-full">
           <caption className="mb-1 text-left font-semibold">Held-out test scores</caption>
-          <thead>
-            <tr className="border-b border-slate-200 dark:border-slate-800">
-              <th scope="col" className={`${th} text-left`}>
-                Appliance
-              </th>
-              <th scope="col" className={`${th} text-right`}>
-                F1
-              </th>
-              <th scope="col" className={`${th} text-right`}>
-                Precision
-              </th>
-              <th scope="col" className={`${th} text-right`}>
-                Recall
-              </th>
-              <th scope="col" className={`${th} text-right`}>
-                MAE (W)
-              </th>
-              <th scope="col" className={`${th} text-right`}>
-                Band coverage
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            cellClass={th}
+            columns={[
+              'Appliance',
+              { label: 'F1', align: 'right' },
+              { label: 'Precision', align: 'right' },
+              { label: 'Recall', align: 'right' },
+              { label: 'MAE (W)', align: 'right' },
+              { label: 'Band coverage', align: 'right' },
+            ]}
+          />
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
             {scores.map(([name, s]) => (
               <tr key={name}>
@@ -90,19 +80,14 @@ function CardView({ card }: { card: ModelCard }) {
             <caption className="mb-1 text-left font-semibold">
               Baselines on the same test data
             </caption>
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th scope="col" className={`${th} text-left`}>
-                  Baseline
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  F1
-                </th>
-                <th scope="col" className={`${th} text-right`}>
-                  MAE (W)
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              cellClass={th}
+              columns={[
+                'Baseline',
+                { label: 'F1', align: 'right' },
+                { label: 'MAE (W)', align: 'right' },
+              ]}
+            />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {baselines.map(([name, s]) => (
                 <tr key={name}>
@@ -143,25 +128,16 @@ export default function ModelPage() {
             {activate.error && <ErrorState error={activate.error} />}
             <table className="w-full text-sm">
               <caption className="sr-only">Registered model versions</caption>
-              <thead>
-                <tr className="border-b border-slate-200 dark:border-slate-800">
-                  <th scope="col" className={`${th} text-left`}>
-                    Model
-                  </th>
-                  <th scope="col" className={`${th} text-left`}>
-                    Created
-                  </th>
-                  <th scope="col" className={`${th} text-right`}>
-                    Mean F1
-                  </th>
-                  <th scope="col" className={`${th} text-right`}>
-                    Mean MAE (W)
-                  </th>
-                  <th scope="col" className={`${th} text-right`}>
-                    Status
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                cellClass={th}
+                columns={[
+                  'Model',
+                  'Created',
+                  { label: 'Mean F1', align: 'right' },
+                  { label: 'Mean MAE (W)', align: 'right' },
+                  { label: 'Status', align: 'right' },
+                ]}
+              />
               <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
                 {models.data.models.map((m) => (
                   <tr key={m.ref}>
