@@ -47,12 +47,13 @@ install() {
   local sudo=''
   [ "$(id -u)" -eq 0 ] || sudo='sudo'
   log 'installing Debian package influxdb'
+  # apt's output goes to stderr: `up` prints only the URL on stdout, for $(...) callers.
   if ! apt-cache show influxdb >/dev/null 2>&1; then
-    $sudo apt-get update
+    $sudo apt-get update >&2
   fi
   # Debian's postinst may start the system service on 8086; that one is not ours and is
   # left alone (different ports, different data directory).
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y influxdb
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y influxdb >&2
 }
 
 write_config() {
