@@ -22,6 +22,8 @@ export function Segmented<T extends string>({
           <Tabs.Trigger
             key={o}
             value={o}
+            // The control changes the view below; there is no tab panel for it to point at.
+            aria-controls={undefined}
             className="rounded-md px-3 py-1 text-sm font-medium text-slate-600 focus-visible:outline-2 focus-visible:outline-emerald-500 data-[state=active]:bg-white data-[state=active]:text-slate-900 data-[state=active]:shadow dark:text-slate-300 dark:data-[state=active]:bg-slate-950 dark:data-[state=active]:text-white"
           >
             {o}

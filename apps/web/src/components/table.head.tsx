@@ -2,6 +2,19 @@
 import { th } from './form.helpers.js';
 
 /** A column: its name, and whether the name is for screen readers only (e.g. "Actions"). */
+/**
+ * Props for a wide table's horizontal scroller: it takes keyboard focus (arrow keys scroll it)
+ * and is a named region, so keyboard and screen-reader users reach the columns off screen.
+ */
+export function scrollRegion(label: string) {
+  return {
+    className: 'overflow-x-auto focus-visible:outline-2 focus-visible:outline-emerald-500',
+    tabIndex: 0,
+    role: 'region',
+    'aria-label': label,
+  } as const;
+}
+
 export type Column = string | { label: string; srOnly?: boolean; align?: 'left' | 'right' };
 
 export function TableHead({

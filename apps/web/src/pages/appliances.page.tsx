@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { scrollRegion } from '../components/table.head.js';
 import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
 import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
 import { usePeriodCosts } from '../state/costs.js';
@@ -96,7 +97,7 @@ export default function AppliancesPage() {
           No readings in the last {LOOKBACK[period].slice(1)}. Try a longer period (week or month).
         </Empty>
       ) : (
-        <div className="overflow-x-auto">
+        <div {...scrollRegion('Energy by appliance table')}>
           <table className="w-full text-sm">
             <caption className="sr-only">
               Energy and cost per appliance, most recent {period} first

@@ -143,7 +143,7 @@ function SignInForm({ config }: { config: FormConfig }) {
         <button
           type="submit"
           disabled={login.isPending}
-          className="w-full rounded-md bg-emerald-600 px-4 py-2 font-semibold text-white hover:bg-emerald-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-600 disabled:opacity-60"
+          className="w-full rounded-md bg-emerald-700 px-4 py-2 font-semibold text-white hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-600 disabled:opacity-60"
         >
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </button>

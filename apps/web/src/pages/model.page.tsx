@@ -1,6 +1,6 @@
 /** Model: the registered model versions, the active one's card and held-out scores; admins may switch versions. */
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
-import { TableHead } from '../components/table.head.js';
+import { scrollRegion, TableHead } from '../components/table.head.js';
 import type { ModelCard } from '../lib/api.client.js';
 import { applianceLabel, formatPercent } from '../lib/format.js';
 import { useActivateModel, useModelCard, useModels } from '../state/queries.js';
@@ -43,7 +43,7 @@ function CardView({ card }: { card: ModelCard }) {
         <dt className="text-slate-500">Licence</dt>
         <dd>{card.training?.licence ?? '–'}</dd>
       </dl>
-      <div className="overflow-x-auto">
+      <div {...scrollRegion('Held-out test scores')}>
         <table className="w-full">
           <caption className="mb-1 text-left font-semibold">Held-out test scores</caption>
           <TableHead
@@ -75,7 +75,7 @@ function CardView({ card }: { card: ModelCard }) {
         {scores.length === 0 && <Empty>This card has no per-appliance test scores.</Empty>}
       </div>
       {baselines.length > 0 && (
-        <div className="overflow-x-auto">
+        <div {...scrollRegion('Baselines')}>
           <table className="w-full">
             <caption className="mb-1 text-left font-semibold">
               Baselines on the same test data
@@ -124,7 +124,7 @@ export default function ModelPage() {
         ) : models.data.models.length === 0 ? (
           <Empty>No models are registered on the server.</Empty>
         ) : (
-          <div className="overflow-x-auto">
+          <div {...scrollRegion('Model versions')}>
             {activate.error && <ErrorState error={activate.error} />}
             <table className="w-full text-sm">
               <caption className="sr-only">Registered model versions</caption>

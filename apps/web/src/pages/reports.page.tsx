@@ -8,6 +8,7 @@ import { EnergyBarChart } from '../components/energy.chart.js';
 import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { scrollRegion } from '../components/table.head.js';
 import { formatMoney } from '../lib/format.js';
 import { hasTimeOfUse } from '../lib/pricing.js';
 import { barsSummary, reportBars } from '../lib/report.chart.js';
@@ -40,7 +41,7 @@ function download(filename: string, csv: string) {
 function ReportGrid({ table }: { table: ReportTable }) {
   const last = table.rows.length - 1;
   return (
-    <div className="overflow-x-auto">
+    <div {...scrollRegion('Energy report table')}>
       <table className="w-full text-sm">
         <caption className="sr-only">Energy and cost per appliance and period</caption>
         <thead>
@@ -67,7 +68,7 @@ function ReportGrid({ table }: { table: ReportTable }) {
                 ) : (
                   <td
                     key={ci}
-                    className={`px-3 py-2 text-right tabular-nums ${c === 'no data' ? 'text-slate-400' : ''}`}
+                    className={`px-3 py-2 text-right tabular-nums ${c === 'no data' ? 'text-slate-500 dark:text-slate-400' : ''}`}
                   >
                     {c}
                   </td>
