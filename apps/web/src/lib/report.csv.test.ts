@@ -5,6 +5,7 @@ import { periodCosts, type PeriodCost } from './pricing.js';
 import {
   buildReport,
   csvField,
+  fromFirstReading,
   reportCsv,
   reportPeriodLabel,
   reportTable,
@@ -164,5 +165,38 @@ describe('reportCsv', () => {
   it('leaves plain fields alone and quotes newlines', () => {
     expect(csvField('Kettle')).toBe('Kettle');
     expect(csvField('a\nb')).toBe('"a\nb"');
+  });
+});
+
+describe('fromFirstReading', () => {
+  it('leaves out the periods before the first reading, keeps later gaps and the Total', () => {
+    const gap = {
+      ...energy.periods[0]!,
+      start: '2026-01-04T00:00:00.000Z',
+      end: '2026-01-05T00:00:00.000Z',
+    };
+    const report = buildReport(
+      { ...energy, periods: [...energy.periods, gap] },
+      'day',
+      [...flat, flat[0]!],
+      'GBP',
+    );
+    const trimmed = fromFirstReading(report);
+    expect(trimmed.omitted).toBe(1);
+    expect(trimmed.rows.map((r) => r.label)).toEqual([
+      '2026-01-02',
+      '2026-01-03',
+      '2026-01-04',
+      'Total',
+    ]);
+    expect(trimmed.rows[2]!.kwh).toBeNull();
+    expect(trimmed.rows.at(-1)).toEqual(report.rows.at(-1));
+  });
+
+  it('keeps every row when no period has readings (the page says so instead)', () => {
+    const empty = { ...energy, periods: [energy.periods[0]!] };
+    const report = buildReport(empty, 'day', [flat[0]!], 'GBP');
+    expect(fromFirstReading(report).omitted).toBe(0);
+    expect(fromFirstReading(report).rows).toHaveLength(2);
   });
 });

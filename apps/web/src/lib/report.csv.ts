@@ -101,6 +101,18 @@ export function buildReport(
   return { currency, appliances: names, groups, rows };
 }
 
+/**
+ * The report without the periods before the first one with readings (a building that started
+ * reporting 5 days ago, shown over 30 days, would otherwise open with 25 rows of "no data").
+ * Gaps after the first reading stay, as "no data". `omitted` counts the periods left out.
+ */
+export function fromFirstReading(report: ReportData): ReportData & { omitted: number } {
+  const periods = report.rows.length - 1; // the last row is Total
+  const first = report.rows.findIndex((r, i) => i < periods && r.kwh !== null);
+  const omitted = first < 0 ? 0 : first;
+  return { ...report, rows: report.rows.slice(omitted), omitted };
+}
+
 /** Energy cells: kWh with three decimals, or whole Wh. */
 function energyCell(kwh: number, units: Pick<Units, 'energy'>): string {
   return units.energy === 'Wh' ? (kwh * 1000).toFixed(0) : kwh.toFixed(3);

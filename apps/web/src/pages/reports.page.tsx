@@ -14,6 +14,7 @@ import { hasTimeOfUse } from '../lib/pricing.js';
 import { barsSummary, reportBars } from '../lib/report.chart.js';
 import {
   buildReport,
+  fromFirstReading,
   reportCsv,
   reportTable,
   type ReportPeriod,
@@ -94,7 +95,7 @@ export default function ReportsPage() {
   const report = useMemo(() => {
     if (!energy.data || !priced.costs) return undefined;
     const labels = Object.fromEntries(list.data?.appliances.map((a) => [a.name, a.label]) ?? []);
-    return buildReport(energy.data, period, priced.costs, currency, labels);
+    return fromFirstReading(buildReport(energy.data, period, priced.costs, currency, labels));
   }, [energy.data, priced.costs, list.data, period, currency]);
   const table = useMemo(() => report && reportTable(report, units), [report, units]);
   const bars = useMemo(() => report && reportBars(report), [report]);
@@ -160,6 +161,12 @@ export default function ReportsPage() {
                   width={width}
                 />
               </div>
+            )}
+            {report.omitted > 0 && (
+              <p className="mb-2 text-sm text-slate-600 dark:text-slate-300">
+                No readings before {report.rows[0]?.label}: the {report.omitted} earlier{' '}
+                {report.omitted === 1 ? period : `${period}s`} of the span are left out.
+              </p>
             )}
             <ReportGrid table={table} />
           </>
