@@ -207,24 +207,32 @@ export function BaseloadPanel({
       ) : !p ? (
         <Empty>No readings today yet.</Empty>
       ) : (
-        <dl className="grid grid-cols-2 gap-2">
-          <div>
-            <dt className="text-xs text-slate-500 dark:text-slate-400">Always-on baseload</dt>
-            <dd className="text-xl font-semibold tabular-nums">
-              {formatKwh(p.baseload_kwh, units)}
-            </dd>
-            <dd className="text-xs text-slate-500 dark:text-slate-400">
-              {p.total_kwh > 0 ? `${formatPercent(p.baseload_kwh / p.total_kwh)} of today` : ''}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-xs text-slate-500 dark:text-slate-400">Other / untracked</dt>
-            <dd className="text-xl font-semibold tabular-nums">{formatKwh(p.other_kwh, units)}</dd>
-            <dd className="text-xs text-slate-500 dark:text-slate-400">
-              {p.total_kwh > 0 ? `${formatPercent(p.other_kwh / p.total_kwh)} of today` : ''}
-            </dd>
-          </div>
-        </dl>
+        <div>
+          <dl className="grid grid-cols-2 gap-2">
+            <div>
+              <dt className="text-xs text-slate-500 dark:text-slate-400">Always-on baseload</dt>
+              <dd className="text-xl font-semibold tabular-nums">
+                {formatKwh(p.baseload_kwh, units)}
+              </dd>
+              <dd className="text-xs text-slate-500 dark:text-slate-400">
+                {p.total_kwh > 0 ? `${formatPercent(p.baseload_kwh / p.total_kwh)} of today` : ''}
+              </dd>
+            </div>
+            <div>
+              <dt className="text-xs text-slate-500 dark:text-slate-400">Other / untracked</dt>
+              <dd className="text-xl font-semibold tabular-nums">
+                {formatKwh(p.other_kwh, units)}
+              </dd>
+              <dd className="text-xs text-slate-500 dark:text-slate-400">
+                {p.total_kwh > 0 ? `${formatPercent(p.other_kwh / p.total_kwh)} of today` : ''}
+              </dd>
+            </div>
+          </dl>
+          <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+            Other is what the tracked appliances do not explain; the always-on baseload (fridge,
+            router, standby) is mostly inside it, so the two overlap.
+          </p>
+        </div>
       )}
     </Panel>
   );
