@@ -1,7 +1,9 @@
 /**
- * The disaggregation worker: takes jobs from the queue, runs the model, and keeps a reconcile
- * loop that finds buildings whose estimates lag behind their readings (a job lost with a Redis
- * restart, or an enqueue that failed while the queue was down) and enqueues them again.
+ * The disaggregation worker: takes jobs from the queue, runs the model (a job that leaves work
+ * undone enqueues its building again), and keeps a reconcile loop that finds buildings whose
+ * estimates lag behind their readings or do not yet reach back to their oldest reading (a job
+ * lost with a Redis restart, an enqueue that failed while the queue was down, a history backfill
+ * cut short by a restart) and enqueues them again.
  */
 import type { InferenceEngine } from '@nilm/ml';
 import { isUnrecoverableJobError, type JobQueue } from '@nilm/queue';
@@ -64,18 +66,32 @@ export class Worker {
     this.timer.unref();
   }
 
-  /** Enqueue every building whose newest reading is newer than its newest estimate by 2+ minutes. */
+  /**
+   * Enqueue every building whose newest reading is newer than its newest estimate by 2+ minutes,
+   * or whose oldest reading is older than its oldest estimate by 2+ minutes (history not yet
+   * backfilled, or a backfill cut short by a restart).
+   */
   async reconcile(): Promise<string[]> {
     if (this.reconciling) return [];
     this.reconciling = true;
     const enqueued: string[] = [];
     try {
+      const { timeseries } = this.deps;
       for (const b of await this.deps.metadata.listBuildings()) {
-        const [r, e] = await Promise.all([
-          this.deps.timeseries.latestReadingTs(b.id),
-          this.deps.timeseries.latestEstimateTs(b.id),
+        const [newestReading, newestEstimate, oldestReading, oldestEstimate] = await Promise.all([
+          timeseries.latestReadingTs(b.id),
+          timeseries.latestEstimateTs(b.id),
+          timeseries.earliestReadingTs(b.id),
+          timeseries.earliestEstimateTs(b.id),
         ]);
-        if (r !== null && (e === null || r - e > 120_000)) {
+        const behind =
+          newestReading !== null &&
+          (newestEstimate === null || newestReading - newestEstimate > 120_000);
+        const uncovered =
+          oldestReading !== null &&
+          oldestEstimate !== null &&
+          oldestEstimate - oldestReading > 120_000;
+        if (behind || uncovered) {
           await this.deps.queue.enqueue(b.id);
           enqueued.push(b.id);
         }

@@ -135,6 +135,12 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     return nullableNum(rows[0]?.[0] ?? null);
   }
 
+  async earliestReadingTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    const rows = await this.query('SELECT min(ts) FROM readings WHERE building = $1', [buildingId]);
+    return nullableNum(rows[0]?.[0] ?? null);
+  }
+
   async writeEstimates(
     buildingId: string,
     modelVersion: string,
@@ -187,6 +193,14 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   async latestEstimateTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
     const rows = await this.query('SELECT max(ts) FROM estimates WHERE building = $1', [
+      buildingId,
+    ]);
+    return nullableNum(rows[0]?.[0] ?? null);
+  }
+
+  async earliestEstimateTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    const rows = await this.query('SELECT min(ts) FROM estimates WHERE building = $1', [
       buildingId,
     ]);
     return nullableNum(rows[0]?.[0] ?? null);

@@ -139,6 +139,11 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return this.latest(MAINS, buildingId);
   }
 
+  async earliestReadingTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    return this.earliest(MAINS, buildingId);
+  }
+
   async writeEstimates(
     buildingId: string,
     modelVersion: string,
@@ -181,6 +186,11 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   async latestEstimateTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
     return this.latest(ESTIMATE, buildingId);
+  }
+
+  async earliestEstimateTs(buildingId: string): Promise<number | null> {
+    assertBuildingId(buildingId);
+    return this.earliest(ESTIMATE, buildingId);
   }
 
   async readBuckets(
@@ -245,6 +255,15 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   private async latest(measurement: string, buildingId: string): Promise<number | null> {
     const [result] = await this.query(
       `SELECT last("power_w") FROM ${this.from(measurement)} WHERE "building" = ${str(buildingId)}`,
+    );
+    const [row] = rows(result);
+    return row ? num(row.time) : null;
+  }
+
+  // FIRST() over all series of the building (every appliance's, for estimates): the oldest point.
+  private async earliest(measurement: string, buildingId: string): Promise<number | null> {
+    const [result] = await this.query(
+      `SELECT first("power_w") FROM ${this.from(measurement)} WHERE "building" = ${str(buildingId)}`,
     );
     const [row] = rows(result);
     return row ? num(row.time) : null;

@@ -140,6 +140,8 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       await store.writeEstimates(b, 'm@1', []);
       expect(await store.latestReadingTs(b)).toBeNull();
       expect(await store.latestEstimateTs(b)).toBeNull();
+      expect(await store.earliestReadingTs(b)).toBeNull();
+      expect(await store.earliestEstimateTs(b)).toBeNull();
     });
 
     it('round-trips estimates of several appliances at the same times', async () => {
@@ -197,6 +199,38 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       // Older points do not move it back.
       await store.writeReadings(b, [{ ts: T0, powerW: 1 }]);
       expect(await store.latestReadingTs(b)).toBe(T0 + 9 * S);
+    });
+
+    it('reports the earliest reading and estimate times separately', async () => {
+      const b = building('earliest');
+      expect(await store.earliestReadingTs(b)).toBeNull();
+      expect(await store.earliestEstimateTs(b)).toBeNull();
+      await store.writeReadings(b, [
+        { ts: T0 + 9 * S, powerW: 1 },
+        { ts: T0 + 7 * S, powerW: 2 },
+        { ts: T0 + 8 * S, powerW: 3 },
+      ]);
+      expect(await store.earliestReadingTs(b)).toBe(T0 + 7 * S);
+      expect(await store.earliestEstimateTs(b)).toBeNull();
+      // The oldest estimate of any appliance counts.
+      await store.writeEstimates(b, 'm@1', [
+        { ts: T0 + 5 * S, appliance: 'kettle', powerW: 1, onProb: 1 },
+        { ts: T0 + 3 * S, appliance: 'fridge', powerW: 1, onProb: 1 },
+        { ts: T0 + 4 * S, appliance: 'kettle', powerW: 1, onProb: 1 },
+      ]);
+      expect(await store.earliestEstimateTs(b)).toBe(T0 + 3 * S);
+      expect(await store.earliestReadingTs(b)).toBe(T0 + 7 * S);
+      // Newer points do not move it forward; older ones (a later import of history) move it back.
+      await store.writeReadings(b, [{ ts: T0 + MIN, powerW: 1 }]);
+      expect(await store.earliestReadingTs(b)).toBe(T0 + 7 * S);
+      await store.writeReadings(b, [{ ts: T0 - 2 * MIN, powerW: 1 }]);
+      expect(await store.earliestReadingTs(b)).toBe(T0 - 2 * MIN);
+      expect(await store.latestReadingTs(b)).toBe(T0 + MIN);
+      await store.writeEstimates(b, 'm@1', [
+        { ts: T0 - MIN, appliance: 'oven', powerW: 1, onProb: 1 },
+      ]);
+      expect(await store.earliestEstimateTs(b)).toBe(T0 - MIN);
+      expect(await store.latestEstimateTs(b)).toBe(T0 + 5 * S);
     });
 
     it('averages readings and estimates per aligned bucket, leaving empty buckets out', async () => {
@@ -276,6 +310,8 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       expect(await store.readBuckets(a, T0, T0 + MIN, 60)).toEqual([]);
       expect(await store.latestReadingTs(a)).toBeNull();
       expect(await store.latestEstimateTs(a)).toBeNull();
+      expect(await store.earliestReadingTs(a)).toBeNull();
+      expect(await store.earliestEstimateTs(a)).toBeNull();
       expect(await store.readReadings(b, T0, T0 + S)).toEqual([{ ts: T0, powerW: 2 }]);
       expect(await store.latestEstimateTs(b)).toBe(T0);
 

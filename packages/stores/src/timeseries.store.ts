@@ -44,6 +44,8 @@ export interface TimeSeriesStore {
   readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]>;
   /** Time of the newest reading of a building, or null. */
   latestReadingTs(buildingId: string): Promise<number | null>;
+  /** Time of the oldest reading of a building, or null. */
+  earliestReadingTs(buildingId: string): Promise<number | null>;
   /** Write estimates; `modelVersion` is stored with them (`id@version`). */
   writeEstimates(
     buildingId: string,
@@ -53,6 +55,8 @@ export interface TimeSeriesStore {
   readEstimates(buildingId: string, startMs: number, endMs: number): Promise<EstimatePoint[]>;
   /** Time of the newest estimate of a building, or null. */
   latestEstimateTs(buildingId: string): Promise<number | null>;
+  /** Time of the oldest estimate of a building (any appliance), or null. */
+  earliestEstimateTs(buildingId: string): Promise<number | null>;
   /** Mean readings and estimates per bucket of `bucketS` seconds; empty buckets are left out. */
   readBuckets(
     buildingId: string,

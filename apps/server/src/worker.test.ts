@@ -1,0 +1,117 @@
+// Proves the worker's reconcile loop enqueues buildings whose estimates lag behind or do not yet
+// reach back to their oldest reading (and no others), and that a history backfill cut short by a
+// restart is found again and finished through the queue (embedded stores, a tiny model).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InferenceEngine } from '@nilm/ml';
+import { MemoryJobQueue } from '@nilm/queue';
+import {
+  createPgliteMetadataStore,
+  DuckDbTimeSeriesStore,
+  type MetadataStore,
+  type Reading,
+} from '@nilm/stores';
+import { Metrics } from './metrics.js';
+import { tinyModelRegistry } from './services.fixture.js';
+import { Worker } from './worker.js';
+
+const MIN = 60_000;
+const DAY = 86_400_000;
+
+const tmp = mkdtempSync(join(tmpdir(), 'nilm-worker-'));
+let metadata: MetadataStore;
+let timeseries: DuckDbTimeSeriesStore;
+let engine: InferenceEngine;
+const queues: MemoryJobQueue[] = [];
+const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+beforeAll(async () => {
+  engine = await InferenceEngine.open(await tinyModelRegistry(tmp));
+  metadata = await createPgliteMetadataStore();
+  await metadata.migrate();
+  timeseries = await DuckDbTimeSeriesStore.open();
+});
+
+afterAll(async () => {
+  await Promise.all(queues.map((q) => q.close()));
+  await timeseries?.close();
+  await metadata?.close();
+  await engine?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function newWorker(): { worker: Worker; queue: MemoryJobQueue } {
+  const queue = new MemoryJobQueue();
+  queues.push(queue);
+  const worker = new Worker({ timeseries, metadata, queue, engine, metrics: new Metrics(), log });
+  return { worker, queue };
+}
+
+/** One reading a minute over [fromMs, toMs), and one opening the minute at `toMs`. */
+function minutes(fromMs: number, toMs: number): Reading[] {
+  const out: Reading[] = [];
+  for (let ts = fromMs; ts <= toMs; ts += MIN) out.push({ ts, powerW: 100 + (ts % 7) * 30 });
+  return out;
+}
+
+async function addBuilding(id: string): Promise<void> {
+  await metadata.createBuilding({ id, name: id, timezone: 'UTC', isDemo: false, modelRef: null });
+}
+
+describe('worker reconcile', () => {
+  it('enqueues buildings behind or with uncovered history, and no others', async () => {
+    const { worker } = newWorker();
+    const end = Date.UTC(2024, 3, 1);
+    for (const id of ['w-covered', 'w-older-import', 'w-behind', 'w-no-readings'])
+      await addBuilding(id);
+    for (const id of ['w-covered', 'w-older-import', 'w-behind']) {
+      await timeseries.writeReadings(id, minutes(end - DAY, end));
+      while ((await worker.service.run(id)).more);
+    }
+    expect(await worker.reconcile()).toEqual([]);
+
+    // Older readings imported after the building was covered; newer ones not yet seen.
+    await timeseries.writeReadings('w-older-import', minutes(end - 3 * DAY, end - 2 * DAY));
+    await timeseries.writeReadings('w-behind', minutes(end + MIN, end + 10 * MIN));
+    expect((await worker.reconcile()).sort()).toEqual(['w-behind', 'w-older-import']);
+
+    // Once their jobs have run, nothing is left to enqueue.
+    for (const id of ['w-older-import', 'w-behind']) while ((await worker.service.run(id)).more);
+    expect(await timeseries.earliestEstimateTs('w-older-import')).toBe(end - 3 * DAY);
+    expect(await worker.reconcile()).toEqual([]);
+  });
+
+  it('finds a backfill cut short by a restart and finishes it through the queue', async () => {
+    const id = 'w-restarted';
+    await addBuilding(id);
+    const end = Date.UTC(2024, 4, 1);
+    const start = end - 6 * DAY;
+    await timeseries.writeReadings(id, minutes(start, end));
+
+    // Before the restart: the last day, then one day of history.
+    const before = newWorker().worker;
+    before.service.historyS = 86_400;
+    before.service.maxCatchUpS = 86_400;
+    expect(await before.service.run(id)).toEqual({ written: 2 * 1440 * 2, more: true });
+    expect(await timeseries.earliestEstimateTs(id)).toBe(end - 2 * DAY);
+
+    // A fresh worker, as after a restart with the queue's jobs lost.
+    const { worker, queue } = newWorker();
+    worker.service.maxCatchUpS = 86_400;
+    worker.start({ concurrency: 1, reconcileMs: 3_600_000 });
+    try {
+      expect(await worker.reconcile()).toEqual([id]);
+      for (let i = 0; i < 500 && (await timeseries.earliestEstimateTs(id)) !== start; i++)
+        await new Promise((ok) => setTimeout(ok, 20));
+      expect(await timeseries.earliestEstimateTs(id)).toBe(start);
+      const points = await timeseries.readEstimates(id, start, end);
+      expect(new Set(points.map((p) => p.ts)).size).toBe(6 * 1440);
+      expect(await worker.reconcile()).toEqual([]);
+    } finally {
+      worker.stop();
+      await queue.close();
+    }
+  });
+});
