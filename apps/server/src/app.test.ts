@@ -3,8 +3,8 @@
 // validation with nothing stored on a bad batch, idempotency, device tokens, members by e-mail,
 // a building never left without an owner, external users' e-mail remembered at /auth/me, local
 // accounts for admins, ingest details for meters (no secrets, MQTT_PUBLIC_URL), the worker
-// writing estimates, readings, energy and CSV, /infer, model admin, store outage as 503, rate
-// limits and request ids.
+// writing estimates, readings, energy and CSV, an appliance's runs at 1-minute resolution,
+// /infer, model admin, store outage as 503, rate limits and request ids.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -504,6 +504,128 @@ describe('disaggregation and history', () => {
         { name: 'washing_machine', on_threshold_w: 20, on_prob_threshold: 0.5 },
       ],
     });
+  });
+
+  it("finds an appliance's runs minute by minute at the model's threshold", async () => {
+    const t = Date.UTC(2025, 2, 1);
+    // Kettle (threshold 0.5): on at minutes 1-2 (0.5 counts), off at 3, no estimate at 4, on at
+    // 5-6, no estimate at 7, on at 8 until the range ends. The washing machine is on throughout
+    // and must not leak into the kettle's runs.
+    const kettle: Array<[number, number, number]> = [
+      [0, 0, 0.1],
+      [1, 2000, 0.5],
+      [2, 3000, 0.9],
+      [3, 10, 0.2],
+      [5, 2400, 0.8],
+      [6, 2400, 0.7],
+      [8, 1800, 0.9],
+    ];
+    await parts.timeseries.writeEstimates('home-a', 'tiny@1', [
+      ...kettle.map(([m, powerW, onProb]) => ({
+        ts: t + m * minute,
+        appliance: 'kettle',
+        powerW,
+        onProb,
+      })),
+      ...Array.from({ length: 9 }, (_, m) => ({
+        ts: t + m * minute,
+        appliance: 'washing_machine',
+        powerW: 500,
+        onProb: 1,
+      })),
+    ]);
+    const url = (name: string, start: string | number, end: string | number) =>
+      `/api/v1/buildings/home-a/appliances/${name}/runs?start=${start}&end=${end}`;
+    const r = await app.inject({ url: url('kettle', t, t + 9 * minute), headers: auth('vera') });
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({
+      building_id: 'home-a',
+      appliance: 'kettle',
+      start: '2025-03-01T00:00:00.000Z',
+      end: '2025-03-01T00:09:00.000Z',
+      threshold: 0.5,
+      count: 3,
+      typical_minutes: 2,
+      limit: 5000,
+      truncated: false,
+    });
+    expect(body.runs).toHaveLength(3);
+    expect(body.runs[0]).toMatchObject({
+      start: '2025-03-01T00:01:00.000Z',
+      end: '2025-03-01T00:03:00.000Z',
+      minutes: 2,
+      peak_w: 3000,
+    });
+    expect(body.runs[0].energy_kwh).toBeCloseTo(5000 / 60 / 1000, 9);
+    expect(body.runs[1]).toMatchObject({
+      start: '2025-03-01T00:05:00.000Z',
+      end: '2025-03-01T00:07:00.000Z',
+      minutes: 2,
+      peak_w: 2400,
+    });
+    expect(body.runs[1].energy_kwh).toBeCloseTo(0.08, 9);
+    expect(body.runs[2]).toMatchObject({ start: '2025-03-01T00:08:00.000Z', minutes: 1 });
+    expect(body.runs[2].energy_kwh).toBeCloseTo(0.03, 9);
+    expect(body.mean_energy_kwh).toBeCloseTo((5000 / 60 / 1000 + 0.08 + 0.03) / 3, 9);
+    // A range that opens mid-run cuts the run at its start.
+    const cut = (
+      await app.inject({
+        url: url('kettle', new Date(t + 2 * minute).toISOString(), t + 4 * minute),
+        headers: auth('alice'),
+      })
+    ).json();
+    expect(cut.runs).toEqual([
+      {
+        start: '2025-03-01T00:02:00.000Z',
+        end: '2025-03-01T00:03:00.000Z',
+        minutes: 1,
+        energy_kwh: 0.05,
+        peak_w: 3000,
+      },
+    ]);
+    const quiet = (
+      await app.inject({ url: url('kettle', t - 60 * minute, t), headers: auth('alice') })
+    ).json();
+    expect(quiet).toMatchObject({ count: 0, runs: [], typical_minutes: null });
+    expect(quiet.mean_energy_kwh).toBeNull();
+  });
+
+  it('answers 404 for a building you cannot see or an appliance its model lacks', async () => {
+    const notMine = await app.inject({
+      url: '/api/v1/buildings/home-a/appliances/kettle/runs?start=-24h',
+      headers: auth('bob'),
+    });
+    expect(notMine.statusCode).toBe(404);
+    expect(notMine.json().error.code).toBe('BUILDING_NOT_FOUND');
+    const unknown = await app.inject({
+      url: '/api/v1/buildings/home-a/appliances/toaster/runs?start=-24h',
+      headers: auth('alice'),
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error).toMatchObject({
+      code: 'NOT_FOUND',
+      details: { appliance: 'toaster' },
+    });
+    expect(unknown.json().error.message).toMatch(/tiny@1 .* does not estimate "toaster"/);
+  });
+
+  it('refuses runs over more than 31 days with a 422 that says to shorten the range', async () => {
+    const r = await app.inject({
+      url: '/api/v1/buildings/home-a/appliances/kettle/runs?start=-32d',
+      headers: auth('alice'),
+    });
+    expect(r.statusCode).toBe(422);
+    expect(r.json().error.code).toBe('VALIDATION_TIME');
+    expect(r.json().error.message).toMatch(/at most 31 days.*shorter range/);
+    expect(
+      (
+        await app.inject({
+          url: '/api/v1/buildings/home-a/appliances/kettle/runs?start=-31d',
+          headers: auth('alice'),
+        })
+      ).statusCode,
+    ).toBe(200);
   });
 
   it('runs /infer on one window and refuses a wrong length', async () => {

@@ -271,6 +271,57 @@ export const ApplianceList = Type.Object({
 });
 export type ApplianceList = Static<typeof ApplianceList>;
 
+export const ApplianceParams = Type.Object({
+  id: Id,
+  name: Type.String({ minLength: 1, maxLength: 128, description: 'appliance name, e.g. kettle' }),
+});
+
+export const RunsQuery = Type.Object(
+  {
+    start: Type.String({
+      minLength: 1,
+      maxLength: 40,
+      description: 'ISO-8601, epoch ms, or relative like -24h / -7d / now',
+    }),
+    end: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  },
+  { additionalProperties: false },
+);
+export type RunsQuery = Static<typeof RunsQuery>;
+
+export const ApplianceRun = Type.Object({
+  /** First minute of the run. */
+  start: Type.String(),
+  /** End of the run's last minute (exclusive). */
+  end: Type.String(),
+  minutes: Type.Number(),
+  /** Estimated energy over the run's minutes. */
+  energy_kwh: Type.Number(),
+  peak_w: Type.Number(),
+});
+export type ApplianceRun = Static<typeof ApplianceRun>;
+
+export const RunsResponse = Type.Object({
+  building_id: Id,
+  appliance: Type.String(),
+  start: Type.String(),
+  end: Type.String(),
+  /** The on-probability from which a minute counts as on (the model's calibrated threshold). */
+  threshold: Type.Number(),
+  /** The runs in the range, oldest first; only the newest `limit` when `truncated`. */
+  runs: Type.Array(ApplianceRun),
+  /** Every run in the range, listed or not. */
+  count: Type.Integer(),
+  /** Median run length in minutes over every run; null when there is none. */
+  typical_minutes: Type.Union([Type.Number(), Type.Null()]),
+  /** Mean energy per run over every run; null when there is none. */
+  mean_energy_kwh: Type.Union([Type.Number(), Type.Null()]),
+  /** The most runs a response lists. */
+  limit: Type.Integer(),
+  truncated: Type.Boolean(),
+});
+export type RunsResponse = Static<typeof RunsResponse>;
+
 export const InferBody = Type.Object(
   {
     window: Type.Array(Type.Number(), {

@@ -174,13 +174,17 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     buildingId: string,
     startMs: number,
     endMs: number,
+    appliance?: string,
   ): Promise<EstimatePoint[]> {
     assertBuildingId(buildingId);
     if (!assertRange(startMs, endMs)) return [];
+    const params: DuckDBValue[] = [buildingId, BigInt(startMs), BigInt(endMs)];
+    if (appliance !== undefined) params.push(appliance);
     const rows = await this.query(
       `SELECT ts, appliance, power_w, on_prob FROM estimates
-       WHERE building = $1 AND ts >= $2 AND ts < $3 ORDER BY ts, appliance`,
-      [buildingId, BigInt(startMs), BigInt(endMs)],
+       WHERE building = $1 AND ts >= $2 AND ts < $3${appliance !== undefined ? ' AND appliance = $4' : ''}
+       ORDER BY ts, appliance`,
+      params,
     );
     return rows.map(([ts, appliance, powerW, onProb]) => ({
       ts: num(ts),

@@ -164,12 +164,14 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     buildingId: string,
     startMs: number,
     endMs: number,
+    appliance?: string,
   ): Promise<EstimatePoint[]> {
     assertBuildingId(buildingId);
     if (!assertRange(startMs, endMs)) return [];
+    const only = appliance !== undefined ? ` AND "appliance" = ${str(appliance)}` : '';
     const [result] = await this.query(
       `SELECT "appliance", "power_w", "on_prob" FROM ${this.from(ESTIMATE)}` +
-        ` WHERE "building" = ${str(buildingId)} AND ${timeRange(startMs, endMs)}`,
+        ` WHERE "building" = ${str(buildingId)}${only} AND ${timeRange(startMs, endMs)}`,
     );
     // InfluxDB merges the appliances' series by time; the appliance breaks ties so the order
     // is the same on every run and on every backend.

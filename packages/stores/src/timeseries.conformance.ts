@@ -161,6 +161,27 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([]);
     });
 
+    it('reads the estimates of one appliance only when asked', async () => {
+      const b = building('one');
+      await store.writeEstimates(b, 'm@1', [
+        { ts: T0, appliance: 'fridge', powerW: 80, onProb: 0.8 },
+        { ts: T0, appliance: 'kettle', powerW: 0, onProb: 0.01 },
+        { ts: T0 + MIN, appliance: 'kettle', powerW: 2900, onProb: 0.99 },
+        { ts: T0 + MIN, appliance: "o'clock oven", powerW: 1, onProb: 0.2 },
+        { ts: T0 + 2 * MIN, appliance: 'kettle', powerW: 3000, onProb: 1 },
+      ]);
+      expect(await store.readEstimates(b, T0, T0 + 2 * MIN, 'kettle')).toEqual([
+        { ts: T0, appliance: 'kettle', powerW: 0, onProb: 0.01 },
+        { ts: T0 + MIN, appliance: 'kettle', powerW: 2900, onProb: 0.99 },
+      ]);
+      // A name with a quote is matched literally, never read as query syntax.
+      expect(await store.readEstimates(b, T0, T0 + 3 * MIN, "o'clock oven")).toEqual([
+        { ts: T0 + MIN, appliance: "o'clock oven", powerW: 1, onProb: 0.2 },
+      ]);
+      expect(await store.readEstimates(b, T0, T0 + 3 * MIN, 'dishwasher')).toEqual([]);
+      expect(await store.readEstimates(b, T0, T0 + 3 * MIN)).toHaveLength(5);
+    });
+
     it('replaces an estimate rewritten under a new model version', async () => {
       const b = building('model');
       await store.writeEstimates(b, 'co@1', [

@@ -52,7 +52,13 @@ export interface TimeSeriesStore {
     modelVersion: string,
     points: readonly EstimatePoint[],
   ): Promise<void>;
-  readEstimates(buildingId: string, startMs: number, endMs: number): Promise<EstimatePoint[]>;
+  /** Estimates in [startMs, endMs), of every appliance or only of `appliance` when given. */
+  readEstimates(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    appliance?: string,
+  ): Promise<EstimatePoint[]>;
   /** Time of the newest estimate of a building, or null. */
   latestEstimateTs(buildingId: string): Promise<number | null>;
   /** Time of the oldest estimate of a building (any appliance), or null. */

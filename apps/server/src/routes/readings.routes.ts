@@ -1,25 +1,33 @@
-/** Readings with disaggregation, energy reports, CSV exports, appliances and live updates (SSE). */
+/**
+ * Readings with disaggregation, energy reports, CSV exports, appliances and their runs, and live
+ * updates (SSE).
+ */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
   ApplianceList,
+  ApplianceParams,
   EnergyQuery,
   EnergyResponse,
   ErrorBody,
   Id,
   RangeQuery,
   ReadingsResponse,
+  RunsQuery,
+  RunsResponse,
 } from '@nilm/contracts';
-import { findAppliance } from '@nilm/ml';
 import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
+import { buildingAppliances } from '../services/appliances.service.js';
 import { energyCsv, readingsCsv, ReadingsService } from '../services/readings.service.js';
+import { MAX_RUNS, RunsService } from '../services/runs.service.js';
 import { parseQueryTime } from '../time.parse.js';
 
 const Params = Type.Object({ id: Id });
 
 export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = new ReadingsService(deps.timeseries);
+  const runs = new RunsService(deps);
   const now = deps.now ?? Date.now;
   const range = (q: { start: string; end?: string }): [number, number] => [
     parseQueryTime(q.start, 'start', now()),
@@ -166,25 +174,63 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (request) => {
       const b = await authorize(request, deps.metadata, request.params.id, 'read');
-      let model: Awaited<ReturnType<typeof deps.engine.model>> | undefined;
-      try {
-        model = await deps.engine.model(b.modelRef ?? undefined);
-      } catch {
-        model = undefined;
-      }
-      const settings = new Map(
-        (await deps.metadata.listAppliances(b.id)).map((s) => [s.appliance, s]),
-      );
+      const { model, appliances } = await buildingAppliances(deps.engine, deps.metadata, b);
       return {
         building_id: b.id,
-        model: model ? `${model.card.id}@${model.card.version}` : null,
-        appliances: (model?.card.appliances ?? []).map((a) => ({
+        model,
+        appliances: appliances.map((a) => ({
           name: a.name,
-          label: settings.get(a.name)?.label ?? findAppliance(a.name)?.label ?? a.label,
-          enabled: settings.get(a.name)?.enabled ?? true,
-          on_threshold_w: a.on_threshold_w,
-          on_prob_threshold: a.on_prob_threshold,
+          label: a.label,
+          enabled: a.enabled,
+          on_threshold_w: a.onThresholdW,
+          on_prob_threshold: a.onProbThreshold,
         })),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string; name: string }; Querystring: RunsQuery }>(
+    '/buildings/:id/appliances/:name/runs',
+    {
+      schema: {
+        tags: ['readings'],
+        summary:
+          "An appliance's runs at the model's resolution, with count, typical length and energy",
+        security: [{ bearer: [] }],
+        params: ApplianceParams,
+        querystring: RunsQuery,
+        response: {
+          200: RunsResponse,
+          401: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const b = await authorize(request, deps.metadata, request.params.id, 'read');
+      const [start, end] = range(request.query);
+      const r = await runs.runs(b, request.params.name, start, end);
+      const iso = (ms: number): string => new Date(ms).toISOString();
+      return {
+        building_id: b.id,
+        appliance: request.params.name,
+        start: iso(start),
+        end: iso(end),
+        threshold: r.threshold,
+        runs: r.runs.map((x) => ({
+          start: iso(x.startMs),
+          end: iso(x.endMs),
+          minutes: x.minutes,
+          energy_kwh: x.energyKwh,
+          peak_w: x.peakW,
+        })),
+        count: r.count,
+        typical_minutes: r.typicalMinutes,
+        mean_energy_kwh: r.meanEnergyKwh,
+        limit: MAX_RUNS,
+        truncated: r.truncated,
       };
     },
   );

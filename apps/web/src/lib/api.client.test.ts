@@ -35,6 +35,14 @@ describe('createApiClient', () => {
     expect(init?.headers).toMatchObject({ authorization: 'Bearer tok', 'x-request-id': 'req-1' });
   });
 
+  it("asks for an appliance's runs under its escaped name", async () => {
+    const { client, fetchFake } = setup(jsonResponse(200, { runs: [] }));
+    await client.applianceRuns('home', 'tumble dryer', { start: '-7d' });
+    expect(fetchFake.mock.calls[0]![0]).toBe(
+      '/api/v1/buildings/home/appliances/tumble%20dryer/runs?start=-7d',
+    );
+  });
+
   it("throws the server's error message and code", async () => {
     const { client } = setup(
       jsonResponse(404, {

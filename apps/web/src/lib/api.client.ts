@@ -23,6 +23,8 @@ import type {
   ModelList,
   RangeQuery,
   ReadingsResponse,
+  RunsQuery,
+  RunsResponse,
   UpdateBuildingBody,
   UserCreated,
   UserInfo,
@@ -204,6 +206,12 @@ export function createApiClient(opts: ApiClientOptions) {
       json<ApplianceList>('GET', `${b(id)}/appliances`, { signal }),
     readings: (id: string, query: RangeQuery, signal?: AbortSignal) =>
       json<ReadingsResponse>('GET', `${b(id)}/readings`, { query, signal }),
+    /** An appliance's runs at the model's 1-minute resolution (at most 31 days). */
+    applianceRuns: (id: string, name: string, query: RunsQuery, signal?: AbortSignal) =>
+      json<RunsResponse>('GET', `${b(id)}/appliances/${encodeURIComponent(name)}/runs`, {
+        query,
+        signal,
+      }),
     energy: (id: string, query: EnergyQuery, signal?: AbortSignal) =>
       json<EnergyResponse>('GET', `${b(id)}/energy`, { query, signal }),
     models: (signal?: AbortSignal) => json<ModelList>('GET', '/api/v1/models', { signal }),

@@ -4,7 +4,6 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { StackedPowerChart, useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
-import { runStats, runsOf, type Run } from '../lib/appliance.runs.js';
 import {
   parseRange,
   RANGES,
@@ -21,7 +20,7 @@ import {
   type Units,
 } from '../lib/format.js';
 import { costInZone, hasTimeOfUse } from '../lib/pricing.js';
-import { useAppliances, useBuildings, useReadings } from '../state/queries.js';
+import { useApplianceRuns, useAppliances, useBuildings, useReadings } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 function formatDuration(ms: number): string {
@@ -29,14 +28,23 @@ function formatDuration(ms: number): string {
   return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
+/** One run as the page draws and prices it: epoch ms and kWh. */
+interface Run {
+  start: number;
+  end: number;
+  kwh: number;
+}
+
 /** A strip with one coloured block per run, positioned in the range's span. */
 function Timeline({
   runs,
+  count,
   start,
   end,
   units,
 }: {
   runs: Run[];
+  count: number;
   start: number;
   end: number;
   units: Units;
@@ -45,7 +53,7 @@ function Timeline({
   return (
     <div
       role="img"
-      aria-label={`On/off timeline: ${runs.length} runs`}
+      aria-label={`On/off timeline: ${count} runs`}
       className="relative h-6 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800"
     >
       {runs.map((r) => (
@@ -81,12 +89,24 @@ export default function AppliancePage() {
       ) ?? [],
     [data, name],
   );
-  const runs = useMemo(() => (data ? runsOf(data, name) : []), [data, name]);
-  const stats = runStats(runs);
+  // Runs come from the server at the model's 1-minute resolution: the chart's buckets are too
+  // coarse for a two-minute kettle run.
+  const runsQuery = useApplianceRuns(buildingId, name, { start: `-${range}` });
+  const runsData = runsQuery.data;
+  const runs: Run[] = useMemo(
+    () =>
+      runsData?.runs.map((r) => ({
+        start: Date.parse(r.start),
+        end: Date.parse(r.end),
+        kwh: r.energy_kwh,
+      })) ?? [],
+    [runsData],
+  );
   const { units, tariff, currency } = settings;
   // Under time-of-use a run costs what its hours cost in the building's zone, so the zone is needed.
   const timeZone = useBuildings().data?.buildings.find((b) => b.id === buildingId)?.timezone;
   const costPerRun = useMemo(() => {
+    // Priced over the listed runs (every run, unless the server capped a very busy range).
     if (runs.length === 0 || (hasTimeOfUse(tariff) && !timeZone)) return undefined;
     const slices = runs.map((r) => ({
       start: new Date(r.start),
@@ -130,32 +150,35 @@ export default function AppliancePage() {
         </div>
       </Panel>
       <Panel id="timeline" title="On/off timeline">
-        {!data ? (
-          readings.error ? null : (
-            <Loading />
-          )
+        {runsQuery.error ? (
+          <ErrorState error={runsQuery.error} onRetry={() => void runsQuery.refetch()} />
+        ) : !runsData ? (
+          <Loading />
         ) : (
           <>
             <Timeline
               runs={runs}
-              start={Date.parse(data.start)}
-              end={Date.parse(data.end)}
+              count={runsData.count}
+              start={Date.parse(runsData.start)}
+              end={Date.parse(runsData.end)}
               units={units}
             />
-            {stats ? (
+            {runsData.count > 0 ? (
               <dl className="mt-3 grid grid-cols-3 gap-2 text-sm">
                 <div>
                   <dt className="text-xs text-slate-500 dark:text-slate-400">Runs</dt>
-                  <dd className="font-semibold tabular-nums">{stats.count}</dd>
+                  <dd className="font-semibold tabular-nums">{runsData.count}</dd>
                 </div>
                 <div>
                   <dt className="text-xs text-slate-500 dark:text-slate-400">Typical run</dt>
-                  <dd className="font-semibold tabular-nums">{formatDuration(stats.medianMs)}</dd>
+                  <dd className="font-semibold tabular-nums">
+                    {formatDuration((runsData.typical_minutes ?? 0) * 60_000)}
+                  </dd>
                 </div>
                 <div>
                   <dt className="text-xs text-slate-500 dark:text-slate-400">Energy per run</dt>
                   <dd className="font-semibold tabular-nums">
-                    {formatKwh(stats.meanKwh, units)}
+                    {formatKwh(runsData.mean_energy_kwh ?? 0, units)}
                     {costPerRun !== undefined && ` · ${formatMoney(costPerRun, currency)}`}
                   </dd>
                 </div>
@@ -163,10 +186,11 @@ export default function AppliancePage() {
             ) : (
               <Empty>It was not on in this range.</Empty>
             )}
-            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-              At {Math.round(data.resolution_s / 60)}-minute resolution; short runs may merge or
-              vanish over long ranges.
-            </p>
+            {runsData.truncated && (
+              <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+                The timeline shows the newest {runsData.limit} runs.
+              </p>
+            )}
           </>
         )}
       </Panel>

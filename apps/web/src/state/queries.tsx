@@ -5,6 +5,7 @@ import type {
   EnergyQuery,
   MemberBody,
   RangeQuery,
+  RunsQuery,
   UpdateBuildingBody,
 } from '@nilm/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -47,6 +48,24 @@ export function useReadings(
     queryFn: ({ signal }) => api.readings(buildingId, query, signal),
     refetchInterval: refetchMs,
     placeholderData: (prev) => prev,
+  });
+}
+
+/** An appliance's runs; refreshed every minute like the readings beside them. */
+export function useApplianceRuns(
+  buildingId: string,
+  name: string,
+  query: RunsQuery,
+  refetchMs = 60_000,
+) {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ['appliance-runs', buildingId, name, query],
+    queryFn: ({ signal }) => api.applianceRuns(buildingId, name, query, signal),
+    refetchInterval: refetchMs,
+    // Keep the last range's runs while the next loads, never another appliance's.
+    placeholderData: (prev) =>
+      prev?.building_id === buildingId && prev.appliance === name ? prev : undefined,
   });
 }
 

@@ -50,7 +50,10 @@ export const kettleOnly: ApplianceList = {
   ],
 };
 
-/** What a page test may change: settings, and answers for URLs (undefined: the default one). */
+/**
+ * What a page test may change: settings, and answers for URLs (undefined: the default one; a
+ * Response is sent as it is, for errors).
+ */
 export interface PageOptions {
   settings?: Partial<Settings>;
   answer?: (url: string) => unknown;
@@ -67,13 +70,13 @@ export function renderPage(
   element: ReactElement,
   options: PageOptions = {},
 ) {
-  const fetch = vi.fn((url: string) =>
-    Promise.resolve(
-      new Response(
-        JSON.stringify(options.answer?.(url) ?? (url.includes('/energy') ? twoDays : kettleOnly)),
-      ),
-    ),
-  );
+  const fetch = vi.fn((url: string) => {
+    const answer = options.answer?.(url);
+    if (answer instanceof Response) return Promise.resolve(answer);
+    return Promise.resolve(
+      new Response(JSON.stringify(answer ?? (url.includes('/energy') ? twoDays : kettleOnly))),
+    );
+  });
   vi.stubGlobal('fetch', fetch);
   render(
     <QueryClientProvider
