@@ -119,7 +119,7 @@ export function Layout() {
                   sideOffset={4}
                   className="z-20 min-w-48 rounded-md border border-slate-200 bg-white p-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900"
                 >
-                  <DropdownMenu.Label className="px-2 py-1 text-xs text-slate-500">
+                  <DropdownMenu.Label className="px-2 py-1 text-xs text-slate-500 dark:text-slate-400">
                     {session?.user.email ?? session?.user.id}
                   </DropdownMenu.Label>
                   <DropdownMenu.Item

@@ -6,9 +6,9 @@ import { th } from './form.helpers.js';
  * Props for a wide table's horizontal scroller: it takes keyboard focus (arrow keys scroll it)
  * and is a named region, so keyboard and screen-reader users reach the columns off screen.
  */
-export function scrollRegion(label: string) {
+export function scrollRegion(label: string, extraClass = '') {
   return {
-    className: 'overflow-x-auto focus-visible:outline-2 focus-visible:outline-emerald-500',
+    className: `overflow-x-auto focus-visible:outline-2 focus-visible:outline-emerald-500 ${extraClass}`,
     tabIndex: 0,
     role: 'region',
     'aria-label': label,

@@ -19,7 +19,7 @@ import {
   when,
 } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
-import { TableHead } from '../components/table.head.js';
+import { scrollRegion, TableHead } from '../components/table.head.js';
 import {
   useBuildings,
   useCreateBuilding,
@@ -104,7 +104,7 @@ function CreateBuildingForm({
             className={`${inputClass} font-mono`}
           />
         </label>
-        <p id={`${zonesId}-id-help`} className="mt-1 text-xs text-slate-500">
+        <p id={`${zonesId}-id-help`} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
           Letters, digits, _ and -; used in URLs and MQTT topics, and cannot be changed later.
         </p>
       </div>
@@ -185,7 +185,7 @@ function BuildingsPanel({
       ) : buildings.data.buildings.length === 0 ? (
         <Empty>There are no buildings yet.</Empty>
       ) : (
-        <div className="relative overflow-x-auto">
+        <div {...scrollRegion('Buildings table', 'relative')}>
           <table className="w-full text-sm">
             <caption className="sr-only">All buildings</caption>
             <TableHead
@@ -296,7 +296,7 @@ function UsersPanel() {
       {users.isPending ? (
         <Loading />
       ) : (
-        <div className="relative overflow-x-auto">
+        <div {...scrollRegion('Users table', 'relative')}>
           <table className="w-full text-sm">
             <caption className="sr-only">Local accounts</caption>
             <TableHead columns={['E-mail', 'Role', 'Created', 'Id']} />

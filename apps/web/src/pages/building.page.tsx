@@ -18,7 +18,7 @@ import {
   when,
 } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
-import { TableHead } from '../components/table.head.js';
+import { scrollRegion, TableHead } from '../components/table.head.js';
 import { ingestExamples } from '../lib/ingest.examples.js';
 import {
   useBuilding,
@@ -89,7 +89,7 @@ function DetailsForm({ building }: { building: Building }) {
             <option key={z} value={z} />
           ))}
         </datalist>
-        <p id={`${zonesId}-help`} className="mt-1 text-xs text-slate-500">
+        <p id={`${zonesId}-help`} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
           An IANA zone such as Europe/London: days, weeks and months in reports start at local
           midnight.
         </p>
@@ -137,7 +137,7 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
       ) : members.data.members.length === 0 ? (
         <Empty>No members yet.</Empty>
       ) : (
-        <div className="relative overflow-x-auto">
+        <div {...scrollRegion('Members table', 'relative')}>
           {change.error && <ErrorState error={change.error} />}
           <table className="w-full text-sm">
             <caption className="sr-only">Members and their roles</caption>
@@ -150,7 +150,7 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
                     <th scope="row" className={`${td} text-left font-medium break-words`}>
                       {who}
                       {m.email && (
-                        <span className="block text-xs font-normal text-slate-500">
+                        <span className="block text-xs font-normal text-slate-500 dark:text-slate-400">
                           {m.user_id}
                         </span>
                       )}
@@ -223,7 +223,7 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
         <button type="submit" disabled={add.isPending} className={primaryButton}>
           {add.isPending ? 'Adding…' : 'Add member'}
         </button>
-        <p className="text-xs text-slate-500 sm:col-span-3">
+        <p className="text-xs text-slate-500 dark:text-slate-400 sm:col-span-3">
           Owners manage the building, members also send readings, viewers only look. The account
           must exist already; with an external identity provider, use the person’s account id there.
         </p>
@@ -281,7 +281,7 @@ function NewTokenDialog({
                   Send a reading over HTTP
                 </h3>
                 <CopyBlock label="curl command" text={examples.curl} />
-                <p className="text-xs text-slate-500">
+                <p className="text-xs text-slate-500 dark:text-slate-400">
                   Up to {info.data?.http.max_readings.toLocaleString()} readings per request;
                   <code> ts</code> is ISO-8601 with a zone or epoch milliseconds,{' '}
                   <code>power_w</code> the mains power in watts.
@@ -302,11 +302,11 @@ function NewTokenDialog({
                       <CopyBlock label="mosquitto_pub command" text={examples.mqtt.command} />
                     )}
                     <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
-                      <dt className="text-slate-500">Broker</dt>
+                      <dt className="text-slate-500 dark:text-slate-400">Broker</dt>
                       <dd className="break-all">{info.data?.mqtt.url}</dd>
-                      <dt className="text-slate-500">Topic</dt>
+                      <dt className="text-slate-500 dark:text-slate-400">Topic</dt>
                       <dd className="font-mono text-xs break-all">{examples.mqtt.topic}</dd>
-                      <dt className="text-slate-500">Payload</dt>
+                      <dt className="text-slate-500 dark:text-slate-400">Payload</dt>
                       <dd className="font-mono text-xs break-all">{examples.mqtt.payload}</dd>
                     </dl>
                     <ul className="list-disc space-y-1 pl-5 text-xs text-slate-600 dark:text-slate-300">
@@ -360,7 +360,7 @@ function TokensPanel({ buildingId }: { buildingId: string }) {
       ) : tokens.data.tokens.length === 0 ? (
         <Empty>No device tokens yet.</Empty>
       ) : (
-        <div className="relative overflow-x-auto">
+        <div {...scrollRegion('Device tokens table', 'relative')}>
           <table className="w-full text-sm">
             <caption className="sr-only">Device tokens</caption>
             <TableHead
@@ -374,7 +374,10 @@ function TokensPanel({ buildingId }: { buildingId: string }) {
             />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {tokens.data.tokens.map((t) => (
-                <tr key={t.id} className={t.revoked_at ? 'text-slate-500' : undefined}>
+                <tr
+                  key={t.id}
+                  className={t.revoked_at ? 'text-slate-500 dark:text-slate-400' : undefined}
+                >
                   <th scope="row" className={`${td} text-left font-medium`}>
                     {t.name}
                   </th>
@@ -474,9 +477,9 @@ export default function BuildingPage() {
             manage its members and create device tokens. Ask an owner if you need a change.
           </p>
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-            <dt className="text-slate-500">Name</dt>
+            <dt className="text-slate-500 dark:text-slate-400">Name</dt>
             <dd>{b.name}</dd>
-            <dt className="text-slate-500">Time zone</dt>
+            <dt className="text-slate-500 dark:text-slate-400">Time zone</dt>
             <dd>{b.timezone}</dd>
           </dl>
         </Panel>

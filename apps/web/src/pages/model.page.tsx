@@ -28,19 +28,19 @@ function CardView({ card }: { card: ModelCard }) {
   return (
     <div className="space-y-4 text-sm">
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
-        <dt className="text-slate-500">Version</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Version</dt>
         <dd>{card.version}</dd>
-        <dt className="text-slate-500">Created</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Created</dt>
         <dd>{date(card.created)}</dd>
-        <dt className="text-slate-500">Training data</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Training data</dt>
         <dd>{sources(card.training?.data)}</dd>
-        <dt className="text-slate-500">Tested on</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Tested on</dt>
         <dd>
           {sources(card.test?.data)}
           {card.test?.samples ? ` (${card.test.samples.toLocaleString()} samples)` : ''}, data the
           model never saw in training
         </dd>
-        <dt className="text-slate-500">Licence</dt>
+        <dt className="text-slate-500 dark:text-slate-400">Licence</dt>
         <dd>{card.training?.licence ?? '–'}</dd>
       </dl>
       <div {...scrollRegion('Held-out test scores')}>
