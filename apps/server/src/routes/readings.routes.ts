@@ -25,6 +25,9 @@ import { parseQueryTime } from '../time.parse.js';
 
 const Params = Type.Object({ id: Id });
 
+/** `v` rounded to 1/`per` (10: 0.1, 1000: 0.001). */
+const round = (v: number, per: number) => Math.round(v * per) / per;
+
 export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = new ReadingsService(deps.timeseries);
   const runs = new RunsService(deps);
@@ -67,13 +70,15 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
         end: new Date(end).toISOString(),
         resolution_s: r.resolutionS,
         appliances: r.appliances,
+        // Watts to 0.1 W and probabilities to 0.001, as in the CSV: bucket means otherwise
+        // carry 17 digits of noise, and the response shrinks by about a third.
         points: r.buckets.map((b) => ({
           time: new Date(b.ts).toISOString(),
-          power_w: b.powerW,
+          power_w: b.powerW === null ? null : round(b.powerW, 10),
           appliances: Object.fromEntries(
             Object.entries(b.appliances).map(([a, v]) => [
               a,
-              { power_w: v.powerW, on_prob: v.onProb },
+              { power_w: round(v.powerW, 10), on_prob: round(v.onProb, 1000) },
             ]),
           ),
         })),
