@@ -1133,6 +1133,142 @@ describe("external users' e-mail", () => {
   });
 });
 
+describe('building tariff (GET/PUT /api/v1/buildings/{id}/tariff)', () => {
+  const url = (id: string) => `/api/v1/buildings/${id}/tariff`;
+  const put = (who: string, id: string, payload: object) =>
+    app.inject({ method: 'PUT', url: url(id), headers: auth(who), payload });
+  const tou = {
+    currency: 'EUR',
+    price_per_kwh: 0.31,
+    bands: [
+      { name: 'Night', start: '22:00', end: '07:00', price_per_kwh: 0.12 },
+      { name: 'Peak', start: '16:00', end: '19:00', price_per_kwh: 0.45 },
+    ],
+  };
+
+  it('answers the default (GBP 0.25/kWh, no bands) for a building that never set one', async () => {
+    const r = await app.inject({ url: url('home-b'), headers: auth('admin') });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({
+      building_id: 'home-b',
+      currency: 'GBP',
+      price_per_kwh: 0.25,
+      bands: [],
+      is_default: true,
+    });
+  });
+
+  it('an owner sets it; every member then reads the same tariff', async () => {
+    const saved = await put('alice', 'home-a', tou);
+    expect(saved.statusCode).toBe(200);
+    expect(saved.json()).toEqual({ building_id: 'home-a', ...tou, is_default: false });
+    for (const who of ['alice', 'vera', 'admin']) {
+      const r = await app.inject({ url: url('home-a'), headers: auth(who) });
+      expect(r.json()).toEqual({ building_id: 'home-a', ...tou, is_default: false });
+    }
+    // A platform admin may change it too, and a PUT replaces the whole tariff.
+    const flat = { currency: 'GBP', price_per_kwh: 0, bands: [] };
+    expect((await put('admin', 'home-a', flat)).json()).toEqual({
+      building_id: 'home-a',
+      ...flat,
+      is_default: false,
+    });
+    await put('alice', 'home-a', tou);
+  });
+
+  it('a viewer may read but not change it (403); a non-member gets 404 either way', async () => {
+    const denied = await put('vera', 'home-a', { ...tou, price_per_kwh: 9 });
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().error.code).toBe('AUTHZ_FORBIDDEN');
+    expect((await app.inject({ url: url('home-a'), headers: auth('bob') })).statusCode).toBe(404);
+    expect((await put('bob', 'home-a', tou)).statusCode).toBe(404);
+    expect((await put('alice', 'nowhere', tou)).statusCode).toBe(404);
+    expect((await app.inject({ url: url('home-a') })).statusCode).toBe(401);
+    // Nothing changed.
+    const r = await app.inject({ url: url('home-a'), headers: auth('alice') });
+    expect(r.json().price_per_kwh).toBe(0.31);
+  });
+
+  it.each([
+    ['a lower-case currency', { ...tou, currency: 'eur' }, /currency/],
+    ['a currency of four letters', { ...tou, currency: 'EURO' }, /currency/],
+    ['a negative price', { ...tou, price_per_kwh: -0.1 }, /price_per_kwh/],
+    ['a price over 100 per kWh', { ...tou, price_per_kwh: 100.5 }, /price_per_kwh/],
+    [
+      'a band price over 100',
+      { ...tou, bands: [{ ...tou.bands[0], price_per_kwh: 101 }] },
+      /bands\/0\/price_per_kwh/,
+    ],
+    ['a band time of 24:00', { ...tou, bands: [{ ...tou.bands[0], end: '24:00' }] }, /end/],
+    [
+      'a band time without a leading zero',
+      { ...tou, bands: [{ ...tou.bands[0], start: '7:00' }] },
+      /start/,
+    ],
+    ['a band without a name', { ...tou, bands: [{ ...tou.bands[0], name: '' }] }, /name/],
+    [
+      'more than 24 bands',
+      {
+        ...tou,
+        bands: Array.from({ length: 25 }, (_, h) => ({
+          name: `H${h}`,
+          start: '00:00',
+          end: '00:01',
+          price_per_kwh: 0.1,
+        })),
+      },
+      /bands/,
+    ],
+    ['a missing currency', { price_per_kwh: 0.2, bands: [] }, /currency/],
+    ['an unknown field', { ...tou, standing_charge: 0.5 }, /additional/],
+    [
+      'bands that overlap across midnight',
+      {
+        ...tou,
+        bands: [tou.bands[0], { name: 'Early', start: '06:30', end: '08:00', price_per_kwh: 0.2 }],
+      },
+      /bands "Night" \(22:00-07:00\) and "Early" \(06:30-08:00\) overlap/,
+    ],
+    [
+      'a whole-day band (end equal to start) beside another',
+      {
+        ...tou,
+        bands: [
+          { name: 'All day', start: '09:00', end: '09:00', price_per_kwh: 0.2 },
+          tou.bands[1],
+        ],
+      },
+      /bands "All day" \(09:00-09:00\) and "Peak" \(16:00-19:00\) overlap/,
+    ],
+  ])('refuses %s with 422 and keeps the tariff', async (_, payload, message) => {
+    const r = await put('alice', 'home-a', payload);
+    expect(r.statusCode).toBe(422);
+    expect(r.json().error.code).toBe('VALIDATION_FAILED');
+    expect(r.json().error.message).toMatch(message);
+    const now = await app.inject({ url: url('home-a'), headers: auth('alice') });
+    expect(now.json()).toEqual({ building_id: 'home-a', ...tou, is_default: false });
+  });
+
+  it('accepts bands that touch (one ends where the next starts) and a lone whole-day band', async () => {
+    const touching = {
+      currency: 'GBP',
+      price_per_kwh: 0.3,
+      bands: [
+        { name: 'Night', start: '23:00', end: '07:00', price_per_kwh: 0.1 },
+        { name: 'Day', start: '07:00', end: '23:00', price_per_kwh: 0.3 },
+      ],
+    };
+    expect((await put('alice', 'home-a', touching)).statusCode).toBe(200);
+    const whole = {
+      currency: 'GBP',
+      price_per_kwh: 0.3,
+      bands: [{ name: 'All day', start: '00:00', end: '00:00', price_per_kwh: 0.2 }],
+    };
+    expect((await put('alice', 'home-a', whole)).statusCode).toBe(200);
+    await put('alice', 'home-a', tou);
+  });
+});
+
 describe('web app', () => {
   it('serves the built app, index.html for its routes, and JSON 404s for API paths', async () => {
     const web = mkdtempSync(join(tmp, 'web-'));

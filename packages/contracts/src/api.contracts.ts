@@ -475,3 +475,51 @@ export const LiveEvent = Type.Object({
   appliances: Type.Optional(Type.Record(Type.String(), ApplianceValue)),
 });
 export type LiveEvent = Static<typeof LiveEvent>;
+
+/** 'HH:MM', 24-hour, 00:00-23:59. */
+export const ClockTime = Type.String({
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  description: "'HH:MM', 24-hour local time of the building, 00:00-23:59",
+});
+/** A price per kWh in the tariff's currency. */
+export const PricePerKwh = Type.Number({ minimum: 0, maximum: 100 });
+
+/**
+ * A time-of-use band: [start, end) in the building's local time; it may cross midnight
+ * (22:00-07:00), and end equal to start covers the whole day. Bands of one tariff must not
+ * overlap.
+ */
+export const TariffBand = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 40 }),
+    start: ClockTime,
+    end: ClockTime,
+    price_per_kwh: PricePerKwh,
+  },
+  { additionalProperties: false },
+);
+export type TariffBand = Static<typeof TariffBand>;
+
+/** A building's tariff: a flat price per kWh, overridden inside its bands. */
+export const TariffBody = Type.Object(
+  {
+    currency: Type.String({
+      pattern: '^[A-Z]{3}$',
+      description: 'ISO 4217 code in capitals, e.g. GBP',
+    }),
+    price_per_kwh: PricePerKwh,
+    bands: Type.Array(TariffBand, { maxItems: 24 }),
+  },
+  { additionalProperties: false },
+);
+export type TariffBody = Static<typeof TariffBody>;
+
+export const TariffResponse = Type.Object({
+  building_id: Id,
+  currency: Type.String(),
+  price_per_kwh: Type.Number(),
+  bands: Type.Array(TariffBand),
+  /** True when the building has no tariff of its own yet and this is the default. */
+  is_default: Type.Boolean(),
+});
+export type TariffResponse = Static<typeof TariffResponse>;

@@ -1,1 +1,2 @@
 export * from './api.contracts.js';
+export * from './tariff.rules.js';

@@ -291,6 +291,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
           label: 'Kettle',
           enabled: true,
         });
+        await store.setTariff(b.id, { currency: 'EUR', pricePerKwh: 0.3, bands: [] });
 
         expect(await store.deleteBuilding(b.id)).toBe(true);
         expect(await store.getBuilding(b.id)).toBeNull();
@@ -299,6 +300,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.listDeviceTokens(b.id)).toEqual([]);
         expect(await store.findDeviceToken(hash)).toBeNull();
         expect(await store.listAppliances(b.id)).toEqual([]);
+        expect(await store.getTariff(b.id)).toBeNull();
         expect(await store.listBuildings(u.id)).toEqual([other]);
         expect(await store.getUser(u.id)).toEqual(u);
         expect(await store.deleteBuilding(b.id)).toBe(false);
@@ -308,6 +310,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.listMembers(b.id)).toEqual([]);
         expect(await store.listDeviceTokens(b.id)).toEqual([]);
         expect(await store.listAppliances(b.id)).toEqual([]);
+        expect(await store.getTariff(b.id)).toBeNull();
       });
     });
 
@@ -622,6 +625,47 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
           }),
         ).rejects.toThrow();
         expect(await store.listAppliances(bid)).toEqual([]);
+      });
+    });
+
+    describe('tariffs', () => {
+      const touTariff = {
+        currency: 'GBP',
+        pricePerKwh: 0.245,
+        bands: [
+          // Crosses midnight; and one whose end equals its start (the whole day) kept as given.
+          { name: 'Night', start: '22:30', end: '07:00', pricePerKwh: 0.075 },
+          { name: 'All day', start: '00:00', end: '00:00', pricePerKwh: 0.3 },
+        ],
+      };
+
+      it('getTariff is null until setTariff stores one, which it then returns unchanged', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        expect(await store.getTariff(b.id)).toBeNull();
+
+        expect(await store.setTariff(b.id, touTariff)).toEqual(touTariff);
+        expect(await store.getTariff(b.id)).toEqual(touTariff);
+        expect(await store.getTariff(other.id)).toBeNull();
+        expect(await store.getTariff(id('missing'))).toBeNull();
+      });
+
+      it('setTariff replaces the whole tariff, bands included, and keeps only its fields', async () => {
+        const b = await building(id('b'));
+        await store.setTariff(b.id, touTariff);
+        const flat = { currency: 'EUR', pricePerKwh: 0, bands: [] };
+        expect(await store.setTariff(b.id, flat)).toEqual(flat);
+        expect(await store.getTariff(b.id)).toEqual(flat);
+
+        const extra = { ...flat, note: 'not part of a tariff' } as typeof flat;
+        expect(await store.setTariff(b.id, extra)).toEqual(flat);
+        expect(await store.getTariff(b.id)).toEqual(flat);
+      });
+
+      it('a tariff of an unknown building is rejected', async () => {
+        const bid = id('missing');
+        await expect(store.setTariff(bid, touTariff)).rejects.toThrow();
+        expect(await store.getTariff(bid)).toBeNull();
       });
     });
   });

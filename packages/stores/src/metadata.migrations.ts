@@ -112,6 +112,20 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'building tariffs',
+    statements: [
+      // Its own table rather than a column on buildings: a building without a row has never had
+      // a tariff set (the API then answers its default). The tariff is read and written whole,
+      // never queried inside, so one jsonb document; the API validates its shape.
+      `CREATE TABLE building_tariffs (
+        building_id text PRIMARY KEY REFERENCES buildings (id) ON DELETE CASCADE,
+        tariff jsonb NOT NULL,
+        updated_at bigint NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The metadata store contract: users, buildings, members, device tokens, per-building
- * appliances and model choice. Implementations: PGlite (embedded default) and PostgreSQL,
+ * appliances, model choice and tariff. Implementations: PGlite (embedded default) and PostgreSQL,
  * one SQL dialect and one set of migrations for both. Every implementation passes
  * `metadata.conformance.ts`.
  */
@@ -54,6 +54,31 @@ export interface ApplianceSetting {
   enabled: boolean;
 }
 
+/**
+ * A time-of-use band of a tariff, in the building's local clock time. It covers [start, end)
+ * and may cross midnight (22:00-07:00); end equal to start covers the whole day.
+ */
+export interface TariffBand {
+  name: string;
+  /** 'HH:MM', 24-hour. */
+  start: string;
+  /** 'HH:MM', 24-hour. */
+  end: string;
+  pricePerKwh: number;
+}
+
+/**
+ * A building's electricity tariff: a flat price per kWh, overridden inside its bands. The
+ * store keeps it as given; the API validates it (currency code, price range, no overlaps).
+ */
+export interface Tariff {
+  /** ISO 4217 code, e.g. GBP. */
+  currency: string;
+  /** Price outside every band (the whole price for a flat tariff). */
+  pricePerKwh: number;
+  bands: TariffBand[];
+}
+
 export interface MetadataStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
@@ -99,6 +124,11 @@ export interface MetadataStore {
 
   setAppliance(a: ApplianceSetting): Promise<ApplianceSetting>;
   listAppliances(buildingId: string): Promise<ApplianceSetting[]>;
+
+  /** The building's tariff; null when none was ever set (or the building does not exist). */
+  getTariff(buildingId: string): Promise<Tariff | null>;
+  /** Replace the building's tariff whole; rejects when the building does not exist. */
+  setTariff(buildingId: string, tariff: Tariff): Promise<Tariff>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

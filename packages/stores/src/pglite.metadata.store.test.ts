@@ -96,7 +96,7 @@ describe('runMigrations', () => {
       const client = await createPgliteSqlClient();
       try {
         const before = Date.now();
-        expect(await runMigrations(client)).toEqual([1, 2, 3, 4]);
+        expect(await runMigrations(client)).toEqual([1, 2, 3, 4, 5]);
         expect(await runMigrations(client)).toEqual([]);
         const rows = await client.query<{ version: number; name: string; applied_at: number }>(
           'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
@@ -109,6 +109,30 @@ describe('runMigrations', () => {
           expect(await tableExists(client, t)).toBe(true);
         }
         expect(await tableExists(client, 'building_appliances')).toBe(true);
+        expect(await tableExists(client, 'building_tariffs')).toBe(true);
+      } finally {
+        await client.close();
+      }
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'upgrades a version-4 database with buildings to tariffs: they keep their data and have none set',
+    async () => {
+      const client = await createPgliteSqlClient();
+      try {
+        expect(await runMigrations(client, METADATA_MIGRATIONS.slice(0, 4))).toEqual([1, 2, 3, 4]);
+        await client.query(
+          `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('old', 'Old', 'UTC', 1)`,
+        );
+        expect(await runMigrations(client)).toEqual([5]);
+        const rows = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM building_tariffs WHERE building_id = 'old'`,
+        );
+        expect(rows[0].n).toBe(0);
+        const b = await client.query<{ name: string }>(`SELECT name FROM buildings`);
+        expect(b).toEqual([{ name: 'Old' }]);
       } finally {
         await client.close();
       }

@@ -11,6 +11,7 @@ import {
   type Member,
   type MemberRole,
   type MetadataStore,
+  type Tariff,
   type User,
   type UserRole,
 } from './metadata.store.js';
@@ -313,6 +314,36 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       return rows.map(toAppliance);
     },
 
+    async getTariff(buildingId) {
+      const rows = await client.query<{ tariff: unknown }>(
+        'SELECT tariff FROM building_tariffs WHERE building_id = $1',
+        [buildingId],
+      );
+      return rows.length === 0 ? null : toTariff(rows[0].tariff);
+    },
+
+    async setTariff(buildingId, tariff) {
+      // Only the contract's fields are stored, so nothing a caller tacks on is kept.
+      const doc: Tariff = {
+        currency: tariff.currency,
+        pricePerKwh: tariff.pricePerKwh,
+        bands: tariff.bands.map((b) => ({
+          name: b.name,
+          start: b.start,
+          end: b.end,
+          pricePerKwh: b.pricePerKwh,
+        })),
+      };
+      const rows = await client.query<{ tariff: unknown }>(
+        `INSERT INTO building_tariffs (building_id, tariff, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (building_id) DO UPDATE
+           SET tariff = EXCLUDED.tariff, updated_at = EXCLUDED.updated_at
+         RETURNING tariff`,
+        [buildingId, JSON.stringify(doc), now()],
+      );
+      return toTariff(rows[0].tariff);
+    },
+
     async ping() {
       await client.query('SELECT 1');
     },
@@ -412,4 +443,9 @@ function toAppliance(r: ApplianceRow): ApplianceSetting {
     label: r.label,
     enabled: r.enabled,
   };
+}
+
+/** jsonb arrives parsed (PGlite, node-postgres); a string is parsed, for drivers that do not. */
+function toTariff(v: unknown): Tariff {
+  return (typeof v === 'string' ? JSON.parse(v) : v) as Tariff;
 }

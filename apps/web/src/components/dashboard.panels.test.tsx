@@ -14,9 +14,7 @@ function wrap(children: ReactNode, path = '/') {
   const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return (
     <QueryClientProvider client={qc}>
-      <SettingsProvider
-        initial={{ ...defaultSettings, currency: 'EUR', tariff: { pricePerKwh: 0.3, bands: [] } }}
-      >
+      <SettingsProvider initial={defaultSettings}>
         <SessionProvider
           initial={{
             token: 't',
@@ -213,6 +211,15 @@ describe('DashboardPage against a fake API', () => {
         );
       if (url.includes('/energy')) return json(energy);
       if (url.includes('/readings')) return json(readings);
+      // The building's tariff, which prices Today.
+      if (url.endsWith('/tariff'))
+        return json({
+          building_id: 'home',
+          currency: 'EUR',
+          price_per_kwh: 0.3,
+          bands: [],
+          is_default: false,
+        });
       return json(
         { error: { code: 'NOT_FOUND', message: `no route ${url}` }, request_id: 'r' },
         404,

@@ -1,7 +1,7 @@
 /** The signed-in frame: header with building picker, navigation and account menu. */
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useEffect, useState } from 'react';
-import { NavLink, Outlet, useNavigate, useParams } from 'react-router';
+import { NavLink, Outlet, useMatch, useNavigate, useParams } from 'react-router';
 import { useBuildings } from '../state/queries.js';
 import { useSession } from '../state/session.js';
 import { useSettings, type Theme } from '../state/settings.js';
@@ -16,6 +16,12 @@ const navLink = ({ isActive }: { isActive: boolean }) =>
 
 const LAST_BUILDING = 'nilm.lastBuilding';
 
+/** What the layout tells the pages it frames (React Router's outlet context). */
+export interface LayoutContext {
+  /** The building the header's picker shows: the URL's, else the last one chosen. */
+  currentBuilding?: string;
+}
+
 const nextTheme: Record<Theme, Theme> = { system: 'dark', dark: 'light', light: 'system' };
 
 export function Layout() {
@@ -24,6 +30,8 @@ export function Layout() {
   const { settings, update } = useSettings();
   const buildings = useBuildings();
   const navigate = useNavigate();
+  // On Settings the picker chooses whose tariff is edited, so it stays on the page.
+  const onSettings = useMatch('/settings') !== null;
   // A building missing from the person's list does not exist for them (or was deleted): the
   // page says so once, rather than every panel failing on its own.
   const known = (id: string) => buildings.data?.buildings.some((x) => x.id === id) ?? true;
@@ -56,7 +64,12 @@ export function Layout() {
             <span className="sr-only">Building</span>
             <select
               value={current ?? ''}
-              onChange={(e) => void navigate(`/b/${encodeURIComponent(e.target.value)}`)}
+              onChange={(e) => {
+                if (onSettings) {
+                  localStorage.setItem(LAST_BUILDING, e.target.value);
+                  setLast(e.target.value);
+                } else void navigate(`/b/${encodeURIComponent(e.target.value)}`);
+              }}
               disabled={!buildings.data}
               className="max-w-[12rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
             >
@@ -143,7 +156,7 @@ export function Layout() {
             error={`There is no building "${buildingId}" that you can see. Choose one from the list above.`}
           />
         ) : (
-          <Outlet />
+          <Outlet context={{ currentBuilding: current } satisfies LayoutContext} />
         )}
       </main>
     </div>

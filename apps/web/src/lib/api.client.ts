@@ -25,6 +25,8 @@ import type {
   ReadingsResponse,
   RunsQuery,
   RunsResponse,
+  TariffBody,
+  TariffResponse,
   UpdateBuildingBody,
   UserCreated,
   UserInfo,
@@ -227,6 +229,11 @@ export function createApiClient(opts: ApiClientOptions) {
       json<Building>('POST', '/api/v1/buildings', { body }),
     updateBuilding: (id: string, body: UpdateBuildingBody) =>
       json<Building>('PATCH', b(id), { body }),
+    tariff: (id: string, signal?: AbortSignal) =>
+      json<TariffResponse>('GET', `${b(id)}/tariff`, { signal }),
+    /** Owner or admin: replace the building's tariff; the server refuses overlapping bands. */
+    setTariff: (id: string, body: TariffBody) =>
+      json<TariffResponse>('PUT', `${b(id)}/tariff`, { body }),
     deleteBuilding: async (id: string) => void (await raw('DELETE', b(id))),
     members: (id: string, signal?: AbortSignal) =>
       json<MemberList>('GET', `${b(id)}/members`, { signal }),

@@ -2,8 +2,10 @@
  * Tariff maths, pure: the price of a kWh at a moment, and the cost of energy spread over time.
  * A tariff is a flat price, optionally overridden by time-of-use bands in local clock time.
  * A band covers [start, end) minutes of the day and may wrap midnight (22:00-07:00); where
- * bands overlap the first one listed wins; outside every band the flat price applies.
+ * bands overlap the first one listed wins (the server refuses overlapping bands, so this only
+ * matters for a tariff being edited); outside every band the flat price applies.
  */
+import type { TariffBody, TariffResponse } from '@nilm/contracts';
 
 export interface TouBand {
   /** Shown in Settings, e.g. "Night". */
@@ -19,6 +21,45 @@ export interface Tariff {
   /** Price per kWh outside every band (the whole price for a flat tariff). */
   pricePerKwh: number;
   bands: TouBand[];
+}
+
+/** A building's tariff as the pages use it: the pricing maths' Tariff plus its currency. */
+export interface BuildingTariff {
+  currency: string;
+  tariff: Tariff;
+  /** True while the building has no tariff of its own and the server's default applies. */
+  isDefault: boolean;
+}
+
+/** The API's tariff (snake_case) as the pages use it. */
+export function fromTariffResponse(r: TariffResponse): BuildingTariff {
+  return {
+    currency: r.currency,
+    isDefault: r.is_default,
+    tariff: {
+      pricePerKwh: r.price_per_kwh,
+      bands: r.bands.map((b) => ({
+        name: b.name,
+        start: b.start,
+        end: b.end,
+        pricePerKwh: b.price_per_kwh,
+      })),
+    },
+  };
+}
+
+/** The body of `PUT /buildings/{id}/tariff` for a tariff and its currency. */
+export function toTariffBody(currency: string, tariff: Tariff): TariffBody {
+  return {
+    currency,
+    price_per_kwh: tariff.pricePerKwh,
+    bands: tariff.bands.map((b) => ({
+      name: b.name,
+      start: b.start,
+      end: b.end,
+      price_per_kwh: b.pricePerKwh,
+    })),
+  };
 }
 
 /** An amount of energy used over [start, end). */

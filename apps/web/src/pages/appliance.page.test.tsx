@@ -91,14 +91,13 @@ const answers =
 const show = (answer: (url: string) => unknown) =>
   renderPage('/b/home/appliances/kettle', '/b/:buildingId/appliances/:name', <AppliancePage />, {
     answer,
-    settings: {
-      // 0.20 per kWh, 0.10 from 00:00 to 07:00 local: one run at night, one by day.
-      tariff: {
-        pricePerKwh: 0.2,
-        bands: [{ name: 'Night', start: '00:00', end: '07:00', pricePerKwh: 0.1 }],
-      },
-      units: { ...defaultUnits, energy: 'Wh' },
+    // The building's tariff, 0.20 per kWh, 0.10 from 00:00 to 07:00 local: one run at night,
+    // one by day.
+    tariff: {
+      price_per_kwh: 0.2,
+      bands: [{ name: 'Night', start: '00:00', end: '07:00', price_per_kwh: 0.1 }],
     },
+    settings: { units: { ...defaultUnits, energy: 'Wh' } },
   });
 
 it("shows the server's runs and prices the mean run by the hour it ran, in local time", async () => {

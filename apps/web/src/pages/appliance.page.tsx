@@ -20,7 +20,13 @@ import {
   type Units,
 } from '../lib/format.js';
 import { costInZone, hasTimeOfUse } from '../lib/pricing.js';
-import { useApplianceRuns, useAppliances, useBuildings, useReadings } from '../state/queries.js';
+import {
+  useApplianceRuns,
+  useAppliances,
+  useBuildings,
+  useReadings,
+  useTariff,
+} from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 function formatDuration(ms: number): string {
@@ -102,12 +108,15 @@ export default function AppliancePage() {
       })) ?? [],
     [runsData],
   );
-  const { units, tariff, currency } = settings;
+  const { units } = settings;
+  const building = useTariff(buildingId);
+  const tariff = building.data?.tariff;
+  const currency = building.data?.currency ?? '';
   // Under time-of-use a run costs what its hours cost in the building's zone, so the zone is needed.
   const timeZone = useBuildings().data?.buildings.find((b) => b.id === buildingId)?.timezone;
   const costPerRun = useMemo(() => {
     // Priced over the listed runs (every run, unless the server capped a very busy range).
-    if (runs.length === 0 || (hasTimeOfUse(tariff) && !timeZone)) return undefined;
+    if (runs.length === 0 || !tariff || (hasTimeOfUse(tariff) && !timeZone)) return undefined;
     const slices = runs.map((r) => ({
       start: new Date(r.start),
       end: new Date(r.end),

@@ -47,13 +47,12 @@ it('prices a time-of-use tariff hour by hour and shows the chosen energy unit', 
   renderPage('/b/home/appliances', '/b/:buildingId/appliances', <AppliancesPage />, {
     answer: (url) =>
       url.includes('/readings') ? hourly : url.includes('/energy') ? energy : undefined,
-    settings: {
-      tariff: {
-        pricePerKwh: 0.2,
-        bands: [{ name: 'Night', start: '00:00', end: '07:00', pricePerKwh: 0.1 }],
-      },
-      units: { ...defaultUnits, energy: 'Wh' },
+    // The building's tariff, from GET /tariff.
+    tariff: {
+      price_per_kwh: 0.2,
+      bands: [{ name: 'Night', start: '00:00', end: '07:00', price_per_kwh: 0.1 }],
     },
+    settings: { units: { ...defaultUnits, energy: 'Wh' } },
   });
   const row = (name: string) =>
     within(screen.getByRole('rowheader', { name }).closest('tr')!).getAllByRole('cell')[0];
@@ -61,5 +60,5 @@ it('prices a time-of-use tariff hour by hour and shows the chosen energy unit', 
   expect(row('Kettle')).toHaveTextContent('1000 Wh£0.10'); // flat would be £0.20
   expect(row('Other / untracked')).toHaveTextContent('1000 Wh£0.20');
   expect(row('Total')).toHaveTextContent('2000 Wh£0.30');
-  expect(screen.getByText(/time-of-use tariff from Settings/)).toBeInTheDocument();
+  expect(screen.getByText(/building's time-of-use tariff/)).toBeInTheDocument();
 });

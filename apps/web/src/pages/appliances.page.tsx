@@ -10,7 +10,7 @@ import { scrollRegion } from '../components/table.head.js';
 import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
 import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
 import { usePeriodCosts } from '../state/costs.js';
-import { useAppliances, useEnergy } from '../state/queries.js';
+import { useAppliances, useEnergy, useTariff } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 type Period = 'day' | 'week' | 'month';
@@ -38,7 +38,9 @@ export default function AppliancesPage() {
   const { settings } = useSettings();
   const [period, setPeriod] = useState<Period>('day');
   const energy = useEnergy(buildingId, { start: LOOKBACK[period], period });
-  const priced = usePeriodCosts(buildingId, energy.data, settings.tariff);
+  const building = useTariff(buildingId);
+  const tariff = building.data?.tariff;
+  const priced = usePeriodCosts(buildingId, energy.data, tariff);
   // Most recent first, each period with its cost (the API lists them oldest first).
   const periods = (energy.data?.periods ?? [])
     .map((p, i) => ({ ...p, cost: priced.costs?.[i] }))
@@ -50,7 +52,8 @@ export default function AppliancesPage() {
       ...periods.flatMap((p) => Object.keys(p.appliances)),
     ]),
   ].sort();
-  const { units, currency } = settings;
+  const { units } = settings;
+  const currency = building.data?.currency ?? '';
   // A period with no readings at all says so, rather than showing a false 0 kWh.
   const cell = (
     kwh: number | undefined,
@@ -168,9 +171,9 @@ export default function AppliancesPage() {
             </tbody>
           </table>
           <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-            {hasTimeOfUse(settings.tariff)
-              ? "Costs use the time-of-use tariff from Settings: each hour is priced at the rate in force then, in the building's local time."
-              : 'Costs use the flat tariff from Settings.'}
+            {tariff && hasTimeOfUse(tariff)
+              ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
+              : "Costs use the building's flat tariff (Settings)."}
           </p>
         </div>
       )}

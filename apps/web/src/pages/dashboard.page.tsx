@@ -21,8 +21,13 @@ import {
 } from '../lib/chart.data.js';
 import { startOfZonedDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
-import { useAppliances, useBuildings, useEnergy, useReadings } from '../state/queries.js';
-import { useSettings } from '../state/settings.js';
+import {
+  useAppliances,
+  useBuildings,
+  useEnergy,
+  useReadings,
+  useTariff,
+} from '../state/queries.js';
 
 export default function DashboardPage() {
   const { buildingId = '' } = useParams();
@@ -30,7 +35,6 @@ export default function DashboardPage() {
 }
 
 function Dashboard({ buildingId }: { buildingId: string }) {
-  const { settings } = useSettings();
   const live = useLive(buildingId);
   // The range lives in the URL (?range=7d) so a view can be bookmarked and shared.
   const [search, setSearch] = useSearchParams();
@@ -53,7 +57,9 @@ function Dashboard({ buildingId }: { buildingId: string }) {
     useBuildings().data?.buildings.find((b) => b.id === buildingId)?.timezone ?? 'UTC';
   const dayStart = startOfZonedDay(new Date(), timeZone);
   const energy = useEnergy(buildingId, { start: dayStart, period: 'day' });
-  const tou = settings.tariff.bands.length > 0;
+  const building = useTariff(buildingId);
+  const tariff = building.data?.tariff;
+  const tou = (tariff?.bands.length ?? 0) > 0;
   const todayReadings = useReadings(
     buildingId,
     { start: dayStart, resolution: '15m' },
@@ -62,9 +68,9 @@ function Dashboard({ buildingId }: { buildingId: string }) {
   );
   const todayKwh = energy.data?.periods.at(-1)?.total_kwh ?? (energy.data ? 0 : undefined);
   const cost =
-    todayKwh === undefined
+    todayKwh === undefined || tariff === undefined
       ? undefined
-      : todayCost(todayKwh, settings.tariff, todayReadings.data, timeZone);
+      : todayCost(todayKwh, tariff, todayReadings.data, timeZone);
 
   const appliances = useAppliances(buildingId);
   const now: ApplianceNow[] | undefined = useMemo(() => {
@@ -90,11 +96,11 @@ function Dashboard({ buildingId }: { buildingId: string }) {
       <TodayPanel
         data={
           todayKwh !== undefined && cost !== undefined
-            ? { kwh: todayKwh, cost, currency: settings.currency }
+            ? { kwh: todayKwh, cost, currency: building.data?.currency ?? '' }
             : undefined
         }
-        isLoading={energy.isPending || (tou && todayReadings.isPending)}
-        error={energy.error ?? todayReadings.error}
+        isLoading={energy.isPending || building.isPending || (tou && todayReadings.isPending)}
+        error={energy.error ?? building.error ?? todayReadings.error}
       />
       <div className="md:col-span-2">
         <BaseloadPanel energy={energy.data} isLoading={energy.isPending} error={energy.error} />

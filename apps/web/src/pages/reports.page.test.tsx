@@ -56,7 +56,9 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
     'Total (kWh)',
     'Total (GBP)',
   ]);
-  expect(screen.getByText(/flat tariff from Settings \(£0\.20 per kWh\)/)).toBeInTheDocument();
+  expect(
+    screen.getByText(/building's flat tariff \(Settings: £0\.20 per kWh\)/),
+  ).toBeInTheDocument();
   expect(screen.getByRole('button', { name: 'Export CSV' })).toBeEnabled();
   const urls = fetch.mock.calls.map((c) => c[0]);
   expect(urls.find((u) => u.includes('/energy'))).toBe(
@@ -106,11 +108,9 @@ it('prices a time-of-use tariff hour by hour in the building time zone', async (
   // 0.20 per kWh, but 0.10 at night (00:00-07:00).
   const fetch = renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />, {
     answer,
-    settings: {
-      tariff: {
-        pricePerKwh: 0.2,
-        bands: [{ name: 'Night', start: '00:00', end: '07:00', pricePerKwh: 0.1 }],
-      },
+    tariff: {
+      price_per_kwh: 0.2,
+      bands: [{ name: 'Night', start: '00:00', end: '07:00', price_per_kwh: 0.1 }],
     },
   });
   await screen.findByRole('rowheader', { name: '2026-01-02' });
@@ -127,7 +127,7 @@ it('prices a time-of-use tariff hour by hour in the building time zone', async (
     '6.000',
     '0.98',
   ]);
-  expect(screen.getByText(/time-of-use tariff from Settings/)).toBeInTheDocument();
+  expect(screen.getByText(/building's time-of-use tariff/)).toBeInTheDocument();
   expect(screen.queryByText(/flat/)).not.toBeInTheDocument();
   const profileUrl = fetch.mock.calls.map((c) => c[0]).find((u) => u.includes('/readings'));
   expect(decodeURIComponent(profileUrl ?? '')).toBe(

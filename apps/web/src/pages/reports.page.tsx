@@ -21,7 +21,7 @@ import {
   type ReportTable,
 } from '../lib/report.csv.js';
 import { usePeriodCosts } from '../state/costs.js';
-import { useAppliances, useEnergy } from '../state/queries.js';
+import { useAppliances, useEnergy, useTariff } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 const PERIODS: readonly ReportPeriod[] = ['day', 'week', 'month'];
@@ -88,7 +88,10 @@ export default function ReportsPage() {
   const { settings } = useSettings();
   const [period, setPeriod] = useState<ReportPeriod>('day');
   const [span, setSpan] = useState<Span>('30 days');
-  const { tariff, currency, units } = settings;
+  const { units } = settings;
+  const building = useTariff(buildingId);
+  const tariff = building.data?.tariff;
+  const currency = building.data?.currency ?? '';
   const energy = useEnergy(buildingId, { start: SPAN_START[span], end: 'now', period });
   const list = useAppliances(buildingId);
   const priced = usePeriodCosts(buildingId, energy.data, tariff);
@@ -101,7 +104,7 @@ export default function ReportsPage() {
   const bars = useMemo(() => report && reportBars(report), [report]);
   const { ref, width } = useWidth<HTMLDivElement>();
   const empty = !energy.data || energy.data.periods.every((p) => p.coverage === 0);
-  const error = energy.error ?? priced.error;
+  const error = energy.error ?? building.error ?? priced.error;
 
   return (
     <Panel
@@ -129,9 +132,11 @@ export default function ReportsPage() {
       }
     >
       <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
-        {hasTimeOfUse(tariff)
-          ? "Costs use the time-of-use tariff from Settings: each hour is priced at the rate in force then, in the building's local time."
-          : `Costs use the flat tariff from Settings (${formatMoney(tariff.pricePerKwh, currency)} per kWh).`}{' '}
+        {!tariff
+          ? ''
+          : hasTimeOfUse(tariff)
+            ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
+            : `Costs use the building's flat tariff (Settings: ${formatMoney(tariff.pricePerKwh, currency)} per kWh).`}{' '}
         Periods are in the building&apos;s time zone
         {energy.data ? ` (${energy.data.timezone})` : ''}. The CSV export holds this table&apos;s
         rows and columns in fixed units whatever the display settings: kWh with three decimals and

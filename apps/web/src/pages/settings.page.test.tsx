@@ -1,8 +1,12 @@
-// Proves Settings saves the tariff (flat price and time-of-use bands), units and theme to localStorage, reads units back defensively, and that the dark theme sets the `dark` class on <html>.
+// Proves Settings edits the tariff of the building picked in the header and saves it with PUT (owners; read-only for viewers; overlapping bands refused before saving), keeps units and theme in localStorage (an old stored value with a tariff still loads), and that the dark theme sets the `dark` class on <html>.
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { beforeEach, expect, it } from 'vitest';
+import type { ReactNode } from 'react';
+import { MemoryRouter, Outlet, Route, Routes } from 'react-router';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { formatKwh, formatPower, formatTime } from '../lib/format.js';
+import { SessionProvider } from '../state/session.js';
 import { SETTINGS_KEY, SettingsProvider, type Settings } from '../state/settings.js';
 import SettingsPage from './settings.page.js';
 
@@ -12,39 +16,172 @@ beforeEach(() => {
   localStorage.clear();
   document.documentElement.classList.remove('dark');
 });
+afterEach(() => vi.unstubAllGlobals());
 
-it('saves the flat price, adds a time-of-use band and switches to dark', async () => {
-  render(
-    <SettingsProvider>
-      <SettingsPage />
-    </SettingsProvider>,
+const storedTariff = {
+  building_id: 'home',
+  currency: 'GBP',
+  price_per_kwh: 0.25,
+  bands: [],
+  is_default: true,
+};
+
+/**
+ * Settings inside a stand-in for the layout that picked `current` (null: none), against an API where the
+ * caller has `role` in the building "Home". Returns the fetch mock.
+ */
+function renderSettings(
+  current: string | null = 'home',
+  role: 'owner' | 'viewer' = 'owner',
+  putAnswer?: (body: unknown) => Response,
+) {
+  const fetch = vi.fn((url: string, init?: RequestInit) => {
+    const json = (body: unknown, status = 200) =>
+      Promise.resolve(new Response(JSON.stringify(body), { status }));
+    if (url.endsWith('/api/v1/buildings'))
+      return json({
+        buildings: [
+          {
+            id: 'home',
+            name: 'Home',
+            timezone: 'Europe/London',
+            is_demo: false,
+            model_ref: null,
+            my_role: role,
+            created_at: '2026-01-01T00:00:00Z',
+          },
+        ],
+      });
+    if (url.endsWith('/api/v1/buildings/home/tariff')) {
+      if (init?.method === 'PUT') {
+        const body = JSON.parse(String(init.body)) as object;
+        if (putAnswer) return Promise.resolve(putAnswer(body));
+        return json({ building_id: 'home', ...body, is_default: false });
+      }
+      return json(storedTariff);
+    }
+    return json({ error: { code: 'NOT_FOUND', message: `no route ${url}` } }, 404);
+  });
+  vi.stubGlobal('fetch', fetch);
+  const layout = (children: ReactNode) => (
+    <QueryClientProvider
+      client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}
+    >
+      <SettingsProvider>
+        <SessionProvider
+          initial={{
+            token: 't',
+            user: { id: 'u', email: null, role: 'user' },
+            expiresAt: Date.now() + 60_000,
+          }}
+        >
+          {children}
+        </SessionProvider>
+      </SettingsProvider>
+    </QueryClientProvider>
   );
+  render(
+    layout(
+      <MemoryRouter initialEntries={['/settings']}>
+        <Routes>
+          <Route element={<Outlet context={{ currentBuilding: current ?? undefined }} />}>
+            <Route path="/settings" element={<SettingsPage />} />
+          </Route>
+        </Routes>
+      </MemoryRouter>,
+    ),
+  );
+  return fetch;
+}
+
+const puts = (fetch: ReturnType<typeof renderSettings>) =>
+  fetch.mock.calls
+    .filter(([, init]) => init?.method === 'PUT')
+    .map(([url, init]) => [url, JSON.parse(String(init?.body)) as unknown]);
+
+it("an owner edits the picked building's tariff and saves it to the server", async () => {
+  const fetch = renderSettings();
   const user = userEvent.setup();
-  const price = screen.getByLabelText(/Price per kWh/);
+  const panel = await screen.findByRole('region', { name: 'Tariff' });
+  expect(await within(panel).findByText(/No tariff has been set/)).toBeInTheDocument();
+  expect(panel).toHaveTextContent('Tariff of Home');
+  const price = within(panel).getByLabelText(/Price per kWh/);
+  expect(price).toHaveValue(0.25);
   await user.clear(price);
   await user.type(price, '0.32');
-  expect(saved().tariff.pricePerKwh).toBe(0.32);
+  await user.selectOptions(within(panel).getByLabelText('Currency'), 'EUR');
 
-  await user.click(screen.getByRole('switch', { name: 'Time-of-use bands' }));
-  expect(saved().tariff.bands).toEqual([
-    { name: 'Night', start: '00:00', end: '07:00', pricePerKwh: 0.16 },
+  await user.click(within(panel).getByRole('switch', { name: 'Time-of-use bands' }));
+  await user.click(within(panel).getByRole('button', { name: 'Add band' }));
+  await user.click(within(panel).getByRole('button', { name: 'Remove band Night' }));
+  expect(puts(fetch)).toEqual([]); // nothing is sent before Save
+
+  await user.click(within(panel).getByRole('button', { name: 'Save tariff' }));
+  expect(await within(panel).findByText(/Saved for everyone/)).toBeInTheDocument();
+  expect(puts(fetch)).toEqual([
+    [
+      '/api/v1/buildings/home/tariff',
+      {
+        currency: 'EUR',
+        price_per_kwh: 0.32,
+        bands: [{ name: 'Peak', start: '16:00', end: '19:00', price_per_kwh: 0.32 }],
+      },
+    ],
   ]);
-  await user.click(screen.getByRole('button', { name: 'Add band' }));
-  expect(saved().tariff.bands.map((b) => b.name)).toEqual(['Night', 'Peak']);
-  await user.click(screen.getByRole('button', { name: 'Remove band Night' }));
-  expect(saved().tariff.bands.map((b) => b.name)).toEqual(['Peak']);
+  // Nothing of the tariff is kept in the browser.
+  expect(localStorage.getItem(SETTINGS_KEY)).toBeNull();
+});
 
+it("refuses overlapping bands before saving, and shows the server's refusal", async () => {
+  const fetch = renderSettings('home', 'owner', () =>
+    Response.json(
+      { error: { code: 'VALIDATION_FAILED', message: 'price too high' }, request_id: 'r' },
+      { status: 422 },
+    ),
+  );
+  const user = userEvent.setup();
+  const panel = await screen.findByRole('region', { name: 'Tariff' });
+  await user.click(await within(panel).findByRole('switch', { name: 'Time-of-use bands' }));
+  await user.click(within(panel).getByRole('button', { name: 'Add band' }));
+  const [, secondFrom] = within(panel).getAllByLabelText('From');
+  await user.clear(secondFrom);
+  await user.type(secondFrom, '06:00');
+  expect(within(panel).getByRole('status')).toHaveTextContent(
+    /bands "Night" \(00:00-07:00\) and "Peak" \(06:00-19:00\) overlap/,
+  );
+  expect(within(panel).getByRole('button', { name: 'Save tariff' })).toBeDisabled();
+
+  await user.clear(secondFrom);
+  await user.type(secondFrom, '07:00');
+  await user.click(within(panel).getByRole('button', { name: 'Save tariff' }));
+  expect(await within(panel).findByText(/Not saved: price too high/)).toBeInTheDocument();
+  expect(puts(fetch)).toHaveLength(1);
+});
+
+it('shows a viewer the tariff read-only, with no Save button', async () => {
+  renderSettings('home', 'viewer');
+  const panel = await screen.findByRole('region', { name: 'Tariff' });
+  expect(await within(panel).findByText(/Only the building's owners/)).toBeInTheDocument();
+  expect(within(panel).getByLabelText(/Price per kWh/)).toBeDisabled();
+  expect(within(panel).queryByRole('button', { name: 'Save tariff' })).toBeNull();
+});
+
+it('asks for a building when none is picked', () => {
+  renderSettings(null);
+  expect(screen.getByRole('region', { name: 'Tariff' })).toHaveTextContent(/Choose a building/);
+});
+
+it('switches to dark and keeps the theme in this browser', async () => {
+  renderSettings();
+  const user = userEvent.setup();
   await user.click(screen.getByRole('radio', { name: 'dark' }));
   expect(saved().theme).toBe('dark');
   expect(document.documentElement).toHaveClass('dark');
+  expect(screen.getByText(/Units and theme are saved in this browser/)).toBeInTheDocument();
 });
 
 it('saves the units, which the formatting helpers then apply', async () => {
-  render(
-    <SettingsProvider>
-      <SettingsPage />
-    </SettingsProvider>,
-  );
+  renderSettings();
   const user = userEvent.setup();
   const units = screen.getByRole('region', { name: 'Units' });
   expect(within(units).getByRole('radio', { name: /Automatic/ })).toBeChecked();
@@ -67,17 +204,28 @@ it('saves the units, which the formatting helpers then apply', async () => {
   ).toBe('3:05 PM');
 });
 
-it('reads saved units back, keeping good fields and defaulting bad ones', () => {
+it('reads an older stored value (with tariff and currency) back, keeping good fields and defaulting bad ones', async () => {
   localStorage.setItem(
     SETTINGS_KEY,
-    JSON.stringify({ currency: 'EUR', units: { power: 'W', energy: 'MWh', time: '12h' } }),
+    JSON.stringify({
+      currency: 'EUR',
+      theme: 'dark',
+      tariff: { pricePerKwh: 0.4, bands: [{ name: 'Night', start: '1:00', end: 'x' }] },
+      units: { power: 'W', energy: 'MWh', time: '12h' },
+    }),
   );
-  render(
-    <SettingsProvider>
-      <SettingsPage />
-    </SettingsProvider>,
-  );
+  renderSettings();
   expect(screen.getByRole('radio', { name: 'Watts (W)' })).toBeChecked();
   expect(screen.getByRole('radio', { name: 'Kilowatt-hours (kWh)' })).toBeChecked();
   expect(screen.getByRole('radio', { name: '12-hour (3:05 PM)' })).toBeChecked();
+  expect(screen.getByRole('radio', { name: 'dark' })).toBeChecked();
+  // The tariff shown is the building's, not the one this browser once kept.
+  const panel = screen.getByRole('region', { name: 'Tariff' });
+  expect(await within(panel).findByLabelText(/Price per kWh/)).toHaveValue(0.25);
+  const user = userEvent.setup();
+  await user.click(screen.getByRole('radio', { name: 'light' }));
+  expect(saved()).toEqual({
+    theme: 'light',
+    units: { power: 'W', energy: 'kWh', time: '12h' },
+  });
 });

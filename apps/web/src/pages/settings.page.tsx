@@ -1,10 +1,23 @@
-/** Settings kept in this browser: tariff (flat and time-of-use bands), currency, units and theme. */
+/**
+ * Settings: the tariff of the building chosen in the header (flat price and time-of-use bands,
+ * saved on the server for everyone in the building), and units and theme, kept in this browser.
+ */
+import { tariffBandsProblem } from '@nilm/contracts';
 import * as Switch from '@radix-ui/react-switch';
-import { useId } from 'react';
+import { useId, useState } from 'react';
+import { useOutletContext } from 'react-router';
+import type { LayoutContext } from '../components/layout.js';
 import type { Units } from '../lib/format.js';
-import { parseClock, type TouBand } from '../lib/tariff.js';
+import {
+  parseClock,
+  toTariffBody,
+  type BuildingTariff,
+  type Tariff,
+  type TouBand,
+} from '../lib/tariff.js';
+import { useBuildings, useSetTariff, useTariff } from '../state/queries.js';
 import { useSettings, type Theme } from '../state/settings.js';
-import { Panel } from '../components/states.js';
+import { ErrorState, Loading, Panel } from '../components/states.js';
 
 const input =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900 focus:outline-2 focus:outline-emerald-500';
@@ -74,18 +87,51 @@ function UnitsPanel({ units, onChange }: { units: Units; onChange: (units: Units
   );
 }
 
-export default function SettingsPage() {
-  const { settings, update } = useSettings();
-  const { tariff } = settings;
+/**
+ * The tariff editor: a draft of the building's tariff, saved with PUT. People who may not change
+ * the building (members, viewers) see it read-only.
+ */
+function TariffEditor({
+  buildingId,
+  saved,
+  canEdit,
+}: {
+  buildingId: string;
+  saved: BuildingTariff;
+  canEdit: boolean;
+}) {
+  const [tariff, setTariff] = useState<Tariff>(saved.tariff);
+  const [currency, setCurrency] = useState(saved.currency);
+  const save = useSetTariff(buildingId);
   const touId = useId();
-  const setBands = (bands: TouBand[]) => update({ tariff: { ...tariff, bands } });
+  const setBands = (bands: TouBand[]) => {
+    save.reset();
+    setTariff({ ...tariff, bands });
+  };
   const setBand = (i: number, patch: Partial<TouBand>) =>
     setBands(tariff.bands.map((b, j) => (j === i ? { ...b, ...patch } : b)));
+  const body = toTariffBody(currency, tariff);
+  const problem =
+    body.bands.find((b) => b.name.trim() === '') !== undefined
+      ? 'every band needs a name'
+      : tariffBandsProblem(body.bands);
 
   return (
-    <div className="grid max-w-2xl gap-4">
-      <h1 className="text-2xl font-bold">Settings</h1>
-      <Panel id="tariff" title="Tariff">
+    // A div, not a form: Radix's switch inside a form adds a hidden input that measures itself
+    // with ResizeObserver, for a native submit this editor does not use.
+    <div onChange={() => save.reset()}>
+      {saved.isDefault && (
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
+          No tariff has been set for this building yet; costs use this default until someone saves
+          one.
+        </p>
+      )}
+      {!canEdit && (
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
+          Only the building&apos;s owners (and admins) may change its tariff; you can see it here.
+        </p>
+      )}
+      <fieldset disabled={!canEdit} className="min-w-0">
         <div className="grid gap-3 sm:grid-cols-2">
           <label className="block text-sm font-medium">
             Price per kWh {tariff.bands.length > 0 ? '(outside the bands)' : ''}
@@ -96,9 +142,7 @@ export default function SettingsPage() {
               step="0.001"
               value={tariff.pricePerKwh}
               onChange={(e) =>
-                update({
-                  tariff: { ...tariff, pricePerKwh: Math.max(0, Number(e.target.value) || 0) },
-                })
+                setTariff({ ...tariff, pricePerKwh: Math.max(0, Number(e.target.value) || 0) })
               }
               className={input}
             />
@@ -106,11 +150,14 @@ export default function SettingsPage() {
           <label className="block text-sm font-medium">
             Currency
             <select
-              value={settings.currency}
-              onChange={(e) => update({ currency: e.target.value })}
+              value={currency}
+              onChange={(e) => setCurrency(e.target.value)}
               className={input}
             >
-              {CURRENCIES.map((c) => (
+              {(CURRENCIES.includes(saved.currency)
+                ? CURRENCIES
+                : [saved.currency, ...CURRENCIES]
+              ).map((c) => (
                 <option key={c}>{c}</option>
               ))}
             </select>
@@ -145,8 +192,8 @@ export default function SettingsPage() {
         {tariff.bands.length > 0 && (
           <fieldset className="mt-3 space-y-2">
             <legend className="text-xs text-slate-500 dark:text-slate-400">
-              Local times, start included, end excluded; a band may cross midnight. Where bands
-              overlap, the first wins.
+              The building&apos;s local times, start included, end excluded; a band may cross
+              midnight, and a band whose end equals its start lasts all day. Bands may not overlap.
             </legend>
             {tariff.bands.map((b, i) => {
               const bad = parseClock(b.start) === undefined || parseClock(b.end) === undefined;
@@ -222,7 +269,83 @@ export default function SettingsPage() {
             </button>
           </fieldset>
         )}
-      </Panel>
+      </fieldset>
+      {canEdit && (
+        <div className="mt-4 flex flex-wrap items-center gap-3">
+          <button
+            type="button"
+            onClick={() => {
+              if (!problem) save.mutate(body);
+            }}
+            disabled={save.isPending || problem !== null}
+            className="rounded-md bg-emerald-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50"
+          >
+            {save.isPending ? 'Saving…' : 'Save tariff'}
+          </button>
+          <p role="status" className="text-sm">
+            {problem ? (
+              <span className="text-red-700 dark:text-red-400">Cannot save: {problem}.</span>
+            ) : save.isSuccess ? (
+              <span className="text-emerald-700 dark:text-emerald-400">
+                Saved for everyone in this building.
+              </span>
+            ) : save.isError ? (
+              <span className="text-red-700 dark:text-red-400">
+                Not saved: {save.error.message}
+              </span>
+            ) : null}
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The tariff panel for the building picked in the header. */
+function TariffPanel({ buildingId }: { buildingId?: string }) {
+  const buildings = useBuildings();
+  const tariff = useTariff(buildingId ?? '');
+  const building = buildings.data?.buildings.find((b) => b.id === buildingId);
+  const canEdit = building?.my_role === 'owner' || building?.my_role === 'admin';
+  return (
+    <Panel id="tariff" title="Tariff">
+      {!buildingId ? (
+        <p className="text-sm text-slate-600 dark:text-slate-300">
+          Choose a building in the header to see or change its tariff.
+        </p>
+      ) : (
+        <>
+          <p className="mb-3 text-sm">
+            Tariff of <strong>{building?.name ?? buildingId}</strong>, shared by everyone in the
+            building. Pick another building in the header to edit its tariff.
+          </p>
+          {tariff.error ? (
+            <ErrorState error={tariff.error} onRetry={() => void tariff.refetch()} />
+          ) : !tariff.data || buildings.isPending ? (
+            <Loading />
+          ) : (
+            <TariffEditor
+              key={buildingId}
+              buildingId={buildingId}
+              saved={tariff.data}
+              canEdit={canEdit}
+            />
+          )}
+        </>
+      )}
+    </Panel>
+  );
+}
+
+export default function SettingsPage() {
+  const { settings, update } = useSettings();
+  // Outside the signed-in layout (tests) there is no outlet context.
+  const currentBuilding = useOutletContext<LayoutContext | undefined>()?.currentBuilding;
+
+  return (
+    <div className="grid max-w-2xl gap-4">
+      <h1 className="text-2xl font-bold">Settings</h1>
+      <TariffPanel buildingId={currentBuilding} />
       <UnitsPanel units={settings.units} onChange={(units) => update({ units })} />
       <Panel id="appearance" title="Appearance">
         <fieldset>
@@ -245,7 +368,8 @@ export default function SettingsPage() {
         </fieldset>
       </Panel>
       <p className="text-xs text-slate-500 dark:text-slate-400">
-        Settings are saved in this browser only.
+        Units and theme are saved in this browser only; the tariff is saved with the building, for
+        everyone in it.
       </p>
     </div>
   );

@@ -1,5 +1,5 @@
 /**
- * Cost per period of an energy report under the person's tariff. A flat tariff needs nothing
+ * Cost per period of an energy report under the building's tariff. A flat tariff needs nothing
  * more than `/energy`; a time-of-use tariff also loads the hourly power profile over exactly the
  * report's periods (`/readings?resolution=1h`, about 2 200 points for 90 days) to see when the
  * energy was used. Pricing itself is lib/pricing.ts.
@@ -21,13 +21,16 @@ export interface PeriodCosts {
   refetch: () => void;
 }
 
-/** Costs per period of `energy` under `tariff`, loading the hourly profile when bands need it. */
+/**
+ * Costs per period of `energy` under `tariff` (undefined while the building's tariff loads),
+ * loading the hourly profile when bands need it.
+ */
 export function usePeriodCosts(
   buildingId: string,
   energy: EnergyResponse | undefined,
-  tariff: Tariff,
+  tariff: Tariff | undefined,
 ): PeriodCosts {
-  const tou = hasTimeOfUse(tariff);
+  const tou = tariff !== undefined && hasTimeOfUse(tariff);
   const first = energy?.periods[0];
   const last = energy?.periods.at(-1);
   const profile = useReadings(
@@ -39,7 +42,7 @@ export function usePeriodCosts(
   // A profile kept from the previous span or building would price the wrong hours.
   const hours = profile.isPlaceholderData ? undefined : profile.data;
   const costs = useMemo(
-    () => (energy ? periodCosts(energy, tariff, hours) : undefined),
+    () => (energy && tariff ? periodCosts(energy, tariff, hours) : undefined),
     [energy, tariff, hours],
   );
   return {

@@ -6,9 +6,11 @@ import type {
   MemberBody,
   RangeQuery,
   RunsQuery,
+  TariffBody,
   UpdateBuildingBody,
 } from '@nilm/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { fromTariffResponse } from '../lib/tariff.js';
 import { useSession } from './session.js';
 
 /** How to sign in here; it changes only when the server is reconfigured and restarted. */
@@ -124,6 +126,30 @@ export function useUpdateBuilding(buildingId: string) {
         queryClient.invalidateQueries({ queryKey: ['energy', buildingId] }),
       ]);
     },
+  });
+}
+
+/**
+ * The building's tariff, shared by everyone who sees the building; the server's default
+ * (`isDefault`) until an owner sets one. Every page that prices energy reads it from here.
+ */
+export function useTariff(buildingId: string) {
+  const { api } = useSession();
+  return useQuery({
+    enabled: buildingId !== '',
+    queryKey: ['tariff', buildingId],
+    queryFn: ({ signal }) => api.tariff(buildingId, signal),
+    select: fromTariffResponse,
+  });
+}
+
+/** Owner or admin: replace the building's tariff. */
+export function useSetTariff(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: TariffBody) => api.setTariff(buildingId, body),
+    onSuccess: (saved) => queryClient.setQueryData(['tariff', buildingId], saved),
   });
 }
 

@@ -1,6 +1,8 @@
 /**
- * Personal settings kept in this browser (localStorage): tariff, currency, theme and display
- * units. The theme is applied as the `dark` class on <html> (Tailwind's class strategy).
+ * Personal settings kept in this browser (localStorage): theme and display units. The tariff is
+ * not here: it belongs to the building and lives on the server (useTariff). A value stored by
+ * an older version, with `tariff` and `currency`, still loads; those fields are dropped.
+ * The theme is applied as the `dark` class on <html> (Tailwind's class strategy).
  */
 import {
   createContext,
@@ -12,14 +14,11 @@ import {
   type ReactNode,
 } from 'react';
 import { defaultUnits, type Units } from '../lib/format.js';
-import type { Tariff } from '../lib/tariff.js';
 
 export type Theme = 'system' | 'light' | 'dark';
 
 export interface Settings {
-  currency: string;
   theme: Theme;
-  tariff: Tariff;
   /** How power, energy and clock times are shown (not how CSV exports are written). */
   units: Units;
 }
@@ -27,9 +26,7 @@ export interface Settings {
 export const SETTINGS_KEY = 'nilm.settings';
 
 export const defaultSettings: Settings = {
-  currency: 'GBP',
   theme: 'system',
-  tariff: { pricePerKwh: 0.25, bands: [] },
   units: defaultUnits,
 };
 
@@ -48,12 +45,7 @@ function load(): Settings {
     if (!raw) return defaultSettings;
     const s = JSON.parse(raw) as Partial<Settings>;
     return {
-      currency: typeof s.currency === 'string' ? s.currency : defaultSettings.currency,
       theme: s.theme === 'light' || s.theme === 'dark' || s.theme === 'system' ? s.theme : 'system',
-      tariff:
-        s.tariff && typeof s.tariff.pricePerKwh === 'number' && Array.isArray(s.tariff.bands)
-          ? s.tariff
-          : defaultSettings.tariff,
       units: loadUnits(s.units),
     };
   } catch {

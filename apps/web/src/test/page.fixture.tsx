@@ -1,6 +1,6 @@
 // Test support for page tests: a two-day energy response (one day without data), a one-appliance
 // list, and a renderer that serves them through a stubbed fetch inside the app's providers.
-import type { ApplianceList, EnergyResponse } from '@nilm/contracts';
+import type { ApplianceList, EnergyResponse, TariffResponse } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
@@ -56,12 +56,14 @@ export const kettleOnly: ApplianceList = {
  */
 export interface PageOptions {
   settings?: Partial<Settings>;
+  /** The building's tariff as `GET /buildings/{id}/tariff` answers it; flat GBP 0.20 unless set. */
+  tariff?: Partial<TariffResponse>;
   answer?: (url: string) => unknown;
 }
 
 /**
- * Render `element` at `path` (matched by `route`) for a signed-in user with a flat tariff of
- * 0.20 GBP/kWh; `/energy` answers `twoDays`, anything else `kettleOnly`, unless `options` says
+ * Render `element` at `path` (matched by `route`) for a signed-in user whose building has a flat
+ * tariff of 0.20 GBP/kWh (`/tariff`); `/energy` answers `twoDays`, anything else `kettleOnly`, unless `options` says
  * otherwise. Returns the fetch mock.
  */
 export function renderPage(
@@ -73,6 +75,19 @@ export function renderPage(
   const fetch = vi.fn((url: string) => {
     const answer = options.answer?.(url);
     if (answer instanceof Response) return Promise.resolve(answer);
+    if (answer === undefined && /\/tariff(\?|$)/.test(url))
+      return Promise.resolve(
+        new Response(
+          JSON.stringify({
+            building_id: 'home',
+            currency: 'GBP',
+            price_per_kwh: 0.2,
+            bands: [],
+            is_default: false,
+            ...options.tariff,
+          }),
+        ),
+      );
     return Promise.resolve(
       new Response(JSON.stringify(answer ?? (url.includes('/energy') ? twoDays : kettleOnly))),
     );
@@ -85,8 +100,6 @@ export function renderPage(
       <SettingsProvider
         initial={{
           ...defaultSettings,
-          currency: 'GBP',
-          tariff: { pricePerKwh: 0.2, bands: [] },
           ...options.settings,
         }}
       >
