@@ -1,11 +1,15 @@
 /**
- * Test support for the integration tier: the service URLs .ci/run exports, a fresh PostgreSQL
- * database per test file, free ports, and a tiny model registry. Only test files import it.
+ * Test support: the service URLs .ci/run exports, a fresh PostgreSQL database per test file,
+ * free ports, a tiny model registry, and embedded stores with that model. Only test files
+ * import it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ModelRegistry, writeRandomModel } from '@nilm/ml';
+import { InferenceEngine, ModelRegistry, writeRandomModel } from '@nilm/ml';
+import { createPgliteMetadataStore, DuckDbTimeSeriesStore, type MetadataStore } from '@nilm/stores';
 
 /** The URLs of the real services; a missing one fails the test file (never skipped). */
 export function serviceUrls(): { databaseUrl: string; influxUrl: string } {
@@ -56,4 +60,32 @@ export async function tinyModelRegistry(dir: string): Promise<string> {
   await writeRandomModel(join(dir, 'tiny-src'), { id: 'tiny', version: '1' });
   await (await ModelRegistry.open(modelsDir)).add(join(dir, 'tiny-src'), { activate: true });
   return modelsDir;
+}
+
+/** Embedded stores (PGlite, in-memory DuckDB) and an engine serving a tiny random model. */
+export interface EmbeddedParts {
+  metadata: MetadataStore;
+  timeseries: DuckDbTimeSeriesStore;
+  engine: InferenceEngine;
+  /** Close everything and remove the temporary folder. */
+  close: () => Promise<void>;
+}
+
+export async function openEmbeddedParts(prefix: string): Promise<EmbeddedParts> {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const engine = await InferenceEngine.open(await tinyModelRegistry(tmp));
+  const metadata = await createPgliteMetadataStore();
+  await metadata.migrate();
+  const timeseries = await DuckDbTimeSeriesStore.open();
+  return {
+    metadata,
+    timeseries,
+    engine,
+    close: async () => {
+      await timeseries.close();
+      await metadata.close();
+      await engine.close();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,26 +1,18 @@
 // Proves the worker's reconcile loop enqueues buildings whose estimates lag behind or do not yet
 // reach back to their oldest reading (and no others), and that a history backfill cut short by a
 // restart is found again and finished through the queue (embedded stores, a tiny model).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InferenceEngine } from '@nilm/ml';
+import type { InferenceEngine } from '@nilm/ml';
 import { MemoryJobQueue } from '@nilm/queue';
-import {
-  createPgliteMetadataStore,
-  DuckDbTimeSeriesStore,
-  type MetadataStore,
-  type Reading,
-} from '@nilm/stores';
+import type { DuckDbTimeSeriesStore, MetadataStore, Reading } from '@nilm/stores';
 import { Metrics } from './metrics.js';
-import { tinyModelRegistry } from './services.fixture.js';
+import { openEmbeddedParts, type EmbeddedParts } from './services.fixture.js';
 import { Worker } from './worker.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-const tmp = mkdtempSync(join(tmpdir(), 'nilm-worker-'));
+let parts: EmbeddedParts;
 let metadata: MetadataStore;
 let timeseries: DuckDbTimeSeriesStore;
 let engine: InferenceEngine;
@@ -28,18 +20,13 @@ const queues: MemoryJobQueue[] = [];
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 beforeAll(async () => {
-  engine = await InferenceEngine.open(await tinyModelRegistry(tmp));
-  metadata = await createPgliteMetadataStore();
-  await metadata.migrate();
-  timeseries = await DuckDbTimeSeriesStore.open();
+  parts = await openEmbeddedParts('nilm-worker-');
+  ({ metadata, timeseries, engine } = parts);
 });
 
 afterAll(async () => {
   await Promise.all(queues.map((q) => q.close()));
-  await timeseries?.close();
-  await metadata?.close();
-  await engine?.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await parts?.close();
 });
 
 function newWorker(): { worker: Worker; queue: MemoryJobQueue } {

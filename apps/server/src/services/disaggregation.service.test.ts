@@ -3,18 +3,10 @@
 // whole history is backfilled backwards (60 days end up covered), readings imported older than
 // every estimate are disaggregated later without touching existing estimates, gaps longer than
 // a chunk are crossed in both directions, and a run on a covered building writes nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InferenceEngine } from '@nilm/ml';
-import {
-  createPgliteMetadataStore,
-  DuckDbTimeSeriesStore,
-  type MetadataStore,
-  type Reading,
-} from '@nilm/stores';
-import { tinyModelRegistry } from '../services.fixture.js';
+import type { InferenceEngine } from '@nilm/ml';
+import type { DuckDbTimeSeriesStore, MetadataStore, Reading } from '@nilm/stores';
+import { openEmbeddedParts, type EmbeddedParts } from '../services.fixture.js';
 import { DisaggregationService, type RunResult } from './disaggregation.service.js';
 
 const MIN = 60_000;
@@ -22,23 +14,18 @@ const DAY = 86_400_000;
 /** The tiny model's appliances: kettle and washing_machine. */
 const APPLIANCES = 2;
 
-const tmp = mkdtempSync(join(tmpdir(), 'nilm-disagg-'));
+let parts: EmbeddedParts;
 let metadata: MetadataStore;
 let timeseries: DuckDbTimeSeriesStore;
 let engine: InferenceEngine;
 
 beforeAll(async () => {
-  engine = await InferenceEngine.open(await tinyModelRegistry(tmp));
-  metadata = await createPgliteMetadataStore();
-  await metadata.migrate();
-  timeseries = await DuckDbTimeSeriesStore.open();
+  parts = await openEmbeddedParts('nilm-disagg-');
+  ({ metadata, timeseries, engine } = parts);
 });
 
 afterAll(async () => {
-  await timeseries?.close();
-  await metadata?.close();
-  await engine?.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await parts?.close();
 });
 
 /** A mains power per minute with a 90 W base, a fridge cycle and a daily kettle. */
