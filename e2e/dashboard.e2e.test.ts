@@ -6,11 +6,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium, startProduct, type Product } from './product.fixture.js';
+import {
+  audit,
+  launchChromium,
+  screenshot,
+  startProduct,
+  type Product,
+} from './product.fixture.js';
 
 const PORT = Number(process.env.NILM_E2E_PORT ?? 18_471);
 const MQTT_PORT = PORT + 2;
@@ -23,41 +27,13 @@ let page: Page;
 let liveTab: Page;
 const liveSeen: Array<{ at: number; text: string }> = [];
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown[] }>;
-}
-
-/** Serious and critical WCAG 2.1 A/AA findings of axe-core, per screenshot. */
+/** Serious and critical accessibility findings of every photographed page. */
 const accessibility: string[] = [];
-
-/** axe-core in the page: what a screen-reader or keyboard user would trip over. */
-async function audit(name: string, p: Page): Promise<void> {
-  await p.addScriptTag({ path: AXE });
-  const violations = (await p.evaluate(`axe
-    .run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })
-    .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target })) })))`)) as AxeViolation[];
-  for (const v of violations)
-    if (v.impact === 'serious' || v.impact === 'critical')
-      accessibility.push(
-        `${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes
-          .slice(0, 3)
-          .map((n) => JSON.stringify(n.target))
-          .join(' ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`,
-      );
-}
 
 /** A full-page picture for a person to look at, and an accessibility audit of the same view. */
 async function shot(name: string, p: Page = page): Promise<void> {
-  // Let charts finish their entry animation before the picture.
-  await p.waitForTimeout(600);
-  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  await audit(name, p);
+  await screenshot(name, p);
+  accessibility.push(...(await audit(name, p)));
 }
 
 /** Runs a copied command as a person would paste it into a shell. */

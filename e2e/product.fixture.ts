@@ -5,10 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -111,4 +112,41 @@ export async function launchChromium(): Promise<Browser> {
     );
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown[] }>;
+}
+
+/**
+ * axe-core in the page (WCAG 2.1 A and AA): the serious and critical findings, one line each,
+ * named after the view: what a screen-reader or keyboard user would trip over.
+ */
+export async function audit(name: string, p: Page): Promise<string[]> {
+  await p.addScriptTag({ path: AXE });
+  const violations = (await p.evaluate(`axe
+    .run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })
+    .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })) })))`)) as AxeViolation[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => JSON.stringify(n.target))
+          .join(' ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`,
+    );
+}
+
+/** A full-page picture in ARTIFACTS, for a person to look at. */
+export async function screenshot(name: string, p: Page): Promise<void> {
+  // Let charts finish their entry animation before the picture.
+  await p.waitForTimeout(600);
+  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }

@@ -10,7 +10,8 @@
  * `POST /auth/v1/token?grant_type=refresh_token` (`{refresh_token}`; refresh tokens rotate and
  * are single-use), `POST /auth/v1/logout` (Bearer access token; ends that session), and
  * `GET /auth/v1/.well-known/jwks.json` (empty, as for a project on the legacy HS256 secret).
- * Every request needs the `apikey` header, like Supabase's API gateway.
+ * Every request needs the `apikey` header, like Supabase's API gateway, and CORS is open (a
+ * preflight is answered without it), so a browser on the dashboard's origin can call it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -128,6 +129,19 @@ export async function startGoTrueStandin(opts: GoTrueStandinOptions): Promise<Go
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const u = new URL(req.url ?? '/', url);
     const apikey = typeof req.headers.apikey === 'string' ? req.headers.apikey : undefined;
+    // Like Supabase's gateway, answer browsers on other origins (the dashboard calls it directly):
+    // every answer allows any origin, and a CORS preflight needs no API key.
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') {
+      res
+        .writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'apikey, authorization, content-type, x-client-info',
+          'access-control-max-age': '86400',
+        })
+        .end();
+      return;
+    }
     requests.push({
       method: req.method ?? '',
       path: `${u.pathname}${u.search}`,

@@ -1,7 +1,7 @@
 /** Routes and providers. Pages are code-split (React.lazy) so the first load stays small. */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { Layout } from './components/layout.js';
 import { Empty, ErrorState, Loading } from './components/states.js';
 import { ApiError } from './lib/api.client.js';
@@ -41,11 +41,22 @@ function RequireSession({ children }: { children: ReactNode }) {
 /** `/` goes to the first building the person may see. */
 function FirstBuilding() {
   const buildings = useBuildings();
+  const { session } = useSession();
   if (buildings.error) return <ErrorState error={buildings.error} />;
   if (!buildings.data) return <Loading />;
   const first = buildings.data.buildings[0];
   if (!first)
-    return <Empty>You have no buildings yet. Ask an administrator to add you to one.</Empty>;
+    return session?.user.role === 'admin' ? (
+      <Empty>
+        There are no buildings yet.{' '}
+        <Link to="/admin" className="font-medium text-emerald-700 underline dark:text-emerald-400">
+          Create one in Buildings &amp; users
+        </Link>
+        .
+      </Empty>
+    ) : (
+      <Empty>You have no buildings yet. Ask an administrator to add you to one.</Empty>
+    );
   return <Navigate to={`/b/${encodeURIComponent(first.id)}`} replace />;
 }
 
