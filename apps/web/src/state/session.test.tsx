@@ -1,6 +1,6 @@
-// Proves a Supabase session is renewed: a minute before expiry, at once when it was stored expired, and once on a 401 (the request is then sent again with the new token); Supabase refusing to renew ends the session; signing out ends it at Supabase too; a local session has nothing to renew.
+// Proves a Supabase session is renewed: a minute before expiry, by taking up another tab's renewal instead of spending the used refresh token, following another tab's sign-out, at once when it was stored expired, and once on a 401 (the request is then sent again with the new token); Supabase refusing to renew ends the session; signing out ends it at Supabase too; a local session has nothing to renew.
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { act, render, screen } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionProvider, useSession, type Session } from './session.js';
@@ -160,5 +160,91 @@ describe('Supabase session renewal', () => {
     await userEvent.setup().click(screen.getByRole('button', { name: 'load' }));
     expect(await screen.findByText('signed out')).toBeInTheDocument();
     expect(urls(fetch)).toEqual(['/api/v1/buildings']);
+  });
+
+  it("takes up another tab's renewal instead of spending the used refresh token", async () => {
+    const fetch = stubFetch({ accepted: 'access-9' });
+    const old = supabaseSession(Date.now() + 3_600_000);
+    localStorage.setItem('nilm.session', JSON.stringify(old));
+    renderSession();
+    // The other tab renewed: the shared storage now holds session 9 (a longer-lived token).
+    const other: Session = {
+      ...old,
+      token: 'access-9',
+      expiresAt: Date.now() + 7_200_000,
+      supabase: { ...old.supabase!, refreshToken: 'refresh-9' },
+    };
+    localStorage.setItem('nilm.session', JSON.stringify(other));
+    act(() => {
+      window.dispatchEvent(
+        new StorageEvent('storage', {
+          key: 'nilm.session',
+          newValue: JSON.stringify(other),
+          storageArea: localStorage,
+        }),
+      );
+    });
+    expect(screen.getByText('token access-9')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'load' }));
+    await waitFor(() => expect(urls(fetch)).toHaveLength(1));
+    expect(urls(fetch)).not.toContain(TOKEN_URL);
+  });
+
+  it('renews from the shared storage when another tab got there first (no event seen)', async () => {
+    const fetch = stubFetch({ accepted: 'access-9' });
+    const old = supabaseSession(Date.now() + 3_600_000);
+    localStorage.setItem('nilm.session', JSON.stringify(old));
+    renderSession();
+    // Written without an event reaching this tab (e.g. while it slept): found at renewal time.
+    localStorage.setItem(
+      'nilm.session',
+      JSON.stringify({
+        ...old,
+        token: 'access-9',
+        expiresAt: Date.now() + 7_200_000,
+        supabase: { ...old.supabase!, refreshToken: 'refresh-9' },
+      }),
+    );
+    // Our API refuses access-1 (401): the renewal takes session 9 and the request is sent again.
+    await userEvent.click(screen.getByRole('button', { name: 'load' }));
+    await screen.findByText('token access-9');
+    expect(urls(fetch)).not.toContain(TOKEN_URL);
+    expect(fetch.mock.calls.at(-1)![1]!.headers).toMatchObject({
+      authorization: 'Bearer access-9',
+    });
+  });
+
+  it('signs out when another tab sharing the session signs out', () => {
+    stubFetch();
+    localStorage.setItem('nilm.session', JSON.stringify(supabaseSession(Date.now() + 3_600_000)));
+    renderSession();
+    expect(screen.getByText('token access-1')).toBeInTheDocument();
+    localStorage.removeItem('nilm.session');
+    act(() => {
+      window.dispatchEvent(
+        new StorageEvent('storage', {
+          key: 'nilm.session',
+          newValue: null,
+          storageArea: localStorage,
+        }),
+      );
+    });
+    expect(screen.getByText('signed out')).toBeInTheDocument();
+  });
+
+  it('ignores the shared storage in a tab whose session is its own (not remembered)', () => {
+    stubFetch();
+    sessionStorage.setItem('nilm.session', JSON.stringify(supabaseSession(Date.now() + 3_600_000)));
+    renderSession();
+    act(() => {
+      window.dispatchEvent(
+        new StorageEvent('storage', {
+          key: 'nilm.session',
+          newValue: null,
+          storageArea: localStorage,
+        }),
+      );
+    });
+    expect(screen.getByText('token access-1')).toBeInTheDocument();
   });
 });

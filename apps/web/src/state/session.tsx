@@ -3,7 +3,8 @@
  * localStorage ("remember me"), and the API client bound to it. A 401 from any request clears
  * the session, which sends the person back to sign-in. A session from Supabase also holds its
  * refresh token: the access token is renewed a minute before it expires and once on a 401, and
- * when Supabase refuses to renew it the session ends.
+ * when Supabase refuses to renew it the session ends. Tabs sharing a remembered session follow
+ * each other's renewals (the refresh token rotates: each is used once) and sign-outs.
  */
 import type { LoginResponse } from '@nilm/contracts';
 import { useQueryClient } from '@tanstack/react-query';
@@ -54,6 +55,28 @@ function load(): Session | null {
     }
   }
   return null;
+}
+
+/** Parse a stored session; null when absent or not one. */
+function parse(raw: string | null): Session | null {
+  if (!raw) return null;
+  try {
+    const s = JSON.parse(raw) as Session;
+    return typeof s.token === 'string' && typeof s.expiresAt === 'number' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The remembered session other tabs share, when it is `s`'s user renewed since: its token
+ * lasts longer. Tabs share one rotating Supabase refresh token, so a tab that finds its
+ * neighbour already renewed takes that session instead of spending the used refresh token.
+ */
+function newerShared(s: Session): Session | null {
+  if (sessionStorage.getItem(KEY) !== null) return null; // this tab's own session
+  const shared = parse(localStorage.getItem(KEY));
+  return shared && shared.user.id === s.user.id && shared.expiresAt > s.expiresAt ? shared : null;
 }
 
 /** Store `s` in localStorage ("remember me") or sessionStorage; by default where it already is. */
@@ -150,6 +173,12 @@ export function SessionProvider({
       if (!s || !sb) return Promise.resolve(null);
       if (failed !== undefined && failed !== s.token) return Promise.resolve(s.token);
       return box.renew(async () => {
+        const shared = newerShared(s);
+        if (shared) {
+          box.set(shared);
+          setSession(shared);
+          return shared.token;
+        }
         try {
           const next = await createSupabaseAuth(sb).refresh(sb.refreshToken);
           if (box.get() !== s) return box.get()?.token ?? null; // signed out meanwhile
@@ -172,6 +201,27 @@ export function SessionProvider({
     },
     [box, endSession],
   );
+
+  // Tabs sharing a remembered session follow each other: a renewal in one is taken up by the
+  // others (their refresh token is spent), and signing out in one signs out all of them.
+  useEffect(() => {
+    const onStorage = (e: StorageEvent) => {
+      if (e.storageArea !== localStorage || e.key !== KEY) return;
+      const current = box.get();
+      if (!current || sessionStorage.getItem(KEY) !== null) return;
+      const next = parse(e.newValue);
+      if (next === null) {
+        box.set(null);
+        setSession(null);
+        queryClient.clear();
+      } else if (next.user.id === current.user.id && next.token !== current.token) {
+        box.set(next);
+        setSession(next);
+      }
+    };
+    window.addEventListener('storage', onStorage);
+    return () => window.removeEventListener('storage', onStorage);
+  }, [box, queryClient]);
 
   // Renew a Supabase token before it expires (at once if it already has, e.g. after a reload).
   useEffect(() => {
