@@ -15,10 +15,10 @@ import {
   secondaryButton,
   slugify,
   td,
-  timeZones,
   when,
 } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { TimeZoneField } from '../components/time.zone.field.js';
 import { scrollRegion, TableHead } from '../components/table.head.js';
 import {
   useBuildings,
@@ -108,21 +108,7 @@ function CreateBuildingForm({
           Letters, digits, _ and -; used in URLs and MQTT topics, and cannot be changed later.
         </p>
       </div>
-      <label className={labelClass}>
-        Time zone
-        <input
-          required
-          list={zonesId}
-          value={timezone}
-          onChange={(e) => setTimezone(e.target.value)}
-          className={inputClass}
-        />
-        <datalist id={zonesId}>
-          {timeZones().map((z) => (
-            <option key={z} value={z} />
-          ))}
-        </datalist>
-      </label>
+      <TimeZoneField value={timezone} onChange={setTimezone} />
       {localUsers ? (
         <label className={labelClass}>
           Owner

@@ -5,19 +5,13 @@
  */
 import type { Building, DeviceTokenCreated, MemberList } from '@nilm/contracts';
 import * as Dialog from '@radix-ui/react-dialog';
-import { useId, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useParams } from 'react-router';
 import { ConfirmButton, dialogContent, dialogOverlay } from '../components/confirm.dialog.js';
 import { CopyBlock } from '../components/copy.block.js';
-import {
-  inputClass,
-  labelClass,
-  primaryButton,
-  td,
-  timeZones,
-  when,
-} from '../components/form.helpers.js';
+import { inputClass, labelClass, primaryButton, td, when } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { TimeZoneField } from '../components/time.zone.field.js';
 import { scrollRegion, TableHead } from '../components/table.head.js';
 import { ingestExamples } from '../lib/ingest.examples.js';
 import {
@@ -49,7 +43,6 @@ function DetailsForm({ building }: { building: Building }) {
   const [name, setName] = useState(building.name);
   const [timezone, setTimezone] = useState(building.timezone);
   const update = useUpdateBuilding(building.id);
-  const zonesId = useId();
   const changed = name.trim() !== building.name || timezone.trim() !== building.timezone;
 
   const submit = (e: FormEvent) => {
@@ -72,28 +65,7 @@ function DetailsForm({ building }: { building: Building }) {
           className={inputClass}
         />
       </label>
-      <div>
-        <label className={labelClass}>
-          Time zone
-          <input
-            required
-            list={zonesId}
-            value={timezone}
-            onChange={(e) => setTimezone(e.target.value)}
-            aria-describedby={`${zonesId}-help`}
-            className={inputClass}
-          />
-        </label>
-        <datalist id={zonesId}>
-          {timeZones().map((z) => (
-            <option key={z} value={z} />
-          ))}
-        </datalist>
-        <p id={`${zonesId}-help`} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
-          An IANA zone such as Europe/London: days, weeks and months in reports start at local
-          midnight.
-        </p>
-      </div>
+      <TimeZoneField value={timezone} onChange={setTimezone} />
       <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
         <button type="submit" disabled={!changed || update.isPending} className={primaryButton}>
           {update.isPending ? 'Saving…' : 'Save'}
