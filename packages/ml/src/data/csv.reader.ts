@@ -261,9 +261,30 @@ const MAINS_NAMES = ['aggregate', 'mains', 'power', 'powerw', 'total', 'use', 's
 /**
  * The mapping for the dataset layout (`Time,Aggregate,<Appliance>...`): time and mains columns
  * found by name, every other column an appliance. A column that is no known appliance stops the
- * read (rename it, or read the file with an explicit mapping).
+ * read (rename it, or read the file with an explicit mapping); {@link detectDatasetColumns}
+ * lists such columns instead.
  */
 export function detectMapping(file: string, header: string[]): CsvMapping {
+  const { mapping, unknown } = detectDatasetColumns(file, header);
+  const h = unknown[0];
+  if (h !== undefined) {
+    throw new DataError(
+      'APPLIANCE_UNKNOWN',
+      `column "${h}" is not a known appliance; rename it to a known name (kettle, microwave, dishwasher, washing_machine, fridge, ...) or give an explicit column mapping`,
+      { file, line: 1, column: h },
+    );
+  }
+  return mapping;
+}
+
+/**
+ * The dataset layout's mapping and the columns outside the appliance vocabulary (left out of
+ * the mapping, in header order). Time and mains columns missing still stop the read.
+ */
+export function detectDatasetColumns(
+  file: string,
+  header: string[],
+): { mapping: CsvMapping; unknown: string[] } {
   const key = (h: string): string => h.toLowerCase().replace(/[^a-z ]/g, '');
   const time = header.find((h) => TIME_NAMES.includes(key(h)));
   const mains = header.find((h) => MAINS_NAMES.includes(key(h)));
@@ -282,19 +303,14 @@ export function detectMapping(file: string, header: string[]): CsvMapping {
     );
   }
   const appliances: Record<string, string> = {};
+  const unknown: string[] = [];
   for (const h of header) {
     if (h === time || h === mains) continue;
     const spec = findAppliance(h);
-    if (!spec) {
-      throw new DataError(
-        'APPLIANCE_UNKNOWN',
-        `column "${h}" is not a known appliance; rename it to a known name (kettle, microwave, dishwasher, washing_machine, fridge, ...) or give an explicit column mapping`,
-        { file, line: 1, column: h },
-      );
-    }
-    appliances[h] = spec.name;
+    if (spec) appliances[h] = spec.name;
+    else unknown.push(h);
   }
-  return { time, mains, appliances };
+  return { mapping: { time, mains, appliances }, unknown };
 }
 
 /** Read a file in the dataset layout, detecting its columns from the header. */
@@ -304,4 +320,17 @@ export async function readDatasetCsv(
 ): Promise<Series> {
   const header = await readCsvHeader(file, overrides.delimiter);
   return readCsvSeries(file, { ...detectMapping(file, header), ...overrides });
+}
+
+/**
+ * Read a file in the dataset layout, leaving out the columns outside the appliance vocabulary
+ * and naming them (the caller decides whether that is worth a warning).
+ */
+export async function readDatasetCsvLenient(
+  file: string,
+  overrides: Partial<CsvMapping> = {},
+): Promise<{ series: Series; unknown: string[] }> {
+  const header = await readCsvHeader(file, overrides.delimiter);
+  const { mapping, unknown } = detectDatasetColumns(file, header);
+  return { series: await readCsvSeries(file, { ...mapping, ...overrides }), unknown };
 }

@@ -1,5 +1,6 @@
 // Proves files, directories and globs resolve, months of one house stitch in time order with
-// explicit gaps, houses stay separate, and overlapping files are refused.
+// explicit gaps, houses stay separate, overlapping files are refused, and columns outside the
+// appliance vocabulary stop the read or, when asked, become a warning.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,16 @@ describe('loadDataset', () => {
     writeFileSync(join(d, 'X_House1_b.csv'), head + rows('01', [4]));
     await expect(loadDataset(d)).rejects.toThrow(DataError);
     await expect(loadDataset(d)).rejects.toThrow(/overlaps in time/);
+  });
+
+  it('stops on a column outside the vocabulary, or leaves it out with a warning when asked', async () => {
+    const p = join(dir, 'X_House3_2020-01.csv');
+    writeFileSync(p, 'Time,Aggregate,Kettle,HiFi\n2020-01-01 00:00:00,100,10,5\n');
+    await expect(loadDataset(p)).rejects.toMatchObject({ code: 'APPLIANCE_UNKNOWN' });
+    const warnings: string[] = [];
+    const [s] = await loadDataset(p, { unknownColumns: 'warn', warn: (m) => warnings.push(m) });
+    expect(Object.keys(s!.appliances)).toEqual(['kettle']);
+    expect(warnings).toEqual([`${p}: columns outside the appliance vocabulary left out: HiFi`]);
   });
 
   it('says when nothing matches', () => {

@@ -7,7 +7,12 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { DataError } from '../errors.js';
-import { readCsvSeries, readDatasetCsv, type CsvMapping } from './csv.reader.js';
+import {
+  readCsvSeries,
+  readDatasetCsv,
+  readDatasetCsvLenient,
+  type CsvMapping,
+} from './csv.reader.js';
 import { readNpySeries } from './npy.reader.js';
 import { readParquetSeries } from './parquet.reader.js';
 import { readReddHouse } from './redd.reader.js';
@@ -29,6 +34,13 @@ export interface LoadOptions {
   npy?: { periodS: number; columns?: string[]; startMs?: number; scaleW?: number };
   /** Read CSV files with this column mapping instead of detecting the dataset layout. */
   csv?: CsvMapping;
+  /**
+   * A dataset-layout column outside the appliance vocabulary: `error` stops the read
+   * (APPLIANCE_UNKNOWN, the default); `warn` leaves the column out and tells `warn` (or `log`).
+   */
+  unknownColumns?: 'error' | 'warn';
+  /** Warnings for people that must be seen even when progress is quiet (stderr in the CLI). */
+  warn?: (message: string) => void;
 }
 
 /** Whether `dir` is a REDD / UK-DALE house folder (it has labels.dat). */
@@ -108,7 +120,15 @@ export async function readDataFile(file: string, opts: LoadOptions = {}): Promis
       scaleW: opts.npy.scaleW,
     });
   }
-  return opts.csv ? readCsvSeries(file, opts.csv) : readDatasetCsv(file);
+  if (opts.csv) return readCsvSeries(file, opts.csv);
+  if (opts.unknownColumns !== 'warn') return readDatasetCsv(file);
+  const { series, unknown } = await readDatasetCsvLenient(file);
+  if (unknown.length) {
+    (opts.warn ?? opts.log)?.(
+      `${file}: columns outside the appliance vocabulary left out: ${unknown.join(', ')}`,
+    );
+  }
+  return series;
 }
 
 /**

@@ -190,7 +190,8 @@ describe('readNpySeries', () => {
   });
 
   it('maps named (T, C) columns: mains, aliases, ignored columns, duplicates summed', async () => {
-    // Columns: aggregate, WashingMachine, hour-of-day feature, fridge, freezer.
+    // Columns: aggregate, WashingMachine, hour-of-day feature, fridge, refrigerator (a second
+    // fridge: the same appliance, so summed).
     const x = await saveF4(
       'table.npy',
       [2, 5],
@@ -199,7 +200,7 @@ describe('readNpySeries', () => {
     const s = await readNpySeries({
       x,
       periodS: 60,
-      columns: ['aggregate', 'WashingMachine', null, 'fridge', 'freezer'],
+      columns: ['aggregate', 'WashingMachine', null, 'fridge', 'refrigerator'],
     });
     expect(Array.from(s.mains)).toEqual([300, 310]);
     expect(Object.keys(s.appliances).sort()).toEqual(['fridge', 'washing_machine']);
@@ -212,7 +213,7 @@ describe('readNpySeries', () => {
     const y = await saveF4('y.npy', [3, 2], [0, 1, 2000, 1, 0, 50]);
     const s = await readNpySeries({ x, y, appliances: ['kettle', 'fridge_freezer'], periodS: 60 });
     expect(Array.from(s.appliances.kettle!)).toEqual([0, 2000, 0]);
-    expect(Array.from(s.appliances.fridge!)).toEqual([1, 1, 50]);
+    expect(Array.from(s.appliances.fridge_freezer!)).toEqual([1, 1, 50]);
     expect(s.source).toBe(`${x} + ${y}`);
   });
 
@@ -304,9 +305,9 @@ describe('readNpySeries', () => {
 
     const y = await saveF4('y1.npy', [2], [1, 2]);
     const x = await saveF4('x1.npy', [2], [1, 2]);
-    await expect(
-      readNpySeries({ x, y, appliances: ['toaster'], periodS: 60 }),
-    ).rejects.toMatchObject({ code: 'APPLIANCE_UNKNOWN' });
+    await expect(readNpySeries({ x, y, appliances: ['hifi'], periodS: 60 })).rejects.toMatchObject({
+      code: 'APPLIANCE_UNKNOWN',
+    });
     await expect(readNpySeries({ x, periodS: 0 })).rejects.toBeInstanceOf(NilmError);
     await expect(readNpySeries({ x: win, periodS: 60, stride: 4 })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',

@@ -185,7 +185,7 @@ describe('readParquetSeries', () => {
 
     await expect(
       readParquetSeries(iso, {
-        mapping: { time: 'timestamp', mains: 'power_w', appliances: { microwave: 'toaster' } },
+        mapping: { time: 'timestamp', mains: 'power_w', appliances: { microwave: 'hifi' } },
       }),
     ).rejects.toMatchObject({ code: 'APPLIANCE_UNKNOWN' });
 

@@ -60,8 +60,9 @@ describe('readReddHouse on a REDD house', () => {
     expect(Object.keys(series.appliances).sort()).toEqual([
       'dishwasher',
       'fridge',
+      'lighting',
       'microwave',
-      'washing_machine',
+      'washer_dryer',
     ]);
   });
 
@@ -81,14 +82,13 @@ describe('readReddHouse on a REDD house', () => {
   it('sums both washer_dryer legs and is missing where one leg has stopped', async () => {
     const { series } = await readReddHouse(REDD, { periodS: 60 });
     // 10 W + 20 W; the 20 W leg's last sample is at 177 s: held in minute 3, gone from minute 4.
-    expect(values(series.appliances.washing_machine)).toEqual([30, 30, 30, 30, N, N, N]);
+    expect(values(series.appliances.washer_dryer)).toEqual([30, 30, 30, 30, N, N, N]);
   });
 
   it('lists labels it does not know as skipped instead of failing', async () => {
     const { skipped } = await readReddHouse(REDD, { periodS: 60 });
     expect(skipped).toEqual([
       { channel: 5, label: 'kitchen_outlets', reason: 'not a known appliance label' },
-      { channel: 9, label: 'lighting', reason: 'not a known appliance label' },
     ]);
   });
 
@@ -99,7 +99,7 @@ describe('readReddHouse on a REDD house', () => {
     });
     expect(Object.keys(series.appliances)).toEqual(['fridge']);
     expect(skipped.filter((s) => s.reason === 'not requested').map((s) => s.channel)).toEqual([
-      4, 6, 7, 8,
+      4, 6, 7, 8, 9,
     ]);
   });
 
@@ -120,7 +120,7 @@ describe('readReddHouse on a UK-DALE house', () => {
     // 2500 W for 5 of the 10 samples of minute 2, 1 W otherwise.
     expect(values(series.appliances.kettle)).toEqual([1, 1, 1250.5, 1, 1]);
     expect(values(series.appliances.washing_machine)).toEqual([200, 200, 200, 200, 200]);
-    expect(values(series.appliances.fridge)).toEqual([80, 80, 80, 80, 80]);
+    expect(values(series.appliances.fridge_freezer)).toEqual([80, 80, 80, 80, 80]);
     expect(skipped).toEqual([
       { channel: 5, label: 'gas_oven', reason: 'not a known appliance label' },
     ]);

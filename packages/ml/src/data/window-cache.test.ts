@@ -273,7 +273,7 @@ describe('writeWindowCache input checks', () => {
       code: 'DATA_MISSING_COLUMN',
     });
     await expect(
-      writeWindowCache(p, [synthetic(50, 0, 'd.csv')], { appliances: ['toaster'] }),
+      writeWindowCache(p, [synthetic(50, 0, 'd.csv')], { appliances: ['hifi'] }),
     ).rejects.toMatchObject({ code: 'APPLIANCE_UNKNOWN' });
     expect(fs.readdirSync(sub)).toEqual([]);
   });
