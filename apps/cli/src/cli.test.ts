@@ -1,5 +1,6 @@
 // Proves the `nilm` command as a user runs it: --help everywhere, the eval JSON contract on the
-// committed real excerpt, the readable table, data inspect, fit, and clear errors (exit 2).
+// committed real excerpt (run-level and whole-house fields included), unscored columns and
+// warnings, the readable table, data inspect, fit, and clear errors (exit 2).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,12 +40,18 @@ describe('nilm CLI', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(Object.keys(report).sort()).toEqual([
       'appliances',
+      'explained_kwh',
+      'explained_share',
+      'houses',
+      'mains_kwh',
       'mean',
       'model',
       'period_s',
       'samples',
       'seconds',
       'skipped',
+      'submetered_kwh',
+      'unmetered',
       'unscored',
     ]);
     expect(report).toMatchObject({ model: 'baseline:co', period_s: 60, samples: 20160 });
@@ -60,6 +67,9 @@ describe('nilm CLI', () => {
         'energy_accuracy',
         'energy_pred_kwh',
         'energy_true_kwh',
+        'event_f1',
+        'event_precision',
+        'event_recall',
         'f1',
         'mae_w',
         'nde',
@@ -67,11 +77,45 @@ describe('nilm CLI', () => {
         'precision',
         'recall',
         'rmse_w',
+        'runs_pred',
+        'runs_true',
         'sae',
       ]);
     }
     expect(Object.keys(report.mean).sort()).toEqual(['f1', 'mae_w', 'nde', 'sae']);
     expect(report.seconds).toBeGreaterThan(0);
+    // Whole house: explained energy is at most the sub-metered energy, which is at most mains.
+    expect(report.explained_kwh).toBeGreaterThan(0);
+    expect(report.explained_kwh).toBeLessThanOrEqual(report.submetered_kwh);
+    expect(report.submetered_kwh).toBeLessThan(report.mains_kwh);
+    expect(report.explained_share).toBeCloseTo(report.explained_kwh / report.mains_kwh, 12);
+    expect(report.houses).toHaveLength(1);
+    expect(report.unscored).toEqual([]);
+    expect(report.unmetered).toEqual([]);
+  });
+
+  it('eval lists data columns the model lacks as unscored and warns about unknown ones', async () => {
+    // Kettle and toaster are known, HiFi is outside the vocabulary; CO estimates the 4 REFIT
+    // House 2 appliances, so the toaster is unscored and the other three have no truth.
+    const csv = join(tmp, 'House9_mixed.csv');
+    writeFileSync(
+      csv,
+      'Time,Aggregate,Kettle,Toaster,HiFi\n' +
+        '2020-01-01 00:00:00,100,0,0,5\n' +
+        '2020-01-01 00:01:00,2100,2000,0,5\n' +
+        '2020-01-01 00:02:00,1100,0,1000,5\n',
+    );
+    const r = await nilm('eval', '--model', 'baseline:co', '--data', csv, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report.appliances)).toEqual(['kettle']);
+    expect(report.unscored).toEqual(['toaster']);
+    expect(report.skipped).toEqual(['toaster']);
+    expect(report.unmetered).toEqual(['dishwasher', 'microwave', 'washing_machine']);
+    expect(r.stderr).toBe(
+      `warning: ${csv}: columns outside the appliance vocabulary left out: HiFi\n`,
+    );
+    expect(JSON.stringify(report)).not.toContain('HiFi');
   });
 
   it('eval --model default scores the shipped transformer on the committed excerpt', async () => {
@@ -103,6 +147,7 @@ describe('nilm CLI', () => {
     expect(r.stdout).toMatch(/model baseline:mean, period 60 s, 20160 samples scored/);
     expect(r.stdout).toMatch(/^kettle\s+\d+\.\d/m);
     expect(r.stdout).toMatch(/^mean\s+/m);
+    expect(r.stdout).toMatch(/^whole house: mains \d+\.\d kWh, explained \d+\.\d kWh \(\d+\.\d %/m);
   });
 
   it('data inspect summarises span, gaps and appliances', async () => {
@@ -168,6 +213,7 @@ describe('nilm CLI', () => {
     const r = await nilm('eval', '--model', out, '--data', EXCERPT, '--json');
     const report = JSON.parse(r.stdout);
     expect(Object.keys(report.appliances).sort()).toEqual(['kettle', 'microwave']);
+    expect(report.unscored).toEqual(['dishwasher', 'washing_machine']);
     expect(report.skipped).toEqual(['dishwasher', 'washing_machine']);
   });
 

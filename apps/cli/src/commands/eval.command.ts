@@ -99,14 +99,19 @@ export function npyOptions(o: { npyPeriod?: string; npyColumns?: string }): Load
   return { periodS, columns: o.npyColumns?.split(',').map((c) => c.trim()) };
 }
 
-/** Run an evaluation and return the report (the command prints it). */
+/**
+ * Run an evaluation and return the report (the command prints it). `warn` gets what a person
+ * must see even with --json: data columns outside the appliance vocabulary, which are left out
+ * of the scores instead of stopping the run.
+ */
 export async function runEval(
   opts: EvalOptions,
   config: CliConfig,
   log: (m: string) => void,
+  warn: (m: string) => void = log,
 ): Promise<EvalReport> {
   const t0 = performance.now();
-  const how = loadOptions(opts);
+  const how = { ...loadOptions(opts), unknownColumns: 'warn' as const, warn };
   const train = opts.train ? await loadDataset(opts.train, { log, ...how }) : undefined;
   const model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
   const data = await loadDataset(opts.data, { log, ...how });
@@ -127,6 +132,8 @@ export function formatReport(r: EvalReport): string {
     fmt(a.precision),
     fmt(a.recall),
     fmt(a.f1),
+    fmt(a.event_f1),
+    `${a.runs_pred}/${a.runs_true}`,
     fmt(a.energy_true_kwh, 1),
     fmt(a.energy_pred_kwh, 1),
   ]);
@@ -139,6 +146,8 @@ export function formatReport(r: EvalReport): string {
     '',
     '',
     fmt(r.mean.f1),
+    '',
+    '',
     '',
     '',
   ]);
@@ -155,16 +164,22 @@ export function formatReport(r: EvalReport): string {
         'precision',
         'recall',
         'F1',
+        'run F1',
+        'runs pred/true',
         'true kWh',
         'pred kWh',
       ],
       rows,
     ),
+    '',
+    `whole house: mains ${fmt(r.mains_kwh, 1)} kWh, explained ${fmt(r.explained_kwh, 1)} kWh ` +
+      `(${r.explained_share === null ? '–' : `${(100 * r.explained_share).toFixed(1)} %`}; ` +
+      `sub-metered energy of the scored appliances ${fmt(r.submetered_kwh, 1)} kWh)`,
   ];
-  if (r.skipped.length)
-    lines.push('', `skipped (in the data, not in the model): ${r.skipped.join(', ')}`);
   if (r.unscored.length)
-    lines.push('', `not scored (in the model, no sub-meter in the data): ${r.unscored.join(', ')}`);
+    lines.push('', `not scored (in the data, not in the model): ${r.unscored.join(', ')}`);
+  if (r.unmetered.length)
+    lines.push('', `no truth (in the model, no sub-meter in the data): ${r.unmetered.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -172,7 +187,7 @@ export function registerEval(program: Command, config: CliConfig): void {
   const cmd = program
     .command('eval')
     .description(
-      'Score a disaggregation method on data with sub-meters (MAE, RMSE, SAE, NDE, F1 per appliance)',
+      'Score a disaggregation method on data with sub-meters (MAE, RMSE, SAE, NDE, F1 and run-level F1 per appliance; share of the whole house explained)',
     )
     .requiredOption(
       '-m, --model <spec>',
@@ -189,7 +204,8 @@ export function registerEval(program: Command, config: CliConfig): void {
     .action(async (opts: EvalOptions) => {
       const log = (m: string): void =>
         void (opts.json ? undefined : process.stderr.write(`${m}\n`));
-      const report = await runEval(opts, config, log);
+      const warn = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
+      const report = await runEval(opts, config, log, warn);
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
     });
 }

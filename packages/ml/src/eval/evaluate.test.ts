@@ -1,5 +1,6 @@
 // Proves evaluation end to end: a perfect method scores perfectly, a real baseline on the real
-// excerpt gives sane numbers, and appliances the model lacks are listed as skipped.
+// excerpt gives sane numbers, appliances the model lacks are listed as unscored (and skipped),
+// and the run-level and whole-house fields match a small fixture worked out by hand.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/dataset.js';
@@ -26,6 +27,43 @@ class Oracle implements Disaggregator {
   }
 }
 
+/** Ten minutes of one house, chosen so that every new field can be worked out by hand. */
+function handSeries(source = 'hand'): Series {
+  const f = (v: number[]): Float32Array => Float32Array.from(v);
+  return {
+    startMs: 0,
+    periodS: 60,
+    mains: f([100, 2100, 2100, 2100, 100, 1100, 100, 900, NaN, 900]),
+    appliances: {
+      kettle: f([0, 2000, 2000, 2000, 0, 0, 0, 0, 0, 0]),
+      toaster: f([0, 0, 0, 0, 0, 1000, 0, 800, 800, 800]),
+      fridge: f([50, 50, 50, 50, 50, 50, 50, 50, 50, 50]),
+    },
+    source,
+  };
+}
+
+/** A method whose estimates are fixed: the kettle's run found in two pieces plus a false run. */
+class Scripted implements Disaggregator {
+  readonly kind = 'scripted';
+  readonly appliances = ['kettle', 'toaster', 'microwave'];
+  readonly periodS = 60;
+  async fit(): Promise<void> {}
+  async save(): Promise<void> {}
+  async disaggregate(s: Series): Promise<Disaggregation> {
+    const f = (v: number[]): Float32Array => Float32Array.from(v);
+    return {
+      startMs: s.startMs,
+      periodS: s.periodS,
+      appliances: {
+        kettle: { power: f([0, 1500, 0, 2500, 0, 1200, 0, 0, 0, 0]) },
+        toaster: { power: f([0, 0, 0, 0, 0, 0, 0, 600, 600, 900]) },
+        microwave: { power: f([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) },
+      },
+    };
+  }
+}
+
 describe('evaluate', () => {
   it('gives an oracle zero error and F1 of 1, and lists what it skipped', async () => {
     const data = await loadDataset(resolve(ROOT, 'data'));
@@ -46,8 +84,65 @@ describe('evaluate', () => {
       r.appliances.kettle!.energy_pred_kwh,
       6,
     );
-    expect(r.skipped).toEqual(['dishwasher', 'microwave', 'washing_machine']);
+    expect(r.unscored).toEqual(['dishwasher', 'microwave', 'washing_machine']);
+    expect(r.skipped).toEqual(r.unscored);
+    expect(r.unmetered).toEqual([]);
     expect(r.mean.f1).toBe(1);
+    // The oracle explains all of the kettle's energy and nothing else.
+    expect(r.explained_kwh).toBeCloseTo(r.appliances.kettle!.energy_true_kwh, 6);
+    expect(r.submetered_kwh).toBeCloseTo(r.explained_kwh, 6);
+    expect(r.explained_share).toBeCloseTo(r.explained_kwh / r.mains_kwh, 12);
+    expect(r.appliances.kettle).toMatchObject({ event_precision: 1, event_recall: 1, event_f1: 1 });
+  });
+
+  it('scores runs and whole-house energy as worked out by hand', async () => {
+    const r = await evaluate(new Scripted(), [handSeries()], 'scripted');
+    expect(r.samples).toBe(9); // sample 8 has no mains
+    // Kettle (on at >= 1000 W, runs of >= 1 min, no bridging): true on at 1-3 -> 1 run; predicted
+    // on at 1, 3 and 5 -> 3 runs; one-to-one, the true run takes one of them: 1 match.
+    // Samples: tp 2 (1, 3), fp 1 (5), fn 1 (2) -> F1 4 / 6.
+    expect(r.appliances.kettle).toMatchObject({ runs_true: 1, runs_pred: 3 });
+    expect(r.appliances.kettle!.event_precision).toBeCloseTo(1 / 3, 12);
+    expect(r.appliances.kettle!.event_recall).toBe(1);
+    expect(r.appliances.kettle!.event_f1).toBeCloseTo(2 / 4, 12);
+    expect(r.appliances.kettle!.f1).toBeCloseTo(4 / 6, 12);
+    // Toaster (>= 200 W): true on at 5, 7, 9; sample 8 is unscored, so 7 and 9 are two runs and
+    // 5 a third. Predicted on at 7 and 9: 2 runs, both matched.
+    expect(r.appliances.toaster).toMatchObject({ runs_true: 3, runs_pred: 2, event_precision: 1 });
+    expect(r.appliances.toaster!.event_recall).toBeCloseTo(2 / 3, 12);
+    expect(r.appliances.toaster!.event_f1).toBeCloseTo(4 / 5, 12);
+    // Whole house over the 9 scored samples (W, one minute each):
+    // mains 100 + 3 x 2100 + 100 + 1100 + 100 + 900 + 900 = 9500;
+    // explained kettle min(2000,1500) + min(2000,0) + min(2000,2500) + min(0,1200) = 3500,
+    //           toaster min(1000,0) + min(800,600) + min(800,900) = 1400; total 4900;
+    // sub-metered kettle 3 x 2000 + toaster 1000 + 800 + 800 = 8600 (the fridge is not scored).
+    const kwh = (w: number): number => (w * 60) / 3_600_000;
+    expect(r.mains_kwh).toBeCloseTo(kwh(9500), 12);
+    expect(r.explained_kwh).toBeCloseTo(kwh(4900), 12);
+    expect(r.submetered_kwh).toBeCloseTo(kwh(8600), 12);
+    expect(r.explained_share).toBeCloseTo(4900 / 9500, 12);
+    expect(r.houses).toEqual([
+      {
+        source: 'hand',
+        samples: 9,
+        mains_kwh: r.mains_kwh,
+        explained_kwh: r.explained_kwh,
+        explained_share: r.explained_share,
+        submetered_kwh: r.submetered_kwh,
+      },
+    ]);
+    // The fridge is in the data but not the model; the microwave the other way round.
+    expect(r.unscored).toEqual(['fridge']);
+    expect(r.skipped).toEqual(['fridge']);
+    expect(r.unmetered).toEqual(['microwave']);
+  });
+
+  it('sums energy over houses and reports each', async () => {
+    const r = await evaluate(new Scripted(), [handSeries(), handSeries('hand 2')], 'scripted');
+    expect(r.houses.map((x) => x.source)).toEqual(['hand', 'hand 2']);
+    expect(r.explained_share).toBeCloseTo(4900 / 9500, 12);
+    expect(r.mains_kwh).toBeCloseTo(2 * r.houses[0]!.mains_kwh, 12);
+    expect(r.appliances.kettle).toMatchObject({ runs_true: 2, runs_pred: 6 });
   });
 
   it('scores the shipped CO baseline on the real excerpt', async () => {

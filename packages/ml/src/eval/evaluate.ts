@@ -1,13 +1,16 @@
 /**
  * Scoring a disaggregation method on real data, the way NILM papers do: run the method on the
  * mains of each series, compare with the sub-meters on the samples where both exist, and
- * report per-appliance and mean metrics.
+ * report per-appliance and mean metrics, run-level (event) scores, and how much of the whole
+ * house's energy the method explains.
  */
 import { applianceSpec } from '../data/appliances.js';
 import { onOffStates } from '../data/appliances.js';
 import { resampleSeries } from '../data/resample.js';
 import type { Series } from '../data/series.js';
 import type { Disaggregator } from '../models/disaggregator.js';
+import * as ev from '../metrics/events.metrics.js';
+import * as h from '../metrics/house.metrics.js';
 import * as m from '../metrics/metrics.js';
 
 export interface ApplianceScores {
@@ -24,6 +27,23 @@ export interface ApplianceScores {
   energy_pred_kwh: number;
   /** Share of scored samples whose true power lies inside the method's band (null: no band). */
   band_coverage: number | null;
+  /** Run-level scores (events.metrics.ts): predicted runs that overlap a true run, one-to-one. */
+  event_precision: number | null;
+  event_recall: number | null;
+  event_f1: number | null;
+  /** Runs of the sub-meter's on/off states, and of the method's, over the scored samples. */
+  runs_true: number;
+  runs_pred: number;
+}
+
+/** Whole-house energy of one series (one house), over the samples every scored channel has. */
+export interface HouseScores {
+  source: string;
+  samples: number;
+  mains_kwh: number;
+  explained_kwh: number;
+  explained_share: number | null;
+  submetered_kwh: number;
 }
 
 /** The contract of `nilm eval --json`. */
@@ -33,10 +53,23 @@ export interface EvalReport {
   samples: number;
   appliances: Record<string, ApplianceScores>;
   mean: { mae_w: number | null; f1: number | null; sae: number | null; nde: number | null };
-  /** Appliances the data has but the model does not estimate. */
+  /**
+   * Whole house, over all series: mains energy, energy of the scored appliances that their
+   * sub-meters confirm (sum over samples and appliances of min(estimate, truth)), their ratio,
+   * and the sub-metered energy of the scored appliances (the most that can be explained).
+   */
+  mains_kwh: number;
+  explained_kwh: number;
+  explained_share: number | null;
+  submetered_kwh: number;
+  /** The same per series (house), in input order. */
+  houses: HouseScores[];
+  /** Appliances the data has but the model does not estimate: listed, not an error. */
+  unscored: string[];
+  /** The same list as `unscored`, under the name of the first contract (issue 2). */
   skipped: string[];
   /** Appliances the model estimates but the data has no sub-meter for. */
-  unscored: string[];
+  unmetered: string[];
   seconds: number;
 }
 
@@ -52,12 +85,26 @@ export async function evaluate(
   const totals: Record<string, m.MetricTotals> = Object.fromEntries(
     scored.map((a) => [a, m.emptyTotals()]),
   );
+  const events: Record<string, ev.EventTotals> = Object.fromEntries(
+    scored.map((a) => [a, ev.emptyEventTotals()]),
+  );
   const inBand: Record<string, { hit: number; n: number }> = {};
+  const house = h.emptyHouseTotals();
+  const houses: HouseScores[] = [];
   let samples = 0;
   for (const raw of data) {
     const s = resampleSeries(raw, model.periodS);
     const out = await model.disaggregate(s);
     for (let i = 0; i < s.mains.length; i++) if (Number.isFinite(s.mains[i])) samples++;
+    const here = scored.filter((a) => s.appliances[a] && out.appliances[a]);
+    const one = h.accumulateHouse(
+      h.emptyHouseTotals(),
+      s.mains,
+      here.map((a) => s.appliances[a]!),
+      here.map((a) => out.appliances[a]!.power),
+    );
+    for (const k of Object.keys(house) as Array<keyof h.HouseTotals>) house[k] += one[k];
+    houses.push({ source: raw.source, samples: one.n, ...houseEnergy(one, model.periodS) });
     for (const name of scored) {
       const truth = s.appliances[name];
       const est = out.appliances[name];
@@ -76,6 +123,7 @@ export async function evaluate(
         ? Uint8Array.from(est.onProb, (p) => (p >= threshold ? 1 : 0))
         : onOffStates(est.power, s.periodS, rule);
       m.accumulate(totals[name]!, truth, est.power, onTrue, onPred, mask);
+      ev.accumulateEvents(events[name]!, onTrue, onPred, mask);
       if (est.lower && est.upper) {
         const b = (inBand[name] ??= { hit: 0, n: 0 });
         for (let i = 0; i < mask.length; i++) {
@@ -102,8 +150,14 @@ export async function evaluate(
       energy_true_kwh: m.energyKwh(t.sumTrue, model.periodS),
       energy_pred_kwh: m.energyKwh(t.sumPred, model.periodS),
       band_coverage: inBand[name] && inBand[name].n > 0 ? inBand[name].hit / inBand[name].n : null,
+      event_precision: ev.eventPrecision(events[name]!),
+      event_recall: ev.eventRecall(events[name]!),
+      event_f1: ev.eventF1(events[name]!),
+      runs_true: events[name]!.runsTrue,
+      runs_pred: events[name]!.runsPred,
     };
   }
+  const unscored = [...inData].filter((a) => !model.appliances.includes(a)).sort();
   const list = Object.values(appliances);
   return {
     model: modelName,
@@ -116,8 +170,24 @@ export async function evaluate(
       sae: m.meanOf(list.map((a) => a.sae)),
       nde: m.meanOf(list.map((a) => a.nde)),
     },
-    skipped: [...inData].filter((a) => !model.appliances.includes(a)).sort(),
-    unscored: model.appliances.filter((a) => !inData.has(a)),
+    ...houseEnergy(house, model.periodS),
+    houses,
+    unscored,
+    skipped: [...unscored],
+    unmetered: model.appliances.filter((a) => !inData.has(a)).sort(),
     seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** The energy fields of a report from whole-house totals. */
+function houseEnergy(
+  t: h.HouseTotals,
+  periodS: number,
+): Pick<HouseScores, 'mains_kwh' | 'explained_kwh' | 'explained_share' | 'submetered_kwh'> {
+  return {
+    mains_kwh: m.energyKwh(t.sumMains, periodS),
+    explained_kwh: m.energyKwh(t.sumExplained, periodS),
+    explained_share: h.explainedShare(t),
+    submetered_kwh: m.energyKwh(t.sumSubmetered, periodS),
   };
 }
