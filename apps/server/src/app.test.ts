@@ -441,8 +441,18 @@ describe('disaggregation and history', () => {
       ...parts,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
+    // Before the worker ran: readings without estimates are 'pending', not 'other'.
+    const unestimated = (
+      await app.inject({
+        url: `/api/v1/buildings/home-b/energy?start=${start}&end=${start + 600 * minute}`,
+        headers: auth('alice'),
+      })
+    ).json();
+    expect(unestimated.periods[0].estimate_coverage).toBe(0);
+    expect(unestimated.periods[0].other_kwh).toBe(0);
+    expect(unestimated.periods[0].pending_kwh).toBeCloseTo(unestimated.periods[0].total_kwh, 9);
     const run = await worker.service.run('home-b');
-    expect(run.written).toBe(599 * 2); // every complete minute, both appliances of the tiny model
+    expect(run.written).toBe(600 * 2); // every minute with a reading, both appliances of the tiny model
     const r = await app.inject({
       url: `/api/v1/buildings/home-b/readings?start=${start}&end=${start + 600 * minute}&resolution=1h`,
       headers: auth('alice'),
@@ -452,6 +462,7 @@ describe('disaggregation and history', () => {
     expect(body.resolution_s).toBe(3600);
     expect(body.appliances).toEqual(['kettle', 'washing_machine']);
     expect(body.points).toHaveLength(10);
+    expect(body.estimate_coverage).toBe(1);
     const firstHour = Array.from(excerpt.mains.subarray(0, 60)).reduce((a, b) => a + b, 0) / 60;
     expect(body.points[0].power_w).toBeCloseTo(firstHour, 1);
     expect(body.points[0].appliances.kettle.on_prob).toBeGreaterThanOrEqual(0);
@@ -465,6 +476,8 @@ describe('disaggregation and history', () => {
     const total = Array.from(excerpt.mains.subarray(0, 600)).reduce((a, b) => a + b, 0) / 60 / 1000;
     expect(energy.periods[0].total_kwh).toBeCloseTo(total, 3);
     expect(energy.periods[0].coverage).toBeCloseTo(600 / 1440, 6);
+    expect(energy.periods[0].estimate_coverage).toBe(1);
+    expect(energy.periods[0].pending_kwh).toBe(0);
     const csv = await app.inject({
       url: `/api/v1/buildings/home-b/readings.csv?start=${start}&end=${start + 120 * minute}&resolution=1m`,
       headers: auth('alice'),

@@ -82,6 +82,7 @@ export async function runServer(
           timeseries: parts.timeseries,
           ingest: new IngestService({
             timeseries: parts.timeseries,
+            backlog: parts.metadata,
             queue: parts.queue,
             log: app.log,
             onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'demo' }, r.length),
@@ -94,6 +95,7 @@ export async function runServer(
       // broker whose messages must carry a device token of the topic's building.
       const mqttIngest = new IngestService({
         timeseries: parts.timeseries,
+        backlog: parts.metadata,
         queue: parts.queue,
         log: app.log,
         onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'mqtt' }, r.length),

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { InferenceEngine, ModelRegistry, writeRandomModel } from '@nilm/ml';
-import { createPgliteMetadataStore, DuckDbTimeSeriesStore, type MetadataStore } from '@nilm/stores';
+import {
+  createPgliteMetadataStore,
+  DuckDbTimeSeriesStore,
+  type EstimateBacklog,
+  type MetadataStore,
+  type Reading,
+  type TimeSeriesStore,
+} from '@nilm/stores';
 
 /** The URLs of the real services; a missing one fails the test file (never skipped). */
 export function serviceUrls(): { databaseUrl: string; influxUrl: string } {
@@ -88,4 +95,17 @@ export async function openEmbeddedParts(prefix: string): Promise<EmbeddedParts> 
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** Store readings as ingest does: write them, then mark them in the estimate backlog. */
+export async function storeReadings(
+  stores: { timeseries: TimeSeriesStore; metadata: Pick<EstimateBacklog, 'markPending'> },
+  buildingId: string,
+  readings: readonly Reading[],
+): Promise<void> {
+  await stores.timeseries.writeReadings(buildingId, readings);
+  await stores.metadata.markPending(
+    buildingId,
+    readings.map((r) => r.ts),
+  );
 }

@@ -1,15 +1,18 @@
 /**
  * The disaggregation worker: takes jobs from the queue, runs the model (a job that leaves work
- * undone enqueues its building again), and keeps a reconcile loop that finds buildings whose
- * estimates lag behind their readings or do not yet reach back to their oldest reading (a job
- * lost with a Redis restart, an enqueue that failed while the queue was down, a history backfill
- * cut short by a restart) and enqueues them again.
+ * undone enqueues its building again), and keeps a reconcile loop that enqueues every building
+ * whose estimate backlog holds a range (a job lost with a Redis restart, an enqueue that failed
+ * while the queue was down, a backfill cut short by a restart). The loop asks the backlog, not
+ * the readings, so a pass costs one indexed query however many buildings and years there are.
  */
 import type { InferenceEngine } from '@nilm/ml';
 import { isUnrecoverableJobError, type JobQueue } from '@nilm/queue';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import type { Metrics } from './metrics.js';
 import { DisaggregationService } from './services/disaggregation.service.js';
+
+/** Buildings one reconcile pass enqueues at most, those waiting longest first. */
+const RECONCILE_LIMIT = 10_000;
 
 export interface WorkerDeps {
   timeseries: TimeSeriesStore;
@@ -66,35 +69,15 @@ export class Worker {
     this.timer.unref();
   }
 
-  /**
-   * Enqueue every building whose newest reading is newer than its newest estimate by 2+ minutes,
-   * or whose oldest reading is older than its oldest estimate by 2+ minutes (history not yet
-   * backfilled, or a backfill cut short by a restart).
-   */
+  /** Enqueue every building with a pending range in its estimate backlog; returns their ids. */
   async reconcile(): Promise<string[]> {
     if (this.reconciling) return [];
     this.reconciling = true;
     const enqueued: string[] = [];
     try {
-      const { timeseries } = this.deps;
-      for (const b of await this.deps.metadata.listBuildings()) {
-        const [newestReading, newestEstimate, oldestReading, oldestEstimate] = await Promise.all([
-          timeseries.latestReadingTs(b.id),
-          timeseries.latestEstimateTs(b.id),
-          timeseries.earliestReadingTs(b.id),
-          timeseries.earliestEstimateTs(b.id),
-        ]);
-        const behind =
-          newestReading !== null &&
-          (newestEstimate === null || newestReading - newestEstimate > 120_000);
-        const uncovered =
-          oldestReading !== null &&
-          oldestEstimate !== null &&
-          oldestEstimate - oldestReading > 120_000;
-        if (behind || uncovered) {
-          await this.deps.queue.enqueue(b.id);
-          enqueued.push(b.id);
-        }
+      for (const id of await this.deps.metadata.buildingsWithPending(RECONCILE_LIMIT)) {
+        await this.deps.queue.enqueue(id);
+        enqueued.push(id);
       }
     } catch (e) {
       this.deps.log.warn({ err: e }, 'reconcile pass failed; retrying on the next pass');

@@ -221,6 +221,11 @@ export const ReadingsResponse = Type.Object({
   resolution_s: Type.Integer(),
   appliances: Type.Array(Type.String()),
   points: Type.Array(ReadingPoint),
+  /**
+   * Share of the points with mains readings that also carry estimates, 0..1 (null when no
+   * point has readings). Below 1 while history is still being estimated.
+   */
+  estimate_coverage: Type.Union([Type.Number(), Type.Null()]),
 });
 export type ReadingsResponse = Static<typeof ReadingsResponse>;
 
@@ -241,12 +246,16 @@ export const EnergyPeriod = Type.Object({
   end: Type.String(),
   total_kwh: Type.Number(),
   appliances: Type.Record(Type.String(), Type.Number()),
-  /** Mains energy the tracked appliances do not explain (never negative). */
+  /** Mains energy of estimated minutes that the tracked appliances do not explain (never negative). */
   other_kwh: Type.Number(),
+  /** Mains energy of minutes that have readings but no estimates yet (still being estimated). */
+  pending_kwh: Type.Number(),
   /** Always-on load: the period's low (5th percentile) mains power held for its duration. */
   baseload_kwh: Type.Number(),
   /** Share of the period with data, 0..1. */
   coverage: Type.Number(),
+  /** Share of the minutes with readings that have estimates, 0..1; null without readings. */
+  estimate_coverage: Type.Union([Type.Number(), Type.Null()]),
 });
 export const EnergyResponse = Type.Object({
   building_id: Id,

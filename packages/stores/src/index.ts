@@ -7,6 +7,7 @@ export * from './influx.timeseries.store.js';
 // Metadata stores. The conformance suite is left out on purpose: it imports vitest, which has
 // no place in the server's runtime; test files import it by path.
 export * from './metadata.store.js';
+export * from './estimate.backlog.js';
 export * from './metadata.migrations.js';
 export * from './sql.metadata.store.js';
 export * from './pglite.metadata.store.js';

@@ -12,8 +12,10 @@ import {
   type MetadataStore,
   type UserRole,
 } from './metadata.store.js';
+import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const MIN = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -666,6 +668,98 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         const bid = id('missing');
         await expect(store.setTariff(bid, touTariff)).rejects.toThrow();
         expect(await store.getTariff(bid)).toBeNull();
+      });
+    });
+
+    describe('estimate backlog', () => {
+      const H = BACKLOG_BUCKET_MS;
+      const T0 = Date.UTC(2024, 0, 1);
+
+      it('marks readings per hour bucket as the smallest range holding them, newest first', async () => {
+        const b = await building(id('bl'));
+        expect(await store.listPending(b.id, 10)).toEqual([]);
+        // Two hours, marked in two batches out of order.
+        await store.markPending(b.id, [T0 + H + 5 * MIN, T0 + 10 * MIN]);
+        await store.markPending(b.id, [T0 + 2 * MIN, T0 + H + 50 * MIN, T0 + 20 * MIN]);
+        const ranges = await store.listPending(b.id, 10);
+        expect(ranges.map((r) => [r.bucket, r.fromMs, r.toMs, r.audit])).toEqual([
+          [T0 / H + 1, T0 + H + 5 * MIN, T0 + H + 50 * MIN + 1, false],
+          [T0 / H, T0 + 2 * MIN, T0 + 20 * MIN + 1, false],
+        ]);
+        expect(await store.listPending(b.id, 1)).toHaveLength(1);
+        expect(await store.backlogSummary(b.id)).toEqual({
+          ranges: 2,
+          pendingMs: 45 * MIN + 1 + 18 * MIN + 1,
+          fromMs: T0 + 2 * MIN,
+          toMs: T0 + H + 50 * MIN + 1,
+          audit: false,
+        });
+      });
+
+      it('resolves a range only when it was not marked again after it was listed', async () => {
+        const b = await building(id('bl'));
+        await store.markPending(b.id, [T0, T0 + H]);
+        const [newer, older] = await store.listPending(b.id, 10);
+        // A reading arrives in the newer hour while a worker estimates both.
+        await store.markPending(b.id, [T0 + H + 30 * MIN]);
+        await store.resolvePending(b.id, [
+          { bucket: newer.bucket, seq: newer.seq },
+          { bucket: older.bucket, seq: older.seq },
+        ]);
+        const left = await store.listPending(b.id, 10);
+        expect(left.map((r) => [r.bucket, r.fromMs, r.toMs])).toEqual([
+          [T0 / H + 1, T0 + H, T0 + H + 30 * MIN + 1],
+        ]);
+        expect(left[0].seq).not.toBe(newer.seq);
+        await store.resolvePending(b.id, [{ bucket: left[0].bucket, seq: left[0].seq }]);
+        expect(await store.listPending(b.id, 10)).toEqual([]);
+        expect((await store.backlogSummary(b.id)).ranges).toBe(0);
+      });
+
+      it('shrinks a range that was estimated in part, and clears it once the cut passes its start', async () => {
+        const b = await building(id('bl'));
+        await store.markPending(b.id, [T0, T0 + 40 * MIN]);
+        let [r] = await store.listPending(b.id, 10);
+        await store.resolvePending(b.id, [{ bucket: r.bucket, seq: r.seq, cutMs: T0 + 20 * MIN }]);
+        [r] = await store.listPending(b.id, 10);
+        expect([r.fromMs, r.toMs]).toEqual([T0, T0 + 20 * MIN]);
+        await store.resolvePending(b.id, [{ bucket: r.bucket, seq: r.seq, cutMs: T0 }]);
+        expect(await store.listPending(b.id, 10)).toEqual([]);
+      });
+
+      it('lists buildings with pending ranges, those waiting longest first, and forgets deleted ones', async () => {
+        const [a, c] = [await building(id('bl')), await building(id('bl'))];
+        await store.markPending(a.id, [T0]);
+        await sleep(5);
+        await store.markPending(c.id, [T0]);
+        const waiting = await store.buildingsWithPending(10_000);
+        expect(waiting.indexOf(a.id)).toBeGreaterThanOrEqual(0);
+        expect(waiting.indexOf(a.id)).toBeLessThan(waiting.indexOf(c.id));
+        await store.deleteBuilding(c.id);
+        expect(await store.buildingsWithPending(10_000)).not.toContain(c.id);
+        // Marks for a building that no longer exists are dropped, not an error.
+        await store.markPending(c.id, [T0]);
+        expect(await store.listPending(c.id, 10)).toEqual([]);
+      });
+
+      it('marks a year of minutes (8,784 hour buckets) in one call', async () => {
+        const b = await building(id('bl'));
+        const times = Array.from({ length: 366 * 1440 }, (_, i) => T0 + i * MIN);
+        await store.markPending(b.id, times);
+        const summary = await store.backlogSummary(b.id);
+        expect(summary.ranges).toBe(366 * 24);
+        expect([summary.fromMs, summary.toMs]).toEqual([T0, times[times.length - 1] + 1]);
+      });
+
+      it('concurrent marks of one building neither deadlock nor lose a reading', async () => {
+        const b = await building(id('bl'));
+        const batches = Array.from({ length: 8 }, (_, k) =>
+          Array.from({ length: 48 }, (_, h) => T0 + h * H + k * MIN),
+        );
+        await Promise.all(batches.map((t) => store.markPending(b.id, t)));
+        const ranges = await store.listPending(b.id, 100);
+        expect(ranges).toHaveLength(48);
+        for (const r of ranges) expect(r.toMs - r.fromMs).toBe(7 * MIN + 1);
       });
     });
   });

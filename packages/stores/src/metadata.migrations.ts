@@ -126,6 +126,34 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: 'estimate backlog',
+    statements: [
+      // What the worker has left to estimate (estimate.backlog.ts): one row per building and
+      // hour bucket that received readings since it was last estimated. `seq` changes on every
+      // mark, so a worker resolves a row only if nothing was marked while it worked.
+      `CREATE SEQUENCE estimate_backlog_seq`,
+      `CREATE TABLE estimate_backlog (
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        bucket bigint NOT NULL,
+        from_ms bigint NOT NULL,
+        to_ms bigint NOT NULL,
+        seq bigint NOT NULL,
+        audit boolean NOT NULL DEFAULT false,
+        marked_at bigint NOT NULL,
+        PRIMARY KEY (building_id, bucket)
+      )`,
+      // The reconcile loop asks which buildings wait longest; this keeps that off the table scan.
+      `CREATE INDEX estimate_backlog_marked_at_idx ON estimate_backlog (marked_at)`,
+      // Buildings from before the backlog may hold readings that never got estimates (history
+      // that arrived while live data flowed): each gets one audit range over all of time.
+      `INSERT INTO estimate_backlog (building_id, bucket, from_ms, to_ms, seq, audit, marked_at)
+       SELECT id, -1, 0, 9223372036854, nextval('estimate_backlog_seq'), true,
+              (extract(epoch FROM now()) * 1000)::bigint
+       FROM buildings`,
+    ],
+  },
 ];
 
 /**

@@ -5,6 +5,8 @@
  * `metadata.conformance.ts`.
  */
 
+import type { EstimateBacklog } from './estimate.backlog.js';
+
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
 
@@ -79,7 +81,7 @@ export interface Tariff {
   bands: TariffBand[];
 }
 
-export interface MetadataStore {
+export interface MetadataStore extends EstimateBacklog {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;

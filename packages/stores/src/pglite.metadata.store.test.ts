@@ -7,6 +7,7 @@ import { metadataConformance } from './metadata.conformance.js';
 import { METADATA_MIGRATIONS, runMigrations, type Migration } from './metadata.migrations.js';
 import { createPgliteMetadataStore, createPgliteSqlClient } from './pglite.metadata.store.js';
 import { StoreUnavailableError } from './timeseries.store.js';
+import { createSqlMetadataStore } from './sql.metadata.store.js';
 
 // Opening a PGlite database takes a few seconds on a small machine.
 const OPEN_TIMEOUT_MS = 120_000;
@@ -96,7 +97,7 @@ describe('runMigrations', () => {
       const client = await createPgliteSqlClient();
       try {
         const before = Date.now();
-        expect(await runMigrations(client)).toEqual([1, 2, 3, 4, 5]);
+        expect(await runMigrations(client)).toEqual([1, 2, 3, 4, 5, 6]);
         expect(await runMigrations(client)).toEqual([]);
         const rows = await client.query<{ version: number; name: string; applied_at: number }>(
           'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
@@ -110,6 +111,33 @@ describe('runMigrations', () => {
         }
         expect(await tableExists(client, 'building_appliances')).toBe(true);
         expect(await tableExists(client, 'building_tariffs')).toBe(true);
+        expect(await tableExists(client, 'estimate_backlog')).toBe(true);
+      } finally {
+        await client.close();
+      }
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'upgrades a version-5 database: each existing building gets one audit range over all time, new ones none',
+    async () => {
+      const client = await createPgliteSqlClient();
+      try {
+        await runMigrations(client, METADATA_MIGRATIONS.slice(0, 5));
+        await client.query(
+          `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('old', 'Old', 'UTC', 1)`,
+        );
+        expect(await runMigrations(client)).toEqual([6]);
+        const store = createSqlMetadataStore({ kind: 'pglite', client });
+        const [audit, ...rest] = await store.listPending('old', 10);
+        expect(rest).toEqual([]);
+        expect(audit).toMatchObject({ bucket: -1, fromMs: 0, audit: true });
+        expect(audit.toMs).toBeGreaterThan(Date.UTC(2200, 0, 1));
+        await client.query(
+          `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('new', 'New', 'UTC', 1)`,
+        );
+        expect(await store.listPending('new', 10)).toEqual([]);
       } finally {
         await client.close();
       }
@@ -126,7 +154,7 @@ describe('runMigrations', () => {
         await client.query(
           `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('old', 'Old', 'UTC', 1)`,
         );
-        expect(await runMigrations(client)).toEqual([5]);
+        expect(await runMigrations(client)).toEqual([5, 6]);
         const rows = await client.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM building_tariffs WHERE building_id = 'old'`,
         );

@@ -16,6 +16,7 @@ import {
   type UserRole,
 } from './metadata.store.js';
 import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migrations.js';
+import { backlogSpans, type PendingRange } from './estimate.backlog.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -70,6 +71,19 @@ interface ApplianceRow {
   enabled: boolean;
 }
 
+interface BacklogRow {
+  building_id: string;
+  bucket: Int8;
+  from_ms: Int8;
+  to_ms: Int8;
+  seq: Int8;
+  audit: boolean;
+}
+
+/** Hour buckets per INSERT: a year-long import marks 8,760; 3 parameters each stays far below 65,535. */
+const MARK_ROWS_PER_STATEMENT = 1000;
+
+const BACKLOG_COLUMNS = 'building_id, bucket, from_ms, to_ms, seq, audit';
 const USER_COLUMNS = 'id, email, role, password_hash, created_at';
 const BUILDING_COLUMNS = 'id, name, timezone, is_demo, model_ref, created_at';
 const TOKEN_COLUMNS = 'id, building_id, name, token_hash, created_at, revoked_at, last_used_at';
@@ -344,6 +358,104 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       return toTariff(rows[0].tariff);
     },
 
+    async markPending(buildingId, timesMs) {
+      const spans = backlogSpans(timesMs);
+      const at = now();
+      // Buckets in ascending order in every statement, so concurrent marks of one building take
+      // their row locks in the same order and cannot deadlock.
+      for (let i = 0; i < spans.length; i += MARK_ROWS_PER_STATEMENT) {
+        const part = spans.slice(i, i + MARK_ROWS_PER_STATEMENT);
+        const params: unknown[] = [buildingId, at];
+        const values = part.map(([bucket, from, to]) => {
+          params.push(bucket, from, to);
+          const k = params.length;
+          return `($${k - 2}::bigint, $${k - 1}::bigint, $${k}::bigint)`;
+        });
+        // A building deleted meanwhile has no row to reference: its marks are dropped.
+        await client.query(
+          `INSERT INTO estimate_backlog (building_id, bucket, from_ms, to_ms, seq, audit, marked_at)
+           SELECT b.id, v.bucket, v.from_ms, v.to_ms, nextval('estimate_backlog_seq'), false, $2
+           FROM buildings b, (VALUES ${values.join(', ')}) AS v (bucket, from_ms, to_ms)
+           WHERE b.id = $1
+           ORDER BY v.bucket
+           ON CONFLICT (building_id, bucket) DO UPDATE
+             SET from_ms = least(estimate_backlog.from_ms, EXCLUDED.from_ms),
+                 to_ms = greatest(estimate_backlog.to_ms, EXCLUDED.to_ms),
+                 seq = EXCLUDED.seq`,
+          params,
+        );
+      }
+    },
+
+    async listPending(buildingId, limit) {
+      const rows = await client.query<BacklogRow>(
+        `SELECT ${BACKLOG_COLUMNS} FROM estimate_backlog WHERE building_id = $1
+         ORDER BY audit, to_ms DESC LIMIT $2`,
+        [buildingId, limit],
+      );
+      return rows.map(toPendingRange);
+    },
+
+    async resolvePending(buildingId, done) {
+      if (done.length === 0) return;
+      await client.transaction(async (tx) => {
+        for (const r of done) {
+          if (r.cutMs === undefined) {
+            await tx.query(
+              'DELETE FROM estimate_backlog WHERE building_id = $1 AND bucket = $2 AND seq = $3',
+              [buildingId, r.bucket, r.seq],
+            );
+          } else {
+            await tx.query(
+              `UPDATE estimate_backlog SET to_ms = $4
+               WHERE building_id = $1 AND bucket = $2 AND seq = $3 AND from_ms < $4`,
+              [buildingId, r.bucket, r.seq, r.cutMs],
+            );
+            await tx.query(
+              `DELETE FROM estimate_backlog
+               WHERE building_id = $1 AND bucket = $2 AND seq = $3 AND from_ms >= $4`,
+              [buildingId, r.bucket, r.seq, r.cutMs],
+            );
+          }
+        }
+      });
+    },
+
+    async buildingsWithPending(limit) {
+      const rows = await client.query<{ building_id: string }>(
+        `SELECT building_id FROM estimate_backlog GROUP BY building_id
+         ORDER BY min(marked_at), building_id LIMIT $1`,
+        [limit],
+      );
+      return rows.map((r) => r.building_id);
+    },
+
+    async backlogSummary(buildingId) {
+      const rows = await client.query<{
+        ranges: Int8;
+        pending_ms: Int8 | null;
+        from_ms: Int8 | null;
+        to_ms: Int8 | null;
+        audit: boolean | null;
+      }>(
+        `SELECT count(*) AS ranges,
+                sum(to_ms - from_ms) FILTER (WHERE NOT audit) AS pending_ms,
+                min(from_ms) FILTER (WHERE NOT audit) AS from_ms,
+                max(to_ms) FILTER (WHERE NOT audit) AS to_ms,
+                bool_or(audit) AS audit
+         FROM estimate_backlog WHERE building_id = $1`,
+        [buildingId],
+      );
+      const r = rows[0];
+      return {
+        ranges: Number(r.ranges),
+        pendingMs: Number(r.pending_ms ?? 0),
+        fromMs: epochMs(r.from_ms),
+        toMs: epochMs(r.to_ms),
+        audit: r.audit === true,
+      };
+    },
+
     async ping() {
       await client.query('SELECT 1');
     },
@@ -442,6 +554,17 @@ function toAppliance(r: ApplianceRow): ApplianceSetting {
     appliance: r.appliance,
     label: r.label,
     enabled: r.enabled,
+  };
+}
+
+function toPendingRange(r: BacklogRow): PendingRange {
+  return {
+    buildingId: r.building_id,
+    bucket: Number(r.bucket),
+    fromMs: Number(r.from_ms),
+    toMs: Number(r.to_ms),
+    seq: String(r.seq),
+    audit: r.audit,
   };
 }
 

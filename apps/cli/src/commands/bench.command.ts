@@ -27,7 +27,7 @@ export function registerBench(program: Command, config: CliConfig): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .option(
       '--server',
-      'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, worker capacity',
+      'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, worker capacity, history backfill rate',
     )
     .action(
       async (opts: { config?: string; seconds: string; json?: boolean; server?: boolean }) => {
@@ -46,6 +46,7 @@ export function registerBench(program: Command, config: CliConfig): void {
                   `ingest, batches of ${r.ingest.batch}: HTTP ${r.ingest.http_readings_per_s.toFixed(0)} readings/s; store alone ${r.ingest.store_readings_per_s.toFixed(0)} readings/s`,
                   `one-day readings query (${r.query.points_per_response} points), ${r.query.clients} clients: p50 ${r.query.p50_ms.toFixed(1)} ms, p99 ${r.query.p99_ms.toFixed(1)} ms over ${r.query.requests} requests (one client alone: p50 ${r.query.single_client_p50_ms.toFixed(1)} ms)`,
                   `worker (${r.worker.model}): ${r.worker.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${r.worker.homes_at_10s} homes at one reading per 10 s`,
+                  `backfill of ${r.backfill.minutes} minutes of history next to live data: ${r.backfill.minutes_per_s.toFixed(0)} minutes/s in ${r.backfill.runs} runs (${r.backfill.seconds.toFixed(1)} s); the engine alone ${r.backfill.engine_minutes_per_s.toFixed(0)} minutes/s (ratio ${r.backfill.ratio_to_engine.toFixed(2)})`,
                 ].join('\n') + '\n',
           );
           return;

@@ -13,6 +13,7 @@ import { IngestService } from '../services/ingest.service.js';
 export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = new IngestService({
     timeseries: deps.timeseries,
+    backlog: deps.metadata,
     queue: deps.queue,
     now: deps.now,
     log: app.log,

@@ -70,6 +70,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
         end: new Date(end).toISOString(),
         resolution_s: r.resolutionS,
         appliances: r.appliances,
+        estimate_coverage: r.estimateCoverage === null ? null : round(r.estimateCoverage, 1000),
         // Watts to 0.1 W and probabilities to 0.001, as in the CSV: bucket means otherwise
         // carry 17 digits of noise, and the response shrinks by about a third.
         points: r.buckets.map((b) => ({
@@ -138,8 +139,10 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
           total_kwh: p.totalKwh,
           appliances: p.appliances,
           other_kwh: p.otherKwh,
+          pending_kwh: p.pendingKwh,
           baseload_kwh: p.baseloadKwh,
           coverage: p.coverage,
+          estimate_coverage: p.estimateCoverage,
         })),
       };
     },

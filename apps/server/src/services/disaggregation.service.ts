@@ -18,9 +18,36 @@
  * run makes progress. The result says `more` while either direction has work left; a run on a
  * fully covered building writes nothing.
  */
+/**
+ * The worker's job: estimate what a building's estimate backlog (estimate.backlog.ts) says is
+ * left, newest first. Stateless: the backlog and the readings are read from the stores, so any
+ * worker can take any building's job, and a job that is run twice writes the same estimates
+ * twice (idempotent).
+ *
+ * One run estimates at most `maxCatchUpS` of the building's time:
+ * - Pending ranges, newest first (live data before history). Ranges close together are
+ *   estimated as one stretch. Each stretch is widened by half a model window on both sides,
+ *   since the model now sees readings that those minutes' estimates were made without (newer
+ *   live minutes, or history imported next to them), and is read with one window of context
+ *   before it and half a window after it. A range longer than what is left of the run is done
+ *   from its newest end and shrinks; the rest waits for the next run.
+ * - Then an audit range, if the building has one (history from before the backlog): the newest
+ *   unchecked stretch is read at the model's period, and only minutes with readings but no
+ *   estimates are estimated.
+ * A range is resolved only after its estimates are written, and only if nothing was marked in
+ * it meanwhile, so a worker killed mid-run or readings that arrive during the run lose nothing.
+ * The result says `more` while the backlog still holds a range.
+ */
 import type { InferenceEngine } from '@nilm/ml';
 import { toGrid, type Series } from '@nilm/ml';
-import type { EstimatePoint, MetadataStore, Reading, TimeSeriesStore } from '@nilm/stores';
+import type {
+  EstimatePoint,
+  MetadataStore,
+  PendingRange,
+  Reading,
+  ResolvedRange,
+  TimeSeriesStore,
+} from '@nilm/stores';
 import { UnrecoverableJobError } from '@nilm/queue';
 
 export interface DisaggregationDeps {
@@ -40,26 +67,20 @@ export interface DisaggregationDeps {
 export interface RunResult {
   /** Estimates written. */
   written: number;
-  /** Whether readings remain that this run did not reach (the caller enqueues again). */
+  /** Whether the backlog still holds work (the caller enqueues again). */
   more: boolean;
 }
 
 type Model = Awaited<ReturnType<InferenceEngine['model']>>;
 
-/** What one run knows about a building before it picks its chunks. */
+/** What one run knows about a building. */
 interface Building {
   id: string;
   model: Model;
   periodMs: number;
-  /** Start of the cell of the oldest reading. */
-  firstCell: number;
-  /** Start of the cell of the newest reading: exclusive, that cell may still receive readings. */
-  endCell: number;
-  /** A chunk's length: `maxCatchUpS` in whole cells. */
-  chunkMs: number;
 }
 
-/** One chunk of minutes to estimate, [from, to), and the readings around it. */
+/** A stretch of cells to estimate, [from, to), and the readings around it. */
 interface Chunk {
   from: number;
   to: number;
@@ -68,52 +89,49 @@ interface Chunk {
   readings: Reading[];
 }
 
+/** How many pending ranges one run looks at: more than a run's budget can hold (48 hours). */
+const RANGES_PER_RUN = 200;
+
 export class DisaggregationService {
-  /** At most this much data per chunk, so one building cannot hold a worker for long. */
+  /** At most this much of a building's time per run, so one building cannot hold a worker for long. */
   maxCatchUpS = 2 * 86_400;
-  /** Where a new building's first (forward) pass starts; older history is backfilled after it. */
-  historyS = 31 * 86_400;
 
   constructor(private readonly deps: DisaggregationDeps) {}
 
-  /** Update the estimates of one building. Throws UnrecoverableJobError for a building that does not exist. */
+  /** Estimate the newest part of one building's backlog. Throws UnrecoverableJobError for a building that does not exist. */
   async run(buildingId: string): Promise<RunResult> {
     const t0 = performance.now();
-    const { timeseries, metadata, engine } = this.deps;
+    const { metadata, engine } = this.deps;
     const building = await metadata.getBuilding(buildingId);
     if (!building) throw new UnrecoverableJobError(`building "${buildingId}" does not exist`);
+    const pending = await metadata.listPending(buildingId, RANGES_PER_RUN);
+    if (pending.length === 0) return { written: 0, more: false };
     const model = await engine.model(building.modelRef ?? undefined);
-    const periodMs = model.periodS * 1000;
-    const [latest, earliest] = await Promise.all([
-      timeseries.latestReadingTs(buildingId),
-      timeseries.earliestReadingTs(buildingId),
-    ]);
-    if (latest === null || earliest === null) return { written: 0, more: false };
-    const b: Building = {
-      id: buildingId,
-      model,
-      periodMs,
-      firstCell: Math.floor(earliest / periodMs) * periodMs,
-      endCell: Math.floor(latest / periodMs) * periodMs,
-      chunkMs: Math.max(1, Math.floor((this.maxCatchUpS * 1000) / periodMs)) * periodMs,
-    };
+    const b: Building = { id: buildingId, model, periodMs: model.periodS * 1000 };
+    const budgetMs = Math.max(1, Math.floor((this.maxCatchUpS * 1000) / b.periodMs)) * b.periodMs;
+
+    const { stretches, resolved, usedMs } = this.plan(
+      b,
+      pending.filter((r) => !r.audit),
+      budgetMs,
+    );
     let written = 0;
     let samples = 0;
-    const forward = await this.forwardChunk(b);
-    if (forward.chunk) {
-      written += await this.estimate(b, forward.chunk);
-      samples += forward.chunk.readings.length;
+    const half = Math.floor(model.window / 2) * b.periodMs;
+    for (const [from, to] of stretches) {
+      const chunk = await this.read(b, from - half, to + half, half);
+      written += await this.estimate(b, chunk);
+      samples += chunk.readings.length;
     }
-    let more = forward.more;
-    // History waits until live data is caught up: new readings get estimates first.
-    if (!more) {
-      const backward = await this.backwardChunk(b);
-      if (backward.chunk) {
-        written += await this.estimate(b, backward.chunk);
-        samples += backward.chunk.readings.length;
-      }
-      more = backward.more;
+    const audit = pending.find((r) => r.audit);
+    if (audit && usedMs < budgetMs) {
+      const done = await this.audit(b, audit, budgetMs - usedMs);
+      written += done.written;
+      samples += done.samples;
+      resolved.push(done.resolved);
     }
+    await metadata.resolvePending(buildingId, resolved);
+    const more = (await metadata.listPending(buildingId, 1)).length > 0;
     if (samples > 0)
       this.deps.onRun?.({
         buildingId,
@@ -125,89 +143,92 @@ export class DisaggregationService {
     return { written, more };
   }
 
-  /** The next chunk after the newest estimate, or none when no new complete minute arrived. */
-  private async forwardChunk(b: Building): Promise<{ chunk: Chunk | null; more: boolean }> {
-    const { periodMs, endCell } = b;
-    const lastEst = await this.deps.timeseries.latestEstimateTs(b.id);
-    // Nothing new since the last run: the same readings would give the same estimates.
-    if (lastEst !== null && lastEst + periodMs >= endCell) return { chunk: null, more: false };
-    const redo = Math.floor(b.model.window / 2) * periodMs;
-    let from =
-      lastEst === null
-        ? Math.max(b.firstCell, endCell - Math.floor((this.historyS * 1000) / periodMs) * periodMs)
-        : // Resume after the last estimate, redoing the last half window (the model now sees
-          // what came after it).
-          Math.min(lastEst + periodMs, endCell - redo);
-    from = Math.max(from, 0);
-    let to = Math.min(endCell, from + b.chunkMs);
-    if (to <= from) return { chunk: null, more: false };
-    let chunk = await this.read(b, from, to, 0);
-    if (!this.hasReadings(chunk) && to < endCell) {
-      // A gap longer than a chunk: go on where readings resume, or this would never advance.
-      const next = await this.bucketWithReadings(b, to, endCell, 'first');
-      if (next === null) return { chunk: null, more: false };
-      from = Math.max(to, Math.floor(next / periodMs) * periodMs);
-      to = Math.min(endCell, from + b.chunkMs);
-      chunk = await this.read(b, from, to, 0);
+  /**
+   * Pick, newest first, the pending ranges this run can do within `budgetMs`, as stretches of
+   * whole cells (ranges less than a model window apart share one stretch and its context), and
+   * what to resolve once they are written.
+   */
+  private plan(
+    b: Building,
+    ranges: readonly PendingRange[],
+    budgetMs: number,
+  ): { stretches: Array<[number, number]>; resolved: ResolvedRange[]; usedMs: number } {
+    const { periodMs } = b;
+    const joinMs = b.model.window * periodMs;
+    const stretches: Array<[number, number]> = [];
+    const resolved: ResolvedRange[] = [];
+    let usedMs = 0;
+    for (const r of ranges) {
+      const left = budgetMs - usedMs;
+      if (left <= 0) break;
+      let from = Math.floor(r.fromMs / periodMs) * periodMs;
+      const to = Math.floor((r.toMs - 1) / periodMs) * periodMs + periodMs;
+      if (to - from > left) {
+        from = to - left;
+        resolved.push({ bucket: r.bucket, seq: r.seq, cutMs: from });
+      } else resolved.push({ bucket: r.bucket, seq: r.seq });
+      usedMs += to - from;
+      const last = stretches[stretches.length - 1];
+      // Ranges come newest first, but two of them may overlap (one bucket's range ends inside
+      // the next only through a clock change of the meter): join rather than assume order.
+      if (last && from < last[1] + joinMs && to > last[0] - joinMs) {
+        last[0] = Math.min(last[0], from);
+        last[1] = Math.max(last[1], to);
+      } else stretches.push([from, to]);
     }
-    return { chunk: this.hasReadings(chunk) ? chunk : null, more: to < endCell };
+    return { stretches, resolved, usedMs };
   }
 
-  /** The chunk just before the oldest estimate, or none when the oldest reading is covered. */
-  private async backwardChunk(b: Building): Promise<{ chunk: Chunk | null; more: boolean }> {
-    const { periodMs, firstCell } = b;
-    // No estimate at all (every reading is older than `historyS`): start at the newest.
-    const end = (await this.deps.timeseries.earliestEstimateTs(b.id)) ?? b.endCell;
-    if (firstCell >= end) return { chunk: null, more: false };
-    const after = Math.floor(b.model.window / 2) * periodMs;
-    let to = end;
-    let from = Math.max(firstCell, to - b.chunkMs);
-    let chunk = await this.read(b, from, to, after);
-    if (!this.hasReadings(chunk) && from > firstCell) {
-      // A gap longer than a chunk: jump to the newest stretch of readings before it.
-      const prev = await this.bucketWithReadings(b, firstCell, from, 'last');
-      if (prev === null) return { chunk: null, more: false };
-      to = Math.min(from, Math.ceil((prev + this.maxCatchUpS * 1000) / periodMs) * periodMs);
-      from = Math.max(firstCell, Math.floor(prev / periodMs) * periodMs);
-      chunk = await this.read(b, from, to, after);
+  /**
+   * Check the newest `budgetMs` of an audit range that holds readings: estimate the minutes
+   * with readings and no estimates, then shrink the range to what is left below.
+   */
+  private async audit(
+    b: Building,
+    range: PendingRange,
+    budgetMs: number,
+  ): Promise<{ written: number; samples: number; resolved: ResolvedRange }> {
+    const { timeseries } = this.deps;
+    const { periodMs } = b;
+    const done = { bucket: range.bucket, seq: range.seq };
+    const [earliest, latest] = await Promise.all([
+      timeseries.earliestReadingTs(b.id),
+      timeseries.latestReadingTs(b.id),
+    ]);
+    if (earliest === null || latest === null) return { written: 0, samples: 0, resolved: done };
+    const first = Math.max(Math.floor(earliest / periodMs) * periodMs, range.fromMs);
+    const to = Math.min(Math.floor(latest / periodMs) * periodMs + periodMs, range.toMs);
+    if (to <= first) return { written: 0, samples: 0, resolved: done };
+    const from = Math.max(first, to - budgetMs);
+    const cells = await timeseries.readBuckets(b.id, from, to, periodMs / 1000);
+    const holes: Array<[number, number]> = [];
+    const joinMs = b.model.window * periodMs;
+    for (const c of cells) {
+      if (c.powerW === null || Object.keys(c.appliances).length > 0) continue;
+      const last = holes[holes.length - 1];
+      if (last && c.ts < last[1] + joinMs) last[1] = c.ts + periodMs;
+      else holes.push([c.ts, c.ts + periodMs]);
     }
-    // Without readings here the stores disagree with themselves (a building deleted meanwhile):
-    // stop rather than ask again for a chunk that cannot advance.
-    if (!this.hasReadings(chunk)) return { chunk: null, more: false };
-    return { chunk, more: from > firstCell };
+    let written = 0;
+    let samples = 0;
+    for (const [hFrom, hTo] of holes) {
+      const chunk = await this.read(b, hFrom, hTo, Math.floor(b.model.window / 2) * periodMs);
+      written += await this.estimate(b, chunk);
+      samples += chunk.readings.length;
+    }
+    return {
+      written,
+      samples,
+      resolved: from <= first ? done : { ...done, cutMs: from },
+    };
   }
 
-  /** Read a chunk's readings: one window before it (the model's context) and `afterMs` after. */
+  /** Read a stretch's readings: one window before it (the model's context) and `afterMs` after. */
   private async read(b: Building, from: number, to: number, afterMs: number): Promise<Chunk> {
     const contextFrom = from - (b.model.window - 1) * b.periodMs;
-    // Never into the newest cell: it may still receive readings.
-    const contextTo = Math.max(to, Math.min(b.endCell, to + afterMs));
+    const contextTo = to + afterMs;
     const readings = await this.deps.timeseries.readReadings(b.id, contextFrom, contextTo);
     return { from, to, contextFrom, contextTo, readings };
-  }
-
-  /**
-   * Whether the chunk holds a reading. Then its minute gets an estimate, so the newest or oldest
-   * estimate moves and the next run cannot pick the same chunk again.
-   */
-  private hasReadings(c: Chunk): boolean {
-    return c.readings.some((r) => r.ts >= c.from && r.ts < c.to);
-  }
-
-  /**
-   * Start of the first or last bucket of `maxCatchUpS` in [startMs, endMs) that holds readings
-   * (buckets are aligned to the epoch, so it may start before `startMs`), or null.
-   */
-  private async bucketWithReadings(
-    b: Building,
-    startMs: number,
-    endMs: number,
-    which: 'first' | 'last',
-  ): Promise<number | null> {
-    const buckets = await this.deps.timeseries.readBuckets(b.id, startMs, endMs, this.maxCatchUpS);
-    const held = buckets.filter((x) => x.powerW !== null);
-    const hit = which === 'first' ? held[0] : held[held.length - 1];
-    return hit ? hit.ts : null;
   }
 
   /** Run the model over a chunk with its context and write the estimates inside the chunk. */

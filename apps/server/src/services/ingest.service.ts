@@ -1,10 +1,18 @@
 /**
  * Ingest: validate a batch of mains readings as a whole (one bad reading rejects the batch and
- * nothing is stored), write it to the time-series store, then ask for a disaggregation run.
- * Idempotent per (building, ts): a meter that resends a batch changes nothing.
+ * nothing is stored), write it to the time-series store, record in the estimate backlog that
+ * these times need estimating, then ask for a disaggregation run. Every path that stores
+ * readings (HTTP, MQTT, the demo, imports) comes through here, so every stored reading is in
+ * the backlog until a worker has estimated it. Idempotent per (building, ts): a meter that
+ * resends a batch changes nothing.
  */
 import type { JobQueue } from '@nilm/queue';
-import { StoreUnavailableError, type Reading, type TimeSeriesStore } from '@nilm/stores';
+import {
+  StoreUnavailableError,
+  type EstimateBacklog,
+  type Reading,
+  type TimeSeriesStore,
+} from '@nilm/stores';
 import { ApiError } from '../errors.js';
 import { parseReadingTime } from '../time.parse.js';
 
@@ -17,6 +25,8 @@ export const MAX_POWER_W = 100_000;
 
 export interface IngestDeps {
   timeseries: TimeSeriesStore;
+  /** Where stored readings wait for their estimates (the metadata store). */
+  backlog: Pick<EstimateBacklog, 'markPending'>;
   queue: JobQueue;
   now?: () => number;
   log?: { warn: (obj: object, msg: string) => void };
@@ -90,12 +100,29 @@ export class IngestService {
       }
       throw e;
     }
+    // After the write, never before: a worker that lists the mark must find the readings.
+    // If marking fails the caller is told to retry: the readings are stored but a worker would
+    // not know of them, and the retry (idempotent) marks them.
+    try {
+      await this.deps.backlog.markPending(
+        buildingId,
+        readings.map((r) => r.ts),
+      );
+    } catch (e) {
+      this.deps.log?.warn({ err: e, buildingId }, 'marking readings for estimating failed');
+      throw new ApiError(
+        'STORE_UNAVAILABLE',
+        'the metadata store is unavailable; the readings may be stored but are not yet queued for estimating, retry the same batch later',
+        undefined,
+        5,
+      );
+    }
     this.deps.onIngest?.(buildingId, readings);
     try {
       await this.deps.queue.enqueue(buildingId);
     } catch (e) {
-      // The readings are stored; the worker's reconcile loop finds buildings whose estimates lag
-      // behind their readings, so a lost enqueue delays estimates but loses nothing.
+      // The readings are stored and in the backlog; the worker's reconcile loop queues every
+      // building with a pending range, so a lost enqueue delays estimates but loses nothing.
       this.deps.log?.warn(
         { err: e, buildingId },
         'enqueue failed; the reconcile loop will catch up',

@@ -1,7 +1,15 @@
 // Proves energy period boundaries follow the building's time zone (local midnights, DST days
-// of 23 and 25 hours, weeks from Monday, calendar months) and the resolution choice.
+// of 23 and 25 hours, weeks from Monday, calendar months), the resolution choice, and that
+// minutes with readings but no estimates yet are counted as pending (not as "other") with the
+// share estimated reported as estimate_coverage (hand-computed values).
 import { describe, expect, it } from 'vitest';
-import { chooseResolution, periodEdges, zonedMidnight } from './readings.service.js';
+import type { Bucket, TimeSeriesStore } from '@nilm/stores';
+import {
+  chooseResolution,
+  periodEdges,
+  ReadingsService,
+  zonedMidnight,
+} from './readings.service.js';
 
 const H = 3_600_000;
 
@@ -59,5 +67,38 @@ describe('chooseResolution', () => {
     expect(chooseResolution(0, 86_400_000, '15m')).toBe(900);
     expect(chooseResolution(0, 86_400_000, 'auto', 1440)).toBe(60);
     expect(chooseResolution(0, 30 * 86_400_000, 'auto', 800)).toBe(3600);
+  });
+});
+
+describe('estimate coverage', () => {
+  // Four minutes with 600 W mains; the first three are estimated (kettle 100 W), the last not.
+  const T = Date.UTC(2024, 0, 1, 10);
+  const buckets: Bucket[] = [0, 1, 2, 3].map((i) => ({
+    ts: T + i * 60_000,
+    powerW: 600,
+    appliances: i < 3 ? { kettle: { powerW: 100, onProb: 0.9 } } : {},
+  }));
+  const store = { readBuckets: async () => buckets } as unknown as TimeSeriesStore;
+  const service = new ReadingsService(store);
+
+  it('energy: the unestimated minute is pending, other covers only estimated minutes', async () => {
+    const [day] = await service.energy('b', T, T + 3_600_000, 'day');
+    const kwh = (w: number): number => w / 60 / 1000;
+    expect(day!.totalKwh).toBeCloseTo(kwh(2400), 12);
+    expect(day!.appliances.kettle).toBeCloseTo(kwh(300), 12);
+    expect(day!.pendingKwh).toBeCloseTo(kwh(600), 12);
+    // 3 minutes x 600 W estimated, less 3 x 100 W of kettle.
+    expect(day!.otherKwh).toBeCloseTo(kwh(1500), 12);
+    expect(day!.estimateCoverage).toBe(0.75);
+  });
+
+  it('readings: share of points with mains that carry estimates; null without readings', async () => {
+    expect((await service.readings('b', T, T + 4 * 60_000, '1m')).estimateCoverage).toBe(0.75);
+    const empty = new ReadingsService({
+      readBuckets: async () => [],
+    } as unknown as TimeSeriesStore);
+    expect((await empty.readings('b', T, T + 60_000, '1m')).estimateCoverage).toBeNull();
+    const [day] = await empty.energy('b', T, T + 60_000, 'day');
+    expect(day!.estimateCoverage).toBeNull();
   });
 });

@@ -42,6 +42,11 @@ export interface ReadingsResult {
   resolutionS: number;
   appliances: string[];
   buckets: Bucket[];
+  /**
+   * Share of the buckets with readings that also have estimates, 0..1; null when none has
+   * readings. Below 1 while the worker is still estimating (history just imported).
+   */
+  estimateCoverage: number | null;
 }
 
 export interface EnergyPeriodResult {
@@ -49,9 +54,14 @@ export interface EnergyPeriodResult {
   endMs: number;
   totalKwh: number;
   appliances: Record<string, number>;
+  /** Mains energy of estimated minutes that the appliances do not explain. */
   otherKwh: number;
+  /** Mains energy of minutes that have readings but no estimates yet. */
+  pendingKwh: number;
   baseloadKwh: number;
   coverage: number;
+  /** Share of the minutes with readings that have estimates; null without readings. */
+  estimateCoverage: number | null;
 }
 
 export class ReadingsService {
@@ -79,15 +89,34 @@ export class ReadingsService {
     }
     const buckets = await this.timeseries.readBuckets(buildingId, startMs, endMs, resolutionS);
     const names = new Set<string>();
-    for (const b of buckets) for (const a of Object.keys(b.appliances)) names.add(a);
-    return { resolutionS, appliances: [...names].sort(), buckets };
+    let withMains = 0;
+    let estimated = 0;
+    for (const b of buckets) {
+      let any = false;
+      for (const a of Object.keys(b.appliances)) {
+        names.add(a);
+        any = true;
+      }
+      if (b.powerW !== null) {
+        withMains++;
+        if (any) estimated++;
+      }
+    }
+    return {
+      resolutionS,
+      appliances: [...names].sort(),
+      buckets,
+      estimateCoverage: withMains === 0 ? null : estimated / withMains,
+    };
   }
 
   /**
    * kWh per period (local days, weeks from Monday, calendar months in `timeZone`), per appliance, with
    * "other" (mains the appliances do not explain, floored at 0) and baseload (the period's 5th
    * percentile of minute mains power, held for the period's covered time). Minutes without
-   * data count for nothing; `coverage` says how much of the period had data.
+   * data count for nothing; `coverage` says how much of the period had data. Minutes with
+   * readings but no estimates yet (the worker is still on them) count as `pendingKwh`, not as
+   * "other", and `estimateCoverage` says what share of the minutes with readings is estimated.
    */
   async energy(
     buildingId: string,
@@ -116,18 +145,23 @@ export class ReadingsService {
       const to = edges[p + 1]!;
       let total = 0;
       let covered = 0;
+      let estimated = 0;
+      let pending = 0;
       const mains: number[] = [];
       const apps: Record<string, number> = {};
       while (j < minute.length && minute[j]!.ts < to) {
         const b = minute[j]!;
         j++;
         if (b.ts < from) continue;
+        const entries = Object.entries(b.appliances);
         if (b.powerW !== null) {
           total += b.powerW;
           covered++;
           mains.push(b.powerW);
+          if (entries.length > 0) estimated++;
+          else pending += b.powerW;
         }
-        for (const [a, v] of Object.entries(b.appliances)) apps[a] = (apps[a] ?? 0) + v.powerW;
+        for (const [a, v] of entries) apps[a] = (apps[a] ?? 0) + v.powerW;
       }
       const kwh = (w: number): number => (w * 60) / 3_600_000;
       mains.sort((x, y) => x - y);
@@ -139,9 +173,11 @@ export class ReadingsService {
         endMs: to,
         totalKwh: kwh(total),
         appliances,
-        otherKwh: Math.max(0, kwh(total) - tracked),
+        otherKwh: Math.max(0, kwh(total - pending) - tracked),
+        pendingKwh: kwh(pending),
         baseloadKwh: kwh(base * covered),
         coverage: covered / ((to - from) / 60_000),
+        estimateCoverage: covered === 0 ? null : estimated / covered,
       });
     }
     return out;
@@ -252,6 +288,8 @@ export function energyCsv(periods: EnergyPeriodResult[]): string {
     'other_kwh',
     'baseload_kwh',
     'coverage',
+    'pending_kwh',
+    'estimate_coverage',
   ];
   const rows = periods.map((p) =>
     [
@@ -262,6 +300,8 @@ export function energyCsv(periods: EnergyPeriodResult[]): string {
       p.otherKwh.toFixed(3),
       p.baseloadKwh.toFixed(3),
       p.coverage.toFixed(3),
+      p.pendingKwh.toFixed(3),
+      p.estimateCoverage === null ? '' : p.estimateCoverage.toFixed(3),
     ].join(','),
   );
   return [head.join(','), ...rows].join('\n') + '\n';

@@ -40,8 +40,10 @@ const energy: EnergyResponse = {
       total_kwh: 4,
       appliances: { kettle: 0.5 },
       other_kwh: 1.25,
+      pending_kwh: 0,
       baseload_kwh: 2,
       coverage: 1,
+      estimate_coverage: 1,
     },
   ],
 };
@@ -191,6 +193,7 @@ describe('DashboardPage against a fake API', () => {
     start: '2026-01-01T00:00:00.000Z',
     end: '2026-01-01T00:02:00.000Z',
     resolution_s: 60,
+    estimate_coverage: 1,
     appliances: ['kettle'],
     points: [
       {

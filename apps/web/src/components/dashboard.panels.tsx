@@ -228,6 +228,11 @@ export function BaseloadPanel({
               </dd>
             </div>
           </dl>
+          {p.pending_kwh > 0 ? (
+            <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
+              {formatKwh(p.pending_kwh, units)} of today is not estimated yet and counts in neither.
+            </p>
+          ) : null}
           <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
             Other is what the tracked appliances do not explain; the always-on baseload (fridge,
             router, standby) is mostly inside it, so the two overlap.

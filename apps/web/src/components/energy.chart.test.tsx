@@ -20,8 +20,10 @@ const energy: EnergyResponse = {
       total_kwh: 0,
       appliances: {},
       other_kwh: 0,
+      pending_kwh: 0,
       baseload_kwh: 0,
       coverage: 0,
+      estimate_coverage: null,
     },
     {
       start: '2026-01-02T00:00:00.000Z',
@@ -29,8 +31,10 @@ const energy: EnergyResponse = {
       total_kwh: 6,
       appliances: { fridge: 1, kettle: 1.5 },
       other_kwh: 3.5,
+      pending_kwh: 0,
       baseload_kwh: 2,
       coverage: 1,
+      estimate_coverage: 1,
     },
   ],
 };

@@ -1,5 +1,6 @@
 /** Loading, error and empty states shared by every page and panel, so none is ever blank. */
 import type { ReactNode } from 'react';
+import { formatPercent } from '../lib/format.js';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -64,5 +65,20 @@ export function Panel({
       </div>
       {children}
     </section>
+  );
+}
+
+/**
+ * Says that per-appliance estimates are still being computed for part of what is shown
+ * (history just imported), so that missing appliance colours are not read as "other".
+ * Renders nothing once everything with readings is estimated.
+ */
+export function EstimatingNotice({ coverage }: { coverage: number | null | undefined }) {
+  if (coverage === null || coverage === undefined || coverage >= 0.995) return null;
+  return (
+    <p role="status" className="mb-2 text-sm text-amber-800 dark:text-amber-300">
+      Estimating history: {formatPercent(coverage)} of this range has per-appliance estimates so
+      far. The rest shows mains only until the worker reaches it.
+    </p>
   );
 }

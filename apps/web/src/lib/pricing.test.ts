@@ -30,8 +30,10 @@ function period(
     total_kwh: total,
     appliances,
     other_kwh: Math.max(0, total - tracked),
+    pending_kwh: 0,
     baseload_kwh: 0,
     coverage: 1,
+    estimate_coverage: 1,
   } satisfies Period;
 }
 

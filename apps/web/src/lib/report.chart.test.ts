@@ -17,8 +17,10 @@ const energy: EnergyResponse = {
       total_kwh: 0,
       appliances: {},
       other_kwh: 0,
+      pending_kwh: 0,
       baseload_kwh: 0,
       coverage: 0,
+      estimate_coverage: null,
     },
     {
       start: '2026-01-05T00:00:00.000Z',
@@ -26,8 +28,10 @@ const energy: EnergyResponse = {
       total_kwh: 20,
       appliances: { 'tv.lounge': 3, kettle: 5 },
       other_kwh: 12,
+      pending_kwh: 0,
       baseload_kwh: 7,
       coverage: 1,
+      estimate_coverage: 1,
     },
     {
       start: '2026-01-12T00:00:00.000Z',
@@ -35,8 +39,10 @@ const energy: EnergyResponse = {
       total_kwh: 10,
       appliances: { kettle: 4 },
       other_kwh: 6,
+      pending_kwh: 0,
       baseload_kwh: 7,
       coverage: 1,
+      estimate_coverage: 1,
     },
   ],
 };

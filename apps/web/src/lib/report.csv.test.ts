@@ -23,8 +23,10 @@ const energy: EnergyResponse = {
       total_kwh: 0,
       appliances: {},
       other_kwh: 0,
+      pending_kwh: 0,
       baseload_kwh: 0,
       coverage: 0,
+      estimate_coverage: null,
     },
     {
       start: '2026-01-02T00:00:00.000Z',
@@ -32,8 +34,10 @@ const energy: EnergyResponse = {
       total_kwh: 6,
       appliances: { kettle: 1.5, tv: 0.5 },
       other_kwh: 2,
+      pending_kwh: 0,
       baseload_kwh: 2,
       coverage: 1,
+      estimate_coverage: 1,
     },
     {
       start: '2026-01-03T00:00:00.000Z',
@@ -41,8 +45,10 @@ const energy: EnergyResponse = {
       total_kwh: 4,
       appliances: { kettle: 0.5 },
       other_kwh: 1.5,
+      pending_kwh: 0,
       baseload_kwh: 2,
       coverage: 0.5,
+      estimate_coverage: 1,
     },
   ],
 };

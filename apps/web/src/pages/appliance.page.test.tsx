@@ -17,6 +17,7 @@ const readings: ReadingsResponse = {
   start: '2026-06-01T00:00:00.000Z',
   end: '2026-06-02T00:00:00.000Z',
   resolution_s: 3600,
+  estimate_coverage: 1,
   appliances: ['kettle'],
   points: Array.from({ length: 24 }, (_, h) => ({
     time: new Date(Date.UTC(2026, 5, 1, h)).toISOString(),

@@ -10,7 +10,7 @@ import {
 } from '../components/dashboard.panels.js';
 import { StackedPowerChart, useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
-import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
 import {
   parseRange,
   RANGES,
@@ -113,6 +113,7 @@ function Dashboard({ buildingId }: { buildingId: string }) {
             <Segmented label="Time range" value={range} options={RANGES} onChange={setRange} />
           }
         >
+          <EstimatingNotice coverage={readings.data?.estimate_coverage} />
           <div ref={ref} className="min-h-[280px] w-full">
             {readings.error ? (
               <ErrorState error={readings.error} onRetry={() => void readings.refetch()} />

@@ -81,8 +81,10 @@ const day: EnergyResponse = {
       total_kwh: 6,
       appliances: { kettle: 1.5 },
       other_kwh: 4.5,
+      pending_kwh: 0,
       baseload_kwh: 2.4,
       coverage: 1,
+      estimate_coverage: 1,
     },
   ],
 };
@@ -91,6 +93,7 @@ const hourly: ReadingsResponse = {
   start: '2026-01-02T00:00:00.000Z',
   end: '2026-01-03T00:00:00.000Z',
   resolution_s: 3600,
+  estimate_coverage: 1,
   appliances: ['kettle'],
   points: Array.from({ length: 24 }, (_, h) => {
     const kettle = h === 6 ? 1500 : 0;

@@ -7,7 +7,7 @@ import { useParams } from 'react-router';
 import { EnergyBarChart } from '../components/energy.chart.js';
 import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
-import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
 import { scrollRegion } from '../components/table.head.js';
 import { formatMoney } from '../lib/format.js';
 import { hasTimeOfUse } from '../lib/pricing.js';
@@ -104,6 +104,7 @@ export default function ReportsPage() {
   const bars = useMemo(() => report && reportBars(report), [report]);
   const { ref, width } = useWidth<HTMLDivElement>();
   const empty = !energy.data || energy.data.periods.every((p) => p.coverage === 0);
+  const estimated = useMemo(() => estimatedShare(energy.data?.periods), [energy.data]);
   const error = energy.error ?? building.error ?? priced.error;
 
   return (
@@ -131,6 +132,7 @@ export default function ReportsPage() {
         </div>
       }
     >
+      <EstimatingNotice coverage={estimated} />
       <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
         {!tariff
           ? ''
@@ -179,4 +181,26 @@ export default function ReportsPage() {
       </div>
     </Panel>
   );
+}
+
+/** Share of the minutes with readings, over every period, that have per-appliance estimates. */
+function estimatedShare(
+  periods:
+    | ReadonlyArray<{
+        start: string;
+        end: string;
+        coverage: number;
+        estimate_coverage: number | null;
+      }>
+    | undefined,
+): number | null {
+  let withReadings = 0;
+  let estimated = 0;
+  for (const p of periods ?? []) {
+    if (p.estimate_coverage === null) continue;
+    const minutes = ((Date.parse(p.end) - Date.parse(p.start)) / 60_000) * p.coverage;
+    withReadings += minutes;
+    estimated += minutes * p.estimate_coverage;
+  }
+  return withReadings > 0 ? estimated / withReadings : null;
 }

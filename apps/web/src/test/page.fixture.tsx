@@ -21,8 +21,10 @@ export const twoDays: EnergyResponse = {
       total_kwh: 0,
       appliances: {},
       other_kwh: 0,
+      pending_kwh: 0,
       baseload_kwh: 0,
       coverage: 0,
+      estimate_coverage: null,
     },
     {
       start: '2026-01-02T00:00:00.000Z',
@@ -30,8 +32,10 @@ export const twoDays: EnergyResponse = {
       total_kwh: 6,
       appliances: { kettle: 1.5 },
       other_kwh: 2,
+      pending_kwh: 0,
       baseload_kwh: 2.5,
       coverage: 1,
+      estimate_coverage: 1,
     },
   ],
 };

@@ -1,0 +1,87 @@
+/**
+ * The estimate backlog: which time ranges of a building received readings that have no
+ * up-to-date estimates yet. Ingest marks a range after its readings are stored; a worker lists
+ * the newest ranges, estimates them, and resolves what it did. It is what the worker works
+ * from, instead of inferring its work from the newest and oldest estimate (which cannot see
+ * readings that arrive inside that span: history imported while live data flows).
+ *
+ * Contract (the metadata store implements it, so it is durable and shared by every worker):
+ * - Ranges are kept per building and per hour bucket (`bucket` = floor(ts / 1 h)), as the
+ *   smallest [fromMs, toMs) holding every reading marked in that bucket since it was last
+ *   resolved. Marking a bucket again widens the range and gives it a new `seq`.
+ * - `resolvePending` clears (or shrinks) a range only if its `seq` is unchanged since it was
+ *   listed: readings marked while a worker was estimating keep their range, so nothing is lost
+ *   to a race; a worker that dies before resolving leaves its ranges for the next one.
+ * - An `audit` range (bucket -1) asks for a check rather than a redo: estimate only where
+ *   readings lack estimates. Migration adds one per building that existed before the backlog,
+ *   whose history may hold such holes.
+ */
+
+/** One hour, the width of a backlog bucket. */
+export const BACKLOG_BUCKET_MS = 3_600_000;
+/** The bucket of an audit range. */
+export const AUDIT_BUCKET = -1;
+
+/** A range of one building that needs estimating. */
+export interface PendingRange {
+  buildingId: string;
+  /** floor(ts / BACKLOG_BUCKET_MS) of the readings it holds, or AUDIT_BUCKET. */
+  bucket: number;
+  /** Oldest reading marked, epoch ms. */
+  fromMs: number;
+  /** Just after the newest reading marked (exclusive), epoch ms. */
+  toMs: number;
+  /** Changes whenever the range is marked again; opaque. */
+  seq: string;
+  /** Check for readings without estimates instead of re-estimating everything. */
+  audit: boolean;
+}
+
+/** What a worker did with a listed range: all of it, or only [cutMs, toMs). */
+export interface ResolvedRange {
+  bucket: number;
+  seq: string;
+  /** Set when only the newest part was estimated: the range shrinks to [fromMs, cutMs). */
+  cutMs?: number;
+}
+
+/** Per building summary of what is left to estimate. */
+export interface BacklogSummary {
+  ranges: number;
+  /** Sum of the ranges' lengths in ms (audit ranges not counted: their extent is unknown). */
+  pendingMs: number;
+  /** Oldest fromMs and newest toMs of the non-audit ranges, or null. */
+  fromMs: number | null;
+  toMs: number | null;
+  audit: boolean;
+}
+
+export interface EstimateBacklog {
+  /**
+   * Record that readings at these times need estimating. Idempotent per time; a building that
+   * does not exist (deleted meanwhile) is ignored. Resolves once the marks are durable.
+   */
+  markPending(buildingId: string, timesMs: readonly number[]): Promise<void>;
+  /** The building's ranges, non-audit newest first (by toMs), then the audit range; at most `limit`. */
+  listPending(buildingId: string, limit: number): Promise<PendingRange[]>;
+  /** Clear or shrink ranges that were estimated; a range marked again since it was listed stays. */
+  resolvePending(buildingId: string, done: readonly ResolvedRange[]): Promise<void>;
+  /** Buildings that have a pending range, at most `limit`, those waiting longest first. */
+  buildingsWithPending(limit: number): Promise<string[]>;
+  backlogSummary(buildingId: string): Promise<BacklogSummary>;
+}
+
+/** Readings' times grouped per hour bucket: [bucket, fromMs, toMs) with toMs just after the newest. */
+export function backlogSpans(timesMs: readonly number[]): Array<[number, number, number]> {
+  const byBucket = new Map<number, [number, number, number]>();
+  for (const ts of timesMs) {
+    const bucket = Math.floor(ts / BACKLOG_BUCKET_MS);
+    const span = byBucket.get(bucket);
+    if (!span) byBucket.set(bucket, [bucket, ts, ts + 1]);
+    else {
+      if (ts < span[1]) span[1] = ts;
+      if (ts + 1 > span[2]) span[2] = ts + 1;
+    }
+  }
+  return [...byBucket.values()].sort((a, b) => a[0] - b[0]);
+}
