@@ -24,7 +24,7 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = resolve(ROOT, 'apps/cli/bin/nilm.js');
 const DATA = resolve(ROOT, 'data/REFIT_House20_2014-09-03_14d.csv.gz');
 const { databaseUrl: DATABASE_URL, influxUrl: INFLUX_URL } = serviceUrls();
-const MQTT_URL = process.env.NILM_TEST_MQTT_URL;
+const MQTT_URL = process.env.NILM_TEST_MQTT_URL ?? '';
 if (!MQTT_URL) throw new Error('NILM_TEST_MQTT_URL must be set (.ci/run sets it)');
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-backlog-int-'));
 const dbName = `nilm_backlog_${Date.now().toString(36)}`;

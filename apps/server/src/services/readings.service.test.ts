@@ -76,7 +76,7 @@ describe('estimate coverage', () => {
   const buckets: Bucket[] = [0, 1, 2, 3].map((i) => ({
     ts: T + i * 60_000,
     powerW: 600,
-    appliances: i < 3 ? { kettle: { powerW: 100, onProb: 0.9 } } : {},
+    appliances: (i < 3 ? { kettle: { powerW: 100, onProb: 0.9 } } : {}) as Bucket['appliances'],
   }));
   const store = { readBuckets: async () => buckets } as unknown as TimeSeriesStore;
   const service = new ReadingsService(store);
