@@ -179,7 +179,7 @@ describe('history that arrives while live data flows (PostgreSQL, InfluxDB, Redi
         '--building',
         'http-home',
         '--url',
-        server.url,
+        server.url!,
         '--token',
         tokens['http-home']!,
         '--speed',
