@@ -5,6 +5,7 @@
  * Knottenbelt 2015 ("Neural NILM": activations found with the on-power threshold and the
  * minimum on/off durations, then placed at random to synthesise training windows).
  */
+import { runsOf } from '../metrics/events.metrics.js';
 import { applianceSpec, onOffStates, type ApplianceSpec } from './appliances.js';
 import type { Series } from './series.js';
 import type { ApplianceTrace } from './tracebase.reader.js';
@@ -62,21 +63,11 @@ export function extractActivations(
   off.sort((a, b) => a - b);
   const standby = off.length ? off[Math.floor(off.length / 2)]! : 0;
 
-  const runs: Array<[number, number]> = [];
-  for (let i = 0; i < n;) {
-    if (!on[i]) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < n && on[j]) j++;
-    runs.push([i, j]);
-    i = j;
-  }
+  const runs = runsOf(on);
   const out: Activation[] = [];
-  runs.forEach(([s, e], r) => {
-    const from = Math.max(s - pad, r > 0 ? runs[r - 1]![1] : 0, 0);
-    const to = Math.min(e + pad, r + 1 < runs.length ? runs[r + 1]![0] : n, n);
+  runs.forEach(({ start, end }, r) => {
+    const from = Math.max(start - pad, r > 0 ? runs[r - 1]!.end : 0, 0);
+    const to = Math.min(end + pad, r + 1 < runs.length ? runs[r + 1]!.start : n, n);
     const values = new Float32Array(to - from);
     for (let i = from; i < to; i++) {
       const v = power[i]!;
