@@ -1,11 +1,23 @@
 /**
  * `build(deps)` makes the Fastify app without listening (tests call `app.inject()`); `server.ts`
  * listens. Every route has request and response schemas from @nilm/contracts; every error
- * leaves as `{"error": {"code", "message", "details"}, "request_id"}`.
+ * leaves as `{"error": {"code", "message", "details"}, "request_id"}`, also those Node's HTTP
+ * parser raises before a request exists (an oversize header). Bodies are validated without
+ * type coercion; security headers come from @fastify/helmet. See docs/security.md.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import AjvCompiler from '@fastify/ajv-compiler';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -16,7 +28,7 @@ import { NilmError } from '@nilm/ml';
 import { identify } from './access.js';
 import type { AppDeps } from './app.deps.js';
 import { AuthError } from './auth/index.js';
-import { ApiError } from './errors.js';
+import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
@@ -27,11 +39,93 @@ import { registerUserRoutes } from './routes/users.routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+const isAuthDetails = (d: unknown): d is { auth_code: string } =>
+  typeof d === 'object' &&
+  d !== null &&
+  typeof (d as { auth_code?: unknown }).auth_code === 'string';
+
 /** Body of an error response. */
 function errorBody(code: string, message: string, requestId: string, details?: unknown): object {
   return {
     error: { code, message, ...(details === undefined ? {} : { details }) },
     request_id: requestId,
+  };
+}
+
+const newRequestId = (): string => `req_${randomBytes(8).toString('hex')}`;
+
+/**
+ * Validators: request bodies are checked exactly as their schemas say (`"77"`, `true`, `null` or
+ * `[5]` is not a number), while the query string, path parameters and headers, which are text
+ * on the wire, still have numbers and booleans read from their text.
+ */
+function buildValidators(): { buildValidator: AjvCompiler.ValidatorFactory } {
+  const factory = AjvCompiler();
+  const common = { removeAdditional: false, allErrors: false } as const;
+  return {
+    buildValidator: (externalSchemas) => {
+      const exact = factory(externalSchemas, { customOptions: { ...common, coerceTypes: false } });
+      const fromText = factory(externalSchemas, {
+        customOptions: { ...common, coerceTypes: 'array' },
+      });
+      return (route) => (route.httpPart === 'body' ? exact : fromText)(route);
+    },
+  };
+}
+
+/** How deep a request is searched for NUL; no request schema nests nearly this deep. */
+const NUL_SEARCH_DEPTH = 32;
+
+/**
+ * The path (`['readings', '0', 'ts']`) to the first string or key holding a NUL character, if
+ * any. Recursive but bounded: a body nested deeper than any schema allows is refused by
+ * validation, which runs next.
+ */
+function nulPath(v: unknown, depth = NUL_SEARCH_DEPTH): string[] | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') ? [] : undefined;
+  if (typeof v !== 'object' || v === null || depth === 0) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = nulPath(v[i], depth - 1);
+      if (p) return [String(i), ...p];
+    }
+    return undefined;
+  }
+  for (const k of Object.keys(v)) {
+    if (k.includes('\u0000')) return [k];
+    const p = nulPath((v as Record<string, unknown>)[k], depth - 1);
+    if (p) return [k, ...p];
+  }
+  return undefined;
+}
+
+/** CSP sources (`'sha256-...'`) for the inline scripts of an HTML page. */
+function inlineScriptHashes(html: string): string[] {
+  return [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)]
+    .filter(([, attrs = '']) => !/\bsrc\s*=/i.test(attrs))
+    .map(([, , body = '']) => `'sha256-${createHash('sha256').update(body).digest('base64')}'`);
+}
+
+/**
+ * The dashboard's script-src: its own files, plus its inline scripts (the theme set before first
+ * paint) by hash. index.html is read again when it changes on disk, so a rebuild needs no restart.
+ */
+function dashboardScriptSources(indexHtml: string | undefined): (req: IncomingMessage) => string {
+  let seen = '';
+  let sources = "'self'";
+  return (req) => {
+    if (!indexHtml || req.url?.startsWith('/api/')) return "'self'";
+    try {
+      const st = statSync(indexHtml);
+      const key = `${st.mtimeMs}:${st.size}`;
+      if (key !== seen) {
+        sources = ["'self'", ...inlineScriptHashes(readFileSync(indexHtml, 'utf8'))].join(' ');
+        seen = key;
+      }
+    } catch {
+      // Mid-rebuild (no index.html for a moment): keep the last known sources.
+    }
+    return sources;
   };
 }
 
@@ -43,16 +137,62 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.MAX_BODY_BYTES,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given)
-        ? given
-        : `req_${randomBytes(8).toString('hex')}`;
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    trustProxy: true,
+    schemaController: { compilersFactory: buildValidators() },
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY lists: believed from anyone,
+    // it would let every client choose its own address and escape the per-IP limits.
+    trustProxy: deps.config.TRUST_PROXY,
+    // Errors of Node's HTTP parser (an oversize header, a malformed request line) come before
+    // any request exists; answer them with the same envelope as every other error.
+    clientErrorHandler(err: Error & { code?: string }, socket: Socket) {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [code, message]: [ApiErrorCode, string] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [
+              'HEADERS_TOO_LARGE',
+              `the request headers are larger than ${maxHeaderSize} bytes; send fewer or shorter headers (cookies, tokens)`,
+            ]
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['REQUEST_TIMEOUT', 'the request took too long to arrive; send it again']
+            : ['BAD_REQUEST', 'the request is not valid HTTP/1.1'];
+      const status = API_ERRORS[code];
+      const body = JSON.stringify(errorBody(code, message, newRequestId()));
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+            'Content-Type: application/json; charset=utf-8\r\n' +
+            'X-Content-Type-Options: nosniff\r\n' +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(err);
+    },
   });
+  // Every body is JSON; without this, a text/plain body would reach the schema as a string (422)
+  // instead of being refused as the wrong media type (415).
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // PostgreSQL cannot hold a NUL in text: refuse it anywhere in a request, before it reaches a
+  // store as a 500 (control characters in names are refused by their routes).
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['params', request.params],
+      ['querystring', request.query],
+      ['body', request.body],
+    ] as const) {
+      const path = nulPath(value);
+      if (path === undefined) continue;
+      const where = [part, ...path].join('/');
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `${where} contains a NUL character (\\u0000), which cannot be stored; remove it`,
+        { field: where },
+      );
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({
@@ -64,20 +204,43 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError | Error, request, reply) => {
     const id = request.id;
+    if (
+      err instanceof ApiError &&
+      err.code === 'NOT_READY' &&
+      isAuthDetails(err.details) &&
+      err.details.auth_code === 'AUTH_KEYS_UNAVAILABLE'
+    ) {
+      return keysUnavailable(request, reply, err, err.details.auth_code);
+    }
     if (err instanceof ApiError) {
       if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
       return reply.status(err.status).send(errorBody(err.code, err.message, id, err.details));
     }
     if (err instanceof AuthError) {
+      if (err.code === 'AUTH_KEYS_UNAVAILABLE')
+        return keysUnavailable(request, reply, err, err.code);
       const code = err.statusCode === 503 ? 'NOT_READY' : 'AUTH_INVALID';
       return reply
         .status(err.statusCode)
         .send(errorBody(code, err.message, id, { auth_code: err.code }));
     }
-    if (err instanceof StoreUnavailableError || err instanceof QueueUnavailableError) {
+    // Public 503s name the dependency, never where it lives (host, port, URL): the details go to
+    // the log, for the operator.
+    if (err instanceof StoreUnavailableError) {
+      request.log.warn({ err }, 'store unavailable');
       void reply.header('retry-after', '5');
-      const code = err instanceof QueueUnavailableError ? 'QUEUE_UNAVAILABLE' : 'STORE_UNAVAILABLE';
-      return reply.status(503).send(errorBody(code, `${err.message}; retry later`, id));
+      return reply.status(503).send(
+        errorBody('STORE_UNAVAILABLE', `the ${err.store} store is unavailable; retry later`, id, {
+          store: err.store,
+        }),
+      );
+    }
+    if (err instanceof QueueUnavailableError) {
+      request.log.warn({ err }, 'job queue unavailable');
+      void reply.header('retry-after', '5');
+      return reply
+        .status(503)
+        .send(errorBody('QUEUE_UNAVAILABLE', 'the job queue is unavailable; retry later', id));
     }
     if (err instanceof NilmError) {
       const status =
@@ -138,6 +301,27 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       .send(errorBody('INTERNAL', 'an internal error occurred; it has been logged', id));
   });
 
+  /** The identity provider's keys could not be fetched: 503 without its URL or address. */
+  function keysUnavailable(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    err: Error,
+    authCode: string,
+  ): FastifyReply {
+    request.log.warn({ err }, 'identity provider keys unavailable');
+    void reply.header('retry-after', '5');
+    return reply
+      .status(503)
+      .send(
+        errorBody(
+          'NOT_READY',
+          "the identity provider's signing keys could not be fetched; retry shortly",
+          request.id,
+          { auth_code: authCode },
+        ),
+      );
+  }
+
   let spaFallback = false;
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
@@ -148,6 +332,36 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     return reply
       .status(404)
       .send(errorBody('NOT_FOUND', `no route ${request.method} ${path}`, request.id));
+  });
+
+  const webBuilt = existsSync(deps.config.webDir);
+  const supabase = deps.config.webSignIn.mode === 'supabase' ? deps.config.webSignIn : undefined;
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        // The dashboard fetches the API and its live stream here; with Supabase Auth it signs in
+        // from the browser at the project's URL.
+        connectSrc: ["'self'", ...(supabase ? [new URL(supabase.supabaseUrl).origin] : [])],
+        fontSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        scriptSrc: [
+          dashboardScriptSources(webBuilt ? join(deps.config.webDir, 'index.html') : undefined),
+        ],
+        scriptSrcAttr: ["'none'"],
+        // Inline styles stay allowed: the dialog library injects a <style> element, and styles
+        // cannot run code.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+    // Plain HTTP on a LAN is a supported setup: HSTS and upgrade-insecure-requests belong to the
+    // TLS proxy in front, when there is one (docs/security.md).
+    strictTransportSecurity: false,
   });
 
   await app.register(swagger, {
@@ -165,7 +379,8 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The validator badge would load an image from validator.swagger.io, which the CSP refuses.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
 
   // Who is calling, before rate limiting (limits are per user when known, else per IP).
   app.addHook('onRequest', async (request) => {
@@ -215,7 +430,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
 
-  if (existsSync(deps.config.webDir)) {
+  if (webBuilt) {
     // The built web app: files as they are on disk (a rebuild needs no restart), and
     // index.html for the app's own routes; /api, /docs and /metrics keep their JSON 404.
     await app.register(fastifyStatic, {

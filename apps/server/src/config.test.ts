@@ -1,6 +1,7 @@
 // Proves how the environment chooses the web app's sign-in (local, Supabase, external), that
 // only a Supabase public key is accepted as SUPABASE_ANON_KEY (never a service_role or secret
-// key), and that MQTT_PUBLIC_URL is a plain mqtt(s) address, named in every refusal.
+// key), that MQTT_PUBLIC_URL is a plain mqtt(s) address, and that TRUST_PROXY is off unless it
+// names the proxies (never "trust everyone"), each named in every refusal.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -132,5 +133,37 @@ describe('MQTT_PUBLIC_URL validation', () => {
     expect(refused({ MQTT_PUBLIC_URL: 'mqtt://energy.example' })).toMatch(
       /MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT .* or MQTT_URL/,
     );
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  const refused = (value: string): string => {
+    try {
+      load({ TRUST_PROXY: value });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error(`TRUST_PROXY=${value} was accepted`);
+  };
+
+  it('is off by default and for false, 0, no and off', () => {
+    expect(load({}).TRUST_PROXY).toBe(false);
+    for (const v of ['false', '0', 'no', 'off', 'FALSE'])
+      expect(load({ TRUST_PROXY: v }).TRUST_PROXY).toBe(false);
+  });
+
+  it('takes a list of addresses, CIDR ranges and named ranges', () => {
+    expect(
+      load({ TRUST_PROXY: ' 127.0.0.1, 172.16.0.0/12 ,::1,fd00::/8,uniquelocal' }).TRUST_PROXY,
+    ).toEqual(['127.0.0.1', '172.16.0.0/12', '::1', 'fd00::/8', 'uniquelocal']);
+  });
+
+  it('refuses trusting every sender, host names and bad prefixes, naming the variable', () => {
+    expect(refused('true')).toMatch(/TRUST_PROXY: must list the proxy addresses/);
+    expect(refused('*')).toMatch(/TRUST_PROXY: must list the proxy addresses/);
+    expect(refused('proxy.local')).toMatch(/TRUST_PROXY: "proxy.local" is not an IP address/);
+    expect(refused('10.0.0.0/33')).toMatch(/TRUST_PROXY: "10.0.0.0\/33" has a prefix length/);
+    expect(refused('10.0.0.1/8/8')).toMatch(/TRUST_PROXY: "10.0.0.1\/8\/8" is not an IP/);
   });
 });

@@ -3,6 +3,7 @@
  * variable stops the process with a message naming it. Nothing else reads `process.env`.
  * Every variable is listed, with its default, in `.env.example`.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -56,6 +57,56 @@ function jwtClaims(token: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** Address ranges proxy-addr (Fastify's `trustProxy`) knows by name. */
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Why `entry` is not an address, a CIDR range or a named range, or null when it is one. */
+function proxyEntryProblem(entry: string): string | null {
+  if (NAMED_RANGES.includes(entry)) return null;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family !== 0 && rest.length === 0) {
+    if (prefix === undefined) return null;
+    const bits = family === 4 ? 32 : 128;
+    if (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits) return null;
+    return `"${entry}" has a prefix length outside 0..${bits}`;
+  }
+  return `"${entry}" is not an IP address, a CIDR range (10.0.0.0/8) or one of ${NAMED_RANGES.join(', ')}`;
+}
+
+/**
+ * TRUST_PROXY: off (`false`, the default), or the comma-separated addresses and CIDR ranges of
+ * the reverse proxies in front of this server, whose X-Forwarded-For/-Proto/-Host are then
+ * believed. `true` (trust everyone) is refused: any client could then pick its own address and
+ * so escape every per-IP limit, including the sign-in limit.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | string[] => {
+    if (['', 'false', '0', 'no', 'off'].includes(v.toLowerCase())) return false;
+    if (['true', '1', 'yes', 'on', '*'].includes(v.toLowerCase())) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must list the proxy addresses or CIDR ranges (e.g. 127.0.0.1 or 172.16.0.0/12), not trust every sender: any client could then choose its own address and escape the per-IP limits',
+      });
+      return z.NEVER;
+    }
+    const entries = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const e of entries) {
+      const problem = proxyEntryProblem(e);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
 
 export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -143,6 +194,8 @@ export const EnvSchema = z.object({
     .min(1024)
     .default(2 * 1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
+  /** Reverse proxies whose X-Forwarded-For is believed: off, or their addresses/CIDR ranges. */
+  TRUST_PROXY: trustProxy.default(false),
   /** Worker: jobs run at once per process. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How often the worker looks for buildings whose estimates lag behind their readings. */

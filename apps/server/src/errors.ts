@@ -16,6 +16,10 @@ export const API_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   VALIDATION_FAILED: 422,
   VALIDATION_JSON: 400,
+  /** Not HTTP/1.1 that Node's parser can read; answered before any request exists. */
+  BAD_REQUEST: 400,
+  REQUEST_TIMEOUT: 408,
+  HEADERS_TOO_LARGE: 431,
   VALIDATION_TIME: 422,
   VALIDATION_POWER: 422,
   VALIDATION_WINDOW: 422,

@@ -11,7 +11,8 @@
  *   `internalCredentials`); it may subscribe to the pattern and publish nothing.
  *
  * A connected device's token is checked again at least every `recheckMs` when it publishes, so a
- * revoked token stops working within that time without waiting for a reconnect.
+ * revoked token stops working within that time without waiting for a reconnect. A retained
+ * publish is acknowledged but neither kept nor ingested.
  * Plain TCP: put it behind a TLS terminator, or bind it to 127.0.0.1 (the default) or a
  * trusted network, since tokens travel in the CONNECT packet.
  */
@@ -66,6 +67,13 @@ export interface EmbeddedBroker {
 const INTERNAL_USERNAME = '$nilm-internal';
 /** Client ids with this prefix are reserved: a device using one could take over the server's. */
 const INTERNAL_CLIENT_PREFIX = 'nilm-internal-';
+/**
+ * Where dropped publishes go: `$` topics match no wildcard (MQTT-4.7.2-1), and authorizeSubscribe
+ * grants only the readings pattern and a device's own topic, so no one receives them.
+ */
+const DROPPED_TOPIC = '$nilm/dropped';
+/** A device that retains every reading is warned about once a minute, not once a reading. */
+const RETAINED_WARN_EVERY_MS = 60_000;
 
 type Identity =
   | { kind: 'internal' }
@@ -106,6 +114,20 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     clientId: `${INTERNAL_CLIENT_PREFIX}${randomBytes(6).toString('hex')}`,
   };
   const identities = new WeakMap<Client, Identity>();
+  const retainedWarned = new WeakMap<Client, { at: number; dropped: number }>();
+
+  const warnRetained = (client: Client | null, topic: string): void => {
+    const last = client ? retainedWarned.get(client) : undefined;
+    if (last && now() - last.at < RETAINED_WARN_EVERY_MS) {
+      last.dropped++;
+      return;
+    }
+    if (client) retainedWarned.set(client, { at: now(), dropped: 0 });
+    log.warn(
+      { clientId: client?.id, topic, droppedSinceLastWarning: last?.dropped },
+      'MQTT: dropped a retained reading (a broker would replay it as new); publish readings without the retain flag',
+    );
+  };
 
   /** The building a token belongs to (null: unknown or revoked). Throws when the store is down. */
   const tokenOwner = async (tokenHash: string): Promise<string | null> => {
@@ -214,8 +236,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             done(new Refusal(reason));
             return;
           }
-          // A retained reading would be replayed to the ingest client on every resubscribe.
-          packet.retain = false;
+          if (packet.retain) {
+            // A retained reading is dropped (docs/api.md): kept, it would be replayed as new to
+            // every later subscriber. It cannot be told apart downstream (MQTT 3.1.1 clears the
+            // flag on delivery to existing subscribers), and aedes cannot acknowledge a publish
+            // without routing it, so it is acknowledged, unretained, and routed to a topic that
+            // no client may subscribe to.
+            warnRetained(client, packet.topic);
+            packet.topic = DROPPED_TOPIC;
+            packet.retain = false;
+          }
           done(null);
         },
         (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),

@@ -12,6 +12,12 @@
  * A token that is present is checked in both modes (a wrong one is a misconfigured device).
  * Everything else is dropped, logged and counted.
  *
+ * Retained messages. A message the broker replays because it was retained is a stale reading
+ * (and, stamped on arrival, a false one): it arrives flagged retained and is dropped. MQTT 3.1.1
+ * clears the flag when a retained publish goes to subscribers already connected, so those cannot
+ * be told apart here; the embedded broker drops retained publishes itself (`embedded.broker.ts`),
+ * and with another broker devices must publish without the retain flag (docs/api.md).
+ *
  * Delivery. The subscription is QoS 1 on a persistent session (by default), and a message is
  * acknowledged only once its readings are validated and in the buffer, so messages that arrive
  * while this process is down wait in the broker. Readings are batched per building for up to

@@ -68,6 +68,23 @@ function tariffBody(t: Tariff): TariffBody {
   };
 }
 
+// C0 and C1 control characters and DEL: invisible or terminal-driving in a name shown to others,
+// and NUL cannot be stored by PostgreSQL at all.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Refuse free text (`field` names it in the error) that holds a control character. */
+function refuseControlCharacters(field: string, value: string | undefined): void {
+  if (value === undefined) return;
+  const found = CONTROL_CHARACTER.exec(value);
+  if (found)
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `${field} contains the control character U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${found.index}; use printable text`,
+      { field },
+    );
+}
+
 function isValidTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -129,6 +146,8 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (request, reply) => {
       const admin = requireAdmin(request);
       const { id, name, timezone = 'UTC', owner_id } = request.body;
+      refuseControlCharacters('name', name);
+      refuseControlCharacters('owner_id', owner_id);
       if (!isValidTimeZone(timezone))
         throw new ApiError(
           'VALIDATION_FAILED',
@@ -194,6 +213,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (request) => {
       await authorize(request, metadata, request.params.id, 'admin');
       const { name, timezone, model_ref } = request.body;
+      refuseControlCharacters('name', name);
       if (timezone !== undefined && !isValidTimeZone(timezone))
         throw new ApiError('VALIDATION_FAILED', `timezone "${timezone}" is not an IANA zone`);
       if (model_ref) deps.engine.registry.find(model_ref);
@@ -273,6 +293,8 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (request, reply) => {
       await authorize(request, metadata, request.params.id, 'admin');
       const { user_id, email, role } = request.body;
+      refuseControlCharacters('user_id', user_id);
+      refuseControlCharacters('email', email);
       if ((user_id === undefined) === (email === undefined))
         throw new ApiError(
           'VALIDATION_FAILED',
@@ -380,6 +402,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
     async (request, reply) => {
       await authorize(request, metadata, request.params.id, 'admin');
+      refuseControlCharacters('name', request.body.name);
       const secret = generateDeviceToken();
       const t = await metadata.createDeviceToken({
         id: `tok_${secret.hash.slice(0, 16)}`,
@@ -456,6 +479,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (request) => {
       const b = await authorize(request, metadata, request.params.id, 'admin');
       const { currency, price_per_kwh, bands } = request.body;
+      bands.forEach((b, i) => refuseControlCharacters(`bands[${i}].name`, b.name));
       const problem = tariffBandsProblem(bands);
       if (problem) throw new ApiError('VALIDATION_FAILED', problem);
       const saved = await metadata.setTariff(b.id, {

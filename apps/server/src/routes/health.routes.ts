@@ -1,22 +1,43 @@
-/** Liveness, readiness (every configured dependency) and Prometheus metrics. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * Liveness, readiness (every configured dependency) and Prometheus metrics. /ready is public, so
+ * a failed check names the dependency and whether it timed out, never its address or the
+ * driver's message (`connect ECONNREFUSED 10.0.0.5:5432`): that goes to the log.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { LiveResponse, ReadyResponse } from '@nilm/contracts';
 import type { AppDeps } from '../app.deps.js';
 
+const CHECK_TIMEOUT_MS = 3000;
+
+class CheckTimeout extends Error {}
+
 async function check(
+  name: string,
   kind: string,
   fn: () => Promise<unknown>,
+  log: FastifyBaseLogger,
+  /** What may be said publicly when `fn` fails (our own words, no addresses). */
+  publicError = `${kind} is unavailable`,
 ): Promise<{ ok: boolean; kind: string; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       fn(),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('timed out after 3 s')), 3000).unref(),
-      ),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new CheckTimeout()), CHECK_TIMEOUT_MS);
+        timer.unref();
+      }),
     ]);
     return { ok: true, kind };
   } catch (e) {
-    return { ok: false, kind, error: e instanceof Error ? e.message : String(e) };
+    log.warn({ err: e, check: name, kind }, 'readiness check failed');
+    const error =
+      e instanceof CheckTimeout
+        ? `${kind} did not answer within ${CHECK_TIMEOUT_MS / 1000} s`
+        : publicError;
+    return { ok: false, kind, error };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -28,15 +49,21 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
   app.get(
     '/ready',
     { schema: { tags: ['health'], response: { 200: ReadyResponse, 503: ReadyResponse } } },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const log = request.log;
       const [timeseries, metadata, queue, model] = await Promise.all([
-        check(deps.timeseries.kind, () => deps.timeseries.ping()),
-        check(deps.metadata.kind, () => deps.metadata.ping()),
-        check(deps.queue.kind, () => deps.queue.ping()),
-        check('registry', async () => {
-          const active = deps.engine.registry.active();
-          if (!active) throw new Error('no active model in the registry');
-        }),
+        check('timeseries', deps.timeseries.kind, () => deps.timeseries.ping(), log),
+        check('metadata', deps.metadata.kind, () => deps.metadata.ping(), log),
+        check('queue', deps.queue.kind, () => deps.queue.ping(), log),
+        check(
+          'model',
+          'registry',
+          async () => {
+            if (!deps.engine.registry.active()) throw new Error('no active model in the registry');
+          },
+          log,
+          'no active model in the registry',
+        ),
       ]);
       const checks = { timeseries, metadata, queue, model };
       const ok = Object.values(checks).every((c) => c.ok);

@@ -9,6 +9,28 @@ import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { describeIngest } from '../services/ingest.info.js';
 import { IngestService } from '../services/ingest.service.js';
+import { parseReadingTime } from '../time.parse.js';
+
+/**
+ * Refuse a batch that gives one time twice (also as two spellings of one instant): which value
+ * should win is a guess, and the meter that sent it has a bug worth hearing about. Times that do
+ * not parse are left to the service, which says why.
+ */
+function refuseRepeatedTimes(readings: IngestBody['readings']): void {
+  const firstIndex = new Map<number, number>();
+  readings.forEach((r, i) => {
+    const ts = parseReadingTime(r.ts);
+    if (Number.isNaN(ts)) return;
+    const first = firstIndex.get(ts);
+    if (first !== undefined)
+      throw new ApiError(
+        'VALIDATION_TIME',
+        `readings[${i}].ts ${new Date(ts).toISOString()} is the same time as readings[${first}].ts; send each time once per batch`,
+        { index: i, first_index: first },
+      );
+    firstIndex.set(ts, i);
+  });
+}
 
 export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = new IngestService({
@@ -25,7 +47,8 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
     {
       schema: {
         tags: ['ingest'],
-        summary: 'Store mains readings; idempotent per (building, ts)',
+        summary:
+          'Store mains readings; idempotent per (building, ts); a time repeated within a batch is refused',
         security: [{ ingestToken: [] }, { bearer: [] }],
         body: IngestBody,
         response: {
@@ -42,6 +65,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
       const { building_id, readings } = request.body;
       await authorize(request, deps.metadata, building_id, 'write');
       try {
+        refuseRepeatedTimes(readings);
         const accepted = await service.ingest(building_id, readings);
         return reply.status(202).send({ accepted });
       } catch (e) {
