@@ -1,7 +1,8 @@
 // Proves how the environment chooses the web app's sign-in (local, Supabase, external), that
 // only a Supabase public key is accepted as SUPABASE_ANON_KEY (never a service_role or secret
 // key), that MQTT_PUBLIC_URL is a plain mqtt(s) address, and that TRUST_PROXY is off unless it
-// names the proxies (never "trust everyone"), each named in every refusal.
+// names the proxies (never "trust everyone"), and that Home Assistant publishing needs a broker,
+// each named in every refusal.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -165,5 +166,21 @@ describe('TRUST_PROXY', () => {
     expect(refused('proxy.local')).toMatch(/TRUST_PROXY: "proxy.local" is not an IP address/);
     expect(refused('10.0.0.0/33')).toMatch(/TRUST_PROXY: "10.0.0.0\/33" has a prefix length/);
     expect(refused('10.0.0.1/8/8')).toMatch(/TRUST_PROXY: "10.0.0.1\/8\/8" is not an IP/);
+  });
+});
+
+describe('Home Assistant publishing', () => {
+  it('is off by default, needs MQTT_URL, and refuses wildcards in its topics', () => {
+    expect(load({}).HA_DISCOVERY).toBe(false);
+    expect(() => load({ HA_DISCOVERY: 'true' })).toThrow(/HA_DISCOVERY=true needs MQTT_URL/);
+    const on = load({ HA_DISCOVERY: 'true', MQTT_URL: 'mqtt://ha.local:1883' });
+    expect([on.HA_DISCOVERY, on.HA_DISCOVERY_PREFIX, on.HA_STATE_TOPIC_ROOT]).toEqual([
+      true,
+      'homeassistant',
+      'nilm',
+    ]);
+    expect(() =>
+      load({ HA_DISCOVERY: 'true', MQTT_URL: 'mqtt://ha.local', HA_DISCOVERY_PREFIX: 'ha/#' }),
+    ).toThrow(/HA_DISCOVERY_PREFIX/);
   });
 });

@@ -129,6 +129,23 @@ export const EnvSchema = z.object({
   MQTT_URL: url(['mqtt:', 'mqtts:', 'ws:', 'wss:']).optional(),
   /** Topic pattern; `+` stands for the building id. */
   MQTT_TOPIC: z.string().default('nilm/+/power'),
+  /**
+   * Publish estimates into Home Assistant over MQTT discovery, on the broker of MQTT_URL (the
+   * one Home Assistant reads, e.g. its Mosquitto add-on).
+   */
+  HA_DISCOVERY: bool.default(false),
+  /** Home Assistant's discovery prefix (its MQTT integration's setting). */
+  HA_DISCOVERY_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, 'MQTT topic levels without wildcards')
+    .default('homeassistant'),
+  /** Root of the state and availability topics: `<root>/<building>/ha/state`. */
+  HA_STATE_TOPIC_ROOT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, 'MQTT topic levels without wildcards')
+    .default('nilm'),
+  /** How often Home Assistant's configs are brought in line with buildings and appliances. */
+  HA_SYNC_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Run an embedded MQTT broker (aedes) on this port (0 = off). */
   MQTT_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /**
@@ -258,6 +275,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
   if (e.MQTT_PUBLIC_URL !== undefined && e.MQTT_EMBEDDED_PORT === 0 && e.MQTT_URL === undefined) {
     throw new ConfigError(
       'MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT (built-in broker) or MQTT_URL (your broker) too, or unset MQTT_PUBLIC_URL',
+    );
+  }
+  if (e.HA_DISCOVERY && e.MQTT_URL === undefined) {
+    throw new ConfigError(
+      'HA_DISCOVERY=true needs MQTT_URL: the broker Home Assistant reads (e.g. mqtt://user:pass@homeassistant.local:1883)',
     );
   }
   const externalAuth = !!(e.AUTH_JWKS_URL || e.AUTH_HS256_SECRET || e.SUPABASE_URL);

@@ -16,6 +16,7 @@ import { IngestService } from './services/ingest.service.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker.js';
 import { MqttIngest } from './mqtt/mqtt.ingest.js';
 import { Worker } from './worker.js';
+import { HaPublisher } from './ha/ha.publisher.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -23,6 +24,7 @@ export interface RunningServer {
   app?: FastifyInstance;
   url?: string;
   worker?: Worker;
+  ha?: HaPublisher;
   demo?: DemoHome;
   broker?: EmbeddedBroker;
   mqtt?: MqttIngest;
@@ -147,8 +149,23 @@ export async function runServer(
       log.log(lines.join('\n'));
     }
     if (config.NILM_ROLE !== 'api') {
+      if (config.HA_DISCOVERY && config.MQTT_URL) {
+        running.ha = new HaPublisher({
+          url: config.MQTT_URL,
+          topics: { prefix: config.HA_DISCOVERY_PREFIX, base: config.HA_STATE_TOPIC_ROOT },
+          metadata: parts.metadata,
+          timeseries: parts.timeseries,
+          engine: parts.engine,
+          software: 'nilm-monitor',
+          syncMs: config.HA_SYNC_MS,
+          log: running.app?.log ?? { warn: (o, m) => log.warn(m, o) },
+        });
+        await running.ha.start();
+      }
+      const ha = running.ha;
       running.worker = new Worker({
         ...parts,
+        onEstimated: ha ? (id) => ha.buildingUpdated(id) : undefined,
         log: running.app?.log ?? {
           info: () => undefined,
           warn: (o, m) => log.warn(m, o),
@@ -171,6 +188,7 @@ export async function runServer(
     (closing ??= (async () => {
       running.demo?.stop();
       running.worker?.stop();
+      await running.ha?.close();
       await running.mqtt?.stop();
       await running.broker?.close();
       await running.app?.close();

@@ -20,6 +20,8 @@ export interface WorkerDeps {
   queue: JobQueue;
   engine: InferenceEngine;
   metrics: Metrics;
+  /** Told after a run that wrote estimates for the building (Home Assistant publishing). */
+  onEstimated?: (buildingId: string) => void;
   log: {
     info: (o: object, m: string) => void;
     warn: (o: object, m: string) => void;
@@ -50,6 +52,7 @@ export class Worker {
       async (job) => {
         try {
           const r = await this.service.run(job.buildingId);
+          if (r.written > 0) this.deps.onEstimated?.(job.buildingId);
           if (r.more) await this.deps.queue.enqueue(job.buildingId);
         } catch (e) {
           this.deps.metrics.jobsFailed.inc({
