@@ -5,8 +5,8 @@
  * `phase_currently_delivered_l1..l3` and `phase_currently_returned_l1..l3` (kW) and `timestamp`
  * (ISO 8601). Its "JSON telegram" publishes the same fields in one object on `dsmr/json`.
  * Field names are DSMR-reader's default mapping; a renamed mapping is not recognised. See
- * https://dsmr-reader.readthedocs.io/en/v5/how-to/admin/mqtt.html and the default mapping in
- * DSMR-reader's MQTT admin (dsmr_mqtt/admin.py).
+ * docs/how-to/admin/mqtt.rst and the default mappings in dsmr_mqtt/admin.py of
+ * github.com/dsmrreader/dsmr-reader.
  */
 import { lastLevel, topicMatches } from '../mqtt.topic.js';
 import { type Payload, isObject, payloadJson, payloadText } from '../payload.rules.js';

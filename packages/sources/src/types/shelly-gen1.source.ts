@@ -3,8 +3,8 @@
  * number per topic, `shellies/<device-id>/emeter/<i>/power` in watts (negative when the channel
  * returns power to the grid), next to `.../energy`, `.../voltage`, `.../total` and others that
  * carry no power. A 3EM's channels 0..2 are the phases L1..L3; a Shelly EM's channel 1 is often a
- * solar clamp. See https://shelly-api-docs.shelly.cloud/gen1/#shelly-em-mqtt and
- * https://shelly-api-docs.shelly.cloud/gen1/#shelly-3em-mqtt.
+ * solar clamp. See the MQTT sections of Shelly EM and Shelly 3EM in
+ * https://shelly-api-docs.shelly.cloud/gen1/.
  */
 import { topicMatches } from '../mqtt.topic.js';
 import { type Payload, payloadNumber } from '../payload.rules.js';

@@ -5,8 +5,8 @@
  * `Power` is an array (`[52,5]` on a Sonoff Dual R3, one value per phase on 3-phase meters).
  * `Time` is the device's local time without a zone, so the caller stamps arrival. SENSOR frames
  * from other sensors on the same device (a switch, a temperature) carry no ENERGY and are
- * ignored. See https://tasmota.github.io/docs/JSON-Status-Responses/ and
- * https://tasmota.github.io/docs/Power-Monitoring-Calibration/.
+ * ignored. See https://tasmota.github.io/docs/JSON-Status-Responses/ and the Teleinfo page's
+ * example, https://tasmota.github.io/docs/Teleinfo/.
  */
 import { topicMatches } from '../mqtt.topic.js';
 import { type Payload, isObject, payloadObject } from '../payload.rules.js';
