@@ -34,6 +34,7 @@ export class SettingsReader {
     return this.raw[name] !== undefined && this.raw[name] !== null;
   }
 
+  /** A non-empty string (required unless a default is given). */
   string(name: string, opts: { default?: string; maxLength?: number } = {}): string {
     const v = this.take(name);
     if (v === undefined || v === null) {
@@ -47,6 +48,7 @@ export class SettingsReader {
     return v;
   }
 
+  /** A non-empty string, or undefined when absent. */
   optionalString(name: string, opts: { maxLength?: number } = {}): string | undefined {
     return this.has(name) ? this.string(name, opts) : (this.take(name), undefined);
   }
@@ -59,6 +61,7 @@ export class SettingsReader {
     return v;
   }
 
+  /** A topic filter, or undefined when absent. */
   optionalTopicFilter(name: string): string | undefined {
     return this.has(name) ? this.topicFilter(name) : (this.take(name), undefined);
   }
@@ -89,10 +92,12 @@ export class SettingsReader {
     return v;
   }
 
+  /** A JSON pointer, or undefined when absent. */
   optionalPointer(name: string): string | undefined {
     return this.has(name) ? this.pointer(name) : (this.take(name), undefined);
   }
 
+  /** A list of 1..max JSON pointers (per-phase pointers, L1 first). */
   pointerList(name: string, max: number): string[] | undefined {
     const v = this.take(name);
     if (v === undefined || v === null) return undefined;
@@ -116,6 +121,7 @@ export class SettingsReader {
     return v as T;
   }
 
+  /** A whole number within [min, max] (required unless a default is given). */
   int(name: string, opts: { min: number; max: number; default?: number }): number {
     const v = this.take(name);
     if (v === undefined || v === null) {
@@ -128,10 +134,12 @@ export class SettingsReader {
     return v;
   }
 
+  /** A whole number within [min, max], or undefined when absent. */
   optionalInt(name: string, opts: { min: number; max: number }): number | undefined {
     return this.has(name) ? this.int(name, opts) : (this.take(name), undefined);
   }
 
+  /** A list of distinct whole numbers within [min, max]. */
   intList(
     name: string,
     opts: { min: number; max: number; maxLength: number; default: number[] },
@@ -151,6 +159,7 @@ export class SettingsReader {
     return out;
   }
 
+  /** A list of 1..max non-empty strings. */
   stringList(name: string, max: number): string[] | undefined {
     const v = this.take(name);
     if (v === undefined || v === null) return undefined;

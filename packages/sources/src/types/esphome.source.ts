@@ -30,6 +30,7 @@ export interface PlainTopicSettings {
   production_topic?: string;
 }
 
+/** Reads `topic`, `unit` (W), `sign` (import-positive), `phase_topics` and `production_topic`. */
 export function readPlainTopics(r: SettingsReader): PlainTopicSettings {
   const s: PlainTopicSettings = {
     topic: r.topicFilter('topic'),

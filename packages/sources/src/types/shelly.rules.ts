@@ -18,6 +18,7 @@ export interface ShellyChannels {
   production_channel?: number;
 }
 
+/** Reads `mains_channels` (default [0]) and `production_channel`, which must not overlap. */
 export function readShellyChannels(r: SettingsReader): ShellyChannels {
   const mains_channels = r.intList('mains_channels', {
     min: 0,
