@@ -17,7 +17,6 @@ import {
 } from './product.fixture.js';
 
 const PORT = Number(process.env.NILM_E2E_PORT ?? 18_471);
-const MQTT_PORT = PORT + 2;
 
 let product: Product;
 let browser: Browser;
@@ -99,8 +98,9 @@ function parseCsv(text: string): string[][] {
 
 beforeAll(async () => {
   // Defaults as a newcomer gets them: 13 days of history, then a reading a minute.
-  // The embedded MQTT broker is on, so the device-token page offers a mosquitto_pub example.
-  product = await startProduct({ port: PORT, env: { MQTT_EMBEDDED_PORT: String(MQTT_PORT) } });
+  // No MQTT setting: a fresh `nilm start` runs its embedded broker (1883, or the next free port
+  // when a Mosquitto has it, as in CI), so the device-token page offers a mosquitto_pub example.
+  product = await startProduct({ port: PORT });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
@@ -285,7 +285,10 @@ describe('the product in a browser', () => {
     const mqtt = await dialog.getByLabel('mosquitto_pub command', { exact: true }).innerText();
     expect(curl).toContain(token);
     expect(curl).toContain('e2e-flat');
-    expect(mqtt).toContain(`-p ${MQTT_PORT}`);
+    // The port the start printed, which is the one the broker took.
+    const printed = /MQTT: +mqtt:\/\/[^:]+:(\d+)/.exec(product.output());
+    expect(printed).not.toBeNull();
+    expect(mqtt).toContain(`-p ${printed![1]}`);
     await shot('13-device-token');
 
     // Pasted into a shell as shown: HTTP first, then MQTT with another wattage.

@@ -131,9 +131,31 @@ describe('MQTT_PUBLIC_URL validation', () => {
   });
 
   it('needs a broker to describe', () => {
-    expect(refused({ MQTT_PUBLIC_URL: 'mqtt://energy.example' })).toMatch(
-      /MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT .* or MQTT_URL/,
-    );
+    const off: Array<Record<string, string>> = [{ MQTT_EMBEDDED_PORT: '0' }, { NILM_ROLE: 'api' }];
+    for (const o of off)
+      expect(refused({ MQTT_PUBLIC_URL: 'mqtt://energy.example', ...o })).toMatch(
+        /MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT .* or MQTT_URL/,
+      );
+  });
+});
+
+describe('MQTT_EMBEDDED_PORT', () => {
+  it('is on by default for the one-process start (1883, moving on when taken), off otherwise', () => {
+    const start = load({});
+    expect([start.MQTT_EMBEDDED_PORT, start.mqttPortAuto]).toEqual([1883, true]);
+    const others: Array<Record<string, string>> = [
+      { NILM_ROLE: 'api' },
+      { NILM_ROLE: 'worker' },
+      { MQTT_URL: 'mqtt://b' },
+    ];
+    for (const env of others) {
+      const c = load(env);
+      expect([c.MQTT_EMBEDDED_PORT, c.mqttPortAuto]).toEqual([0, false]);
+    }
+    // A port set by hand is kept exactly: taken, the start fails rather than move.
+    const fixed = load({ MQTT_EMBEDDED_PORT: '1999' });
+    expect([fixed.MQTT_EMBEDDED_PORT, fixed.mqttPortAuto]).toEqual([1999, false]);
+    expect(load({ MQTT_EMBEDDED_PORT: '0' }).MQTT_EMBEDDED_PORT).toBe(0);
   });
 });
 

@@ -7,6 +7,9 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** MQTT's registered port, the embedded broker's first choice when none is configured. */
+export const DEFAULT_MQTT_PORT = 1883;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -146,8 +149,11 @@ export const EnvSchema = z.object({
     .default('nilm'),
   /** How often Home Assistant's configs are brought in line with buildings and appliances. */
   HA_SYNC_MS: z.coerce.number().int().min(1000).default(60_000),
-  /** Run an embedded MQTT broker (aedes) on this port (0 = off). */
-  MQTT_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * Run an embedded MQTT broker (aedes) on this port (0 = off). Unset: on for `nilm start` /
+   * `npm start` without MQTT_URL, on port 1883 or the next free one; off otherwise.
+   */
+  MQTT_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /**
    * The broker address devices are told to use (GET /api/v1/ingest/info) when the one this
    * server knows is not theirs: behind NAT, a port forward or a TLS proxy, or a broker known by
@@ -226,7 +232,11 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export interface ServerConfig extends Env {
+export interface ServerConfig extends Omit<Env, 'MQTT_EMBEDDED_PORT'> {
+  /** The embedded broker's port (0 = off); once it listens, the port it really took. */
+  MQTT_EMBEDDED_PORT: number;
+  /** MQTT_EMBEDDED_PORT was not set: 1883 is only a first choice, a busy one moves on. */
+  mqttPortAuto: boolean;
   dataDir: string;
   modelsDir: string;
   webDir: string;
@@ -272,7 +282,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
       'SUPABASE_ANON_KEY is set without SUPABASE_URL; set both (sign-in with Supabase) or neither',
     );
   }
-  if (e.MQTT_PUBLIC_URL !== undefined && e.MQTT_EMBEDDED_PORT === 0 && e.MQTT_URL === undefined) {
+  const mqttAuto = e.MQTT_EMBEDDED_PORT === undefined && e.NILM_ROLE === 'all' && !e.MQTT_URL;
+  const embeddedPort = e.MQTT_EMBEDDED_PORT ?? (mqttAuto ? DEFAULT_MQTT_PORT : 0);
+  if (e.MQTT_PUBLIC_URL !== undefined && embeddedPort === 0 && e.MQTT_URL === undefined) {
     throw new ConfigError(
       'MQTT_PUBLIC_URL is set but MQTT ingest is off; set MQTT_EMBEDDED_PORT (built-in broker) or MQTT_URL (your broker) too, or unset MQTT_PUBLIC_URL',
     );
@@ -299,6 +311,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
   }
   return {
     ...e,
+    MQTT_EMBEDDED_PORT: embeddedPort,
+    mqttPortAuto: mqttAuto,
     dataDir: resolve(e.NILM_DATA_DIR),
     modelsDir: resolve(e.NILM_MODELS_DIR ?? resolve(repoRoot, 'models')),
     webDir: resolve(e.NILM_WEB_DIR ?? resolve(repoRoot, 'apps/web/dist')),

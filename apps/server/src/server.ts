@@ -103,13 +103,14 @@ export async function runServer(
         onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'mqtt' }, r.length),
       });
       if (config.MQTT_EMBEDDED_PORT > 0) {
-        running.broker = await startEmbeddedBroker({
-          port: config.MQTT_EMBEDDED_PORT,
+        running.broker = await startBrokerNear(config, {
           host: config.HOST,
           metadata: parts.metadata,
           log: app.log,
           topicPattern: config.MQTT_TOPIC,
         });
+        // What devices are told (GET /api/v1/ingest/info) is the port it really took.
+        config.MQTT_EMBEDDED_PORT = running.broker.port;
         const c = running.broker.internalCredentials;
         running.mqtt = new MqttIngest({
           url: running.broker.url,
@@ -137,6 +138,9 @@ export async function runServer(
         '',
         `  NILM Monitor is running at ${running.url}`,
         `  API docs:   ${running.url}/docs`,
+        running.broker
+          ? `  MQTT:       ${running.broker.url} (meters sign in with the building id and a device token)`
+          : '',
         admin
           ? `  Sign in:    ${admin.email} / ${admin.password ?? (admin.passwordFile ? `(password in ${admin.passwordFile})` : '(the password you set with NILM_ADMIN_PASSWORD)')}`
           : '  Sign in with your identity provider (external auth is configured).',
@@ -195,6 +199,29 @@ export async function runServer(
       await parts.close();
     })());
   return running;
+}
+
+/**
+ * Start the embedded broker on the configured port; when the port was not configured and 1883
+ * is taken (a Mosquitto already runs), on the next free one of the ten after it, else on any.
+ */
+async function startBrokerNear(
+  config: ServerConfig,
+  options: Omit<Parameters<typeof startEmbeddedBroker>[0], 'port'>,
+): Promise<EmbeddedBroker> {
+  const first = config.MQTT_EMBEDDED_PORT;
+  const candidates = config.mqttPortAuto
+    ? [...Array.from({ length: 11 }, (_, i) => first + i), 0]
+    : [first];
+  for (const port of candidates) {
+    try {
+      return await startEmbeddedBroker({ ...options, port });
+    } catch (e) {
+      const busy = (e as { code?: unknown }).code === 'EADDRINUSE';
+      if (!busy || port === candidates[candidates.length - 1]) throw e;
+    }
+  }
+  throw new Error('unreachable: the last candidate port either listens or throws');
 }
 
 /** Read an admin password file (for scripts and tests). */
