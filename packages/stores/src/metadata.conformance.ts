@@ -762,5 +762,95 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         for (const r of ranges) expect(r.toMs - r.fromMs).toBe(7 * MIN + 1);
       });
     });
+
+    describe('sources', () => {
+      const shelly = { topic: 'shellypro3em-abc/events/rpc', phases: 3 };
+
+      it('creates, reads, lists, updates and deletes a building source', async () => {
+        const b = await building(id('src'));
+        const created = await store.createSource({
+          id: id('s'),
+          buildingId: b.id,
+          name: 'Pro 3EM',
+          type: 'shelly-gen2',
+          role: 'mains',
+          settings: shelly,
+        });
+        expect(created).toMatchObject({
+          buildingId: b.id,
+          name: 'Pro 3EM',
+          type: 'shelly-gen2',
+          role: 'mains',
+          settings: shelly,
+          lastValueW: null,
+          lastSeenAt: null,
+          lastError: null,
+        });
+        expect(await store.getSource(created.id)).toEqual(created);
+        expect(await store.listSources(b.id)).toEqual([created]);
+        expect((await store.listSources()).map((x) => x.id)).toContain(created.id);
+        await expect(store.createSource({ ...created })).rejects.toBeInstanceOf(ConflictError);
+
+        const renamed = await store.updateSource(created.id, { name: 'Meter', role: 'production' });
+        expect(renamed).toMatchObject({ name: 'Meter', role: 'production', settings: shelly });
+        const moved = await store.updateSource(created.id, { settings: { topic: 'x/y' } });
+        expect(moved?.settings).toEqual({ topic: 'x/y' });
+        expect(await store.updateSource(id('missing'), { name: 'x' })).toBeNull();
+
+        expect(await store.deleteSource(created.id)).toBe(true);
+        expect(await store.deleteSource(created.id)).toBe(false);
+        expect(await store.getSource(created.id)).toBeNull();
+      });
+
+      it('keeps the last value and the last error of a source side by side', async () => {
+        const b = await building(id('src'));
+        const s = await store.createSource({
+          id: id('s'),
+          buildingId: b.id,
+          name: 'P1',
+          type: 'p1-esp',
+          role: 'mains',
+          settings: {},
+        });
+        await store.recordSourceEvent(s.id, { kind: 'value', valueW: -1234.5, at: 1000 });
+        await store.recordSourceEvent(s.id, {
+          kind: 'error',
+          code: 'SOURCE_PAYLOAD_UNPARSEABLE',
+          message: 'not JSON',
+          at: 2000,
+        });
+        expect(await store.getSource(s.id)).toMatchObject({
+          lastValueW: -1234.5,
+          lastSeenAt: 1000,
+          lastError: 'not JSON',
+          lastErrorCode: 'SOURCE_PAYLOAD_UNPARSEABLE',
+          lastErrorAt: 2000,
+        });
+      });
+
+      it('refuses a source of an unknown building or with an unknown role, and goes with its building', async () => {
+        const base = { name: 'x', type: 'json', settings: {} };
+        await expect(
+          store.createSource({ ...base, id: id('s'), buildingId: id('missing'), role: 'mains' }),
+        ).rejects.toThrow();
+        const b = await building(id('src'));
+        await expect(
+          store.createSource({
+            ...base,
+            id: id('s'),
+            buildingId: b.id,
+            role: 'solar' as 'mains',
+          }),
+        ).rejects.toThrow();
+        const s = await store.createSource({
+          ...base,
+          id: id('s'),
+          buildingId: b.id,
+          role: 'mains',
+        });
+        await store.deleteBuilding(b.id);
+        expect(await store.getSource(s.id)).toBeNull();
+      });
+    });
   });
 }

@@ -154,6 +154,30 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
        FROM buildings`,
     ],
   },
+  {
+    version: 7,
+    name: 'building sources',
+    statements: [
+      // A meter configured for a building (a Shelly on MQTT, a HomeWizard polled over HTTP, a
+      // line-protocol uploader), with what it last did, shown to owners. Settings are the
+      // source type's own (validated by @nilm/sources before they get here).
+      `CREATE TABLE building_sources (
+        id text PRIMARY KEY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        name text NOT NULL,
+        type text NOT NULL,
+        role text NOT NULL CONSTRAINT building_sources_role_check CHECK (role IN ('mains', 'production')),
+        settings jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        last_value_w double precision,
+        last_seen_at bigint,
+        last_error text,
+        last_error_code text,
+        last_error_at bigint
+      )`,
+      `CREATE INDEX building_sources_building_id_idx ON building_sources (building_id)`,
+    ],
+  },
 ];
 
 /**

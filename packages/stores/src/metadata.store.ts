@@ -81,6 +81,32 @@ export interface Tariff {
   bands: TariffBand[];
 }
 
+/** What a building's meter measures: its mains (the grid connection) or on-site production. */
+export type SourceRole = 'mains' | 'production';
+
+/** A meter configured for a building, and what it last did. */
+export interface BuildingSource {
+  id: string;
+  buildingId: string;
+  name: string;
+  /** A @nilm/sources type name (shelly-gen2, homewizard-p1, line-protocol, ...). */
+  type: string;
+  role: SourceRole;
+  /** The type's validated settings. */
+  settings: Record<string, unknown>;
+  createdAt: number;
+  lastValueW: number | null;
+  lastSeenAt: number | null;
+  lastError: string | null;
+  lastErrorCode: string | null;
+  lastErrorAt: number | null;
+}
+
+/** What a source just did: a value it delivered, or why its input was refused. */
+export type SourceEvent =
+  | { kind: 'value'; valueW: number; at: number }
+  | { kind: 'error'; code: string; message: string; at: number };
+
 export interface MetadataStore extends EstimateBacklog {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
@@ -131,6 +157,21 @@ export interface MetadataStore extends EstimateBacklog {
   getTariff(buildingId: string): Promise<Tariff | null>;
   /** Replace the building's tariff whole; rejects when the building does not exist. */
   setTariff(buildingId: string, tariff: Tariff): Promise<Tariff>;
+
+  /** Rejects with ConflictError when the id exists; with an error when the building does not. */
+  createSource(
+    s: Pick<BuildingSource, 'id' | 'buildingId' | 'name' | 'type' | 'role' | 'settings'>,
+  ): Promise<BuildingSource>;
+  getSource(id: string): Promise<BuildingSource | null>;
+  /** The sources of one building, or of every building (the runner that feeds them). */
+  listSources(buildingId?: string): Promise<BuildingSource[]>;
+  updateSource(
+    id: string,
+    patch: Partial<Pick<BuildingSource, 'name' | 'role' | 'settings'>>,
+  ): Promise<BuildingSource | null>;
+  deleteSource(id: string): Promise<boolean>;
+  /** Record a source's last value or last error (the other half of its status is kept). */
+  recordSourceEvent(id: string, event: SourceEvent): Promise<void>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

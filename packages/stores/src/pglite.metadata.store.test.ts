@@ -97,7 +97,7 @@ describe('runMigrations', () => {
       const client = await createPgliteSqlClient();
       try {
         const before = Date.now();
-        expect(await runMigrations(client)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(await runMigrations(client)).toEqual([1, 2, 3, 4, 5, 6, 7]);
         expect(await runMigrations(client)).toEqual([]);
         const rows = await client.query<{ version: number; name: string; applied_at: number }>(
           'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
@@ -128,7 +128,7 @@ describe('runMigrations', () => {
         await client.query(
           `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('old', 'Old', 'UTC', 1)`,
         );
-        expect(await runMigrations(client)).toEqual([6]);
+        expect(await runMigrations(client)).toEqual([6, 7]);
         const store = createSqlMetadataStore({ kind: 'pglite', client });
         const [audit, ...rest] = await store.listPending('old', 10);
         expect(rest).toEqual([]);
@@ -154,7 +154,7 @@ describe('runMigrations', () => {
         await client.query(
           `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('old', 'Old', 'UTC', 1)`,
         );
-        expect(await runMigrations(client)).toEqual([5, 6]);
+        expect(await runMigrations(client)).toEqual([5, 6, 7]);
         const rows = await client.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM building_tariffs WHERE building_id = 'old'`,
         );

@@ -7,10 +7,12 @@ import {
   LastOwnerError,
   type ApplianceSetting,
   type Building,
+  type BuildingSource,
   type DeviceToken,
   type Member,
   type MemberRole,
   type MetadataStore,
+  type SourceRole,
   type Tariff,
   type User,
   type UserRole,
@@ -82,6 +84,24 @@ interface BacklogRow {
 
 /** Hour buckets per INSERT: a year-long import marks 8,760; 3 parameters each stays far below 65,535. */
 const MARK_ROWS_PER_STATEMENT = 1000;
+
+interface SourceRow {
+  id: string;
+  building_id: string;
+  name: string;
+  type: string;
+  role: SourceRole;
+  settings: unknown;
+  created_at: Int8;
+  last_value_w: number | string | null;
+  last_seen_at: Int8 | null;
+  last_error: string | null;
+  last_error_code: string | null;
+  last_error_at: Int8 | null;
+}
+
+const SOURCE_COLUMNS =
+  'id, building_id, name, type, role, settings, created_at, last_value_w, last_seen_at, last_error, last_error_code, last_error_at';
 
 const BACKLOG_COLUMNS = 'building_id, bucket, from_ms, to_ms, seq, audit';
 const USER_COLUMNS = 'id, email, role, password_hash, created_at';
@@ -456,6 +476,87 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       };
     },
 
+    async createSource(src) {
+      const rows = await conflictAware(
+        client.query<SourceRow>(
+          `INSERT INTO building_sources (id, building_id, name, type, role, settings, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${SOURCE_COLUMNS}`,
+          [
+            src.id,
+            src.buildingId,
+            src.name,
+            src.type,
+            src.role,
+            JSON.stringify(src.settings),
+            now(),
+          ],
+        ),
+        `source ${src.id} already exists`,
+      );
+      return toSource(rows[0]);
+    },
+
+    async getSource(id) {
+      const rows = await client.query<SourceRow>(
+        `SELECT ${SOURCE_COLUMNS} FROM building_sources WHERE id = $1`,
+        [id],
+      );
+      return rows.length === 0 ? null : toSource(rows[0]);
+    },
+
+    async listSources(buildingId) {
+      const rows =
+        buildingId === undefined
+          ? await client.query<SourceRow>(
+              `SELECT ${SOURCE_COLUMNS} FROM building_sources ORDER BY created_at, id`,
+            )
+          : await client.query<SourceRow>(
+              `SELECT ${SOURCE_COLUMNS} FROM building_sources WHERE building_id = $1
+               ORDER BY created_at, id`,
+              [buildingId],
+            );
+      return rows.map(toSource);
+    },
+
+    async updateSource(id, patch) {
+      const rows = await client.query<SourceRow>(
+        `UPDATE building_sources
+         SET name = coalesce($2, name), role = coalesce($3, role),
+             settings = coalesce($4::jsonb, settings)
+         WHERE id = $1 RETURNING ${SOURCE_COLUMNS}`,
+        [
+          id,
+          patch.name ?? null,
+          patch.role ?? null,
+          patch.settings === undefined ? null : JSON.stringify(patch.settings),
+        ],
+      );
+      return rows.length === 0 ? null : toSource(rows[0]);
+    },
+
+    async deleteSource(id) {
+      const rows = await client.query<{ id: string }>(
+        'DELETE FROM building_sources WHERE id = $1 RETURNING id',
+        [id],
+      );
+      return rows.length > 0;
+    },
+
+    async recordSourceEvent(id, event) {
+      if (event.kind === 'value') {
+        await client.query(
+          'UPDATE building_sources SET last_value_w = $2, last_seen_at = $3 WHERE id = $1',
+          [id, event.valueW, event.at],
+        );
+      } else {
+        await client.query(
+          `UPDATE building_sources SET last_error = $2, last_error_code = $3, last_error_at = $4
+           WHERE id = $1`,
+          [id, event.message, event.code, event.at],
+        );
+      }
+    },
+
     async ping() {
       await client.query('SELECT 1');
     },
@@ -554,6 +655,26 @@ function toAppliance(r: ApplianceRow): ApplianceSetting {
     appliance: r.appliance,
     label: r.label,
     enabled: r.enabled,
+  };
+}
+
+function toSource(r: SourceRow): BuildingSource {
+  return {
+    id: r.id,
+    buildingId: r.building_id,
+    name: r.name,
+    type: r.type,
+    role: r.role,
+    settings: (typeof r.settings === 'string' ? JSON.parse(r.settings) : r.settings) as Record<
+      string,
+      unknown
+    >,
+    createdAt: epochMs(r.created_at),
+    lastValueW: r.last_value_w === null ? null : Number(r.last_value_w),
+    lastSeenAt: epochMs(r.last_seen_at),
+    lastError: r.last_error,
+    lastErrorCode: r.last_error_code,
+    lastErrorAt: epochMs(r.last_error_at),
   };
 }
 
