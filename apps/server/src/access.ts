@@ -28,6 +28,8 @@ export type RequestCaller =
       source: TokenSource;
       /** The token's `email_verified`, when it says. */
       emailVerified?: boolean;
+      /** When the token expires, ms since the epoch (a live stream ends then). */
+      expiresAt: number;
     }
   | { kind: 'device'; buildingId: string; tokenId: string };
 
@@ -37,13 +39,33 @@ declare module 'fastify' {
   }
 }
 
-/** Map an auth-layer error to the API catalogue (401, or 503 when keys cannot be fetched). */
+/**
+ * Map an auth-layer error to the API catalogue (401, or 503 when keys cannot be fetched). A 503's
+ * message is fixed: the auth layer's names the identity provider's URL and the fetch error,
+ * which belong in the log, not in a public answer.
+ */
 export function authFailure(e: unknown): ApiError {
   if (e instanceof AuthError) {
-    if (e.statusCode === 503) return new ApiError('NOT_READY', e.message, { auth_code: e.code }, 5);
+    if (e.statusCode === 503)
+      return new ApiError(
+        'NOT_READY',
+        "the identity provider's signing keys could not be fetched; retry shortly",
+        { auth_code: e.code },
+        5,
+      );
     return new ApiError('AUTH_INVALID', e.message, { auth_code: e.code });
   }
   return new ApiError('AUTH_INVALID', 'the credentials could not be verified');
+}
+
+/**
+ * The credential a request presents (a device token or the Authorization header), or undefined
+ * when it presents none: what the failed-authentication limit keys known-good credentials by.
+ */
+export function presentedCredential(request: FastifyRequest): string | undefined {
+  const ingestHeader = request.headers['x-ingest-token'];
+  if (typeof ingestHeader === 'string') return ingestHeader;
+  return request.headers.authorization;
 }
 
 /**
@@ -80,6 +102,7 @@ export async function identify(
       role: v.role,
       email: v.email ?? null,
       source: v.source,
+      expiresAt: v.exp * 1000,
       ...(v.emailVerified === undefined ? {} : { emailVerified: v.emailVerified }),
     };
   } catch (e) {

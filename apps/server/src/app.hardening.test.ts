@@ -107,7 +107,8 @@ describe('TRUST_PROXY (issue 12.1)', () => {
         method: 'POST',
         url: '/api/v1/auth/login',
         headers: { 'x-forwarded-for': `198.51.100.${i + 1}` },
-        payload: { email: 'admin@test', password: `guess-${i}` },
+        // One guess per account: the per-account backoff (issue 12.2) stays out of the way.
+        payload: { email: `user-${i}@test`, password: `guess-${i}` },
       });
       codes.push(res.statusCode);
     }

@@ -25,17 +25,20 @@ import fastifyStatic from '@fastify/static';
 import { StoreUnavailableError } from '@nilm/stores';
 import { QueueUnavailableError } from '@nilm/queue';
 import { NilmError } from '@nilm/ml';
-import { identify } from './access.js';
+import { identify, presentedCredential } from './access.js';
 import type { AppDeps } from './app.deps.js';
-import { AuthError } from './auth/index.js';
+import { AuthError, FailedAuthLimiter, LoginBackoff, type AuthLimits } from './auth/index.js';
 import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
+import { registerWriteRoutes } from './routes/write.routes.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
 import { registerIngestRoutes } from './routes/ingest.routes.js';
 import { registerModelRoutes } from './routes/models.routes.js';
 import { registerReadingRoutes } from './routes/readings.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
+import { LiveHub } from './services/live.hub.js';
+import { ExternalUsers } from './services/users.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -132,6 +135,30 @@ function dashboardScriptSources(indexHtml: string | undefined): (req: IncomingMe
 /** Build the app. */
 export async function build(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
+  const failures = new FailedAuthLimiter({
+    maxFailures: deps.config.AUTH_FAILURES_PER_MINUTE,
+    windowMs: 60_000,
+    now,
+  });
+  const authLimits: AuthLimits = {
+    failures,
+    logins: new LoginBackoff({
+      freeAttempts: deps.config.LOGIN_BACKOFF_AFTER,
+      maxDelayS: deps.config.LOGIN_BACKOFF_MAX_S,
+      now,
+    }),
+    refuseIfFailing: (ip, credential) => {
+      const wait = failures.blockedFor(ip, credential);
+      if (wait > 0)
+        throw new ApiError(
+          'AUTH_FAILURES_LIMITED',
+          `too many failed authentications from your address; retry in ${wait} s`,
+          { retry_after_s: wait },
+          wait,
+        );
+    },
+  };
+  const knownUsers = new ExternalUsers(deps.metadata);
   const app = Fastify({
     logger: deps.config.LOG_LEVEL === 'silent' ? false : { level: deps.config.LOG_LEVEL },
     bodyLimit: deps.config.MAX_BODY_BYTES,
@@ -176,6 +203,19 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const live = new LiveHub({
+    timeseries: deps.timeseries,
+    metadata: deps.metadata,
+    pollMs: deps.config.LIVE_POLL_MS,
+    recheckMs: deps.config.LIVE_RECHECK_MS,
+    maxPerUser: deps.config.LIVE_STREAMS_PER_USER,
+    maxTotal: deps.config.LIVE_STREAMS_TOTAL,
+    now,
+    log: app.log,
+  });
+  // Live streams never end by themselves: end them (with a reason) before the server waits for
+  // its connections to close.
+  app.addHook('preClose', async () => live.close());
   // PostgreSQL cannot hold a NUL in text: refuse it anywhere in a request, before it reaches a
   // store as a 500 (control characters in names are refused by their routes).
   app.addHook('preValidation', async (request) => {
@@ -382,10 +422,27 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
   // The validator badge would load an image from validator.swagger.io, which the CSP refuses.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
 
-  // Who is calling, before rate limiting (limits are per user when known, else per IP).
+  // Who is calling, before rate limiting (limits are per user when known, else per IP). An
+  // address past its failed-authentication limit is refused first, so a forged token costs no
+  // verification and an unknown device token no store lookup.
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
-    request.caller = await identify(request, deps.verifier, deps.metadata, now);
+    const credential = presentedCredential(request);
+    if (credential === undefined) return;
+    authLimits.refuseIfFailing(request.ip, credential);
+    try {
+      request.caller = await identify(request, deps.verifier, deps.metadata, now);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'AUTH_INVALID') authLimits.failures.fail(request.ip);
+      throw e;
+    }
+    if (!request.caller) return;
+    authLimits.failures.succeed(
+      credential,
+      request.caller.kind === 'user' ? request.caller.expiresAt : undefined,
+    );
+    if (request.caller.kind === 'user' && request.caller.source !== 'local')
+      await knownUsers.record(request.caller, request.log);
   });
   await app.register(rateLimit, {
     global: true,
@@ -420,10 +477,11 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   await app.register(
     async (api) => {
-      registerAuthRoutes(api, deps);
+      registerAuthRoutes(api, deps, authLimits);
       registerIngestRoutes(api, deps);
-      registerBuildingRoutes(api, deps);
-      registerReadingRoutes(api, deps);
+      registerBuildingRoutes(api, deps, live);
+      registerWriteRoutes(api, deps);
+      registerReadingRoutes(api, deps, live);
       registerModelRoutes(api, deps);
       registerUserRoutes(api, deps);
     },

@@ -219,6 +219,24 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
   /** Reverse proxies whose X-Forwarded-For is believed: off, or their addresses/CIDR ranges. */
   TRUST_PROXY: trustProxy.default(false),
+  /**
+   * Failed authentications (a forged or expired token, an unknown device token) an address may
+   * have per minute; beyond it, requests with credentials from there get 429 before any token is
+   * verified. IPv6 addresses count by /64.
+   */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(20),
+  /** Wrong passwords in a row a local account may have before each next try must wait. */
+  LOGIN_BACKOFF_AFTER: z.coerce.number().int().min(1).default(5),
+  /** Longest wait of the per-account sign-in backoff (1 s doubling up to this), in seconds. */
+  LOGIN_BACKOFF_MAX_S: z.coerce.number().int().min(1).default(900),
+  /** Open live streams (`/buildings/{id}/live`) one user may hold; 429 beyond. */
+  LIVE_STREAMS_PER_USER: z.coerce.number().int().positive().default(8),
+  /** Open live streams this process holds in total; 429 beyond. */
+  LIVE_STREAMS_TOTAL: z.coerce.number().int().positive().default(500),
+  /** How often each building's live feed asks the store for new readings and estimates. */
+  LIVE_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  /** How often an open stream's access is checked again (member removed, building deleted). */
+  LIVE_RECHECK_MS: z.coerce.number().int().min(100).default(5000),
   /** Worker: jobs run at once per process. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How often the worker looks for buildings whose estimates lag behind their readings. */

@@ -24,6 +24,12 @@ export const API_ERRORS = {
   VALIDATION_POWER: 422,
   VALIDATION_WINDOW: 422,
   RATE_LIMITED: 429,
+  /** Too many failed authentications from this address; refused before any token is checked. */
+  AUTH_FAILURES_LIMITED: 429,
+  /** Too many wrong passwords in a row for this account: wait, then try again. */
+  LOGIN_BACKOFF: 429,
+  /** Too many open live streams (for this user, or on this server). */
+  STREAM_LIMIT: 429,
   INTERNAL: 500,
   MODEL_FAILED: 500,
   STORE_UNAVAILABLE: 503,

@@ -3,6 +3,15 @@
  * `TokenVerifier.verify` (or the device token helpers) and `decideAccess`, and maps `AuthError`
  * codes to responses.
  */
+export {
+  addressKey,
+  FailedAuthLimiter,
+  LoginBackoff,
+  MAX_TRACKED_KEYS,
+  type AuthLimits,
+  type FailedAuthLimiterOptions,
+  type LoginBackoffOptions,
+} from './auth.limits.js';
 export { AUTH_ERRORS, AuthError, isAuthError, type AuthErrorCode } from './auth.errors.js';
 export { systemClock, type Clock, type PlatformRole } from './auth.types.js';
 export {

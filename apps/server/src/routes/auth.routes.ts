@@ -7,11 +7,11 @@ import { AuthConfig, ErrorBody, LoginBody, LoginResponse, UserInfo } from '@nilm
 import { requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { randomBytes } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../auth/index.js';
+import { hashPassword, verifyPassword, type AuthLimits } from '../auth/index.js';
 import { ApiError } from '../errors.js';
 import { rememberExternalUser } from '../services/users.service.js';
 
-export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, limits: AuthLimits): void {
   app.get(
     '/auth/config',
     {
@@ -36,7 +36,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['auth'],
         summary: 'Sign in to a local account (when no external auth is configured)',
         body: LoginBody,
-        response: { 200: LoginResponse, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: {
+          200: LoginResponse,
+          401: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+          429: ErrorBody,
+        },
       },
       config: { rateLimit: { max: 20, timeWindow: 60_000 } },
     },
@@ -46,13 +52,30 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps): void {
           'NOT_FOUND',
           'local sign-in is off: this server uses external auth (sign in with your identity provider)',
         );
-      const user = await deps.metadata.getUserByEmail(request.body.email);
+      // Refused before any password is checked: an address past its failed-authentication
+      // limit, then an account in its backoff (known or not, so both answer alike).
+      limits.refuseIfFailing(request.ip);
+      const { email, password } = request.body;
+      const wait = limits.logins.waitFor(email);
+      if (wait > 0)
+        throw new ApiError(
+          'LOGIN_BACKOFF',
+          `too many wrong passwords for this account; wait ${wait} s before trying again`,
+          { retry_after_s: wait },
+          wait,
+        );
+      const user = await deps.metadata.getUserByEmail(email);
       // Same answer and similar work for an unknown e-mail and a wrong password.
       dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
       const ok = user?.passwordHash
-        ? await verifyPassword(request.body.password, user.passwordHash)
-        : (await verifyPassword(request.body.password, await dummyHash), false);
-      if (!user || !ok) throw new ApiError('AUTH_BAD_CREDENTIALS', 'e-mail or password is wrong');
+        ? await verifyPassword(password, user.passwordHash)
+        : (await verifyPassword(password, await dummyHash), false);
+      if (!user || !ok) {
+        limits.logins.fail(email);
+        limits.failures.fail(request.ip);
+        throw new ApiError('AUTH_BAD_CREDENTIALS', 'e-mail or password is wrong');
+      }
+      limits.logins.succeed(email);
       const issued = await deps.issuer.sign({
         sub: user.id,
         email: user.email ?? undefined,

@@ -28,6 +28,7 @@ import {
 import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { generateDeviceToken } from '../auth/index.js';
+import type { LiveHub } from '../services/live.hub.js';
 import { ApiError } from '../errors.js';
 
 const Params = Type.Object({ id: Id });
@@ -94,7 +95,11 @@ function isValidTimeZone(tz: string): boolean {
   }
 }
 
-export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerBuildingRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  live?: Pick<LiveHub, 'revoke'>,
+): void {
   const { metadata } = deps;
   const view = async (request: FastifyRequest, b: Building): Promise<BuildingSchema> => {
     const u = requireUser(request);
@@ -243,6 +248,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
       await authorize(request, metadata, request.params.id, 'admin');
       await deps.timeseries.deleteBuilding(request.params.id);
       await metadata.deleteBuilding(request.params.id);
+      live?.revoke(request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -360,6 +366,7 @@ export function registerBuildingRoutes(app: FastifyInstance, deps: AppDeps): voi
           'NOT_FOUND',
           `user "${request.params.userId}" is not a member of "${request.params.id}"`,
         );
+      live?.revoke(request.params.id, request.params.userId);
       return reply.status(204).send(null);
     },
   );

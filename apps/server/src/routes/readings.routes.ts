@@ -16,8 +16,9 @@ import {
   RunsQuery,
   RunsResponse,
 } from '@nilm/contracts';
-import { authorize } from '../access.js';
+import { authorize, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
+import type { LiveHub } from '../services/live.hub.js';
 import { buildingAppliances } from '../services/appliances.service.js';
 import { energyCsv, readingsCsv, ReadingsService } from '../services/readings.service.js';
 import { MAX_RUNS, RunsService } from '../services/runs.service.js';
@@ -28,7 +29,7 @@ const Params = Type.Object({ id: Id });
 /** `v` rounded to 1/`per` (10: 0.1, 1000: 0.001). */
 const round = (v: number, per: number) => Math.round(v * per) / per;
 
-export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live: LiveHub): void {
   const service = new ReadingsService(deps.timeseries);
   const runs = new RunsService(deps);
   const now = deps.now ?? Date.now;
@@ -243,72 +244,34 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps): void
     },
   );
 
-  // Live updates as server-sent events. The stream polls the store, so it shows readings and
-  // estimates written by any API or worker process.
+  // Live updates as server-sent events, from the building's one feed in the live hub (which
+  // reads the store, so it shows readings and estimates written by any API or worker process).
+  // The stream ends with an `end` event when the token expires or the access is revoked.
   app.get<{ Params: { id: string } }>(
     '/buildings/:id/live',
     {
       schema: {
         tags: ['readings'],
-        summary: 'Server-sent events: each new reading and estimate',
+        summary:
+          'Server-sent events: each new reading and estimate; `end` says why the server closed the stream',
         security: [{ bearer: [] }],
         params: Params,
-        response: { 401: ErrorBody, 404: ErrorBody },
+        response: { 401: ErrorBody, 404: ErrorBody, 429: ErrorBody },
       },
     },
     async (request, reply) => {
       await authorize(request, deps.metadata, request.params.id, 'read');
-      const id = request.params.id;
+      const u = requireUser(request);
+      const viewer = { userId: u.userId, role: u.role, expiresAt: u.expiresAt };
+      live.admit(viewer);
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
+      reply.raw.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',
         'x-request-id': request.id,
       });
-      let lastReading = (await deps.timeseries.latestReadingTs(id)) ?? now() - 3_600_000;
-      let lastEstimate = (await deps.timeseries.latestEstimateTs(id)) ?? lastReading;
-      // Send the newest state at once so the page has a value without waiting.
-      const first = await deps.timeseries.readReadings(id, lastReading, lastReading + 1);
-      for (const r of first)
-        res.write(
-          `event: reading\ndata: ${JSON.stringify({ type: 'reading', building_id: id, time: new Date(r.ts).toISOString(), power_w: r.powerW })}\n\n`,
-        );
-      let closed = false;
-      const tick = async (): Promise<void> => {
-        if (closed) return;
-        try {
-          const rs = await deps.timeseries.readReadings(id, lastReading + 1, now() + 60_000);
-          for (const r of rs.slice(-50))
-            res.write(
-              `event: reading\ndata: ${JSON.stringify({ type: 'reading', building_id: id, time: new Date(r.ts).toISOString(), power_w: r.powerW })}\n\n`,
-            );
-          if (rs.length) lastReading = rs[rs.length - 1]!.ts;
-          const es = await deps.timeseries.readEstimates(id, lastEstimate + 1, now() + 60_000);
-          const byTs = new Map<number, Record<string, { power_w: number; on_prob: number }>>();
-          for (const e of es)
-            (byTs.get(e.ts) ?? byTs.set(e.ts, {}).get(e.ts)!)[e.appliance] = {
-              power_w: e.powerW,
-              on_prob: e.onProb,
-            };
-          for (const [ts, appliances] of [...byTs].slice(-20))
-            res.write(
-              `event: estimate\ndata: ${JSON.stringify({ type: 'estimate', building_id: id, time: new Date(ts).toISOString(), appliances })}\n\n`,
-            );
-          if (es.length) lastEstimate = es[es.length - 1]!.ts;
-          res.write(': keep-alive\n\n');
-        } catch (e) {
-          res.write(
-            `event: error\ndata: ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n\n`,
-          );
-        }
-      };
-      const timer = setInterval(() => void tick(), 2000);
-      request.raw.on('close', () => {
-        closed = true;
-        clearInterval(timer);
-      });
+      live.open(request.params.id, viewer, reply.raw);
     },
   );
 }

@@ -66,3 +66,55 @@ export async function rememberExternalUser(
   }
   return stored ? 'updated' : 'created';
 }
+
+/**
+ * Make sure an externally signed-in `caller` has a user record, with or without an e-mail claim
+ * (the claim is recorded as `rememberExternalUser` does). A membership needs the record. Errors
+ * propagate.
+ */
+export async function ensureExternalUser(
+  metadata: MetadataStore,
+  caller: UserCaller,
+  log?: UsersServiceLog,
+): Promise<void> {
+  if (caller.source === 'local') return;
+  const outcome = await rememberExternalUser(metadata, caller, log);
+  // No usable e-mail, or it belongs to someone else: a record without one (an upsert on an
+  // existing id updates, it never fails).
+  if ((outcome === 'skipped' || outcome === 'conflict') && !(await metadata.getUser(caller.userId)))
+    await metadata.upsertUser({
+      id: caller.userId,
+      email: null,
+      role: caller.role,
+      passwordHash: null,
+    });
+}
+
+/** How many external user ids one process remembers as recorded before asking the store again. */
+const KNOWN_USERS_CACHE = 10_000;
+
+/**
+ * Records every externally signed-in user on their first authenticated request. Ids this
+ * process has already recorded are skipped without a store query.
+ */
+export class ExternalUsers {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly metadata: MetadataStore) {}
+
+  /**
+   * `ensureExternalUser` once per user id; a store failure is logged and the request goes on
+   * (it is tried again on the next one): a route that needs the record ensures it itself.
+   */
+  async record(caller: UserCaller, log: UsersServiceLog): Promise<void> {
+    if (caller.source === 'local' || this.known.has(caller.userId)) return;
+    try {
+      await ensureExternalUser(this.metadata, caller, log);
+    } catch (e) {
+      log.warn({ err: e, user_id: caller.userId }, 'could not record an external user');
+      return;
+    }
+    if (this.known.size >= KNOWN_USERS_CACHE) this.known.clear();
+    this.known.add(caller.userId);
+  }
+}
