@@ -29,6 +29,7 @@ import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { generateDeviceToken } from '../auth/index.js';
 import type { LiveHub } from '../services/live.hub.js';
+import { ensureExternalUser } from '../services/users.service.js';
 import { ApiError } from '../errors.js';
 
 const Params = Type.Object({ id: Id });
@@ -160,25 +161,38 @@ export function registerBuildingRoutes(
         );
       if (owner_id !== undefined && !(await metadata.getUser(owner_id)))
         throw new ApiError('VALIDATION_FAILED', `owner_id "${owner_id}" is not a known user`);
+      // The owner needs a user record; an external admin's first request may not have left one
+      // (recording it there is best effort), so this one is made sure of, or the request fails
+      // before anything is written.
+      if (owner_id === undefined) await ensureExternalUser(metadata, admin, request.log);
+      let b: Building;
       try {
-        const b = await metadata.createBuilding({
-          id,
-          name,
-          timezone,
-          isDemo: false,
-          modelRef: null,
-        });
-        await metadata.setMember({
-          buildingId: id,
-          userId: owner_id ?? admin.userId,
-          role: 'owner',
-        });
-        return reply.status(201).send(await view(request, b));
+        b = await metadata.createBuilding({ id, name, timezone, isDemo: false, modelRef: null });
       } catch (e) {
         if (e instanceof ConflictError)
           throw new ApiError('CONFLICT', `building "${id}" already exists`);
         throw e;
       }
+      // The store has no transaction across these two writes: a building whose owner cannot be
+      // written is deleted again, so a failed request leaves no building without an owner.
+      try {
+        await metadata.setMember({
+          buildingId: id,
+          userId: owner_id ?? admin.userId,
+          role: 'owner',
+        });
+      } catch (e) {
+        await metadata
+          .deleteBuilding(id)
+          .catch((undo: unknown) =>
+            request.log.error(
+              { err: undo, buildingId: id },
+              'a building was created without its owner and could not be deleted again',
+            ),
+          );
+        throw e;
+      }
+      return reply.status(201).send(await view(request, b));
     },
   );
 
