@@ -46,12 +46,14 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
       })
     : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb') });
   closers.push(() => timeseries.close());
+  const engine = await InferenceEngine.open(config.modelsDir);
+  closers.push(() => engine.close());
   const queue: JobQueue = config.REDIS_URL
     ? new BullMqJobQueue({ url: config.REDIS_URL, lockDurationMs: config.QUEUE_LOCK_MS })
     : new MemoryJobQueue();
+  // Closed first (closers run in reverse): it waits for running jobs, which still need the model
+  // and the stores; closing the model under a running job fails it ("Session already disposed").
   closers.push(() => queue.close());
-  const engine = await InferenceEngine.open(config.modelsDir);
-  closers.push(() => engine.close());
   let issuer: LocalIssuer | undefined;
   if (!config.externalAuth)
     issuer = await LocalIssuer.create({ keyFile: defaultLocalKeyFile(config.dataDir) });
@@ -86,7 +88,7 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
     metrics: new Metrics(),
     rateLimitRedis,
     async close() {
-      // Queue first: it waits for running jobs, which still need the stores.
+      // Queue first: it waits for running jobs, which still need the model and the stores.
       for (const c of closers.reverse()) await c().catch(() => undefined);
     },
   };
