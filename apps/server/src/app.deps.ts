@@ -19,4 +19,6 @@ export interface AppDeps {
   /** ioredis client for shared rate-limit counters, when REDIS_URL is set. */
   rateLimitRedis?: unknown;
   now?: () => number;
+  /** Told when a building's sources were added, changed or removed (the source runner reloads). */
+  sourcesChanged?: () => void;
 }

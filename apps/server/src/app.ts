@@ -31,6 +31,7 @@ import { AuthError, FailedAuthLimiter, LoginBackoff, type AuthLimits } from './a
 import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
+import { registerSourceRoutes } from './routes/sources.routes.js';
 import { registerWriteRoutes } from './routes/write.routes.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
 import { registerIngestRoutes } from './routes/ingest.routes.js';
@@ -480,6 +481,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerAuthRoutes(api, deps, authLimits);
       registerIngestRoutes(api, deps);
       registerBuildingRoutes(api, deps, live);
+      registerSourceRoutes(api, deps);
       registerWriteRoutes(api, deps);
       registerReadingRoutes(api, deps, live);
       registerModelRoutes(api, deps);

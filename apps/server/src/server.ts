@@ -13,10 +13,14 @@ import { loadConfig, type ServerConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
 import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
 import { IngestService } from './services/ingest.service.js';
+import { sourceTransport, type SourceTypeName } from '@nilm/sources';
+import type { MetadataStore } from '@nilm/stores';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker.js';
 import { MqttIngest } from './mqtt/mqtt.ingest.js';
 import { Worker } from './worker.js';
+import { startFailure } from './storage.health.js';
 import { HaPublisher } from './ha/ha.publisher.js';
+import { SourceRunner, type SourceBroker } from './sources/source.runner.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -25,6 +29,7 @@ export interface RunningServer {
   url?: string;
   worker?: Worker;
   ha?: HaPublisher;
+  sources?: SourceRunner;
   demo?: DemoHome;
   broker?: EmbeddedBroker;
   mqtt?: MqttIngest;
@@ -63,7 +68,13 @@ export async function runServer(
   overrides: Partial<ServerConfig> = {},
 ): Promise<RunningServer> {
   const config = { ...loadConfig(env, repoRoot), ...overrides };
-  const parts = await createParts(config);
+  // A failed start says what to do (a full disk, a value thrown that is no Error).
+  let parts: Parts;
+  try {
+    parts = await createParts(config);
+  } catch (e) {
+    throw startFailure(e, config.dataDir);
+  }
   const log = console;
   const running: RunningServer = { config, parts, close: async () => undefined };
   try {
@@ -102,10 +113,12 @@ export async function runServer(
         log: app.log,
         onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'mqtt' }, r.length),
       });
+      const filters = sourceFiltersOf(parts.metadata);
       if (config.MQTT_EMBEDDED_PORT > 0) {
         running.broker = await startBrokerNear(config, {
           host: config.HOST,
           metadata: parts.metadata,
+          sourceFilters: filters.lookup,
           log: app.log,
           topicPattern: config.MQTT_TOPIC,
         });
@@ -134,6 +147,37 @@ export async function runServer(
         });
       }
       await running.mqtt?.start();
+      // The building's configured meters (Shelly, P1, HomeWizard, ...), on either broker and polled.
+      const brokers: SourceBroker[] = [];
+      if (running.broker) {
+        const c = running.broker.internalCredentials;
+        brokers.push({
+          kind: 'embedded',
+          url: running.broker.url,
+          username: c.username,
+          password: c.password,
+          clientId: `${c.clientId}-sources`,
+        });
+      }
+      if (config.MQTT_URL) brokers.push({ kind: 'external', url: config.MQTT_URL });
+      running.sources = new SourceRunner({
+        metadata: parts.metadata,
+        ingest: new IngestService({
+          timeseries: parts.timeseries,
+          backlog: parts.metadata,
+          queue: parts.queue,
+          log: app.log,
+          onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'meter' }, r.length),
+        }),
+        brokers,
+        log: app.log,
+      });
+      await running.sources.start();
+      const sources = running.sources;
+      parts.sourcesChanged = () => {
+        filters.clear();
+        void sources.reload();
+      };
       const lines = [
         '',
         `  NILM Monitor is running at ${running.url}`,
@@ -185,12 +229,13 @@ export async function runServer(
   } catch (e) {
     await running.app?.close().catch(() => undefined);
     await parts.close();
-    throw e;
+    throw startFailure(e, config.dataDir);
   }
   let closing: Promise<void> | undefined;
   running.close = () =>
     (closing ??= (async () => {
       running.demo?.stop();
+      await running.sources?.stop();
       running.worker?.stop();
       await running.ha?.close();
       await running.mqtt?.stop();
@@ -199,6 +244,29 @@ export async function runServer(
       await parts.close();
     })());
   return running;
+}
+
+/**
+ * The topic filters of a building's MQTT sources, for the embedded broker's publish check;
+ * read at most every 10 s per building, so a device's stream costs no query per message.
+ */
+function sourceFiltersOf(metadata: MetadataStore): {
+  lookup: (buildingId: string) => Promise<readonly string[]>;
+  /** Forget what was read: sources changed. */
+  clear: () => void;
+} {
+  const cache = new Map<string, { at: number; filters: string[] }>();
+  const lookup = async (buildingId: string): Promise<readonly string[]> => {
+    const hit = cache.get(buildingId);
+    if (hit && Date.now() - hit.at < 10_000) return hit.filters;
+    const filters = (await metadata.listSources(buildingId))
+      .filter((s) => sourceTransport(s.type as SourceTypeName) === 'mqtt')
+      .map((s) => (s.settings as { topic?: unknown }).topic)
+      .filter((t): t is string => typeof t === 'string');
+    cache.set(buildingId, { at: Date.now(), filters });
+    return filters;
+  };
+  return { lookup, clear: () => cache.clear() };
 }
 
 /**

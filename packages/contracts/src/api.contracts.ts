@@ -137,6 +137,63 @@ export type DeviceTokenCreated = Static<typeof DeviceTokenCreated>;
 export const DeviceTokenList = Type.Object({ tokens: Type.Array(DeviceToken) });
 export type DeviceTokenList = Static<typeof DeviceTokenList>;
 
+/** What a source measures: the building's grid connection, or its own production (solar). */
+export const SourceRole = Type.Union([Type.Literal('mains'), Type.Literal('production')]);
+
+/**
+ * A meter configured for a building (`/api/v1/buildings/{id}/sources`): its type (one of
+ * @nilm/sources' types: shelly-gen2, tasmota, p1-esp, homewizard-p1, line-protocol, ...), the
+ * type's settings, and its status.
+ */
+export const SourceBody = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 40 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    role: Type.Optional(SourceRole),
+    settings: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+export type SourceBody = Static<typeof SourceBody>;
+
+export const SourcePatch = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    role: Type.Optional(SourceRole),
+    settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type SourcePatch = Static<typeof SourcePatch>;
+
+export const Source = Type.Object({
+  id: Type.String(),
+  building_id: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  role: SourceRole,
+  /** How its readings reach the server. */
+  transport: Type.Union([
+    Type.Literal('mqtt'),
+    Type.Literal('http'),
+    Type.Literal('line-protocol'),
+  ]),
+  settings: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Type.String(),
+  status: Type.Object({
+    /** Last power it delivered, W (signed: export negative). */
+    last_value_w: Type.Union([Type.Number(), Type.Null()]),
+    last_seen: Type.Union([Type.String(), Type.Null()]),
+    /** Why its last refused input was refused (unparseable payload, out of range, phases). */
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    last_error_code: Type.Union([Type.String(), Type.Null()]),
+    last_error_at: Type.Union([Type.String(), Type.Null()]),
+  }),
+});
+export type Source = Static<typeof Source>;
+export const SourceList = Type.Object({ sources: Type.Array(Source) });
+export type SourceList = Static<typeof SourceList>;
+
 /**
  * What a meter needs to send readings here (`GET /api/v1/ingest/info`); never a secret. Over
  * HTTP: POST `path` with the device token in `token_header`. Over MQTT: publish to

@@ -53,7 +53,18 @@ export function deviceTokenMatches(secret: string, storedHash: string): boolean 
  * carries something else (then it is a user token for `TokenVerifier`).
  */
 export function deviceTokenFromHeader(authorization: string | null | undefined): string | null {
-  if (!authorization?.startsWith(`Bearer ${DEVICE_TOKEN_PREFIX}`)) return null;
-  const token = authorization.slice('Bearer '.length);
-  return isDeviceToken(token) ? token : null;
+  if (!authorization) return null;
+  let token: string | undefined;
+  if (authorization.startsWith(`Bearer ${DEVICE_TOKEN_PREFIX}`))
+    token = authorization.slice('Bearer '.length);
+  // InfluxDB clients (Telegraf, IoTaWatt) writing line protocol: `Token <t>` (InfluxDB 2
+  // style) or HTTP Basic with the token as the password (InfluxDB 1 style).
+  else if (authorization.startsWith(`Token ${DEVICE_TOKEN_PREFIX}`))
+    token = authorization.slice('Token '.length);
+  else if (authorization.startsWith('Basic ')) {
+    const decoded = Buffer.from(authorization.slice('Basic '.length), 'base64').toString('utf8');
+    const password = decoded.slice(decoded.indexOf(':') + 1);
+    if (password.startsWith(DEVICE_TOKEN_PREFIX)) token = password;
+  }
+  return token !== undefined && isDeviceToken(token) ? token : null;
 }

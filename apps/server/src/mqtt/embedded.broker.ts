@@ -30,6 +30,7 @@ import {
   topicForBuilding,
 } from './mqtt.payload.js';
 import type { MqttLog } from './mqtt.ingest.js';
+import { topicMatches } from '@nilm/sources';
 
 export interface EmbeddedBrokerOptions {
   /** TCP port; 0 picks a free one (see the returned `url`). */
@@ -40,6 +41,12 @@ export interface EmbeddedBrokerOptions {
   log: MqttLog;
   /** Topic pattern; `+` stands for the building id. Default `nilm/+/power`. */
   topicPattern?: string;
+  /**
+   * The topic filters of a building's MQTT sources (its meters' native topics, e.g. a Shelly's
+   * `shellypro3em-abc/events/rpc`): a device of that building may publish to them too, and
+   * what it publishes there reaches the server tagged with the building (SOURCE_TOPIC_PREFIX).
+   */
+  sourceFilters?: (buildingId: string) => Promise<readonly string[]>;
   /** Longest a connected device publishes on one token check. Default 60 000 ms. */
   recheckMs?: number;
   now?: () => number;
@@ -72,6 +79,12 @@ const INTERNAL_CLIENT_PREFIX = 'nilm-internal-';
  * grants only the readings pattern and a device's own topic, so no one receives them.
  */
 const DROPPED_TOPIC = '$nilm/dropped';
+/**
+ * Where a device's publish to one of its building's source topics is routed:
+ * `$nilm-src/<building>/<its topic>`. Only the internal client may subscribe there, so the
+ * server learns which building published it, and no device can pass for another.
+ */
+export const SOURCE_TOPIC_PREFIX = '$nilm-src';
 /** A device that retains every reading is warned about once a minute, not once a reading. */
 const RETAINED_WARN_EVERY_MS = 60_000;
 
@@ -177,18 +190,29 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     return { kind: 'device', buildingId: username, tokenHash, checkedAtMs: now() };
   };
 
-  /** Why `client` may not publish `topic`, or null when it may. */
-  const publishRefusal = async (client: Client | null, topic: string): Promise<string | null> => {
+  /**
+   * Why `client` may not publish `topic` (a string), or where to route it: the topic itself for
+   * a reading, the tagged source topic for a meter's native message.
+   */
+  const publishRefusal = async (
+    client: Client | null,
+    topic: string,
+  ): Promise<string | { route: string }> => {
     // A null client is an obsolete will from a broker that died: nothing vouches for it.
     const who = client ? identities.get(client) : undefined;
     if (!who) return 'unknown publisher';
     if (who.kind === 'internal') return 'the internal client only subscribes';
     let topicBuilding: string;
+    let route = topic;
     try {
       topicBuilding = buildingIdFromTopic(topic, pattern);
     } catch (e) {
-      if (e instanceof MqttInputError) return e.message;
-      throw e;
+      if (!(e instanceof MqttInputError)) throw e;
+      // Not a readings topic: one of the building's meters' own topics, or refused.
+      const filters = (await options.sourceFilters?.(who.buildingId)) ?? [];
+      if (!filters.some((f) => topicMatches(f, topic))) return e.message;
+      topicBuilding = who.buildingId;
+      route = `${SOURCE_TOPIC_PREFIX}/${who.buildingId}/${topic}`;
     }
     if (topicBuilding !== who.buildingId) {
       return `building "${who.buildingId}" may not publish to another building's topic`;
@@ -200,12 +224,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       } catch (e) {
         // Keep a known device flowing through a short metadata outage; check again next time.
         log.warn({ err: e }, 'MQTT broker: token re-check failed; allowing the known device');
-        return null;
+        return { route };
       }
       if (owner !== who.buildingId) return 'the device token was revoked';
       who.checkedAtMs = now();
     }
-    return null;
+    return { route };
   };
 
   const broker = new Aedes({
@@ -228,7 +252,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     authorizePublish: (client, packet, done) => {
       publishRefusal(client, packet.topic).then(
         (reason) => {
-          if (reason !== null) {
+          if (typeof reason === 'string') {
             log.warn(
               { clientId: client?.id, topic: packet.topic, reason },
               'MQTT publish refused; closing the connection',
@@ -245,7 +269,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             warnRetained(client, packet.topic);
             packet.topic = DROPPED_TOPIC;
             packet.retain = false;
-          }
+          } else packet.topic = reason.route;
           done(null);
         },
         (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
@@ -255,7 +279,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const who = identities.get(client);
       const allowed =
         who?.kind === 'internal'
-          ? sub.topic === pattern
+          ? sub.topic === pattern || sub.topic === `${SOURCE_TOPIC_PREFIX}/#`
           : who?.kind === 'device' && sub.topic === topicForBuilding(pattern, who.buildingId);
       if (!allowed) {
         log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused');

@@ -1,0 +1,166 @@
+/**
+ * A building's meters (`/api/v1/buildings/{id}/sources`): owners add, change and remove them;
+ * each is validated by its type's own rules (@nilm/sources) on creation and change, so a bad
+ * setting answers 422 naming it and nothing is stored. The source runner feeds them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import {
+  ErrorBody,
+  Id,
+  Source,
+  SourceBody,
+  SourceList,
+  SourcePatch,
+  type SourceBody as SourceBodyT,
+  type SourcePatch as SourcePatchT,
+} from '@nilm/contracts';
+import { sourceTransport, validateSource, type SourceTypeName } from '@nilm/sources';
+import type { BuildingSource } from '@nilm/stores';
+import { authorize } from '../access.js';
+import type { AppDeps } from '../app.deps.js';
+import { ApiError } from '../errors.js';
+
+const Params = Type.Object({ id: Id });
+const SourceParams = Type.Object({
+  id: Id,
+  sourceId: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API's view of a stored source. */
+export function sourceView(s: BuildingSource): Source {
+  return {
+    id: s.id,
+    building_id: s.buildingId,
+    name: s.name,
+    type: s.type,
+    role: s.role,
+    transport: sourceTransport(s.type as SourceTypeName),
+    settings: s.settings,
+    created_at: iso(s.createdAt)!,
+    status: {
+      last_value_w: s.lastValueW,
+      last_seen: iso(s.lastSeenAt),
+      last_error: s.lastError,
+      last_error_code: s.lastErrorCode,
+      last_error_at: iso(s.lastErrorAt),
+    },
+  };
+}
+
+/** Validate a type and its settings; a bad one is a 422 naming the setting. */
+function checked(type: string, settings: unknown): Record<string, unknown> {
+  const v = validateSource(type, settings);
+  if (!v.ok) {
+    throw new ApiError('VALIDATION_FAILED', v.error.message, {
+      code: v.error.code,
+      ...(v.error.details?.setting ? { setting: v.error.details.setting } : {}),
+    });
+  }
+  return v.value.settings as unknown as Record<string, unknown>;
+}
+
+export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { metadata } = deps;
+  const response = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
+
+  app.get<{ Params: { id: string } }>(
+    '/buildings/:id/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: "The building's meters and their status (owners)",
+        security: [{ bearer: [] }],
+        params: Params,
+        response: { 200: SourceList, ...response },
+      },
+    },
+    async (request) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      return { sources: (await metadata.listSources(request.params.id)).map(sourceView) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: SourceBodyT }>(
+    '/buildings/:id/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Add a meter to the building (owners); its settings are checked by its type',
+        security: [{ bearer: [] }],
+        params: Params,
+        body: SourceBody,
+        response: { 201: Source, ...response },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const { type, name, role } = request.body;
+      const settings = checked(type, request.body.settings);
+      const created = await metadata.createSource({
+        id: `src_${randomBytes(8).toString('hex')}`,
+        buildingId: request.params.id,
+        name: name ?? type,
+        type,
+        role: role ?? 'mains',
+        settings,
+      });
+      deps.sourcesChanged?.();
+      return reply.status(201).send(sourceView(created));
+    },
+  );
+
+  app.patch<{ Params: { id: string; sourceId: string }; Body: SourcePatchT }>(
+    '/buildings/:id/sources/:sourceId',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: "Change a meter's name, role or settings (owners)",
+        security: [{ bearer: [] }],
+        params: SourceParams,
+        body: SourcePatch,
+        response: { 200: Source, ...response },
+      },
+    },
+    async (request) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const current = await metadata.getSource(request.params.sourceId);
+      if (!current || current.buildingId !== request.params.id)
+        throw new ApiError('NOT_FOUND', `no source "${request.params.sourceId}" in this building`);
+      const { name, role } = request.body;
+      const settings =
+        request.body.settings === undefined
+          ? undefined
+          : checked(current.type, request.body.settings);
+      const updated = await metadata.updateSource(current.id, { name, role, settings });
+      if (!updated) throw new ApiError('NOT_FOUND', `no source "${current.id}" in this building`);
+      deps.sourcesChanged?.();
+      return sourceView(updated);
+    },
+  );
+
+  app.delete<{ Params: { id: string; sourceId: string } }>(
+    '/buildings/:id/sources/:sourceId',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Remove a meter (owners); readings already stored stay',
+        security: [{ bearer: [] }],
+        params: SourceParams,
+        response: { 204: Type.Null(), ...response },
+      },
+    },
+    async (request, reply) => {
+      await authorize(request, metadata, request.params.id, 'admin');
+      const current = await metadata.getSource(request.params.sourceId);
+      if (!current || current.buildingId !== request.params.id)
+        throw new ApiError('NOT_FOUND', `no source "${request.params.sourceId}" in this building`);
+      await metadata.deleteSource(current.id);
+      deps.sourcesChanged?.();
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,361 @@
+/**
+ * Feeds a building's configured meters (`building_sources`) into ingest: MQTT sources from the
+ * embedded broker (a device signs in with its building id and a device token and publishes its
+ * native topics, which the broker hands us tagged with that building) and from an external
+ * broker (trusted by topic, which only owners can set), and HTTP-polled sources on the local
+ * network. Each message or response is parsed by its type (@nilm/sources), gathered into one
+ * reading (meters that publish one value per topic arrive as a burst), turned into household
+ * consumption and stored through IngestService like any other reading, so the estimate backlog
+ * and the worker take it from there. A source's status (last value, last seen, last error) is
+ * recorded in the metadata store for its owners.
+ *
+ * Consumption = import - export + production. A mains source measures the grid connection
+ * (signed: export negative); a production source (a solar inverter's meter) adds what is made
+ * on site. While a home exports and no production is known, its consumption is unknown: no
+ * reading is stored for that moment (the status says why), rather than a wrong one.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  matchSourceTopic,
+  parseSourceMessage,
+  parseSourceResponse,
+  ReadingAssembler,
+  sourceRequestUrl,
+  sourceTransport,
+  topicMatches,
+  validateSource,
+  type SourceConfig,
+  type SourceReading,
+  type SourceTypeName,
+} from '@nilm/sources';
+import type { BuildingSource, MetadataStore, SourceEvent } from '@nilm/stores';
+import type { IngestService } from '../services/ingest.service.js';
+import { SOURCE_TOPIC_PREFIX } from '../mqtt/embedded.broker.js';
+
+export interface SourceBroker {
+  kind: 'embedded' | 'external';
+  url: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+}
+
+export interface SourceRunnerOptions {
+  metadata: MetadataStore;
+  ingest: Pick<IngestService, 'ingest'>;
+  brokers: SourceBroker[];
+  log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Quiet time after a source's last message before its burst is read. Default 250 ms. */
+  burstMs?: number;
+  /** How often sources are re-read (changes made by another process). Default 30 000 ms. */
+  reloadMs?: number;
+  /** Least time between two recorded values of one source. Default 5 000 ms. */
+  statusEveryMs?: number;
+}
+
+/** A production value older than this no longer counts for consumption. */
+const PRODUCTION_FRESH_MS = 120_000;
+
+interface Running {
+  source: BuildingSource;
+  config: SourceConfig;
+  assembler: ReadingAssembler;
+  burst?: NodeJS.Timeout;
+  poll?: NodeJS.Timeout;
+  lastValueAt: number;
+}
+
+/** Household consumption from a mains reading and the production known at the time. */
+export function consumptionOf(
+  r: SourceReading,
+  productionW: number | undefined,
+): { watts: number } | { unknown: string } {
+  const net =
+    r.netW ??
+    (r.importW !== undefined || r.exportW !== undefined
+      ? (r.importW ?? 0) - (r.exportW ?? 0)
+      : undefined);
+  if (net === undefined) return { unknown: 'the reading has no net, import or export power' };
+  const production = r.productionW ?? productionW;
+  if (production !== undefined) return { watts: Math.max(0, net + production) };
+  if (net >= 0) return { watts: net };
+  return {
+    unknown:
+      'the home exports and its production is unknown: add a production source (the solar inverter) to know its consumption',
+  };
+}
+
+/** Net power of a reading for the status line (import positive). */
+function netOf(r: SourceReading): number | undefined {
+  if (r.netW !== undefined) return r.netW;
+  if (r.importW !== undefined || r.exportW !== undefined)
+    return (r.importW ?? 0) - (r.exportW ?? 0);
+  return r.productionW;
+}
+
+export class SourceRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly clients: Array<{ kind: SourceBroker['kind']; client: MqttClient }> = [];
+  private readonly production = new Map<string, { watts: number; at: number }>();
+  private readonly subscribed = new Set<string>();
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: SourceRunnerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    for (const b of this.o.brokers) {
+      const client = await mqtt.connectAsync(b.url, {
+        username: b.username,
+        password: b.password,
+        clientId: b.clientId ?? `nilm-sources-${Math.random().toString(16).slice(2, 10)}`,
+        reconnectPeriod: 2000,
+      });
+      client.on('message', (topic, payload) => this.onMessage(b.kind, topic, payload));
+      // The embedded broker hands over devices' native topics tagged with their building.
+      if (b.kind === 'embedded')
+        await client.subscribeAsync(`${SOURCE_TOPIC_PREFIX}/#`, { qos: 0 });
+      this.clients.push({ kind: b.kind, client });
+    }
+    await this.reload();
+    this.reloadTimer = setInterval(() => void this.reload(), this.o.reloadMs ?? 30_000);
+    this.reloadTimer.unref();
+  }
+
+  /** Re-read every source: start new ones, restart changed ones, stop removed ones. */
+  reload(): Promise<void> {
+    this.reloading ??= this.doReload().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<void> {
+    if (this.stopped) return;
+    let sources: BuildingSource[];
+    try {
+      sources = await this.o.metadata.listSources();
+    } catch (e) {
+      this.o.log.warn({ err: e }, 'sources: could not read them; keeping the running ones');
+      return;
+    }
+    const seen = new Set<string>();
+    for (const s of sources) {
+      seen.add(s.id);
+      const old = this.running.get(s.id);
+      if (
+        old &&
+        JSON.stringify(old.source.settings) === JSON.stringify(s.settings) &&
+        old.source.role === s.role
+      ) {
+        old.source = s;
+        continue;
+      }
+      if (old) this.halt(old);
+      const v = validateSource(s.type, s.settings);
+      if (!v.ok) {
+        await this.record(s.id, {
+          kind: 'error',
+          code: v.error.code,
+          message: v.error.message,
+          at: this.now(),
+        });
+        continue;
+      }
+      const r: Running = {
+        source: s,
+        config: v.value,
+        assembler: new ReadingAssembler(),
+        lastValueAt: 0,
+      };
+      this.running.set(s.id, r);
+      if (sourceTransport(s.type as SourceTypeName) === 'http') this.schedulePoll(r, 0);
+    }
+    for (const [id, r] of this.running)
+      if (!seen.has(id)) {
+        this.halt(r);
+        this.running.delete(id);
+      }
+    // External brokers: subscribe to every MQTT source's topic filter (once each).
+    const filters = new Set(
+      [...this.running.values()]
+        .map((r) => (r.config.settings as { topic?: string }).topic)
+        .filter((t): t is string => typeof t === 'string'),
+    );
+    for (const { kind, client } of this.clients) {
+      if (kind !== 'external') continue;
+      for (const f of filters) {
+        if (this.subscribed.has(f)) continue;
+        await client.subscribeAsync(f, { qos: 0 });
+        this.subscribed.add(f);
+      }
+      for (const f of [...this.subscribed]) {
+        if (filters.has(f)) continue;
+        await client.unsubscribeAsync(f);
+        this.subscribed.delete(f);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reloadTimer) clearInterval(this.reloadTimer);
+    for (const r of this.running.values()) this.halt(r);
+    this.running.clear();
+    await Promise.all(this.clients.map((c) => c.client.endAsync()));
+  }
+
+  private halt(r: Running): void {
+    if (r.burst) clearTimeout(r.burst);
+    if (r.poll) clearTimeout(r.poll);
+  }
+
+  private onMessage(kind: SourceBroker['kind'], topic: string, payload: Buffer): void {
+    let buildingId: string | undefined;
+    let native = topic;
+    if (kind === 'embedded') {
+      if (!topic.startsWith(`${SOURCE_TOPIC_PREFIX}/`)) return;
+      const rest = topic.slice(SOURCE_TOPIC_PREFIX.length + 1);
+      const slash = rest.indexOf('/');
+      buildingId = rest.slice(0, slash);
+      native = rest.slice(slash + 1);
+    }
+    const at = this.now();
+    for (const r of this.running.values()) {
+      if (buildingId !== undefined && r.source.buildingId !== buildingId) continue;
+      if (sourceTransport(r.source.type as SourceTypeName) !== 'mqtt') continue;
+      const filter = (r.config.settings as { topic?: string }).topic;
+      if (!filter || !topicMatches(filter, native)) continue;
+      if (!matchSourceTopic(r.config, native)) continue;
+      const parsed = parseSourceMessage(r.config, native, payload);
+      if (!parsed.ok) {
+        void this.record(r.source.id, {
+          kind: 'error',
+          code: parsed.error.code,
+          message: parsed.error.message,
+          at,
+        });
+        continue;
+      }
+      if (parsed.value.parts.length === 0) continue;
+      r.assembler.add(parsed.value, at);
+      // A burst (one value per topic) is read once it is over.
+      if (r.burst) clearTimeout(r.burst);
+      r.burst = setTimeout(() => {
+        r.burst = undefined;
+        const reading = r.assembler.read(this.now());
+        if (!reading) return;
+        if (!reading.ok) {
+          void this.record(r.source.id, {
+            kind: 'error',
+            code: reading.error.code,
+            message: reading.error.message,
+            at: this.now(),
+          });
+          return;
+        }
+        void this.deliver(r, reading.value, at);
+      }, this.o.burstMs ?? 250);
+      r.burst.unref();
+    }
+  }
+
+  private schedulePoll(r: Running, delayMs: number): void {
+    if (this.stopped) return;
+    r.poll = setTimeout(() => {
+      void this.pollOnce(r).finally(() => {
+        if (this.running.get(r.source.id) === r) {
+          const every = (r.config.settings as { interval_s?: number }).interval_s ?? 10;
+          this.schedulePoll(r, every * 1000);
+        }
+      });
+    }, delayMs);
+    r.poll.unref();
+  }
+
+  /** Poll a polled source once; resolves whatever happens (its status records errors). */
+  async pollOnce(r: Running): Promise<void> {
+    const url = sourceRequestUrl(r.config);
+    if (!url) return;
+    const at = this.now();
+    let body: string;
+    try {
+      const res = await (this.o.fetch ?? fetch)(url, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      body = await res.text();
+    } catch (e) {
+      await this.record(r.source.id, {
+        kind: 'error',
+        code: 'SOURCE_UNREACHABLE',
+        message: `GET ${url} failed: ${e instanceof Error ? e.message : String(e)}`,
+        at,
+      });
+      return;
+    }
+    const parsed = parseSourceResponse(r.config, body);
+    if (!parsed.ok) {
+      await this.record(r.source.id, {
+        kind: 'error',
+        code: parsed.error.code,
+        message: parsed.error.message,
+        at,
+      });
+      return;
+    }
+    await this.deliver(r, parsed.value, at);
+  }
+
+  /** Store one reading of a source (mains: as consumption; production: kept for its building). */
+  async deliver(r: Running, reading: SourceReading, arrivedAt: number): Promise<void> {
+    const at = reading.ts ?? arrivedAt;
+    const { buildingId } = r.source;
+    const net = netOf(reading);
+    if (r.source.role === 'production') {
+      const watts = Math.abs(reading.productionW ?? net ?? 0);
+      this.production.set(buildingId, { watts, at });
+      await this.recordValue(r, watts, at);
+      return;
+    }
+    const p = this.production.get(buildingId);
+    const fresh = p && Math.abs(at - p.at) <= PRODUCTION_FRESH_MS ? p.watts : undefined;
+    const c = consumptionOf(reading, fresh);
+    if (net !== undefined) await this.recordValue(r, net, at);
+    if ('unknown' in c) {
+      await this.record(r.source.id, {
+        kind: 'error',
+        code: 'SOURCE_CONSUMPTION_UNKNOWN',
+        message: c.unknown,
+        at,
+      });
+      return;
+    }
+    try {
+      await this.o.ingest.ingest(buildingId, [{ ts: at, power_w: c.watts }]);
+    } catch (e) {
+      await this.record(r.source.id, {
+        kind: 'error',
+        code: (e as { code?: string }).code ?? 'INGEST_FAILED',
+        message: e instanceof Error ? e.message : String(e),
+        at,
+      });
+    }
+  }
+
+  private async recordValue(r: Running, watts: number, at: number): Promise<void> {
+    if (at - r.lastValueAt < (this.o.statusEveryMs ?? 5000)) return;
+    r.lastValueAt = at;
+    await this.record(r.source.id, { kind: 'value', valueW: watts, at });
+  }
+
+  private async record(id: string, event: SourceEvent): Promise<void> {
+    try {
+      await this.o.metadata.recordSourceEvent(id, event);
+    } catch (e) {
+      this.o.log.warn({ err: e, source: id }, 'sources: status not recorded');
+    }
+  }
+}

@@ -1,0 +1,344 @@
+// Proves meters feed the product with configuration alone, on the whole product (`runServer`,
+// embedded stores, the embedded MQTT broker on its own port): owners add sources through the
+// API (a bad setting is a 422 naming it; nothing stored); a Shelly Pro 3EM signed in with a
+// device token publishes its recorded native status on its own topic and the reading is stored
+// with the source's status; a home exporting solar with no known production stores nothing and
+// says why, and with a production source stores import - export + production; a HomeWizard P1
+// polled from a local server answering its documented JSON; InfluxDB line protocol from an
+// IoTaWatt-style uploader through POST /api/v1/write with real timestamps (a bad line refused
+// whole, naming it); and a device may not publish a topic that is none of its building's.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runServer, type RunningServer } from '../server.js';
+import { freePort, tinyModelRegistry } from '../services.fixture.js';
+import { consumptionOf } from './source.runner.js';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const FIXTURES = resolve(ROOT, 'packages/sources/fixtures');
+const fixture = (p: string): string => readFileSync(join(FIXTURES, p), 'utf8').trim();
+const tmp = mkdtempSync(join(tmpdir(), 'nilm-sources-'));
+let server: RunningServer;
+let bearer = '';
+let mqttPort = 0;
+let http: Server;
+let httpBody = '';
+const B = 'meter-home';
+
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${server.url}/api/v1${path}`, {
+    ...init,
+    headers: {
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      authorization: `Bearer ${bearer}`,
+      ...(init.headers as Record<string, string> | undefined),
+    },
+  });
+}
+
+async function addSource(body: object, building = B): Promise<Response> {
+  return api(`/buildings/${building}/sources`, { method: 'POST', body: JSON.stringify(body) });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The source's status from the API. */
+async function status(id: string, building = B): Promise<Record<string, unknown>> {
+  const list = (await (await api(`/buildings/${building}/sources`)).json()) as {
+    sources: Array<{ id: string; status: Record<string, unknown> }>;
+  };
+  return list.sources.find((s) => s.id === id)!.status;
+}
+
+/** The building's readings in [from, to). */
+async function readings(
+  from: number,
+  to: number,
+  building = B,
+): Promise<Array<{ ts: number; powerW: number }>> {
+  return server.parts.timeseries.readReadings(building, from, to);
+}
+
+beforeAll(async () => {
+  mqttPort = await freePort();
+  http = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(httpBody);
+  });
+  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+  server = await runServer(
+    {
+      PORT: '0',
+      LOG_LEVEL: process.env.SOURCES_TEST_LOG ?? 'silent',
+      DEMO: 'false',
+      NILM_DATA_DIR: join(tmp, 'data'),
+      NILM_MODELS_DIR: await tinyModelRegistry(tmp),
+      NILM_ADMIN_PASSWORD: 'sources-secret',
+      MQTT_EMBEDDED_PORT: String(mqttPort),
+    },
+    ROOT,
+  );
+  const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@nilm.local', password: 'sources-secret' }),
+  });
+  bearer = ((await login.json()) as { access_token: string }).access_token;
+  expect(
+    (await api('/buildings', { method: 'POST', body: JSON.stringify({ id: B, name: 'Meters' }) }))
+      .status,
+  ).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await new Promise((ok) => http?.close(ok));
+  rmSync(tmp, { recursive: true, force: true });
+}, 60_000);
+
+describe('consumptionOf', () => {
+  it('is import - export + production, and unknown while exporting without production', () => {
+    expect(consumptionOf({ netW: 392.5 }, undefined)).toEqual({ watts: 392.5 });
+    expect(consumptionOf({ importW: 0, exportW: 500 }, 1200)).toEqual({ watts: 700 });
+    expect(consumptionOf({ netW: -500, productionW: 1500 }, undefined)).toEqual({ watts: 1000 });
+    expect(consumptionOf({ netW: -500 }, undefined)).toMatchObject({
+      unknown: expect.stringMatching(/production source/),
+    });
+    expect(consumptionOf({}, undefined)).toMatchObject({ unknown: expect.any(String) });
+  });
+});
+
+describe('sources API', () => {
+  it('validates settings by type, naming the bad one, and stores nothing then', async () => {
+    const bad = await addSource({ type: 'shelly-gen2', settings: { topic: 'a/#/b' } });
+    expect(bad.status).toBe(422);
+    expect(
+      ((await bad.json()) as { error: { details: { setting: string } } }).error.details,
+    ).toMatchObject({
+      setting: 'topic',
+    });
+    const unknown = await addSource({ type: 'smart-toaster', settings: {} });
+    expect(unknown.status).toBe(422);
+    expect(await unknown.text()).toMatch(/shelly-gen2/);
+    expect(
+      ((await (await api(`/buildings/${B}/sources`)).json()) as { sources: unknown[] }).sources,
+    ).toEqual([]);
+  });
+
+  it('adds, changes and removes a source; a viewer may not', async () => {
+    const created = await addSource({
+      type: 'esphome',
+      name: 'ESP',
+      settings: { topic: 'esp/sensor/power/state' },
+    });
+    expect(created.status).toBe(201);
+    const s = (await created.json()) as { id: string; transport: string; role: string };
+    expect([s.transport, s.role]).toEqual(['mqtt', 'mains']);
+    const patched = await api(`/buildings/${B}/sources/${s.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ settings: { topic: '' } }),
+    });
+    expect(patched.status).toBe(422);
+    const renamed = await api(`/buildings/${B}/sources/${s.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ name: 'Kitchen ESP' }),
+    });
+    expect(((await renamed.json()) as { name: string }).name).toBe('Kitchen ESP');
+    expect((await api(`/buildings/${B}/sources/${s.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/buildings/${B}/sources/${s.id}`, { method: 'DELETE' })).status).toBe(404);
+
+    await server.parts.metadata.upsertUser({
+      id: 'viewer',
+      email: null,
+      role: 'user',
+      passwordHash: null,
+    });
+    await server.parts.metadata.setMember({ buildingId: B, userId: 'viewer', role: 'viewer' });
+    const t = (await server.parts.issuer!.sign({ sub: 'viewer', role: 'user' })).token;
+    const r = await fetch(`${server.url}/api/v1/buildings/${B}/sources`, {
+      headers: { authorization: `Bearer ${t}` },
+    });
+    expect(r.status).toBe(403);
+  });
+});
+
+describe('meters on the embedded broker', () => {
+  it('stores a Shelly Pro 3EM status, refuses export without production, then adds production', async () => {
+    const topic = 'shellies/shellypro3em-00000000000/status/em:0';
+    const created = (await (
+      await addSource({
+        type: 'shelly-gen2',
+        name: 'Pro 3EM',
+        settings: { topic: 'shellies/shellypro3em-00000000000/#' },
+      })
+    ).json()) as { id: string };
+    const token = (
+      (await (
+        await api(`/buildings/${B}/tokens`, {
+          method: 'POST',
+          body: JSON.stringify({ name: 'shelly' }),
+        })
+      ).json()) as { token: string }
+    ).token;
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: B,
+      password: token,
+      clientId: 'shellypro3em-00000000000',
+      reconnectPeriod: 0,
+    });
+    try {
+      const before = Date.now();
+      await device.publishAsync(topic, fixture('shelly-gen2/pro3em-status-em0.txt'), { qos: 1 });
+      const stored = await until('the Pro 3EM reading', async () => {
+        const r = await readings(before - 1000, Date.now() + 1000);
+        return r.length > 0 ? r : undefined;
+      });
+      expect(stored[0]!.powerW).toBeCloseTo(392.572, 3);
+      expect(await status(created.id)).toMatchObject({ last_value_w: 392.572, last_error: null });
+
+      // Solar export: L1 and L2 export more than L3 imports, and no production is known.
+      const exporting = JSON.stringify({
+        id: 0,
+        a_act_power: -900,
+        b_act_power: -400,
+        c_act_power: 300,
+        total_act_power: -1000,
+      });
+      const t1 = Date.now();
+      await device.publishAsync(topic, exporting, { qos: 1 });
+      const st = await until('the export to be reported', async () => {
+        const s = await status(created.id);
+        return s.last_error_code === 'SOURCE_CONSUMPTION_UNKNOWN' ? s : undefined;
+      });
+      expect(st.last_error).toMatch(/production source/);
+      expect(await readings(t1 - 10, Date.now() + 1000)).toEqual([]);
+
+      // A production meter (the inverter, on its own Shelly) makes consumption known.
+      await addSource({
+        type: 'esphome',
+        role: 'production',
+        name: 'Inverter',
+        settings: { topic: 'inverter/sensor/power/state' },
+      });
+      await device.publishAsync('inverter/sensor/power/state', '1600', { qos: 1 });
+      await new Promise((ok) => setTimeout(ok, 500));
+      const t2 = Date.now();
+      await device.publishAsync(topic, exporting, { qos: 1 });
+      const withSolar = await until('consumption with production', async () => {
+        const r = await readings(t2 - 10, Date.now() + 1000);
+        return r.length > 0 ? r : undefined;
+      });
+      expect(withSolar[0]!.powerW).toBeCloseTo(600, 3);
+    } finally {
+      await device.endAsync();
+    }
+
+    // Another topic than its building's: the broker closes the connection, nothing is stored.
+    const rogue = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: B,
+      password: token,
+      reconnectPeriod: 0,
+    });
+    const closed = new Promise<void>((ok) => rogue.once('close', () => ok()));
+    rogue.publish('someone-else/status/em:0', '{}', { qos: 1 });
+    await closed;
+    await rogue.endAsync(true);
+  });
+});
+
+describe('a polled HomeWizard P1', () => {
+  it('polls the local API and stores its power; export is reported, not stored', async () => {
+    // A building of its own: the other one's production meter would make export count.
+    const P = 'polled-home';
+    await api('/buildings', { method: 'POST', body: JSON.stringify({ id: P, name: 'Polled' }) });
+    const doc = fixture('homewizard-p1/v1-data-3-phase-doc-example.txt');
+    httpBody = doc;
+    const created = (await (
+      await addSource(
+        {
+          type: 'homewizard-p1',
+          settings: {
+            url: `http://127.0.0.1:${(http.address() as { port: number }).port}`,
+            interval_s: 1,
+          },
+        },
+        P,
+      )
+    ).json()) as { id: string };
+    const st = await until('the documented (exporting) response', async () => {
+      const s = await status(created.id, P);
+      return s.last_value_w === -543 ? s : undefined;
+    });
+    expect(st.last_error_code).toBe('SOURCE_CONSUMPTION_UNKNOWN');
+    // Our values: the same document importing 1,234 W.
+    httpBody = doc
+      .replace('"active_power_w": -543', '"active_power_w": 1234')
+      .replace('"active_power_l1_w": -676', '"active_power_l1_w": 1101');
+    const t = Date.now();
+    const stored = await until('a polled reading', async () => {
+      const r = await readings(t - 10, Date.now() + 1000, P);
+      return r.find((x) => Math.abs(x.powerW - 1234) < 1e-6);
+    });
+    expect(stored.powerW).toBe(1234);
+    await api(`/buildings/${P}/sources/${created.id}`, { method: 'DELETE' });
+  });
+});
+
+describe('POST /api/v1/write (InfluxDB line protocol)', () => {
+  it('stores an IoTaWatt upload at its own times, and refuses a bad body whole', async () => {
+    const token = (
+      (await (
+        await api(`/buildings/${B}/tokens`, {
+          method: 'POST',
+          body: JSON.stringify({ name: 'iotawatt' }),
+        })
+      ).json()) as { token: string }
+    ).token;
+    const write = (body: string, headers: Record<string, string>) =>
+      fetch(`${server.url}/api/v1/write?db=nilm&precision=s`, { method: 'POST', headers, body });
+    const t0 = Math.floor(Date.now() / 60_000) * 60 - 3600;
+    const body = [0, 1, 2].map((k) => `Mains value=${1000 + k * 10} ${t0 + k * 60}`).join('\n');
+
+    const none = await write(body, { authorization: `Token ${token}` });
+    expect(none.status).toBe(422);
+    expect(await none.text()).toMatch(/no line-protocol source/);
+
+    const src = (await (
+      await addSource({
+        type: 'line-protocol',
+        settings: { power: { measurement: 'Mains' }, precision: 's' },
+      })
+    ).json()) as { id: string };
+    expect((await write(body, { authorization: `Token ${token}` })).status).toBe(204);
+    const basic = Buffer.from(`iotawatt:${token}`).toString('base64');
+    expect(
+      (await write(`Mains value=1100 ${t0 + 180}`, { authorization: `Basic ${basic}` })).status,
+    ).toBe(204);
+    const got = await readings(t0 * 1000, (t0 + 240) * 1000);
+    expect(got).toEqual(
+      [0, 1, 2, 3].map((k) => ({
+        ts: (t0 + k * 60) * 1000,
+        powerW: 1000 + k * 10 + (k === 3 ? 70 : 0),
+      })),
+    );
+    expect(await status(src.id)).toMatchObject({ last_value_w: 1100 });
+
+    const bad = await write(`Mains value=5 ${t0 + 240}\nMains value= ${t0 + 300}`, {
+      'x-ingest-token': token,
+    });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toMatch(/line 2/);
+    expect(await readings((t0 + 240) * 1000, (t0 + 400) * 1000)).toEqual([]);
+    expect((await write(body, { authorization: 'Token nilm_dev_notarealtoken' })).status).toBe(401);
+  });
+});
