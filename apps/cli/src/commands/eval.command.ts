@@ -1,7 +1,15 @@
 /** `nilm eval`: score a disaggregation method on real data. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
+  CoBaseline,
   evaluate,
+  groupAppliances,
+  loadTrainConfig,
+  prepareTrainData,
+  MeanBaseline,
+  reliabilitySvg,
   loadDataset,
   NilmError,
   resolveModel,
@@ -9,15 +17,23 @@ import {
   type CsvMapping,
   type EvalReport,
   type LoadOptions,
+  type Series,
 } from '@nilm/ml';
 import type { CliConfig } from '../config.js';
 import { fmt, table } from '../output.js';
 
 export interface EvalOptions extends DataFlags {
   model: string;
-  data: string;
+  data?: string;
   train?: string;
   json?: boolean;
+  /** Fit the baseline on this model's heads (its appliances, group members summed). */
+  headsOf?: string;
+  /** Write a reliability diagram (SVG) per appliance with an on-probability into this folder. */
+  reliability?: string;
+  /** Score on a training config's held-out split (its test houses with their mixed copies). */
+  config?: string;
+  split?: string;
 }
 
 /** Options every data-reading command takes. */
@@ -112,11 +128,54 @@ export async function runEval(
 ): Promise<EvalReport> {
   const t0 = performance.now();
   const how = { ...loadOptions(opts), unknownColumns: 'warn' as const, warn };
-  const train = opts.train ? await loadDataset(opts.train, { log, ...how }) : undefined;
-  const model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
-  const data = await loadDataset(opts.data, { log, ...how });
+  let train: Series[] | undefined;
+  let data: Series[];
+  if (opts.config) {
+    // The config's own data, mixed and grouped exactly as training saw it.
+    const split = opts.split ?? 'test';
+    if (split !== 'test' && split !== 'val')
+      throw new NilmError('CONFIG_INVALID', `--split must be test or val, got "${split}"`);
+    const prepared = await prepareTrainData(loadTrainConfig(opts.config), log);
+    const held = split === 'test' ? prepared.test : prepared.val;
+    if (!held) throw new NilmError('CONFIG_INVALID', `${opts.config} has no data.${split}`);
+    data = held;
+    train = prepared.train;
+  } else {
+    if (!opts.data) throw new NilmError('CONFIG_INVALID', 'give --data <path> or --config <file>');
+    train = opts.train ? await loadDataset(opts.train, { log, ...how }) : undefined;
+    data = await loadDataset(opts.data, { log, ...how });
+  }
+  let model: Awaited<ReturnType<typeof resolveModel>>;
+  if (opts.headsOf) {
+    // A baseline fitted on the same heads as a transformer: same appliances, same groups.
+    if (!train || !opts.model.startsWith('baseline:'))
+      throw new NilmError(
+        'CONFIG_INVALID',
+        '--heads-of needs a baseline model and training data (--train <path> or --config <file>)',
+      );
+    const like = await resolveModel(opts.headsOf, { modelsDir: config.modelsDir, log });
+    const groups = like.groups ?? {};
+    const heads = like.appliances;
+    if (like instanceof TransformerModel) await like.release();
+    train = train.map((s) => groupAppliances(s, groups));
+    data = data.map((s) => groupAppliances(s, groups));
+    const present = new Set(train.flatMap((s) => Object.keys(s.appliances)));
+    model = opts.model === 'baseline:co' ? new CoBaseline() : new MeanBaseline();
+    await model.fit(train, { appliances: heads.filter((a) => present.has(a)), log });
+  } else {
+    model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
+  }
   const report = await evaluate(model, data, opts.model);
   if (model instanceof TransformerModel) await model.release();
+  if (opts.reliability) {
+    await mkdir(opts.reliability, { recursive: true });
+    for (const [name, a] of Object.entries(report.appliances))
+      if (a.reliability)
+        await writeFile(
+          join(opts.reliability, `reliability-${name}.svg`),
+          reliabilitySvg(`${name}: ${opts.model}`, a.reliability),
+        );
+  }
   report.seconds = (performance.now() - t0) / 1000;
   return report;
 }
@@ -193,9 +252,19 @@ export function registerEval(program: Command, config: CliConfig): void {
       '-m, --model <spec>',
       'baseline:mean, baseline:co, default (the active registered model), id@version, or a model directory',
     )
-    .requiredOption('-d, --data <path>', 'file, directory or glob of data to score on')
+    .option('-d, --data <path>', 'file, directory or glob of data to score on')
+    .option(
+      '--config <file>',
+      "score on a training config's held-out houses (data.test, with their mixed copies) instead of --data; its training data is --train",
+    )
+    .option('--split <name>', 'with --config: test (default) or val')
     .option('-t, --train <path>', 'fit a baseline on this data first (file, directory or glob)')
-    .option('--json', 'print exactly one JSON object on stdout');
+    .option('--json', 'print exactly one JSON object on stdout')
+    .option(
+      '--heads-of <spec>',
+      "with a baseline and --train: fit it on this model's heads (appliances, groups summed)",
+    )
+    .option('--reliability <dir>', 'write a reliability diagram (SVG) per appliance into <dir>');
   withDataFlags(cmd)
     .addHelpText(
       'after',

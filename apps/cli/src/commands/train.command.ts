@@ -14,9 +14,14 @@ import {
 } from '@nilm/ml';
 import { formatDuration, progressBar } from '../progress.js';
 
-/** What the card keeps of an eval report. */
+/** What the card keeps of an eval report: the numbers, with the reliability bins as their ECE. */
 function scores(r: EvalReport): Record<string, Record<string, number | null>> {
-  return Object.fromEntries(Object.entries(r.appliances).map(([a, s]) => [a, { ...s }]));
+  return Object.fromEntries(
+    Object.entries(r.appliances).map(([a, { reliability, ...s }]) => [
+      a,
+      { ...s, ece: reliability?.ece ?? null },
+    ]),
+  );
 }
 
 export function registerTrain(program: Command): void {
@@ -60,9 +65,12 @@ export function registerTrain(program: Command): void {
               const report = await evaluate(model, data.test!, `${card.id}@${card.version}`);
               await model.release();
               const baselines: Record<string, Record<string, number | null>> = {};
+              const houses = report.houses.map((h) => ({ ...h }) as Record<string, unknown>);
               for (const base of [new MeanBaseline(), new CoBaseline()]) {
+                // Fitted on the same (mixed, grouped) training data as the model.
                 await base.fit(data.train, { appliances: card.appliances.map((a) => a.name) });
                 const r = await evaluate(base, data.test!, base.kind);
+                r.houses.forEach((h, i) => (houses[i]![base.kind] = h.appliances));
                 baselines[base.kind] = {
                   mae_w: r.mean.mae_w,
                   f1: r.mean.f1,
@@ -78,6 +86,7 @@ export function registerTrain(program: Command): void {
                 appliances: scores(report),
                 mean: report.mean,
                 baselines,
+                houses,
               };
             }
           : undefined,

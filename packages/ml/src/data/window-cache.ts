@@ -95,6 +95,12 @@ const metaSchema = z.object({
       validCount: offsetSchema,
       /** CRC-32 of the samples, states and mask sections in that order. */
       crc32: offsetSchema,
+      /**
+       * Appliances the segment has a sub-meter (or a synthetic label) for; absent means all.
+       * An unmetered appliance's channel holds 0 W and its states 0, and it does not enter the
+       * mask: training masks its loss (see `BatchBuffers.known`).
+       */
+      metered: z.array(z.string()).optional(),
     }),
   ),
   stats: z.object({
@@ -126,6 +132,11 @@ export type WindowCacheSegment = WindowCacheMeta['segments'][number];
 export interface WriteWindowCacheOptions {
   /** Canonical appliance names to store, in channel order; every segment must carry them all. */
   appliances: readonly string[];
+  /**
+   * Accept segments without some appliances: their channels are stored as 0 W, left out of
+   * the mask, and the segment's `metered` list says which appliances it really has.
+   */
+  allowMissing?: boolean;
   /** Expected period in seconds; default: the first segment's. Every segment must match. */
   periodS?: number;
   /** On/off rules overriding `applianceSpec(name)` for some appliances. */
@@ -275,8 +286,11 @@ export async function writeWindowCache(
       }
       const n = s.mains.length;
       const chans: Float32Array[] = [s.mains];
+      const metered: string[] = [];
       for (const name of appliances) {
-        const ch = s.appliances[name];
+        let ch = s.appliances[name];
+        if (!ch && options.allowMissing) ch = new Float32Array(n);
+        else if (ch) metered.push(name);
         if (!ch) {
           throw new DataError(
             'DATA_MISSING_COLUMN',
@@ -293,6 +307,7 @@ export async function writeWindowCache(
         }
         chans.push(ch);
       }
+      const isMetered = appliances.map((name) => metered.includes(name));
       // States need whole runs (minimum on/off durations), so they are computed per segment.
       const segStates = appliances.map((name, a) =>
         onOffStates(chans[a + 1]!, periodS!, rules[name]!),
@@ -315,7 +330,7 @@ export async function writeWindowCache(
           for (let c = 0; c < C; c++) {
             const x = chans[c]![t]!;
             rows[i * C + c] = x;
-            if (!Number.isFinite(x)) ok = false;
+            if (!Number.isFinite(x) && (c === 0 || isMetered[c - 1])) ok = false;
           }
           if (ok) {
             validCount++;
@@ -340,7 +355,8 @@ export async function writeWindowCache(
         const m = Math.min(WRITE_CHUNK_ROWS, n - from);
         for (let i = 0; i < m; i++) {
           let ok = 1;
-          for (let c = 0; c < C; c++) if (!Number.isFinite(chans[c]![from + i]!)) ok = 0;
+          for (let c = 0; c < C; c++)
+            if (!Number.isFinite(chans[c]![from + i]!) && (c === 0 || isMetered[c - 1])) ok = 0;
           mask[i] = ok;
         }
         const bytes = mask.subarray(0, m);
@@ -357,6 +373,7 @@ export async function writeWindowCache(
         maskOffset,
         validCount,
         crc32: crc >>> 0,
+        ...(metered.length < A ? { metered } : {}),
       });
       totalSamples += n;
       validSamples += validCount;

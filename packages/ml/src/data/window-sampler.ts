@@ -52,6 +52,11 @@ export interface BatchBuffers {
   onOff: Float32Array;
   /** [B] id of the window in each slot, -1 when the slot was left empty. */
   windowIds?: Int32Array;
+  /**
+   * [B, A, L] 1 where the target is known (the window's segment has a sub-meter for the
+   * appliance, see `metered` in the cache), 0 where it is not; training masks the loss by it.
+   */
+  known?: Float32Array;
 }
 
 /** Allocates {@link BatchBuffers} for `batchSize` windows of `length` samples and `appliances` targets. */
@@ -65,6 +70,7 @@ export function createBatchBuffers(
     power: new Float32Array(batchSize * appliances * length),
     onOff: new Float32Array(batchSize * appliances * length),
     windowIds: new Int32Array(batchSize),
+    known: new Float32Array(batchSize * appliances * length),
   };
 }
 
@@ -186,6 +192,8 @@ export class WindowSampler {
   // Per-window scratch, reused by every fill.
   private readonly rows: Float32Array;
   private readonly states: Uint8Array;
+  /** Per cache segment, per target appliance: 1 when the segment meters it. */
+  private readonly segKnown: Uint8Array[];
 
   /** Scans the cache's masks and states and builds the window index. */
   constructor(cache: WindowCache, options: WindowSamplerOptions) {
@@ -236,6 +244,9 @@ export class WindowSampler {
     this.stride = stride;
     this.appliances = [...names];
     this.onAt = options.onAt ?? 'any';
+    this.segKnown = cache.meta.segments.map((seg) =>
+      Uint8Array.from(names, (name) => (!seg.metered || seg.metered.includes(name) ? 1 : 0)),
+    );
     this.rows = new Float32Array(L * cache.channelCount);
     this.states = new Uint8Array(L * cache.applianceCount);
 
@@ -322,6 +333,18 @@ export class WindowSampler {
     return { segment: this.segOf[id]!, offset: this.offsetOf[id]! };
   }
 
+  /** Segment (house) index of window `id`. */
+  segmentOf(id: number): number {
+    this.checkId(id);
+    return this.segOf[id]!;
+  }
+
+  /** Whether target appliance `appliance` (index) is metered in the segment of window `id`. */
+  isKnown(id: number, appliance: number): boolean {
+    this.checkId(id);
+    return this.segKnown[this.segOf[id]!]![appliance] === 1;
+  }
+
   /** Whether target appliance `appliance` (index into `appliances`) is on in window `id`. */
   isOn(id: number, appliance: number): boolean {
     this.checkId(id);
@@ -395,7 +418,8 @@ export class WindowSampler {
       B < 1 ||
       out.power.length !== B * A * L ||
       out.onOff.length !== B * A * L ||
-      (out.windowIds !== undefined && out.windowIds.length < B)
+      (out.windowIds !== undefined && out.windowIds.length < B) ||
+      (out.known !== undefined && out.known.length !== B * A * L)
     ) {
       throw new NilmError(
         'CONFIG_INVALID',
@@ -420,6 +444,7 @@ export class WindowSampler {
     const scale = this.normScale;
     const mBase = b * L;
     for (let t = 0; t < L; t++) mains[mBase + t] = (rows[t * C]! - mean) * scale;
+    const known = this.segKnown[seg]!;
     for (let a = 0; a < A; a++) {
       const ca = applianceMap[a]!;
       const base = (b * A + a) * L;
@@ -427,6 +452,7 @@ export class WindowSampler {
         out.power[base + t] = rows[t * C + 1 + ca]!;
         out.onOff[base + t] = states[t * Ac + ca]!;
       }
+      out.known?.fill(known[a]!, base, base + L);
     }
     if (out.windowIds) out.windowIds[b] = id;
   }
@@ -438,6 +464,7 @@ export class WindowSampler {
     out.mains.fill(0, from * L, B * L);
     out.power.fill(0, from * AL, B * AL);
     out.onOff.fill(0, from * AL, B * AL);
+    out.known?.fill(0, from * AL, B * AL);
     out.windowIds?.fill(-1, from, B);
   }
 

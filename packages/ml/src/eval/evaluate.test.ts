@@ -129,12 +129,70 @@ describe('evaluate', () => {
         explained_kwh: r.explained_kwh,
         explained_share: r.explained_share,
         submetered_kwh: r.submetered_kwh,
+        // The same house alone: kettle F1 4/6 (above), MAE (500 + 2000 + 500 + 1200) / 9;
+        // toaster tp 2 (7, 9) fn 1 (5) -> F1 4/5, MAE (1000 + 200 + 100) / 9.
+        appliances: {
+          kettle: { f1: r.appliances.kettle!.f1, mae_w: 4200 / 9, energy_true_kwh: kwh(6000) },
+          toaster: { f1: r.appliances.toaster!.f1, mae_w: 1300 / 9, energy_true_kwh: kwh(2600) },
+        },
       },
     ]);
+    expect(r.houses[0]!.appliances!.toaster!.f1).toBeCloseTo(4 / 5, 12);
     // The fridge is in the data but not the model; the microwave the other way round.
     expect(r.unscored).toEqual(['fridge']);
     expect(r.skipped).toEqual(['fridge']);
     expect(r.unmetered).toEqual(['microwave']);
+  });
+
+  it('measures band coverage on on-minutes and the reliability of on_prob by hand', async () => {
+    class Banded extends Scripted {
+      override async disaggregate(s: Series): Promise<Disaggregation> {
+        const f = (v: number[]): Float32Array => Float32Array.from(v);
+        const out = await super.disaggregate(s);
+        // Kettle band: holds the truth at samples 0, 1, 2 (on), 4, 6, 7, 9; misses 3 (on) and 5.
+        out.appliances.kettle!.lower = f([0, 1000, 1900, 2100, 0, 1100, 0, 0, 0, 0]);
+        out.appliances.kettle!.upper = f([10, 2500, 2100, 2900, 10, 1300, 10, 10, 10, 10]);
+        out.appliances.kettle!.onProb = f([
+          0.05, 0.95, 0.15, 0.95, 0.05, 0.55, 0.05, 0.05, 0, 0.05,
+        ]);
+        return out;
+      }
+    }
+    const r = await evaluate(new Banded(), [handSeries()], 'banded');
+    const k = r.appliances.kettle!;
+    expect(k.band_coverage).toBeCloseTo(7 / 9, 12);
+    expect(k.band_coverage_on).toBeCloseTo(2 / 3, 12);
+    // Tenths of on_prob over the 9 scored samples: [0, 0.1) 5, none on; [0.1, 0.2) one, on;
+    // [0.5, 0.6) one, off; [0.9, 1] two, both on. ECE = (5 * 0.05 + 0.85 + 0.55 + 2 * 0.05) / 9.
+    expect(k.reliability!.n).toEqual([5, 1, 0, 0, 0, 1, 0, 0, 0, 2]);
+    expect(k.reliability!.on[1]).toBe(1);
+    expect(k.reliability!.on[9]).toBe(1);
+    expect(k.reliability!.ece).toBeCloseTo((5 * 0.05 + 0.85 + 0.55 + 2 * 0.05) / 9, 3);
+    expect(r.appliances.toaster!.reliability).toBeNull();
+  });
+
+  it('scores a group head against the sum of its members', async () => {
+    class Cold implements Disaggregator {
+      readonly kind = 'cold';
+      readonly appliances = ['fridge_freezer'];
+      readonly groups = { fridge_freezer: ['fridge_freezer', 'fridge', 'freezer'] };
+      readonly periodS = 60;
+      async fit(): Promise<void> {}
+      async save(): Promise<void> {}
+      async disaggregate(s: Series): Promise<Disaggregation> {
+        return {
+          startMs: s.startMs,
+          periodS: s.periodS,
+          appliances: { fridge_freezer: { power: new Float32Array(s.mains.length).fill(150) } },
+        };
+      }
+    }
+    const s = handSeries();
+    s.appliances.freezer = new Float32Array(10).fill(100);
+    const r = await evaluate(new Cold(), [s], 'cold');
+    // Truth: fridge 50 + freezer 100 = 150 W at every scored minute.
+    expect(r.appliances.fridge_freezer!.mae_w).toBe(0);
+    expect(r.unscored).toEqual(['kettle', 'toaster']);
   });
 
   it('sums energy over houses and reports each', async () => {

@@ -6,6 +6,7 @@
  */
 import { applianceSpec } from '../data/appliances.js';
 import { onOffStates } from '../data/appliances.js';
+import { groupAppliances } from '../data/appliance.groups.js';
 import { resampleSeries } from '../data/resample.js';
 import type { Series } from '../data/series.js';
 import type { Disaggregator } from '../models/disaggregator.js';
@@ -27,6 +28,14 @@ export interface ApplianceScores {
   energy_pred_kwh: number;
   /** Share of scored samples whose true power lies inside the method's band (null: no band). */
   band_coverage: number | null;
+  /** The same over the samples where the appliance is on by its sub-meter. */
+  band_coverage_on: number | null;
+  /**
+   * Reliability of on_prob (null: the method gives none): per tenth of on_prob, the samples, mean
+   * on_prob and the share truly on; and the expected calibration error (sample-weighted mean of
+   * |mean on_prob - share on| over the tenths).
+   */
+  reliability: { n: number[]; p: number[]; on: number[]; ece: number } | null;
   /** Run-level scores (events.metrics.ts): predicted runs that overlap a true run, one-to-one. */
   event_precision: number | null;
   event_recall: number | null;
@@ -44,6 +53,8 @@ export interface HouseScores {
   explained_kwh: number;
   explained_share: number | null;
   submetered_kwh: number;
+  /** Per scored appliance this house meters: F1 and MAE on this house alone. */
+  appliances?: Record<string, { f1: number | null; mae_w: number | null; energy_true_kwh: number }>;
 }
 
 /** The contract of `nilm eval --json`. */
@@ -76,10 +87,12 @@ export interface EvalReport {
 /** Score `model` on `data`; series are resampled to the model's period first. */
 export async function evaluate(
   model: Disaggregator,
-  data: readonly Series[],
+  input: readonly Series[],
   modelName: string,
 ): Promise<EvalReport> {
   const t0 = performance.now();
+  // A group head is scored against the sum of its members' sub-meters.
+  const data = model.groups ? input.map((s) => groupAppliances(s, model.groups!)) : input;
   const inData = new Set(data.flatMap((s) => Object.keys(s.appliances)));
   const scored = model.appliances.filter((a) => inData.has(a));
   const totals: Record<string, m.MetricTotals> = Object.fromEntries(
@@ -88,7 +101,8 @@ export async function evaluate(
   const events: Record<string, ev.EventTotals> = Object.fromEntries(
     scored.map((a) => [a, ev.emptyEventTotals()]),
   );
-  const inBand: Record<string, { hit: number; n: number }> = {};
+  const inBand: Record<string, { hit: number; n: number; hitOn: number; nOn: number }> = {};
+  const rel: Record<string, { n: Float64Array; p: Float64Array; on: Float64Array }> = {};
   const house = h.emptyHouseTotals();
   const houses: HouseScores[] = [];
   let samples = 0;
@@ -104,7 +118,13 @@ export async function evaluate(
       here.map((a) => out.appliances[a]!.power),
     );
     for (const k of Object.keys(house) as Array<keyof h.HouseTotals>) house[k] += one[k];
-    houses.push({ source: raw.source, samples: one.n, ...houseEnergy(one, model.periodS) });
+    const perHouse: NonNullable<HouseScores['appliances']> = {};
+    houses.push({
+      source: raw.source,
+      samples: one.n,
+      ...houseEnergy(one, model.periodS),
+      appliances: perHouse,
+    });
     for (const name of scored) {
       const truth = s.appliances[name];
       const est = out.appliances[name];
@@ -123,13 +143,39 @@ export async function evaluate(
         ? Uint8Array.from(est.onProb, (p) => (p >= threshold ? 1 : 0))
         : onOffStates(est.power, s.periodS, rule);
       m.accumulate(totals[name]!, truth, est.power, onTrue, onPred, mask);
+      const mine = m.emptyTotals();
+      m.accumulate(mine, truth, est.power, onTrue, onPred, mask);
+      perHouse[name] = {
+        f1: m.f1(mine),
+        mae_w: m.mae(mine),
+        energy_true_kwh: m.energyKwh(mine.sumTrue, model.periodS),
+      };
+      if (est.onProb) {
+        const r = (rel[name] ??= {
+          n: new Float64Array(10),
+          p: new Float64Array(10),
+          on: new Float64Array(10),
+        });
+        for (let i = 0; i < mask.length; i++) {
+          if (!mask[i] || !Number.isFinite(est.onProb[i]!)) continue;
+          const k = Math.min(9, Math.max(0, Math.floor(est.onProb[i]! * 10)));
+          r.n[k]++;
+          r.p[k] += est.onProb[i]!;
+          r.on[k] += onTrue[i]!;
+        }
+      }
       ev.accumulateEvents(events[name]!, onTrue, onPred, mask);
       if (est.lower && est.upper) {
-        const b = (inBand[name] ??= { hit: 0, n: 0 });
+        const b = (inBand[name] ??= { hit: 0, n: 0, hitOn: 0, nOn: 0 });
         for (let i = 0; i < mask.length; i++) {
           if (!mask[i]) continue;
+          const inside = truth[i]! >= est.lower[i]! && truth[i]! <= est.upper[i]! ? 1 : 0;
           b.n++;
-          if (truth[i]! >= est.lower[i]! && truth[i]! <= est.upper[i]!) b.hit++;
+          b.hit += inside;
+          if (onTrue[i]) {
+            b.nOn++;
+            b.hitOn += inside;
+          }
         }
       }
     }
@@ -150,6 +196,9 @@ export async function evaluate(
       energy_true_kwh: m.energyKwh(t.sumTrue, model.periodS),
       energy_pred_kwh: m.energyKwh(t.sumPred, model.periodS),
       band_coverage: inBand[name] && inBand[name].n > 0 ? inBand[name].hit / inBand[name].n : null,
+      band_coverage_on:
+        inBand[name] && inBand[name].nOn > 0 ? inBand[name].hitOn / inBand[name].nOn : null,
+      reliability: reliabilityOf(rel[name]),
       event_precision: ev.eventPrecision(events[name]!),
       event_recall: ev.eventRecall(events[name]!),
       event_f1: ev.eventF1(events[name]!),
@@ -177,6 +226,26 @@ export async function evaluate(
     unmetered: model.appliances.filter((a) => !inData.has(a)).sort(),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** Reliability bins as reported: mean on_prob and share on per tenth, and the ECE. */
+function reliabilityOf(
+  r: { n: Float64Array; p: Float64Array; on: Float64Array } | undefined,
+): ApplianceScores['reliability'] {
+  if (!r) return null;
+  const total = r.n.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  let ece = 0;
+  const round = (v: number): number => Math.round(v * 1e4) / 1e4;
+  const p: number[] = [];
+  const on: number[] = [];
+  for (let k = 0; k < 10; k++) {
+    const n = r.n[k]!;
+    p.push(n ? round(r.p[k]! / n) : NaN);
+    on.push(n ? round(r.on[k]! / n) : NaN);
+    if (n) ece += (n / total) * Math.abs(r.p[k]! / n - r.on[k]! / n);
+  }
+  return { n: Array.from(r.n), p, on, ece: round(ece) };
 }
 
 /** The energy fields of a report from whole-house totals. */

@@ -40,6 +40,11 @@ export interface Disaggregator {
   readonly appliances: readonly string[];
   /** Grid period, in seconds, that the method works at. */
   readonly periodS: number;
+  /**
+   * Heads that estimate several sub-metered appliances together (head -> members), so that
+   * scoring sums the members' sub-meters the same way (`appliance.groups.ts`).
+   */
+  readonly groups?: Readonly<Record<string, readonly string[]>>;
   /** Learn from series that carry mains and sub-metered appliances. */
   fit(train: readonly Series[], opts?: FitOptions): Promise<void>;
   /** Estimate every appliance from the mains of `series` (resampled to `periodS` by the caller). */

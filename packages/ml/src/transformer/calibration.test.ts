@@ -2,7 +2,15 @@
 // on separable data, the F1 threshold is the best one on a grid, and the residual band takes
 // the 90th percentile per bin.
 import { describe, expect, it } from 'vitest';
-import { bestF1Threshold, plattFit, residualBand } from './calibration.js';
+import {
+  applyIsotonic,
+  bestF1Threshold,
+  isotonicFit,
+  levelOf,
+  plattFit,
+  residualBand,
+  residualBandOn,
+} from './calibration.js';
 
 describe('plattFit', () => {
   it('recovers the slope and offset that generated the labels', () => {
@@ -50,5 +58,64 @@ describe('residualBand', () => {
       ...Array.from({ length: 10 }, (_, i) => 100 * i),
     ];
     expect(residualBand(p, err, [0, 0.5])).toEqual([9, 900]);
+  });
+});
+
+describe('isotonicFit', () => {
+  it('maps over-confident probabilities to the observed frequency, monotone', () => {
+    // p = 0.9 is on only 60 % of the time, p = 0.3 on 30 %, p = 0.1 on 10 %.
+    const p: number[] = [];
+    const y: number[] = [];
+    for (const [prob, share] of [
+      [0.1, 0.1],
+      [0.3, 0.3],
+      [0.9, 0.6],
+    ] as const)
+      for (let i = 0; i < 100; i++) {
+        p.push(prob);
+        y.push(i < share * 100 ? 1 : 0);
+      }
+    const m = isotonicFit(p, y);
+    expect(applyIsotonic(m, 0.1)).toBeCloseTo(0.1, 6);
+    expect(applyIsotonic(m, 0.3)).toBeCloseTo(0.3, 6);
+    expect(applyIsotonic(m, 0.9)).toBeCloseTo(0.6, 6);
+    expect(applyIsotonic(m, 0.6)).toBeCloseTo(0.45, 6); // linear between knots
+    expect(applyIsotonic(m, 0)).toBeCloseTo(0.1, 6);
+    // A violation (0.5 on more often than 0.7) is pooled into one level.
+    const v = isotonicFit(
+      [...Array(60).fill(0.5), ...Array(60).fill(0.7)],
+      [
+        ...Array(60)
+          .fill(0)
+          .map((_, i) => (i < 40 ? 1 : 0)),
+        ...Array(60)
+          .fill(0)
+          .map((_, i) => (i < 20 ? 1 : 0)),
+      ],
+    );
+    expect(v.y).toEqual([0.5, 0.5]);
+    // Too few samples: the identity.
+    expect(isotonicFit([0.2], [1])).toEqual({ x: [0, 1], y: [0, 1] });
+  });
+
+  it('finds the level of a power', () => {
+    expect(levelOf([0, 100, 500], 50)).toBe(0);
+    expect(levelOf([0, 100, 500], 100)).toBe(1);
+    expect(levelOf([0, 100, 500], 5000)).toBe(2);
+  });
+});
+
+describe('residualBandOn', () => {
+  it("widens a bin to its on-samples' errors when enough of them are on", () => {
+    // One bin [0, 1): 80 off samples with error 10 W, 20 on samples with error 500 W.
+    const p = Array(100).fill(0.5);
+    const err = [...Array(80).fill(10), ...Array(20).fill(500)];
+    const on = [...Array(80).fill(0), ...Array(20).fill(1)];
+    expect(residualBand(p, err, [0])).toEqual([500]);
+    const few = [...Array(99).fill(10), 500];
+    expect(residualBand(p, few, [0])).toEqual([10]);
+    expect(residualBandOn(p, few, [...Array(99).fill(0), 1], [0], 0.05)).toEqual([10]);
+    expect(residualBandOn(p, few, [...Array(99).fill(0), 1], [0], 0.01)).toEqual([500]);
+    expect(residualBandOn(p, err, on, [0])).toEqual([500]);
   });
 });

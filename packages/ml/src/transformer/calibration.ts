@@ -113,3 +113,106 @@ export function residualBand(
 }
 
 export const BAND_EDGES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/** A monotone map of probabilities: piecewise linear through (x, y) knots, x ascending. */
+export interface IsotonicMap {
+  x: number[];
+  y: number[];
+}
+
+/**
+ * Isotonic regression (pool adjacent violators; Zadrozny & Elkan 2002, "Transforming classifier
+ * scores into accurate multiclass probability estimates") of labels y on probabilities p,
+ * on `bins` equal-width bins of p (weighted by their counts), returned as knots at the bins'
+ * mean p. Fewer than `minCount` samples give the identity map.
+ */
+export function isotonicFit(
+  p: ArrayLike<number>,
+  y: ArrayLike<number>,
+  bins = 20,
+  minCount = 50,
+): IsotonicMap {
+  if (p.length < minCount) return { x: [0, 1], y: [0, 1] };
+  const n = new Float64Array(bins);
+  const sp = new Float64Array(bins);
+  const sy = new Float64Array(bins);
+  for (let i = 0; i < p.length; i++) {
+    const k = Math.min(bins - 1, Math.max(0, Math.floor(p[i]! * bins)));
+    n[k]++;
+    sp[k] += p[i]!;
+    sy[k] += y[i] ? 1 : 0;
+  }
+  // Blocks of (weight, mean p, mean y), merged while a block's y is below its predecessor's.
+  const blocks: Array<{ w: number; p: number; y: number }> = [];
+  for (let k = 0; k < bins; k++) {
+    if (n[k] === 0) continue;
+    blocks.push({ w: n[k]!, p: sp[k]! / n[k]!, y: sy[k]! / n[k]! });
+    while (blocks.length > 1 && blocks[blocks.length - 2]!.y >= blocks[blocks.length - 1]!.y) {
+      const b = blocks.pop()!;
+      const a = blocks.pop()!;
+      const w = a.w + b.w;
+      blocks.push({ w, p: (a.p * a.w + b.p * b.w) / w, y: (a.y * a.w + b.y * b.w) / w });
+    }
+  }
+  const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+  if (blocks.length === 1) return { x: [0, 1], y: [r4(blocks[0]!.y), r4(blocks[0]!.y)] };
+  return { x: blocks.map((b) => r4(b.p)), y: blocks.map((b) => r4(b.y)) };
+}
+
+/** Apply an {@link IsotonicMap}: linear between knots, the end values beyond them. */
+export function applyIsotonic(m: IsotonicMap, p: number): number {
+  const { x, y } = m;
+  if (!(p > x[0]!)) return y[0]!;
+  const last = x.length - 1;
+  if (p >= x[last]!) return y[last]!;
+  let k = 1;
+  while (x[k]! < p) k++;
+  const t = (p - x[k - 1]!) / (x[k]! - x[k - 1]! || 1);
+  return y[k - 1]! + t * (y[k]! - y[k - 1]!);
+}
+
+/**
+ * Power levels for conditional calibration, as fractions of a head's power scale: the estimated
+ * power decides the level (a kettle-sized step and a 300 W blip are different questions).
+ */
+export const LEVEL_FRACTIONS = [0, 0.05, 0.25, 0.6];
+
+/** Index of the level of `powerW` given ascending level edges in W. */
+export function levelOf(edgesW: readonly number[], powerW: number): number {
+  let k = 0;
+  while (k < edgesW.length - 1 && powerW >= edgesW[k + 1]!) k++;
+  return k;
+}
+
+/**
+ * The band half-width per bin of p, meant to hold the truth on on-minutes too: per bin, the
+ * 90th percentile of |error| over all samples, or over the bin's on-samples when at least
+ * `minOnShare` of them are on (at high p the errors that matter are those of on-minutes,
+ * which a percentile over all samples undercounts).
+ */
+export function residualBandOn(
+  p: ArrayLike<number>,
+  absErr: ArrayLike<number>,
+  on: ArrayLike<number>,
+  edges: readonly number[],
+  minOnShare = 0.05,
+): number[] {
+  const all = residualBand(p, absErr, edges);
+  const onP: number[] = [];
+  const onE: number[] = [];
+  const count = new Float64Array(edges.length);
+  const onCount = new Float64Array(edges.length);
+  for (let i = 0; i < p.length; i++) {
+    const k = levelOf(edges, p[i]!);
+    count[k]++;
+    if (on[i]) {
+      onCount[k]++;
+      onP.push(p[i]!);
+      onE.push(absErr[i]!);
+    }
+  }
+  const onBand = residualBand(onP, onE, edges);
+  return all.map((q, k) =>
+    onCount[k]! > 0 && onCount[k]! >= minOnShare * count[k]! ? Math.max(q, onBand[k]!) : q,
+  );
+}

@@ -21,6 +21,8 @@ export const ModelCardSchema = z.object({
     z.object({
       name: z.string(),
       label: z.string(),
+      /** Appliances whose summed power this head estimates (a group head), when more than itself. */
+      members: z.array(z.string()).optional(),
       on_threshold_w: z.number(),
       power_scale_w: z.number().positive(),
       /** Decision threshold on `on_prob`, chosen for F1 on validation data. */
@@ -28,12 +30,28 @@ export const ModelCardSchema = z.object({
       /** Platt scaling of the on/off logit baked into `on_prob` (scale, offset). */
       calibration: z.object({ scale: z.number(), offset: z.number() }).optional(),
       /**
+       * Conditional calibration applied after the graph: per level of estimated power (edges in
+       * W), an isotonic map of on_prob (knots x -> y). `on_prob_threshold` and `band` are on
+       * the mapped probability.
+       */
+      prob_levels: z
+        .object({
+          edges_w: z.array(z.number()),
+          maps: z.array(z.object({ x: z.array(z.number()), y: z.array(z.number()) })),
+        })
+        .optional(),
+      /**
        * Uncertainty band: by bins of on_prob (edges), the 90th percentile of |true - estimated|
        * power on validation data; the band is estimate +- that value, floored at 0 W.
        */
       band: z.object({ edges: z.array(z.number()), q90_w: z.array(z.number()) }).optional(),
     }),
   ),
+  /**
+   * Post-processing of the estimates into runs (`models/runs.postprocess.ts`), applied by
+   * inference; absent: raw per-minute estimates (models before it).
+   */
+  postprocess: z.literal('runs-v1').optional(),
   period_s: z.number().positive(),
   window: z.number().int().positive(),
   architecture: ArchitectureSchema,
@@ -67,6 +85,8 @@ export const ModelCardSchema = z.object({
       baselines: z
         .record(z.string(), z.record(z.string(), z.union([z.number(), z.null()])))
         .optional(),
+      /** Per held-out house: samples, explained share and per-appliance F1 / MAE (model and CO). */
+      houses: z.array(z.record(z.string(), z.unknown())).optional(),
     })
     .optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -3,10 +3,19 @@
  * training settings, validated by one schema. Paths are relative to the config file.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { loadDataset } from '../data/dataset.js';
+import {
+  activationsFromSeries,
+  activationsFromTrace,
+  type Activation,
+} from '../data/activations.extractor.js';
+import { groupAppliances, normaliseGroups } from '../data/appliance.groups.js';
+import { canonicalAppliance } from '../data/appliances.js';
+import { loadDataset, resolveDataFiles } from '../data/dataset.js';
+import { readTracebaseTrace } from '../data/tracebase.reader.js';
+import { GENERATED_LOADS, mixHouses, type MixPlan } from '../data/training.mix.js';
 import { sliceSeries, type Series } from '../data/series.js';
 import { NilmError } from '../errors.js';
 import { ArchitectureSchema } from './transformer.config.js';
@@ -23,6 +32,43 @@ export const TrainConfigSchema = TrainSettingsSchema.extend({
       /** Held-out data (a house never seen) scored into the model card. */
       test: z.array(z.string()).optional(),
       licence: z.string().min(1),
+      /**
+       * Synthetic mixing (see `training.mix.ts`): copies of each house with activations and
+       * generated loads of appliances it does not meter. Validation and test houses are mixed
+       * too, with their own seeds and (for the test) their own activation sources.
+       */
+      mix: z
+        .object({
+          seed: z.number().int().default(1),
+          copies: z.number().int().min(0).max(8).default(1),
+          activations: z
+            .array(
+              z
+                .object({
+                  appliance: z.string(),
+                  /** Files or globs: single-appliance traces (tracebase) or houses that meter it. */
+                  from: z.array(z.string()).min(1),
+                  /** Sources for the test houses' copies (default: `from`). */
+                  testFrom: z.array(z.string()).optional(),
+                  perDay: z.number().positive().default(1),
+                  share: z.number().min(0).max(1).default(0.5),
+                })
+                .strict(),
+            )
+            .default([]),
+          generators: z
+            .array(
+              z
+                .object({
+                  load: z.enum(GENERATED_LOADS),
+                  share: z.number().min(0).max(1).default(0.3),
+                })
+                .strict(),
+            )
+            .default([]),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
 });
@@ -64,7 +110,20 @@ export function loadTrainConfig(file: string): TrainConfig {
   const d = parsed.data.data;
   return {
     ...parsed.data,
-    data: { ...d, train: d.train.map(abs), val: d.val?.map(abs), test: d.test?.map(abs) },
+    data: {
+      ...d,
+      train: d.train.map(abs),
+      val: d.val?.map(abs),
+      test: d.test?.map(abs),
+      mix: d.mix && {
+        ...d.mix,
+        activations: d.mix.activations.map((a) => ({
+          ...a,
+          from: a.from.map(abs),
+          testFrom: a.testFrom?.map(abs),
+        })),
+      },
+    },
   };
 }
 
@@ -74,11 +133,40 @@ async function loadAll(
   log?: (m: string) => void,
 ): Promise<Series[]> {
   const out: Series[] = [];
-  for (const spec of specs) out.push(...(await loadDataset(spec, { periodS, log })));
+  // Columns outside the vocabulary (REFIT's HiFi, KettleToaster...) are left out with a note.
+  for (const spec of specs)
+    out.push(...(await loadDataset(spec, { periodS, log, unknownColumns: 'warn' })));
   return out;
 }
 
-/** Load the config's data at the model's period and split off validation data. */
+/** Activations of `appliance` from trace files (tracebase) or houses that meter it. */
+async function loadActivations(
+  appliance: string,
+  specs: readonly string[],
+  periodS: number,
+  log?: (m: string) => void,
+): Promise<Activation[]> {
+  const name = canonicalAppliance(appliance);
+  const out: Activation[] = [];
+  for (const spec of specs) {
+    const files = resolveDataFiles(spec);
+    const traces = files.filter((f) => /tracebase_/i.test(basename(f)));
+    for (const f of traces) {
+      const t = await readTracebaseTrace(f);
+      if (t.periodS === periodS) out.push(...activationsFromTrace({ ...t, appliance: name }));
+    }
+    if (traces.length < files.length)
+      for (const s of await loadDataset(spec, { periodS, log, unknownColumns: 'warn' }))
+        out.push(...activationsFromSeries(s, name));
+  }
+  return out;
+}
+
+/**
+ * Load the config's data at the model's period, split off validation data, mix synthetic loads
+ * into houses that lack them (when `data.mix` asks), and sum grouped appliances into their
+ * heads' channels (`groups`).
+ */
 export async function prepareTrainData(
   config: TrainConfig,
   log?: (m: string) => void,
@@ -99,12 +187,42 @@ export async function prepareTrainData(
       val.push(sliceSeries(s, cut, s.mains.length));
     }
   }
-  const test = config.data.test ? await loadAll(config.data.test, periodS, log) : undefined;
+  let test = config.data.test ? await loadAll(config.data.test, periodS, log) : undefined;
+  const groups = normaliseGroups(config.groups);
+  const mix = config.data.mix;
+  if (mix) {
+    const pools = async (which: 'from' | 'testFrom'): Promise<MixPlan['activations']> =>
+      Promise.all(
+        mix.activations.map(async (a) => ({
+          appliance: a.appliance,
+          pool: await loadActivations(
+            a.appliance,
+            (which === 'testFrom' && a.testFrom) || a.from,
+            periodS,
+            log,
+          ),
+          perDay: a.perDay,
+          share: a.share,
+        })),
+      );
+    const trainPools = await pools('from');
+    for (const p of trainPools) log?.(`mixing: ${p.pool.length} ${p.appliance} activations`);
+    const plan = (seed: number, activations: MixPlan['activations']): MixPlan => ({
+      seed,
+      copies: mix.copies,
+      activations,
+      generators: mix.generators,
+    });
+    train = mixHouses(train, plan(mix.seed, trainPools), groups);
+    val = mixHouses(val, plan(mix.seed + 1, trainPools), groups);
+    if (test) test = mixHouses(test, plan(mix.seed + 2, await pools('testFrom')), groups);
+  }
+  const grouped = (list: Series[]): Series[] => list.map((s) => groupAppliances(s, groups));
   const shown = (ps: readonly string[]): string[] => ps.map((p) => relative(process.cwd(), p) || p);
   return {
-    train,
-    val,
-    test,
+    train: grouped(train),
+    val: grouped(val),
+    test: test && grouped(test),
     describe: {
       train: shown(config.data.train),
       test: config.data.test && shown(config.data.test),

@@ -15,6 +15,7 @@ import { forwardFlops } from './transformer.flops.js';
 import {
   buildTransformerGraph,
   INPUT_MAINS,
+  INPUT_TARGET_MASK,
   INPUT_TARGET_ON,
   INPUT_TARGET_POWER,
 } from './transformer.graph.js';
@@ -103,6 +104,7 @@ export async function benchTransformer(
     [INPUT_MAINS]: new Float32Array(TB * L),
     [INPUT_TARGET_POWER]: new Float32Array(TB * appliances * L),
     [INPUT_TARGET_ON]: new Float32Array(TB * appliances * L),
+    [INPUT_TARGET_MASK]: new Float32Array(TB * appliances * L).fill(1),
   };
   fillMains(rng, feeds[INPUT_MAINS]!);
   for (let i = 0; i < feeds[INPUT_TARGET_ON]!.length; i++) {

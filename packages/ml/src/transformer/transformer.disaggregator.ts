@@ -11,6 +11,8 @@ import { NilmError } from '../errors.js';
 import type { Series } from '../data/series.js';
 import { resampleSeries } from '../data/resample.js';
 import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
+import { postProcessRuns } from '../models/runs.postprocess.js';
+import { applyIsotonic, levelOf } from './calibration.js';
 import { ModelCardSchema, sha256Hex, type ModelCard } from './model.card.js';
 import { INPUT_MAINS, OUTPUT_ON_PROB, OUTPUT_POWER } from './transformer.graph.js';
 
@@ -111,6 +113,12 @@ export class TransformerModel implements Disaggregator {
 
   get periodS(): number {
     return this.card.period_s;
+  }
+
+  get groups(): Record<string, string[]> {
+    return Object.fromEntries(
+      this.card.appliances.filter((a) => a.members).map((a) => [a.name, a.members!]),
+    );
   }
 
   get window(): number {
@@ -245,6 +253,11 @@ export class TransformerModel implements Disaggregator {
         }
       }
       const spec = this.card.appliances[a]!;
+      if (spec.prob_levels) {
+        const { edges_w, maps } = spec.prob_levels;
+        for (let t = 0; t < n; t++)
+          if (Number.isFinite(q[t]!)) q[t] = applyIsotonic(maps[levelOf(edges_w, p[t]!)]!, q[t]!);
+      }
       const est: Disaggregation['appliances'][string] = {
         power: p,
         onProb: q,
@@ -270,7 +283,14 @@ export class TransformerModel implements Disaggregator {
       }
       appliances[name] = est;
     });
-    return { startMs: series.startMs, periodS: series.periodS, appliances };
+    return {
+      startMs: series.startMs,
+      periodS: series.periodS,
+      appliances:
+        this.card.postprocess === 'runs-v1'
+          ? postProcessRuns(series.mains, series.periodS, appliances)
+          : appliances,
+    };
   }
 
   /** Free the native session. */

@@ -15,7 +15,9 @@
  * The training loss is built on top of the same forward graph: per appliance, squared error of
  * the gated power, absolute error of the ungated power where the appliance is on (so the head
  * learns magnitudes even for rare appliances), and positively weighted on/off cross-entropy;
- * the heads' losses are averaged with equal weight so that no appliance dominates.
+ * the heads' losses are averaged with equal weight so that no appliance dominates. Each head's
+ * terms are means over the samples whose target is known (`target_mask`), so a house without
+ * a sub-meter for an appliance trains the other heads and leaves that one alone.
  */
 import { GraphBuilder } from '../onnx/graph.builder.js';
 import type { Graph, TensorRef } from '../onnx/graph.types.js';
@@ -27,6 +29,12 @@ export const OUTPUT_POWER = 'power';
 export const OUTPUT_ON_PROB = 'on_prob';
 export const INPUT_TARGET_POWER = 'target_power';
 export const INPUT_TARGET_ON = 'target_on';
+/**
+ * Training only: 1 where a head's target is known (the window's house has a sub-meter, or a
+ * synthetic label, for that appliance), 0 where it is not; masked samples add nothing to that
+ * head's loss or its gradient.
+ */
+export const INPUT_TARGET_MASK = 'target_mask';
 export const OUTPUT_LOSS = 'loss';
 export const OUTPUT_HEAD_LOSS = 'head_loss';
 
@@ -207,16 +215,18 @@ export function buildTransformerGraph(
 
   const targetPower = g.input(INPUT_TARGET_POWER, ['batch', A, L]);
   const targetOn = g.input(INPUT_TARGET_ON, ['batch', A, L]);
+  const known = g.input(INPUT_TARGET_MASK, ['batch', A, L]);
   const t = g.div(targetPower, scale);
-  const perHead = (v: TensorRef): TensorRef => g.reduceMean(v, [0, 2], false); // [A]
-  const sqErr = perHead(g.mul(g.sub(gated, t), g.sub(gated, t)));
-  // Absolute error of the magnitude on on-samples only, as a mean over each head's on-samples.
-  const onCount = g.reduceSum(targetOn, [0, 2], false);
-  const safeCount = g.where(g.greater(onCount, 0), onCount, 1);
-  const absOn = g.div(
-    g.reduceSum(g.mul(g.abs(g.sub(magnitude, t)), targetOn), [0, 2], false),
-    safeCount,
-  );
+  // Per head, a mean over the head's known samples only (an all-unknown head gives 0, not NaN):
+  // a house without a sub-meter for an appliance says nothing about it.
+  const maskedHeadMean = (v: TensorRef, m: TensorRef): TensorRef => {
+    const count = g.reduceSum(m, [0, 2], false);
+    const safe = g.where(g.greater(count, 0), count, 1);
+    return g.div(g.reduceSum(g.mul(v, m), [0, 2], false), safe); // [A]
+  };
+  const sqErr = maskedHeadMean(g.mul(g.sub(gated, t), g.sub(gated, t)), known);
+  // Absolute error of the magnitude on known on-samples only, as a mean over those samples.
+  const absOn = maskedHeadMean(g.abs(g.sub(magnitude, t)), g.mul(targetOn, known));
   // Positively weighted BCE with logits: w*y*softplus(-x) + (1-y)*softplus(x).
   const sp = softplus(logit);
   const posWeight = g.constant(Float32Array.from(opts.loss.posWeight), [1, A, 1]);
@@ -224,7 +234,7 @@ export function buildTransformerGraph(
     g.mul(g.mul(posWeight, targetOn), g.sub(sp, logit)),
     g.mul(g.sub(1, targetOn), sp),
   );
-  const bce = perHead(bceTerms);
+  const bce = maskedHeadMean(bceTerms, known);
   const headLoss = g.output(
     g.add(g.add(sqErr, absOn), g.mul(bce, opts.loss.bce)),
     OUTPUT_HEAD_LOSS,

@@ -177,7 +177,7 @@ describe('training', () => {
     ).rejects.toThrow(/training config: batch/);
     await expect(
       trainTransformer(settings({ appliances: ['fridge'] }), data, { outDir: join(tmp, 'e') }),
-    ).rejects.toThrow(/has no "fridge" sub-meter/);
+    ).rejects.toThrow(/no training series has a "fridge" sub-meter/);
     await expect(trainTransformer(settings(), data, { outDir: join(tmp, 'a') })).rejects.toThrow(
       /already holds a run; pass --resume/,
     );

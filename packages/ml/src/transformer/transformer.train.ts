@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { normaliseGroups } from '../data/appliance.groups.js';
 import { applianceSpec, canonicalAppliance, onOffStates } from '../data/appliances.js';
 import type { Series } from '../data/series.js';
 import { WindowCache, writeWindowCache } from '../data/window-cache.js';
@@ -20,13 +21,24 @@ import { exportInferenceModel } from '../onnx/graph.export.js';
 import { createForwardSession, TrainingSession } from '../onnx/graph.session.js';
 import { warmupCosine } from '../onnx/lr.schedule.js';
 import { fillDropoutMask, Random } from '../onnx/random.generator.js';
-import { BAND_EDGES, bestF1Threshold, plattFit, residualBand } from './calibration.js';
+import {
+  applyIsotonic,
+  BAND_EDGES,
+  bestF1Threshold,
+  isotonicFit,
+  LEVEL_FRACTIONS,
+  levelOf,
+  plattFit,
+  residualBandOn,
+  type IsotonicMap,
+} from './calibration.js';
 import { sha256Hex, type ModelCard } from './model.card.js';
 import { ArchitectureSchema, type ModelSpec } from './transformer.config.js';
 import { forwardFlops } from './transformer.flops.js';
 import {
   buildTransformerGraph,
   INPUT_MAINS,
+  INPUT_TARGET_MASK,
   INPUT_TARGET_ON,
   INPUT_TARGET_POWER,
   OUTPUT_HEAD_LOSS,
@@ -45,6 +57,11 @@ export const TrainSettingsSchema = z
       .default('nilm-transformer'),
     version: z.string().min(1).optional(),
     appliances: z.array(z.string()).min(1),
+    /**
+     * Heads that stand for several appliances (`appliance.groups.ts`): head -> members. The
+     * data's member channels are summed into the head's; the card records the members.
+     */
+    groups: z.record(z.string(), z.array(z.string())).default({}),
     model: z.unknown().optional(),
     batch: z.number().int().min(1).max(1024).default(32),
     /** Samples between training window starts (default: window / 8). */
@@ -89,6 +106,8 @@ export const TrainSettingsSchema = z
       .strict()
       .default({ bce: 1, posWeightMax: 10 }),
     seed: z.number().int().default(1),
+    /** Post-process estimates into runs at inference (`runs.postprocess.ts`); recorded in the card. */
+    postprocess: z.boolean().default(false),
     /** Samples between validation window starts (default: window / 4). */
     valStride: z.number().int().min(1).optional(),
     /** Windows per validation pass at most (evenly spread), to bound epoch time. */
@@ -138,6 +157,8 @@ export interface EpochLog {
   val_head_loss: Record<string, number>;
   val_f1: Record<string, number | null>;
   val_mae_w: Record<string, number>;
+  /** Per validation house (series source): per head it meters, F1 at 0.5 and MAE W. */
+  val_houses: Record<string, Record<string, { f1: number | null; mae_w: number }>>;
   windows_per_s: number;
   seconds: number;
 }
@@ -290,14 +311,16 @@ export async function trainTransformer(
           'DATA_MISMATCH',
           `${what} series ${s.source} has period ${s.periodS} s, the model ${arch.periodS} s`,
         );
-      for (const a of appliances)
-        if (!s.appliances[a])
-          throw new NilmError(
-            'DATA_MISSING_COLUMN',
-            `${what} series ${s.source} has no "${a}" sub-meter`,
-          );
     }
   }
+  // A house without a sub-meter for an appliance trains the other heads (its loss is masked),
+  // but every head needs some house that meters it.
+  for (const a of appliances)
+    if (!data.train.some((s) => s.appliances[a]))
+      throw new NilmError(
+        'DATA_MISSING_COLUMN',
+        `no training series has a "${a}" sub-meter; add a house that meters it, or mix it in (data.mix)`,
+      );
   const L = arch.window;
   const A = appliances.length;
   const B = cfg.batch;
@@ -319,9 +342,17 @@ export async function trainTransformer(
   const valCachePath = join(opts.outDir, 'cache', 'val.win');
   await mkdir(join(opts.outDir, 'cache'), { recursive: true });
   if (!resuming || !existsSync(trainCachePath))
-    await writeWindowCache(trainCachePath, data.train, { appliances, periodS: arch.periodS });
+    await writeWindowCache(trainCachePath, data.train, {
+      appliances,
+      periodS: arch.periodS,
+      allowMissing: true,
+    });
   if (!resuming || !existsSync(valCachePath))
-    await writeWindowCache(valCachePath, data.val, { appliances, periodS: arch.periodS });
+    await writeWindowCache(valCachePath, data.val, {
+      appliances,
+      periodS: arch.periodS,
+      allowMissing: true,
+    });
   const trainCache = WindowCache.open(trainCachePath);
   const valCache = WindowCache.open(valCachePath);
   const stride = cfg.stride ?? Math.max(1, Math.floor(L / 8));
@@ -350,14 +381,19 @@ export async function trainTransformer(
       balance: { targetOnFraction: cfg.balance.targetOnFraction },
     });
     const on = new Float64Array(A);
+    const seen = new Float64Array(A);
     for (let k = 0; k < 20; k++) {
       probe.fill(buffers);
       for (let b = 0; b < B; b++)
         for (let a = 0; a < A; a++)
-          for (let t = 0; t < L; t++) on[a] += buffers.onOff[(b * A + a) * L + t]!;
+          for (let t = 0; t < L; t++) {
+            const i = (b * A + a) * L + t;
+            on[a] += buffers.onOff[i]! * buffers.known[i]!;
+            seen[a] += buffers.known[i]!;
+          }
     }
-    posWeight = Array.from(on, (c) => {
-      const f = c / (20 * B * L);
+    posWeight = Array.from(on, (c, a) => {
+      const f = seen[a]! > 0 ? c / seen[a]! : 0;
       return f <= 0
         ? cfg.loss.posWeightMax
         : Math.min(cfg.loss.posWeightMax, Math.max(1, (1 - f) / f));
@@ -426,6 +462,7 @@ export async function trainTransformer(
     [INPUT_MAINS]: buffers.mains,
     [INPUT_TARGET_POWER]: buffers.power,
     [INPUT_TARGET_ON]: buffers.onOff,
+    [INPUT_TARGET_MASK]: buffers.known,
     ...masks,
   };
 
@@ -436,17 +473,20 @@ export async function trainTransformer(
         (k * valSampler.windowCount) / Math.min(valSampler.windowCount, cfg.maxValWindows),
       ),
   );
+  const houses = data.val.map((s) => s.source);
   const validate = async (): Promise<
-    Pick<EpochLog, 'val_loss' | 'val_head_loss' | 'val_f1' | 'val_mae_w'>
+    Pick<EpochLog, 'val_loss' | 'val_head_loss' | 'val_f1' | 'val_mae_w' | 'val_houses'>
   > => {
     let lossSum = 0;
     const headSum = new Float64Array(A);
-    const absErr = new Float64Array(A);
-    const tp = new Float64Array(A);
-    const fp = new Float64Array(A);
-    const fn = new Float64Array(A);
+    // Per house (cache segment) and head: |error| sum, known samples, tp, fp, fn.
+    const H = houses.length;
+    const absErr = new Float64Array(H * A);
+    const count = new Float64Array(H * A);
+    const tp = new Float64Array(H * A);
+    const fp = new Float64Array(H * A);
+    const fn = new Float64Array(H * A);
     let batches = 0;
-    let samples = 0;
     for (let k = 0; k < valIds.length; k += B) {
       // The last batch is topped up with windows from the start (the graph has a static batch);
       // the repeats count in the loss with the batch's share, not in the JS metrics.
@@ -459,6 +499,7 @@ export async function trainTransformer(
         [INPUT_MAINS]: buffers.mains,
         [INPUT_TARGET_POWER]: buffers.power,
         [INPUT_TARGET_ON]: buffers.onOff,
+        [INPUT_TARGET_MASK]: buffers.known,
       });
       const share = real / B;
       lossSum += share * Number(out.get(OUTPUT_LOSS)![0]);
@@ -467,26 +508,47 @@ export async function trainTransformer(
       const power = out.get(OUTPUT_POWER)! as Float32Array;
       const onProb = out.get(OUTPUT_ON_PROB)! as Float32Array;
       for (let i = 0; i < real * A * L; i++) {
+        if (!buffers.known[i]) continue;
         const a = Math.floor(i / L) % A;
-        absErr[a] += Math.abs(power[i]! - buffers.power[i]!);
+        const hAt = valSampler.segmentOf(buffers.windowIds[Math.floor(i / (A * L))]!) * A + a;
+        absErr[hAt] += Math.abs(power[i]! - buffers.power[i]!);
+        count[hAt]++;
         const p = onProb[i]! >= 0.5;
         const t = buffers.onOff[i]! >= 0.5;
-        if (p && t) tp[a]++;
-        else if (p) fp[a]++;
-        else if (t) fn[a]++;
+        if (p && t) tp[hAt]++;
+        else if (p) fp[hAt]++;
+        else if (t) fn[hAt]++;
       }
       batches += share;
-      samples += real * L;
     }
+    const f1Of = (t: number, p: number, n: number): number | null =>
+      2 * t + p + n === 0 ? null : (2 * t) / (2 * t + p + n);
+    const sumOver = (x: Float64Array, a: number): number => {
+      let v = 0;
+      for (let h = 0; h < H; h++) v += x[h * A + a]!;
+      return v;
+    };
     const byName = <T>(f: (a: number) => T): Record<string, T> =>
       Object.fromEntries(appliances.map((n, a) => [n, f(a)]));
+    const val_houses: EpochLog['val_houses'] = {};
+    houses.forEach((src, h) => {
+      const scores: Record<string, { f1: number | null; mae_w: number }> = {};
+      appliances.forEach((n, a) => {
+        const j = h * A + a;
+        if (count[j]! > 0)
+          scores[n] = { f1: f1Of(tp[j]!, fp[j]!, fn[j]!), mae_w: absErr[j]! / count[j]! };
+      });
+      if (Object.keys(scores).length > 0) val_houses[src] = scores;
+    });
     return {
       val_loss: batches ? lossSum / batches : NaN,
       val_head_loss: byName((a) => (batches ? headSum[a]! / batches : NaN)),
-      val_f1: byName((a) =>
-        2 * tp[a]! + fp[a]! + fn[a]! === 0 ? null : (2 * tp[a]!) / (2 * tp[a]! + fp[a]! + fn[a]!),
-      ),
-      val_mae_w: byName((a) => (samples ? absErr[a]! / samples : NaN)),
+      val_f1: byName((a) => f1Of(sumOver(tp, a), sumOver(fp, a), sumOver(fn, a))),
+      val_mae_w: byName((a) => {
+        const c = sumOver(count, a);
+        return c ? sumOver(absErr, a) / c : NaN;
+      }),
+      val_houses,
     };
   };
 
@@ -549,10 +611,11 @@ export async function trainTransformer(
     state.history.push(entry);
     await appendFile(metricsPath, JSON.stringify(entry) + '\n');
     // The monitored value, lower is better (mean F1 enters negated).
-    const f1s = Object.values(val.val_f1).map((f) => f ?? 0);
+    // Heads without validation data (no validation house meters them) are left out.
+    const f1s = Object.values(val.val_f1).filter((f): f is number => f !== null);
     const monitored =
       cfg.earlyStopping.metric === 'val_f1'
-        ? -f1s.reduce((a, b) => a + b, 0) / f1s.length
+        ? -f1s.reduce((a, b) => a + b, 0) / Math.max(1, f1s.length)
         : val.val_loss;
     const improved = monitored < state.bestValLoss - cfg.earlyStopping.minDelta;
     if (improved) {
@@ -600,7 +663,7 @@ export async function trainTransformer(
 
   // Calibrate on validation data with the best weights (the eval session reads the live arrays).
   unpackParams(await readFile(join(opts.outDir, 'best.bin')), params);
-  const calib = await calibrate(evalSession, valSampler, valIds, buffers, A, L, B);
+  const calib = await calibrate(evalSession, valSampler, valIds, buffers, A, L, B, powerScaleW);
   await evalSession.release();
   log(
     `calibration: ${appliances.map((a, i) => `${a} threshold ${calib[i]!.threshold.toFixed(2)} (val F1 ${calib[i]!.f1.toFixed(2)})`).join(', ')}`,
@@ -627,12 +690,15 @@ export async function trainTransformer(
     appliances: appliances.map((a, i) => ({
       name: a,
       label: applianceSpec(a).label,
+      ...(cfg.groups[a] ? { members: normaliseGroups(cfg.groups)[a] } : {}),
       on_threshold_w: applianceSpec(a).onPowerW,
       power_scale_w: powerScaleW[i]!,
       on_prob_threshold: calib[i]!.threshold,
       calibration: { scale: calib[i]!.scale, offset: calib[i]!.offset },
+      prob_levels: calib[i]!.levels,
       band: { edges: BAND_EDGES, q90_w: calib[i]!.q90 },
     })),
+    ...(cfg.postprocess ? { postprocess: 'runs-v1' as const } : {}),
     period_s: arch.periodS,
     window: L,
     architecture: arch,
@@ -679,7 +745,22 @@ export async function trainTransformer(
   return { modelDir, card, history: state.history };
 }
 
-/** Per-head calibration from validation windows: Platt scaling, F1 threshold and power band. */
+/** One head's calibration: Platt scaling, per power level isotonic maps, threshold, band. */
+interface HeadCalibration {
+  scale: number;
+  offset: number;
+  levels: { edges_w: number[]; maps: IsotonicMap[] };
+  threshold: number;
+  f1: number;
+  q90: number[];
+}
+
+/**
+ * Per-head calibration from validation windows, on the samples whose target is known: Platt
+ * scaling of the logit (baked into the graph), then per level of estimated power an isotonic
+ * map of that probability (applied by the inference code), the F1-best threshold on the result
+ * and a band meant to hold on-minutes too.
+ */
 async function calibrate(
   session: Awaited<ReturnType<typeof createForwardSession>>,
   sampler: WindowSampler,
@@ -688,11 +769,12 @@ async function calibrate(
   A: number,
   L: number,
   B: number,
-): Promise<Array<{ scale: number; offset: number; threshold: number; f1: number; q90: number[] }>> {
-  const n = ids.length * L;
-  const logit = Array.from({ length: A }, () => new Float32Array(n));
-  const target = Array.from({ length: A }, () => new Uint8Array(n));
-  const absErr = Array.from({ length: A }, () => new Float32Array(n));
+  powerScaleW: readonly number[],
+): Promise<HeadCalibration[]> {
+  const logit: number[][] = Array.from({ length: A }, () => []);
+  const target: number[][] = Array.from({ length: A }, () => []);
+  const absErr: number[][] = Array.from({ length: A }, () => []);
+  const est: number[][] = Array.from({ length: A }, () => []);
   for (let k = 0; k < ids.length; k += B) {
     const real = Math.min(B, ids.length - k);
     sampler.fillWindows(
@@ -703,6 +785,7 @@ async function calibrate(
       [INPUT_MAINS]: buffers.mains,
       [INPUT_TARGET_POWER]: buffers.power,
       [INPUT_TARGET_ON]: buffers.onOff,
+      [INPUT_TARGET_MASK]: buffers.known,
     });
     const power = out.get(OUTPUT_POWER)! as Float32Array;
     const onProb = out.get(OUTPUT_ON_PROB)! as Float32Array;
@@ -710,19 +793,38 @@ async function calibrate(
       for (let a = 0; a < A; a++) {
         for (let t = 0; t < L; t++) {
           const i = (b * A + a) * L + t;
-          const o = (k + b) * L + t;
+          if (!buffers.known[i]) continue;
           const p = Math.min(1 - 1e-7, Math.max(1e-7, onProb[i]!));
-          logit[a]![o] = Math.log(p / (1 - p));
-          target[a]![o] = buffers.onOff[i]! >= 0.5 ? 1 : 0;
-          absErr[a]![o] = Math.abs(power[i]! - buffers.power[i]!);
+          logit[a]!.push(Math.log(p / (1 - p)));
+          target[a]!.push(buffers.onOff[i]! >= 0.5 ? 1 : 0);
+          absErr[a]!.push(Math.abs(power[i]! - buffers.power[i]!));
+          est[a]!.push(power[i]!);
         }
       }
     }
   }
   return logit.map((x, a) => {
-    const { scale, offset } = plattFit(x, target[a]!);
-    const p = Float32Array.from(x, (v) => 1 / (1 + Math.exp(-(scale * v + offset))));
-    const { threshold, f1 } = bestF1Threshold(p, target[a]!);
-    return { scale, offset, threshold, f1, q90: residualBand(p, absErr[a]!, BAND_EDGES) };
+    const y = target[a]!;
+    const { scale, offset } = plattFit(x, y);
+    const p1 = x.map((v) => 1 / (1 + Math.exp(-(scale * v + offset))));
+    const edges_w = LEVEL_FRACTIONS.map((f) => Math.round(f * powerScaleW[a]!));
+    const lv = est[a]!.map((w) => levelOf(edges_w, w));
+    const maps = edges_w.map((_, k) => {
+      const idx = lv.flatMap((l, i) => (l === k ? [i] : []));
+      return isotonicFit(
+        idx.map((i) => p1[i]!),
+        idx.map((i) => y[i]!),
+      );
+    });
+    const p = p1.map((v, i) => applyIsotonic(maps[lv[i]!]!, v));
+    const { threshold, f1 } = bestF1Threshold(p, y);
+    return {
+      scale,
+      offset,
+      levels: { edges_w, maps },
+      threshold,
+      f1,
+      q90: residualBandOn(p, absErr[a]!, y, BAND_EDGES),
+    };
   });
 }
