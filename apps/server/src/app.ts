@@ -39,6 +39,7 @@ import { registerModelRoutes } from './routes/models.routes.js';
 import { registerReadingRoutes } from './routes/readings.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
 import { LiveHub } from './services/live.hub.js';
+import { DiskWatch, diskFullStore, isDiskFull } from './storage.health.js';
 import { ExternalUsers } from './services/users.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -160,6 +161,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     },
   };
   const knownUsers = new ExternalUsers(deps.metadata);
+  const disk = new DiskWatch(deps.config.dataDir, now);
   const app = Fastify({
     logger: deps.config.LOG_LEVEL === 'silent' ? false : { level: deps.config.LOG_LEVEL },
     bodyLimit: deps.config.MAX_BODY_BYTES,
@@ -264,6 +266,27 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       return reply
         .status(err.statusCode)
         .send(errorBody(code, err.message, id, { auth_code: err.code }));
+    }
+    // A full disk, whichever store and driver says it: 503 naming the cause (the client retries,
+    // as for any store outage), and /ready reports it.
+    if (isDiskFull(err)) {
+      const store = diskFullStore(err, {
+        metadata: deps.metadata.kind,
+        timeseries: deps.timeseries.kind,
+      });
+      disk.noteFull(store);
+      request.log.error({ err, store }, 'a store could not write: disk full');
+      void reply.header('retry-after', '30');
+      return reply
+        .status(503)
+        .send(
+          errorBody(
+            'STORE_UNAVAILABLE',
+            `the ${store} store cannot write: the server's disk is full; nothing was stored. The operator must free space; retry later`,
+            id,
+            { store, cause: 'disk_full' },
+          ),
+        );
     }
     // Public 503s name the dependency, never where it lives (host, port, URL): the details go to
     // the log, for the operator.
@@ -475,7 +498,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  registerHealthRoutes(app, deps);
+  registerHealthRoutes(app, deps, disk);
   await app.register(
     async (api) => {
       registerAuthRoutes(api, deps, authLimits);

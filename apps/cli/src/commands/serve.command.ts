@@ -5,20 +5,25 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { NilmError } from '@nilm/ml';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 async function run(role: 'all' | 'api' | 'worker', port?: string): Promise<void> {
   // The server app is loaded only by these commands: `nilm eval` and friends stay light.
-  const { runServer, ConfigError } = await import('@nilm/server');
+  const { runServer, ConfigError, StartError } = await import('@nilm/server');
   const env = { ...process.env, NILM_ROLE: role, ...(port ? { PORT: port } : {}) };
   let server;
   try {
     server = await runServer(env, repoRoot);
   } catch (e) {
     if (e instanceof ConfigError) throw new NilmError('CONFIG_INVALID', e.message);
+    // The start's own words (a full disk, and what to do), without a stack trace.
+    if (e instanceof StartError) {
+      process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+      throw new CommanderError(1, `nilm.${e.code}`, e.message);
+    }
     throw e;
   }
   await new Promise<void>((done) => {

@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { LiveResponse, ReadyResponse } from '@nilm/contracts';
 import type { AppDeps } from '../app.deps.js';
+import type { DiskWatch } from '../storage.health.js';
 
 const CHECK_TIMEOUT_MS = 3000;
 
@@ -17,7 +18,7 @@ async function check(
   fn: () => Promise<unknown>,
   log: FastifyBaseLogger,
   /** What may be said publicly when `fn` fails (our own words, no addresses). */
-  publicError = `${kind} is unavailable`,
+  publicError: string | ((e: unknown) => string) = `${kind} is unavailable`,
 ): Promise<{ ok: boolean; kind: string; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -34,14 +35,20 @@ async function check(
     const error =
       e instanceof CheckTimeout
         ? `${kind} did not answer within ${CHECK_TIMEOUT_MS / 1000} s`
-        : publicError;
+        : typeof publicError === 'string'
+          ? publicError
+          : publicError(e);
     return { ok: false, kind, error };
   } finally {
     clearTimeout(timer);
   }
 }
 
-export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  disk?: Pick<DiskWatch, 'check'>,
+): void {
   app.get('/live', { schema: { tags: ['health'], response: { 200: LiveResponse } } }, async () => ({
     status: 'ok' as const,
   }));
@@ -51,7 +58,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
     { schema: { tags: ['health'], response: { 200: ReadyResponse, 503: ReadyResponse } } },
     async (request, reply) => {
       const log = request.log;
-      const [timeseries, metadata, queue, model] = await Promise.all([
+      const [timeseries, metadata, queue, model, storage] = await Promise.all([
         check('timeseries', deps.timeseries.kind, () => deps.timeseries.ping(), log),
         check('metadata', deps.metadata.kind, () => deps.metadata.ping(), log),
         check('queue', deps.queue.kind, () => deps.queue.ping(), log),
@@ -64,8 +71,18 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
           log,
           'no active model in the registry',
         ),
+        // DiskWatch's messages are its own words (no paths), fit for a public answer.
+        disk
+          ? check(
+              'disk',
+              'disk',
+              () => disk.check(),
+              log,
+              (e) => (e instanceof Error ? e.message : 'the disk could not be checked'),
+            )
+          : undefined,
       ]);
-      const checks = { timeseries, metadata, queue, model };
+      const checks = { timeseries, metadata, queue, model, ...(storage ? { disk: storage } : {}) };
       const ok = Object.values(checks).every((c) => c.ok);
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
     },
