@@ -13,12 +13,14 @@ import {
   StoreUnavailableError,
   assertBuildingId,
   assertEstimates,
+  assertGrid,
   assertRange,
   assertReadings,
   bucketMs,
   lastWins,
   type Bucket,
   type EstimatePoint,
+  type GridPoint,
   type Reading,
   type TimeSeriesStore,
 } from './timeseries.store.js';
@@ -42,6 +44,13 @@ const SCHEMA = [
      on_prob DOUBLE NOT NULL,
      model VARCHAR NOT NULL,
      PRIMARY KEY (building, appliance, ts))`,
+  `CREATE TABLE IF NOT EXISTS grid (
+     building VARCHAR NOT NULL,
+     ts BIGINT NOT NULL,
+     import_w DOUBLE,
+     export_w DOUBLE,
+     production_w DOUBLE,
+     PRIMARY KEY (building, ts))`,
   // Temporary tables live with the connection and never reach the database file.
   `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE estimates_stage (
@@ -252,9 +261,50 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     return buckets;
   }
 
+  async writeGrid(buildingId: string, points: readonly GridPoint[]): Promise<void> {
+    assertGrid(buildingId, points);
+    const rows = lastWins(points, (p) => p.ts);
+    if (rows.length === 0) return;
+    await this.transaction(async (c) => {
+      // Few points per call (a meter's readings): one parameterised upsert each.
+      for (const p of rows)
+        await c.run(
+          `INSERT INTO grid (building, ts, import_w, export_w, production_w)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT DO UPDATE SET import_w = excluded.import_w,
+             export_w = excluded.export_w, production_w = excluded.production_w`,
+          [buildingId, BigInt(p.ts), p.importW, p.exportW, p.productionW],
+        );
+    });
+  }
+
+  async readGridBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<GridPoint[]> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return [];
+    const rows = await this.query(
+      `SELECT ${BUCKET('ts')} AS bucket, avg(import_w), avg(export_w), avg(production_w)
+       FROM grid WHERE building = $1 AND ts >= $2 AND ts < $3
+       GROUP BY bucket ORDER BY bucket`,
+      [buildingId, BigInt(startMs), BigInt(endMs), BigInt(size)],
+    );
+    return rows.map(([ts, i, e, p]) => ({
+      ts: num(ts),
+      importW: nullableNum(i),
+      exportW: nullableNum(e),
+      productionW: nullableNum(p),
+    }));
+  }
+
   async deleteBuilding(buildingId: string): Promise<void> {
     assertBuildingId(buildingId);
     await this.transaction(async (c) => {
+      await c.run('DELETE FROM grid WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM readings WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM estimates WHERE building = $1', [buildingId]);
     });

@@ -19,12 +19,14 @@ import {
   StoreUnavailableError,
   assertBuildingId,
   assertEstimates,
+  assertGrid,
   assertRange,
   assertReadings,
   bucketMs,
   lastWins,
   type Bucket,
   type EstimatePoint,
+  type GridPoint,
   type Reading,
   type TimeSeriesStore,
 } from './timeseries.store.js';
@@ -72,6 +74,7 @@ interface QueryChunk {
 const STORE = 'influxdb';
 const MAINS = 'mains';
 const ESTIMATE = 'estimate';
+const GRID = 'grid';
 // InfluxDB holds times as int64 nanoseconds; query bounds outside it are rejected, so a caller's
 // "everything" range (e.g. 0 to Number.MAX_SAFE_INTEGER) is clamped to what can exist.
 const MIN_TS_MS = -MAX_TS_MS;
@@ -236,11 +239,52 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return [...buckets.values()].sort((a, b) => a.ts - b.ts);
   }
 
+  async writeGrid(buildingId: string, points: readonly GridPoint[]): Promise<void> {
+    assertGrid(buildingId, points);
+    const prefix = `${GRID},building=${tagValue(buildingId)} `;
+    const lines = lastWins(points, (p) => p.ts).flatMap((p) => {
+      // A point that measured nothing has no field to write; InfluxDB needs one.
+      const fields = [
+        ['import_w', p.importW],
+        ['export_w', p.exportW],
+        ['production_w', p.productionW],
+      ]
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => `${k}=${v}`);
+      return fields.length === 0 ? [] : [`${prefix}${fields.join(',')} ${p.ts}`];
+    });
+    await this.write(lines);
+  }
+
+  async readGridBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<GridPoint[]> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return [];
+    const [result] = await this.query(
+      `SELECT mean("import_w") AS "import_w", mean("export_w") AS "export_w",` +
+        ` mean("production_w") AS "production_w" FROM ${this.from(GRID)}` +
+        ` WHERE "building" = ${str(buildingId)} AND ${timeRange(startMs, endMs)}` +
+        ` GROUP BY time(${size}ms) fill(none)`,
+    );
+    const value = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+    return rows(result).map((row) => ({
+      ts: num(row.time),
+      importW: value(row.import_w),
+      exportW: value(row.export_w),
+      productionW: value(row.production_w),
+    }));
+  }
+
   async deleteBuilding(buildingId: string): Promise<void> {
     assertBuildingId(buildingId);
     // Series are per database (across retention policies), so the names are not qualified.
     await this.command(
-      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)} WHERE "building" = ${str(buildingId)}`,
+      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)}, ${ident(GRID)} WHERE "building" = ${str(buildingId)}`,
     );
   }
 

@@ -430,5 +430,27 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       expect(read).toEqual(batches.flat());
       expect(await store.readEstimates(b, T0, T0 + MIN)).toHaveLength(8);
     });
+
+    it('keeps grid measurements apart from readings: bucket means, nulls where unmeasured, idempotent', async () => {
+      const b = building('grid');
+      await store.writeGrid(b, [
+        { ts: T0, importW: 0, exportW: 2140, productionW: 2600 },
+        { ts: T0 + 30 * S, importW: 0, exportW: 1860, productionW: null },
+        { ts: T0 + MIN, importW: 313, exportW: 0, productionW: null },
+      ]);
+      // Written again with another value: the last write wins.
+      await store.writeGrid(b, [{ ts: T0 + MIN, importW: 320, exportW: 0, productionW: null }]);
+      expect(await store.readGridBuckets(b, T0, T0 + 2 * MIN, 60)).toEqual([
+        { ts: T0, importW: 0, exportW: 2000, productionW: 2600 },
+        { ts: T0 + MIN, importW: 320, exportW: 0, productionW: null },
+      ]);
+      expect(await store.readBuckets(b, T0, T0 + 2 * MIN, 60)).toEqual([]);
+      expect(await store.readGridBuckets(b, T0 + 2 * MIN, T0 + 3 * MIN, 60)).toEqual([]);
+      await expect(
+        store.writeGrid(b, [{ ts: T0, importW: -1, exportW: 0, productionW: null }]),
+      ).rejects.toThrow(/importW must be >= 0/);
+      await store.deleteBuilding(b);
+      expect(await store.readGridBuckets(b, T0, T0 + 2 * MIN, 60)).toEqual([]);
+    });
   });
 }

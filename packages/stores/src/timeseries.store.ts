@@ -37,6 +37,18 @@ export interface Bucket {
   appliances: Record<string, { powerW: number; onProb: number }>;
 }
 
+/**
+ * What the meter measured at the grid connection and on site at one time, beside the household
+ * consumption stored as the reading (consumption = import - export + production). Each value is
+ * watts >= 0, or null when the meter does not measure it.
+ */
+export interface GridPoint {
+  ts: number;
+  importW: number | null;
+  exportW: number | null;
+  productionW: number | null;
+}
+
 export interface TimeSeriesStore {
   /** Short name for logs and /ready: 'duckdb' or 'influxdb'. */
   readonly kind: string;
@@ -70,6 +82,18 @@ export interface TimeSeriesStore {
     endMs: number,
     bucketS: number,
   ): Promise<Bucket[]>;
+  /** Write grid measurements (import, export, production); idempotent per (building, ts). */
+  writeGrid(buildingId: string, points: readonly GridPoint[]): Promise<void>;
+  /**
+   * Mean grid measurements per bucket of `bucketS` seconds (buckets without any left out); a
+   * value no point of the bucket measured is null.
+   */
+  readGridBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<GridPoint[]>;
   /** Remove every point of a building (tests, account deletion). */
   deleteBuilding(buildingId: string): Promise<void>;
   /** Resolve when the store answers; reject with StoreUnavailableError otherwise. */
@@ -145,6 +169,24 @@ export function assertReadings(buildingId: string, readings: readonly Reading[])
     const where = `reading ${i} of building ${buildingId}`;
     assertTs(r.ts, where);
     assertFinite(r.powerW, 'powerW', where);
+  });
+}
+
+/** Validate a whole batch of grid points before any of it is written. */
+export function assertGrid(buildingId: string, points: readonly GridPoint[]): void {
+  assertBuildingId(buildingId);
+  points.forEach((p, i) => {
+    const where = `grid point ${i} of building ${buildingId}`;
+    assertTs(p.ts, where);
+    for (const [name, v] of [
+      ['importW', p.importW],
+      ['exportW', p.exportW],
+      ['productionW', p.productionW],
+    ] as const) {
+      if (v === null) continue;
+      assertFinite(v, name, where);
+      if (v < 0) fail(`${where}: ${name} must be >= 0, got ${v}`);
+    }
   });
 }
 
