@@ -75,6 +75,15 @@ export const ModelCardSchema = z.object({
     seconds: z.number(),
   }),
   validation: Scores,
+  /** Per validation house at the best epoch: per head it meters, F1 (at 0.5) and MAE W. */
+  validation_houses: z
+    .record(
+      z.string(),
+      z.record(z.string(), z.object({ f1: z.union([z.number(), z.null()]), mae_w: z.number() })),
+    )
+    .optional(),
+  /** Figures about this model (reliability diagrams on held-out houses), paths in the repository. */
+  figures: z.array(z.string()).optional(),
   /** Scores on data the model never saw (a held-out house), as `nilm eval` reports them. */
   test: z
     .object({

@@ -29,6 +29,12 @@ export const TrainConfigSchema = TrainSettingsSchema.extend({
       /** Validation data; default: the last `valFraction` of each training house. */
       val: z.array(z.string()).optional(),
       valFraction: z.number().min(0.01).max(0.5).default(0.1),
+      /**
+       * With `val` given: also hold out the last `valFraction` (in time) of every training house
+       * with at least this many days of samples, so that long houses validate the heads they
+       * meter while short ones stay whole (default: off).
+       */
+      valTailMinDays: z.number().positive().optional(),
       /** Held-out data (a house never seen) scored into the model card. */
       test: z.array(z.string()).optional(),
       licence: z.string().min(1),
@@ -177,6 +183,24 @@ export async function prepareTrainData(
   let val: Series[];
   if (config.data.val) {
     val = await loadAll(config.data.val, periodS, log);
+    const minDays = config.data.valTailMinDays;
+    if (minDays !== undefined) {
+      train = [];
+      const tails: Series[] = [];
+      for (const s of all) {
+        if ((s.mains.length * s.periodS) / 86_400 < minDays) {
+          train.push(s);
+          continue;
+        }
+        const cut = Math.floor(s.mains.length * (1 - config.data.valFraction));
+        train.push(sliceSeries(s, 0, cut));
+        tails.push({
+          ...sliceSeries(s, cut, s.mains.length),
+          source: `${s.source} (last ${Math.round(100 * config.data.valFraction)} %)`,
+        });
+      }
+      val = [...tails, ...val];
+    }
   } else {
     // Hold out the end of each house in time: validation never overlaps the training windows.
     train = [];

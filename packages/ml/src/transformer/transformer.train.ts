@@ -732,6 +732,7 @@ export async function trainTransformer(
         { loss: best.val_head_loss[a]!, f1: best.val_f1[a] ?? null, mae_w: best.val_mae_w[a]! },
       ]),
     ),
+    validation_houses: best.val_houses,
     sha256: sha256Hex(bytes),
   };
   if (opts.evaluateTest) card.test = await opts.evaluateTest(bytes, card);
