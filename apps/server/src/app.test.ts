@@ -37,6 +37,8 @@ async function setup(
       NILM_MODELS_DIR: modelsDir,
       LOG_LEVEL: 'silent',
       DEMO: 'false',
+      // build() starts no broker: say so, rather than the one-process start's default of 1883.
+      MQTT_EMBEDDED_PORT: '0',
       ...env,
     },
     ROOT,

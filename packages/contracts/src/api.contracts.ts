@@ -27,7 +27,16 @@ export const TimeValue = Type.Union([Type.Number(), Type.String({ minLength: 1, 
 export const IngestReading = Type.Object(
   {
     ts: TimeValue,
-    power_w: Type.Number({ description: 'mains active power in W' }),
+    power_w: Type.Number({
+      description:
+        'mains active power in W: what the home draws, or the signed net power at the grid connection (export negative) when production_w is given',
+    }),
+    production_w: Type.Optional(
+      Type.Number({
+        description:
+          'power produced on site (solar) in W, >= 0; with it, consumption = power_w + production_w and power_w may be negative (export)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -265,10 +274,21 @@ export type RangeQuery = Static<typeof RangeQuery>;
 
 export const ApplianceValue = Type.Object({ power_w: Type.Number(), on_prob: Type.Number() });
 
+/** What the meter measured at the grid connection and on site (null: not measured). */
+export const GridValue = Type.Object({
+  import_w: Type.Union([Type.Number(), Type.Null()]),
+  export_w: Type.Union([Type.Number(), Type.Null()]),
+  production_w: Type.Union([Type.Number(), Type.Null()]),
+});
+export type GridValue = Static<typeof GridValue>;
+
 export const ReadingPoint = Type.Object({
   time: Type.String(),
+  /** The home's consumption (import - export + production when the meter measures them). */
   power_w: Type.Union([Type.Number(), Type.Null()]),
   appliances: Type.Record(Type.String(), ApplianceValue),
+  /** Present where the meter reports import, export or production (solar homes). */
+  grid: Type.Optional(GridValue),
 });
 
 export const ReadingsResponse = Type.Object({
@@ -313,6 +333,14 @@ export const EnergyPeriod = Type.Object({
   coverage: Type.Number(),
   /** Share of the minutes with readings that have estimates, 0..1; null without readings. */
   estimate_coverage: Type.Union([Type.Number(), Type.Null()]),
+  /**
+   * Energy drawn from and fed into the grid, made on site, and made and used on site
+   * (production - export), where the meter measures them; null otherwise.
+   */
+  import_kwh: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  export_kwh: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  production_kwh: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  self_consumption_kwh: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
 });
 export const EnergyResponse = Type.Object({
   building_id: Id,
@@ -589,3 +617,34 @@ export const TariffResponse = Type.Object({
   is_default: Type.Boolean(),
 });
 export type TariffResponse = Static<typeof TariffResponse>;
+
+/**
+ * `POST /buildings/{id}/import`: the body is the CSV text (`Content-Type: text/csv` or
+ * `text/plain`); the query says its layout and the unit of its power column.
+ */
+export const ImportQuery = Type.Object(
+  {
+    format: Type.Union([Type.Literal('dataset'), Type.Literal('time-power')], {
+      description:
+        'dataset: Time,Aggregate,<Appliance>... (naive times are UTC; Aggregate 0 is missing data); time-power: a header line, then time,power rows',
+    }),
+    unit: Type.Optional(
+      Type.Union([Type.Literal('W'), Type.Literal('kW')], {
+        description: 'unit of the power column (default W)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ImportQuery = Static<typeof ImportQuery>;
+
+/** An import stored whole: how many readings, their span, and the dataset rows left out. */
+export const ImportResponse = Type.Object({
+  imported: Type.Integer(),
+  /** The first and last reading's time, ISO-8601 UTC. */
+  start: Type.String(),
+  end: Type.String(),
+  /** Dataset rows with Aggregate 0 (missing data), not stored. */
+  skipped_missing: Type.Integer(),
+});
+export type ImportResponse = Static<typeof ImportResponse>;

@@ -12,6 +12,7 @@ import {
   ErrorBody,
   Id,
   RangeQuery,
+  type GridValue,
   ReadingsResponse,
   RunsQuery,
   RunsResponse,
@@ -23,6 +24,7 @@ import { buildingAppliances } from '../services/appliances.service.js';
 import { energyCsv, readingsCsv, ReadingsService } from '../services/readings.service.js';
 import { MAX_RUNS, RunsService } from '../services/runs.service.js';
 import { parseQueryTime } from '../time.parse.js';
+import type { GridPoint } from '@nilm/stores';
 
 const Params = Type.Object({ id: Id });
 
@@ -83,6 +85,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
               { power_w: round(v.powerW, 10), on_prob: round(v.onProb, 1000) },
             ]),
           ),
+          ...gridOf(r.grid.get(b.ts)),
         })),
       };
     },
@@ -141,6 +144,10 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
           appliances: p.appliances,
           other_kwh: p.otherKwh,
           pending_kwh: p.pendingKwh,
+          import_kwh: p.importKwh,
+          export_kwh: p.exportKwh,
+          production_kwh: p.productionKwh,
+          self_consumption_kwh: p.selfConsumptionKwh,
           baseload_kwh: p.baseloadKwh,
           coverage: p.coverage,
           estimate_coverage: p.estimateCoverage,
@@ -274,4 +281,13 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
       live.open(request.params.id, viewer, reply.raw);
     },
   );
+}
+
+/** The point's grid measurements, rounded like power, or nothing when the meter reports none. */
+function gridOf(g: GridPoint | undefined): { grid?: GridValue } {
+  if (!g) return {};
+  const w = (v: number | null): number | null => (v === null ? null : round(v, 10));
+  return {
+    grid: { import_w: w(g.importW), export_w: w(g.exportW), production_w: w(g.productionW) },
+  };
 }

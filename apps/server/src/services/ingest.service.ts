@@ -10,6 +10,7 @@ import type { JobQueue } from '@nilm/queue';
 import {
   StoreUnavailableError,
   type EstimateBacklog,
+  type GridPoint,
   type Reading,
   type TimeSeriesStore,
 } from '@nilm/stores';
@@ -22,6 +23,18 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 export const MIN_TIME_MS = Date.UTC(2000, 0, 1);
 /** Largest plausible household mains power. */
 export const MAX_POWER_W = 100_000;
+
+/** A reading as sent: `power_w`, and with `production_w` signed net power (export negative). */
+export interface RawReading {
+  ts: string | number;
+  power_w: number;
+  production_w?: number;
+}
+
+/** A checked reading: consumption in `powerW`, and what the meter measured when it said more. */
+export interface ValidatedReading extends Reading {
+  grid?: { importW: number; exportW: number; productionW: number };
+}
 
 export interface IngestDeps {
   timeseries: TimeSeriesStore;
@@ -36,10 +49,15 @@ export interface IngestDeps {
 export class IngestService {
   constructor(private readonly deps: IngestDeps) {}
 
-  /** Check every reading; return them sorted and de-duplicated (last value per ts wins). */
-  validate(readings: ReadonlyArray<{ ts: string | number; power_w: number }>): Reading[] {
+  /**
+   * Check every reading; return them sorted and de-duplicated (last value per ts wins). A
+   * reading with `production_w` is signed net power at the grid connection plus on-site
+   * production: its consumption (what is disaggregated) is their sum, and what was measured
+   * comes back as `grid` to be stored beside it.
+   */
+  validate(readings: ReadonlyArray<RawReading>): ValidatedReading[] {
     const now = (this.deps.now ?? Date.now)();
-    const byTs = new Map<number, number>();
+    const byTs = new Map<number, ValidatedReading>();
     readings.forEach((r, i) => {
       const ts = parseReadingTime(r.ts);
       if (!Number.isFinite(ts)) {
@@ -69,26 +87,56 @@ export class IngestService {
           index: i,
         });
       }
-      if (p < 0 || p > MAX_POWER_W) {
+      if (p < -MAX_POWER_W || p > MAX_POWER_W) {
         throw new ApiError(
           'VALIDATION_POWER',
-          `readings[${i}].power_w ${p} W is outside 0..${MAX_POWER_W} W; send import power in watts`,
+          `readings[${i}].power_w ${p} W is outside -${MAX_POWER_W}..${MAX_POWER_W} W; send power in watts`,
           { index: i },
         );
       }
-      byTs.set(ts, p);
+      const prod = r.production_w;
+      if (prod === undefined) {
+        if (p < 0) {
+          throw new ApiError(
+            'VALIDATION_POWER',
+            `readings[${i}].power_w ${p} W is export: send the home's production too (production_w, e.g. the solar inverter's power) so its consumption can be known`,
+            { index: i },
+          );
+        }
+        byTs.set(ts, { ts, powerW: p });
+        return;
+      }
+      if (typeof prod !== 'number' || !Number.isFinite(prod) || prod < 0 || prod > MAX_POWER_W) {
+        throw new ApiError(
+          'VALIDATION_POWER',
+          `readings[${i}].production_w must be a number of watts in 0..${MAX_POWER_W}`,
+          { index: i },
+        );
+      }
+      if (p + prod < 0) {
+        throw new ApiError(
+          'VALIDATION_POWER',
+          `readings[${i}] exports ${-p} W but produces only ${prod} W; production must be at least the export`,
+          { index: i },
+        );
+      }
+      byTs.set(ts, {
+        ts,
+        powerW: p + prod,
+        grid: { importW: Math.max(0, p), exportW: Math.max(0, -p), productionW: prod },
+      });
     });
-    return [...byTs.entries()].sort((a, b) => a[0] - b[0]).map(([ts, powerW]) => ({ ts, powerW }));
+    return [...byTs.values()].sort((a, b) => a.ts - b.ts);
   }
 
   /** Store a validated batch and enqueue the building's job. Resolves with the count accepted. */
-  async ingest(
-    buildingId: string,
-    raw: ReadonlyArray<{ ts: string | number; power_w: number }>,
-  ): Promise<number> {
-    const readings = this.validate(raw);
+  async ingest(buildingId: string, raw: ReadonlyArray<RawReading>): Promise<number> {
+    const validated = this.validate(raw);
+    const readings: Reading[] = validated.map((r) => ({ ts: r.ts, powerW: r.powerW }));
+    const grid: GridPoint[] = validated.flatMap((r) => (r.grid ? [{ ts: r.ts, ...r.grid }] : []));
     try {
       await this.deps.timeseries.writeReadings(buildingId, readings);
+      if (grid.length > 0) await this.deps.timeseries.writeGrid(buildingId, grid);
     } catch (e) {
       if (e instanceof StoreUnavailableError) {
         throw new ApiError(

@@ -78,7 +78,10 @@ describe('estimate coverage', () => {
     powerW: 600,
     appliances: (i < 3 ? { kettle: { powerW: 100, onProb: 0.9 } } : {}) as Bucket['appliances'],
   }));
-  const store = { readBuckets: async () => buckets } as unknown as TimeSeriesStore;
+  const store = {
+    readBuckets: async () => buckets,
+    readGridBuckets: async () => [],
+  } as unknown as TimeSeriesStore;
   const service = new ReadingsService(store);
 
   it('energy: the unestimated minute is pending, other covers only estimated minutes', async () => {
@@ -96,6 +99,7 @@ describe('estimate coverage', () => {
     expect((await service.readings('b', T, T + 4 * 60_000, '1m')).estimateCoverage).toBe(0.75);
     const empty = new ReadingsService({
       readBuckets: async () => [],
+      readGridBuckets: async () => [],
     } as unknown as TimeSeriesStore);
     expect((await empty.readings('b', T, T + 60_000, '1m')).estimateCoverage).toBeNull();
     const [day] = await empty.energy('b', T, T + 60_000, 'day');

@@ -3,7 +3,7 @@
  * resolution that fits the chart, energy per day/week/month with "other" and baseload, and
  * the same as CSV.
  */
-import type { TimeSeriesStore, Bucket } from '@nilm/stores';
+import type { TimeSeriesStore, Bucket, GridPoint } from '@nilm/stores';
 import { ApiError } from '../errors.js';
 
 export const RESOLUTIONS_S: Record<string, number> = {
@@ -42,6 +42,8 @@ export interface ReadingsResult {
   resolutionS: number;
   appliances: string[];
   buckets: Bucket[];
+  /** Grid measurements by bucket start, where the meter reports them. */
+  grid: Map<number, GridPoint>;
   /**
    * Share of the buckets with readings that also have estimates, 0..1; null when none has
    * readings. Below 1 while the worker is still estimating (history just imported).
@@ -62,6 +64,11 @@ export interface EnergyPeriodResult {
   coverage: number;
   /** Share of the minutes with readings that have estimates; null without readings. */
   estimateCoverage: number | null;
+  /** Grid energy where the meter measures it (null otherwise). */
+  importKwh: number | null;
+  exportKwh: number | null;
+  productionKwh: number | null;
+  selfConsumptionKwh: number | null;
 }
 
 export class ReadingsService {
@@ -87,7 +94,11 @@ export class ReadingsService {
         `the range holds more than ${MAX_POINTS} points at ${resolutionS} s; choose a coarser resolution or a shorter range`,
       );
     }
-    const buckets = await this.timeseries.readBuckets(buildingId, startMs, endMs, resolutionS);
+    const [buckets, gridPoints] = await Promise.all([
+      this.timeseries.readBuckets(buildingId, startMs, endMs, resolutionS),
+      this.timeseries.readGridBuckets(buildingId, startMs, endMs, resolutionS),
+    ]);
+    const grid = new Map(gridPoints.map((g) => [g.ts, g]));
     const names = new Set<string>();
     let withMains = 0;
     let estimated = 0;
@@ -106,6 +117,7 @@ export class ReadingsService {
       resolutionS,
       appliances: [...names].sort(),
       buckets,
+      grid,
       estimateCoverage: withMains === 0 ? null : estimated / withMains,
     };
   }
@@ -132,12 +144,11 @@ export class ReadingsService {
         'an energy report covers at most 400 days; shorten the range',
       );
     const edges = periodEdges(startMs, endMs, period, timeZone);
-    const minute = await this.timeseries.readBuckets(
-      buildingId,
-      edges[0]!,
-      edges[edges.length - 1]!,
-      60,
-    );
+    const [minute, gridMinutes] = await Promise.all([
+      this.timeseries.readBuckets(buildingId, edges[0]!, edges[edges.length - 1]!, 60),
+      this.timeseries.readGridBuckets(buildingId, edges[0]!, edges[edges.length - 1]!, 60),
+    ]);
+    let g = 0;
     const out: EnergyPeriodResult[] = [];
     let j = 0;
     for (let p = 0; p + 1 < edges.length; p++) {
@@ -164,6 +175,21 @@ export class ReadingsService {
         for (const [a, v] of entries) apps[a] = (apps[a] ?? 0) + v.powerW;
       }
       const kwh = (w: number): number => (w * 60) / 3_600_000;
+      // Grid energy: sums of the minute means each meter measured, null when none did.
+      const sums = { importW: null, exportW: null, productionW: null } as Record<
+        'importW' | 'exportW' | 'productionW',
+        number | null
+      >;
+      while (g < gridMinutes.length && gridMinutes[g]!.ts < to) {
+        const m = gridMinutes[g]!;
+        g++;
+        if (m.ts < from) continue;
+        for (const k of ['importW', 'exportW', 'productionW'] as const) {
+          const v = m[k];
+          if (v !== null) sums[k] = (sums[k] ?? 0) + v;
+        }
+      }
+      const gridKwh = (w: number | null): number | null => (w === null ? null : kwh(w));
       mains.sort((x, y) => x - y);
       const base = mains.length ? mains[Math.floor(0.05 * (mains.length - 1))]! : 0;
       const appliances = Object.fromEntries(Object.entries(apps).map(([a, w]) => [a, kwh(w)]));
@@ -178,6 +204,13 @@ export class ReadingsService {
         baseloadKwh: kwh(base * covered),
         coverage: covered / ((to - from) / 60_000),
         estimateCoverage: covered === 0 ? null : estimated / covered,
+        importKwh: gridKwh(sums.importW),
+        exportKwh: gridKwh(sums.exportW),
+        productionKwh: gridKwh(sums.productionW),
+        selfConsumptionKwh:
+          sums.productionW === null
+            ? null
+            : Math.max(0, kwh(sums.productionW) - (gridKwh(sums.exportW) ?? 0)),
       });
     }
     return out;

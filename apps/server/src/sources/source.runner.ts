@@ -333,8 +333,15 @@ export class SourceRunner {
       });
       return;
     }
+    const production = reading.productionW ?? fresh;
     try {
-      await this.o.ingest.ingest(buildingId, [{ ts: at, power_w: c.watts }]);
+      // Net power with production when known: ingest stores the consumption and, beside it,
+      // what was measured (import, export, production).
+      await this.o.ingest.ingest(buildingId, [
+        production === undefined || net === undefined
+          ? { ts: at, power_w: c.watts }
+          : { ts: at, power_w: Math.max(-production, net), production_w: production },
+      ]);
     } catch (e) {
       await this.record(r.source.id, {
         kind: 'error',

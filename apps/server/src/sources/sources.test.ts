@@ -342,3 +342,61 @@ describe('POST /api/v1/write (InfluxDB line protocol)', () => {
     expect((await write(body, { authorization: 'Token nilm_dev_notarealtoken' })).status).toBe(401);
   });
 });
+
+describe('solar over HTTP ingest', () => {
+  it('takes signed net power with production, stores consumption and what was measured', async () => {
+    const S = 'solar-home';
+    await api('/buildings', { method: 'POST', body: JSON.stringify({ id: S, name: 'Solar' }) });
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    const send = (readings: object[]) =>
+      api('/ingest', { method: 'POST', body: JSON.stringify({ building_id: S, readings }) });
+
+    const refused = await send([{ ts: t0, power_w: -5 }]);
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toMatch(/production_w/);
+    expect((await send([{ ts: t0, power_w: -900, production_w: 500 }])).status).toBe(422);
+
+    // Minute 0 exports 1,500 W of 2,000 W made; minute 1 imports 300 W with 200 W made.
+    expect(
+      (
+        await send([
+          { ts: t0, power_w: -1500, production_w: 2000 },
+          { ts: t0 + 60_000, power_w: 300, production_w: 200 },
+        ])
+      ).status,
+    ).toBe(202);
+    expect(await readings(t0, t0 + 120_000, S)).toEqual([
+      { ts: t0, powerW: 500 },
+      { ts: t0 + 60_000, powerW: 500 },
+    ]);
+    const points = (
+      (await (
+        await api(`/buildings/${S}/readings?start=${t0}&end=${t0 + 120_000}&resolution=1m`)
+      ).json()) as { points: Array<{ power_w: number; grid?: Record<string, number> }> }
+    ).points;
+    expect(points.map((p) => [p.power_w, p.grid])).toEqual([
+      [500, { import_w: 0, export_w: 1500, production_w: 2000 }],
+      [500, { import_w: 300, export_w: 0, production_w: 200 }],
+    ]);
+    const day = (
+      (await (await api(`/buildings/${S}/energy?start=${t0}&end=${t0 + 120_000}`)).json()) as {
+        periods: Array<Record<string, number | null>>;
+      }
+    ).periods.at(-1)!;
+    const kwh = (w: number) => w / 60 / 1000;
+    expect(day.import_kwh).toBeCloseTo(kwh(300), 9);
+    expect(day.export_kwh).toBeCloseTo(kwh(1500), 9);
+    expect(day.production_kwh).toBeCloseTo(kwh(2200), 9);
+    expect(day.self_consumption_kwh).toBeCloseTo(kwh(700), 9);
+    expect(day.total_kwh).toBeCloseTo(kwh(1000), 9);
+    // A building whose meter measures consumption only has none of these.
+    const plain = (
+      (await (
+        await api(`/buildings/polled-home/energy?start=${t0}&end=${t0 + 120_000}`)
+      ).json()) as {
+        periods: Array<Record<string, number | null>>;
+      }
+    ).periods.at(-1)!;
+    expect(plain.export_kwh).toBeNull();
+  });
+});
