@@ -1,4 +1,4 @@
-// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost, what's on, baseload) from fixture data in the chosen units, and show loading, empty and error states instead of blanks.
+// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost, what's on, baseload, grid and solar where measured) from fixture data in the chosen units, and show loading, empty and error states instead of blanks.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render, screen, within } from '@testing-library/react';
@@ -8,7 +8,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import DashboardPage from '../pages/dashboard.page.js';
 import { SessionProvider } from '../state/session.js';
 import { SettingsProvider, defaultSettings } from '../state/settings.js';
-import { BaseloadPanel, LivePowerPanel, TodayPanel, WhatsOnPanel } from './dashboard.panels.js';
+import {
+  BaseloadPanel,
+  GridPanel,
+  LivePowerPanel,
+  TodayPanel,
+  WhatsOnPanel,
+} from './dashboard.panels.js';
 
 function wrap(children: ReactNode, path = '/') {
   const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -49,6 +55,31 @@ const energy: EnergyResponse = {
 };
 
 describe('dashboard panels', () => {
+  it('shows grid and solar energy only for a meter that measures them', () => {
+    const { container, rerender } = render(wrap(<GridPanel energy={energy} />));
+    expect(container).toBeEmptyDOMElement();
+    const solar: EnergyResponse = {
+      ...energy,
+      periods: [
+        {
+          ...energy.periods[0]!,
+          import_kwh: 3.2,
+          export_kwh: 5.5,
+          production_kwh: 12,
+          self_consumption_kwh: 6.5,
+        },
+      ],
+    };
+    rerender(wrap(<GridPanel energy={solar} />));
+    const panel = screen.getByRole('region', { name: 'Grid and solar (today)' });
+    expect(within(panel).getByText('To the grid (export)').nextSibling).toHaveTextContent(
+      '5.50 kWh',
+    );
+    expect(within(panel).getByText('Made and used on site').nextSibling).toHaveTextContent(
+      '6.50 kWh',
+    );
+  });
+
   it('shows live power in kW with a live marker, and says when it is connecting', () => {
     const { rerender } = render(wrap(<LivePowerPanel live={{ status: 'connecting' }} />));
     expect(screen.getByRole('status')).toHaveTextContent('Connecting…');

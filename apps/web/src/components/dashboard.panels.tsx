@@ -242,3 +242,35 @@ export function BaseloadPanel({
     </Panel>
   );
 }
+
+/**
+ * Where today's energy came from and went, for homes whose meter measures it (net metering,
+ * solar): bought from the grid, sent back, made on site and used on site. Nothing for others.
+ */
+export function GridPanel({ energy }: { energy?: EnergyResponse }) {
+  const { units } = useSettings().settings;
+  const p = energy?.periods.at(-1);
+  const rows = p
+    ? (
+        [
+          ['From the grid', p.import_kwh],
+          ['To the grid (export)', p.export_kwh],
+          ['Made on site (solar)', p.production_kwh],
+          ['Made and used on site', p.self_consumption_kwh],
+        ] as const
+      ).filter(([, v]) => v !== null && v !== undefined)
+    : [];
+  if (rows.length === 0) return null;
+  return (
+    <Panel id="grid" title="Grid and solar (today)">
+      <dl className="grid grid-cols-2 gap-2">
+        {rows.map(([label, v]) => (
+          <div key={label}>
+            <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
+            <dd className="text-xl font-semibold tabular-nums">{formatKwh(v as number, units)}</dd>
+          </div>
+        ))}
+      </dl>
+    </Panel>
+  );
+}

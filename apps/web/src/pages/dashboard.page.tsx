@@ -3,6 +3,7 @@ import { useMemo } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import {
   BaseloadPanel,
+  GridPanel,
   LivePowerPanel,
   TodayPanel,
   WhatsOnPanel,
@@ -105,6 +106,7 @@ function Dashboard({ buildingId }: { buildingId: string }) {
       <div className="md:col-span-2">
         <BaseloadPanel energy={energy.data} isLoading={energy.isPending} error={energy.error} />
       </div>
+      <GridPanel energy={energy.data} />
       <div className="md:col-span-2 xl:col-span-3">
         <Panel
           id="power-chart"
