@@ -1,6 +1,7 @@
 // Proves the training config's data path: a list of houses split by house, the tail of long
 // training houses held out for validation (valTailMinDays), group heads summed, and seeded
-// mixing that adds a generated load to houses lacking it, in training and held-out data alike.
+// mixing that adds a generated load to houses lacking it, in training and held-out data alike;
+// untrusted columns left out by house (dropColumns).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,7 @@ describe('prepareTrainData', () => {
         "  val: ['TEST_House7_*']",
         '  valFraction: 0.1',
         '  valTailMinDays: 10',
+        '  dropColumns: { TEST_House7: [freezer] }',
         '  licence: test',
         '  mix:',
         '    seed: 3',
@@ -62,7 +64,8 @@ describe('prepareTrainData', () => {
     expect(data.val[0]!.mains.length).toBe(14 * 1440 - n);
     const day = data.val.find((s) => /TEST_House7/.test(s.source) && !/mix/.test(s.source))!;
     expect(Object.keys(day.appliances)).toEqual(['fridge_freezer']);
-    expect(day.appliances.fridge_freezer![0]).toBe(170);
+    // Its freezer column is left out (dropColumns): the head holds the fridge alone.
+    expect(day.appliances.fridge_freezer![0]).toBe(90);
     expect(data.val.filter((s) => /mix/.test(s.source))).toHaveLength(2);
   });
 });

@@ -37,6 +37,13 @@ export const TrainConfigSchema = TrainSettingsSchema.extend({
       valTailMinDays: z.number().positive().optional(),
       /** Held-out data (a house never seen) scored into the model card. */
       test: z.array(z.string()).optional(),
+      /**
+       * Sub-meters not to trust, by house: a key is part of a house's source (its file name or
+       * `<DATASET>_House<N>`), the value the appliances whose columns are left out there (that
+       * head's loss is then masked in that house). For example IDEAL's washing machine and
+       * dishwasher columns, which often equal the whole-house value (clipping).
+       */
+      dropColumns: z.record(z.string(), z.array(z.string())).default({}),
       licence: z.string().min(1),
       /**
        * Synthetic mixing (see `training.mix.ts`): copies of each house with activations and
@@ -137,11 +144,24 @@ async function loadAll(
   specs: readonly string[],
   periodS: number,
   log?: (m: string) => void,
+  dropColumns: Readonly<Record<string, readonly string[]>> = {},
 ): Promise<Series[]> {
   const out: Series[] = [];
   // Columns outside the vocabulary (REFIT's HiFi, KettleToaster...) are left out with a note.
   for (const spec of specs)
-    out.push(...(await loadDataset(spec, { periodS, log, unknownColumns: 'warn' })));
+    for (const s of await loadDataset(spec, { periodS, log, unknownColumns: 'warn' })) {
+      const drop = Object.entries(dropColumns)
+        .filter(([key]) => s.source.includes(key))
+        .flatMap(([, names]) => names.map(canonicalAppliance));
+      if (drop.length === 0) {
+        out.push(s);
+        continue;
+      }
+      const appliances = { ...s.appliances };
+      for (const a of drop) delete appliances[a];
+      log?.(`${s.source}: left out ${drop.join(', ')} (data.dropColumns)`);
+      out.push({ ...s, appliances });
+    }
   return out;
 }
 
@@ -178,11 +198,12 @@ export async function prepareTrainData(
   log?: (m: string) => void,
 ): Promise<TrainData> {
   const periodS = ArchitectureSchema.parse(config.model ?? {}).periodS;
-  const all = await loadAll(config.data.train, periodS, log);
+  const drop = config.data.dropColumns;
+  const all = await loadAll(config.data.train, periodS, log, drop);
   let train = all;
   let val: Series[];
   if (config.data.val) {
-    val = await loadAll(config.data.val, periodS, log);
+    val = await loadAll(config.data.val, periodS, log, drop);
     const minDays = config.data.valTailMinDays;
     if (minDays !== undefined) {
       train = [];
@@ -211,7 +232,7 @@ export async function prepareTrainData(
       val.push(sliceSeries(s, cut, s.mains.length));
     }
   }
-  let test = config.data.test ? await loadAll(config.data.test, periodS, log) : undefined;
+  let test = config.data.test ? await loadAll(config.data.test, periodS, log, drop) : undefined;
   const groups = normaliseGroups(config.groups);
   const mix = config.data.mix;
   if (mix) {
