@@ -21,6 +21,9 @@ import type {
   MemberBody,
   MemberList,
   ModelList,
+  Source,
+  SourceBody,
+  SourceList,
   RangeQuery,
   ReadingsResponse,
   RunsQuery,
@@ -33,17 +36,41 @@ import type {
   UserList,
 } from '@nilm/contracts';
 
-/** An API failure: HTTP status (0 when the server could not be reached), code and message. */
+/**
+ * An API failure: HTTP status (0 when the server could not be reached), code and message, and
+ * the error body's `details` when it sent any (a 422 on a source names its `setting` there).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly requestId?: string,
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/**
+ * What `POST /api/v1/buildings/{id}/import` answers: readings stored, the span they cover (the
+ * recording's own timestamps) and rows skipped because their power was missing.
+ */
+export interface ImportResult {
+  imported: number;
+  start: string | null;
+  end: string | null;
+  skipped_missing: number;
+}
+
+/** How an uploaded CSV is laid out: our dataset's `Time,Aggregate,...` or a generic `time,power`. */
+export type ImportFormat = 'dataset' | 'time-power';
+
+/** Bytes of the request body sent so far, of `total`. */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
 }
 
 export interface ApiClientOptions {
@@ -72,7 +99,9 @@ function queryString(q: Query | undefined): string {
   return s ? `?${s}` : '';
 }
 
-function isErrorBody(v: unknown): v is { error: { code: string; message: string } } {
+function isErrorBody(
+  v: unknown,
+): v is { error: { code: string; message: string; details?: unknown } } {
   if (typeof v !== 'object' || v === null || !('error' in v)) return false;
   const e = (v as { error: unknown }).error;
   return (
@@ -83,23 +112,37 @@ function isErrorBody(v: unknown): v is { error: { code: string; message: string 
   );
 }
 
-/** Turns a non-2xx response into an ApiError, using the server's message when it sent one. */
-export async function errorFromResponse(res: Response, requestId?: string): Promise<ApiError> {
+/** An ApiError from a non-2xx status and its body text, with the server's message when it sent one. */
+export function errorFromBody(
+  status: number,
+  statusText: string,
+  text: string,
+  requestId?: string,
+): ApiError {
   let body: unknown;
   try {
-    body = await res.json();
+    body = JSON.parse(text);
   } catch {
     body = undefined;
   }
   if (isErrorBody(body))
-    return new ApiError(res.status, body.error.code, body.error.message, requestId);
-  const text = res.statusText ? ` ${res.statusText}` : '';
-  return new ApiError(
-    res.status,
-    'HTTP_ERROR',
-    `The server answered ${res.status}${text}`,
-    requestId,
-  );
+    return new ApiError(status, body.error.code, body.error.message, requestId, body.error.details);
+  const reason = statusText ? ` ${statusText}` : '';
+  return new ApiError(status, 'HTTP_ERROR', `The server answered ${status}${reason}`, requestId);
+}
+
+/** Turns a non-2xx response into an ApiError, using the server's message when it sent one. */
+export async function errorFromResponse(res: Response, requestId?: string): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  return errorFromBody(res.status, res.statusText, text, requestId);
+}
+
+/** The `setting` an error names in its details (a 422 on a source's settings), if any. */
+export function settingOf(e: unknown): string | undefined {
+  if (!(e instanceof ApiError) || typeof e.details !== 'object' || e.details === null)
+    return undefined;
+  const s = (e.details as { setting?: unknown }).setting;
+  return typeof s === 'string' ? s : undefined;
 }
 
 /** Held-out test scores of a model for one appliance (the parts the UI shows). */
@@ -194,6 +237,68 @@ export function createApiClient(opts: ApiClientOptions) {
     return (await res.json()) as T;
   }
 
+  /**
+   * Sends a file as the request body with XMLHttpRequest, whose upload events (unlike fetch's)
+   * report progress. The same session rules as `raw`: one renewal on a 401, then sign-out.
+   */
+  async function upload<T>(
+    path: string,
+    init: {
+      query?: Query;
+      body: Blob;
+      contentType: string;
+      onProgress?: (p: UploadProgress) => void;
+      signal?: AbortSignal;
+    },
+  ): Promise<T> {
+    const requestId = newId();
+    let token = opts.getToken();
+    let renewed = false;
+    for (;;) {
+      const res = await new Promise<{ status: number; statusText: string; text: string }>(
+        (resolve, reject) => {
+          const xhr = new XMLHttpRequest();
+          xhr.open('POST', `${base}${path}${queryString(init.query)}`);
+          xhr.setRequestHeader('accept', 'application/json');
+          xhr.setRequestHeader('content-type', init.contentType);
+          xhr.setRequestHeader('x-request-id', requestId);
+          if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+          xhr.upload.onprogress = (e) =>
+            init.onProgress?.({
+              loaded: e.loaded,
+              total: e.lengthComputable ? e.total : init.body.size,
+            });
+          xhr.onload = () =>
+            resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
+          xhr.onerror = () =>
+            reject(
+              new ApiError(
+                0,
+                'NETWORK',
+                'Cannot reach the server; check your connection and try again',
+                requestId,
+              ),
+            );
+          xhr.onabort = () => reject(new DOMException('The upload was cancelled', 'AbortError'));
+          init.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+          xhr.send(init.body);
+        },
+      );
+      if (res.status >= 200 && res.status < 300) return JSON.parse(res.text) as T;
+      if (res.status === 401 && token && opts.refresh && !renewed) {
+        renewed = true;
+        const fresh = await opts.refresh(token);
+        if (fresh) {
+          token = fresh;
+          continue;
+        }
+      }
+      const err = errorFromBody(res.status, res.statusText, res.text, requestId);
+      if (res.status === 401 && token) opts.onUnauthorized();
+      throw err;
+    }
+  }
+
   const b = (id: string) => `/api/v1/buildings/${encodeURIComponent(id)}`;
 
   return {
@@ -249,6 +354,32 @@ export function createApiClient(opts: ApiClientOptions) {
       json<DeviceTokenCreated>('POST', `${b(id)}/tokens`, { body: { name } }),
     revokeDeviceToken: async (id: string, tokenId: string) =>
       void (await raw('DELETE', `${b(id)}/tokens/${encodeURIComponent(tokenId)}`)),
+    /** Owner or admin: the building's meters with their status (last value, seen, error). */
+    sources: (id: string, signal?: AbortSignal) =>
+      json<SourceList>('GET', `${b(id)}/sources`, { signal }),
+    /** Owner or admin: add a meter; a bad setting answers 422 naming it (`details.setting`). */
+    createSource: (id: string, body: SourceBody) =>
+      json<Source>('POST', `${b(id)}/sources`, { body }),
+    deleteSource: async (id: string, sourceId: string) =>
+      void (await raw('DELETE', `${b(id)}/sources/${encodeURIComponent(sourceId)}`)),
+    /**
+     * Owner or admin: import a recording's history (a CSV file) with its own timestamps; all or
+     * nothing, a bad file answers 422 naming the line and the reason.
+     */
+    importCsv: (
+      id: string,
+      file: Blob,
+      query: { format: ImportFormat; unit: 'W' | 'kW' },
+      onProgress?: (p: UploadProgress) => void,
+      signal?: AbortSignal,
+    ) =>
+      upload<ImportResult>(`${b(id)}/import`, {
+        query,
+        body: file,
+        contentType: 'text/csv',
+        onProgress,
+        signal,
+      }),
     ingestInfo: (signal?: AbortSignal) =>
       json<IngestInfo>('GET', '/api/v1/ingest/info', { signal }),
     users: (signal?: AbortSignal) => json<UserList>('GET', '/api/v1/admin/users', { signal }),

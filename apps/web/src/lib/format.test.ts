@@ -1,7 +1,9 @@
-// Proves the formatting helpers show power, energy and clock times in each unit a person may choose (W/kW/auto, kWh/Wh, 24/12-hour), with axis ticks without trailing zeros and a dash for missing values.
+// Proves the formatting helpers show power, energy and clock times in each unit a person may choose (W/kW/auto, kWh/Wh, 24/12-hour), with axis ticks without trailing zeros and a dash for missing values; grid power says import or export in words, and status times read as "12 s ago".
 import { describe, expect, it } from 'vitest';
 import {
   defaultUnits,
+  formatAgo,
+  formatGridPower,
   formatDateTime,
   formatKwh,
   formatKwhTick,
@@ -86,5 +88,27 @@ describe('formatTime and formatDateTime', () => {
   it('adds the date for date and time', () => {
     expect(formatDateTime(t, { time: '24h' }, pinned)).toBe('Jan 2, 2026, 15:05');
     expect(spaced(formatDateTime(t, { time: '12h' }, pinned))).toBe('Jan 2, 2026, 3:05 PM');
+  });
+});
+
+describe('formatGridPower and formatAgo', () => {
+  it('names the direction of grid power instead of leaning on a minus sign', () => {
+    expect(formatGridPower(392.572)).toBe('393 W import');
+    expect(formatGridPower(-543)).toBe('543 W export');
+    expect(formatGridPower(-2310)).toBe('2.31 kW export');
+    expect(formatGridPower(-2310, { power: 'W' })).toBe('2310 W export');
+    expect(formatGridPower(0)).toBe('0 W');
+    expect(formatGridPower(null)).toBe('–');
+  });
+
+  it('says how long ago in seconds, minutes, hours and days', () => {
+    const now = Date.UTC(2026, 0, 2, 12, 0, 0);
+    expect(formatAgo(new Date(now - 12_400).toISOString(), now)).toBe('12 s ago');
+    expect(formatAgo(now - 300, now)).toBe('just now');
+    expect(formatAgo(now + 2000, now)).toBe('just now');
+    expect(formatAgo(now - 5 * 60_000 - 1, now)).toBe('5 min ago');
+    expect(formatAgo(now - 3 * 3_600_000, now)).toBe('3 h ago');
+    expect(formatAgo(now - 2 * 86_400_000, now)).toBe('2 d ago');
+    expect(formatAgo(null, now)).toBe('never');
   });
 });

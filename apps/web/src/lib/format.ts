@@ -138,3 +138,32 @@ export function applianceLabel(name: string): string {
   const s = name.replace(/[_-]+/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/**
+ * Power at the grid connection, signed import positive: "392 W import", "543 W export" (the
+ * magnitude with the direction in words, so a minus sign is never the only cue), "0 W".
+ */
+export function formatGridPower(
+  w: number | null | undefined,
+  units: Pick<Units, 'power'> = defaultUnits,
+): string {
+  if (bad(w)) return '–';
+  if (w === 0) return formatPower(0, units);
+  return `${formatPower(Math.abs(w), units)} ${w > 0 ? 'import' : 'export'}`;
+}
+
+/**
+ * How long ago a moment was, for status lines: "12 s ago", "5 min ago", "3 h ago", "2 d ago";
+ * "just now" under a second (or slightly ahead, from clock skew); "never" for null.
+ */
+export function formatAgo(t: string | number | null, now: number = Date.now()): string {
+  if (t === null) return 'never';
+  const at = typeof t === 'number' ? t : new Date(t).getTime();
+  if (!Number.isFinite(at)) return String(t);
+  const s = Math.floor((now - at) / 1000);
+  if (s < 1) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}

@@ -72,6 +72,7 @@ function ownerRoutes(extra: Routes = {}): Routes {
     'GET /api/v1/buildings/home/members': { body: members },
     'GET /api/v1/buildings/home/tokens': { body: tokens },
     'GET /api/v1/ingest/info': { body: info },
+    'GET /api/v1/buildings/home/sources': { body: { sources: [] } },
     ...extra,
   };
 }

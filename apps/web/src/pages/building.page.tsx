@@ -1,7 +1,8 @@
 /**
- * Building: name and time zone, members and their roles, and the device tokens meters send
- * readings with. Owners and admins manage it; members and viewers see a read-only summary. A new
- * token's secret is shown once, with curl and MQTT commands built from what the server accepts.
+ * Building: name and time zone, its meters (sources) with their live status, the device tokens
+ * meters send readings with, a history import, and members and their roles. Owners and admins
+ * manage it; members and viewers see a read-only summary. A new token's secret is shown once,
+ * with curl and MQTT commands built from what the server accepts.
  */
 import type { Building, DeviceTokenCreated, MemberList } from '@nilm/contracts';
 import * as Dialog from '@radix-ui/react-dialog';
@@ -9,6 +10,8 @@ import { useState, type FormEvent } from 'react';
 import { useParams } from 'react-router';
 import { ConfirmButton, dialogContent, dialogOverlay } from '../components/confirm.dialog.js';
 import { CopyBlock } from '../components/copy.block.js';
+import { ImportPanel } from '../components/import.panel.js';
+import { MetersPanel } from '../components/meters.panel.js';
 import { inputClass, labelClass, primaryButton, td, when } from '../components/form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { TimeZoneField } from '../components/time.zone.field.js';
@@ -436,8 +439,10 @@ export default function BuildingPage() {
           <Panel id="details" title="Name and time zone">
             <DetailsForm key={b.id} building={b} />
           </Panel>
-          <MembersPanel key={`members-${b.id}`} buildingId={b.id} />
+          <MetersPanel key={`meters-${b.id}`} buildingId={b.id} />
           <TokensPanel key={`tokens-${b.id}`} buildingId={b.id} />
+          <ImportPanel key={`import-${b.id}`} buildingId={b.id} />
+          <MembersPanel key={`members-${b.id}`} buildingId={b.id} />
         </>
       ) : (
         <Panel id="details" title="About this building">
@@ -446,7 +451,8 @@ export default function BuildingPage() {
             className="mb-3 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm dark:border-slate-700 dark:bg-slate-950"
           >
             You can see this building’s data, but only its owners and administrators can rename it,
-            manage its members and create device tokens. Ask an owner if you need a change.
+            manage its members and create device tokens, add its meters and import history. Ask an
+            owner if you need a change.
           </p>
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
             <dt className="text-slate-500 dark:text-slate-400">Name</dt>

@@ -6,6 +6,7 @@ import type {
   MemberBody,
   RangeQuery,
   RunsQuery,
+  SourceBody,
   TariffBody,
   UpdateBuildingBody,
 } from '@nilm/contracts';
@@ -230,6 +231,38 @@ export function useRevokeDeviceToken(buildingId: string) {
   return useMutation({
     mutationFn: (tokenId: string) => api.revokeDeviceToken(buildingId, tokenId),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['tokens', buildingId] }),
+  });
+}
+
+/** How often a building's meters' status is read again: "last seen 3 s ago" must stay true. */
+export const SOURCES_REFRESH_MS = 3000;
+
+/** The building's meters and their live status (owners and admins only). */
+export function useSources(buildingId: string, refetchMs = SOURCES_REFRESH_MS) {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ['sources', buildingId],
+    queryFn: ({ signal }) => api.sources(buildingId, signal),
+    refetchInterval: refetchMs,
+  });
+}
+
+/** Add a meter; a 422 error names the bad setting (settingOf). */
+export function useCreateSource(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: SourceBody) => api.createSource(buildingId, body),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sources', buildingId] }),
+  });
+}
+
+export function useDeleteSource(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (sourceId: string) => api.deleteSource(buildingId, sourceId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sources', buildingId] }),
   });
 }
 
