@@ -92,7 +92,7 @@ export function ingestExamples(args: {
   }
   if (m.broker === 'embedded') {
     notes.push(
-      'The built-in broker signs the device in with user name = building id and password = device token; a device may publish only to its own building’s topic.',
+      'The built-in broker signs the device in with user name = building id and password = device token; a device may publish only to its own building’s topic, and to the topics of the building’s MQTT meters (see Meters on this page).',
       `It also takes a plain number of watts (-m ${EXAMPLE_POWER_W}), stamped with the time it arrives.`,
       'It speaks plain MQTT without TLS, so the token crosses the network unencrypted: use it on a network you trust.',
     );
