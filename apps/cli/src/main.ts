@@ -13,6 +13,7 @@ import { registerBench } from './commands/bench.command.js';
 import { registerModels } from './commands/models.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerReplay } from './commands/replay.command.js';
+import { registerImport } from './commands/import.command.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerModels(program, config);
   registerServe(program);
   registerReplay(program);
+  registerImport(program);
   registerData(program);
   return program;
 }

@@ -33,6 +33,7 @@ import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
 import { registerSourceRoutes } from './routes/sources.routes.js';
 import { registerWriteRoutes } from './routes/write.routes.js';
+import { registerImportRoutes } from './routes/import.routes.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
 import { registerIngestRoutes } from './routes/ingest.routes.js';
 import { registerModelRoutes } from './routes/models.routes.js';
@@ -506,6 +507,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerBuildingRoutes(api, deps, live);
       registerSourceRoutes(api, deps);
       registerWriteRoutes(api, deps);
+      registerImportRoutes(api, deps);
       registerReadingRoutes(api, deps, live);
       registerModelRoutes(api, deps);
       registerUserRoutes(api, deps);

@@ -216,6 +216,15 @@ export const EnvSchema = z.object({
     .int()
     .min(1024)
     .default(2 * 1024 * 1024),
+  /**
+   * Body limit of a history import (`POST /buildings/{id}/import`, one CSV file): a year of
+   * one-minute readings in the dataset layout with a few appliance columns is about 40 MB.
+   */
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
   /** Reverse proxies whose X-Forwarded-For is believed: off, or their addresses/CIDR ranges. */
   TRUST_PROXY: trustProxy.default(false),

@@ -1,2 +1,3 @@
 export * from './api.contracts.js';
 export * from './tariff.rules.js';
+export * from './import.rules.js';
