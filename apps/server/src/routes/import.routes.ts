@@ -33,6 +33,7 @@ const CODE_OF: Record<ImportProblemKind, ApiErrorCode> = {
 
 const CSV_TYPES = ['text/csv', 'text/plain'];
 
+/** Register `POST /buildings/:id/import` in its own scope (CSV bodies, IMPORT_MAX_BYTES). */
 export function registerImportRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = new IngestService({
     timeseries: deps.timeseries,
