@@ -79,8 +79,10 @@ afterAll(async () => {
     await r.app.close();
     await r.parts.close();
   }
+  // Removing every test app's embedded stores can take longer than the default hook timeout
+  // on a busy disk.
   rmSync(tmp, { recursive: true, force: true });
-});
+}, 120_000);
 
 const stored = (r: Running = s): Promise<unknown[]> =>
   r.parts.timeseries.readReadings('home', 0, Date.now() + 3_600_000);

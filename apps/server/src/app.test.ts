@@ -86,8 +86,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   await parts.close();
+  // Removing every test app's embedded stores can take longer than the default hook timeout
+  // on a busy disk.
   rmSync(tmp, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('health and docs', () => {
   it('answers /live, /ready with every dependency, /metrics and the OpenAPI document', async () => {
