@@ -147,6 +147,14 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, 'MQTT topic levels without wildcards')
     .default('nilm'),
+  /**
+   * Key (64 hex digits) that encrypts secrets kept for sources (a Home Assistant token). Unset:
+   * a key made on first start in the data folder; processes sharing a database must share it.
+   */
+  NILM_SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (32 bytes), e.g. from: openssl rand -hex 32')
+    .optional(),
   /** How often Home Assistant's configs are brought in line with buildings and appliances. */
   HA_SYNC_MS: z.coerce.number().int().min(1000).default(60_000),
   /**

@@ -21,6 +21,7 @@ import { Worker } from './worker.js';
 import { startFailure } from './storage.health.js';
 import { HaPublisher } from './ha/ha.publisher.js';
 import { SourceRunner, type SourceBroker } from './sources/source.runner.js';
+import { openSecretBox, type SecretBox } from './sources/secret.box.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -160,6 +161,7 @@ export async function runServer(
         });
       }
       if (config.MQTT_URL) brokers.push({ kind: 'external', url: config.MQTT_URL });
+      let secretBox: SecretBox | undefined;
       running.sources = new SourceRunner({
         metadata: parts.metadata,
         ingest: new IngestService({
@@ -171,6 +173,7 @@ export async function runServer(
         }),
         brokers,
         log: app.log,
+        secrets: () => (secretBox ??= openSecretBox(config)),
       });
       await running.sources.start();
       const sources = running.sources;

@@ -186,6 +186,7 @@ export const Source = Type.Object({
     Type.Literal('mqtt'),
     Type.Literal('http'),
     Type.Literal('line-protocol'),
+    Type.Literal('websocket'),
   ]),
   settings: Type.Record(Type.String(), Type.Unknown()),
   created_at: Type.String(),

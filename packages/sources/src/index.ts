@@ -21,3 +21,4 @@ export * from './types/json.source.js';
 export * from './types/homewizard-p1.source.js';
 export * from './types/iotawatt.source.js';
 export * from './types/line-protocol.source.js';
+export * from './types/home-assistant.source.js';

@@ -29,6 +29,7 @@ const EXAMPLES: Record<string, unknown> = {
   'homewizard-p1': { url: 'http://h' },
   iotawatt: { url: 'http://i', series: ['Mains'] },
   'line-protocol': { power: { measurement: 'Mains' } },
+  'home-assistant': { url: 'http://ha.local:8123', entity_id: 'sensor.grid_power', token: 't' },
 };
 
 function config(type: string): SourceConfig {
@@ -38,7 +39,7 @@ function config(type: string): SourceConfig {
 }
 
 describe('source registry', () => {
-  it('knows the thirteen types of the issue, each with its transport', () => {
+  it('knows the fourteen types of the issue, each with its transport', () => {
     expect([...SOURCE_TYPE_NAMES].sort()).toEqual(Object.keys(EXAMPLES).sort());
     expect(SOURCE_TYPE_NAMES.map((t) => sourceTransport(t))).toEqual([
       ...Array<string>(9).fill('mqtt'),
@@ -46,6 +47,7 @@ describe('source registry', () => {
       'http',
       'http',
       'line-protocol',
+      'websocket',
     ]);
   });
 

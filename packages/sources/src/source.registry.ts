@@ -20,6 +20,10 @@ import {
   validateLineProtocol,
 } from './types/line-protocol.source.js';
 import { p1Esp } from './types/p1-esp.source.js';
+import {
+  type HomeAssistantSettings,
+  validateHomeAssistant,
+} from './types/home-assistant.source.js';
 import { shellyGen1 } from './types/shelly-gen1.source.js';
 import { shellyGen2 } from './types/shelly-gen2.source.js';
 import { shellyRpc } from './types/shelly-rpc.source.js';
@@ -47,13 +51,15 @@ export const POLLED_SOURCE_TYPES = {
 
 export type MqttSourceTypeName = keyof typeof MQTT_SOURCE_TYPES;
 export type PolledSourceTypeName = keyof typeof POLLED_SOURCE_TYPES;
-export type SourceTypeName = MqttSourceTypeName | PolledSourceTypeName | 'line-protocol';
+export type SourceTypeName =
+  MqttSourceTypeName | PolledSourceTypeName | 'line-protocol' | 'home-assistant';
 
 /** Every type name this version knows, in the order the UI lists them. */
 export const SOURCE_TYPE_NAMES: readonly SourceTypeName[] = [
   ...(Object.keys(MQTT_SOURCE_TYPES) as MqttSourceTypeName[]),
   ...(Object.keys(POLLED_SOURCE_TYPES) as PolledSourceTypeName[]),
   'line-protocol',
+  'home-assistant',
 ];
 
 type SettingsOf<T> =
@@ -70,12 +76,16 @@ export type SourceConfig =
         settings: SettingsOf<(typeof POLLED_SOURCE_TYPES)[K]>;
       };
     }[PolledSourceTypeName]
-  | { type: 'line-protocol'; settings: LineProtocolSettings };
+  | { type: 'line-protocol'; settings: LineProtocolSettings }
+  | { type: 'home-assistant'; settings: HomeAssistantSettings };
 
 /** How a type's readings reach us. */
-export function sourceTransport(type: SourceTypeName): 'mqtt' | 'http' | 'line-protocol' {
+export function sourceTransport(
+  type: SourceTypeName,
+): 'mqtt' | 'http' | 'line-protocol' | 'websocket' {
   if (type in MQTT_SOURCE_TYPES) return 'mqtt';
   if (type in POLLED_SOURCE_TYPES) return 'http';
+  if (type === 'home-assistant') return 'websocket';
   return 'line-protocol';
 }
 
@@ -98,6 +108,7 @@ export function validateSource(type: string, settings: unknown): Outcome<SourceC
   else if (isPolled(type))
     result = (POLLED_SOURCE_TYPES[type] as PolledSourceType<never>).validate(settings);
   else if (type === 'line-protocol') result = validateLineProtocol(settings);
+  else if (type === 'home-assistant') result = validateHomeAssistant(settings);
   else {
     return fail(
       'SOURCE_TYPE_UNKNOWN',

@@ -21,6 +21,7 @@ import type { BuildingSource } from '@nilm/stores';
 import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
+import { openSecretBox, SECRET_SHOWN, type SecretBox } from '../sources/secret.box.js';
 
 const Params = Type.Object({ id: Id });
 const SourceParams = Type.Object({
@@ -39,7 +40,7 @@ export function sourceView(s: BuildingSource): Source {
     type: s.type,
     role: s.role,
     transport: sourceTransport(s.type as SourceTypeName),
-    settings: s.settings,
+    settings: shown(s.settings),
     created_at: iso(s.createdAt)!,
     status: {
       last_value_w: s.lastValueW,
@@ -49,6 +50,30 @@ export function sourceView(s: BuildingSource): Source {
       last_error_at: iso(s.lastErrorAt),
     },
   };
+}
+
+/** Settings as the API shows them: a kept secret is never sent back. */
+function shown(settings: Record<string, unknown>): Record<string, unknown> {
+  return 'token' in settings ? { ...settings, token: SECRET_SHOWN } : settings;
+}
+
+/**
+ * Validate a type and its settings; a bad one is a 422 naming the setting. A secret (a Home
+ * Assistant token) is sealed before it is stored; on a change that leaves it out (or sends back
+ * what the API showed), the one kept stays.
+ */
+function checkedWithSecrets(
+  box: () => SecretBox,
+  type: string,
+  settings: Record<string, unknown>,
+  kept?: Record<string, unknown>,
+): Record<string, unknown> {
+  if (type !== 'home-assistant') return checked(type, settings);
+  const keep = settings.token === undefined || settings.token === SECRET_SHOWN;
+  if (keep && !kept?.token)
+    throw new ApiError('VALIDATION_FAILED', 'token is required', { setting: 'token' });
+  const out = checked(type, { ...settings, token: keep ? 'kept' : settings.token });
+  return { ...out, token: keep ? kept!.token : box().seal(String(settings.token)) };
 }
 
 /** Validate a type and its settings; a bad one is a 422 naming the setting. */
@@ -65,6 +90,8 @@ function checked(type: string, settings: unknown): Record<string, unknown> {
 
 export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { metadata } = deps;
+  let secretBox: SecretBox | undefined;
+  const box = (): SecretBox => (secretBox ??= openSecretBox(deps.config));
   const response = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 
   app.get<{ Params: { id: string } }>(
@@ -99,7 +126,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
     async (request, reply) => {
       await authorize(request, metadata, request.params.id, 'admin');
       const { type, name, role } = request.body;
-      const settings = checked(type, request.body.settings);
+      const settings = checkedWithSecrets(box, type, request.body.settings);
       const created = await metadata.createSource({
         id: `src_${randomBytes(8).toString('hex')}`,
         buildingId: request.params.id,
@@ -134,7 +161,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
       const settings =
         request.body.settings === undefined
           ? undefined
-          : checked(current.type, request.body.settings);
+          : checkedWithSecrets(box, current.type, request.body.settings, current.settings);
       const updated = await metadata.updateSource(current.id, { name, role, settings });
       if (!updated) throw new ApiError('NOT_FOUND', `no source "${current.id}" in this building`);
       deps.sourcesChanged?.();

@@ -15,7 +15,11 @@
  * reading is stored for that moment (the status says why), rather than a wrong one.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { WebSocket } from 'ws';
 import {
+  homeAssistantReading,
+  homeAssistantSocketUrl,
+  type HomeAssistantSettings,
   matchSourceTopic,
   parseSourceMessage,
   parseSourceResponse,
@@ -31,6 +35,7 @@ import {
 import type { BuildingSource, MetadataStore, SourceEvent } from '@nilm/stores';
 import type { IngestService } from '../services/ingest.service.js';
 import { SOURCE_TOPIC_PREFIX } from '../mqtt/embedded.broker.js';
+import type { SecretBox } from './secret.box.js';
 
 export interface SourceBroker {
   kind: 'embedded' | 'external';
@@ -53,6 +58,8 @@ export interface SourceRunnerOptions {
   reloadMs?: number;
   /** Least time between two recorded values of one source. Default 5 000 ms. */
   statusEveryMs?: number;
+  /** Opens the secrets sources keep sealed (a Home Assistant token). */
+  secrets?: () => SecretBox;
 }
 
 /** A production value older than this no longer counts for consumption. */
@@ -65,6 +72,11 @@ interface Running {
   burst?: NodeJS.Timeout;
   poll?: NodeJS.Timeout;
   lastValueAt: number;
+  /** A Home Assistant source's connection, its retry and the unit its sensor last stated. */
+  socket?: WebSocket;
+  retry?: NodeJS.Timeout;
+  failures?: number;
+  unit?: unknown;
 }
 
 /** Household consumption from a mains reading and the production known at the time. */
@@ -173,7 +185,9 @@ export class SourceRunner {
         lastValueAt: 0,
       };
       this.running.set(s.id, r);
-      if (sourceTransport(s.type as SourceTypeName) === 'http') this.schedulePoll(r, 0);
+      const transport = sourceTransport(s.type as SourceTypeName);
+      if (transport === 'http') this.schedulePoll(r, 0);
+      if (transport === 'websocket') this.connectHomeAssistant(r);
     }
     for (const [id, r] of this.running)
       if (!seen.has(id)) {
@@ -212,6 +226,110 @@ export class SourceRunner {
   private halt(r: Running): void {
     if (r.burst) clearTimeout(r.burst);
     if (r.poll) clearTimeout(r.poll);
+    if (r.retry) clearTimeout(r.retry);
+    const socket = r.socket;
+    r.socket = undefined;
+    socket?.close();
+  }
+
+  /**
+   * Follow a Home Assistant sensor over its WebSocket API: authenticate with the source's token,
+   * subscribe to the entity, and deliver each new state. A lost connection is retried with a
+   * growing delay (up to a minute); a refused token is retried every 5 minutes.
+   */
+  private connectHomeAssistant(r: Running): void {
+    const s = r.config.settings as HomeAssistantSettings;
+    const at = (): number => this.now();
+    let token: string;
+    try {
+      token = this.o.secrets ? this.o.secrets().open(s.token) : s.token;
+    } catch {
+      void this.record(r.source.id, {
+        kind: 'error',
+        code: 'SOURCE_SECRET_UNREADABLE',
+        message:
+          "the stored token cannot be read with this server's key (NILM_SECRET_KEY changed?); enter the token again",
+        at: at(),
+      });
+      return;
+    }
+    const retry = (ms: number): void => {
+      if (this.stopped || this.running.get(r.source.id) !== r) return;
+      r.retry = setTimeout(() => this.connectHomeAssistant(r), ms);
+      r.retry.unref();
+    };
+    let refused = false;
+    const ws = new WebSocket(homeAssistantSocketUrl(s));
+    r.socket = ws;
+    ws.on('message', (data) => {
+      let msg: {
+        type?: string;
+        success?: boolean;
+        message?: string;
+        error?: { message?: string };
+        event?: {
+          a?: Record<string, { s?: unknown; a?: { unit_of_measurement?: unknown } }>;
+          c?: Record<string, { '+'?: { s?: unknown; a?: { unit_of_measurement?: unknown } } }>;
+        };
+      };
+      try {
+        msg = JSON.parse(String(data)) as typeof msg;
+      } catch {
+        return;
+      }
+      if (msg.type === 'auth_required') {
+        ws.send(JSON.stringify({ type: 'auth', access_token: token }));
+      } else if (msg.type === 'auth_ok') {
+        r.failures = 0;
+        ws.send(JSON.stringify({ id: 1, type: 'subscribe_entities', entity_ids: [s.entity_id] }));
+      } else if (msg.type === 'auth_invalid') {
+        refused = true;
+        void this.record(r.source.id, {
+          kind: 'error',
+          code: 'SOURCE_AUTH_REFUSED',
+          message: `Home Assistant refused the token (${msg.message ?? 'auth_invalid'}); make a new long-lived access token`,
+          at: at(),
+        });
+        ws.close();
+      } else if (msg.type === 'result' && msg.success === false) {
+        void this.record(r.source.id, {
+          kind: 'error',
+          code: 'SOURCE_SUBSCRIBE_REFUSED',
+          message: `Home Assistant refused the subscription: ${msg.error?.message ?? 'unknown error'}`,
+          at: at(),
+        });
+      } else if (msg.type === 'event') {
+        const state = msg.event?.a?.[s.entity_id] ?? msg.event?.c?.[s.entity_id]?.['+'];
+        if (!state) return;
+        if (state.a?.unit_of_measurement !== undefined) r.unit = state.a.unit_of_measurement;
+        if (state.s === undefined) return;
+        const reading = homeAssistantReading(s, state.s, r.unit);
+        if (!reading.ok) {
+          void this.record(r.source.id, {
+            kind: 'error',
+            code: reading.error.code,
+            message: reading.error.message,
+            at: at(),
+          });
+          return;
+        }
+        void this.deliver(r, reading.value, at());
+      }
+    });
+    ws.on('error', (e) => {
+      void this.record(r.source.id, {
+        kind: 'error',
+        code: 'SOURCE_UNREACHABLE',
+        message: `Home Assistant at ${s.url}: ${e.message}`,
+        at: at(),
+      });
+    });
+    ws.on('close', () => {
+      if (r.socket !== ws) return;
+      r.socket = undefined;
+      r.failures = (r.failures ?? 0) + 1;
+      retry(refused ? 300_000 : Math.min(60_000, 1000 * 2 ** Math.min(6, r.failures)));
+    });
   }
 
   private onMessage(kind: SourceBroker['kind'], topic: string, payload: Buffer): void {

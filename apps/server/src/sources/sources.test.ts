@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServer, type RunningServer } from '../server.js';
 import { freePort, tinyModelRegistry } from '../services.fixture.js';
 import { consumptionOf } from './source.runner.js';
+import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const FIXTURES = resolve(ROOT, 'packages/sources/fixtures');
@@ -398,5 +399,139 @@ describe('solar over HTTP ingest', () => {
       }
     ).periods.at(-1)!;
     expect(plain.export_kwh).toBeNull();
+  });
+});
+
+describe('a Home Assistant sensor (WebSocket API)', () => {
+  it('authenticates, subscribes to the entity, stores its states, keeps the token encrypted', async () => {
+    const H = 'ha-sensor-home';
+    await api('/buildings', { method: 'POST', body: JSON.stringify({ id: H, name: 'HA' }) });
+    // A stand-in that speaks Home Assistant's auth and subscribe_entities protocol.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', path: '/api/websocket' });
+    const seen: Array<Record<string, unknown>> = [];
+    let client: ServerSocket | undefined;
+    wss.on('connection', (ws) => {
+      client = ws;
+      ws.send(JSON.stringify({ type: 'auth_required', ha_version: '2026.11.0' }));
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as Record<string, unknown>;
+        seen.push(msg);
+        if (msg.type === 'auth')
+          ws.send(
+            JSON.stringify(
+              msg.access_token === 'ha-long-lived-token'
+                ? { type: 'auth_ok', ha_version: '2026.11.0' }
+                : { type: 'auth_invalid', message: 'Invalid access token or password' },
+            ),
+          );
+        if (msg.type === 'subscribe_entities') {
+          ws.send(JSON.stringify({ id: msg.id, type: 'result', success: true, result: null }));
+          ws.send(
+            JSON.stringify({
+              id: msg.id,
+              type: 'event',
+              event: {
+                a: {
+                  'sensor.grid_power': {
+                    s: '1.25',
+                    a: { unit_of_measurement: 'kW', device_class: 'power' },
+                    c: '01J',
+                    lc: 1796400000.1,
+                  },
+                },
+              },
+            }),
+          );
+        }
+      });
+    });
+    await new Promise((ok) => wss.once('listening', ok));
+    const port = (wss.address() as { port: number }).port;
+    try {
+      const t = Date.now();
+      const created = await addSource(
+        {
+          type: 'home-assistant',
+          settings: {
+            url: `http://127.0.0.1:${port}`,
+            entity_id: 'sensor.grid_power',
+            token: 'ha-long-lived-token',
+          },
+        },
+        H,
+      );
+      expect(created.status).toBe(201);
+      const src = (await created.json()) as {
+        id: string;
+        transport: string;
+        settings: { token: string };
+      };
+      expect(src.transport).toBe('websocket');
+      // Never sent back, and stored sealed.
+      expect(src.settings.token).toBe('(stored encrypted)');
+      const stored = await server.parts.metadata.getSource(src.id);
+      expect(String(stored!.settings.token)).toMatch(/^enc:v1:/);
+      expect(JSON.stringify(stored!.settings)).not.toContain('ha-long-lived-token');
+
+      // The added state (1.25 kW) is stored as 1250 W.
+      const first = await until('the sensor state', async () => {
+        const r = await readings(t - 1000, Date.now() + 1000, H);
+        return r.length > 0 ? r : undefined;
+      });
+      expect(first[0]!.powerW).toBe(1250);
+      expect(seen.map((m) => m.type)).toEqual(['auth', 'subscribe_entities']);
+      expect(seen[1]).toMatchObject({ entity_ids: ['sensor.grid_power'] });
+
+      // A change event carries only what changed: the unit stated before still holds.
+      await new Promise((ok) => setTimeout(ok, 1100));
+      client!.send(
+        JSON.stringify({
+          id: 1,
+          type: 'event',
+          event: { c: { 'sensor.grid_power': { '+': { s: '0.4', lc: 1796400060.2 } } } },
+        }),
+      );
+      const second = await until('the changed state', async () => {
+        const r = await readings(t - 1000, Date.now() + 1000, H);
+        return r.find((x) => x.powerW === 400);
+      });
+      expect(second.powerW).toBe(400);
+      client!.send(
+        JSON.stringify({
+          id: 1,
+          type: 'event',
+          event: { c: { 'sensor.grid_power': { '+': { s: 'unavailable' } } } },
+        }),
+      );
+      const st = await until('the unavailable state', async () => {
+        const s2 = await status(src.id, H);
+        return typeof s2.last_error === 'string' && /unavailable/.test(s2.last_error)
+          ? s2
+          : undefined;
+      });
+      // The status keeps the last value it recorded (at most one every 5 s).
+      expect([1250, 400]).toContain(st.last_value_w);
+
+      // A change of name keeps the token; a wrong token is reported.
+      const renamed = await api(`/buildings/${H}/sources/${src.id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({
+          name: 'HA grid',
+          settings: {
+            url: `http://127.0.0.1:${port}`,
+            entity_id: 'sensor.grid_power',
+            token: 'wrong-token',
+          },
+        }),
+      });
+      expect(renamed.status).toBe(200);
+      await until('the refused token', async () => {
+        const s3 = await status(src.id, H);
+        return s3.last_error_code === 'SOURCE_AUTH_REFUSED' ? s3 : undefined;
+      });
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((ok) => wss.close(ok));
+    }
   });
 });

@@ -165,6 +165,7 @@ it('adds a Shelly with the settings typed into its fields and says what to set o
     'MQTT devices',
     'Polled on the local network',
     'Line protocol',
+    'Home Assistant',
   ]);
   fireEvent.change(within(f).getByLabelText('Meter name'), { target: { value: ' Hall ' } });
   fireEvent.change(within(f).getByLabelText('What it measures'), {

@@ -7,12 +7,13 @@
  */
 import type { IngestInfo } from '@nilm/contracts';
 
-export type SourceGroup = 'mqtt' | 'http' | 'line-protocol';
+export type SourceGroup = 'mqtt' | 'http' | 'line-protocol' | 'websocket';
 
 export const SOURCE_GROUPS: ReadonlyArray<{ group: SourceGroup; label: string }> = [
   { group: 'mqtt', label: 'MQTT devices' },
   { group: 'http', label: 'Polled on the local network' },
   { group: 'line-protocol', label: 'Line protocol' },
+  { group: 'websocket', label: 'Home Assistant' },
 ];
 
 /** One form field: the setting it writes and how to ask for it. */
@@ -202,6 +203,40 @@ export const SOURCE_TYPES: readonly SourceTypeInfo[] = [
       },
     ],
     example: { power: { measurement: 'Mains', field: 'value' }, precision: 's' },
+  },
+  {
+    type: 'home-assistant',
+    label: 'A power sensor in Home Assistant',
+    group: 'websocket',
+    fields: [
+      {
+        setting: 'url',
+        label: 'Home Assistant address',
+        kind: 'text',
+        required: true,
+        placeholder: 'http://homeassistant.local:8123',
+      },
+      {
+        setting: 'entity_id',
+        label: 'Power sensor',
+        kind: 'text',
+        required: true,
+        placeholder: 'sensor.grid_power',
+        hint: 'A sensor in W or kW; import positive (or choose the sign in JSON).',
+      },
+      {
+        setting: 'token',
+        label: 'Long-lived access token',
+        kind: 'text',
+        required: true,
+        hint: 'From your Home Assistant profile (Security). Kept encrypted on the server.',
+      },
+    ],
+    example: {
+      url: 'http://homeassistant.local:8123',
+      entity_id: 'sensor.grid_power',
+      token: 'your-long-lived-access-token',
+    },
   },
 ];
 
