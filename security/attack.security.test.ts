@@ -413,6 +413,16 @@ describe('a full disk (12.7)', () => {
 describe('shutdown (12.11)', () => {
   it('12.11 SIGTERM while a disaggregation job runs finishes it; no "Session already disposed"', async () => {
     // A day of readings: the worker starts estimating at once; stop while it runs.
+    const writtenSoFar = async () =>
+      /^nilm_estimates_written_total (\d+)/m.exec((await api(p.url, '/metrics')).text)?.[1] ?? '0';
+    // Earlier scenarios' readings have been estimated: wait for the worker to be idle.
+    let before = await writtenSoFar();
+    for (let i = 0; i < 40; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      const now = await writtenSoFar();
+      if (now === before) break;
+      before = now;
+    }
     const t0 = Date.now() - 86_400_000;
     const r = await api(p.url, '/api/v1/ingest', {
       token: admin,
@@ -425,7 +435,8 @@ describe('shutdown (12.11)', () => {
       },
     });
     expect(r.status).toBe(202);
-    await new Promise((res) => setTimeout(res, 300));
+    // The in-process queue takes the job at once; no new estimate yet means it still runs.
+    expect(await writtenSoFar()).toBe(before);
     const code = await p.stop();
     expect(p.output()).not.toMatch(/Session already disposed|disaggregation run failed/);
     expect(code).toBe(0);
