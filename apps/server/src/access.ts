@@ -4,6 +4,7 @@
  * `authorize` for the action it performs. Fails closed: anything unexpected is a refusal.
  */
 import type { FastifyRequest } from 'fastify';
+import { Id } from '@nilm/contracts';
 import type { Building, MetadataStore } from '@nilm/stores';
 import {
   AuthError,
@@ -16,6 +17,9 @@ import {
   type TokenVerifier,
 } from './auth/index.js';
 import { ApiError } from './errors.js';
+
+/** The form of every building id: the pattern of the contracts' `Id`. */
+const BUILDING_ID = new RegExp((Id as { pattern?: string }).pattern ?? '^[a-zA-Z0-9_-]{1,64}$');
 
 /** Who is calling. */
 export type RequestCaller =
@@ -143,6 +147,10 @@ export async function authorize(
   action: BuildingAction,
 ): Promise<Building> {
   const caller = requireCaller(request);
+  // An id no building can have is not looked up: a route that authorizes before its parameters
+  // are validated (in onRequest, before a streamed body) must not hand a NUL to PostgreSQL.
+  if (!BUILDING_ID.test(buildingId))
+    throw new ApiError('BUILDING_NOT_FOUND', `building "${buildingId}" not found`);
   const building = await metadata.getBuilding(buildingId);
   const memberRole =
     caller.kind === 'user' ? await metadata.getMemberRole(buildingId, caller.userId) : null;
