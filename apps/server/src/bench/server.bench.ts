@@ -19,10 +19,15 @@ import { build } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createParts } from '../deps.factory.js';
 import { DisaggregationService } from '../services/disaggregation.service.js';
+import { benchIngestPaths, type IngestPathRates } from './ingest.paths.bench.js';
 
 export interface ServerBenchResult {
   stores: { timeseries: string; metadata: string; queue: string };
-  ingest: { batch: number; http_readings_per_s: number; store_readings_per_s: number };
+  ingest: {
+    batch: number;
+    http_readings_per_s: number;
+    store_readings_per_s: number;
+  } & IngestPathRates;
   query: {
     clients: number;
     requests: number;
@@ -118,6 +123,12 @@ export async function benchServer(
       if (r.status !== 202) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
     }
     const httpRate = (k * B) / ((performance.now() - start) / 1000);
+
+    // The other ways in: line protocol, MQTT embedded, MQTT external (with MQTT_URL).
+    const paths = await benchIngestPaths(parts, url, {
+      total: Math.max(20_000, Math.min(200_000, Math.round(httpRate * seconds))),
+      mqttUrl: config.MQTT_URL,
+    });
 
     // One day at one reading per 10 s, with estimates for every minute, then 50 clients.
     const day = Array.from({ length: 8640 }, (_, i) => ({
@@ -249,7 +260,12 @@ export async function benchServer(
         metadata: parts.metadata.kind,
         queue: parts.queue.kind,
       },
-      ingest: { batch: B, http_readings_per_s: httpRate, store_readings_per_s: storeRate },
+      ingest: {
+        batch: B,
+        http_readings_per_s: httpRate,
+        store_readings_per_s: storeRate,
+        ...paths,
+      },
       query: {
         clients: 50,
         requests: latencies.length,
