@@ -235,7 +235,7 @@ describe('MqttIngest on Mosquitto, token in the payload', () => {
           expect.stringMatching(/unknown or revoked device token/),
           expect.stringMatching(/belongs to another building/),
           expect.stringMatching(/neither a number nor JSON/),
-          expect.stringMatching(/outside 0\.\.100000 W/),
+          expect.stringMatching(/-5 W is export: send the home.s production too/),
           expect.stringMatching(/not a building id/),
         ]),
       );
