@@ -311,6 +311,14 @@ describe('random batches', () => {
       expect(r.onWindows / r.windows).toBeGreaterThan(0.25);
       expect(r.onWindows / r.windows).toBeLessThan(0.35);
     }
+    // A head listed twice in the cycle gets twice the slots (training's balance.cycle).
+    const weighted = sampler.random({
+      seed: 9,
+      balance: { targetOnFraction: 0.3, appliances: ['kettle', 'kettle', 'fridge'] },
+    });
+    for (let i = 0; i < 30; i++) weighted.fill(out);
+    expect(weighted.report().perAppliance.kettle!.windows).toBe(640);
+    expect(weighted.report().perAppliance.fridge!.windows).toBe(320);
     const all = sampler.random({ seed: 3, balance: { targetOnFraction: 1 } });
     all.fill(out);
     expect(all.report().achievedOnFraction).toBe(1);

@@ -98,7 +98,15 @@ export const TrainSettingsSchema = z
       .strict()
       .default({ patience: 5, minDelta: 0, metric: 'val_loss' }),
     balance: z
-      .object({ targetOnFraction: z.number().min(0).max(1).default(0.5) })
+      .object({
+        targetOnFraction: z.number().min(0).max(1).default(0.5),
+        /**
+         * The heads that batch slots target, in turn (default: each head once). A head listed
+         * twice gets twice the slots, e.g. to keep heads with much real data from being crowded
+         * out by many new ones.
+         */
+        cycle: z.array(z.string()).optional(),
+      })
       .strict()
       .default({ targetOnFraction: 0.5 }),
     loss: z
@@ -378,7 +386,10 @@ export async function trainTransformer(
   if (!posWeight) {
     const probe = sampler.random({
       seed: cfg.seed,
-      balance: { targetOnFraction: cfg.balance.targetOnFraction },
+      balance: {
+        targetOnFraction: cfg.balance.targetOnFraction,
+        appliances: cfg.balance.cycle?.map(canonicalAppliance),
+      },
     });
     const on = new Float64Array(A);
     const seen = new Float64Array(A);
@@ -561,7 +572,10 @@ export async function trainTransformer(
     // Seeds derive from (seed, epoch): a resumed run draws exactly the batches it would have.
     const batches = sampler.random({
       seed: cfg.seed * 100_003 + epoch,
-      balance: { targetOnFraction: cfg.balance.targetOnFraction },
+      balance: {
+        targetOnFraction: cfg.balance.targetOnFraction,
+        appliances: cfg.balance.cycle?.map(canonicalAppliance),
+      },
     });
     const rng = new Random(cfg.seed * 7919 + epoch);
     let lossSum = 0;
