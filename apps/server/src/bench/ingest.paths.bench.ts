@@ -131,13 +131,13 @@ export async function benchIngestPaths(
     password: mqttToken,
   });
   start = performance.now();
-  for (let i = 0; i < total; i += 1000)
+  for (let i = 0; i < mqttTotal; i += 1000)
     await device.publishAsync(
       'nilm/bench-mqtt/power',
       JSON.stringify(readings.slice(i, i + 1000)),
       { qos: 1 },
     );
-  const emb = total / (await stored(parts, 'bench-mqtt', t0, end, total, start));
+  const emb = mqttTotal / (await stored(parts, 'bench-mqtt', t0, mqttEnd, mqttTotal, start));
   await device.endAsync();
   await embedded.stop();
   await broker.close();
