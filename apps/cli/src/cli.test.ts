@@ -64,6 +64,7 @@ describe('nilm CLI', () => {
     for (const a of Object.values(report.appliances)) {
       expect(Object.keys(a as object).sort()).toEqual([
         'band_coverage',
+        'band_coverage_on',
         'energy_accuracy',
         'energy_pred_kwh',
         'energy_true_kwh',
@@ -76,6 +77,7 @@ describe('nilm CLI', () => {
         'on_threshold_w',
         'precision',
         'recall',
+        'reliability',
         'rmse_w',
         'runs_pred',
         'runs_true',
