@@ -103,7 +103,7 @@ it('shows the active card with scores and baselines, and no admin button for a u
       .map((c) => c.textContent),
   ).toEqual(['0.01', '32.1']);
   expect(screen.getByText('Active')).toBeInTheDocument();
-  expect(screen.queryByRole('button', { name: /Make .* active/ })).not.toBeInTheDocument();
+  expect(screen.queryByRole('button', { name: /^Make active: / })).not.toBeInTheDocument();
   expect(fetch.mock.calls.map((c) => c[0])).toContain(
     '/api/v1/models/nilm-transformer%402026.11.27/card',
   );
@@ -112,8 +112,8 @@ it('shows the active card with scores and baselines, and no admin button for a u
 it('offers admins "Make active" for the other version and posts its ref', async () => {
   const fetch = setup('admin');
   await screen.findByRole('rowheader', { name: 'Kettle' });
-  expect(screen.getAllByRole('button', { name: /Make .* active/ })).toHaveLength(1);
-  fireEvent.click(screen.getByRole('button', { name: 'Make nilm-transformer@2026.10.01 active' }));
+  expect(screen.getAllByRole('button', { name: /^Make active: / })).toHaveLength(1);
+  fireEvent.click(screen.getByRole('button', { name: 'Make active: nilm-transformer@2026.10.01' }));
   await waitFor(() => {
     const post = fetch.mock.calls.find((c) => c[0] === '/api/v1/admin/models/activate');
     expect(post?.[1]?.method).toBe('POST');

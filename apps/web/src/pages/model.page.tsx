@@ -157,7 +157,7 @@ export default function ModelPage() {
                           type="button"
                           disabled={activate.isPending}
                           onClick={() => activate.mutate(m.ref)}
-                          aria-label={`Make ${m.ref} active`}
+                          aria-label={`Make active: ${m.ref}`}
                           className="rounded-md border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
                         >
                           Make active
