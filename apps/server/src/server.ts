@@ -12,7 +12,7 @@ import { hashPassword } from './auth/index.js';
 import { loadConfig, type ServerConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
 import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
-import { IngestService } from './services/ingest.service.js';
+import { ingestServiceFor } from './services/ingest.service.js';
 import { sourceTransport, type SourceTypeName } from '@nilm/sources';
 import type { MetadataStore } from '@nilm/stores';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker.js';
@@ -94,26 +94,14 @@ export async function runServer(
           ownerId: ADMIN_ID,
           metadata: parts.metadata,
           timeseries: parts.timeseries,
-          ingest: new IngestService({
-            timeseries: parts.timeseries,
-            backlog: parts.metadata,
-            queue: parts.queue,
-            log: app.log,
-            onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'demo' }, r.length),
-          }),
+          ingest: ingestServiceFor(parts, app.log, 'demo'),
           log: app.log,
         });
         await running.demo.start();
       }
       // MQTT: an embedded broker that authenticates devices per building (trusted), or an external
       // broker whose messages must carry a device token of the topic's building.
-      const mqttIngest = new IngestService({
-        timeseries: parts.timeseries,
-        backlog: parts.metadata,
-        queue: parts.queue,
-        log: app.log,
-        onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'mqtt' }, r.length),
-      });
+      const mqttIngest = ingestServiceFor(parts, app.log, 'mqtt');
       const filters = sourceFiltersOf(parts.metadata);
       if (config.MQTT_EMBEDDED_PORT > 0) {
         running.broker = await startBrokerNear(config, {
@@ -164,13 +152,7 @@ export async function runServer(
       let secretBox: SecretBox | undefined;
       running.sources = new SourceRunner({
         metadata: parts.metadata,
-        ingest: new IngestService({
-          timeseries: parts.timeseries,
-          backlog: parts.metadata,
-          queue: parts.queue,
-          log: app.log,
-          onIngest: (_b, r) => parts.metrics.readingsIngested.inc({ source: 'meter' }, r.length),
-        }),
+        ingest: ingestServiceFor(parts, app.log, 'meter'),
         brokers,
         log: app.log,
         secrets: () => (secretBox ??= openSecretBox(config)),

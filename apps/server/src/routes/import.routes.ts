@@ -21,7 +21,7 @@ import { StoreUnavailableError } from '@nilm/stores';
 import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError, type ApiErrorCode } from '../errors.js';
-import { IngestService } from '../services/ingest.service.js';
+import { ingestServiceFor } from '../services/ingest.service.js';
 
 const Params = Type.Object({ id: Id });
 
@@ -35,14 +35,7 @@ const CSV_TYPES = ['text/csv', 'text/plain'];
 
 /** Register `POST /buildings/:id/import` in its own scope (CSV bodies, IMPORT_MAX_BYTES). */
 export function registerImportRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const service = new IngestService({
-    timeseries: deps.timeseries,
-    backlog: deps.metadata,
-    queue: deps.queue,
-    now: deps.now,
-    log: app.log,
-    onIngest: (_b, r) => deps.metrics.readingsIngested.inc({ source: 'import' }, r.length),
-  });
+  const service = ingestServiceFor(deps, app.log, 'import');
   const now = deps.now ?? Date.now;
   const limit = deps.config.IMPORT_MAX_BYTES;
 

@@ -8,7 +8,7 @@ import { authorize, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { describeIngest } from '../services/ingest.info.js';
-import { IngestService } from '../services/ingest.service.js';
+import { ingestServiceFor, type IngestService } from '../services/ingest.service.js';
 import { parseReadingTime } from '../time.parse.js';
 
 /**
@@ -33,14 +33,7 @@ function refuseRepeatedTimes(readings: IngestBody['readings']): void {
 }
 
 export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const service = new IngestService({
-    timeseries: deps.timeseries,
-    backlog: deps.metadata,
-    queue: deps.queue,
-    now: deps.now,
-    log: app.log,
-    onIngest: (_b, r) => deps.metrics.readingsIngested.inc({ source: 'http' }, r.length),
-  });
+  const service = ingestServiceFor(deps, app.log, 'http');
   app.decorate('ingest', service);
   app.post<{ Body: IngestBody }>(
     '/ingest',

@@ -15,7 +15,7 @@ import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { hashDeviceToken, isDeviceToken } from '../auth/index.js';
 import { ApiError } from '../errors.js';
-import { IngestService } from '../services/ingest.service.js';
+import { ingestServiceFor } from '../services/ingest.service.js';
 import { consumptionOf } from '../sources/source.runner.js';
 
 const WriteQuery = Type.Object(
@@ -37,14 +37,7 @@ type WriteQuery = {
 };
 
 export function registerWriteRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const service = new IngestService({
-    timeseries: deps.timeseries,
-    backlog: deps.metadata,
-    queue: deps.queue,
-    now: deps.now,
-    log: app.log,
-    onIngest: (_b, r) => deps.metrics.readingsIngested.inc({ source: 'line-protocol' }, r.length),
-  });
+  const service = ingestServiceFor(deps, app.log, 'line-protocol');
   const now = deps.now ?? Date.now;
 
   void app.register(async (scope) => {

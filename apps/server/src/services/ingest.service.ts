@@ -15,6 +15,7 @@ import {
   type TimeSeriesStore,
 } from '@nilm/stores';
 import { ApiError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import { parseReadingTime } from '../time.parse.js';
 
 /** Readings more than this far in the future are refused (clock skew allowance). */
@@ -178,4 +179,29 @@ export class IngestService {
     }
     return readings.length;
   }
+}
+
+/**
+ * The ingest service of one way in (HTTP, MQTT, a meter source, line protocol, an import, the
+ * demo), counting what it stores under `source` in the readings metric.
+ */
+export function ingestServiceFor(
+  deps: {
+    timeseries: TimeSeriesStore;
+    metadata: Pick<EstimateBacklog, 'markPending'>;
+    queue: JobQueue;
+    metrics: Pick<Metrics, 'readingsIngested'>;
+    now?: () => number;
+  },
+  log: IngestDeps['log'],
+  source: string,
+): IngestService {
+  return new IngestService({
+    timeseries: deps.timeseries,
+    backlog: deps.metadata,
+    queue: deps.queue,
+    now: deps.now,
+    log,
+    onIngest: (_b, r) => deps.metrics.readingsIngested.inc({ source }, r.length),
+  });
 }
