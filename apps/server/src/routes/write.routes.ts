@@ -15,8 +15,8 @@ import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { hashDeviceToken, isDeviceToken } from '../auth/index.js';
 import { ApiError } from '../errors.js';
-import { ingestServiceFor } from '../services/ingest.service.js';
-import { consumptionOf } from '../sources/source.runner.js';
+import { ingestServiceFor, type RawReading } from '../services/ingest.service.js';
+import { ingestReadingOf } from '../sources/source.runner.js';
 
 const WriteQuery = Type.Object(
   {
@@ -111,12 +111,12 @@ export function registerWriteRoutes(app: FastifyInstance, deps: AppDeps): void {
             code: parsed.error.code,
           });
         }
-        const readings: Array<{ ts: number; power_w: number }> = [];
+        const readings: RawReading[] = [];
         let lastNet: number | undefined;
         for (const r of parsed.value) {
-          const c = consumptionOf(r, undefined);
+          const sent = ingestReadingOf(r, r.ts ?? at, undefined);
           lastNet = r.netW ?? lastNet;
-          if ('watts' in c) readings.push({ ts: r.ts ?? at, power_w: c.watts });
+          if (!('unknown' in sent)) readings.push(sent);
         }
         if (readings.length > 0) await service.ingest(buildingId, readings);
         await deps.metadata.recordSourceEvent(

@@ -33,7 +33,7 @@ import {
   type SourceTypeName,
 } from '@nilm/sources';
 import type { BuildingSource, MetadataStore, SourceEvent } from '@nilm/stores';
-import type { IngestService } from '../services/ingest.service.js';
+import type { IngestService, RawReading } from '../services/ingest.service.js';
 import { SOURCE_TOPIC_PREFIX } from '../mqtt/embedded.broker.js';
 import type { SecretBox } from './secret.box.js';
 
@@ -97,6 +97,25 @@ export function consumptionOf(
     unknown:
       'the home exports and its production is unknown: add a production source (the solar inverter) to know its consumption',
   };
+}
+
+/**
+ * What ingest is sent for one meter reading: net power with production when both are known (so
+ * import, export and production are stored beside the consumption), else the consumption alone;
+ * or why consumption is unknown. Shared by the source runner and line-protocol writes.
+ */
+export function ingestReadingOf(
+  r: SourceReading,
+  ts: number,
+  productionW: number | undefined,
+): RawReading | { unknown: string } {
+  const c = consumptionOf(r, productionW);
+  if ('unknown' in c) return c;
+  const net = netOf(r);
+  const production = r.productionW ?? productionW;
+  return production === undefined || net === undefined
+    ? { ts, power_w: c.watts }
+    : { ts, power_w: Math.max(-production, net), production_w: production };
 }
 
 /** Net power of a reading for the status line (import positive). */
@@ -440,26 +459,19 @@ export class SourceRunner {
     }
     const p = this.production.get(buildingId);
     const fresh = p && Math.abs(at - p.at) <= PRODUCTION_FRESH_MS ? p.watts : undefined;
-    const c = consumptionOf(reading, fresh);
+    const sent = ingestReadingOf(reading, at, fresh);
     if (net !== undefined) await this.recordValue(r, net, at);
-    if ('unknown' in c) {
+    if ('unknown' in sent) {
       await this.record(r.source.id, {
         kind: 'error',
         code: 'SOURCE_CONSUMPTION_UNKNOWN',
-        message: c.unknown,
+        message: sent.unknown,
         at,
       });
       return;
     }
-    const production = reading.productionW ?? fresh;
     try {
-      // Net power with production when known: ingest stores the consumption and, beside it,
-      // what was measured (import, export, production).
-      await this.o.ingest.ingest(buildingId, [
-        production === undefined || net === undefined
-          ? { ts: at, power_w: c.watts }
-          : { ts: at, power_w: Math.max(-production, net), production_w: production },
-      ]);
+      await this.o.ingest.ingest(buildingId, [sent]);
     } catch (e) {
       await this.record(r.source.id, {
         kind: 'error',

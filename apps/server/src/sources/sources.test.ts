@@ -341,6 +341,27 @@ describe('POST /api/v1/write (InfluxDB line protocol)', () => {
     expect(await bad.text()).toMatch(/line 2/);
     expect(await readings((t0 + 240) * 1000, (t0 + 400) * 1000)).toEqual([]);
     expect((await write(body, { authorization: 'Token nilm_dev_notarealtoken' })).status).toBe(401);
+
+    // A solar uploader: net power and production; import, export and production are kept.
+    await api(`/buildings/${B}/sources/${src.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({
+        settings: {
+          power: { measurement: 'Mains' },
+          production: { measurement: 'Solar' },
+          precision: 's',
+        },
+      }),
+    });
+    const t1 = t0 + 600;
+    expect(
+      (await write(`Mains value=-800 ${t1}\nSolar value=2000 ${t1}`, { 'x-ingest-token': token }))
+        .status,
+    ).toBe(204);
+    expect(await readings(t1 * 1000, (t1 + 1) * 1000)).toEqual([{ ts: t1 * 1000, powerW: 1200 }]);
+    expect(
+      await server.parts.timeseries.readGridBuckets(B, t1 * 1000, (t1 + 60) * 1000, 60),
+    ).toEqual([{ ts: t1 * 1000, importW: 0, exportW: 800, productionW: 2000 }]);
   });
 });
 
