@@ -46,7 +46,7 @@ describe('duckdb time-series store', () => {
       { ts: t0 + 1000, powerW: 231.25 },
     ]);
     expect(await second.readEstimates('house-1', t0, t0 + 60_000)).toEqual([
-      { ts: t0, appliance: 'fridge', powerW: 80, onProb: 0.9 },
+      { ts: t0, appliance: 'fridge', powerW: 80, onProb: 0.9, lowW: null, highW: null },
     ]);
     // Upserts still work against the primary keys of a reopened file.
     await second.writeReadings('house-1', [{ ts: t0, powerW: 1 }]);
@@ -64,6 +64,32 @@ describe('duckdb time-series store', () => {
     expect(readings.getRows()).toEqual([[1], [231.25]]);
     connection.closeSync();
     raw.closeSync();
+  });
+
+  it('opens a file written before estimates had a band: old rows read null, new ones keep it', async () => {
+    const path = await tempFile();
+    const raw = await DuckDBInstance.create(path);
+    const connection = await raw.connect();
+    // The estimates table as released before the band columns.
+    await connection.run(`CREATE TABLE estimates (
+      building VARCHAR NOT NULL, appliance VARCHAR NOT NULL, ts BIGINT NOT NULL,
+      power_w DOUBLE NOT NULL, on_prob DOUBLE NOT NULL, model VARCHAR NOT NULL,
+      PRIMARY KEY (building, appliance, ts))`);
+    await connection.run(
+      `INSERT INTO estimates VALUES ('house-3', 'kettle', ${t0}, 2900, 1, 'm@1')`,
+    );
+    connection.closeSync();
+    raw.closeSync();
+
+    const store = await DuckDbTimeSeriesStore.open({ path });
+    await store.writeEstimates('house-3', 'm@2', [
+      { ts: t0 + 60_000, appliance: 'kettle', powerW: 2800, onProb: 1, lowW: 2400, highW: 3200 },
+    ]);
+    expect(await store.readEstimates('house-3', t0, t0 + 120_000)).toEqual([
+      { ts: t0, appliance: 'kettle', powerW: 2900, onProb: 1, lowW: null, highW: null },
+      { ts: t0 + 60_000, appliance: 'kettle', powerW: 2800, onProb: 1, lowW: 2400, highW: 3200 },
+    ]);
+    await store.close();
   });
 
   it('waits for queued work on close, then refuses new calls as unavailable', async () => {

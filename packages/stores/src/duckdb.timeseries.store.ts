@@ -8,7 +8,12 @@
  * All statements run on one connection through a queue, so two calls can never interleave
  * inside each other's transaction.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import {
   StoreUnavailableError,
   assertBuildingId,
@@ -44,6 +49,9 @@ const SCHEMA = [
      on_prob DOUBLE NOT NULL,
      model VARCHAR NOT NULL,
      PRIMARY KEY (building, appliance, ts))`,
+  // The band came later: files written before it gain the columns, their rows read null.
+  `ALTER TABLE estimates ADD COLUMN IF NOT EXISTS low_w DOUBLE`,
+  `ALTER TABLE estimates ADD COLUMN IF NOT EXISTS high_w DOUBLE`,
   `CREATE TABLE IF NOT EXISTS grid (
      building VARCHAR NOT NULL,
      ts BIGINT NOT NULL,
@@ -57,7 +65,9 @@ const SCHEMA = [
      appliance VARCHAR NOT NULL,
      ts BIGINT NOT NULL,
      power_w DOUBLE NOT NULL,
-     on_prob DOUBLE NOT NULL)`,
+     on_prob DOUBLE NOT NULL,
+     low_w DOUBLE,
+     high_w DOUBLE)`,
 ];
 
 // Bucket start aligned to multiples of the bucket size from the epoch. DuckDB's % truncates
@@ -71,13 +81,15 @@ const READ_BUCKETS = `
     WHERE building = $1 AND ts >= $2 AND ts < $3
     GROUP BY bucket
   ), e AS (
-    SELECT ${BUCKET('ts')} AS bucket, appliance, avg(power_w) AS power_w, avg(on_prob) AS on_prob
+    SELECT ${BUCKET('ts')} AS bucket, appliance, avg(power_w) AS power_w, avg(on_prob) AS on_prob,
+           CASE WHEN count(low_w) = count(*) THEN avg(low_w) END AS low_w,
+           CASE WHEN count(high_w) = count(*) THEN avg(high_w) END AS high_w
     FROM estimates
     WHERE building = $1 AND ts >= $2 AND ts < $3
     GROUP BY bucket, appliance
   )
   SELECT coalesce(r.bucket, e.bucket) AS bucket, r.power_w AS mains_w,
-         e.appliance, e.power_w, e.on_prob
+         e.appliance, e.power_w, e.on_prob, e.low_w, e.high_w
   FROM r FULL OUTER JOIN e ON r.bucket = e.bucket
   ORDER BY bucket, e.appliance`;
 
@@ -165,14 +177,18 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
         appender.appendBigInt(BigInt(p.ts));
         appender.appendDouble(p.powerW);
         appender.appendDouble(p.onProb);
+        appendNullableDouble(appender, p.lowW);
+        appendNullableDouble(appender, p.highW);
         appender.endRow();
       }
       appender.closeSync();
-      const insert = `INSERT INTO estimates (building, appliance, ts, power_w, on_prob, model)
-                      SELECT $1, appliance, ts, power_w, on_prob, $2 FROM estimates_stage`;
+      const insert = `INSERT INTO estimates
+                        (building, appliance, ts, power_w, on_prob, model, low_w, high_w)
+                      SELECT $1, appliance, ts, power_w, on_prob, $2, low_w, high_w
+                      FROM estimates_stage`;
       const upsert = `${insert} ON CONFLICT DO UPDATE SET
                         power_w = excluded.power_w, on_prob = excluded.on_prob,
-                        model = excluded.model`;
+                        model = excluded.model, low_w = excluded.low_w, high_w = excluded.high_w`;
       const overlap = await storedWithin(c, 'estimates', buildingId, rows);
       await c.run(overlap ? upsert : insert, [buildingId, modelVersion]);
       await c.run('DELETE FROM estimates_stage');
@@ -190,16 +206,18 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const params: DuckDBValue[] = [buildingId, BigInt(startMs), BigInt(endMs)];
     if (appliance !== undefined) params.push(appliance);
     const rows = await this.query(
-      `SELECT ts, appliance, power_w, on_prob FROM estimates
+      `SELECT ts, appliance, power_w, on_prob, low_w, high_w FROM estimates
        WHERE building = $1 AND ts >= $2 AND ts < $3${appliance !== undefined ? ' AND appliance = $4' : ''}
        ORDER BY ts, appliance`,
       params,
     );
-    return rows.map(([ts, appliance, powerW, onProb]) => ({
+    return rows.map(([ts, appliance, powerW, onProb, lowW, highW]) => ({
       ts: num(ts),
       appliance: String(appliance),
       powerW: num(powerW),
       onProb: num(onProb),
+      lowW: nullableNum(lowW),
+      highW: nullableNum(highW),
     }));
   }
 
@@ -229,16 +247,17 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
     // Columns, not rows: converting each row to JS values costs as much as the query itself.
-    const [tsCol, mainsCol, applianceCol, powerCol, onProbCol] = await this.exclusive(async (c) =>
-      (
-        await c.runAndReadAll(READ_BUCKETS, [
-          buildingId,
-          BigInt(startMs),
-          BigInt(endMs),
-          BigInt(size),
-        ])
-      ).getColumnsJS(),
-    );
+    const [tsCol, mainsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] =
+      await this.exclusive(async (c) =>
+        (
+          await c.runAndReadAll(READ_BUCKETS, [
+            buildingId,
+            BigInt(startMs),
+            BigInt(endMs),
+            BigInt(size),
+          ])
+        ).getColumnsJS(),
+      );
     // Rows come sorted by bucket: one per (bucket, appliance), or one with a null appliance
     // when the bucket has readings only.
     const buckets: Bucket[] = [];
@@ -255,7 +274,14 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
         buckets.push(bucket);
       }
       if (appliance !== null) {
-        bucket.appliances[String(appliance)] = { powerW: num(powerW), onProb: num(onProb) };
+        const mean: Bucket['appliances'][string] = { powerW: num(powerW), onProb: num(onProb) };
+        const lowW = lowCol![i] as DuckDBValue;
+        const highW = highCol![i] as DuckDBValue;
+        if (lowW !== null && highW !== null) {
+          mean.lowW = num(lowW);
+          mean.highW = num(highW);
+        }
+        bucket.appliances[String(appliance)] = mean;
       }
     }
     return buckets;
@@ -399,6 +425,12 @@ function num(value: DuckDBValue): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
   throw new Error(`duckdb: expected a number, got ${String(value)}`);
+}
+
+/** Append a nullable DOUBLE (a band bound) to the current appender row. */
+function appendNullableDouble(appender: DuckDBAppender, value: number | null | undefined): void {
+  if (value === null || value === undefined) appender.appendNull();
+  else appender.appendDouble(value);
 }
 
 function nullableNum(value: DuckDBValue): number | null {

@@ -86,6 +86,28 @@ describe('influxdb time-series store', () => {
     await store.close();
   });
 
+  it('reads estimates written before the band (no low_w, high_w fields) with a null band', async () => {
+    const database = freshDatabase();
+    const store = await InfluxTimeSeriesStore.open({ url, database, createDatabase: true });
+    // A point as the store wrote it before the band existed.
+    const write = new URL('write', url.endsWith('/') ? url : `${url}/`);
+    write.searchParams.set('db', database);
+    write.searchParams.set('precision', 'ms');
+    const old = `estimate,appliance=kettle,building=house-2 on_prob=1,power_w=2900,model="m@1" ${t0}`;
+    expect((await fetch(write, { method: 'POST', body: old })).status).toBe(204);
+    await store.writeEstimates('house-2', 'm@2', [
+      { ts: t0 + 30_000, appliance: 'kettle', powerW: 2800, onProb: 1, lowW: 2400, highW: 3200 },
+    ]);
+    expect(await store.readEstimates('house-2', t0, t0 + 60_000)).toEqual([
+      { ts: t0, appliance: 'kettle', powerW: 2900, onProb: 1, lowW: null, highW: null },
+      { ts: t0 + 30_000, appliance: 'kettle', powerW: 2800, onProb: 1, lowW: 2400, highW: 3200 },
+    ]);
+    // One old point in the bucket: the bucket has no band.
+    const [bucket] = await store.readBuckets('house-2', t0, t0 + 60_000, 60);
+    expect(bucket!.appliances.kettle).toEqual({ powerW: 2850, onProb: 1 });
+    await store.close();
+  });
+
   it('writes to and reads from the retention policy it is given', async () => {
     const database = freshDatabase();
     await influxql(`CREATE DATABASE "${database}"`);

@@ -3,7 +3,11 @@
  * `/ping`), so one implementation serves InfluxDB 1.x and InfluxDB 3.x's v1 compatibility API.
  *
  * Schema: measurement `mains` (tag `building`, field `power_w`) and measurement `estimate`
- * (tags `appliance`, `building`; fields `power_w`, `on_prob`, `model`). InfluxDB identifies a
+ * (tags `appliance`, `building`; fields `power_w`, `on_prob`, `model`, `low_w`, `high_w`).
+ * An estimate without a band is written with `low_w` and `high_w` at -1 (no band is negative):
+ * a second write of a point replaces only the fields it carries, so leaving them out would keep
+ * an earlier write's band; points written before the band existed lack both fields. Both read
+ * as null. InfluxDB identifies a
  * point by measurement, tag set and time, and a second write of the same point overwrites its
  * fields: that is exactly the contract's idempotency. The model version is a string field, not
  * a tag, because a tag would make it part of the point's identity: re-disaggregating a window
@@ -74,6 +78,8 @@ interface QueryChunk {
 const STORE = 'influxdb';
 const MAINS = 'mains';
 const ESTIMATE = 'estimate';
+/** `low_w` and `high_w` of an estimate without a band (see the header). */
+const NO_BAND = -1;
 const GRID = 'grid';
 // InfluxDB holds times as int64 nanoseconds; query bounds outside it are rejected, so a caller's
 // "everything" range (e.g. 0 to Number.MAX_SAFE_INTEGER) is clamped to what can exist.
@@ -158,7 +164,8 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     const lines = lastWins(points, (p) => `${p.ts} ${p.appliance}`).map(
       (p) =>
         `${ESTIMATE},appliance=${tagValue(p.appliance)},building=${building}` +
-        ` on_prob=${p.onProb},power_w=${p.powerW},model=${model} ${p.ts}`,
+        ` on_prob=${p.onProb},power_w=${p.powerW},model=${model},` +
+        `low_w=${p.lowW ?? NO_BAND},high_w=${p.highW ?? NO_BAND} ${p.ts}`,
     );
     await this.write(lines);
   }
@@ -173,7 +180,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     const only = appliance !== undefined ? ` AND "appliance" = ${str(appliance)}` : '';
     const [result] = await this.query(
-      `SELECT "appliance", "power_w", "on_prob" FROM ${this.from(ESTIMATE)}` +
+      `SELECT "appliance", "power_w", "on_prob", "low_w", "high_w" FROM ${this.from(ESTIMATE)}` +
         ` WHERE "building" = ${str(buildingId)}${only} AND ${timeRange(startMs, endMs)}`,
     );
     // InfluxDB merges the appliances' series by time; the appliance breaks ties so the order
@@ -184,6 +191,8 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
         appliance: String(row.appliance),
         powerW: num(row.power_w),
         onProb: num(row.on_prob),
+        lowW: bandBound(row.low_w),
+        highW: bandBound(row.high_w),
       }))
       .sort((a, b) => a.ts - b.ts || compareText(a.appliance, b.appliance));
   }
@@ -213,7 +222,9 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     const [mains, estimates] = await this.query(
       `SELECT mean("power_w") AS "power_w" FROM ${this.from(MAINS)} ${where}` +
         ` GROUP BY time(${size}ms) fill(none);` +
-        ` SELECT mean("power_w") AS "power_w", mean("on_prob") AS "on_prob"` +
+        ` SELECT mean("power_w") AS "power_w", mean("on_prob") AS "on_prob",` +
+        ` mean("low_w") AS "low_w", mean("high_w") AS "high_w", min("low_w") AS "low_min",` +
+        ` count("low_w") AS "banded", count("power_w") AS "estimates"` +
         ` FROM ${this.from(ESTIMATE)} ${where} GROUP BY time(${size}ms), "appliance" fill(none)`,
     );
     const buckets = new Map<number, Bucket>();
@@ -230,10 +241,17 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       const appliance = series.tags?.appliance;
       if (appliance === undefined) continue;
       for (const row of seriesRows(series)) {
-        bucketAt(num(row.time)).appliances[appliance] = {
+        const mean: Bucket['appliances'][string] = {
           powerW: num(row.power_w),
           onProb: num(row.on_prob),
         };
+        // The band's mean only when every estimate of the bucket has one (none at -1, none
+        // without the fields), as on every backend.
+        if (row.banded === row.estimates && typeof row.low_min === 'number' && row.low_min >= 0) {
+          mean.lowW = num(row.low_w);
+          mean.highW = num(row.high_w);
+        }
+        bucketAt(num(row.time)).appliances[appliance] = mean;
       }
     }
     return [...buckets.values()].sort((a, b) => a.ts - b.ts);
@@ -429,6 +447,11 @@ function seriesRows(series: Series): Record<string, unknown>[] {
 function num(value: unknown): number {
   if (typeof value !== 'number') throw new Error(`influxdb: expected a number, got ${value}`);
   return value;
+}
+
+/** A stored band bound: null when the field is missing (older points) or the -1 of "no band". */
+function bandBound(value: unknown): number | null {
+  return typeof value === 'number' && value >= 0 ? value : null;
 }
 
 function compareText(a: string, b: string): number {

@@ -30,6 +30,11 @@ function byTsThenAppliance(a: EstimatePoint, b: EstimatePoint): number {
   return a.appliance < b.appliance ? -1 : a.appliance > b.appliance ? 1 : 0;
 }
 
+/** An estimate as read back when it was written without a band: both bounds null. */
+function noBand(p: EstimatePoint): EstimatePoint {
+  return { ...p, lowW: null, highW: null };
+}
+
 function expectSortedByTime(points: readonly { ts: number }[]): void {
   for (let i = 1; i < points.length; i++) {
     expect(points[i]!.ts).toBeGreaterThanOrEqual(points[i - 1]!.ts);
@@ -156,7 +161,9 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       await store.writeEstimates(b, 'seq2point@1.2.0', written);
       const read = await store.readEstimates(b, T0, T0 + MIN);
       expectSortedByTime(read);
-      expect([...read].sort(byTsThenAppliance)).toEqual([...written].sort(byTsThenAppliance));
+      expect([...read].sort(byTsThenAppliance)).toEqual(
+        [...written].sort(byTsThenAppliance).map(noBand),
+      );
       // Readings and estimates are separate series.
       expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([]);
     });
@@ -170,13 +177,15 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
         { ts: T0 + MIN, appliance: "o'clock oven", powerW: 1, onProb: 0.2 },
         { ts: T0 + 2 * MIN, appliance: 'kettle', powerW: 3000, onProb: 1 },
       ]);
-      expect(await store.readEstimates(b, T0, T0 + 2 * MIN, 'kettle')).toEqual([
-        { ts: T0, appliance: 'kettle', powerW: 0, onProb: 0.01 },
-        { ts: T0 + MIN, appliance: 'kettle', powerW: 2900, onProb: 0.99 },
-      ]);
+      expect(await store.readEstimates(b, T0, T0 + 2 * MIN, 'kettle')).toEqual(
+        [
+          { ts: T0, appliance: 'kettle', powerW: 0, onProb: 0.01 },
+          { ts: T0 + MIN, appliance: 'kettle', powerW: 2900, onProb: 0.99 },
+        ].map(noBand),
+      );
       // A name with a quote is matched literally, never read as query syntax.
       expect(await store.readEstimates(b, T0, T0 + 3 * MIN, "o'clock oven")).toEqual([
-        { ts: T0 + MIN, appliance: "o'clock oven", powerW: 1, onProb: 0.2 },
+        noBand({ ts: T0 + MIN, appliance: "o'clock oven", powerW: 1, onProb: 0.2 }),
       ]);
       expect(await store.readEstimates(b, T0, T0 + 3 * MIN, 'dishwasher')).toEqual([]);
       expect(await store.readEstimates(b, T0, T0 + 3 * MIN)).toHaveLength(5);
@@ -194,10 +203,75 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
         { ts: T0, appliance: 'fridge', powerW: 90, onProb: 0.75 },
       ]);
       const read = await store.readEstimates(b, T0, T0 + MIN);
-      expect([...read].sort(byTsThenAppliance)).toEqual([
-        { ts: T0, appliance: 'fridge', powerW: 90, onProb: 0.75 },
-        { ts: T0, appliance: 'kettle', powerW: 10, onProb: 0.1 },
+      expect([...read].sort(byTsThenAppliance)).toEqual(
+        [
+          { ts: T0, appliance: 'fridge', powerW: 90, onProb: 0.75 },
+          { ts: T0, appliance: 'kettle', powerW: 10, onProb: 0.1 },
+        ].map(noBand),
+      );
+    });
+
+    it('round-trips the power band, and a rewrite without one clears it', async () => {
+      const b = building('band');
+      await store.writeEstimates(b, 'm@1', [
+        { ts: T0, appliance: 'kettle', powerW: 2900, onProb: 0.98, lowW: 2500.5, highW: 3300.25 },
+        {
+          ts: T0 + 30 * S,
+          appliance: 'kettle',
+          powerW: 2800,
+          onProb: 0.9,
+          lowW: 2400,
+          highW: 3200,
+        },
+        { ts: T0, appliance: 'fridge', powerW: 80, onProb: 0.7, lowW: 0, highW: 150 },
+        { ts: T0 + 30 * S, appliance: 'fridge', powerW: 70, onProb: 0.6 },
       ]);
+      expect(await store.readEstimates(b, T0, T0 + MIN, 'kettle')).toEqual([
+        { ts: T0, appliance: 'kettle', powerW: 2900, onProb: 0.98, lowW: 2500.5, highW: 3300.25 },
+        {
+          ts: T0 + 30 * S,
+          appliance: 'kettle',
+          powerW: 2800,
+          onProb: 0.9,
+          lowW: 2400,
+          highW: 3200,
+        },
+      ]);
+      expect(await store.readEstimates(b, T0, T0 + MIN, 'fridge')).toEqual([
+        { ts: T0, appliance: 'fridge', powerW: 80, onProb: 0.7, lowW: 0, highW: 150 },
+        noBand({ ts: T0 + 30 * S, appliance: 'fridge', powerW: 70, onProb: 0.6 }),
+      ]);
+      // A bucket has the mean band only when every estimate in it has one.
+      const [bucket] = await store.readBuckets(b, T0, T0 + MIN, 60);
+      expect(bucket!.appliances.kettle!.lowW).toBeCloseTo(2450.25, 6);
+      expect(bucket!.appliances.kettle!.highW).toBeCloseTo(3250.125, 6);
+      expect(Object.keys(bucket!.appliances.fridge!).sort()).toEqual(['onProb', 'powerW']);
+      expect(bucket!.appliances.fridge!.powerW).toBeCloseTo(75, 6);
+      const [first] = await store.readBuckets(b, T0, T0 + 30 * S, 30);
+      expect(first!.appliances.fridge).toEqual({ powerW: 80, onProb: 0.7, lowW: 0, highW: 150 });
+      // Last write wins for the band too: re-estimating without one leaves none behind.
+      await store.writeEstimates(b, 'm@2', [
+        { ts: T0, appliance: 'kettle', powerW: 2950, onProb: 0.99 },
+      ]);
+      expect((await store.readEstimates(b, T0, T0 + S, 'kettle'))[0]).toEqual(
+        noBand({ ts: T0, appliance: 'kettle', powerW: 2950, onProb: 0.99 }),
+      );
+    });
+
+    it('refuses a band that is half given, negative or upside down, writing nothing', async () => {
+      const b = building('badband');
+      const ok = { ts: T0, appliance: 'kettle', powerW: 2900, onProb: 1, lowW: 2500, highW: 3300 };
+      for (const bad of [
+        { ts: T0 + S, appliance: 'kettle', powerW: 10, onProb: 0, lowW: 5 },
+        { ts: T0 + S, appliance: 'kettle', powerW: 10, onProb: 0, lowW: -1, highW: 20 },
+        { ts: T0 + S, appliance: 'kettle', powerW: 10, onProb: 0, lowW: 30, highW: 20 },
+        { ts: T0 + S, appliance: 'kettle', powerW: 10, onProb: 0, lowW: 0, highW: Infinity },
+      ]) {
+        await expect(store.writeEstimates(b, 'm@1', [ok, bad])).rejects.toThrow(
+          /nothing was written/,
+        );
+      }
+      expect(await store.readEstimates(b, T0, T0 + MIN)).toEqual([]);
     });
 
     it('reports the latest reading and estimate times separately', async () => {
@@ -319,7 +393,7 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       await store.writeEstimates(b, 'm@1', [{ ts: T0, appliance: 'kettle', powerW: 4, onProb: 0 }]);
       expect(await store.readReadings(a, T0, T0 + S)).toEqual([{ ts: T0, powerW: 1 }]);
       expect(await store.readEstimates(b, T0, T0 + S)).toEqual([
-        { ts: T0, appliance: 'kettle', powerW: 4, onProb: 0 },
+        noBand({ ts: T0, appliance: 'kettle', powerW: 4, onProb: 0 }),
       ]);
       expect(await store.readBuckets(a, T0, T0 + MIN, 60)).toEqual([
         { ts: T0, powerW: 1, appliances: { kettle: { powerW: 3, onProb: 1 } } },
@@ -377,7 +451,7 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
         onProb: 0.5,
       }));
       await store.writeEstimates(b, 'model "x", v=\'1\'', points);
-      expect(await store.readEstimates(b, T0, T0 + MIN)).toEqual(points);
+      expect(await store.readEstimates(b, T0, T0 + MIN)).toEqual(points.map(noBand));
       const [bucket] = await store.readBuckets(b, T0, T0 + MIN, 60);
       expect(Object.keys(bucket!.appliances).sort()).toEqual([...names].sort());
       expect(bucket!.appliances['washing machine, main']).toEqual({ powerW: 100, onProb: 0.5 });

@@ -25,6 +25,13 @@ export interface EstimatePoint {
   appliance: string;
   powerW: number;
   onProb: number;
+  /**
+   * The model's band around `powerW` (W, meant to hold the true power 90 % of the time), both
+   * or neither; null (or left out on write) when the model gives none. Reads return null for
+   * estimates stored without one (older rows).
+   */
+  lowW?: number | null;
+  highW?: number | null;
 }
 
 /** Mean values over one time bucket. */
@@ -33,8 +40,12 @@ export interface Bucket {
   ts: number;
   /** Mean mains power in the bucket, null when no reading fell in it. */
   powerW: number | null;
-  /** Mean estimated power and on-probability per appliance in the bucket. */
-  appliances: Record<string, { powerW: number; onProb: number }>;
+  /**
+   * Mean estimated power and on-probability per appliance in the bucket, and the mean band
+   * (`lowW`, `highW`) when every estimate of the appliance in the bucket has one (left out
+   * otherwise).
+   */
+  appliances: Record<string, { powerW: number; onProb: number; lowW?: number; highW?: number }>;
 }
 
 /**
@@ -204,7 +215,21 @@ export function assertEstimates(
     assertFreeText(p.appliance, 'appliance', 128, where);
     assertFinite(p.powerW, 'powerW', where);
     assertFinite(p.onProb, 'onProb', where);
+    assertBand(p, where);
   });
+}
+
+/** A band is both bounds or neither, finite, with 0 <= lowW <= highW. */
+function assertBand(p: EstimatePoint, where: string): void {
+  const low = p.lowW ?? null;
+  const high = p.highW ?? null;
+  if (low === null && high === null) return;
+  if (low === null || high === null)
+    fail(`${where}: give both lowW and highW, or neither (got ${low} and ${high})`);
+  assertFinite(low, 'lowW', where);
+  assertFinite(high, 'highW', where);
+  if (low < 0 || low > high)
+    fail(`${where}: the band needs 0 <= lowW <= highW, got ${low}..${high}`);
 }
 
 /** Validate a read range; returns false when it is empty (startMs >= endMs). */
