@@ -37,6 +37,24 @@ export default tseslint.config(
     },
   },
   {
+    // Apps stand on packages only: one app never reaches into another's sources (the CLI starts
+    // the server through @nilm/server's public entry), and packages never import apps.
+    files: ['apps/cli/**/*.ts', 'apps/web/**/*.{ts,tsx}', 'packages/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/src/**', '**/apps/**', '@nilm/server/*'],
+              message: 'import a package, or @nilm/server (its public entry), not app sources',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The web app runs in browsers; React's rules of hooks apply.
     files: ['apps/web/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

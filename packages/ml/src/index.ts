@@ -17,6 +17,7 @@ export * from './data/synthetic.mixer.js';
 export * from './data/load.generators.js';
 export * from './data/appliance.groups.js';
 export * from './data/training.mix.js';
+export * from './data/replay.clock.js';
 export * from './metrics/metrics.js';
 export * from './metrics/events.metrics.js';
 export * from './metrics/house.metrics.js';

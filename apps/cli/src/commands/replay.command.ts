@@ -1,20 +1,20 @@
 /**
  * `nilm replay`: play a recorded data set to a running server as if it were a live meter, over
- * HTTP (`POST /api/v1/ingest` with a device token) or MQTT. The timing comes from the server's
- * `ReplayClock`, so readings are stamped exactly as the built-in demo home stamps them: real
- * spacing, never in the future, the recording compressed by `--speed`.
+ * HTTP (`POST /api/v1/ingest` with a device token) or MQTT. The timing comes from `ReplayClock`
+ * in @nilm/ml, the clock the server's demo home uses, so readings are stamped exactly as the
+ * demo home stamps them: real spacing, never in the future, the recording compressed by
+ * `--speed`.
  */
 import { Option, type Command } from 'commander';
 import type { MqttClient } from 'mqtt';
-import { loadDataset, NilmError, type Series } from '@nilm/ml';
-import { ReplayClock, type StampedReading } from '../../../server/src/demo/replay.clock.js';
+import { loadDataset, NilmError, ReplayClock, type Series, type StampedReading } from '@nilm/ml';
 import {
   BUILDING_ID_FORMAT,
   DEFAULT_TOPIC_PATTERN,
   MAX_READINGS_PER_MESSAGE,
   MqttInputError,
   topicForBuilding,
-} from '../../../server/src/mqtt/mqtt.payload.js';
+} from '@nilm/contracts';
 import { formatDuration } from '../progress.js';
 import { loadOptions, withDataFlags, type DataFlags } from './eval.command.js';
 

@@ -5,10 +5,9 @@
  * charts), then the recording streams at `speed` (60 = a recorded minute per second), then it
  * loops in real time. Readings go through the same IngestService as a meter's.
  */
-import { readDatasetCsv, type Series } from '@nilm/ml';
+import { ReplayClock, readDatasetCsv, type Series } from '@nilm/ml';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import type { IngestService } from '../services/ingest.service.js';
-import { ReplayClock } from './replay.clock.js';
 
 export const DEMO_BUILDING_ID = 'demo-home';
 

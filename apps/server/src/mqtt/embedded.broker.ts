@@ -28,7 +28,7 @@ import {
   buildingIdFromTopic,
   checkTopicPattern,
   topicForBuilding,
-} from './mqtt.payload.js';
+} from '@nilm/contracts';
 import type { MqttLog } from './mqtt.ingest.js';
 import { topicMatches } from '@nilm/sources';
 

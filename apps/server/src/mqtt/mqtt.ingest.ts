@@ -38,7 +38,7 @@ import {
   checkTopicPattern,
   parsePayload,
   type MqttReading,
-} from './mqtt.payload.js';
+} from '@nilm/contracts';
 
 /** The logger calls MQTT ingest makes (Fastify's `app.log` fits). */
 export interface MqttLog {

@@ -17,7 +17,7 @@ import { generateDeviceToken } from '../auth/device.token.js';
 import { IngestService } from '../services/ingest.service.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.broker.js';
 import { MqttIngest, type MqttIngestOptions, type MqttLog } from './mqtt.ingest.js';
-import { topicForBuilding } from './mqtt.payload.js';
+import { topicForBuilding } from '@nilm/contracts';
 
 const mqttUrl = process.env.NILM_TEST_MQTT_URL;
 if (!mqttUrl) {

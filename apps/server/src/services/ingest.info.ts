@@ -9,7 +9,7 @@
  */
 import type { IngestInfo } from '@nilm/contracts';
 import type { ServerConfig } from '../config.js';
-import { MAX_READINGS_PER_MESSAGE } from '../mqtt/mqtt.payload.js';
+import { MAX_READINGS_PER_MESSAGE } from '@nilm/contracts';
 
 /** The most readings in one HTTP ingest request (the IngestBody schema's limit). */
 export const MAX_READINGS_PER_REQUEST = 10_000;

@@ -8,13 +8,15 @@
  * sees real minutes), are never in the future (stamp_i <= w_i), and the last sample is stamped
  * at the wall time it is sent. At speed 1 this is plain real time. Missing samples are skipped.
  */
-import type { Series } from '@nilm/ml';
+import type { Series } from './series.js';
 
+/** One replayed sample: its stamp (epoch ms) and mains power in W. */
 export interface StampedReading {
   ts: number;
   powerW: number;
 }
 
+/** Hands out a recording's samples as they come due at `speed` times real time, stamped (see above). */
 export class ReplayClock {
   private next = 0;
   private readonly periodMs: number;

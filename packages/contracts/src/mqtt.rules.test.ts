@@ -10,7 +10,7 @@ import {
   checkTopicPattern,
   parsePayload,
   topicForBuilding,
-} from './mqtt.payload.js';
+} from './mqtt.rules.js';
 
 const RECEIVED = Date.UTC(2024, 4, 1, 12, 0, 0);
 const TOKEN = `nilm_dev_${'a'.repeat(43)}`;
@@ -37,6 +37,16 @@ describe('parsePayload', () => {
     expect(parsePayload('1e3', RECEIVED).readings[0]!.power_w).toBe(1000);
     expect(parsePayload('-5', RECEIVED).readings[0]!.power_w).toBe(-5);
     expect(parsePayload('.5', RECEIVED).readings[0]!.power_w).toBe(0.5);
+  });
+
+  it('reads plain bytes as a Buffer would: UTF-8, a leading byte-order mark trimmed', () => {
+    const bytes = new TextEncoder().encode('\uFEFF{"ts":1714564800000,"power_w":7}');
+    expect(bytes).not.toBeInstanceOf(Buffer);
+    expect(parsePayload(bytes, RECEIVED)).toEqual(parsePayload(Buffer.from(bytes), RECEIVED));
+    expect(parsePayload(bytes, RECEIVED).readings).toEqual([{ ts: 1714564800000, power_w: 7 }]);
+    // A string is measured in UTF-8 bytes, not characters: 'é' is two bytes.
+    const limit = refusal(() => parsePayload('é'.repeat(MAX_PAYLOAD_BYTES / 2 + 1), RECEIVED));
+    expect(limit.message).toContain(`payload of ${MAX_PAYLOAD_BYTES + 2} bytes`);
   });
 
   it('reads one JSON object with an ISO or epoch time and an optional token', () => {

@@ -1,6 +1,6 @@
 /**
- * What an MQTT message may hold, and which building a topic names. Pure functions, no I/O, so
- * the CLI's replay command can share them with the server.
+ * What an MQTT message may hold, and which building a topic names. Pure functions, no I/O and no
+ * Node-only types, shared by the server (ingest, embedded broker) and the CLI's replay command.
  *
  * Payloads (UTF-8):
  * - a plain number: power in W, stamped with the time the server received it;
@@ -14,7 +14,7 @@
 
 /** The default topic pattern; `+` stands for the building id. */
 export const DEFAULT_TOPIC_PATTERN = 'nilm/+/power';
-/** Building ids, as everywhere else in the API. */
+/** Building ids, as everywhere else in the API (the `Id` schema's pattern). */
 export const BUILDING_ID_FORMAT = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Largest payload parsed; larger messages are refused before any JSON parsing. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -50,6 +50,10 @@ export class MqttInputError extends Error {
 const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const READING_KEYS = new Set(['ts', 'power_w', 'token']);
 const EXAMPLE = '{"ts":"2024-05-01T12:00:00Z","power_w":431.5}';
+// Invalid bytes become U+FFFD and a byte-order mark is kept (then trimmed), as Buffer's
+// toString('utf8') did when this took Buffers only; a Buffer is a Uint8Array.
+const UTF8_DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
+const UTF8_ENCODER = new TextEncoder();
 
 /**
  * Check a topic pattern: MQTT levels separated by `/`, exactly one level that is `+` (the
@@ -135,14 +139,14 @@ function reading(value: unknown, where: string): { reading: MqttReading; token?:
  * Parse one message payload. `receivedAtMs` stamps a plain-number payload. Throws MqttInputError
  * (code MQTT_PAYLOAD) with a message that says what to send instead.
  */
-export function parsePayload(payload: Buffer | string, receivedAtMs: number): MqttPayload {
-  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+export function parsePayload(payload: Uint8Array | string, receivedAtMs: number): MqttPayload {
+  const size = typeof payload === 'string' ? UTF8_ENCODER.encode(payload).length : payload.length;
   if (size > MAX_PAYLOAD_BYTES) {
     throw payloadError(
       `payload of ${size} bytes is over ${MAX_PAYLOAD_BYTES}; send at most ${MAX_READINGS_PER_MESSAGE} readings per message`,
     );
   }
-  const text = (typeof payload === 'string' ? payload : payload.toString('utf8')).trim();
+  const text = (typeof payload === 'string' ? payload : UTF8_DECODER.decode(payload)).trim();
   if (text === '') {
     throw payloadError(`payload is empty; send a number of watts or ${EXAMPLE}`);
   }

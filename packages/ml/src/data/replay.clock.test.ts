@@ -1,7 +1,7 @@
 // Proves the replay clock: samples come due at the chosen speed, keep their real spacing,
 // are never stamped in the future, end at the wall time of the last send, and skip gaps.
 import { describe, expect, it } from 'vitest';
-import type { Series } from '@nilm/ml';
+import type { Series } from './series.js';
 import { ReplayClock } from './replay.clock.js';
 
 const series = (values: number[]): Series => ({
