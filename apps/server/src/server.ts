@@ -13,10 +13,9 @@ import { loadConfig, type ServerConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
 import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
 import { ingestServiceFor } from './services/ingest.service.js';
-import { sourceTransport, type SourceTypeName } from '@nilm/sources';
-import type { MetadataStore } from '@nilm/stores';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker.js';
 import { MqttIngest } from './mqtt/mqtt.ingest.js';
+import { sourceFiltersOf } from './mqtt/source.filters.js';
 import { Worker } from './worker.js';
 import { startFailure } from './storage.health.js';
 import { HaPublisher } from './ha/ha.publisher.js';
@@ -229,29 +228,6 @@ export async function runServer(
       await parts.close();
     })());
   return running;
-}
-
-/**
- * The topic filters of a building's MQTT sources, for the embedded broker's publish check;
- * read at most every 10 s per building, so a device's stream costs no query per message.
- */
-function sourceFiltersOf(metadata: MetadataStore): {
-  lookup: (buildingId: string) => Promise<readonly string[]>;
-  /** Forget what was read: sources changed. */
-  clear: () => void;
-} {
-  const cache = new Map<string, { at: number; filters: string[] }>();
-  const lookup = async (buildingId: string): Promise<readonly string[]> => {
-    const hit = cache.get(buildingId);
-    if (hit && Date.now() - hit.at < 10_000) return hit.filters;
-    const filters = (await metadata.listSources(buildingId))
-      .filter((s) => sourceTransport(s.type as SourceTypeName) === 'mqtt')
-      .map((s) => (s.settings as { topic?: unknown }).topic)
-      .filter((t): t is string => typeof t === 'string');
-    cache.set(buildingId, { at: Date.now(), filters });
-    return filters;
-  };
-  return { lookup, clear: () => cache.clear() };
 }
 
 /**

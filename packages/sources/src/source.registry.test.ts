@@ -11,6 +11,7 @@ import {
   parseSourceMessage,
   parseSourceResponse,
   sourceRequestUrl,
+  sourceTopicFilters,
   sourceTransport,
   validateSource,
 } from './source.registry.js';
@@ -75,6 +76,24 @@ describe('source registry', () => {
         ]);
       }
     }
+  });
+
+  it('lists every topic filter an MQTT source listens on, phase and production topics too', () => {
+    const esp = validateSource('esphome', {
+      topic: 'house/sensor/power/state',
+      phase_topics: ['house/sensor/l1/state', 'house/sensor/l2/state'],
+      production_topic: 'pv/sensor/power/state',
+    });
+    expect(esp.ok && sourceTopicFilters(esp.value)).toEqual([
+      'house/sensor/power/state',
+      'house/sensor/l1/state',
+      'house/sensor/l2/state',
+      'pv/sensor/power/state',
+    ]);
+    expect(sourceTopicFilters(config('tasmota'))).toEqual([
+      (config('tasmota').settings as { topic: string }).topic,
+    ]);
+    expect(sourceTopicFilters(config('homewizard-p1'))).toEqual([]);
   });
 
   it('routes topics, messages, responses and bodies by type', () => {

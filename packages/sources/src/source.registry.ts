@@ -130,6 +130,26 @@ export function matchSourceTopic(config: SourceConfig, topic: string): TopicMatc
   );
 }
 
+/**
+ * Every topic filter an MQTT source listens on: its `topic` and, for types that take them, its
+ * per-phase and production topics. What a broker must let the source's devices publish to and
+ * what a client must subscribe to; empty for a source not fed by MQTT.
+ */
+export function sourceTopicFilters(config: { type: string; settings: unknown }): string[] {
+  if (!isMqtt(config.type)) return [];
+  const s = config.settings as {
+    topic?: unknown;
+    phase_topics?: unknown;
+    production_topic?: unknown;
+  };
+  const all = [
+    s.topic,
+    ...(Array.isArray(s.phase_topics) ? s.phase_topics : []),
+    s.production_topic,
+  ];
+  return [...new Set(all.filter((t): t is string => typeof t === 'string'))];
+}
+
 /** The parts of one MQTT message of an MQTT source. */
 export function parseSourceMessage(
   config: SourceConfig,

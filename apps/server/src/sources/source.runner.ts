@@ -25,8 +25,8 @@ import {
   parseSourceResponse,
   ReadingAssembler,
   sourceRequestUrl,
+  sourceTopicFilters,
   sourceTransport,
-  topicMatches,
   validateSource,
   type SourceConfig,
   type SourceReading,
@@ -215,9 +215,7 @@ export class SourceRunner {
       }
     // External brokers: subscribe to every MQTT source's topic filter (once each).
     const filters = new Set(
-      [...this.running.values()]
-        .map((r) => (r.config.settings as { topic?: string }).topic)
-        .filter((t): t is string => typeof t === 'string'),
+      [...this.running.values()].flatMap((r) => sourceTopicFilters(r.config)),
     );
     for (const { kind, client } of this.clients) {
       if (kind !== 'external') continue;
@@ -365,8 +363,7 @@ export class SourceRunner {
     for (const r of this.running.values()) {
       if (buildingId !== undefined && r.source.buildingId !== buildingId) continue;
       if (sourceTransport(r.source.type as SourceTypeName) !== 'mqtt') continue;
-      const filter = (r.config.settings as { topic?: string }).topic;
-      if (!filter || !topicMatches(filter, native)) continue;
+      // The type's matcher checks every topic filter of the source (phase and production too).
       if (!matchSourceTopic(r.config, native)) continue;
       const parsed = parseSourceMessage(r.config, native, payload);
       if (!parsed.ok) {
@@ -378,7 +375,12 @@ export class SourceRunner {
         });
         continue;
       }
-      if (parsed.value.parts.length === 0) continue;
+      if (parsed.value.parts.length === 0) {
+        // A time of its own (DSMR-reader's timestamp topic) belongs to the burst it is part of;
+        // alone it reads nothing, or it would restamp the last burst's values.
+        if (parsed.value.ts !== undefined) r.assembler.add(parsed.value, at);
+        continue;
+      }
       r.assembler.add(parsed.value, at);
       // A burst (one value per topic) is read once it is over.
       if (r.burst) clearTimeout(r.burst);

@@ -1,7 +1,9 @@
 // Proves meters on an external broker (real Mosquitto) feed the product with configuration
 // alone: a P1 dongle's recorded burst (one value per topic) becomes one reading of its building,
 // a Tasmota Dual R3's recorded SENSOR frame (power per channel) one reading of another, each by
-// its own topic, and what the broker carries for no source is not stored.
+// its own topic, and what the broker carries for no source is not stored; and every other MQTT
+// type's recorded payloads (shelly-gen1, esphome, dsmr-reader, p1-esp, glow, emonhub, json)
+// store the right consumption, import, export and production.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +11,12 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServer, type RunningServer } from '../server.js';
 import { tinyModelRegistry } from '../services.fixture.js';
+import {
+  expectMeterCase,
+  feedMeterCase,
+  meterCases,
+  type MeterRig,
+} from './meter.cases.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const FIXTURES = resolve(ROOT, 'packages/sources/fixtures');
@@ -105,4 +113,19 @@ describe('sources on Mosquitto', () => {
     expect(list.sources[0]!.status.last_value_w).toBe(313);
     expect(list.sources[0]!.status.last_seen).not.toBeNull();
   });
+});
+
+describe('every MQTT meter type on Mosquitto', () => {
+  const rig: MeterRig = {
+    get server() {
+      return server;
+    },
+    api,
+    connect: (buildingId) => mqtt.connectAsync(MQTT_URL, { clientId: `${buildingId}-${run}` }),
+  };
+  for (const c of meterCases(`nilmsrc${run}`, Date.now())) {
+    it(`${c.type}: stores consumption, import, export and production`, async () => {
+      expectMeterCase(c, await feedMeterCase(rig, c, `ext-${c.type}`));
+    });
+  }
 });

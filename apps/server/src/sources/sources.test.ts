@@ -16,6 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServer, type RunningServer } from '../server.js';
 import { freePort, tinyModelRegistry } from '../services.fixture.js';
 import { consumptionOf } from './source.runner.js';
+import {
+  expectMeterCase,
+  feedMeterCase,
+  meterCases,
+  until,
+  type MeterRig,
+} from './meter.cases.fixture.js';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -42,15 +49,6 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
 
 async function addSource(body: object, building = B): Promise<Response> {
   return api(`/buildings/${building}/sources`, { method: 'POST', body: JSON.stringify(body) });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** The source's status from the API. */
@@ -255,6 +253,32 @@ describe('meters on the embedded broker', () => {
     await closed;
     await rogue.endAsync(true);
   });
+});
+
+describe('every MQTT meter type on the embedded broker', () => {
+  // Each type's recorded payloads, published by a device signed in with its building's token.
+  const rig = (): MeterRig => ({
+    server,
+    api: (path, body) =>
+      api(path, body ? { method: 'POST', body: JSON.stringify(body) } : undefined),
+    connect: async (buildingId) => {
+      const res = await api(`/buildings/${buildingId}/tokens`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'meter' }),
+      });
+      const { token } = (await res.json()) as { token: string };
+      return mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+        username: buildingId,
+        password: token,
+        reconnectPeriod: 0,
+      });
+    },
+  });
+  for (const c of meterCases('embedded', Date.now())) {
+    it(`${c.type}: stores consumption, import, export and production`, async () => {
+      expectMeterCase(c, await feedMeterCase(rig(), c, `emb-${c.type}`));
+    });
+  }
 });
 
 describe('a polled HomeWizard P1', () => {
