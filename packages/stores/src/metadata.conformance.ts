@@ -13,6 +13,7 @@ import {
   type UserRole,
 } from './metadata.store.js';
 import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
+import { alertConformance } from './alert.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const MIN = 60_000;
@@ -51,6 +52,8 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
 
     const user = (uid: string, role: UserRole = 'user') =>
       store.upsertUser({ id: uid, email: `${uid}@example.org`, role, passwordHash: null });
+
+    alertConformance({ store: () => store, id, building, user });
 
     describe('schema', () => {
       it('migrate again, even twice at once, is a no-op that keeps the data', async () => {

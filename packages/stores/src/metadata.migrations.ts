@@ -178,6 +178,79 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX building_sources_building_id_idx ON building_sources (building_id)`,
     ],
   },
+  {
+    version: 10,
+    name: 'alerts',
+    statements: [
+      // A building's alert rules and channels, validated by the API and kept whole.
+      `CREATE TABLE alert_settings (
+        building_id text PRIMARY KEY REFERENCES buildings (id) ON DELETE CASCADE,
+        rules jsonb NOT NULL,
+        channels jsonb NOT NULL,
+        updated_at bigint NOT NULL
+      )`,
+      // An alert raised. The unique dedupe key per building is what keeps two workers, or one
+      // restarted mid-pass, from raising the same alert twice.
+      `CREATE TABLE alert_events (
+        id text PRIMARY KEY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        kind text NOT NULL,
+        dedupe_key text NOT NULL,
+        title text NOT NULL,
+        message text NOT NULL,
+        at bigint NOT NULL,
+        data jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        CONSTRAINT alert_events_dedupe UNIQUE (building_id, dedupe_key)
+      )`,
+      `CREATE INDEX alert_events_building_idx ON alert_events (building_id, created_at DESC)`,
+      // The outbox: one row per alert and channel, written with the alert in one transaction.
+      `CREATE TABLE alert_deliveries (
+        id text PRIMARY KEY,
+        alert_id text NOT NULL REFERENCES alert_events (id) ON DELETE CASCADE,
+        channel text NOT NULL,
+        status text NOT NULL CONSTRAINT alert_deliveries_status_check
+          CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint,
+        lease_until bigint,
+        last_error text,
+        sent_at bigint,
+        CONSTRAINT alert_deliveries_once UNIQUE (alert_id, channel)
+      )`,
+      `CREATE INDEX alert_deliveries_due_idx ON alert_deliveries (next_attempt_at)
+        WHERE status = 'pending'`,
+      // A browser's Web Push subscription; the endpoint is unique to the browser.
+      `CREATE TABLE push_subscriptions (
+        endpoint text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        p256dh text NOT NULL,
+        auth text NOT NULL,
+        created_at bigint NOT NULL
+      )`,
+      `CREATE INDEX push_subscriptions_user_idx ON push_subscriptions (user_id)`,
+      // Values generated once for the whole deployment (the VAPID key pair), shared by every
+      // process: the first insert wins.
+      `CREATE TABLE server_values (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        created_at bigint NOT NULL
+      )`,
+    ],
+  },
+  {
+    version: 11,
+    name: 'source poll lease and phases',
+    statements: [
+      // Which API process polls a polled source (a HomeWizard, a Shelly over HTTP, IoTaWatt)
+      // and until when: with several processes exactly one polls, and another takes over once
+      // a dead holder's lease has run out.
+      `ALTER TABLE building_sources ADD COLUMN poll_holder text`,
+      `ALTER TABLE building_sources ADD COLUMN poll_lease_until bigint`,
+      // Signed power per phase (L1 first) with the last value, for a three-phase home's status.
+      `ALTER TABLE building_sources ADD COLUMN last_phases_w jsonb`,
+    ],
+  },
 ];
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import type { EstimateBacklog } from './estimate.backlog.js';
+import type { AlertStore } from './alert.store.js';
 
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
@@ -107,7 +108,7 @@ export type SourceEvent =
   | { kind: 'value'; valueW: number; at: number }
   | { kind: 'error'; code: string; message: string; at: number };
 
-export interface MetadataStore extends EstimateBacklog {
+export interface MetadataStore extends EstimateBacklog, AlertStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;

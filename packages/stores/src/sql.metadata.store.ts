@@ -19,6 +19,7 @@ import {
 } from './metadata.store.js';
 import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migrations.js';
 import { backlogSpans, type PendingRange } from './estimate.backlog.js';
+import { createSqlAlertStore } from './sql.alert.store.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -135,6 +136,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
   return {
     kind,
 
+    ...createSqlAlertStore(client, now),
     async migrate() {
       await runMigrations(client, undefined, now);
     },
