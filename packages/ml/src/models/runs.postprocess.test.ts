@@ -4,7 +4,7 @@
 // decision is written into power and on_prob.
 import { describe, expect, it } from 'vitest';
 import type { ApplianceEstimate } from './disaggregator.js';
-import { postProcessRuns } from './runs.postprocess.js';
+import { postProcessOptionsOf, postProcessRuns } from './runs.postprocess.js';
 
 /** An estimate on at the minutes of `on` (on_prob 0.9 there, 0.1 elsewhere), `w` watts when on. */
 function est(on: readonly number[], w: number, threshold = 0.5): ApplianceEstimate {
@@ -55,10 +55,22 @@ describe('postProcessRuns', () => {
     expect(d.slice(37).every((v) => v === 0)).toBe(true);
   });
 
-  it('keeps a dishwasher cycle whole across a 35-minute drying pause', () => {
-    const on = [...Array(30).fill(1), ...Array(35).fill(0), ...Array(20).fill(1), ...Array(5).fill(0)];
+  it('keeps both fragments of a dishwasher cycle across a 35-minute drying pause, the pause off', () => {
+    // 40 min washing, a 35 min drying pause, 35 min rinsing: each fragment alone is shorter than
+    // a cycle (45 min); merged they are one, so both stay.
+    const on = [...Array(40).fill(1), ...Array(35).fill(0), ...Array(35).fill(1), ...Array(5).fill(0)];
     const out = postProcessRuns(flat(on.length), 60, { dishwasher: est(on, 1200) });
-    expect(decided(out.dishwasher!).slice(0, 85).every((v) => v === 1)).toBe(true);
+    // runs-v2: the pause is longer than the dishwasher's 30 min minimum off time and stays off,
+    // as its sub-meter counts it.
+    expect(decided(out.dishwasher!)).toEqual(on);
+    // runs-v1 turned the pause on.
+    const v1 = postProcessRuns(flat(on.length), 60, { dishwasher: est(on, 1200) }, postProcessOptionsOf('runs-v1'));
+    expect(decided(v1.dishwasher!).slice(0, 110).every((v) => v === 1)).toBe(true);
+    // A lone 30-minute fragment is not a cycle.
+    const lone = [...Array(30).fill(1), ...Array(60).fill(0)];
+    expect(decided(postProcessRuns(flat(90), 60, { dishwasher: est(lone, 1200) }).dishwasher!)).toEqual(
+      Array(90).fill(0),
+    );
   });
 
   it('keeps only the more confident of kettle and microwave when the mains step fits one', () => {

@@ -114,8 +114,22 @@ describe('residualBandOn', () => {
     expect(residualBand(p, err, [0])).toEqual([500]);
     const few = [...Array(99).fill(10), 500];
     expect(residualBand(p, few, [0])).toEqual([10]);
-    expect(residualBandOn(p, few, [...Array(99).fill(0), 1], [0], 0.05)).toEqual([10]);
-    expect(residualBandOn(p, few, [...Array(99).fill(0), 1], [0], 0.01)).toEqual([500]);
+    // Widened where the bin has at least minOn on-samples, whatever their share.
+    expect(residualBandOn(p, few, [...Array(99).fill(0), 1], [0], { minOn: 2 })).toEqual([10]);
+    expect(residualBandOn(p, few, [...Array(99).fill(0), 1], [0], { minOn: 1 })).toEqual([500]);
     expect(residualBandOn(p, err, on, [0])).toEqual([500]);
+  });
+
+  it('widens the bins below the decision threshold to the head power scale (missed on-minutes)', () => {
+    // Bins [0, 0.5) and [0.5, 1): errors 10 W everywhere.
+    const p = [...Array(50).fill(0.2), ...Array(50).fill(0.7)];
+    const err = Array(100).fill(10);
+    const on = Array(100).fill(0);
+    expect(residualBandOn(p, err, on, [0, 0.5])).toEqual([10, 10]);
+    expect(residualBandOn(p, err, on, [0, 0.5], { threshold: 0.5, missW: 2000 })).toEqual([
+      2000, 10,
+    ]);
+    // A bin that straddles the threshold is not wholly "off" and keeps its own percentile.
+    expect(residualBandOn(p, err, on, [0, 0.5], { threshold: 0.4, missW: 2000 })).toEqual([10, 10]);
   });
 });

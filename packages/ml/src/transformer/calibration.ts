@@ -185,34 +185,39 @@ export function levelOf(edgesW: readonly number[], powerW: number): number {
 }
 
 /**
- * The band half-width per bin of p, meant to hold the truth on on-minutes too: per bin, the
- * 90th percentile of |error| over all samples, or over the bin's on-samples when at least
- * `minOnShare` of them are on (at high p the errors that matter are those of on-minutes,
- * which a percentile over all samples undercounts).
+ * The band half-width per bin of p, meant to hold the truth on on-minutes too (what a household
+ * asks about), conditionally per bin:
+ * - the 90th percentile of |error| over all samples of the bin;
+ * - widened to the 90th percentile over the bin's on-samples where it has at least `minOn` of
+ *   them (however small their share: a percentile over all samples undercounts the on-minutes);
+ * - in a bin wholly below the decision `threshold` (the method says off there) widened to
+ *   `missW`, the head's power scale: the on-minutes the method misses are off by the
+ *   appliance's own power, which validation houses may draw less of than the next house.
+ * The inference code caps the band at the mains, so a wide band stays within what was drawn.
  */
 export function residualBandOn(
   p: ArrayLike<number>,
   absErr: ArrayLike<number>,
   on: ArrayLike<number>,
   edges: readonly number[],
-  minOnShare = 0.05,
+  opts: { minOn?: number; threshold?: number; missW?: number } = {},
 ): number[] {
+  const minOn = opts.minOn ?? 30;
   const all = residualBand(p, absErr, edges);
   const onP: number[] = [];
   const onE: number[] = [];
-  const count = new Float64Array(edges.length);
   const onCount = new Float64Array(edges.length);
   for (let i = 0; i < p.length; i++) {
-    const k = levelOf(edges, p[i]!);
-    count[k]++;
-    if (on[i]) {
-      onCount[k]++;
-      onP.push(p[i]!);
-      onE.push(absErr[i]!);
-    }
+    if (!on[i]) continue;
+    onCount[levelOf(edges, p[i]!)]++;
+    onP.push(p[i]!);
+    onE.push(absErr[i]!);
   }
   const onBand = residualBand(onP, onE, edges);
-  return all.map((q, k) =>
-    onCount[k]! > 0 && onCount[k]! >= minOnShare * count[k]! ? Math.max(q, onBand[k]!) : q,
-  );
+  return all.map((q, k) => {
+    let w = onCount[k]! >= minOn ? Math.max(q, onBand[k]!) : q;
+    const below = k < edges.length - 1 && edges[k + 1]! <= (opts.threshold ?? -Infinity);
+    if (below && opts.missW !== undefined) w = Math.max(w, opts.missW);
+    return w;
+  });
 }

@@ -49,9 +49,10 @@ export const ModelCardSchema = z.object({
   ),
   /**
    * Post-processing of the estimates into runs (`models/runs.postprocess.ts`), applied by
-   * inference; absent: raw per-minute estimates (models before it).
+   * inference; absent: raw per-minute estimates (models before it). `runs-v1` turns the pauses
+   * inside a merged washing machine / dishwasher cycle on, `runs-v2` leaves them off.
    */
-  postprocess: z.literal('runs-v1').optional(),
+  postprocess: z.enum(['runs-v1', 'runs-v2']).optional(),
   period_s: z.number().positive(),
   window: z.number().int().positive(),
   architecture: ArchitectureSchema,

@@ -11,7 +11,7 @@ import { NilmError } from '../errors.js';
 import type { Series } from '../data/series.js';
 import { resampleSeries } from '../data/resample.js';
 import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
-import { postProcessRuns } from '../models/runs.postprocess.js';
+import { postProcessOptionsOf, postProcessRuns } from '../models/runs.postprocess.js';
 import { applyIsotonic, levelOf } from './calibration.js';
 import { ModelCardSchema, sha256Hex, type ModelCard } from './model.card.js';
 import { INPUT_MAINS, OUTPUT_ON_PROB, OUTPUT_POWER } from './transformer.graph.js';
@@ -276,7 +276,10 @@ export class TransformerModel implements Disaggregator {
           let bin = 0;
           while (bin < q90_w.length - 1 && q[t]! >= edges[bin + 1]!) bin++;
           lower[t] = Math.max(0, p[t]! - q90_w[bin]!);
-          upper[t] = p[t]! + q90_w[bin]!;
+          // An appliance draws no more than the mains: the band is capped there (never below
+          // the estimate), which narrows the wide bands of low on_prob without losing coverage.
+          const mains = series.mains[t]!;
+          upper[t] = Math.max(p[t]!, Math.min(p[t]! + q90_w[bin]!, mains >= 0 ? mains : Infinity));
         }
         est.lower = lower;
         est.upper = upper;
@@ -286,10 +289,14 @@ export class TransformerModel implements Disaggregator {
     return {
       startMs: series.startMs,
       periodS: series.periodS,
-      appliances:
-        this.card.postprocess === 'runs-v1'
-          ? postProcessRuns(series.mains, series.periodS, appliances)
-          : appliances,
+      appliances: this.card.postprocess
+        ? postProcessRuns(
+            series.mains,
+            series.periodS,
+            appliances,
+            postProcessOptionsOf(this.card.postprocess),
+          )
+        : appliances,
     };
   }
 

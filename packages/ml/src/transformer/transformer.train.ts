@@ -712,7 +712,7 @@ export async function trainTransformer(
       prob_levels: calib[i]!.levels,
       band: { edges: BAND_EDGES, q90_w: calib[i]!.q90 },
     })),
-    ...(cfg.postprocess ? { postprocess: 'runs-v1' as const } : {}),
+    ...(cfg.postprocess ? { postprocess: 'runs-v2' as const } : {}),
     period_s: arch.periodS,
     window: L,
     architecture: arch,
@@ -839,7 +839,7 @@ async function calibrate(
       levels: { edges_w, maps },
       threshold,
       f1,
-      q90: residualBandOn(p, absErr[a]!, y, BAND_EDGES),
+      q90: residualBandOn(p, absErr[a]!, y, BAND_EDGES, { threshold, missW: powerScaleW[a]! }),
     };
   });
 }
