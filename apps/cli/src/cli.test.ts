@@ -1,6 +1,7 @@
 // Proves the `nilm` command as a user runs it: --help everywhere, the eval JSON contract on the
 // committed real excerpt (run-level and whole-house fields included), unscored columns and
-// warnings, the readable table, data inspect, fit, and clear errors (exit 2).
+// warnings, the readable table, data inspect, fit, another post-processing rule (--postprocess),
+// and clear errors (exit 2).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -217,6 +218,36 @@ describe('nilm CLI', () => {
     expect(Object.keys(report.appliances).sort()).toEqual(['kettle', 'microwave']);
     expect(report.unscored).toEqual(['dishwasher', 'washing_machine']);
     expect(report.skipped).toEqual(['dishwasher', 'washing_machine']);
+  });
+
+  it('eval --postprocess scores a transformer with another rule than its card, and refuses a bad one', async () => {
+    const model = 'nilm-transformer@2026.12.04';
+    const run = async (...extra: string[]) =>
+      JSON.parse(
+        (await nilm('eval', '--model', model, '--data', EXCERPT, '--json', ...extra)).stdout,
+      );
+    const asCard = await run();
+    const none = await run('--postprocess', 'none');
+    // Without post-processing the dishwasher's cycles come in fragments: more predicted runs.
+    expect(none.appliances.dishwasher.runs_pred).toBeGreaterThan(
+      asCard.appliances.dishwasher.runs_pred,
+    );
+    const bad = await nilm('eval', '--model', model, '--data', EXCERPT, '--postprocess', 'runs-v9');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '--postprocess must be one of none, runs-v1, runs-v2, got "runs-v9"',
+    );
+    const co = await nilm(
+      'eval',
+      '--model',
+      'baseline:co',
+      '--data',
+      EXCERPT,
+      '--postprocess',
+      'none',
+    );
+    expect(co.code).toBe(2);
+    expect(co.stderr).toContain('--postprocess applies to a transformer; baseline:co is not one');
   });
 
   it('stops on bad input with the file, the line and exit code 2', async () => {

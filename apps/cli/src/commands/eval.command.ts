@@ -12,6 +12,7 @@ import {
   reliabilitySvg,
   loadDataset,
   NilmError,
+  POSTPROCESS_RULES,
   resolveModel,
   TransformerModel,
   type CsvMapping,
@@ -31,6 +32,8 @@ export interface EvalOptions extends DataFlags {
   headsOf?: string;
   /** Write a reliability diagram (SVG) per appliance with an on-probability into this folder. */
   reliability?: string;
+  /** Score a transformer with this post-processing instead of its card's (none, runs-v1, runs-v2). */
+  postprocess?: string;
   /** Score on a training config's held-out split (its test houses with their mixed copies). */
   config?: string;
   split?: string;
@@ -165,6 +168,19 @@ export async function runEval(
   } else {
     model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
   }
+  if (opts.postprocess !== undefined) {
+    const rule = POSTPROCESS_RULES.find((r) => r === opts.postprocess);
+    if (!rule || !(model instanceof TransformerModel)) {
+      if (model instanceof TransformerModel) await model.release();
+      throw new NilmError(
+        'CONFIG_INVALID',
+        rule
+          ? `--postprocess applies to a transformer; ${opts.model} is not one`
+          : `--postprocess must be one of ${POSTPROCESS_RULES.join(', ')}, got "${opts.postprocess}"`,
+      );
+    }
+    model.postprocess = rule;
+  }
   const report = await evaluate(model, data, opts.model);
   if (model instanceof TransformerModel) await model.release();
   if (opts.reliability) {
@@ -264,7 +280,11 @@ export function registerEval(program: Command, config: CliConfig): void {
       '--heads-of <spec>',
       "with a baseline and --train: fit it on this model's heads (appliances, groups summed)",
     )
-    .option('--reliability <dir>', 'write a reliability diagram (SVG) per appliance into <dir>');
+    .option('--reliability <dir>', 'write a reliability diagram (SVG) per appliance into <dir>')
+    .option(
+      '--postprocess <rule>',
+      "a transformer's post-processing instead of its card's: none, runs-v1 or runs-v2",
+    );
   withDataFlags(cmd)
     .addHelpText(
       'after',

@@ -25,6 +25,10 @@ export interface InferenceOptions {
   threads?: number;
 }
 
+/** A post-processing rule of a transformer's output (`models/runs.postprocess.ts`). */
+export type PostprocessRule = 'none' | NonNullable<ModelCard['postprocess']>;
+export const POSTPROCESS_RULES: readonly PostprocessRule[] = ['none', 'runs-v1', 'runs-v2'];
+
 /** Read and validate a card; a malformed card is refused with what is wrong. */
 export async function readModelCard(dir: string): Promise<ModelCard> {
   let text: string;
@@ -101,11 +105,19 @@ export function windowStarts(from: number, to: number, L: number, stride: number
 export class TransformerModel implements Disaggregator {
   readonly kind = 'transformer';
 
+  /**
+   * Post-processing `disaggregate` applies: the card's, unless set otherwise to compare rules
+   * (`nilm eval --postprocess`); the server and worker keep the card's.
+   */
+  postprocess: PostprocessRule;
+
   private constructor(
     readonly card: ModelCard,
     private readonly session: ort.InferenceSession,
     private readonly opts: Required<InferenceOptions>,
-  ) {}
+  ) {
+    this.postprocess = card.postprocess ?? 'none';
+  }
 
   get appliances(): readonly string[] {
     return this.card.appliances.map((a) => a.name);
@@ -289,14 +301,15 @@ export class TransformerModel implements Disaggregator {
     return {
       startMs: series.startMs,
       periodS: series.periodS,
-      appliances: this.card.postprocess
-        ? postProcessRuns(
-            series.mains,
-            series.periodS,
-            appliances,
-            postProcessOptionsOf(this.card.postprocess),
-          )
-        : appliances,
+      appliances:
+        this.postprocess === 'none'
+          ? appliances
+          : postProcessRuns(
+              series.mains,
+              series.periodS,
+              appliances,
+              postProcessOptionsOf(this.postprocess),
+            ),
     };
   }
 
