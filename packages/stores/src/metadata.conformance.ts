@@ -297,6 +297,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
           enabled: true,
         });
         await store.setTariff(b.id, { currency: 'EUR', pricePerKwh: 0.3, bands: [] });
+        await store.setAppliancesPresent(b.id, ['kettle']);
 
         expect(await store.deleteBuilding(b.id)).toBe(true);
         expect(await store.getBuilding(b.id)).toBeNull();
@@ -306,6 +307,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.findDeviceToken(hash)).toBeNull();
         expect(await store.listAppliances(b.id)).toEqual([]);
         expect(await store.getTariff(b.id)).toBeNull();
+        expect(await store.getAppliancesPresent(b.id)).toBeNull();
         expect(await store.listBuildings(u.id)).toEqual([other]);
         expect(await store.getUser(u.id)).toEqual(u);
         expect(await store.deleteBuilding(b.id)).toBe(false);
@@ -316,6 +318,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.listDeviceTokens(b.id)).toEqual([]);
         expect(await store.listAppliances(b.id)).toEqual([]);
         expect(await store.getTariff(b.id)).toBeNull();
+        expect(await store.getAppliancesPresent(b.id)).toBeNull();
       });
     });
 
@@ -630,6 +633,28 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
           }),
         ).rejects.toThrow();
         expect(await store.listAppliances(bid)).toEqual([]);
+      });
+
+      it('the appliances present are null until set, then replaced whole, sorted, once each', async () => {
+        const b = await building(id('b'));
+        const other = await building(id('b'));
+        expect(await store.getAppliancesPresent(b.id)).toBeNull();
+        expect(
+          await store.setAppliancesPresent(b.id, ['kettle', 'ev_charger', 'kettle', 'fridge']),
+        ).toEqual(['ev_charger', 'fridge', 'kettle']);
+        expect(await store.getAppliancesPresent(b.id)).toEqual(['ev_charger', 'fridge', 'kettle']);
+        expect(await store.getAppliancesPresent(other.id)).toBeNull();
+        // A second list replaces the first; an empty one says the building has none of them.
+        await store.setAppliancesPresent(b.id, ['microwave']);
+        expect(await store.getAppliancesPresent(b.id)).toEqual(['microwave']);
+        expect(await store.setAppliancesPresent(b.id, [])).toEqual([]);
+        expect(await store.getAppliancesPresent(b.id)).toEqual([]);
+      });
+
+      it('the appliances present of an unknown building are rejected', async () => {
+        const bid = id('missing');
+        await expect(store.setAppliancesPresent(bid, ['kettle'])).rejects.toThrow();
+        expect(await store.getAppliancesPresent(bid)).toBeNull();
       });
     });
 

@@ -179,6 +179,20 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 8,
+    name: 'building appliances present',
+    statements: [
+      // Which appliances a building says it has (canonical names), read and written whole. No
+      // row: never said, and every head of the model counts as present. A list rather than a
+      // flag per appliance, so a head a newer model adds is absent until someone ticks it.
+      `CREATE TABLE building_appliances_present (
+        building_id text PRIMARY KEY REFERENCES buildings (id) ON DELETE CASCADE,
+        appliances jsonb NOT NULL,
+        updated_at bigint NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 10,
     name: 'alerts',
     statements: [

@@ -153,6 +153,16 @@ export interface MetadataStore extends EstimateBacklog, AlertStore {
 
   setAppliance(a: ApplianceSetting): Promise<ApplianceSetting>;
   listAppliances(buildingId: string): Promise<ApplianceSetting[]>;
+  /**
+   * The appliances (canonical names) the building says it has, sorted and without repeats;
+   * null when it never said (or the building does not exist).
+   */
+  getAppliancesPresent(buildingId: string): Promise<string[] | null>;
+  /**
+   * Replace the building's list whole (stored sorted, without repeats; an empty list says it
+   * has none of them); rejects when the building does not exist.
+   */
+  setAppliancesPresent(buildingId: string, appliances: readonly string[]): Promise<string[]>;
 
   /** The building's tariff; null when none was ever set (or the building does not exist). */
   getTariff(buildingId: string): Promise<Tariff | null>;

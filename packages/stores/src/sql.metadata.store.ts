@@ -350,6 +350,27 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       return rows.map(toAppliance);
     },
 
+    async getAppliancesPresent(buildingId) {
+      const rows = await client.query<{ appliances: unknown }>(
+        'SELECT appliances FROM building_appliances_present WHERE building_id = $1',
+        [buildingId],
+      );
+      return rows.length === 0 ? null : toNames(rows[0].appliances);
+    },
+
+    async setAppliancesPresent(buildingId, appliances) {
+      const names = [...new Set(appliances)].sort();
+      const rows = await client.query<{ appliances: unknown }>(
+        `INSERT INTO building_appliances_present (building_id, appliances, updated_at)
+         VALUES ($1, $2, $3)
+         ON CONFLICT (building_id) DO UPDATE
+           SET appliances = EXCLUDED.appliances, updated_at = EXCLUDED.updated_at
+         RETURNING appliances`,
+        [buildingId, JSON.stringify(names), now()],
+      );
+      return toNames(rows[0].appliances);
+    },
+
     async getTariff(buildingId) {
       const rows = await client.query<{ tariff: unknown }>(
         'SELECT tariff FROM building_tariffs WHERE building_id = $1',
@@ -692,6 +713,14 @@ function toPendingRange(r: BacklogRow): PendingRange {
 }
 
 /** jsonb arrives parsed (PGlite, node-postgres); a string is parsed, for drivers that do not. */
+/** A jsonb list of names (drivers give it parsed; a text column would give a string). */
+function toNames(v: unknown): string[] {
+  const list: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+    throw new Error(`building_appliances_present holds ${JSON.stringify(v)}, not a list of names`);
+  return list;
+}
+
 function toTariff(v: unknown): Tariff {
   return (typeof v === 'string' ? JSON.parse(v) : v) as Tariff;
 }
