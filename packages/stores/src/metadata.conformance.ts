@@ -856,6 +856,70 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         });
       });
 
+      it('keeps the phases of the last value, and forgets them with a value without phases', async () => {
+        const b = await building(id('src'));
+        const s = await store.createSource({
+          id: id('s'),
+          buildingId: b.id,
+          name: '3EM',
+          type: 'shelly-gen1',
+          role: 'mains',
+          settings: {},
+        });
+        expect((await store.getSource(s.id))?.lastPhasesW).toBeNull();
+        const phasesW = [1200.5, 300, -800];
+        await store.recordSourceEvent(s.id, { kind: 'value', valueW: 700.5, at: 1000, phasesW });
+        expect(await store.getSource(s.id)).toMatchObject({
+          lastValueW: 700.5,
+          lastPhasesW: phasesW,
+        });
+        await store.recordSourceEvent(s.id, { kind: 'value', valueW: 5, at: 2000 });
+        expect((await store.getSource(s.id))?.lastPhasesW).toBeNull();
+      });
+
+      it('leases a source to one poller: renewed by its holder, taken over once it runs out or is given up', async () => {
+        const b = await building(id('src'));
+        const s = await store.createSource({
+          id: id('s'),
+          buildingId: b.id,
+          name: 'HomeWizard',
+          type: 'homewizard-p1',
+          role: 'mains',
+          settings: {},
+        });
+        expect(await store.claimSourcePoll(s.id, 'api-1', 1000, 31_000)).toBe(true);
+        expect(await store.claimSourcePoll(s.id, 'api-2', 1001, 31_001)).toBe(false);
+        expect(await store.claimSourcePoll(s.id, 'api-1', 20_000, 50_000)).toBe(true);
+        expect(await store.claimSourcePoll(s.id, 'api-2', 49_999, 79_999)).toBe(false);
+        // api-1 died: its lease runs out and api-2 takes over.
+        expect(await store.claimSourcePoll(s.id, 'api-2', 50_000, 80_000)).toBe(true);
+        expect(await store.claimSourcePoll(s.id, 'api-1', 50_001, 80_001)).toBe(false);
+        // Given up (a process that stops): free at once; a release by a non-holder changes nothing.
+        await store.releaseSourcePoll(s.id, 'api-1');
+        expect(await store.claimSourcePoll(s.id, 'api-3', 50_002, 80_002)).toBe(false);
+        await store.releaseSourcePoll(s.id, 'api-2');
+        expect(await store.claimSourcePoll(s.id, 'api-3', 50_003, 80_003)).toBe(true);
+        expect(await store.claimSourcePoll(id('missing'), 'api-3', 1, 2)).toBe(false);
+      });
+
+      it('gives a free lease to exactly one of many racing pollers', async () => {
+        const b = await building(id('src'));
+        const s = await store.createSource({
+          id: id('s'),
+          buildingId: b.id,
+          name: 'IoTaWatt',
+          type: 'iotawatt',
+          role: 'mains',
+          settings: {},
+        });
+        const won = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            store.claimSourcePoll(s.id, `api-${i}`, 1000, 31_000),
+          ),
+        );
+        expect(won.filter(Boolean)).toHaveLength(1);
+      });
+
       it('refuses a source of an unknown building or with an unknown role, and goes with its building', async () => {
         const base = { name: 'x', type: 'json', settings: {} };
         await expect(

@@ -105,13 +105,15 @@ export interface BuildingSource {
 
 /** What a source just did: a value it delivered, or why its input was refused. */
 export type SourceEvent =
-  | { kind: 'value'; valueW: number; at: number }
+  | { kind: 'value'; valueW: number; at: number; phasesW?: readonly number[] }
   | { kind: 'error'; code: string; message: string; at: number };
 
 export interface MetadataStore extends EstimateBacklog, AlertStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;
+  /** Signed net power per phase (L1 first) with the last value, when the meter measures phases. */
+  lastPhasesW?: number[] | null;
 
   upsertUser(user: Omit<User, 'createdAt'>): Promise<User>;
   getUser(id: string): Promise<User | null>;
@@ -194,6 +196,15 @@ export class ConflictError extends Error {
     super(message);
     this.name = 'ConflictError';
   }
+  /**
+   * Take or renew the lease to poll a source: true when `holder` now holds it until `untilMs`,
+   * false while another holder's lease runs at `nowMs` (or the source is gone). Several API
+   * processes ask before each poll, so exactly one polls; a holder that dies is replaced once
+   * its lease has run out.
+   */
+  claimSourcePoll(id: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Give up a lease `holder` holds (a process that stops), so another takes over at once. */
+  releaseSourcePoll(id: string, holder: string): Promise<void>;
 }
 
 /**

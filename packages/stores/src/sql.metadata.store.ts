@@ -100,9 +100,10 @@ interface SourceRow {
   last_error_code: string | null;
   last_error_at: Int8 | null;
 }
+  last_phases_w: unknown;
 
 const SOURCE_COLUMNS =
-  'id, building_id, name, type, role, settings, created_at, last_value_w, last_seen_at, last_error, last_error_code, last_error_at';
+  'id, building_id, name, type, role, settings, created_at, last_value_w, last_seen_at, last_error, last_error_code, last_error_at, last_phases_w';
 
 const BACKLOG_COLUMNS = 'building_id, bucket, from_ms, to_ms, seq, audit';
 const USER_COLUMNS = 'id, email, role, password_hash, created_at';
@@ -568,8 +569,9 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     async recordSourceEvent(id, event) {
       if (event.kind === 'value') {
         await client.query(
-          'UPDATE building_sources SET last_value_w = $2, last_seen_at = $3 WHERE id = $1',
-          [id, event.valueW, event.at],
+          `UPDATE building_sources SET last_value_w = $2, last_seen_at = $3, last_phases_w = $4
+           WHERE id = $1`,
+          [id, event.valueW, event.at, event.phasesW ? JSON.stringify(event.phasesW) : null],
         );
       } else {
         await client.query(
@@ -589,6 +591,26 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     },
   };
 }
+    async claimSourcePoll(id, holder, nowMs, untilMs) {
+      // One statement: PostgreSQL re-checks the WHERE of a row another claim just updated, so
+      // two processes racing for a free lease cannot both win.
+      const rows = await client.query<{ id: string }>(
+        `UPDATE building_sources SET poll_holder = $2, poll_lease_until = $4
+         WHERE id = $1 AND (poll_holder IS NULL OR poll_holder = $2 OR poll_lease_until <= $3)
+         RETURNING id`,
+        [id, holder, nowMs, untilMs],
+      );
+      return rows.length > 0;
+    },
+
+    async releaseSourcePoll(id, holder) {
+      await client.query(
+        `UPDATE building_sources SET poll_holder = NULL, poll_lease_until = NULL
+         WHERE id = $1 AND poll_holder = $2`,
+        [id, holder],
+      );
+    },
+
 
 /**
  * Inside a member-changing transaction: reject with LastOwnerError when `userId` is the only
@@ -707,6 +729,12 @@ function toPendingRange(r: BacklogRow): PendingRange {
     bucket: Number(r.bucket),
     fromMs: Number(r.from_ms),
     toMs: Number(r.to_ms),
+    lastPhasesW:
+      r.last_phases_w === null
+        ? null
+        : ((typeof r.last_phases_w === 'string'
+            ? JSON.parse(r.last_phases_w)
+            : r.last_phases_w) as number[]),
     seq: String(r.seq),
     audit: r.audit,
   };

@@ -14,6 +14,8 @@
  * on site. While a home exports and no production is known, its consumption is unknown: no
  * reading is stored for that moment (the status says why), rather than a wrong one.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import {
@@ -60,6 +62,16 @@ export interface SourceRunnerOptions {
   statusEveryMs?: number;
   /** Opens the secrets sources keep sealed (a Home Assistant token). */
   secrets?: () => SecretBox;
+  /**
+   * This process's name in polled sources' leases (unique per process). Default: host, pid and
+   * a random part.
+   */
+  holder?: string;
+  /**
+   * How long a poll lease lasts (renewed at every poll): how soon another process takes over
+   * from one that died. Default 3 polling intervals, at least 15 s.
+   */
+  pollLeaseMs?: (intervalS: number) => number;
 }
 
 /** A production value older than this no longer counts for consumption. */
@@ -72,6 +84,8 @@ interface Running {
   burst?: NodeJS.Timeout;
   poll?: NodeJS.Timeout;
   lastValueAt: number;
+  /** Whether this process held the poll lease at its last try (for the log, once per change). */
+  leased?: boolean;
   /** A Home Assistant source's connection, its retry and the unit its sensor last stated. */
   socket?: WebSocket;
   retry?: NodeJS.Timeout;
@@ -135,9 +149,11 @@ export class SourceRunner {
   private reloading: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
+  private readonly holder: string;
 
   constructor(private readonly o: SourceRunnerOptions) {
     this.now = o.now ?? Date.now;
+    this.holder = o.holder ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   }
 
   async start(): Promise<void> {
@@ -236,6 +252,16 @@ export class SourceRunner {
     this.stopped = true;
     if (this.reloadTimer) clearInterval(this.reloadTimer);
     for (const r of this.running.values()) this.halt(r);
+    // Leases given up, so another process polls at once rather than when they run out.
+    await Promise.all(
+      [...this.running.values()]
+        .filter((r) => r.leased)
+        .map((r) =>
+          this.o.metadata.releaseSourcePoll(r.source.id, this.holder).catch((e: unknown) => {
+            this.o.log.warn({ err: e, source: r.source.id }, 'sources: poll lease not released');
+          }),
+        ),
+    );
     this.running.clear();
     await Promise.all(this.clients.map((c) => c.client.endAsync()));
   }
@@ -406,7 +432,7 @@ export class SourceRunner {
   private schedulePoll(r: Running, delayMs: number): void {
     if (this.stopped) return;
     r.poll = setTimeout(() => {
-      void this.pollOnce(r).finally(() => {
+      void this.leasedPoll(r).finally(() => {
         if (this.running.get(r.source.id) === r) {
           const every = (r.config.settings as { interval_s?: number }).interval_s ?? 10;
           this.schedulePoll(r, every * 1000);
@@ -414,6 +440,32 @@ export class SourceRunner {
       });
     }, delayMs);
     r.poll.unref();
+  }
+
+  /**
+   * Poll once if this process holds the source's poll lease (taken or renewed first), so that
+   * of several API processes exactly one polls each source. A store that cannot say skips the
+   * poll: a missed reading is better than two processes polling.
+   */
+  private async leasedPoll(r: Running): Promise<void> {
+    const intervalS = (r.config.settings as { interval_s?: number }).interval_s ?? 10;
+    const leaseMs = (this.o.pollLeaseMs ?? ((i) => Math.max(3 * i * 1000, 15_000)))(intervalS);
+    const at = this.now();
+    let held: boolean;
+    try {
+      held = await this.o.metadata.claimSourcePoll(r.source.id, this.holder, at, at + leaseMs);
+    } catch (e) {
+      this.o.log.warn({ err: e, source: r.source.id }, 'sources: poll lease unknown; not polling');
+      held = false;
+    }
+    if (held !== r.leased) {
+      this.o.log.info(
+        { source: r.source.id, holder: this.holder },
+        held ? 'sources: polling (lease taken)' : 'sources: another process polls',
+      );
+      r.leased = held;
+    }
+    if (held && this.running.get(r.source.id) === r) await this.pollOnce(r);
   }
 
   /** Poll a polled source once; resolves whatever happens (its status records errors). */
