@@ -19,6 +19,7 @@ import { sourceFiltersOf } from './mqtt/source.filters.js';
 import { Worker } from './worker.js';
 import { startFailure } from './storage.health.js';
 import { HaPublisher } from './ha/ha.publisher.js';
+import { createAlertService } from './alerts/alert.wiring.js';
 import { SourceRunner, type SourceBroker } from './sources/source.runner.js';
 import { openSecretBox, type SecretBox } from './sources/secret.box.js';
 
@@ -77,6 +78,7 @@ export async function runServer(
   }
   const log = console;
   const running: RunningServer = { config, parts, close: async () => undefined };
+  let closeAlerts: () => Promise<void> = async () => undefined;
   try {
     let admin: Awaited<ReturnType<typeof bootstrapAdmin>> | undefined;
     if (!config.externalAuth) admin = await bootstrapAdmin(config, parts);
@@ -195,14 +197,18 @@ export async function runServer(
         await running.ha.start();
       }
       const ha = running.ha;
+      const workerLog = running.app?.log ?? {
+        info: () => undefined,
+        warn: (o: object, m: string) => log.warn(m, o),
+        error: (o: object, m: string) => log.error(m, o),
+      };
+      const alerts = createAlertService({ ...parts, log: workerLog });
+      closeAlerts = alerts.close;
       running.worker = new Worker({
         ...parts,
         onEstimated: ha ? (id) => ha.buildingUpdated(id) : undefined,
-        log: running.app?.log ?? {
-          info: () => undefined,
-          warn: (o, m) => log.warn(m, o),
-          error: (o, m) => log.error(m, o),
-        },
+        alerts: alerts.alerts,
+        log: workerLog,
       });
       running.worker.start({
         concurrency: config.WORKER_CONCURRENCY,
@@ -222,6 +228,7 @@ export async function runServer(
       await running.sources?.stop();
       running.worker?.stop();
       await running.ha?.close();
+      await closeAlerts();
       await running.mqtt?.stop();
       await running.broker?.close();
       await running.app?.close();

@@ -22,6 +22,11 @@ export interface WorkerDeps {
   metrics: Metrics;
   /** Told after a run that wrote estimates for the building (Home Assistant publishing). */
   onEstimated?: (buildingId: string) => void;
+  /**
+   * Alerts: evaluated (and sent) after a run that wrote estimates, and on every reconcile pass
+   * (a silent meter writes none). Never throws into the job.
+   */
+  alerts?: { afterEstimates(buildingId: string): Promise<unknown>; tick(): Promise<unknown> };
   log: {
     info: (o: object, m: string) => void;
     warn: (o: object, m: string) => void;
@@ -53,6 +58,7 @@ export class Worker {
         try {
           const r = await this.service.run(job.buildingId);
           if (r.written > 0) this.deps.onEstimated?.(job.buildingId);
+          if (r.written > 0) await this.deps.alerts?.afterEstimates(job.buildingId);
           if (r.more) await this.deps.queue.enqueue(job.buildingId);
         } catch (e) {
           this.deps.metrics.jobsFailed.inc({
@@ -87,6 +93,7 @@ export class Worker {
     } finally {
       this.reconciling = false;
     }
+    await this.deps.alerts?.tick();
     return enqueued;
   }
 

@@ -150,7 +150,8 @@ export function createSqlAlertStore(client: SqlClient, now: () => number): Alert
           const d = await tx.query<DeliveryRow>(
             `INSERT INTO alert_deliveries (id, alert_id, channel, status, attempts, next_attempt_at)
              VALUES ($1, $2, $3, 'pending', 0, $4) RETURNING ${DELIVERY_COLUMNS}`,
-            [randomUUID(), event.id, channel, created],
+            // Due from the moment it tells of: the sender's clock decides, not this one.
+            [randomUUID(), event.id, channel, alert.at],
           );
           deliveries.push(toDelivery(d[0]));
         }

@@ -1,0 +1,37 @@
+/**
+ * Building the worker's alert service from the configuration: webhook, ntfy and Web Push always
+ * (each building switches them on), MQTT when a broker is configured (MQTT_URL), with the Home
+ * Assistant event entity when HA publishing is on.
+ */
+import type { AlertChannel } from '@nilm/contracts';
+import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
+import type { ServerConfig } from '../config.js';
+import { pushSender, sendNtfy, sendWebhook, type AlertSender } from './alert.channels.js';
+import { AlertMqtt } from './alert.mqtt.js';
+import { AlertService } from './alert.service.js';
+
+/** The alert service and what to close at shutdown. */
+export function createAlertService(opts: {
+  config: ServerConfig;
+  metadata: MetadataStore;
+  timeseries: TimeSeriesStore;
+  log: { warn: (o: object, m: string) => void };
+}): { alerts: AlertService; close: () => Promise<void> } {
+  const { config } = opts;
+  const senders: Partial<Record<AlertChannel, AlertSender>> = {
+    webhook: sendWebhook,
+    ntfy: sendNtfy,
+    push: pushSender({ metadata: opts.metadata, subject: `mailto:${config.NILM_ADMIN_EMAIL}` }),
+  };
+  let mqtt: AlertMqtt | undefined;
+  if (config.MQTT_URL) {
+    mqtt = new AlertMqtt({
+      url: config.MQTT_URL,
+      base: config.HA_STATE_TOPIC_ROOT,
+      haPrefix: config.HA_DISCOVERY ? config.HA_DISCOVERY_PREFIX : undefined,
+    });
+    senders.mqtt = mqtt.send;
+  }
+  const alerts = new AlertService({ ...opts, senders });
+  return { alerts, close: async () => mqtt?.close() };
+}
