@@ -595,7 +595,29 @@ export const TariffBand = Type.Object(
 );
 export type TariffBand = Static<typeof TariffBand>;
 
-/** A building's tariff: a flat price per kWh, overridden inside its bands. */
+/** A product or tariff code of Octopus Energy's public products API, e.g. AGILE-24-10-01. */
+const OctopusCode = Type.String({ pattern: '^[A-Z0-9][A-Z0-9-]{2,63}$' });
+
+/**
+ * Where a tariff's dynamic prices (one per half hour or hour, Octopus Agile style) come from:
+ * uploaded as CSV (`PUT /buildings/{id}/prices`), or fetched on a schedule from Octopus
+ * Energy's public products API (`product` e.g. AGILE-24-10-01, `tariff` e.g.
+ * E-1R-AGILE-24-10-01-C for region C).
+ */
+export const TariffDynamic = Type.Union([
+  Type.Object({ source: Type.Literal('csv') }, { additionalProperties: false }),
+  Type.Object(
+    { source: Type.Literal('octopus'), product: OctopusCode, tariff: OctopusCode },
+    { additionalProperties: false },
+  ),
+]);
+export type TariffDynamic = Static<typeof TariffDynamic>;
+
+/**
+ * A building's tariff: a flat price per kWh, overridden inside its bands, overridden by a
+ * dynamic price where one is stored for that minute; a standing charge per local day; and a
+ * price per exported kWh.
+ */
 export const TariffBody = Type.Object(
   {
     currency: Type.String({
@@ -604,6 +626,11 @@ export const TariffBody = Type.Object(
     }),
     price_per_kwh: PricePerKwh,
     bands: Type.Array(TariffBand, { maxItems: 24 }),
+    standing_charge_per_day: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 100, description: 'charged per local day (default 0)' }),
+    ),
+    export_price_per_kwh: Type.Optional(PricePerKwh),
+    dynamic: Type.Optional(Type.Union([TariffDynamic, Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -614,10 +641,100 @@ export const TariffResponse = Type.Object({
   currency: Type.String(),
   price_per_kwh: Type.Number(),
   bands: Type.Array(TariffBand),
+  standing_charge_per_day: Type.Number(),
+  export_price_per_kwh: Type.Number(),
+  dynamic: Type.Union([TariffDynamic, Type.Null()]),
   /** True when the building has no tariff of its own yet and this is the default. */
   is_default: Type.Boolean(),
 });
 export type TariffResponse = Static<typeof TariffResponse>;
+
+/** A dynamic price per kWh (may be negative, as Agile's are at times of surplus). */
+export const DynamicPrice = Type.Number({ minimum: -10, maximum: 100 });
+
+/** One stored dynamic price: [start, end) in UTC ISO 8601. */
+export const PriceSlotBody = Type.Object({
+  start: Type.String(),
+  end: Type.String(),
+  price_per_kwh: Type.Number(),
+});
+export type PriceSlotBody = Static<typeof PriceSlotBody>;
+
+/** What the last scheduled (or asked-for) fetch from the price API did. */
+export const PriceFetchStatus = Type.Object({
+  provider: Type.String(),
+  attempted_at: Type.String(),
+  succeeded_at: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  /** Slots stored by the last successful fetch. */
+  slots: Type.Integer(),
+  /** Half hours (or hours) missing inside what the last fetch asked for. */
+  gaps: Type.Integer(),
+});
+export type PriceFetchStatus = Static<typeof PriceFetchStatus>;
+
+export const PricesQuery = Type.Object(
+  {
+    start: Type.String({ minLength: 1, maxLength: 40 }),
+    end: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  },
+  { additionalProperties: false },
+);
+export type PricesQuery = Static<typeof PricesQuery>;
+
+/** `GET /buildings/{id}/prices`: the dynamic prices stored over a window, oldest first. */
+export const PricesResponse = Type.Object({
+  building_id: Id,
+  currency: Type.String(),
+  slots: Type.Array(PriceSlotBody),
+  fetch: Type.Union([PriceFetchStatus, Type.Null()]),
+});
+export type PricesResponse = Static<typeof PricesResponse>;
+
+/** `PUT /buildings/{id}/prices` (a CSV body): what was stored. */
+export const PricesImportResponse = Type.Object({
+  building_id: Id,
+  imported: Type.Integer(),
+  start: Type.String(),
+  end: Type.String(),
+  slot_minutes: Type.Integer(),
+});
+export type PricesImportResponse = Static<typeof PricesImportResponse>;
+
+export const CheapestQuery = Type.Object(
+  {
+    /** Length of the block to find, in hours (default 3). */
+    hours: Type.Optional(Type.Number({ minimum: 0.5, maximum: 12, multipleOf: 0.5 })),
+    /** 'YYYY-MM-DD' local day; default the building's next day. */
+    date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+  },
+  { additionalProperties: false },
+);
+export type CheapestQuery = Static<typeof CheapestQuery>;
+
+/** A stretch of time and its mean price. */
+export const PricedSpan = Type.Object({
+  start: Type.String(),
+  end: Type.String(),
+  price_per_kwh: Type.Number(),
+});
+export type PricedSpan = Static<typeof PricedSpan>;
+
+/** `GET /buildings/{id}/prices/cheapest`: the cheapest block and hours of a local day. */
+export const CheapestResponse = Type.Object({
+  building_id: Id,
+  currency: Type.String(),
+  date: Type.String(),
+  timezone: Type.String(),
+  /** The cheapest run of `hours` hours inside the day (null when the day is shorter). */
+  block: Type.Union([PricedSpan, Type.Null()]),
+  /** Every hour of the day, cheapest first. */
+  hours: Type.Array(PricedSpan),
+  /** Minutes of the day priced by a dynamic price; the rest fell back to band or flat prices. */
+  dynamic_minutes: Type.Integer(),
+  minutes: Type.Integer(),
+});
+export type CheapestResponse = Static<typeof CheapestResponse>;
 
 /**
  * `POST /buildings/{id}/import`: the body is the CSV text (`Content-Type: text/csv` or

@@ -2,5 +2,6 @@ export * from './api.contracts.js';
 export * from './tariff.rules.js';
 export * from './import.rules.js';
 export * from './mqtt.rules.js';
+export * from './prices.rules.js';
 export * from './alert.contracts.js';
 export * from './alert.rules.js';

@@ -13,6 +13,7 @@ import {
   type UserRole,
 } from './metadata.store.js';
 import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
+import { priceConformance } from './price.conformance.js';
 import { alertConformance } from './alert.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -54,6 +55,8 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
       store.upsertUser({ id: uid, email: `${uid}@example.org`, role, passwordHash: null });
 
     alertConformance({ store: () => store, id, building, user });
+
+    priceConformance({ store: () => store, id, building });
 
     describe('schema', () => {
       it('migrate again, even twice at once, is a no-op that keeps the data', async () => {

@@ -193,6 +193,33 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 9,
+    name: 'dynamic prices',
+    statements: [
+      // A building's dynamic prices (per half hour or hour), uploaded or fetched; they override
+      // the tariff's bands and flat price in the minutes they cover. One row per slot, read by
+      // window, so pricing a report reads only its span.
+      `CREATE TABLE price_slots (
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        start_ms bigint NOT NULL,
+        end_ms bigint NOT NULL,
+        price_per_kwh double precision NOT NULL,
+        PRIMARY KEY (building_id, start_ms),
+        CONSTRAINT price_slots_span_check CHECK (end_ms > start_ms)
+      )`,
+      // What the last fetch from a price API did, shown to owners beside the prices.
+      `CREATE TABLE price_fetches (
+        building_id text PRIMARY KEY REFERENCES buildings (id) ON DELETE CASCADE,
+        provider text NOT NULL,
+        attempted_at bigint NOT NULL,
+        succeeded_at bigint,
+        error text,
+        slots integer NOT NULL,
+        gaps integer NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 10,
     name: 'alerts',
     statements: [

@@ -7,6 +7,7 @@
 
 import type { EstimateBacklog } from './estimate.backlog.js';
 import type { AlertStore } from './alert.store.js';
+import type { PriceStore } from './price.store.js';
 
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
@@ -80,7 +81,17 @@ export interface Tariff {
   /** Price outside every band (the whole price for a flat tariff). */
   pricePerKwh: number;
   bands: TariffBand[];
+  /** Charged per local day; absent in tariffs stored before it existed (0). */
+  standingChargePerDay?: number;
+  /** Earned per exported kWh; absent in tariffs stored before it existed (0). */
+  exportPricePerKwh?: number;
+  /** Where its dynamic prices come from (stored in the price store); absent or null: none. */
+  dynamic?: TariffDynamic | null;
 }
+
+/** A dynamic price source: CSV uploads, or Octopus Energy's products API. */
+export type TariffDynamic =
+  { source: 'csv' } | { source: 'octopus'; product: string; tariff: string };
 
 /** What a building's meter measures: its mains (the grid connection) or on-site production. */
 export type SourceRole = 'mains' | 'production';
@@ -108,7 +119,7 @@ export type SourceEvent =
   | { kind: 'value'; valueW: number; at: number; phasesW?: readonly number[] }
   | { kind: 'error'; code: string; message: string; at: number };
 
-export interface MetadataStore extends EstimateBacklog, AlertStore {
+export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;

@@ -20,6 +20,7 @@ import {
 import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migrations.js';
 import { backlogSpans, type PendingRange } from './estimate.backlog.js';
 import { createSqlAlertStore } from './sql.alert.store.js';
+import { createSqlPriceStore } from './sql.price.store.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -136,6 +137,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
 
   return {
     kind,
+    ...createSqlPriceStore(client),
 
     ...createSqlAlertStore(client, now),
     async migrate() {
@@ -391,6 +393,13 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
           end: b.end,
           pricePerKwh: b.pricePerKwh,
         })),
+        ...(tariff.standingChargePerDay !== undefined && {
+          standingChargePerDay: tariff.standingChargePerDay,
+        }),
+        ...(tariff.exportPricePerKwh !== undefined && {
+          exportPricePerKwh: tariff.exportPricePerKwh,
+        }),
+        ...(tariff.dynamic !== undefined && { dynamic: dynamicOf(tariff.dynamic) }),
       };
       const rows = await client.query<{ tariff: unknown }>(
         `INSERT INTO building_tariffs (building_id, tariff, updated_at) VALUES ($1, $2, $3)
@@ -747,6 +756,14 @@ function toNames(v: unknown): string[] {
   if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
     throw new Error(`building_appliances_present holds ${JSON.stringify(v)}, not a list of names`);
   return list;
+}
+
+/** Only a dynamic source's own fields are stored. */
+function dynamicOf(d: Tariff['dynamic']): Tariff['dynamic'] {
+  if (!d) return null;
+  return d.source === 'octopus'
+    ? { source: 'octopus', product: d.product, tariff: d.tariff }
+    : { source: 'csv' };
 }
 
 function toTariff(v: unknown): Tariff {
