@@ -1,10 +1,9 @@
 // Public API of the ONNX training engine: declare a graph, differentiate it, run it in ONNX
-// Runtime, update weights with AdamW, and export the inference model. In outline:
+// Runtime, update weights with AdamW, and export the inference model. In outline (the one model
+// built this way is the transformer, transformer/transformer.graph.ts, from layer.blocks.ts):
 //
-//   const g = new GraphBuilder({ dims: { batch: 32 } });          // symbolic batch, bound to 32
-//   const model = encoderModel({ g, rng: new Random(seed) }, config);
-//   const loss = g.output(mseLoss(g, model.power, g.input('target', shape)), 'loss');
-//   const training = buildTrainingGraph(g.build(), { loss });     // forward + backward graph
+//   const built = buildTransformerGraph(spec, { batch: 32, seed, loss: lossWeights });
+//   const training = buildTrainingGraph(built.graph, { loss: built.loss! }); // forward + backward
 //   const session = await TrainingSession.create(training);
 //   const opt = new AdamW(training.params, { weightDecay: 0.01 });
 //   for (...) {
@@ -12,7 +11,7 @@
 //     clipGradNorm(step.grads, 1);
 //     opt.step(step.grads, lr(i));                                // updates weights in place
 //   }
-//   const onnxBytes = exportInferenceModel(training.forward, ['power']); // dynamic batch
+//   const onnxBytes = exportInferenceModel(training.forward, ['power']);   // dynamic batch
 
 export type {
   Attr,
@@ -53,13 +52,6 @@ export {
   TrainingSession,
 } from './graph.session.js';
 export type { Feeds, Outputs, SessionOptions, StepResult } from './graph.session.js';
-export {
-  bceWithLogitsLoss,
-  bceWithLogitsTerms,
-  huberLoss,
-  maskedMean,
-  mseLoss,
-} from './loss.blocks.js';
 export { AdamW, clipGradNorm, globalGradNorm } from './adamw.optimizer.js';
 export type { AdamWOptions, AdamWState, Gradients, OptimizerParam } from './adamw.optimizer.js';
 export { warmupCosine } from './lr.schedule.js';
@@ -67,21 +59,3 @@ export type { WarmupCosineOptions } from './lr.schedule.js';
 export { fillDropoutMask, Random, randomNormal, randomUniform } from './random.generator.js';
 export { checkGradients } from './gradient.check.js';
 export type { GradCheckEntry, GradCheckOptions, GradCheckResult } from './gradient.check.js';
-export {
-  addPositions,
-  convEmbedding,
-  encoderBlock,
-  encoderModel,
-  feedForward,
-  layerNorm,
-  linear,
-  maybeDropout,
-  selfAttention,
-  sinusoidalPositions,
-} from './encoder.layers.js';
-export type {
-  EncoderBlockOptions,
-  EncoderModel,
-  EncoderModelConfig,
-  LayerContext,
-} from './encoder.layers.js';

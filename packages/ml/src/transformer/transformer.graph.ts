@@ -1,5 +1,6 @@
 /**
- * The multi-head NILM transformer as an ONNX graph (built with our graph builder):
+ * The multi-head NILM transformer as an ONNX graph, built with our graph builder from the
+ * shared layer blocks (onnx/layer.blocks.ts):
  *
  *   mains W [batch, L]
  *     -> features (mains / scale, mains above the window minimum / scale)   [batch, 2, L]
@@ -22,6 +23,7 @@
 import { GraphBuilder } from '../onnx/graph.builder.js';
 import type { Graph, TensorRef } from '../onnx/graph.types.js';
 import { Random } from '../onnx/random.generator.js';
+import { blockContext, encoderLayer, layerNorm, softplus } from '../onnx/layer.blocks.js';
 import type { LossWeights, ModelSpec } from './transformer.config.js';
 
 export const INPUT_MAINS = 'mains';
@@ -71,46 +73,9 @@ export function buildTransformerGraph(
   const P = arch.patch;
   const T = L / P;
   const d = arch.dModel;
-  const H = arch.heads;
-  const dh = d / H;
   const g = new GraphBuilder({ name: 'nilm_transformer', dims: { batch: opts.batch ?? 1 } });
-  const rng = new Random(opts.seed ?? 1);
-
-  const param = (
-    name: string,
-    shape: number[],
-    init: 'xavier' | 'zeros' | 'ones' | number,
-    decay?: boolean,
-  ): TensorRef => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    let data = opts.weights?.get(name);
-    if (opts.weights && !data) throw new Error(`weights have no parameter "${name}"`);
-    if (data && data.length !== size)
-      throw new Error(`parameter "${name}" has ${data.length} values, expected ${size}`);
-    if (!data) {
-      data = new Float32Array(size);
-      if (init === 'ones') data.fill(1);
-      else if (typeof init === 'number') data.fill(init);
-      else if (init === 'xavier') {
-        const fanOut = shape[shape.length - 1]!;
-        const fanIn = size / fanOut / (shape.length > 2 && name.includes('head') ? shape[0]! : 1);
-        const std = Math.sqrt(2 / (fanIn + fanOut));
-        for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
-      }
-    }
-    return g.param(name, shape, data, decay === undefined ? {} : { decay });
-  };
-  const convParam = (name: string, shape: [number, number, number]): TensorRef => {
-    const size = shape[0] * shape[1] * shape[2];
-    let data = opts.weights?.get(name);
-    if (opts.weights && !data) throw new Error(`weights have no parameter "${name}"`);
-    if (!data) {
-      const std = Math.sqrt(2 / (shape[1] * shape[2] + shape[0]));
-      data = new Float32Array(size);
-      for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
-    }
-    return g.param(name, shape, data);
-  };
+  const ctx = blockContext(g, new Random(opts.seed ?? 1), opts.weights);
+  const { param, convParam } = ctx;
 
   // Features: absolute level (kettle and shower are big absolute steps) and the level above the
   // window's minimum (removes the house's baseload, which differs from house to house).
@@ -140,36 +105,9 @@ export function buildTransformerGraph(
   h = g.transpose(h, [0, 2, 1]); // [batch, T, d]
   h = g.add(h, param('embed.pos', [T, d], 0.02 as number, false));
 
-  const dropout = (t: TensorRef, name: string): TensorRef =>
-    arch.dropout > 0 ? g.dropout(t, `${name}.mask`, arch.dropout) : t;
-  const linear = (t: TensorRef, name: string, inDim: number, outDim: number): TensorRef =>
-    g.add(
-      g.matmul(t, param(`${name}.w`, [inDim, outDim], 'xavier')),
-      param(`${name}.b`, [outDim], 'zeros'),
-    );
-  const norm = (t: TensorRef, name: string): TensorRef =>
-    g.layerNorm(t, param(`${name}.scale`, [d], 'ones'), param(`${name}.bias`, [d], 'zeros'), {
-      axis: -1,
-      epsilon: 1e-5,
-    });
-  const splitHeads = (t: TensorRef): TensorRef =>
-    g.transpose(g.reshape(t, ['batch', T, H, dh]), [0, 2, 1, 3]); // [b, H, T, dh]
-
-  for (let l = 0; l < arch.layers; l++) {
-    const n = `layer${l}`;
-    const a = norm(h, `${n}.norm1`);
-    const q = splitHeads(linear(a, `${n}.attn.q`, d, d));
-    const k = splitHeads(linear(a, `${n}.attn.k`, d, d));
-    const v = splitHeads(linear(a, `${n}.attn.v`, d, d));
-    const scores = g.mul(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh)); // [b, H, T, T]
-    const attn = dropout(g.softmax(scores, -1), `${n}.attn.drop`);
-    const ctx = g.reshape(g.transpose(g.matmul(attn, v), [0, 2, 1, 3]), ['batch', T, d]);
-    h = g.add(h, dropout(linear(ctx, `${n}.attn.out`, d, d), `${n}.attn.resdrop`));
-    const f = norm(h, `${n}.norm2`);
-    const ff = linear(g.gelu(linear(f, `${n}.ff1`, d, arch.ffDim)), `${n}.ff2`, arch.ffDim, d);
-    h = g.add(h, dropout(ff, `${n}.ff.drop`));
-  }
-  h = norm(h, 'final_norm');
+  const layer = { dModel: d, heads: arch.heads, ffDim: arch.ffDim, dropout: arch.dropout };
+  for (let l = 0; l < arch.layers; l++) h = encoderLayer(ctx, h, `layer${l}`, layer);
+  h = layerNorm(ctx, h, 'final_norm', d);
 
   // One head per appliance, computed for all appliances at once with stacked weights.
   const hb = g.unsqueeze(h, [1]); // [batch, 1, T, d]
@@ -190,10 +128,8 @@ export function buildTransformerGraph(
   const rawPower = toSeries(g.slice(out, [0], [P], [3]));
   const logit = toSeries(g.slice(out, [P], [2 * P], [3]));
 
-  const softplus = (t: TensorRef): TensorRef =>
-    g.add(g.relu(t), g.log(g.add(g.exp(g.neg(g.abs(t))), 1)));
   const scale = g.constant(Float32Array.from(spec.powerScaleW), [1, A, 1]);
-  const magnitude = softplus(rawPower); // normalised power when on
+  const magnitude = softplus(g, rawPower); // normalised power when on
   const gate = g.sigmoid(logit);
   const gated = g.mul(magnitude, gate);
   // The gate is what the power head was trained with; the reported on-probability may be
@@ -228,7 +164,7 @@ export function buildTransformerGraph(
   // Absolute error of the magnitude on known on-samples only, as a mean over those samples.
   const absOn = maskedHeadMean(g.abs(g.sub(magnitude, t)), g.mul(targetOn, known));
   // Positively weighted BCE with logits: w*y*softplus(-x) + (1-y)*softplus(x).
-  const sp = softplus(logit);
+  const sp = softplus(g, logit);
   const posWeight = g.constant(Float32Array.from(opts.loss.posWeight), [1, A, 1]);
   const bceTerms = g.add(
     g.mul(g.mul(posWeight, targetOn), g.sub(sp, logit)),
