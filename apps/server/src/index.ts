@@ -5,4 +5,10 @@ export { createParts } from './deps.factory.js';
 export { runServer, readAdminPassword, type RunningServer } from './server.js';
 export { StartError } from './storage.health.js';
 export { DEMO_BUILDING_ID } from './demo/demo.home.js';
-export { benchServer, type ServerBenchResult } from './bench/server.bench.js';
+export {
+  benchServer,
+  formatServerBench,
+  SERVER_BENCH_PARTS,
+  type ServerBenchPart,
+  type ServerBenchResult,
+} from './bench/server.bench.js';

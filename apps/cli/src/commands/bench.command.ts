@@ -29,27 +29,28 @@ export function registerBench(program: Command, config: CliConfig): void {
       '--server',
       'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, worker capacity, history backfill rate',
     )
+    .option(
+      '--only <parts>',
+      'with --server: run only these parts, comma-separated (ingest, query, worker, backfill, wire)',
+    )
     .action(
-      async (opts: { config?: string; seconds: string; json?: boolean; server?: boolean }) => {
+      async (opts: {
+        config?: string;
+        seconds: string;
+        json?: boolean;
+        server?: boolean;
+        only?: string;
+      }) => {
         const seconds = Number(opts.seconds);
         if (opts.server) {
-          const { benchServer } = await import('@nilm/server');
+          const { benchServer, formatServerBench, SERVER_BENCH_PARTS } =
+            await import('@nilm/server');
+          const only = parseParts(opts.only, SERVER_BENCH_PARTS);
           const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
           if (!opts.json)
             process.stderr.write(`benchmarking the server (${seconds} s per part)...\n`);
-          const r = await benchServer(process.env, root, seconds);
-          process.stdout.write(
-            opts.json
-              ? `${JSON.stringify(r)}\n`
-              : [
-                  `stores: ${r.stores.timeseries} + ${r.stores.metadata}, queue ${r.stores.queue}`,
-                  `ingest, batches of ${r.ingest.batch}: HTTP ${r.ingest.http_readings_per_s.toFixed(0)} readings/s; store alone ${r.ingest.store_readings_per_s.toFixed(0)} readings/s`,
-                  `ingest paths, to stored, as a share of the store's own rate: HTTP JSON ${(r.ingest.http_readings_per_s / r.ingest.store_readings_per_s).toFixed(2)}, line protocol ${r.ingest.line_protocol_readings_per_s.toFixed(0)}/s (${(r.ingest.line_protocol_readings_per_s / r.ingest.store_readings_per_s).toFixed(2)}), MQTT embedded ${r.ingest.mqtt_embedded_readings_per_s.toFixed(0)}/s (${(r.ingest.mqtt_embedded_readings_per_s / r.ingest.store_readings_per_s).toFixed(2)}), MQTT external ${r.ingest.mqtt_external_readings_per_s === null ? 'not configured (MQTT_URL)' : `${r.ingest.mqtt_external_readings_per_s.toFixed(0)}/s (${(r.ingest.mqtt_external_readings_per_s / r.ingest.store_readings_per_s).toFixed(2)})`}`,
-                  `one-day readings query (${r.query.points_per_response} points), ${r.query.clients} clients: p50 ${r.query.p50_ms.toFixed(1)} ms, p99 ${r.query.p99_ms.toFixed(1)} ms over ${r.query.requests} requests (one client alone: p50 ${r.query.single_client_p50_ms.toFixed(1)} ms)`,
-                  `worker (${r.worker.model}): ${r.worker.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${r.worker.homes_at_10s} homes at one reading per 10 s`,
-                  `backfill of ${r.backfill.minutes} minutes of history next to live data: ${r.backfill.minutes_per_s.toFixed(0)} minutes/s in ${r.backfill.runs} runs (${r.backfill.seconds.toFixed(1)} s); the engine alone ${r.backfill.engine_minutes_per_s.toFixed(0)} minutes/s (ratio ${r.backfill.ratio_to_engine.toFixed(2)})`,
-                ].join('\n') + '\n',
-          );
+          const r = await benchServer(process.env, root, seconds, only);
+          process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatServerBench(r));
           return;
         }
         if (!(seconds > 0))
@@ -95,4 +96,17 @@ export function registerBench(program: Command, config: CliConfig): void {
         );
       },
     );
+}
+
+/** `--only a,b` as a list of known parts; an unknown name stops with the list of known ones. */
+function parseParts<P extends string>(given: string | undefined, known: readonly P[]): P[] {
+  if (given === undefined) return [...known];
+  const names = given.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(known as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0)
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `--only ${JSON.stringify(given)}: unknown part ${unknown.join(', ')}; expected some of ${known.join(', ')}`,
+    );
+  return names as P[];
 }

@@ -21,7 +21,8 @@ export interface IngestPathRates {
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function newBuilding(parts: Parts, id: string): Promise<string> {
+/** A bench building: named by its id, in UTC, no model of its own. */
+export async function benchBuilding(parts: Parts, id: string): Promise<void> {
   await parts.metadata.createBuilding({
     id,
     name: id,
@@ -29,6 +30,10 @@ async function newBuilding(parts: Parts, id: string): Promise<string> {
     isDemo: false,
     modelRef: null,
   });
+}
+
+async function newBuilding(parts: Parts, id: string): Promise<string> {
+  await benchBuilding(parts, id);
   const t = generateDeviceToken();
   await parts.metadata.createDeviceToken({
     id: `tok_${t.hash.slice(0, 16)}`,

@@ -12,31 +12,33 @@
  * Runs on whatever the environment configures (embedded defaults unless DATABASE_URL,
  * INFLUX_URL, REDIS_URL are set), in a throw-away data directory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createParts } from '../deps.factory.js';
 import { DisaggregationService } from '../services/disaggregation.service.js';
-import { benchIngestPaths, type IngestPathRates } from './ingest.paths.bench.js';
+import { benchBuilding, benchIngestPaths, type IngestPathRates } from './ingest.paths.bench.js';
+import { benchWire, type WireBenchResult } from './wire.bench.js';
 
 export interface ServerBenchResult {
   stores: { timeseries: string; metadata: string; queue: string };
-  ingest: {
-    batch: number;
-    http_readings_per_s: number;
-    store_readings_per_s: number;
-  } & IngestPathRates;
+  ingest:
+    | ({
+        batch: number;
+        http_readings_per_s: number;
+        store_readings_per_s: number;
+      } & IngestPathRates)
+    | null;
   query: {
-    clients: number;
-    requests: number;
-    p50_ms: number;
-    p99_ms: number;
     points_per_response: number;
-    single_client_p50_ms: number;
-  };
-  worker: { model: string; run_ms_mean: number; homes_at_10s: number };
+    /** The store's own readBuckets for the same day, one call at a time, no HTTP. */
+    store_p50_ms: number;
+    /** One row per number of concurrent clients (1, 10, 50). */
+    levels: QueryLevel[];
+  } | null;
+  worker: { model: string; run_ms_mean: number; homes_at_10s: number } | null;
   backfill: {
     minutes: number;
     runs: number;
@@ -44,18 +46,41 @@ export interface ServerBenchResult {
     minutes_per_s: number;
     engine_minutes_per_s: number;
     ratio_to_engine: number;
-  };
+  } | null;
+  /** Null when the web app is not built. */
+  wire: WireBenchResult | null;
 }
+
+/** The one-day readings query at one number of concurrent clients. */
+export interface QueryLevel {
+  clients: number;
+  /** Requests answered 200; the percentiles are over these. */
+  requests: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** p50 and p99 as multiples of the store's own p50 in the same run. */
+  p50_to_store: number;
+  p99_to_store: number;
+  /** Answers 503 (store or queue unavailable, or overloaded) and any other non-200. */
+  status_503: number;
+  status_other: number;
+}
+
+/** The parts of the server bench, in the order they run. */
+export const SERVER_BENCH_PARTS = ['ingest', 'query', 'worker', 'backfill', 'wire'] as const;
+export type ServerBenchPart = (typeof SERVER_BENCH_PARTS)[number];
 
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
-/** Run all three benchmarks for about `seconds` each. */
+/** Run the benchmarks in `only` (all by default) for about `seconds` each. */
 export async function benchServer(
   env: NodeJS.ProcessEnv,
   repoRoot: string,
   seconds = 5,
+  only: readonly ServerBenchPart[] = SERVER_BENCH_PARTS,
 ): Promise<ServerBenchResult> {
+  const runs = (part: ServerBenchPart) => only.includes(part);
   const dir = mkdtempSync(join(tmpdir(), 'nilm-bench-'));
   const config = loadConfig(
     {
@@ -88,210 +113,306 @@ export async function benchServer(
     });
     const token = (await parts.issuer!.sign({ sub: 'bench', role: 'admin' })).token;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    for (const id of ['bench-raw', 'bench-http', 'bench-query'])
-      await parts.metadata.createBuilding({
-        id,
-        name: id,
-        timezone: 'UTC',
-        isDemo: false,
-        modelRef: null,
-      });
-    const B = 5000;
+    for (const id of ['bench-raw', 'bench-http', 'bench-query']) await benchBuilding(parts, id);
+    let ingest: ServerBenchResult['ingest'] = null;
+    if (runs('ingest')) ingest = await benchIngest(parts, url, headers, seconds, config.MQTT_URL);
+
     const t0 = Date.UTC(2024, 0, 1);
-    const batch = (k: number): Array<{ ts: number; powerW: number }> =>
-      Array.from({ length: B }, (_, i) => ({
-        ts: t0 + (k * B + i) * 1000,
-        powerW: 200 + ((k * B + i) % 300),
-      }));
-
-    // Raw store writes.
-    let k = 0;
-    let start = performance.now();
-    while (performance.now() - start < seconds * 1000)
-      await parts.timeseries.writeReadings('bench-raw', batch(k++));
-    const storeRate = (k * B) / ((performance.now() - start) / 1000);
-
-    // HTTP ingest (includes validation, auth, JSON parsing and the enqueue).
-    k = 0;
-    start = performance.now();
-    while (performance.now() - start < seconds * 1000) {
-      const body = JSON.stringify({
-        building_id: 'bench-http',
-        readings: batch(k++).map((r) => ({ ts: r.ts, power_w: r.powerW })),
-      });
-      const r = await fetch(`${url}/api/v1/ingest`, { method: 'POST', headers, body });
-      if (r.status !== 202) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
-    }
-    const httpRate = (k * B) / ((performance.now() - start) / 1000);
-
-    // The other ways in: line protocol, MQTT embedded, MQTT external (with MQTT_URL).
-    const paths = await benchIngestPaths(parts, url, {
-      total: Math.max(20_000, Math.min(200_000, Math.round(httpRate * seconds))),
-      mqttUrl: config.MQTT_URL,
-    });
-
-    // One day at one reading per 10 s, with estimates for every minute, then 50 clients.
-    const day = Array.from({ length: 8640 }, (_, i) => ({
-      ts: t0 + i * 10_000,
-      powerW: 150 + (i % 500),
-    }));
-    await parts.timeseries.writeReadings('bench-query', day);
-    const apps = ['kettle', 'microwave', 'dishwasher', 'washing_machine'];
-    await parts.timeseries.writeEstimates(
-      'bench-query',
-      'bench@1',
-      Array.from({ length: 1440 * 4 }, (_, i) => ({
-        ts: t0 + Math.floor(i / 4) * 60_000,
-        appliance: apps[i % 4]!,
-        powerW: i % 50,
-        onProb: 0.1,
-      })),
-    );
-    const queryUrl = `${url}/api/v1/buildings/bench-query/readings?start=${t0}&end=${t0 + 86_400_000}&resolution=1m`;
-    const single: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const s = performance.now();
-      await (await fetch(queryUrl, { headers })).json();
-      single.push(performance.now() - s);
-    }
-    single.sort((a, b) => a - b);
-    const latencies: number[] = [];
-    let points = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const client = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        const s = performance.now();
-        const r = await fetch(
-          `${url}/api/v1/buildings/bench-query/readings?start=${t0}&end=${t0 + 86_400_000}&resolution=1m`,
-          { headers },
-        );
-        const body = (await r.json()) as { points: unknown[] };
-        latencies.push(performance.now() - s);
-        points = body.points.length;
-      }
-    };
-    await Promise.all(Array.from({ length: 50 }, client));
-    latencies.sort((a, b) => a - b);
+    let query: ServerBenchResult['query'] = null;
+    const readingsPath = `/api/v1/buildings/bench-query/readings?start=${t0}&end=${t0 + 86_400_000}&resolution=1m`;
+    if (runs('query') || runs('wire')) await writeQueryDay(parts, t0);
+    if (runs('query'))
+      query = await benchQuery(parts, `${url}${readingsPath}`, headers, t0, seconds);
 
     // Worker: homes with a day of history and estimates; time incremental runs after new data.
+    let worker: ServerBenchResult['worker'] = null;
+    let backfill: ServerBenchResult['backfill'] = null;
     const service = new DisaggregationService({
       timeseries: parts.timeseries,
       metadata: parts.metadata,
       engine: parts.engine,
     });
-    const model = await parts.engine.model();
-    const homes = 10;
-    const now0 = Math.floor(Date.now() / 60_000) * 60_000 - 86_400_000;
-    for (let h = 0; h < homes; h++) {
-      const id = `bench-home-${h}`;
-      await parts.metadata.createBuilding({
-        id,
-        name: id,
-        timezone: 'UTC',
-        isDemo: false,
-        modelRef: null,
-      });
-      await store(
-        id,
-        Array.from({ length: 8640 }, (_, i) => ({
-          ts: now0 + i * 10_000,
-          powerW: 150 + ((i * (h + 3)) % 700),
-        })),
-      );
-      while ((await service.run(id)).more);
-    }
-    const runs: number[] = [];
-    for (let step = 1; step <= 3; step++) {
+    const model = runs('worker') || runs('backfill') ? await parts.engine.model() : undefined;
+    if (runs('worker')) {
+      const homes = 10;
+      const now0 = Math.floor(Date.now() / 60_000) * 60_000 - 86_400_000;
       for (let h = 0; h < homes; h++) {
         const id = `bench-home-${h}`;
-        const from = now0 + 86_400_000 + (step - 1) * 60_000;
+        await benchBuilding(parts, id);
         await store(
           id,
-          Array.from({ length: 6 }, (_, i) => ({ ts: from + i * 10_000, powerW: 300 + i })),
+          Array.from({ length: 8640 }, (_, i) => ({
+            ts: now0 + i * 10_000,
+            powerW: 150 + ((i * (h + 3)) % 700),
+          })),
         );
-        const s = performance.now();
-        await service.run(id);
-        runs.push(performance.now() - s);
+        while ((await service.run(id)).more);
       }
-    }
-    const runMs = runs.reduce((a, b) => a + b, 0) / runs.length;
-
-    // Backfill: live minutes first, then 14 days of history ending at them.
-    const bf = 'bench-backfill';
-    await parts.metadata.createBuilding({
-      id: bf,
-      name: bf,
-      timezone: 'UTC',
-      isDemo: false,
-      modelRef: null,
-    });
-    const bfEnd = Math.floor(Date.now() / 60_000) * 60_000;
-    await store(bf, [
-      { ts: bfEnd - 60_000, powerW: 200 },
-      { ts: bfEnd, powerW: 210 },
-    ]);
-    while ((await service.run(bf)).more);
-    const minutes = 14 * 1440;
-    const history = Array.from({ length: minutes }, (_, i) => ({
-      ts: bfEnd - (minutes - 1 - i) * 60_000,
-      powerW: 150 + ((i * 7) % 900) + (i % 1440 === 420 ? 2800 : 0),
-    }));
-    for (let i = 0; i < history.length; i += 5000) await store(bf, history.slice(i, i + 5000));
-    let bfRuns = 0;
-    const bfStart = performance.now();
-    for (;;) {
-      bfRuns++;
-      if (!(await service.run(bf)).more) break;
-    }
-    const bfSeconds = (performance.now() - bfStart) / 1000;
-    const mains = Float32Array.from(history, (r) => r.powerW);
-    const e0 = performance.now();
-    await model.disaggregate({
-      startMs: history[0]!.ts,
-      periodS: model.periodS,
-      mains,
-      appliances: {},
-      source: 'bench',
-    });
-    const engineSeconds = (performance.now() - e0) / 1000;
-    return {
-      stores: {
-        timeseries: parts.timeseries.kind,
-        metadata: parts.metadata.kind,
-        queue: parts.queue.kind,
-      },
-      ingest: {
-        batch: B,
-        http_readings_per_s: httpRate,
-        store_readings_per_s: storeRate,
-        ...paths,
-      },
-      query: {
-        clients: 50,
-        requests: latencies.length,
-        p50_ms: pct(latencies, 0.5),
-        p99_ms: pct(latencies, 0.99),
-        points_per_response: points,
-        single_client_p50_ms: pct(single, 0.5),
-      },
+      const runTimes: number[] = [];
+      for (let step = 1; step <= 3; step++) {
+        for (let h = 0; h < homes; h++) {
+          const id = `bench-home-${h}`;
+          const from = now0 + 86_400_000 + (step - 1) * 60_000;
+          await store(
+            id,
+            Array.from({ length: 6 }, (_, i) => ({ ts: from + i * 10_000, powerW: 300 + i })),
+          );
+          const s = performance.now();
+          await service.run(id);
+          runTimes.push(performance.now() - s);
+        }
+      }
+      const runMs = runTimes.reduce((a, b) => a + b, 0) / runTimes.length;
       // Each home needs one run per minute (its new complete minute); runs are sequential per core.
-      worker: {
-        model: `${model.card.id}@${model.card.version}`,
+      worker = {
+        model: `${model!.card.id}@${model!.card.version}`,
         run_ms_mean: runMs,
         homes_at_10s: Math.floor((60_000 / runMs) * config.WORKER_CONCURRENCY),
-      },
-      backfill: {
+      };
+    }
+
+    if (runs('backfill')) {
+      // Backfill: live minutes first, then 14 days of history ending at them.
+      const bf = 'bench-backfill';
+      await benchBuilding(parts, bf);
+      const bfEnd = Math.floor(Date.now() / 60_000) * 60_000;
+      await store(bf, [
+        { ts: bfEnd - 60_000, powerW: 200 },
+        { ts: bfEnd, powerW: 210 },
+      ]);
+      while ((await service.run(bf)).more);
+      const minutes = 14 * 1440;
+      const history = Array.from({ length: minutes }, (_, i) => ({
+        ts: bfEnd - (minutes - 1 - i) * 60_000,
+        powerW: 150 + ((i * 7) % 900) + (i % 1440 === 420 ? 2800 : 0),
+      }));
+      for (let i = 0; i < history.length; i += 5000) await store(bf, history.slice(i, i + 5000));
+      let bfRuns = 0;
+      const bfStart = performance.now();
+      for (;;) {
+        bfRuns++;
+        if (!(await service.run(bf)).more) break;
+      }
+      const bfSeconds = (performance.now() - bfStart) / 1000;
+      const mains = Float32Array.from(history, (r) => r.powerW);
+      const e0 = performance.now();
+      await model!.disaggregate({
+        startMs: history[0]!.ts,
+        periodS: model!.periodS,
+        mains,
+        appliances: {},
+        source: 'bench',
+      });
+      const engineSeconds = (performance.now() - e0) / 1000;
+      backfill = {
         minutes,
         runs: bfRuns,
         seconds: bfSeconds,
         minutes_per_s: minutes / bfSeconds,
         engine_minutes_per_s: minutes / engineSeconds,
         ratio_to_engine: engineSeconds / bfSeconds,
+      };
+    }
+
+    const wire =
+      runs('wire') && existsSync(join(config.webDir, '.vite', 'manifest.json'))
+        ? await benchWire(url, config.webDir, readingsPath, {
+            authorization: headers.authorization,
+          })
+        : null;
+    return {
+      stores: {
+        timeseries: parts.timeseries.kind,
+        metadata: parts.metadata.kind,
+        queue: parts.queue.kind,
       },
+      ingest,
+      query,
+      worker,
+      backfill,
+      wire,
     };
   } finally {
     await app.close();
     await parts.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Parts = Awaited<ReturnType<typeof createParts>>;
+
+/** Raw store writes, then HTTP ingest, then the other ways in, in batches of 5000 readings. */
+async function benchIngest(
+  parts: Parts,
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  mqttUrl: string | undefined,
+): Promise<NonNullable<ServerBenchResult['ingest']>> {
+  const B = 5000;
+  const t0 = Date.UTC(2024, 0, 1);
+  const batch = (k: number): Array<{ ts: number; powerW: number }> =>
+    Array.from({ length: B }, (_, i) => ({
+      ts: t0 + (k * B + i) * 1000,
+      powerW: 200 + ((k * B + i) % 300),
+    }));
+
+  // Raw store writes.
+  let k = 0;
+  let start = performance.now();
+  while (performance.now() - start < seconds * 1000)
+    await parts.timeseries.writeReadings('bench-raw', batch(k++));
+  const storeRate = (k * B) / ((performance.now() - start) / 1000);
+
+  // HTTP ingest (includes validation, auth, JSON parsing and the enqueue).
+  k = 0;
+  start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    const body = JSON.stringify({
+      building_id: 'bench-http',
+      readings: batch(k++).map((r) => ({ ts: r.ts, power_w: r.powerW })),
+    });
+    const r = await fetch(`${url}/api/v1/ingest`, { method: 'POST', headers, body });
+    if (r.status !== 202) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
+  }
+  const httpRate = (k * B) / ((performance.now() - start) / 1000);
+
+  // The other ways in: line protocol, MQTT embedded, MQTT external (with MQTT_URL).
+  const paths = await benchIngestPaths(parts, url, {
+    total: Math.max(20_000, Math.min(200_000, Math.round(httpRate * seconds))),
+    mqttUrl,
+  });
+
+  return {
+    batch: B,
+    http_readings_per_s: httpRate,
+    store_readings_per_s: storeRate,
+    ...paths,
+  };
+}
+
+/** One day at one reading per 10 s, with estimates for every minute of four appliances. */
+async function writeQueryDay(parts: Parts, t0: number): Promise<void> {
+  const day = Array.from({ length: 8640 }, (_, i) => ({
+    ts: t0 + i * 10_000,
+    powerW: 150 + (i % 500),
+  }));
+  await parts.timeseries.writeReadings('bench-query', day);
+  const apps = ['kettle', 'microwave', 'dishwasher', 'washing_machine'];
+  await parts.timeseries.writeEstimates(
+    'bench-query',
+    'bench@1',
+    Array.from({ length: 1440 * 4 }, (_, i) => ({
+      ts: t0 + Math.floor(i / 4) * 60_000,
+      appliance: apps[i % 4]!,
+      powerW: i % 50,
+      onProb: 0.1,
+    })),
+  );
+}
+
+/**
+ * The one-day readings query through HTTP at 1, 10 and 50 concurrent clients, each for about
+ * `seconds`, next to the store's own time for the same buckets (no HTTP, one call at a time).
+ * Every status is counted: a 503 is an answer, not a crash.
+ */
+async function benchQuery(
+  parts: Parts,
+  queryUrl: string,
+  headers: Record<string, string>,
+  t0: number,
+  seconds: number,
+): Promise<NonNullable<ServerBenchResult['query']>> {
+  const storeTimes: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const s = performance.now();
+    await parts.timeseries.readBuckets('bench-query', t0, t0 + 86_400_000, 60);
+    storeTimes.push(performance.now() - s);
+  }
+  storeTimes.sort((a, b) => a - b);
+  const storeP50 = pct(storeTimes, 0.5);
+  let points = 0;
+  const levels: QueryLevel[] = [];
+  for (const clients of [1, 10, 50]) {
+    const latencies: number[] = [];
+    let status503 = 0;
+    let statusOther = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const client = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        const s = performance.now();
+        const r = await fetch(queryUrl, { headers });
+        if (r.status === 200) {
+          points = ((await r.json()) as { points: unknown[] }).points.length;
+          latencies.push(performance.now() - s);
+        } else {
+          await r.arrayBuffer();
+          if (r.status === 503) status503++;
+          else statusOther++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: clients }, client));
+    latencies.sort((a, b) => a - b);
+    const p50 = latencies.length ? pct(latencies, 0.5) : NaN;
+    const p99 = latencies.length ? pct(latencies, 0.99) : NaN;
+    levels.push({
+      clients,
+      requests: latencies.length,
+      p50_ms: p50,
+      p99_ms: p99,
+      p50_to_store: p50 / storeP50,
+      p99_to_store: p99 / storeP50,
+      status_503: status503,
+      status_other: statusOther,
+    });
+  }
+  return { points_per_response: points, store_p50_ms: storeP50, levels };
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+/** The result as the lines `nilm bench --server` prints, one per part that ran. */
+export function formatServerBench(r: ServerBenchResult): string {
+  const lines = [`stores: ${r.stores.timeseries} + ${r.stores.metadata}, queue ${r.stores.queue}`];
+  const i = r.ingest;
+  if (i) {
+    const share = (rate: number) =>
+      `${rate.toFixed(0)}/s (${(rate / i.store_readings_per_s).toFixed(2)})`;
+    lines.push(
+      `ingest, batches of ${i.batch}: HTTP ${i.http_readings_per_s.toFixed(0)} readings/s; store alone ${i.store_readings_per_s.toFixed(0)} readings/s`,
+      `ingest paths, to stored, as a share of the store's own rate: HTTP JSON ${(i.http_readings_per_s / i.store_readings_per_s).toFixed(2)}, line protocol ${share(i.line_protocol_readings_per_s)}, MQTT embedded ${share(i.mqtt_embedded_readings_per_s)}, MQTT external ${i.mqtt_external_readings_per_s === null ? 'not configured (MQTT_URL)' : share(i.mqtt_external_readings_per_s)}`,
+    );
+  }
+  const q = r.query;
+  if (q) {
+    lines.push(
+      `one-day readings query (${q.points_per_response} points): the store alone p50 ${q.store_p50_ms.toFixed(1)} ms`,
+    );
+    for (const l of q.levels)
+      lines.push(
+        `  ${l.clients} client${l.clients === 1 ? '' : 's'}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers; ${l.status_503} answered 503, ${l.status_other} other errors`,
+      );
+  }
+  const w = r.worker;
+  if (w)
+    lines.push(
+      `worker (${w.model}): ${w.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${w.homes_at_10s} homes at one reading per 10 s`,
+    );
+  const b = r.backfill;
+  if (b)
+    lines.push(
+      `backfill of ${b.minutes} minutes of history next to live data: ${b.minutes_per_s.toFixed(0)} minutes/s in ${b.runs} runs (${b.seconds.toFixed(1)} s); the engine alone ${b.engine_minutes_per_s.toFixed(0)} minutes/s (ratio ${b.ratio_to_engine.toFixed(2)})`,
+    );
+  const x = r.wire;
+  if (x)
+    for (const [name, v] of [
+      ['JS before the sign-in page', x.sign_in_js],
+      ['JS from opening to the first chart', x.first_chart_js],
+      ['one-day readings JSON', x.readings_day_json],
+    ] as const)
+      lines.push(
+        `on the wire, ${name}: ${kb(v.wire_bytes)} (${v.encoding}) of ${kb(v.raw_bytes)} uncompressed, ${v.files} file${v.files === 1 ? '' : 's'}`,
+      );
+  return lines.join('\n') + '\n';
 }
