@@ -32,6 +32,7 @@ import { AuthError, FailedAuthLimiter, LoginBackoff, type AuthLimits } from './a
 import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
+import { registerApplianceRoutes } from './routes/appliances.routes.js';
 import { registerSourceRoutes } from './routes/sources.routes.js';
 import { registerWriteRoutes } from './routes/write.routes.js';
 import { registerImportRoutes } from './routes/import.routes.js';
@@ -512,6 +513,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerAuthRoutes(api, deps, authLimits);
       registerIngestRoutes(api, deps);
       registerBuildingRoutes(api, deps, live);
+      registerApplianceRoutes(api, deps);
       registerSourceRoutes(api, deps);
       registerWriteRoutes(api, deps);
       registerImportRoutes(api, deps);
@@ -524,7 +526,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
 
   if (webBuilt) {
     // The built web app: files as they are on disk (a rebuild needs no restart), and
-      registerAlertRoutes(api, deps);
+    registerAlertRoutes(api, deps);
     // index.html for the app's own routes; /api, /docs and /metrics keep their JSON 404.
     await app.register(fastifyStatic, {
       root: deps.config.webDir,
