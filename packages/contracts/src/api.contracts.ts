@@ -319,11 +319,23 @@ export const EnergyQuery = Type.Object(
 );
 export type EnergyQuery = Static<typeof EnergyQuery>;
 
+/** The likely range of an appliance's kWh in a period; null where it is unknown. */
+export const ApplianceKwhRange = Type.Object({
+  kwh_low: Type.Union([Type.Number(), Type.Null()]),
+  kwh_high: Type.Union([Type.Number(), Type.Null()]),
+});
+export type ApplianceKwhRange = Static<typeof ApplianceKwhRange>;
+
 export const EnergyPeriod = Type.Object({
   start: Type.String(),
   end: Type.String(),
   total_kwh: Type.Number(),
   appliances: Type.Record(Type.String(), Type.Number()),
+  /**
+   * Per appliance of `appliances`, the kWh it likely used: the model's power band summed over
+   * its on-minutes (a conservative range, see docs/api.md); both null where the band is unknown.
+   */
+  appliance_ranges: Type.Optional(Type.Record(Type.String(), ApplianceKwhRange)),
   /** Mains energy of estimated minutes that the tracked appliances do not explain (never negative). */
   other_kwh: Type.Number(),
   /** Mains energy of minutes that have readings but no estimates yet (still being estimated). */
@@ -365,6 +377,30 @@ export const ApplianceList = Type.Object({
   appliances: Type.Array(ApplianceInfo),
 });
 export type ApplianceList = Static<typeof ApplianceList>;
+
+/** One head of the building's model, and whether the building says it has the appliance. */
+export const AppliancePresence = Type.Object({
+  name: Type.String(),
+  /** A plain name for people, e.g. "Electric shower". */
+  label: Type.String(),
+  present: Type.Boolean(),
+});
+export const AppliancesPresentResponse = Type.Object({
+  building_id: Id,
+  model: Type.Union([Type.String(), Type.Null()]),
+  /** True while nobody said which appliances the building has: then every head is present. */
+  is_default: Type.Boolean(),
+  appliances: Type.Array(AppliancePresence),
+});
+export type AppliancesPresentResponse = Static<typeof AppliancesPresentResponse>;
+export const AppliancesPresentBody = Type.Object(
+  {
+    /** Names of the model's heads the building has (from GET); every other head is absent. */
+    appliances: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type AppliancesPresentBody = Static<typeof AppliancesPresentBody>;
 
 export const ApplianceParams = Type.Object({
   id: Id,

@@ -12,7 +12,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { InferenceEngine } from '@nilm/ml';
 import type { Building, MetadataStore, TimeSeriesStore } from '@nilm/stores';
-import { buildingAppliances } from '../services/appliances.service.js';
+import { applianceView, buildingAppliances } from '../services/appliances.service.js';
 import { ReadingsService } from '../services/readings.service.js';
 import {
   availabilityTopic,
@@ -60,7 +60,10 @@ export class HaPublisher {
   private readonly now: () => number;
 
   constructor(private readonly o: HaPublisherOptions) {
-    this.readings = new ReadingsService(o.timeseries);
+    // Appliances the building lacks are not published; their power counts as other.
+    this.readings = new ReadingsService(o.timeseries, (id) =>
+      applianceView(o.engine, o.metadata, id),
+    );
     this.now = o.now ?? Date.now;
   }
 
@@ -167,7 +170,7 @@ export class HaPublisher {
     const latest = [...recent].reverse().find((x) => Object.keys(x.appliances).length > 0);
     if (!latest) return null;
     const [today] = await this.readings.energy(b.id, now, now + 1, 'day', b.timezone);
-    const enabled = appliances.filter((a) => a.enabled);
+    const enabled = appliances.filter((a) => a.enabled && a.present);
     let tracked = 0;
     const apps: HaState['appliances'] = {};
     for (const a of enabled) {
@@ -202,7 +205,9 @@ export class HaPublisher {
 
   private async appliancesOf(b: Building): Promise<Array<{ name: string; label: string }>> {
     const { appliances } = await buildingAppliances(this.o.engine, this.o.metadata, b);
-    return appliances.filter((a) => a.enabled).map((a) => ({ name: a.name, label: a.label }));
+    return appliances
+      .filter((a) => a.enabled && a.present)
+      .map((a) => ({ name: a.name, label: a.label }));
   }
 
   private async publish(messages: readonly HaMessage[]): Promise<void> {

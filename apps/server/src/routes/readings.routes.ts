@@ -20,7 +20,7 @@ import {
 import { authorize, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import type { LiveHub } from '../services/live.hub.js';
-import { buildingAppliances } from '../services/appliances.service.js';
+import { applianceView, buildingAppliances } from '../services/appliances.service.js';
 import { energyCsv, readingsCsv, ReadingsService } from '../services/readings.service.js';
 import { MAX_RUNS, RunsService } from '../services/runs.service.js';
 import { parseQueryTime } from '../time.parse.js';
@@ -32,7 +32,10 @@ const Params = Type.Object({ id: Id });
 const round = (v: number, per: number) => Math.round(v * per) / per;
 
 export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live: LiveHub): void {
-  const service = new ReadingsService(deps.timeseries);
+  // Every view shows only the appliances the building has (the others' power is "other").
+  const service = new ReadingsService(deps.timeseries, (id) =>
+    applianceView(deps.engine, deps.metadata, id),
+  );
   const runs = new RunsService(deps);
   const now = deps.now ?? Date.now;
   const range = (q: { start: string; end?: string }): [number, number] => [
@@ -142,6 +145,12 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
           end: new Date(p.endMs).toISOString(),
           total_kwh: p.totalKwh,
           appliances: p.appliances,
+          appliance_ranges: Object.fromEntries(
+            Object.entries(p.ranges).map(([a, r]) => [
+              a,
+              r ? { kwh_low: r.lowKwh, kwh_high: r.highKwh } : { kwh_low: null, kwh_high: null },
+            ]),
+          ),
           other_kwh: p.otherKwh,
           pending_kwh: p.pendingKwh,
           import_kwh: p.importKwh,
@@ -182,7 +191,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     {
       schema: {
         tags: ['readings'],
-        summary: "The appliances the building's model estimates",
+        summary: "The appliances the building's model estimates and the building has",
         security: [{ bearer: [] }],
         params: Params,
         response: { 200: ApplianceList, 401: ErrorBody, 404: ErrorBody },
@@ -194,13 +203,15 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
       return {
         building_id: b.id,
         model,
-        appliances: appliances.map((a) => ({
-          name: a.name,
-          label: a.label,
-          enabled: a.enabled,
-          on_threshold_w: a.onThresholdW,
-          on_prob_threshold: a.onProbThreshold,
-        })),
+        appliances: appliances
+          .filter((a) => a.present)
+          .map((a) => ({
+            name: a.name,
+            label: a.label,
+            enabled: a.enabled,
+            on_threshold_w: a.onThresholdW,
+            on_prob_threshold: a.onProbThreshold,
+          })),
       };
     },
   );

@@ -249,6 +249,7 @@ export class DisaggregationService {
           appliance,
           powerW: Math.max(0, p),
           onProb: est.onProb ? est.onProb[i]! : p > 0 ? 1 : 0,
+          ...bandAt(est, i),
         });
       }
     }
@@ -287,4 +288,20 @@ export class DisaggregationService {
     }
     return { startMs: fromMs, periodS, mains, appliances: {}, source: 'store' };
   }
+}
+
+/**
+ * The model's band at step `i`, stored beside the estimate, when the model gives one there
+ * (a missing or non-finite bound stores none; the low end is floored at 0 like the power).
+ */
+function bandAt(
+  est: { lower?: Float32Array; upper?: Float32Array },
+  i: number,
+): { lowW: number; highW: number } | Record<string, never> {
+  const low = est.lower?.[i];
+  const high = est.upper?.[i];
+  if (low === undefined || high === undefined || !Number.isFinite(low) || !Number.isFinite(high))
+    return {};
+  const lowW = Math.max(0, low);
+  return { lowW, highW: Math.max(lowW, high) };
 }

@@ -59,6 +59,7 @@ function hub(over: Partial<LiveHubOptions> & { clock?: { t: number } } = {}) {
         return { id, name: id, timezone: 'UTC', isDemo: false, modelRef: null, createdAt: 0 };
       },
       getMemberRole: async () => 'viewer',
+      getAppliancesPresent: async () => null,
     },
     pollMs: 20,
     recheckMs: 20,

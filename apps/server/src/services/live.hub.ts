@@ -15,6 +15,7 @@ import type { ServerResponse } from 'node:http';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import { decideAccess } from '../auth/index.js';
 import { ApiError } from '../errors.js';
+import { isShown, presentAppliances } from './appliances.service.js';
 
 /** Why a stream ended, sent as `event: end` with `{"reason", "message"}`. */
 export type LiveEndReason =
@@ -48,7 +49,7 @@ export interface LiveHubOptions {
     TimeSeriesStore,
     'latestReadingTs' | 'latestEstimateTs' | 'readReadings' | 'readEstimates'
   >;
-  metadata: Pick<MetadataStore, 'getBuilding' | 'getMemberRole'>;
+  metadata: Pick<MetadataStore, 'getBuilding' | 'getMemberRole' | 'getAppliancesPresent'>;
   pollMs: number;
   recheckMs: number;
   maxPerUser: number;
@@ -235,8 +236,11 @@ export class LiveHub {
         feed.latest = frames[frames.length - 1]!;
       }
       const es = await this.opts.timeseries.readEstimates(id, feed.lastEstimate + 1, horizon);
+      // Appliances the building lacks are not streamed (read each poll: a change applies at once).
+      const present = es.length ? await presentAppliances(this.opts.metadata, id) : null;
       const byTs = new Map<number, Record<string, { power_w: number; on_prob: number }>>();
       for (const e of es) {
+        if (!isShown(present, e.appliance)) continue;
         let at = byTs.get(e.ts);
         if (!at) byTs.set(e.ts, (at = {}));
         at[e.appliance] = { power_w: e.powerW, on_prob: e.onProb };

@@ -5,6 +5,16 @@
  */
 import type { TimeSeriesStore, Bucket, GridPoint } from '@nilm/stores';
 import { ApiError } from '../errors.js';
+import { isShown, type ApplianceView, type PresentAppliances } from './appliances.service.js';
+
+/** Every appliance shown, on at 0.5: for a caller that knows no building settings. */
+const SHOW_ALL: ApplianceView = { present: null, onProbThreshold: new Map() };
+
+/** The kWh range an appliance likely used in a period (see `energy`). */
+export interface KwhRange {
+  lowKwh: number;
+  highKwh: number;
+}
 
 export const RESOLUTIONS_S: Record<string, number> = {
   '1m': 60,
@@ -56,6 +66,11 @@ export interface EnergyPeriodResult {
   endMs: number;
   totalKwh: number;
   appliances: Record<string, number>;
+  /**
+   * Likely range of each appliance's kWh; null where an on-minute's estimate has no band (stored
+   * before the model gave one, or by a model without one).
+   */
+  ranges: Record<string, KwhRange | null>;
   /** Mains energy of estimated minutes that the appliances do not explain. */
   otherKwh: number;
   /** Mains energy of minutes that have readings but no estimates yet. */
@@ -72,7 +87,11 @@ export interface EnergyPeriodResult {
 }
 
 export class ReadingsService {
-  constructor(private readonly timeseries: TimeSeriesStore) {}
+  constructor(
+    private readonly timeseries: TimeSeriesStore,
+    private readonly view: (buildingId: string) => Promise<ApplianceView> = () =>
+      Promise.resolve(SHOW_ALL),
+  ) {}
 
   /** Buckets of mains and estimates over [start, end). */
   async readings(
@@ -94,25 +113,24 @@ export class ReadingsService {
         `the range holds more than ${MAX_POINTS} points at ${resolutionS} s; choose a coarser resolution or a shorter range`,
       );
     }
-    const [buckets, gridPoints] = await Promise.all([
+    const [stored, gridPoints, view] = await Promise.all([
       this.timeseries.readBuckets(buildingId, startMs, endMs, resolutionS),
       this.timeseries.readGridBuckets(buildingId, startMs, endMs, resolutionS),
+      this.view(buildingId),
     ]);
+    const buckets = stored.map((b) => shownOnly(b, view.present));
     const grid = new Map(gridPoints.map((g) => [g.ts, g]));
     const names = new Set<string>();
     let withMains = 0;
     let estimated = 0;
-    for (const b of buckets) {
-      let any = false;
-      for (const a of Object.keys(b.appliances)) {
-        names.add(a);
-        any = true;
-      }
+    buckets.forEach((b, i) => {
+      for (const a of Object.keys(b.appliances)) names.add(a);
+      // Estimated means the worker has been over the minute, whichever appliances are shown.
       if (b.powerW !== null) {
         withMains++;
-        if (any) estimated++;
+        if (Object.keys(stored[i]!.appliances).length > 0) estimated++;
       }
-    }
+    });
     return {
       resolutionS,
       appliances: [...names].sort(),
@@ -129,6 +147,13 @@ export class ReadingsService {
    * data count for nothing; `coverage` says how much of the period had data. Minutes with
    * readings but no estimates yet (the worker is still on them) count as `pendingKwh`, not as
    * "other", and `estimateCoverage` says what share of the minutes with readings is estimated.
+   *
+   * Only the appliances the building has are listed; the power estimated for the others counts
+   * as "other". Each listed appliance has a likely range: its band's low and high ends summed
+   * over its on-minutes (onProb at or above its threshold), plus its estimate on the other
+   * minutes. The band is meant to hold one minute's true power 90 % of the time; summing its
+   * ends assumes every minute errs the same way, so the range is wider than a 90 % interval of
+   * the total (conservative).
    */
   async energy(
     buildingId: string,
@@ -144,9 +169,10 @@ export class ReadingsService {
         'an energy report covers at most 400 days; shorten the range',
       );
     const edges = periodEdges(startMs, endMs, period, timeZone);
-    const [minute, gridMinutes] = await Promise.all([
+    const [minute, gridMinutes, view] = await Promise.all([
       this.timeseries.readBuckets(buildingId, edges[0]!, edges[edges.length - 1]!, 60),
       this.timeseries.readGridBuckets(buildingId, edges[0]!, edges[edges.length - 1]!, 60),
+      this.view(buildingId),
     ]);
     let g = 0;
     const out: EnergyPeriodResult[] = [];
@@ -160,6 +186,7 @@ export class ReadingsService {
       let pending = 0;
       const mains: number[] = [];
       const apps: Record<string, number> = {};
+      const bands: Record<string, { low: number; high: number; known: boolean }> = {};
       while (j < minute.length && minute[j]!.ts < to) {
         const b = minute[j]!;
         j++;
@@ -172,7 +199,18 @@ export class ReadingsService {
           if (entries.length > 0) estimated++;
           else pending += b.powerW;
         }
-        for (const [a, v] of entries) apps[a] = (apps[a] ?? 0) + v.powerW;
+        for (const [a, v] of entries) {
+          if (!isShown(view.present, a)) continue;
+          apps[a] = (apps[a] ?? 0) + v.powerW;
+          const band = (bands[a] ??= { low: 0, high: 0, known: true });
+          if (v.onProb < (view.onProbThreshold.get(a) ?? 0.5)) {
+            band.low += v.powerW;
+            band.high += v.powerW;
+          } else if (v.lowW !== undefined && v.highW !== undefined) {
+            band.low += v.lowW;
+            band.high += v.highW;
+          } else band.known = false;
+        }
       }
       const kwh = (w: number): number => (w * 60) / 3_600_000;
       // Grid energy: sums of the minute means each meter measured, null when none did.
@@ -199,6 +237,12 @@ export class ReadingsService {
         endMs: to,
         totalKwh: kwh(total),
         appliances,
+        ranges: Object.fromEntries(
+          Object.entries(bands).map(([a, r]) => [
+            a,
+            r.known ? { lowKwh: kwh(r.low), highKwh: kwh(r.high) } : null,
+          ]),
+        ),
         otherKwh: Math.max(0, kwh(total - pending) - tracked),
         pendingKwh: kwh(pending),
         baseloadKwh: kwh(base * covered),
@@ -310,14 +354,26 @@ export function readingsCsv(r: ReadingsResult): string {
   return [head.join(','), ...rows].join('\n') + '\n';
 }
 
-/** CSV of an energy report. */
+/** The bucket with only the appliances the building has. */
+function shownOnly(b: Bucket, present: PresentAppliances): Bucket {
+  if (present === null) return b;
+  return {
+    ...b,
+    appliances: Object.fromEntries(Object.entries(b.appliances).filter(([a]) => present.has(a))),
+  };
+}
+
+/**
+ * CSV of an energy report: per appliance its kWh and likely range (`_kwh_low`, `_kwh_high`,
+ * empty where the range is unknown).
+ */
 export function energyCsv(periods: EnergyPeriodResult[]): string {
   const names = [...new Set(periods.flatMap((p) => Object.keys(p.appliances)))].sort();
   const head = [
     'start',
     'end',
     'total_kwh',
-    ...names.map((a) => `${a}_kwh`),
+    ...names.flatMap((a) => [`${a}_kwh`, `${a}_kwh_low`, `${a}_kwh_high`]),
     'other_kwh',
     'baseload_kwh',
     'coverage',
@@ -329,7 +385,15 @@ export function energyCsv(periods: EnergyPeriodResult[]): string {
       new Date(p.startMs).toISOString(),
       new Date(p.endMs).toISOString(),
       p.totalKwh.toFixed(3),
-      ...names.map((a) => (p.appliances[a] ?? 0).toFixed(3)),
+      ...names.flatMap((a) => {
+        const range = p.ranges[a];
+        return [
+          (p.appliances[a] ?? 0).toFixed(3),
+          // No estimate in the period: nothing used, surely; a null range: unknown.
+          range ? range.lowKwh.toFixed(3) : p.appliances[a] === undefined ? '0.000' : '',
+          range ? range.highKwh.toFixed(3) : p.appliances[a] === undefined ? '0.000' : '',
+        ];
+      }),
       p.otherKwh.toFixed(3),
       p.baseloadKwh.toFixed(3),
       p.coverage.toFixed(3),

@@ -110,7 +110,10 @@ describe('RunsService', () => {
           },
         }),
     } as unknown as InferenceEngine;
-    const metadata = { listAppliances: () => Promise.resolve([]) } as unknown as MetadataStore;
+    const metadata = {
+      listAppliances: () => Promise.resolve([]),
+      getAppliancesPresent: () => Promise.resolve(null),
+    } as unknown as MetadataStore;
     return { svc: new RunsService({ timeseries, engine, metadata }), calls };
   }
   const home = { id: 'home', modelRef: null };
