@@ -1155,6 +1155,8 @@ describe('building tariff (GET/PUT /api/v1/buildings/{id}/tariff)', () => {
   const url = (id: string) => `/api/v1/buildings/${id}/tariff`;
   const put = (who: string, id: string, payload: object) =>
     app.inject({ method: 'PUT', url: url(id), headers: auth(who), payload });
+  // What a tariff set without them answers: no standing charge, no export price, no dynamic prices.
+  const extras = { standing_charge_per_day: 0, export_price_per_kwh: 0, dynamic: null };
   const tou = {
     currency: 'EUR',
     price_per_kwh: 0.31,
@@ -1172,6 +1174,7 @@ describe('building tariff (GET/PUT /api/v1/buildings/{id}/tariff)', () => {
       currency: 'GBP',
       price_per_kwh: 0.25,
       bands: [],
+      ...extras,
       is_default: true,
     });
   });
@@ -1179,16 +1182,17 @@ describe('building tariff (GET/PUT /api/v1/buildings/{id}/tariff)', () => {
   it('an owner sets it; every member then reads the same tariff', async () => {
     const saved = await put('alice', 'home-a', tou);
     expect(saved.statusCode).toBe(200);
-    expect(saved.json()).toEqual({ building_id: 'home-a', ...tou, is_default: false });
+    expect(saved.json()).toEqual({ building_id: 'home-a', ...tou, ...extras, is_default: false });
     for (const who of ['alice', 'vera', 'admin']) {
       const r = await app.inject({ url: url('home-a'), headers: auth(who) });
-      expect(r.json()).toEqual({ building_id: 'home-a', ...tou, is_default: false });
+      expect(r.json()).toEqual({ building_id: 'home-a', ...tou, ...extras, is_default: false });
     }
     // A platform admin may change it too, and a PUT replaces the whole tariff.
     const flat = { currency: 'GBP', price_per_kwh: 0, bands: [] };
     expect((await put('admin', 'home-a', flat)).json()).toEqual({
       building_id: 'home-a',
       ...flat,
+      ...extras,
       is_default: false,
     });
     await put('alice', 'home-a', tou);
@@ -1264,7 +1268,7 @@ describe('building tariff (GET/PUT /api/v1/buildings/{id}/tariff)', () => {
     expect(r.json().error.code).toBe('VALIDATION_FAILED');
     expect(r.json().error.message).toMatch(message);
     const now = await app.inject({ url: url('home-a'), headers: auth('alice') });
-    expect(now.json()).toEqual({ building_id: 'home-a', ...tou, is_default: false });
+    expect(now.json()).toEqual({ building_id: 'home-a', ...tou, ...extras, is_default: false });
   });
 
   it('accepts bands that touch (one ends where the next starts) and a lone whole-day band', async () => {

@@ -34,6 +34,7 @@ import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
 import { registerApplianceRoutes } from './routes/appliances.routes.js';
 import { registerSourceRoutes } from './routes/sources.routes.js';
+import { registerTariffRoutes } from './routes/tariff.routes.js';
 import { registerWriteRoutes } from './routes/write.routes.js';
 import { registerImportRoutes } from './routes/import.routes.js';
 import { registerHealthRoutes } from './routes/health.routes.js';
@@ -515,6 +516,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerBuildingRoutes(api, deps, live);
       registerApplianceRoutes(api, deps);
       registerSourceRoutes(api, deps);
+      registerTariffRoutes(api, deps);
       registerWriteRoutes(api, deps);
       registerImportRoutes(api, deps);
       registerReadingRoutes(api, deps, live);

@@ -259,6 +259,15 @@ export const EnvSchema = z.object({
   /** How often the worker looks for buildings whose estimates lag behind their readings. */
   WORKER_RECONCILE_MS: z.coerce.number().int().min(100).default(30_000),
   /**
+   * Dynamic price API (Octopus Energy's public products API, or a stand-in that answers like
+   * it): buildings whose tariff takes prices from Octopus fetch them from here.
+   */
+  PRICE_API_URL: z.string().url().default('https://api.octopus.energy'),
+  /** How often the worker fetches dynamic prices (Agile publishes the next day's by 16:00 UK). */
+  PRICE_REFRESH_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  /** A price API page that takes longer than this fails the fetch (shown, retried next time). */
+  PRICE_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
    * BullMQ job lock: a worker that dies mid-job has its job handed back to another worker after
    * about two to three times this.
    */

@@ -34,6 +34,8 @@ export const API_ERRORS = {
   MODEL_FAILED: 500,
   STORE_UNAVAILABLE: 503,
   QUEUE_UNAVAILABLE: 503,
+  /** The configured price API failed (unreachable, timed out, an error, a bad answer). */
+  PRICE_API_FAILED: 502,
   NOT_READY: 503,
 } as const;
 

@@ -17,6 +17,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker
 import { MqttIngest } from './mqtt/mqtt.ingest.js';
 import { sourceFiltersOf } from './mqtt/source.filters.js';
 import { Worker } from './worker.js';
+import { PriceRefresher, PricesService } from './prices/prices.service.js';
 import { startFailure } from './storage.health.js';
 import { HaPublisher } from './ha/ha.publisher.js';
 import { createAlertService } from './alerts/alert.wiring.js';
@@ -34,6 +35,8 @@ export interface RunningServer {
   demo?: DemoHome;
   broker?: EmbeddedBroker;
   mqtt?: MqttIngest;
+  /** Fetches dynamic prices from the price API on a schedule (worker role). */
+  prices?: PriceRefresher;
   close(): Promise<void>;
 }
 
@@ -215,6 +218,16 @@ export async function runServer(
         reconcileMs: config.WORKER_RECONCILE_MS,
       });
       await running.worker.reconcile();
+      running.prices = new PriceRefresher(
+        new PricesService({
+          metadata: parts.metadata,
+          now: Date.now,
+          priceApiUrl: config.PRICE_API_URL,
+          timeoutMs: config.PRICE_FETCH_TIMEOUT_MS,
+        }),
+        workerLog,
+      );
+      running.prices.start(config.PRICE_REFRESH_MS);
     }
   } catch (e) {
     await running.app?.close().catch(() => undefined);
@@ -227,6 +240,7 @@ export async function runServer(
       running.demo?.stop();
       await running.sources?.stop();
       running.worker?.stop();
+      await running.prices?.stop();
       await running.ha?.close();
       await closeAlerts();
       await running.mqtt?.stop();

@@ -5,7 +5,6 @@ import {
   Building as BuildingSchema,
   BuildingList,
   CreateBuildingBody,
-  DEFAULT_TARIFF,
   DeviceTokenBody,
   DeviceTokenCreated,
   DeviceTokenList,
@@ -13,9 +12,6 @@ import {
   Id,
   MemberBody,
   MemberList,
-  TariffBody,
-  TariffResponse,
-  tariffBandsProblem,
   UpdateBuildingBody,
 } from '@nilm/contracts';
 import {
@@ -23,7 +19,6 @@ import {
   LastOwnerError,
   type Building,
   type MemberRole,
-  type Tariff,
 } from '@nilm/stores';
 import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
@@ -56,27 +51,13 @@ async function keepingAnOwner<T>(change: Promise<T>): Promise<T> {
   }
 }
 
-/** The API's snake_case tariff from the store's. */
-function tariffBody(t: Tariff): TariffBody {
-  return {
-    currency: t.currency,
-    price_per_kwh: t.pricePerKwh,
-    bands: t.bands.map((b) => ({
-      name: b.name,
-      start: b.start,
-      end: b.end,
-      price_per_kwh: b.pricePerKwh,
-    })),
-  };
-}
-
 // C0 and C1 control characters and DEL: invisible or terminal-driving in a name shown to others,
 // and NUL cannot be stored by PostgreSQL at all.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Refuse free text (`field` names it in the error) that holds a control character. */
-function refuseControlCharacters(field: string, value: string | undefined): void {
+export function refuseControlCharacters(field: string, value: string | undefined): void {
   if (value === undefined) return;
   const found = CONTROL_CHARACTER.exec(value);
   if (found)
@@ -455,65 +436,6 @@ export function registerBuildingRoutes(
           `no active token "${request.params.tokenId}" in building "${request.params.id}"`,
         );
       return reply.status(204).send(null);
-    },
-  );
-
-  app.get<{ Params: { id: string } }>(
-    '/buildings/:id/tariff',
-    {
-      schema: {
-        tags: ['buildings'],
-        security: [{ bearer: [] }],
-        params: Params,
-        response: { 200: TariffResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
-      },
-    },
-    async (request) => {
-      const b = await authorize(request, metadata, request.params.id, 'read');
-      const stored = await metadata.getTariff(b.id);
-      return {
-        building_id: b.id,
-        ...(stored ? tariffBody(stored) : DEFAULT_TARIFF),
-        is_default: stored === null,
-      };
-    },
-  );
-
-  // The tariff is the building's contract, so changing it takes the same right as renaming it.
-  app.put<{ Params: { id: string }; Body: TariffBody }>(
-    '/buildings/:id/tariff',
-    {
-      schema: {
-        tags: ['buildings'],
-        security: [{ bearer: [] }],
-        params: Params,
-        body: TariffBody,
-        response: {
-          200: TariffResponse,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          422: ErrorBody,
-        },
-      },
-    },
-    async (request) => {
-      const b = await authorize(request, metadata, request.params.id, 'admin');
-      const { currency, price_per_kwh, bands } = request.body;
-      bands.forEach((b, i) => refuseControlCharacters(`bands[${i}].name`, b.name));
-      const problem = tariffBandsProblem(bands);
-      if (problem) throw new ApiError('VALIDATION_FAILED', problem);
-      const saved = await metadata.setTariff(b.id, {
-        currency,
-        pricePerKwh: price_per_kwh,
-        bands: bands.map((x) => ({
-          name: x.name,
-          start: x.start,
-          end: x.end,
-          pricePerKwh: x.price_per_kwh,
-        })),
-      });
-      return { building_id: b.id, ...tariffBody(saved), is_default: false };
     },
   );
 }
