@@ -42,8 +42,8 @@ import { registerIngestRoutes } from './routes/ingest.routes.js';
 import { registerModelRoutes } from './routes/models.routes.js';
 import { registerReadingRoutes } from './routes/readings.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
-import { LiveHub } from './services/live.hub.js';
 import { registerAlertRoutes } from './routes/alerts.routes.js';
+import { LiveHub } from './services/live.hub.js';
 import { DiskWatch, diskFullStore, isDiskFull } from './storage.health.js';
 import { ExternalUsers } from './services/users.service.js';
 
@@ -522,13 +522,13 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerReadingRoutes(api, deps, live);
       registerModelRoutes(api, deps);
       registerUserRoutes(api, deps);
+      registerAlertRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
 
   if (webBuilt) {
     // The built web app: files as they are on disk (a rebuild needs no restart), and
-    registerAlertRoutes(api, deps);
     // index.html for the app's own routes; /api, /docs and /metrics keep their JSON 404.
     await app.register(fastifyStatic, {
       root: deps.config.webDir,

@@ -18,6 +18,7 @@ const ModelPage = lazy(() => import('./pages/model.page.js'));
 const SettingsPage = lazy(() => import('./pages/settings.page.js'));
 const BuildingPage = lazy(() => import('./pages/building.page.js'));
 const AdminPage = lazy(() => import('./pages/admin.page.js'));
+const AlertsPage = lazy(() => import('./pages/alerts.page.js'));
 
 /** Client errors (4xx) will not fix themselves: retry only network and server faults. */
 export function newQueryClient() {
@@ -77,6 +78,7 @@ export function AppRoutes() {
           <Route path="b/:buildingId/appliances" element={<AppliancesPage />} />
           <Route path="b/:buildingId/appliances/:name" element={<AppliancePage />} />
           <Route path="b/:buildingId/reports" element={<ReportsPage />} />
+          <Route path="b/:buildingId/alerts" element={<AlertsPage />} />
           <Route path="b/:buildingId/settings" element={<BuildingPage />} />
           <Route path="model" element={<ModelPage />} />
           <Route path="settings" element={<SettingsPage />} />

@@ -96,6 +96,9 @@ export function Layout() {
                 <NavLink to={`${b}/reports`} className={navLink}>
                   Reports
                 </NavLink>
+                <NavLink to={`${b}/alerts`} className={navLink}>
+                  Alerts
+                </NavLink>
                 <NavLink to={`${b}/settings`} className={navLink}>
                   Building
                 </NavLink>

@@ -34,6 +34,9 @@ import type {
   UserCreated,
   UserInfo,
   UserList,
+  AlertList,
+  AlertSettingsBody,
+  AlertSettingsResponse,
 } from '@nilm/contracts';
 
 /**
@@ -340,6 +343,18 @@ export function createApiClient(opts: ApiClientOptions) {
     setTariff: (id: string, body: TariffBody) =>
       json<TariffResponse>('PUT', `${b(id)}/tariff`, { body }),
     deleteBuilding: async (id: string) => void (await raw('DELETE', b(id))),
+    alertSettings: (id: string, signal?: AbortSignal) =>
+      json<AlertSettingsResponse>('GET', `${b(id)}/alerts/settings`, { signal }),
+    /** Owner or admin: replace the alert rules and channels; bad thresholds answer 422 by name. */
+    setAlertSettings: (id: string, body: AlertSettingsBody) =>
+      json<AlertSettingsResponse>('PUT', `${b(id)}/alerts/settings`, { body }),
+    alerts: (id: string, signal?: AbortSignal) =>
+      json<AlertList>('GET', `${b(id)}/alerts`, { signal }),
+    retryAlertDelivery: async (id: string, deliveryId: string) =>
+      void (await raw(
+        'POST',
+        `${b(id)}/alerts/deliveries/${encodeURIComponent(deliveryId)}/retry`,
+      )),
     members: (id: string, signal?: AbortSignal) =>
       json<MemberList>('GET', `${b(id)}/members`, { signal }),
     /** Adds a member, or changes the role of one; name the account by `email` or `user_id`. */
