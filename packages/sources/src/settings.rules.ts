@@ -9,7 +9,7 @@ import { topicFilterProblem } from './mqtt.topic.js';
 import { type Outcome, SourceError, ok } from './source.errors.js';
 
 /** Thrown inside a validator only and turned into an Outcome by {@link readSettings}. */
-function invalid(setting: string, message: string): SourceError {
+export function invalid(setting: string, message: string): SourceError {
   return new SourceError('SOURCE_SETTING_INVALID', `${setting}: ${message}`, { setting });
 }
 

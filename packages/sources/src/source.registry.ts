@@ -6,7 +6,12 @@
 import type { Payload } from './payload.rules.js';
 import type { MessageParts, SourceReading } from './reading.rules.js';
 import { type Outcome, fail, ok } from './source.errors.js';
-import type { MqttSourceType, PolledSourceType, TopicMatch } from './source.types.js';
+import type {
+  MqttSourceType,
+  PolledRequestOptions,
+  PolledSourceType,
+  TopicMatch,
+} from './source.types.js';
 import { dsmrReader } from './types/dsmr-reader.source.js';
 import { emonhub } from './types/emonhub.source.js';
 import { esphome } from './types/esphome.source.js';
@@ -171,6 +176,16 @@ export function sourceRequestUrl(config: SourceConfig): string | undefined {
   const type = POLLED_SOURCE_TYPES[config.type] as PolledSourceType<never>;
   const settings = config.settings as never as { url: string };
   return settings.url.replace(/\/+$/, '') + type.requestPath(config.settings as never);
+}
+
+/** Headers and TLS trust for a polled source's request; `token` is its opened secret. */
+export function sourceRequestOptions(
+  config: SourceConfig,
+  token: string | undefined,
+): PolledRequestOptions {
+  if (!isPolled(config.type)) return {};
+  const type = POLLED_SOURCE_TYPES[config.type] as PolledSourceType<never>;
+  return type.requestOptions?.(config.settings as never, token) ?? {};
 }
 
 /** The reading in one polled response body. */

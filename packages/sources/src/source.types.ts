@@ -42,6 +42,18 @@ export interface PolledSourceType<S extends PolledSettings> {
   validate(raw: unknown): Outcome<S>;
   /** The path and query to GET, appended to the `url` setting. */
   requestPath(settings: S): string;
+  /**
+   * Headers and TLS trust for the request, when the device needs them (a bearer token, a
+   * device CA); `token` is the source's secret, opened by the server.
+   */
+  requestOptions?(settings: S, token: string | undefined): PolledRequestOptions;
   /** The reading in one response body. */
   parseResponse(settings: S, body: Payload): Outcome<SourceReading>;
+}
+
+/** How a polled request is made beyond its URL. */
+export interface PolledRequestOptions {
+  headers?: Record<string, string>;
+  /** An https device with its own CA: `ca` verifies its certificate; without it none is checked. */
+  tls?: { ca?: string };
 }

@@ -59,7 +59,7 @@ function shown(settings: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Validate a type and its settings; a bad one is a 422 naming the setting. A secret (a Home
- * Assistant token) is sealed before it is stored; on a change that leaves it out (or sends back
+ * Assistant or HomeWizard v2 token) is sealed before it is stored; on a change that leaves it out (or sends back
  * what the API showed), the one kept stays.
  */
 function checkedWithSecrets(
@@ -68,7 +68,9 @@ function checkedWithSecrets(
   settings: Record<string, unknown>,
   kept?: Record<string, unknown>,
 ): Record<string, unknown> {
-  if (type !== 'home-assistant') return checked(type, settings);
+  // Types whose settings hold a secret: Home Assistant's token, HomeWizard API v2's token.
+  const secret = type === 'home-assistant' || (type === 'homewizard-p1' && settings.api === 'v2');
+  if (!secret) return checked(type, settings);
   const keep = settings.token === undefined || settings.token === SECRET_SHOWN;
   if (keep && !kept?.token)
     throw new ApiError('VALIDATION_FAILED', 'token is required', { setting: 'token' });

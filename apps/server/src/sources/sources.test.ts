@@ -8,7 +8,9 @@
 // IoTaWatt-style uploader through POST /api/v1/write with real timestamps (a bad line refused
 // whole, naming it); and a device may not publish a topic that is none of its building's.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
@@ -316,6 +318,108 @@ describe('a polled HomeWizard P1', () => {
     });
     expect(stored.powerW).toBe(1234);
     await api(`/buildings/${P}/sources/${created.id}`, { method: 'DELETE' });
+  });
+});
+
+describe('a HomeWizard P1 on local API v2 (https, bearer token)', () => {
+  it('polls /api/measurement with its token, verifies the device CA when given, keeps the token sealed', async () => {
+    const P = 'hw-v2-home';
+    await api('/buildings', { method: 'POST', body: JSON.stringify({ id: P, name: 'HW v2' }) });
+    // A certificate named as HomeWizard names its devices (not by address), made for this test.
+    const dir = join(tmp, 'hw-tls');
+    mkdirSync(dir);
+    const cert = (name: string): { key: string; cert: string } => {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=appliance\\/p1dongle\\/5c2fafaabbcc',
+          '-keyout',
+          join(dir, `${name}.key`),
+          '-out',
+          join(dir, `${name}.pem`),
+        ],
+        { stdio: 'ignore' },
+      );
+      return {
+        key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+        cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
+      };
+    };
+    const device = cert('device');
+    const other = cert('other');
+    const TOKEN = '00112233445566778899AABBCCDDEEFF';
+    // Our values: the documented answer importing 1,234 W (L1 1,101 W, L2 133 W, L3 0 W).
+    const answer = fixture('homewizard-p1/v2-measurement-3-phase-doc-example.txt')
+      .replace('"power_w": -543', '"power_w": 1234')
+      .replace('"power_l1_w": -676', '"power_l1_w": 1101');
+    const asked: Array<{ path?: string; version?: string }> = [];
+    const hw = createHttpsServer(device, (req, res) => {
+      asked.push({ path: req.url, version: req.headers['x-api-version'] as string });
+      res.setHeader('content-type', 'application/json');
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+        res.statusCode = 401;
+        res.end('{"error":"user:unauthorized"}');
+        return;
+      }
+      res.end(answer);
+    });
+    await new Promise<void>((ok) => hw.listen(0, '127.0.0.1', ok));
+    const url = `https://127.0.0.1:${(hw.address() as { port: number }).port}`;
+    try {
+      const t = Date.now();
+      const created = await addSource(
+        {
+          type: 'homewizard-p1',
+          settings: { url, api: 'v2', token: TOKEN, ca: device.cert, interval_s: 1 },
+        },
+        P,
+      );
+      expect(created.status).toBe(201);
+      const src = (await created.json()) as { id: string; settings: { token: string } };
+      expect(src.settings.token).toBe('(stored encrypted)');
+      const stored = await server.parts.metadata.getSource(src.id);
+      expect(String(stored!.settings.token)).toMatch(/^enc:v1:/);
+      const got = await until('a v2 reading', async () => {
+        const r = await readings(t - 10, Date.now() + 1000, P);
+        return r.length > 0 ? r : undefined;
+      });
+      expect(got[0]!.powerW).toBe(1234);
+      expect(asked[0]).toEqual({ path: '/api/measurement', version: '2' });
+
+      // A CA that did not sign the device's certificate: refused, the status says why.
+      await api(`/buildings/${P}/sources/${src.id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ settings: { url, api: 'v2', ca: other.cert, interval_s: 1 } }),
+      });
+      const refused = await until('the unverified certificate', async () => {
+        const s2 = await status(src.id, P);
+        return s2.last_error_code === 'SOURCE_UNREACHABLE' ? s2 : undefined;
+      });
+      expect(refused.last_error).toMatch(/certificate/);
+
+      // A wrong token: the device answers 401.
+      await api(`/buildings/${P}/sources/${src.id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({
+          settings: { url, api: 'v2', token: 'F'.repeat(32), interval_s: 1 },
+        }),
+      });
+      await until('the refused token', async () => {
+        const s3 = await status(src.id, P);
+        return typeof s3.last_error === 'string' && /HTTP 401/.test(s3.last_error) ? s3 : undefined;
+      });
+      await api(`/buildings/${P}/sources/${src.id}`, { method: 'DELETE' });
+    } finally {
+      await new Promise((ok) => hw.close(ok));
+    }
   });
 });
 

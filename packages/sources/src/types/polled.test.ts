@@ -1,5 +1,6 @@
-// Proves the polled types (homewizard-p1, iotawatt) read the documentation's example answers to
-// the exact numbers, refuse the example that is not valid JSON, and build the request paths.
+// Proves the polled types (homewizard-p1 on API v1 and v2, iotawatt) read the documentation's
+// example answers to the exact numbers, refuse the example that is not valid JSON, and build the
+// request paths, headers and TLS trust (v2: bearer token, X-Api-Version, https only).
 import { describe, expect, it } from 'vitest';
 import { payload } from '../fixtures.testing.js';
 import type { Outcome } from '../source.errors.js';
@@ -25,6 +26,58 @@ describe('homewizard-p1', () => {
       netW: -543,
       phasesW: [-676, 133, 0],
     });
+  });
+
+  it('reads API v2: GET /api/measurement with a bearer token, over https only', () => {
+    const v2 = value(
+      homewizardP1.validate({
+        url: 'https://192.168.1.20',
+        api: 'v2',
+        token: '00112233445566778899AABBCCDDEEFF',
+      }),
+    );
+    expect(v2).toEqual({
+      url: 'https://192.168.1.20',
+      interval_s: 10,
+      api: 'v2',
+      token: '00112233445566778899AABBCCDDEEFF',
+    });
+    expect(homewizardP1.requestPath(v2)).toBe('/api/measurement');
+    expect(homewizardP1.requestOptions!(v2, 'opened-token')).toEqual({
+      headers: { authorization: 'Bearer opened-token', 'x-api-version': '2' },
+      tls: { ca: undefined },
+    });
+    expect(homewizardP1.requestOptions!(s, undefined)).toEqual({});
+    expect(
+      value(
+        homewizardP1.parseResponse(
+          v2,
+          payload('homewizard-p1/v2-measurement-3-phase-doc-example.txt'),
+        ),
+      ),
+    ).toEqual({ netW: -543, phasesW: [-676, 133, 0] });
+    // v1's field names are not v2's.
+    const wrong = homewizardP1.parseResponse(v2, '{"active_power_w": 5}');
+    expect(wrong.ok || wrong.error.message).toBe('the answer has no numeric power_w');
+  });
+
+  it('names what is wrong with v2 settings', () => {
+    const setting = (raw: object) => {
+      const out = homewizardP1.validate(raw);
+      return out.ok ? 'ok' : out.error.setting;
+    };
+    expect(setting({ url: 'http://192.168.1.20', api: 'v2', token: 'T' })).toBe('url');
+    expect(setting({ url: 'https://192.168.1.20', api: 'v2' })).toBe('token');
+    expect(setting({ url: 'https://192.168.1.20', api: 'v2', token: 'T', ca: 'x' })).toBe('ca');
+    expect(setting({ url: 'https://192.168.1.20', api: 'v3' })).toBe('api');
+    expect(
+      setting({
+        url: 'https://192.168.1.20',
+        api: 'v2',
+        token: 'T',
+        ca: '-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n',
+      }),
+    ).toBe('ok');
   });
 
   it('refuses the 1-phase documentation example as shown: it has a trailing comma', () => {
