@@ -193,6 +193,8 @@ export const Source = Type.Object({
   status: Type.Object({
     /** Last power it delivered, W (signed: export negative). */
     last_value_w: Type.Union([Type.Number(), Type.Null()]),
+    /** Signed power per phase (L1 first) with the last value, when the meter measures phases. */
+    last_phases_w: Type.Optional(Type.Array(Type.Number())),
     last_seen: Type.Union([Type.String(), Type.Null()]),
     /** Why its last refused input was refused (unparseable payload, out of range, phases). */
     last_error: Type.Union([Type.String(), Type.Null()]),

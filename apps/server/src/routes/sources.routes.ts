@@ -44,6 +44,7 @@ export function sourceView(s: BuildingSource): Source {
     created_at: iso(s.createdAt)!,
     status: {
       last_value_w: s.lastValueW,
+      ...(s.lastPhasesW ? { last_phases_w: s.lastPhasesW } : {}),
       last_seen: iso(s.lastSeenAt),
       last_error: s.lastError,
       last_error_code: s.lastErrorCode,

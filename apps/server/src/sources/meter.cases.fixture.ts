@@ -264,5 +264,7 @@ export function expectMeterCase(c: MeterCase, r: MeterResult): void {
       e.grid.productionW,
     ]);
   } else expect(r.grid, c.type).toEqual([]);
+  // The phases as measured, on the status owners see (absent for a meter without phases).
+  expect(r.status.last_phases_w, c.type).toEqual(e.phasesW);
   expect(r.status.last_error ?? null, c.type).toBeNull();
 }

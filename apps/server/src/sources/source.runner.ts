@@ -561,7 +561,7 @@ export class SourceRunner {
     const p = this.production.get(buildingId);
     const fresh = p && Math.abs(at - p.at) <= PRODUCTION_FRESH_MS ? p.watts : undefined;
     const sent = ingestReadingOf(reading, at, fresh);
-    if (net !== undefined) await this.recordValue(r, net, at);
+    if (net !== undefined) await this.recordValue(r, net, at, reading.phasesW);
     if ('unknown' in sent) {
       await this.record(r.source.id, {
         kind: 'error',
@@ -583,10 +583,15 @@ export class SourceRunner {
     }
   }
 
-  private async recordValue(r: Running, watts: number, at: number): Promise<void> {
+  private async recordValue(
+    r: Running,
+    watts: number,
+    at: number,
+    phasesW?: readonly number[],
+  ): Promise<void> {
     if (at - r.lastValueAt < (this.o.statusEveryMs ?? 5000)) return;
     r.lastValueAt = at;
-    await this.record(r.source.id, { kind: 'value', valueW: watts, at });
+    await this.record(r.source.id, { kind: 'value', valueW: watts, at, phasesW });
   }
 
   private async record(id: string, event: SourceEvent): Promise<void> {

@@ -392,6 +392,11 @@ describe('a HomeWizard P1 on local API v2 (https, bearer token)', () => {
         return r.length > 0 ? r : undefined;
       });
       expect(got[0]!.powerW).toBe(1234);
+      const st = await until('the status', async () => {
+        const s1 = await status(src.id, P);
+        return s1.last_seen ? s1 : undefined;
+      });
+      expect(st).toMatchObject({ last_value_w: 1234, last_phases_w: [1101, 133, 0] });
       expect(asked[0]).toEqual({ path: '/api/measurement', version: '2' });
 
       // A CA that did not sign the device's certificate: refused, the status says why.

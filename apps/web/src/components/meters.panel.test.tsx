@@ -1,4 +1,4 @@
-// Proves the Meters panel: it lists a building's sources with type, role, signed last value (export in words), "12 s ago" and the last error with its code, and reads them again every few seconds; the add form sends the type, name, role and the settings typed into its fields (or written as JSON for the other types), tells an MQTT meter's owner what to set on the device, and shows the server's 422 beside the setting it names (a field, the JSON editor, or the type); a source is deleted only after confirming.
+// Proves the Meters panel: it lists a building's sources with type, role, signed last value (export in words) and its phases, "12 s ago" and the last error with its code, and reads them again every few seconds; the add form sends the type, name, role and the settings typed into its fields (or written as JSON for the other types), tells an MQTT meter's owner what to set on the device, and shows the server's 422 beside the setting it names (a field, the JSON editor, or the type); a source is deleted only after confirming.
 import type { IngestInfo, Source, SourceList } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
@@ -40,6 +40,7 @@ const shelly = source({
   settings: { topic: 'shellypro3em-abc/status/em:0' },
   status: {
     last_value_w: -543.2,
+    last_phases_w: [-676.2, 133, 0],
     last_seen: ago(12_000),
     last_error: 'the home exports and its production is unknown: add a production source',
     last_error_code: 'SOURCE_CONSUMPTION_UNKNOWN',
@@ -121,7 +122,8 @@ it('lists each meter with its type, role, signed last value, last seen and last 
   const cells = within(row).getAllByRole('cell');
   expect(cells[0]).toHaveTextContent('Shelly Pro 3EM, 3EM Gen3, Pro EM, EM Gen3shelly-gen2');
   expect(cells[1]).toHaveTextContent('Mains');
-  expect(cells[2]).toHaveTextContent('543 W export');
+  // A three-phase meter shows each phase, signed (export negative), beside the total.
+  expect(cells[2]).toHaveTextContent('543 W exportL1 -676 W, L2 133 W, L3 0 W');
   expect(cells[3]).toHaveTextContent('12 s ago');
   expect(cells[4]).toHaveTextContent(
     'SOURCE_CONSUMPTION_UNKNOWNthe home exports and its production is unknown: add a production source5 min ago',

@@ -74,6 +74,14 @@ function SourceRow({
           : source.role === 'production'
             ? `${formatPower(Math.abs(s.last_value_w), units)} produced`
             : formatGridPower(s.last_value_w, units)}
+        {s.last_phases_w && s.last_phases_w.length > 0 && (
+          <span
+            className="block text-xs text-slate-500 dark:text-slate-400"
+            title="Power per phase, export negative"
+          >
+            {s.last_phases_w.map((w, i) => `L${i + 1} ${formatPower(w, units)}`).join(', ')}
+          </span>
+        )}
       </td>
       <td
         className={`${td} whitespace-nowrap`}
