@@ -114,6 +114,7 @@ export async function runServer(
           sourceFilters: filters.lookup,
           log: app.log,
           topicPattern: config.MQTT_TOPIC,
+          alertTopicRoot: config.HA_STATE_TOPIC_ROOT,
         });
         // What devices are told (GET /api/v1/ingest/info) is the port it really took.
         config.MQTT_EMBEDDED_PORT = running.broker.port;
@@ -205,7 +206,12 @@ export async function runServer(
         warn: (o: object, m: string) => log.warn(m, o),
         error: (o: object, m: string) => log.error(m, o),
       };
-      const alerts = createAlertService({ ...parts, log: workerLog });
+      const broker = running.broker;
+      const alerts = createAlertService({
+        ...parts,
+        log: workerLog,
+        embedded: broker && { url: broker.url, ...broker.internalCredentials },
+      });
       closeAlerts = alerts.close;
       running.worker = new Worker({
         ...parts,

@@ -1,7 +1,8 @@
 /**
  * Building the worker's alert service from the configuration: webhook, ntfy and Web Push always
- * (each building switches them on), MQTT when a broker is configured (MQTT_URL), with the Home
- * Assistant event entity when HA publishing is on.
+ * (each building switches them on); MQTT on the configured broker (MQTT_URL, with the Home
+ * Assistant event entity when HA publishing is on), else on the embedded broker of this process
+ * (its devices subscribe to their building's alert topic).
  */
 import type { AlertChannel } from '@nilm/contracts';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
@@ -16,6 +17,8 @@ export function createAlertService(opts: {
   metadata: MetadataStore;
   timeseries: TimeSeriesStore;
   log: { warn: (o: object, m: string) => void };
+  /** The embedded broker's internal login, when this process runs one. */
+  embedded?: { url: string; username: string; password: string; clientId: string };
 }): { alerts: AlertService; close: () => Promise<void> } {
   const { config } = opts;
   const senders: Partial<Record<AlertChannel, AlertSender>> = {
@@ -29,6 +32,13 @@ export function createAlertService(opts: {
       url: config.MQTT_URL,
       base: config.HA_STATE_TOPIC_ROOT,
       haPrefix: config.HA_DISCOVERY ? config.HA_DISCOVERY_PREFIX : undefined,
+    });
+    senders.mqtt = mqtt.send;
+  } else if (opts.embedded) {
+    mqtt = new AlertMqtt({
+      ...opts.embedded,
+      clientId: `${opts.embedded.clientId}-alerts`,
+      base: config.HA_STATE_TOPIC_ROOT,
     });
     senders.mqtt = mqtt.send;
   }

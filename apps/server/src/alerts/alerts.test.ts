@@ -3,15 +3,20 @@
  * oven left on, a silent meter (on an injected clock), a risen always-on load and an unusual
  * day, each raised once however often evaluated; the outbox delivers to real local HTTP
  * stand-ins (a signed webhook, ntfy, a Web Push service that checks the VAPID JWT and decrypts
- * the payload), retries with backoff, gives up, and is retried by hand through the API; and the
+ * the payload) and to the real embedded MQTT broker (a device of the building subscribes), retries
+ * with backoff, gives up, and is retried by hand through the API; and the
  * API reads and refuses settings as it says.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ALERT_SETTINGS, type AlertSettingsBody } from '@nilm/contracts';
 import type { EstimatePoint } from '@nilm/stores';
 import { openTestApp, type TestApp } from '../app.fixture.js';
+import { generateDeviceToken } from '../auth/device.token.js';
+import { startEmbeddedBroker } from '../mqtt/embedded.broker.js';
 import { pushSender, sendNtfy, sendWebhook, webhookSignature } from './alert.channels.js';
+import { AlertMqtt, alertTopic, haAlertConfig } from './alert.mqtt.js';
 import { AlertService } from './alert.service.js';
 import { startPushStandIn, type PushStandIn } from './push.standin.fixture.js';
 
@@ -420,6 +425,90 @@ describe('alerts', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('publishes to the embedded broker, where a device of the building (and no other) subscribes', async () => {
+    await building('mq');
+    const t1 = generateDeviceToken();
+    await t.parts.metadata.createDeviceToken({
+      id: 'mq-tok',
+      buildingId: 'mq',
+      name: 'ha',
+      tokenHash: t1.hash,
+    });
+    const broker = await startEmbeddedBroker({
+      port: 0,
+      metadata: t.parts.metadata,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      alertTopicRoot: 'nilm',
+    });
+    const c = broker.internalCredentials;
+    const sender = new AlertMqtt({
+      url: broker.url,
+      ...c,
+      clientId: `${c.clientId}-alerts`,
+      base: 'nilm',
+    });
+    const device = await mqtt.connectAsync(broker.url, { username: 'mq', password: t1.secret });
+    try {
+      const got: string[] = [];
+      device.on('message', (topic, p) => got.push(`${topic} ${p.toString()}`));
+      // Another building's alerts: refused (SUBACK 0x80).
+      await expect(device.subscribeAsync(alertTopic('nilm', 'home'), { qos: 1 })).rejects.toThrow();
+      await device.subscribeAsync(alertTopic('nilm', 'mq'), { qos: 1 });
+      await t.parts.metadata.setAlertSettings(
+        'mq',
+        settings((x) => {
+          x.rules.meter_silent.enabled = true;
+          x.channels.mqtt.enabled = true;
+        }),
+      );
+      await t.parts.timeseries.writeReadings('mq', [{ ts: T0, powerW: 1 }]);
+      clock = T0 + HOUR;
+      const s = new AlertService({
+        ...t.parts,
+        now: () => clock,
+        log,
+        senders: { mqtt: sender.send },
+      });
+      const [raised] = await s.evaluator.evaluate('mq');
+      await s.outbox.drain();
+      const deadline = Date.now() + 10_000;
+      while (got.length === 0 && Date.now() < deadline)
+        await new Promise((ok) => setTimeout(ok, 20));
+      expect(got).toHaveLength(1);
+      const [topic, payload] = [got[0]!.split(' ')[0], got[0]!.slice(got[0]!.indexOf(' ') + 1)];
+      expect(topic).toBe('nilm/mq/alert');
+      expect(JSON.parse(payload)).toMatchObject({
+        event_type: 'meter_silent',
+        title: raised!.title,
+      });
+      const [d] = (await t.parts.metadata.listAlerts('mq', 1))[0]!.deliveries;
+      expect(d).toMatchObject({ channel: 'mqtt', status: 'sent' });
+    } finally {
+      await device.endAsync();
+      await sender.close();
+      await broker.close();
+    }
+  });
+
+  it('the Home Assistant config makes the alert topic an event entity of the building', () => {
+    const c = haAlertConfig({ prefix: 'homeassistant', base: 'nilm' }, 'home');
+    expect(c.topic).toBe('homeassistant/event/nilm_home/alert/config');
+    expect(JSON.parse(c.payload)).toEqual({
+      name: 'Alert',
+      unique_id: 'nilm_home_alert',
+      object_id: 'nilm_home_alert',
+      state_topic: 'nilm/home/alert',
+      event_types: [
+        'appliance_finished',
+        'left_on',
+        'baseload_rise',
+        'unusual_day',
+        'meter_silent',
+      ],
+      device: { identifiers: ['nilm_home'] },
+    });
   });
 
   it('settings: defaults all off, viewers read without the secret, bad thresholds answer 422 by name', async () => {

@@ -47,6 +47,12 @@ export interface EmbeddedBrokerOptions {
    * what it publishes there reaches the server tagged with the building (SOURCE_TOPIC_PREFIX).
    */
   sourceFilters?: (buildingId: string) => Promise<readonly string[]>;
+  /**
+   * Root of the alert topics (`nilm`): when set, the server's internal client may publish a
+   * building's alerts to `<root>/<building>/alert`, and a device of that building (Home
+   * Assistant signed in with a device token, a display) may subscribe to it.
+   */
+  alertTopicRoot?: string;
   /** Longest a connected device publishes on one token check. Default 60 000 ms. */
   recheckMs?: number;
   now?: () => number;
@@ -201,7 +207,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     // A null client is an obsolete will from a broker that died: nothing vouches for it.
     const who = client ? identities.get(client) : undefined;
     if (!who) return 'unknown publisher';
-    if (who.kind === 'internal') return 'the internal client only subscribes';
+    if (who.kind === 'internal') {
+      const root = options.alertTopicRoot;
+      const parts = topic.split('/');
+      const isAlert =
+        root !== undefined &&
+        topic.startsWith(`${root}/`) &&
+        parts.length === root.split('/').length + 2 &&
+        parts.at(-1) === 'alert' &&
+        /^[a-zA-Z0-9_-]{1,64}$/.test(parts.at(-2) ?? '');
+      return isAlert
+        ? { route: topic }
+        : 'the internal client only subscribes (and publishes alerts)';
+    }
     let topicBuilding: string;
     let route = topic;
     try {
@@ -280,7 +298,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const allowed =
         who?.kind === 'internal'
           ? sub.topic === pattern || sub.topic === `${SOURCE_TOPIC_PREFIX}/#`
-          : who?.kind === 'device' && sub.topic === topicForBuilding(pattern, who.buildingId);
+          : who?.kind === 'device' &&
+            (sub.topic === topicForBuilding(pattern, who.buildingId) ||
+              (options.alertTopicRoot !== undefined &&
+                sub.topic === `${options.alertTopicRoot}/${who.buildingId}/alert`));
       if (!allowed) {
         log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused');
       }
