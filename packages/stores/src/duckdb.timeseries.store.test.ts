@@ -1,4 +1,4 @@
-// Proves the DuckDB time-series store meets the contract in memory and in a file, and that a file keeps readings, estimates and their model version across close and reopen.
+// Proves the DuckDB time-series store meets the contract in memory and in a file, that a file keeps readings, estimates and their model version across close and reopen, and that its pool of readers answers concurrent reads in write order.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,31 @@ describe('duckdb time-series store', () => {
       { ts: t0 + 60_000, appliance: 'kettle', powerW: 2800, onProb: 1, lowW: 2400, highW: 3200 },
     ]);
     await store.close();
+  });
+
+  it('answers more concurrent reads than it has readers, each with what was written before it', async () => {
+    const store = await DuckDbTimeSeriesStore.open({ readers: 2 });
+    try {
+      const reads: Array<Promise<unknown>> = [];
+      const expected: unknown[] = [];
+      for (let k = 0; k < 20; k++) {
+        // Not awaited: each read must still see the writes issued before it, and no later one.
+        void store.writeReadings('house-3', [{ ts: t0 + k * 1000, powerW: k }]);
+        reads.push(store.readReadings('house-3', t0, t0 + 60_000));
+        expected.push(Array.from({ length: k + 1 }, (_, i) => ({ ts: t0 + i * 1000, powerW: i })));
+        reads.push(store.latestReadingTs('house-3'));
+        expected.push(t0 + k * 1000);
+      }
+      expect(await Promise.all(reads)).toEqual(expected);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a pool without readers, naming the option', async () => {
+    await expect(DuckDbTimeSeriesStore.open({ readers: 0 })).rejects.toThrow(
+      'readers must be a whole number of at least 1, got 0',
+    );
   });
 
   it('waits for queued work on close, then refuses new calls as unavailable', async () => {

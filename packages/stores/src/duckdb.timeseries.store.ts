@@ -5,8 +5,11 @@
  * `INSERT ... ON CONFLICT DO UPDATE` per batch (a plain INSERT when nothing stored can
  * collide), inside one transaction: the appender is the fast path into DuckDB, and the upsert
  * gives the contract's idempotency on the primary keys.
- * All statements run on one connection through a queue, so two calls can never interleave
- * inside each other's transaction.
+ * Writes run on one connection through a queue, so two calls can never interleave inside each
+ * other's transaction. Reads run on a small pool of other connections to the same database, in
+ * parallel with each other and with later writes: DuckDB gives each statement a consistent
+ * snapshot of what was committed when it started, and a read first waits for the writes issued
+ * before it (each resolves only after its COMMIT), so it sees them.
  */
 import {
   DuckDBInstance,
@@ -33,7 +36,11 @@ import {
 export interface DuckDbTimeSeriesStoreOptions {
   /** Database file, created if missing; ':memory:' (the default) keeps nothing after close. */
   path?: string;
+  /** Connections that serve reads at the same time (default 4, at least 1). */
+  readers?: number;
 }
+
+const DEFAULT_READERS = 4;
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS readings (
@@ -96,22 +103,36 @@ const READ_BUCKETS = `
 /** Time-series store on embedded DuckDB; open it with {@link DuckDbTimeSeriesStore.open}. */
 export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   readonly kind = 'duckdb';
-  /** Tail of the statement queue; every operation chains onto it. */
+  /** Tail of the write queue; every write chains onto it. */
   private tail: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | null = null;
+  /** Reader connections not running a statement now. */
+  private readonly idleReaders: DuckDBConnection[];
+  /** Reads waiting for a reader, first come first served. */
+  private readonly waitingReads: Array<(c: DuckDBConnection) => void> = [];
+  /** Reads running or waiting, so close() can wait for them. */
+  private readonly pendingReads = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-  ) {}
+    private readonly readers: readonly DuckDBConnection[],
+  ) {
+    this.idleReaders = [...readers];
+  }
 
   /** Open (or create) the database and its tables. */
   static async open(options: DuckDbTimeSeriesStoreOptions = {}): Promise<DuckDbTimeSeriesStore> {
+    const count = options.readers ?? DEFAULT_READERS;
+    if (!Number.isInteger(count) || count < 1)
+      throw new Error(`readers must be a whole number of at least 1, got ${count}`);
     const instance = await DuckDBInstance.create(options.path ?? ':memory:');
     try {
       const connection = await instance.connect();
       for (const statement of SCHEMA) await connection.run(statement);
-      return new DuckDbTimeSeriesStore(instance, connection);
+      const readers: DuckDBConnection[] = [];
+      for (let i = 0; i < count; i++) readers.push(await instance.connect());
+      return new DuckDbTimeSeriesStore(instance, connection, readers);
     } catch (error) {
       instance.closeSync();
       throw error;
@@ -247,8 +268,8 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
     // Columns, not rows: converting each row to JS values costs as much as the query itself.
-    const [tsCol, mainsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] =
-      await this.exclusive(async (c) =>
+    const [tsCol, mainsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(
+      async (c) =>
         (
           await c.runAndReadAll(READ_BUCKETS, [
             buildingId,
@@ -257,7 +278,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
             BigInt(size),
           ])
         ).getColumnsJS(),
-      );
+    );
     // Rows come sorted by bucket: one per (bucket, appliance), or one with a null appliance
     // when the bucket has readings only.
     const buckets: Bucket[] = [];
@@ -342,17 +363,24 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
 
   /** Wait for queued operations, then close; later calls reject with StoreUnavailableError. */
   close(): Promise<void> {
-    this.closing ??= this.tail.then(() => {
+    this.closing ??= Promise.allSettled([this.tail, ...this.pendingReads]).then(() => {
+      for (const reader of this.readers) reader.closeSync();
       this.connection.closeSync();
       this.instance.closeSync();
     });
     return this.closing;
   }
 
-  /** Run `work` alone on the connection, after everything queued before it. */
+  private refuseIfClosing(): void {
+    if (this.closing) throw new StoreUnavailableError(this.kind, 'the store is closed');
+  }
+
+  /** Run `work` alone on the writer connection, after every write queued before it. */
   private exclusive<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (this.closing) {
-      return Promise.reject(new StoreUnavailableError(this.kind, 'the store is closed'));
+    try {
+      this.refuseIfClosing();
+    } catch (error) {
+      return Promise.reject(error);
     }
     const run = async () => {
       try {
@@ -363,6 +391,42 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     };
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Run `work` on a reader connection of its own, after the writes issued before it, waiting for
+   * a free reader when all are busy.
+   */
+  private read<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    try {
+      this.refuseIfClosing();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Writes issued before this read are waited for, so a caller that starts a write and then a
+    // read (without awaiting the write) still reads what it wrote, as with one queue; reads
+    // never wait for each other, nor for writes issued after them.
+    const writesBefore = this.tail;
+    const run = async (): Promise<T> => {
+      await writesBefore;
+      const c =
+        this.idleReaders.pop() ??
+        (await new Promise<DuckDBConnection>((resolve) => this.waitingReads.push(resolve)));
+      try {
+        return await work(c);
+      } catch (error) {
+        throw translate(error);
+      } finally {
+        const next = this.waitingReads.shift();
+        if (next) next(c);
+        else this.idleReaders.push(c);
+      }
+    };
+    const result = run();
+    const settled = result.catch(() => undefined);
+    this.pendingReads.add(settled);
+    void settled.then(() => this.pendingReads.delete(settled));
     return result;
   }
 
@@ -382,7 +446,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   }
 
   private query(sql: string, values: DuckDBValue[]): Promise<DuckDBValue[][]> {
-    return this.exclusive(async (c) => (await c.runAndReadAll(sql, values)).getRows());
+    return this.read(async (c) => (await c.runAndReadAll(sql, values)).getRows());
   }
 }
 

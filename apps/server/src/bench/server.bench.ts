@@ -35,6 +35,9 @@ export interface ServerBenchResult {
     points_per_response: number;
     /** The store's own readBuckets for the same day, one call at a time, no HTTP. */
     store_p50_ms: number;
+    /** The same store calls, 50 at once (no HTTP): what the store's own concurrency gives. */
+    store_50_p50_ms: number;
+    store_50_p99_ms: number;
     /** One row per number of concurrent clients (1, 10, 50). */
     levels: QueryLevel[];
   } | null;
@@ -331,6 +334,16 @@ async function benchQuery(
   }
   storeTimes.sort((a, b) => a - b);
   const storeP50 = pct(storeTimes, 0.5);
+  const concurrent: number[] = [];
+  for (let round = 0; round < 4; round++)
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const s = performance.now();
+        await parts.timeseries.readBuckets('bench-query', t0, t0 + 86_400_000, 60);
+        concurrent.push(performance.now() - s);
+      }),
+    );
+  concurrent.sort((a, b) => a - b);
   let points = 0;
   const levels: QueryLevel[] = [];
   for (const clients of [1, 10, 50]) {
@@ -367,7 +380,13 @@ async function benchQuery(
       status_other: statusOther,
     });
   }
-  return { points_per_response: points, store_p50_ms: storeP50, levels };
+  return {
+    points_per_response: points,
+    store_p50_ms: storeP50,
+    store_50_p50_ms: pct(concurrent, 0.5),
+    store_50_p99_ms: pct(concurrent, 0.99),
+    levels,
+  };
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -387,7 +406,7 @@ export function formatServerBench(r: ServerBenchResult): string {
   const q = r.query;
   if (q) {
     lines.push(
-      `one-day readings query (${q.points_per_response} points): the store alone p50 ${q.store_p50_ms.toFixed(1)} ms`,
+      `one-day readings query (${q.points_per_response} points): the store alone p50 ${q.store_p50_ms.toFixed(1)} ms; 50 store calls at once p50 ${q.store_50_p50_ms.toFixed(1)} ms, p99 ${q.store_50_p99_ms.toFixed(1)} ms (${(q.store_50_p99_ms / q.store_p50_ms).toFixed(1)}x)`,
     );
     for (const l of q.levels)
       lines.push(
