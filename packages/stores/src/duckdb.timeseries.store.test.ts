@@ -111,6 +111,26 @@ describe('duckdb time-series store', () => {
     }
   });
 
+  it('reads grid rows written after it found none, and after reopening the file', async () => {
+    const path = await tempFile();
+    const store = await DuckDbTimeSeriesStore.open({ path });
+    const point = { ts: t0, importW: 100, exportW: 0, productionW: null };
+    // Remembered as "no grid" here; a later write must still be read.
+    expect(await store.readGridBuckets('house-4', t0, t0 + 60_000, 60)).toEqual([]);
+    await store.writeGrid('house-4', [point]);
+    expect(await store.readGridBuckets('house-4', t0, t0 + 60_000, 60)).toEqual([point]);
+    await store.deleteBuilding('house-4');
+    expect(await store.readGridBuckets('house-4', t0, t0 + 60_000, 60)).toEqual([]);
+    await store.writeGrid('house-4', [point]);
+    await store.close();
+    const reopened = await DuckDbTimeSeriesStore.open({ path });
+    try {
+      expect(await reopened.readGridBuckets('house-4', t0, t0 + 60_000, 60)).toEqual([point]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('refuses a pool without readers, naming the option', async () => {
     await expect(DuckDbTimeSeriesStore.open({ readers: 0 })).rejects.toThrow(
       'readers must be a whole number of at least 1, got 0',

@@ -112,6 +112,11 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   private readonly waitingReads: Array<(c: DuckDBConnection) => void> = [];
   /** Reads running or waiting, so close() can wait for them. */
   private readonly pendingReads = new Set<Promise<unknown>>();
+  /**
+   * Whether a building has grid rows, once asked or written: most buildings have no grid meter,
+   * and their charts then skip the grid query. Exact, as this process is the file's only writer.
+   */
+  private readonly hasGrid = new Map<string, boolean>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -312,6 +317,8 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertGrid(buildingId, points);
     const rows = lastWins(points, (p) => p.ts);
     if (rows.length === 0) return;
+    // Before the write, so no read can cache "none" once these rows are committed.
+    this.hasGrid.set(buildingId, true);
     await this.transaction(async (c) => {
       // Few points per call (a meter's readings): one parameterised upsert each.
       for (const p of rows)
@@ -334,6 +341,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
+    if (!(await this.gridKnown(buildingId))) return [];
     const rows = await this.query(
       `SELECT ${BUCKET('ts')} AS bucket, avg(import_w), avg(export_w), avg(production_w)
        FROM grid WHERE building = $1 AND ts >= $2 AND ts < $3
@@ -355,6 +363,17 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       await c.run('DELETE FROM readings WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM estimates WHERE building = $1', [buildingId]);
     });
+    this.hasGrid.delete(buildingId);
+  }
+
+  /** Whether the building has any grid row; asked of the database once, then kept. */
+  private async gridKnown(buildingId: string): Promise<boolean> {
+    const known = this.hasGrid.get(buildingId);
+    if (known !== undefined) return known;
+    const rows = await this.query('SELECT 1 FROM grid WHERE building = $1 LIMIT 1', [buildingId]);
+    // A writeGrid that started meanwhile has set true already: keep it.
+    if (!this.hasGrid.has(buildingId)) this.hasGrid.set(buildingId, rows.length > 0);
+    return this.hasGrid.get(buildingId)!;
   }
 
   async ping(): Promise<void> {
