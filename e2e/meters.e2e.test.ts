@@ -6,8 +6,16 @@
  * that token) publishes its status JSON with signed per-phase power. The Meters table shows its
  * last value and when it was seen, the dashboard's live power shows the reading, and a payload
  * that exports (negative total) with no production source shows the status error saying the
- * production is unknown. Every view is photographed into e2e/artifacts/ and audited with axe.
+ * production is unknown. Then the home's recent history is imported (real REFIT minutes,
+ * restamped to end now) so the model has a window, the owner adds the solar inverter (an
+ * ESPHome sensor) as a production meter in the UI, and while the Pro 3EM exports the dashboard
+ * shows live consumption (net + production), import, export and solar beside the per-appliance
+ * estimates, and the Meters row shows each phase. Every view is photographed into
+ * e2e/artifacts/ and audited with axe.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +32,8 @@ const BUILDING = 'meters-e2e';
 const OWNER = { email: 'owner@meters.e2e', password: 'owner-password-1' };
 const TOPIC = 'shellypro3em-e2e/status/em:0';
 const METER = 'Pro 3EM in the hall';
+const INVERTER = 'Inverter on the roof';
+const INVERTER_TOPIC = 'inverter-e2e/sensor/power/state';
 
 /**
  * A Pro 3EM's `status/em:0` as the device publishes it (fields as in the recorded fixture in
@@ -230,6 +240,89 @@ describe('plugging in the meter you own', () => {
     await shot('m05-meter-export-unknown');
   });
 
+  it("imports the home's recent history so the model has a window of readings", async () => {
+    // Six hours of REFIT House 20's real minutes, restamped to end ten minutes ago.
+    const rows = gunzipSync(
+      readFileSync(resolve(import.meta.dirname, '../data/REFIT_House20_2014-09-03_14d.csv.gz')),
+    )
+      .toString('utf8')
+      .split('\n')
+      .slice(1 + 10 * 60, 1 + 10 * 60 + 360)
+      .map((l) => l.split(',')[1]!);
+    const end = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    const csv = ['time,power', ...rows.map((w, i) => `${(end - (359 - i) * 60_000) / 1000},${w}`)];
+    const res = await fetch(
+      `${product.url}/api/v1/buildings/${BUILDING}/import?format=time-power`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', authorization: `Bearer ${adminToken}` },
+        body: csv.join('\n') + '\n',
+      },
+    );
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { imported: number }).imported).toBe(360);
+  });
+
+  it('adds the solar inverter as a production meter, and the dashboard shows import, export and solar beside the appliance estimates', async () => {
+    const form = page.getByRole('form', { name: 'Add a meter' });
+    await form.getByLabel('Meter type').selectOption('esphome');
+    await form.getByLabel('Meter name').fill(INVERTER);
+    await form.getByLabel('What it measures').selectOption('production');
+    // ESPHome has no fields of its own in the form: its settings are written as JSON.
+    await form.getByLabel('Settings (JSON)').fill(JSON.stringify({ topic: INVERTER_TOPIC }));
+    await form.getByRole('button', { name: 'Add meter' }).click();
+    await form.getByText(`Added “${INVERTER}”.`).waitFor();
+    const inverterRow = page.getByRole('row', { name: new RegExp(INVERTER) });
+    await inverterRow.waitFor();
+    expect(await inverterRow.innerText()).toMatch(/esphome[\s\S]*Production/);
+
+    // The inverter makes 1,500 W while the Pro 3EM exports 812 W: the home uses 688 W.
+    const sunny = async (): Promise<void> => {
+      await device!.publishAsync(INVERTER_TOPIC, '1500', { qos: 1 });
+      await device!.publishAsync(TOPIC, em0(-700, -150, 38), { qos: 1 });
+    };
+    const phases = async (): Promise<boolean> => {
+      await sunny();
+      return /812 W export[\s\S]*L1 -700 W, L2 -150 W, L3 38 W/.test(await rowText());
+    };
+    for (let i = 0; i < 30 && !(await phases()); i++) await page.waitForTimeout(1000);
+    expect(await rowText()).toMatch(/812 W export[\s\S]*L1 -700 W, L2 -150 W, L3 38 W/);
+    await shot('m06-meters-solar-phases');
+
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Dashboard' })
+      .click();
+    await page.waitForURL(`**/b/${BUILDING}`);
+    const live = page.getByTestId('live-power');
+    const grid = page.getByRole('region', { name: 'Grid and solar (today)' });
+    const whatsOn = page.getByRole('region', { name: "What's on now" });
+    const ready = async (): Promise<boolean> =>
+      (await live.count()) > 0 &&
+      (await live.innerText()).trim() === '688 W' &&
+      (await grid.count()) > 0 &&
+      /From the grid[\s\S]*To the grid \(export\)[\s\S]*Made on site \(solar\)/.test(
+        await grid.innerText(),
+      ) &&
+      (await whatsOn.getByRole('link').count()) > 0;
+    let shown = false;
+    for (let i = 0; i < 90 && !shown; i++) {
+      await sunny();
+      shown = await ready();
+      if (!shown) await page.waitForTimeout(1000);
+    }
+    expect(
+      shown,
+      `dashboard: live ${(await live.count()) ? await live.innerText() : '-'}; grid ${(await grid.count()) ? await grid.innerText() : '-'}; what's on ${await whatsOn.innerText()}`,
+    ).toBe(true);
+    // Each figure is a number of kWh; the appliances are the model's estimates for this home.
+    for (const label of ['From the grid', 'To the grid (export)', 'Made on site (solar)'])
+      expect(
+        await grid.getByText(label).locator('xpath=following-sibling::dd').innerText(),
+      ).toMatch(/^\d+(\.\d+)? kWh$/);
+    await shot('m07-dashboard-solar-estimates');
+  });
+
   it('fits a phone screen with the meter listed', async () => {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
@@ -245,7 +338,7 @@ describe('plugging in the meter you own', () => {
     await p.waitForURL(`**/b/${BUILDING}`);
     await p.goto(`${product.url}/b/${BUILDING}/settings`);
     await p.getByRole('row', { name: new RegExp(METER) }).waitFor();
-    await shot('m06-phone-building', p);
+    await shot('m08-phone-building', p);
     const overflow = await p.evaluate(
       'document.documentElement.scrollWidth - document.documentElement.clientWidth',
     );
@@ -253,10 +346,17 @@ describe('plugging in the meter you own', () => {
     await phone.close();
   });
 
-  it('deletes the meter after confirming', async () => {
-    await page.getByRole('button', { name: `Delete meter ${METER}` }).click();
-    const dialog = page.getByRole('dialog', { name: `Delete “${METER}”?` });
-    await dialog.getByRole('button', { name: 'Delete' }).click();
+  it('deletes the meters after confirming', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Building' })
+      .click();
+    for (const name of [INVERTER, METER]) {
+      await page.getByRole('button', { name: `Delete meter ${name}` }).click();
+      const confirm = page.getByRole('dialog', { name: `Delete “${name}”?` });
+      await confirm.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('row', { name: new RegExp(name) }).waitFor({ state: 'detached' });
+    }
     await page.getByRole('region', { name: 'Meters' }).getByText('No meters yet').waitFor();
     const list = (await api(`/buildings/${BUILDING}/sources`)) as { sources: unknown[] };
     expect(list.sources).toEqual([]);
