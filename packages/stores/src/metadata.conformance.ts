@@ -364,6 +364,20 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.getMemberRole(other.id, u2.id)).toBeNull();
       });
 
+      it('listMembersWithEmail adds each account e-mail, null where it has none', async () => {
+        const b = await building(id('b'));
+        const [u1, u2] = [await user(id('u')), await user(id('u'))];
+        await store.upsertUser({ id: u2.id, email: null, role: 'user', passwordHash: null });
+        await store.setMember({ buildingId: b.id, userId: u2.id, role: 'viewer' });
+        await store.setMember({ buildingId: b.id, userId: u1.id, role: 'owner' });
+        expect(await store.listMembersWithEmail(b.id)).toEqual([
+          { buildingId: b.id, userId: u1.id, role: 'owner', email: u1.email },
+          { buildingId: b.id, userId: u2.id, role: 'viewer', email: null },
+        ]);
+        expect(u1.email).not.toBeNull();
+        expect(await store.listMembersWithEmail(id('none'))).toEqual([]);
+      });
+
       it('removeMember removes once, then reports false', async () => {
         const b = await building(id('b'));
         const [u1, u2] = [await user(id('u')), await user(id('u'))];

@@ -40,6 +40,11 @@ export interface Member {
   role: MemberRole;
 }
 
+/** A member and the e-mail of their account, as a building's member list shows them. */
+export interface MemberWithEmail extends Member {
+  email: string | null;
+}
+
 export interface DeviceToken {
   id: string;
   buildingId: string;
@@ -154,6 +159,8 @@ export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore {
   removeMember(buildingId: string, userId: string): Promise<boolean>;
   getMemberRole(buildingId: string, userId: string): Promise<MemberRole | null>;
   listMembers(buildingId: string): Promise<Member[]>;
+  /** The members with their accounts' e-mail (null when unknown), sorted by user id: one query. */
+  listMembersWithEmail(buildingId: string): Promise<MemberWithEmail[]>;
 
   createDeviceToken(
     t: Omit<DeviceToken, 'createdAt' | 'revokedAt' | 'lastUsedAt'>,

@@ -284,6 +284,16 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       return rows.map(toMember);
     },
 
+    async listMembersWithEmail(buildingId) {
+      const rows = await client.query<MemberRow & { email: string | null }>(
+        `SELECT m.building_id, m.user_id, m.role, u.email FROM building_members m
+         LEFT JOIN users u ON u.id = m.user_id
+         WHERE m.building_id = $1 ORDER BY m.user_id`,
+        [buildingId],
+      );
+      return rows.map((r) => ({ ...toMember(r), email: r.email ?? null }));
+    },
+
     async createDeviceToken(t) {
       const rows = await conflictAware(
         client.query<DeviceTokenRow>(

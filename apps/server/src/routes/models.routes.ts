@@ -11,7 +11,7 @@ import {
 import { readModelCard } from '@nilm/ml';
 import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
-import { ApiError } from '../errors.js';
+import { inferWindow } from '../services/infer.service.js';
 
 export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { engine } = deps;
@@ -84,47 +84,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
         const b = await authorize(request, deps.metadata, building_id, 'read');
         modelRef ??= b.modelRef ?? undefined;
       }
-      const model = await engine.model(modelRef);
-      if (window.length !== model.window) {
-        throw new ApiError(
-          'VALIDATION_WINDOW',
-          `window has ${window.length} values; model ${model.card.id}@${model.card.version} takes exactly ${model.window} (one per ${model.periodS} s)`,
-        );
-      }
-      const bad = window.findIndex((v) => !Number.isFinite(v) || v < 0 || v > 100_000);
-      if (bad >= 0)
-        throw new ApiError(
-          'VALIDATION_POWER',
-          `window[${bad}] = ${window[bad]} is not a power in 0..100000 W`,
-        );
-      const out = await engine.infer(
-        Float32Array.from(window),
-        1,
-        `${model.card.id}@${model.card.version}`,
-      );
-      const L = model.window;
-      const appliances: Record<
-        string,
-        { power_w: number[]; on_prob: number[]; on_threshold: number }
-      > = {};
-      model.card.appliances.forEach((a, i) => {
-        appliances[a.name] = {
-          power_w: Array.from(
-            out.power.subarray(i * L, (i + 1) * L),
-            (v) => Math.round(v * 10) / 10,
-          ),
-          on_prob: Array.from(
-            out.onProb.subarray(i * L, (i + 1) * L),
-            (v) => Math.round(v * 1000) / 1000,
-          ),
-          on_threshold: a.on_prob_threshold,
-        };
-      });
-      return {
-        model: `${model.card.id}@${model.card.version}`,
-        period_s: model.periodS,
-        appliances,
-      };
+      return inferWindow(engine, window, modelRef);
     },
   );
 
