@@ -15,10 +15,17 @@ const EXCERPT = resolve(ROOT, 'data/REFIT_House20_2014-09-03_14d.csv.gz');
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function nilm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+type Result = { code: number; stdout: string; stderr: string };
+
+function nilm(...args: string[]): Promise<Result> {
+  return nilmWith(process.env, ...args);
+}
+
+async function nilmWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Result> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
       cwd: ROOT,
+      env,
     });
     return { code: 0, stdout, stderr };
   } catch (e) {
@@ -268,5 +275,15 @@ describe('nilm CLI', () => {
     const missing = await nilm('eval', '--data', EXCERPT);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/required option '-m, --model <spec>' not specified/);
+  });
+
+  it('stops with exit code 2 and the variable named when NILM_MODELS_DIR is no directory', async () => {
+    const gone = join(tmp, 'no-such-models');
+    const r = await nilmWith({ ...process.env, NILM_MODELS_DIR: gone }, 'models', 'list');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      `error [CONFIG_INVALID]: NILM_MODELS_DIR=${gone}: no such directory; point it at a model registry (a directory with registry.json, such as the repository's models/) or unset it`,
+    );
   });
 });

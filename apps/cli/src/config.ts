@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NilmError } from '@nilm/ml';
 
 export interface CliConfig {
   /** Where shipped models live (the repository's `models/`). */
@@ -17,7 +18,11 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   const modelsDir = resolve(env.NILM_MODELS_DIR ?? resolve(repoRoot, 'models'));
   if (env.NILM_MODELS_DIR !== undefined && !existsSync(modelsDir)) {
-    throw new Error(`NILM_MODELS_DIR=${env.NILM_MODELS_DIR}: no such directory`);
+    // Bad input (exit 2), not a bug: the message names the variable and what to set instead.
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `NILM_MODELS_DIR=${env.NILM_MODELS_DIR}: no such directory; point it at a model registry (a directory with registry.json, such as the repository's models/) or unset it`,
+    );
   }
   return { modelsDir };
 }
