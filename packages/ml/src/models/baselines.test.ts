@@ -18,7 +18,7 @@ function house(seed: number): Series {
   const kettle = new Float32Array(n);
   const washer = new Float32Array(n);
   let x = seed;
-  const rand = (): number => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < n; i += 97) kettle.fill(2000, i, i + 3);
   for (let i = 40; i < n; i += 700) {
     washer.fill(500, i, i + 60);
@@ -26,7 +26,13 @@ function house(seed: number): Series {
   }
   const mains = Float32Array.from(kettle, (k, i) => 100 + k + washer[i]! + rand());
   mains[5] = NaN;
-  return { startMs: Date.UTC(2020, 0, 1), periodS: 60, mains, appliances: { kettle, washing_machine: washer }, source: `house${seed}` };
+  return {
+    startMs: Date.UTC(2020, 0, 1),
+    periodS: 60,
+    mains,
+    appliances: { kettle, washing_machine: washer },
+    source: `house${seed}`,
+  };
 }
 
 describe('MeanBaseline', () => {
@@ -50,14 +56,18 @@ describe('MeanBaseline', () => {
 
   it('refuses to run unfitted and refuses unknown appliances', async () => {
     await expect(new MeanBaseline().disaggregate(house(1))).rejects.toThrow(/has not been fitted/);
-    await expect(new MeanBaseline().fit([house(1)], { appliances: ['fridge'] })).rejects.toThrow(/"fridge" is not in the training data/);
+    await expect(new MeanBaseline().fit([house(1)], { appliances: ['fridge'] })).rejects.toThrow(
+      /"fridge" is not in the training data/,
+    );
   });
 });
 
 describe('CoBaseline', () => {
   it('learns the power states of each appliance', () => {
     expect(kmeans1d(Float64Array.from([0, 0, 1, 10, 11, 12]), 2).map(Math.round)).toEqual([0, 11]);
-    const s = learnStates(Float64Array.from([...Array(500).fill(0), ...Array(60).fill(500), ...Array(20).fill(1000)]));
+    const s = learnStates(
+      Float64Array.from([...Array(500).fill(0), ...Array(60).fill(500), ...Array(20).fill(1000)]),
+    );
     expect(s).toEqual([0, 500, 1000]);
   });
 
@@ -99,8 +109,12 @@ describe('resolveModel', () => {
   });
 
   it('refuses bad specs and bad model directories with a clear message', async () => {
-    await expect(resolveModel('baseline:xyz', { modelsDir })).rejects.toThrow(/neither baseline:mean, baseline:co, default, a registered id@version, nor a model directory/);
-    await expect(resolveModel(dir, { modelsDir })).rejects.toThrow(/has neither card.json \(transformer\) nor model.json/);
+    await expect(resolveModel('baseline:xyz', { modelsDir })).rejects.toThrow(
+      /neither baseline:mean, baseline:co, default, a registered id@version, nor a model directory/,
+    );
+    await expect(resolveModel(dir, { modelsDir })).rejects.toThrow(
+      /has neither card.json \(transformer\) nor model.json/,
+    );
     writeFileSync(join(dir, 'model.json'), '{"kind": "magic"}');
     await expect(resolveModel(dir, { modelsDir })).rejects.toThrow(/unknown kind "magic"/);
     writeFileSync(join(dir, 'model.json'), '{oops');

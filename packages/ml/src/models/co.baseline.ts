@@ -68,7 +68,8 @@ export function kmeans1d(values: Float64Array, k: number, iterations = 50): numb
 export function silhouette(values: Float64Array, centroids: number[]): number {
   const label = (v: number): number => {
     let best = 0;
-    for (let j = 1; j < centroids.length; j++) if (Math.abs(v - centroids[j]!) < Math.abs(v - centroids[best]!)) best = j;
+    for (let j = 1; j < centroids.length; j++)
+      if (Math.abs(v - centroids[j]!) < Math.abs(v - centroids[best]!)) best = j;
     return best;
   };
   const labels = Array.from(values, label);
@@ -152,9 +153,13 @@ export class CoBaseline implements Disaggregator {
       for (const s of train) {
         const a = s.appliances[name];
         if (!a) continue;
-        for (let i = 0; i < a.length; i++) if (Number.isFinite(s.mains[i]) && Number.isFinite(a[i])) vals.push(a[i]!);
+        for (let i = 0; i < a.length; i++)
+          if (Number.isFinite(s.mains[i]) && Number.isFinite(a[i])) vals.push(a[i]!);
       }
-      if (vals.length === 0) throw new NilmError('DATA_EMPTY', `no valid training samples for "${name}"`, { appliance: name });
+      if (vals.length === 0)
+        throw new NilmError('DATA_EMPTY', `no valid training samples for "${name}"`, {
+          appliance: name,
+        });
       states[name] = learnStates(Float64Array.from(vals));
       opts.log?.(`co ${name}: states ${states[name]!.map((v) => v.toFixed(0)).join(' / ')} W`);
     }
@@ -164,7 +169,8 @@ export class CoBaseline implements Disaggregator {
 
   async disaggregate(series: Series): Promise<Disaggregation> {
     const names = this.appliances;
-    if (names.length === 0) throw new NilmError('MODEL_NOT_FITTED', 'the CO baseline has not been fitted or loaded');
+    if (names.length === 0)
+      throw new NilmError('MODEL_NOT_FITTED', 'the CO baseline has not been fitted or loaded');
     // Every combination of states, with its total, sorted by total for a binary search.
     let combos: number[][] = [[]];
     for (const n of names) combos = combos.flatMap((c) => this.states[n]!.map((_, j) => [...c, j]));
@@ -189,7 +195,11 @@ export class CoBaseline implements Disaggregator {
         if (sortedTotals[mid]! < target) lo = mid + 1;
         else hi = mid;
       }
-      if (lo > 0 && Math.abs(sortedTotals[lo - 1]! - target) <= Math.abs(sortedTotals[lo]! - target)) lo--;
+      if (
+        lo > 0 &&
+        Math.abs(sortedTotals[lo - 1]! - target) <= Math.abs(sortedTotals[lo]! - target)
+      )
+        lo--;
       const combo = combos[order[lo]!]!;
       for (let a = 0; a < names.length; a++) out[a]![i] = this.states[names[a]!]![combo[a]!]!;
     }
@@ -200,7 +210,13 @@ export class CoBaseline implements Disaggregator {
 
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    const file: CoModelFile = { kind: 'baseline:co', version: 1, periodS: this.periodS, states: this.states, trainedOn: this.trainedOn };
+    const file: CoModelFile = {
+      kind: 'baseline:co',
+      version: 1,
+      periodS: this.periodS,
+      states: this.states,
+      trainedOn: this.trainedOn,
+    };
     await writeFile(join(dir, 'model.json'), JSON.stringify(file, null, 2) + '\n');
   }
 

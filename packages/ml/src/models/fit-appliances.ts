@@ -12,7 +12,11 @@ export function fitAppliances(train: readonly Series[], requested?: readonly str
   const periodS = train[0]!.periodS;
   for (const s of train) {
     if (s.periodS !== periodS) {
-      throw new NilmError('DATA_MISMATCH', `training series have different periods (${periodS} s and ${s.periodS} s); resample them to one`, { source: s.source });
+      throw new NilmError(
+        'DATA_MISMATCH',
+        `training series have different periods (${periodS} s and ${s.periodS} s); resample them to one`,
+        { source: s.source },
+      );
     }
   }
   const present = new Set(train.flatMap((s) => Object.keys(s.appliances)));
@@ -20,7 +24,11 @@ export function fitAppliances(train: readonly Series[], requested?: readonly str
   return requested.map((r) => {
     const name = canonicalAppliance(r);
     if (!present.has(name)) {
-      throw new NilmError('APPLIANCE_UNKNOWN', `appliance "${name}" is not in the training data (it has: ${[...present].join(', ') || 'none'})`, { appliance: name });
+      throw new NilmError(
+        'APPLIANCE_UNKNOWN',
+        `appliance "${name}" is not in the training data (it has: ${[...present].join(', ') || 'none'})`,
+        { appliance: name },
+      );
     }
     return name;
   });

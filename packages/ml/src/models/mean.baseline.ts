@@ -48,7 +48,9 @@ export class MeanBaseline implements Disaggregator {
         }
       }
       if (n === 0) {
-        throw new NilmError('DATA_EMPTY', `no valid training samples for "${name}"`, { appliance: name });
+        throw new NilmError('DATA_EMPTY', `no valid training samples for "${name}"`, {
+          appliance: name,
+        });
       }
       means[name] = sum / n;
       opts.log?.(`mean ${name}: ${means[name]!.toFixed(1)} W over ${n} samples`);
@@ -57,7 +59,8 @@ export class MeanBaseline implements Disaggregator {
   }
 
   async disaggregate(series: Series): Promise<Disaggregation> {
-    if (this.appliances.length === 0) throw new NilmError('MODEL_NOT_FITTED', 'the mean baseline has not been fitted or loaded');
+    if (this.appliances.length === 0)
+      throw new NilmError('MODEL_NOT_FITTED', 'the mean baseline has not been fitted or loaded');
     const appliances: Disaggregation['appliances'] = {};
     for (const [name, m] of Object.entries(this.means)) {
       const power = new Float32Array(series.mains.length);
@@ -69,7 +72,12 @@ export class MeanBaseline implements Disaggregator {
 
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    const file: MeanModelFile = { kind: 'baseline:mean', version: 1, periodS: this.periodS, means: this.means };
+    const file: MeanModelFile = {
+      kind: 'baseline:mean',
+      version: 1,
+      periodS: this.periodS,
+      means: this.means,
+    };
     await writeFile(join(dir, 'model.json'), JSON.stringify(file, null, 2) + '\n');
   }
 

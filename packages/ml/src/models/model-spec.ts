@@ -31,18 +31,30 @@ export async function loadModelDir(dir: string): Promise<Disaggregator> {
   if (existsSync(join(dir, 'card.json'))) return TransformerModel.load(dir);
   const file = join(dir, 'model.json');
   if (!existsSync(file)) {
-    throw new NilmError('MODEL_FILE_INVALID', `${dir} is not a model directory: it has neither card.json (transformer) nor model.json (baseline)`, { dir });
+    throw new NilmError(
+      'MODEL_FILE_INVALID',
+      `${dir} is not a model directory: it has neither card.json (transformer) nor model.json (baseline)`,
+      { dir },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new NilmError('MODEL_FILE_INVALID', `${file} is not valid JSON: ${(e as Error).message}`, { file });
+    throw new NilmError(
+      'MODEL_FILE_INVALID',
+      `${file} is not valid JSON: ${(e as Error).message}`,
+      { file },
+    );
   }
   const kind = (parsed as { kind?: unknown }).kind;
   if (kind === 'baseline:mean') return MeanBaseline.fromFile(parsed as MeanModelFile);
   if (kind === 'baseline:co') return CoBaseline.fromFile(parsed as CoModelFile);
-  throw new NilmError('MODEL_FILE_INVALID', `${file} has unknown kind ${JSON.stringify(kind)}; expected baseline:mean or baseline:co`, { file });
+  throw new NilmError(
+    'MODEL_FILE_INVALID',
+    `${file} has unknown kind ${JSON.stringify(kind)}; expected baseline:mean or baseline:co`,
+    { file },
+  );
 }
 
 /** Resolve `spec` to a fitted or loaded Disaggregator. */
@@ -58,7 +70,11 @@ export async function resolveModel(spec: string, opts: ResolveOptions): Promise<
   if (spec === 'default') {
     const active = (await ModelRegistry.open(opts.modelsDir)).active();
     if (!active) {
-      throw new NilmError('MODEL_SPEC_INVALID', `no default model: the registry in ${opts.modelsDir} has no active model; use baseline:co or baseline:mean, or a model directory`, { spec });
+      throw new NilmError(
+        'MODEL_SPEC_INVALID',
+        `no default model: the registry in ${opts.modelsDir} has no active model; use baseline:co or baseline:mean, or a model directory`,
+        { spec },
+      );
     }
     return loadModelDir(active.dir);
   }
@@ -66,5 +82,9 @@ export async function resolveModel(spec: string, opts: ResolveOptions): Promise<
     return loadModelDir((await ModelRegistry.open(opts.modelsDir)).find(spec).dir);
   }
   if (existsSync(spec) && statSync(spec).isDirectory()) return loadModelDir(spec);
-  throw new NilmError('MODEL_SPEC_INVALID', `model "${spec}" is neither baseline:mean, baseline:co, default, a registered id@version, nor a model directory`, { spec });
+  throw new NilmError(
+    'MODEL_SPEC_INVALID',
+    `model "${spec}" is neither baseline:mean, baseline:co, default, a registered id@version, nor a model directory`,
+    { spec },
+  );
 }

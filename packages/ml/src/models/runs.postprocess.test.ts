@@ -23,9 +23,14 @@ describe('postProcessRuns', () => {
     // Microwave: min on 1 min, min off 1 min (no bridging at 60 s); fridge_freezer the same.
     // A custom rule: min on 3 min, min off 3 min.
     const on = [0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0];
-    const out = postProcessRuns(flat(on.length), 60, { toaster: est(on, 800) }, {
-      rules: { toaster: { minOnS: 180, minOffS: 180 } },
-    });
+    const out = postProcessRuns(
+      flat(on.length),
+      60,
+      { toaster: est(on, 800) },
+      {
+        rules: { toaster: { minOnS: 180, minOffS: 180 } },
+      },
+    );
     // The 2-minute gap at 3-4 is bridged (run 1-6 of 6 minutes); the lone minute 10 is dropped.
     expect(decided(out.toaster!)).toEqual([0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
     // Bridged minutes keep their power estimate and get on_prob at the threshold; the dropped
@@ -58,19 +63,33 @@ describe('postProcessRuns', () => {
   it('keeps both fragments of a dishwasher cycle across a 35-minute drying pause, the pause off', () => {
     // 40 min washing, a 35 min drying pause, 35 min rinsing: each fragment alone is shorter than
     // a cycle (45 min); merged they are one, so both stay.
-    const on = [...Array(40).fill(1), ...Array(35).fill(0), ...Array(35).fill(1), ...Array(5).fill(0)];
+    const on = [
+      ...Array(40).fill(1),
+      ...Array(35).fill(0),
+      ...Array(35).fill(1),
+      ...Array(5).fill(0),
+    ];
     const out = postProcessRuns(flat(on.length), 60, { dishwasher: est(on, 1200) });
     // runs-v2: the pause is longer than the dishwasher's 30 min minimum off time and stays off,
     // as its sub-meter counts it.
     expect(decided(out.dishwasher!)).toEqual(on);
     // runs-v1 turned the pause on.
-    const v1 = postProcessRuns(flat(on.length), 60, { dishwasher: est(on, 1200) }, postProcessOptionsOf('runs-v1'));
-    expect(decided(v1.dishwasher!).slice(0, 110).every((v) => v === 1)).toBe(true);
+    const v1 = postProcessRuns(
+      flat(on.length),
+      60,
+      { dishwasher: est(on, 1200) },
+      postProcessOptionsOf('runs-v1'),
+    );
+    expect(
+      decided(v1.dishwasher!)
+        .slice(0, 110)
+        .every((v) => v === 1),
+    ).toBe(true);
     // A lone 30-minute fragment is not a cycle.
     const lone = [...Array(30).fill(1), ...Array(60).fill(0)];
-    expect(decided(postProcessRuns(flat(90), 60, { dishwasher: est(lone, 1200) }).dishwasher!)).toEqual(
-      Array(90).fill(0),
-    );
+    expect(
+      decided(postProcessRuns(flat(90), 60, { dishwasher: est(lone, 1200) }).dishwasher!),
+    ).toEqual(Array(90).fill(0));
   });
 
   it('keeps only the more confident of kettle and microwave when the mains step fits one', () => {
@@ -105,9 +124,14 @@ describe('postProcessRuns', () => {
     e.power[2] = NaN;
     e.onProb![2] = NaN;
     const before = Array.from(e.onProb!);
-    const out = postProcessRuns(flat(on.length), 60, { toaster: e }, {
-      rules: { toaster: { minOnS: 0, minOffS: 300 } },
-    });
+    const out = postProcessRuns(
+      flat(on.length),
+      60,
+      { toaster: e },
+      {
+        rules: { toaster: { minOnS: 0, minOffS: 300 } },
+      },
+    );
     expect(decided(out.toaster!)).toEqual([1, 1, 0, 0, 1, 1]);
     expect(Array.from(e.onProb!)).toEqual(before);
   });

@@ -152,7 +152,10 @@ export function postProcessRuns(
         minOnS: Math.max(rule.minCycleS ?? 0, rule.minOnS),
       });
       const fragments = d;
-      d = (opts.bridgeCycles ?? rule.bridgePauses ?? true) ? cycles : cycles.map((v, t) => v & fragments[t]!);
+      d =
+        (opts.bridgeCycles ?? rule.bridgePauses ?? true)
+          ? cycles
+          : cycles.map((v, t) => v & fragments[t]!);
     }
     // 3. Minimum on/off durations.
     d = onOffStates(asLevels(d), periodS, {
