@@ -77,28 +77,44 @@ const SCHEMA = [
      high_w DOUBLE)`,
 ];
 
+/**
+ * A validated integer written into the SQL text. DuckDB skips row groups by their min/max (zone
+ * maps) only for constants: with the time range as parameters, a range read scanned the whole
+ * table, so its cost grew with every home and day stored (3-7x slower on 4 homes x 60 days,
+ * docs/benchmarks.md). Only safe integers are inlined; text (building, appliance) stays a
+ * parameter.
+ */
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`duckdb: expected an integer, got ${value}`);
+  return String(value);
+}
+
+/** `ts` in [startMs, endMs), as literals. */
+const IN_RANGE = (startMs: number, endMs: number) => `ts >= ${int(startMs)} AND ts < ${int(endMs)}`;
+
 // Bucket start aligned to multiples of the bucket size from the epoch. DuckDB's % truncates
 // toward zero, hence the double modulo (correct for negative times too).
-const BUCKET = (column: string) => `${column} - ((${column} % $4) + $4) % $4`;
+const BUCKET = (column: string, size: number) =>
+  `${column} - ((${column} % ${int(size)}) + ${int(size)}) % ${int(size)}`;
 
-const READ_BUCKETS = `
-  WITH r AS (
-    SELECT ${BUCKET('ts')} AS bucket, avg(power_w) AS power_w
-    FROM readings
-    WHERE building = $1 AND ts >= $2 AND ts < $3
-    GROUP BY bucket
-  ), e AS (
-    SELECT ${BUCKET('ts')} AS bucket, appliance, avg(power_w) AS power_w, avg(on_prob) AS on_prob,
-           CASE WHEN count(low_w) = count(*) THEN avg(low_w) END AS low_w,
-           CASE WHEN count(high_w) = count(*) THEN avg(high_w) END AS high_w
-    FROM estimates
-    WHERE building = $1 AND ts >= $2 AND ts < $3
-    GROUP BY bucket, appliance
+/**
+ * Mains and estimates bucketed in one aggregation over both tables' rows, no join: one row per
+ * (bucket, appliance), the mains as the row whose appliance is null, first in its bucket.
+ */
+const READ_BUCKETS = (startMs: number, endMs: number, size: number) => `
+  SELECT bucket, appliance, avg(power_w) AS power_w, avg(on_prob) AS on_prob,
+         CASE WHEN count(low_w) = count(*) THEN avg(low_w) END AS low_w,
+         CASE WHEN count(high_w) = count(*) THEN avg(high_w) END AS high_w
+  FROM (
+    SELECT ${BUCKET('ts', size)} AS bucket, NULL::VARCHAR AS appliance, power_w,
+           NULL::DOUBLE AS on_prob, NULL::DOUBLE AS low_w, NULL::DOUBLE AS high_w
+    FROM readings WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
+    UNION ALL
+    SELECT ${BUCKET('ts', size)}, appliance, power_w, on_prob, low_w, high_w
+    FROM estimates WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
   )
-  SELECT coalesce(r.bucket, e.bucket) AS bucket, r.power_w AS mains_w,
-         e.appliance, e.power_w, e.on_prob, e.low_w, e.high_w
-  FROM r FULL OUTER JOIN e ON r.bucket = e.bucket
-  ORDER BY bucket, e.appliance`;
+  GROUP BY bucket, appliance
+  ORDER BY bucket, appliance NULLS FIRST`;
 
 /** Time-series store on embedded DuckDB; open it with {@link DuckDbTimeSeriesStore.open}. */
 export class DuckDbTimeSeriesStore implements TimeSeriesStore {
@@ -170,8 +186,8 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     const rows = await this.query(
       `SELECT ts, power_w FROM readings
-       WHERE building = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`,
-      [buildingId, BigInt(startMs), BigInt(endMs)],
+       WHERE building = $1 AND ${IN_RANGE(startMs, endMs)} ORDER BY ts`,
+      [buildingId],
     );
     return rows.map(([ts, powerW]) => ({ ts: num(ts), powerW: num(powerW) }));
   }
@@ -229,11 +245,11 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   ): Promise<EstimatePoint[]> {
     assertBuildingId(buildingId);
     if (!assertRange(startMs, endMs)) return [];
-    const params: DuckDBValue[] = [buildingId, BigInt(startMs), BigInt(endMs)];
+    const params: DuckDBValue[] = [buildingId];
     if (appliance !== undefined) params.push(appliance);
     const rows = await this.query(
       `SELECT ts, appliance, power_w, on_prob, low_w, high_w FROM estimates
-       WHERE building = $1 AND ts >= $2 AND ts < $3${appliance !== undefined ? ' AND appliance = $4' : ''}
+       WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}${appliance !== undefined ? ' AND appliance = $2' : ''}
        ORDER BY ts, appliance`,
       params,
     );
@@ -273,42 +289,36 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
     // Columns, not rows: converting each row to JS values costs as much as the query itself.
-    const [tsCol, mainsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(
-      async (c) =>
-        (
-          await c.runAndReadAll(READ_BUCKETS, [
-            buildingId,
-            BigInt(startMs),
-            BigInt(endMs),
-            BigInt(size),
-          ])
-        ).getColumnsJS(),
+    const [tsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(async (c) =>
+      (await c.runAndReadAll(READ_BUCKETS(startMs, endMs, size), [buildingId])).getColumnsJS(),
     );
-    // Rows come sorted by bucket: one per (bucket, appliance), or one with a null appliance
-    // when the bucket has readings only.
+    // Rows come sorted by bucket: first the mains (null appliance) when the bucket has
+    // readings, then one per appliance estimated in it.
     const buckets: Bucket[] = [];
     for (let i = 0; i < (tsCol?.length ?? 0); i++) {
-      const ts = tsCol![i] as DuckDBValue;
-      const mainsW = mainsCol![i] as DuckDBValue;
       const appliance = applianceCol![i] as DuckDBValue;
       const powerW = powerCol![i] as DuckDBValue;
-      const onProb = onProbCol![i] as DuckDBValue;
-      const start = num(ts);
+      const start = num(tsCol![i] as DuckDBValue);
       let bucket = buckets.at(-1);
       if (bucket?.ts !== start) {
-        bucket = { ts: start, powerW: nullableNum(mainsW), appliances: {} };
+        bucket = { ts: start, powerW: null, appliances: {} };
         buckets.push(bucket);
       }
-      if (appliance !== null) {
-        const mean: Bucket['appliances'][string] = { powerW: num(powerW), onProb: num(onProb) };
-        const lowW = lowCol![i] as DuckDBValue;
-        const highW = highCol![i] as DuckDBValue;
-        if (lowW !== null && highW !== null) {
-          mean.lowW = num(lowW);
-          mean.highW = num(highW);
-        }
-        bucket.appliances[String(appliance)] = mean;
+      if (appliance === null) {
+        bucket.powerW = num(powerW);
+        continue;
       }
+      const mean: Bucket['appliances'][string] = {
+        powerW: num(powerW),
+        onProb: num(onProbCol![i] as DuckDBValue),
+      };
+      const lowW = lowCol![i] as DuckDBValue;
+      const highW = highCol![i] as DuckDBValue;
+      if (lowW !== null && highW !== null) {
+        mean.lowW = num(lowW);
+        mean.highW = num(highW);
+      }
+      bucket.appliances[String(appliance)] = mean;
     }
     return buckets;
   }
@@ -343,10 +353,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     if (!(await this.gridKnown(buildingId))) return [];
     const rows = await this.query(
-      `SELECT ${BUCKET('ts')} AS bucket, avg(import_w), avg(export_w), avg(production_w)
-       FROM grid WHERE building = $1 AND ts >= $2 AND ts < $3
+      `SELECT ${BUCKET('ts', size)} AS bucket, avg(import_w), avg(export_w), avg(production_w)
+       FROM grid WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
        GROUP BY bucket ORDER BY bucket`,
-      [buildingId, BigInt(startMs), BigInt(endMs), BigInt(size)],
+      [buildingId],
     );
     return rows.map(([ts, i, e, p]) => ({
       ts: num(ts),
@@ -489,8 +499,8 @@ async function storedWithin(
     if (ts > last) last = ts;
   }
   const reader = await c.runAndReadAll(
-    `SELECT 1 FROM ${table} WHERE building = $1 AND ts >= $2 AND ts <= $3 LIMIT 1`,
-    [buildingId, BigInt(first), BigInt(last)],
+    `SELECT 1 FROM ${table} WHERE building = $1 AND ${IN_RANGE(first, last + 1)} LIMIT 1`,
+    [buildingId],
   );
   return reader.currentRowCount > 0;
 }
