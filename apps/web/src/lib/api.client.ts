@@ -6,6 +6,8 @@
  */
 import type {
   ApplianceList,
+  AppliancesPresentBody,
+  AppliancesPresentResponse,
   AuthConfig,
   Building,
   BuildingList,
@@ -314,6 +316,12 @@ export function createApiClient(opts: ApiClientOptions) {
     buildings: (signal?: AbortSignal) => json<BuildingList>('GET', '/api/v1/buildings', { signal }),
     appliances: (id: string, signal?: AbortSignal) =>
       json<ApplianceList>('GET', `${b(id)}/appliances`, { signal }),
+    /** Every head of the building's model and whether the building has the appliance. */
+    appliancesPresent: (id: string, signal?: AbortSignal) =>
+      json<AppliancesPresentResponse>('GET', `${b(id)}/appliances-present`, { signal }),
+    /** Owner or admin: say which appliances the building has; unknown names answer 422. */
+    setAppliancesPresent: (id: string, body: AppliancesPresentBody) =>
+      json<AppliancesPresentResponse>('PUT', `${b(id)}/appliances-present`, { body }),
     readings: (id: string, query: RangeQuery, signal?: AbortSignal) =>
       json<ReadingsResponse>('GET', `${b(id)}/readings`, { query, signal }),
     /** An appliance's runs at the model's 1-minute resolution (at most 31 days). */

@@ -1,13 +1,15 @@
 /**
- * Building: name and time zone, its meters (sources) with their live status, the device tokens
- * meters send readings with, a history import, and members and their roles. Owners and admins
- * manage it; members and viewers see a read-only summary. A new token's secret is shown once,
+ * Building: name and time zone, which appliances it has (a checklist of the model's), its meters
+ * (sources) with their live status, the device tokens meters send readings with, a history
+ * import, and members and their roles. Owners and admins manage it; members and viewers see a
+ * read-only summary. A new token's secret is shown once,
  * with curl and MQTT commands built from what the server accepts.
  */
 import type { Building, DeviceTokenCreated, MemberList } from '@nilm/contracts';
 import * as Dialog from '@radix-ui/react-dialog';
 import { useState, type FormEvent } from 'react';
 import { useParams } from 'react-router';
+import { AppliancesChecklist } from '../components/appliances.checklist.js';
 import { ConfirmButton, dialogContent, dialogOverlay } from '../components/confirm.dialog.js';
 import { CopyBlock } from '../components/copy.block.js';
 import { ImportPanel } from '../components/import.panel.js';
@@ -439,6 +441,7 @@ export default function BuildingPage() {
           <Panel id="details" title="Name and time zone">
             <DetailsForm key={b.id} building={b} />
           </Panel>
+          <AppliancesChecklist key={`appliances-${b.id}`} buildingId={b.id} canEdit />
           <MetersPanel key={`meters-${b.id}`} buildingId={b.id} />
           <TokensPanel key={`tokens-${b.id}`} buildingId={b.id} />
           <ImportPanel key={`import-${b.id}`} buildingId={b.id} />

@@ -9,6 +9,7 @@ import {
   WhatsOnPanel,
   type ApplianceNow,
 } from '../components/dashboard.panels.js';
+import { ApplianceEnergyList } from '../components/appliance.energy.js';
 import { StackedPowerChart, useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
@@ -136,6 +137,31 @@ function Dashboard({ buildingId }: { buildingId: string }) {
           isLoading={now === undefined && readings.isPending}
           error={now === undefined ? readings.error : null}
         />
+      </div>
+      <div className="md:col-span-2">
+        <Panel id="today-by-appliance" title="Today by appliance">
+          {energy.error ? (
+            <ErrorState error={energy.error} />
+          ) : energy.isPending ? (
+            <Loading />
+          ) : Object.keys(energy.data.periods.at(-1)?.appliances ?? {}).length === 0 ? (
+            <Empty>No appliance estimates today yet.</Empty>
+          ) : (
+            <>
+              <ApplianceEnergyList
+                periods={energy.data.periods.slice(-1)}
+                labels={Object.fromEntries(
+                  (appliances.data?.appliances ?? []).map((a) => [a.name, a.label]),
+                )}
+                caption="Energy per appliance today"
+              />
+              <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+                “Likely” is the model&apos;s uncertainty added up minute by minute, so the true
+                energy is very probably inside it.
+              </p>
+            </>
+          )}
+        </Panel>
       </div>
     </div>
   );

@@ -171,3 +171,41 @@ it('draws the stacked bar chart with a caption, and shows Wh while the CSV keeps
   );
   expect(csv[1]).toBe('2026-01-02,1.500,0.30,4.500,0.90,2.400,0.48,6.000,1.20');
 });
+
+it('shows each appliance’s energy over the span with its likely range, and none where unknown', async () => {
+  const ranged: EnergyResponse = {
+    ...day,
+    periods: [
+      {
+        ...day.periods[0]!,
+        start: '2026-01-01T00:00:00.000Z',
+        end: '2026-01-02T00:00:00.000Z',
+        appliances: { kettle: 2.4, electric_shower: 3 },
+        appliance_ranges: {
+          kettle: { kwh_low: 2, kwh_high: 2.9 },
+          electric_shower: { kwh_low: 2.5, kwh_high: 3.5 },
+        },
+      },
+      {
+        ...day.periods[0]!,
+        appliances: { kettle: 2.5, electric_shower: 1 },
+        // The shower's estimates of this day were stored without a band.
+        appliance_ranges: {
+          kettle: { kwh_low: 2.1, kwh_high: 2.7 },
+          electric_shower: { kwh_low: null, kwh_high: null },
+        },
+      },
+    ],
+  };
+  renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />, {
+    answer: (url) => (url.includes('/energy') ? ranged : undefined),
+  });
+  const list = await screen.findByRole('list', {
+    name: 'Energy per appliance over the last 30 days',
+  });
+  expect(
+    within(list)
+      .getAllByRole('listitem')
+      .map((li) => li.textContent),
+  ).toEqual(['Kettle4.90 kWh, likely 4.10–5.60 kWh', 'Electric shower4.00 kWh']);
+});

@@ -1,9 +1,11 @@
 /**
  * Reports: kWh and cost per appliance per day, week or month over a chosen span (flat or
- * time-of-use tariff), as a stacked bar chart and a table, with CSV export of the table.
+ * time-of-use tariff), as a stacked bar chart and a table, with CSV export of the table, and
+ * each appliance's energy over the span with its likely range.
  */
 import { useMemo, useState } from 'react';
 import { useParams } from 'react-router';
+import { ApplianceEnergyList } from '../components/appliance.energy.js';
 import { EnergyBarChart } from '../components/energy.chart.js';
 import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
@@ -176,6 +178,18 @@ export default function ReportsPage() {
               </p>
             )}
             <ReportGrid table={table} />
+            <h3 className="mt-4 mb-1 text-sm font-semibold text-slate-600 dark:text-slate-300">
+              Each appliance over the last {span}, with its likely range
+            </h3>
+            <ApplianceEnergyList
+              periods={energy.data?.periods ?? []}
+              labels={Object.fromEntries(list.data?.appliances.map((a) => [a.name, a.label]) ?? [])}
+              caption={`Energy per appliance over the last ${span}`}
+            />
+            <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
+              The range adds up the model&apos;s uncertainty minute by minute, so it is wide on
+              purpose: the true energy is very probably inside it.
+            </p>
           </>
         )}
       </div>

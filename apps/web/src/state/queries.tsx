@@ -37,6 +37,35 @@ export function useAppliances(buildingId: string) {
   });
 }
 
+/** The model's heads and which of them the building has (the Building page's checklist). */
+export function useAppliancesPresent(buildingId: string) {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ['appliances-present', buildingId],
+    queryFn: ({ signal }) => api.appliancesPresent(buildingId, signal),
+  });
+}
+
+/**
+ * Owner or admin: say which appliances the building has. Every view of its estimates hides the
+ * others (history too), so they are all read again.
+ */
+export function useSetAppliancesPresent(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (appliances: string[]) => api.setAppliancesPresent(buildingId, { appliances }),
+    onSuccess: async (saved) => {
+      queryClient.setQueryData(['appliances-present', buildingId], saved);
+      await Promise.all(
+        ['appliances', 'readings', 'energy', 'appliance-runs'].map((key) =>
+          queryClient.invalidateQueries({ queryKey: [key, buildingId] }),
+        ),
+      );
+    },
+  });
+}
+
 /** Readings refresh every minute for short ranges; long ranges change too slowly to bother. */
 export function useReadings(
   buildingId: string,
