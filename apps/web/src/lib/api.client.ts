@@ -32,6 +32,10 @@ import type {
   RunsResponse,
   TariffBody,
   TariffResponse,
+  CheapestResponse,
+  PriceFetchStatus,
+  PricesImportResponse,
+  PricesResponse,
   UpdateBuildingBody,
   UserCreated,
   UserInfo,
@@ -252,6 +256,8 @@ export function createApiClient(opts: ApiClientOptions) {
       query?: Query;
       body: Blob;
       contentType: string;
+      /** POST unless said (a price CSV replaces prices with PUT). */
+      method?: string;
       onProgress?: (p: UploadProgress) => void;
       signal?: AbortSignal;
     },
@@ -263,7 +269,7 @@ export function createApiClient(opts: ApiClientOptions) {
       const res = await new Promise<{ status: number; statusText: string; text: string }>(
         (resolve, reject) => {
           const xhr = new XMLHttpRequest();
-          xhr.open('POST', `${base}${path}${queryString(init.query)}`);
+          xhr.open(init.method ?? 'POST', `${base}${path}${queryString(init.query)}`);
           xhr.setRequestHeader('accept', 'application/json');
           xhr.setRequestHeader('content-type', init.contentType);
           xhr.setRequestHeader('x-request-id', requestId);
@@ -350,6 +356,21 @@ export function createApiClient(opts: ApiClientOptions) {
     /** Owner or admin: replace the building's tariff; the server refuses overlapping bands. */
     setTariff: (id: string, body: TariffBody) =>
       json<TariffResponse>('PUT', `${b(id)}/tariff`, { body }),
+    /** Stored dynamic prices over [start, end) and what the last price API fetch did. */
+    prices: (id: string, query: { start: string; end?: string }, signal?: AbortSignal) =>
+      json<PricesResponse>('GET', `${b(id)}/prices`, { query, signal }),
+    /** Owner or admin: upload dynamic prices (start,price_per_kwh[,end]); 422 names a bad line. */
+    uploadPrices: (id: string, file: Blob) =>
+      upload<PricesImportResponse>(`${b(id)}/prices`, {
+        body: file,
+        contentType: 'text/csv',
+        method: 'PUT',
+      }),
+    /** Owner or admin: fetch dynamic prices from the price API now. */
+    refreshPrices: (id: string) => json<PriceFetchStatus>('POST', `${b(id)}/prices/refresh`),
+    /** The cheapest block of `hours` and the hours of the building's next day. */
+    cheapest: (id: string, hours: number, signal?: AbortSignal) =>
+      json<CheapestResponse>('GET', `${b(id)}/prices/cheapest`, { query: { hours }, signal }),
     deleteBuilding: async (id: string) => void (await raw('DELETE', b(id))),
     alertSettings: (id: string, signal?: AbortSignal) =>
       json<AlertSettingsResponse>('GET', `${b(id)}/alerts/settings`, { signal }),

@@ -10,7 +10,10 @@
  * weight the price, so kWh and cost never disagree about how much energy there was.
  */
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
-import { kwhOf, priceAtMinute, type EnergySlice, type MinuteOfDay, type Tariff } from './tariff.js';
+import { localDaysTouched, minutePricer, zoneClock, type MinutePricer } from '@nilm/contracts';
+import { kwhOf, type EnergySlice, type MinuteOfDay, type Tariff } from './tariff.js';
+
+export { zoneClock };
 
 /** Mean power per bucket (`/readings` points and bucket size), hourly or finer. */
 export type PowerProfile = Pick<ReadingsResponse, 'points' | 'resolution_s'>;
@@ -23,42 +26,28 @@ export interface PeriodCost {
   baseload: number;
   /** The mains cost: what the meter's energy cost. */
   total: number;
+  /** The standing charge for the period's local days (0 without one). */
+  standing?: number;
+  /** What exported energy earned at the export price (0 without export or a price). */
+  exportCredit?: number;
+  /**
+   * The period's bill: grid import (or, where the meter measures no import, the mains total)
+   * priced minute by minute, plus the standing charge, less the export credit.
+   */
+  bill?: number;
 }
-
-/** True when the tariff has time-of-use bands, so cost depends on when energy was used. */
-export function hasTimeOfUse(tariff: Tariff): boolean {
-  return tariff.bands.length > 0;
-}
-
-const MINUTE = 60_000;
-/** Every zone offset in use is a multiple of 15 minutes and changes on a quarter hour (UTC). */
-const QUARTER = 15 * MINUTE;
 
 /**
- * Minute of the local day (0..1439) in an IANA zone at an instant (epoch ms); UTC when the zone is
- * unknown. The zone is asked once per quarter hour and the answer cached, so pricing 90 days
- * minute by minute costs about 9 000 look-ups rather than 130 000.
+ * True when the price depends on when energy was used: time-of-use bands, or dynamic prices
+ * loaded for the span.
  */
-export function zoneClock(timeZone: string): (ms: number) => number {
-  const options = { hourCycle: 'h23', hour: 'numeric', minute: 'numeric' } as const;
-  let fmt: Intl.DateTimeFormat;
-  try {
-    fmt = new Intl.DateTimeFormat('en-US', { ...options, timeZone });
-  } catch {
-    fmt = new Intl.DateTimeFormat('en-US', { ...options, timeZone: 'UTC' });
-  }
-  const cache = new Map<number, number>();
-  return (ms) => {
-    const block = Math.floor(ms / QUARTER);
-    let start = cache.get(block);
-    if (start === undefined) {
-      const parts = fmt.formatToParts(block * QUARTER);
-      const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-      start = ((part('hour') % 24) * 60 + part('minute')) % 1440;
-      cache.set(block, start);
-    }
-    return (start + Math.floor((ms - block * QUARTER) / MINUTE)) % 1440;
-  };
+export function hasTimeOfUse(tariff: Tariff): boolean {
+  return tariff.bands.length > 0 || (tariff.slots?.length ?? 0) > 0;
+}
+
+/** The one pricing rule of server and web (dynamic > band > flat), for a tariff in a zone. */
+export function pricerOf(tariff: Tariff, timeZone: string): MinutePricer {
+  return minutePricer(tariff, tariff.slots ?? [], timeZone);
 }
 
 /** `zoneClock` in the shape tariff.ts's `costOf` takes. */
@@ -67,30 +56,9 @@ export function zoneMinuteOfDay(timeZone: string): MinuteOfDay {
   return (d) => clock(d.getTime());
 }
 
-/** The tariff's price for each minute of the day, so pricing a minute is one array read. */
-export function pricesByMinute(tariff: Tariff): Float64Array {
-  const prices = new Float64Array(1440);
-  for (let m = 0; m < 1440; m++) prices[m] = priceAtMinute(m, tariff);
-  return prices;
-}
-
-/** Average price over [fromMs, toMs), minute by minute in local time. */
-export function meanPrice(
-  fromMs: number,
-  toMs: number,
-  prices: Float64Array,
-  clock: (ms: number) => number,
-): number {
-  const minutes = Math.max(1, Math.round((toMs - fromMs) / MINUTE));
-  let sum = 0;
-  for (let i = 0; i < minutes; i++) sum += prices[clock(fromMs + i * MINUTE)]!;
-  return sum / minutes;
-}
-
 /**
  * The cost of energy slices in a building's zone: each slice's energy spread evenly over its span
- * and priced minute by minute at the local rate (DST-safe, unlike a minute-of-day count from the
- * slice's start).
+ * and priced minute by minute at the price in force (dynamic, band or flat; DST-safe).
  */
 export function costInZone(
   slices: readonly EnergySlice[],
@@ -98,12 +66,19 @@ export function costInZone(
   timeZone: string,
 ): number {
   if (!hasTimeOfUse(tariff)) return slices.reduce((s, x) => s + x.kwh * tariff.pricePerKwh, 0);
-  const prices = pricesByMinute(tariff);
-  const clock = zoneClock(timeZone);
-  return slices.reduce(
-    (s, x) => s + x.kwh * meanPrice(x.start.getTime(), x.end.getTime(), prices, clock),
-    0,
-  );
+  const pricer = pricerOf(tariff, timeZone);
+  return slices.reduce((s, x) => s + x.kwh * pricer.mean(x.start.getTime(), x.end.getTime()), 0);
+}
+
+/** The standing charge due for [fromMs, toMs): one day's charge per local day it touches. */
+export function standingCharge(
+  fromMs: number,
+  toMs: number,
+  tariff: Tariff,
+  timeZone: string,
+): number {
+  const perDay = tariff.standingChargePerDay ?? 0;
+  return perDay > 0 ? perDay * localDaysTouched(fromMs, toMs, timeZone) : 0;
 }
 
 type Period = EnergyResponse['periods'][number];
@@ -125,6 +100,23 @@ const add = (m: Mean, weight: number, price: number) => {
   m.weight += weight;
   m.priced += weight * price;
 };
+
+/**
+ * A period's standing charge, export credit and bill. Grid import is priced at the mains'
+ * energy-weighted mean price (import happens while the home draws); a meter that measures no
+ * import leaves the mains total as the import.
+ */
+function billOf(
+  p: Period,
+  importPrice: number,
+  tariff: Tariff,
+  timeZone: string,
+): Pick<PeriodCost, 'standing' | 'exportCredit' | 'bill'> {
+  const standing = standingCharge(Date.parse(p.start), Date.parse(p.end), tariff, timeZone);
+  const exportCredit = (p.export_kwh ?? 0) * (tariff.exportPricePerKwh ?? 0);
+  const imported = p.import_kwh ?? p.total_kwh;
+  return { standing, exportCredit, bill: imported * importPrice + standing - exportCredit };
+}
 
 /**
  * Cost per period of an energy report. A flat tariff needs no profile (kWh times the price). A
@@ -153,6 +145,7 @@ export function periodCosts(
             other: p.other_kwh * price,
             baseload: p.baseload_kwh * price,
             total: p.total_kwh * price,
+            ...billOf(p, price, tariff, energy.timezone),
           },
     );
   }
@@ -160,8 +153,7 @@ export function periodCosts(
   if (!profile)
     return energy.periods.every((p) => p.coverage === 0) ? energy.periods.map(zero) : undefined;
 
-  const prices = pricesByMinute(tariff);
-  const clock = zoneClock(energy.timezone);
+  const pricer = pricerOf(tariff, energy.timezone);
   const stepMs = profile.resolution_s * 1000;
   const buckets = profile.points
     .map((point) => ({ start: Date.parse(point.time), point }))
@@ -184,7 +176,7 @@ export function periodCosts(
       const b = Math.min(start + stepMs, to);
       if (b <= a) continue;
       const share = (b - a) / stepMs;
-      const price = meanPrice(a, b, prices, clock);
+      const price = pricer.mean(a, b);
       if (point.power_w !== null) {
         add(mains, kwhOf(point.power_w, profile.resolution_s) * share, price);
         add(covered, b - a, price);
@@ -198,7 +190,7 @@ export function periodCosts(
 
     let periodMean: number | undefined;
     const average = (m: Mean | undefined) =>
-      m && m.weight > 0 ? m.priced / m.weight : (periodMean ??= meanPrice(from, to, prices, clock));
+      m && m.weight > 0 ? m.priced / m.weight : (periodMean ??= pricer.mean(from, to));
 
     const appliances = Object.fromEntries(
       Object.entries(p.appliances).map(([a, kwh]) => [a, kwh > 0 ? kwh * average(apps.get(a)) : 0]),
@@ -210,6 +202,7 @@ export function periodCosts(
       other: p.other_kwh > 0 ? Math.max(0, total - tracked) : 0,
       baseload: p.baseload_kwh > 0 ? p.baseload_kwh * average(covered) : 0,
       total,
+      ...billOf(p, average(mains), tariff, energy.timezone),
     };
   });
 }

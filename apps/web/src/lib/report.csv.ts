@@ -24,6 +24,8 @@ export interface ReportRow {
   kwh: number[] | null;
   /** Cost per group, in the same order; null for a period without readings. */
   cost: number[] | null;
+  /** Standing charge, export credit and bill; null for a period without readings. */
+  bill?: [number, number, number] | null;
 }
 
 export interface ReportData {
@@ -34,6 +36,8 @@ export interface ReportData {
   groups: string[];
   /** One row per period, then the Total row. */
   rows: ReportRow[];
+  /** True when the tariff has a standing charge or export credit: the bill columns are shown. */
+  billed?: boolean;
 }
 
 /** The units CSV exports are written in, whatever the display settings. */
@@ -82,10 +86,12 @@ export function buildReport(
   ];
   const kwhSums = new Array<number>(groups.length).fill(0);
   const costSums = new Array<number>(groups.length).fill(0);
+  const billSums: [number, number, number] = [0, 0, 0];
+  const billed = costs.some((c) => (c.standing ?? 0) > 0 || (c.exportCredit ?? 0) > 0);
   const rows: ReportRow[] = energy.periods.map((p, i) => {
     const label = reportPeriodLabel(p.start, period, energy.timezone);
     const c = costs[i];
-    if (p.coverage === 0 || !c) return { label, kwh: null, cost: null };
+    if (p.coverage === 0 || !c) return { label, kwh: null, cost: null, bill: null };
     const kwh = [
       ...names.map((n) => p.appliances[n] ?? 0),
       p.other_kwh,
@@ -95,10 +101,16 @@ export function buildReport(
     const cost = [...names.map((n) => c.appliances[n] ?? 0), c.other, c.baseload, c.total];
     kwh.forEach((v, g) => (kwhSums[g] = (kwhSums[g] ?? 0) + v));
     cost.forEach((v, g) => (costSums[g] = (costSums[g] ?? 0) + v));
-    return { label, kwh, cost };
+    const bill: [number, number, number] = [
+      c.standing ?? 0,
+      c.exportCredit ?? 0,
+      c.bill ?? c.total,
+    ];
+    bill.forEach((v, k) => (billSums[k] += v));
+    return { label, kwh, cost, bill };
   });
-  rows.push({ label: 'Total', kwh: kwhSums, cost: costSums });
-  return { currency, appliances: names, groups, rows };
+  rows.push({ label: 'Total', kwh: kwhSums, cost: costSums, bill: billSums });
+  return { currency, appliances: names, groups, rows, ...(billed && { billed }) };
 }
 
 /**
@@ -132,6 +144,16 @@ export function reportTable(report: ReportData, units: Pick<Units, 'energy'>): R
       ? [r.label, ...r.kwh.flatMap((v, g) => [energyCell(v, units), (r.cost?.[g] ?? 0).toFixed(2)])]
       : [r.label, ...report.groups.flatMap(() => ['no data', 'no data'])],
   );
+  if (report.billed) {
+    // The bill: standing charge per local day, export credit, and what the grid import cost.
+    const c = report.currency;
+    header.push(`Standing charge (${c})`, `Export credit (${c})`, `Bill (${c})`);
+    report.rows.forEach((r, i) =>
+      rows[i]!.push(
+        ...(r.bill ? r.bill.map((v) => v.toFixed(2)) : ['no data', 'no data', 'no data']),
+      ),
+    );
+  }
   return { header, rows };
 }
 

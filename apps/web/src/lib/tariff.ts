@@ -5,7 +5,7 @@
  * bands overlap the first one listed wins (the server refuses overlapping bands, so this only
  * matters for a tariff being edited); outside every band the flat price applies.
  */
-import type { TariffBody, TariffResponse } from '@nilm/contracts';
+import type { PriceSlot, TariffBody, TariffDynamic, TariffResponse } from '@nilm/contracts';
 
 export interface TouBand {
   /** Shown in Settings, e.g. "Night". */
@@ -21,6 +21,14 @@ export interface Tariff {
   /** Price per kWh outside every band (the whole price for a flat tariff). */
   pricePerKwh: number;
   bands: TouBand[];
+  /** Charged per local day (0 or absent: none). */
+  standingChargePerDay?: number;
+  /** Earned per exported kWh (0 or absent: nothing). */
+  exportPricePerKwh?: number;
+  /** Where dynamic prices come from; absent or null: none. */
+  dynamic?: TariffDynamic | null;
+  /** Dynamic prices loaded for the span being priced; they beat bands and the flat price. */
+  slots?: readonly PriceSlot[];
 }
 
 /** A building's tariff as the pages use it: the pricing maths' Tariff plus its currency. */
@@ -44,6 +52,9 @@ export function fromTariffResponse(r: TariffResponse): BuildingTariff {
         end: b.end,
         pricePerKwh: b.price_per_kwh,
       })),
+      standingChargePerDay: r.standing_charge_per_day,
+      exportPricePerKwh: r.export_price_per_kwh,
+      dynamic: r.dynamic,
     },
   };
 }
@@ -59,6 +70,9 @@ export function toTariffBody(currency: string, tariff: Tariff): TariffBody {
       end: b.end,
       price_per_kwh: b.pricePerKwh,
     })),
+    standing_charge_per_day: tariff.standingChargePerDay ?? 0,
+    export_price_per_kwh: tariff.exportPricePerKwh ?? 0,
+    dynamic: tariff.dynamic ?? null,
   };
 }
 

@@ -1,6 +1,6 @@
 /** Today's window and cost: pure helpers for the dashboard's "Today" panel. */
 import type { ReadingsResponse } from '@nilm/contracts';
-import { costInZone } from './pricing.js';
+import { costInZone, hasTimeOfUse } from './pricing.js';
 import { kwhOf, type EnergySlice, type Tariff } from './tariff.js';
 
 function zoneFormat(timeZone: string): Intl.DateTimeFormat {
@@ -70,15 +70,18 @@ export function slicesOf(res: Pick<ReadingsResponse, 'points' | 'resolution_s'>)
 }
 
 /**
- * Cost of today's energy: kWh x price for a flat tariff; under time-of-use each bucket is priced
- * at the rates in force at that local time in the building's zone.
+ * Cost of today's energy: kWh x price for a flat tariff; under time-of-use or dynamic prices each
+ * bucket is priced at the price in force in that minute in the building's zone. Today's standing
+ * charge is added and what `exportKwh` earned at the export price taken off.
  */
 export function todayCost(
   kwh: number,
   tariff: Tariff,
   readings: Pick<ReadingsResponse, 'points' | 'resolution_s'> | undefined,
   timeZone: string,
+  exportKwh = 0,
 ): number | undefined {
-  if (tariff.bands.length === 0) return kwh * tariff.pricePerKwh;
-  return readings ? costInZone(slicesOf(readings), tariff, timeZone) : undefined;
+  const extras = (tariff.standingChargePerDay ?? 0) - exportKwh * (tariff.exportPricePerKwh ?? 0);
+  if (!hasTimeOfUse(tariff)) return kwh * tariff.pricePerKwh + extras;
+  return readings ? costInZone(slicesOf(readings), tariff, timeZone) + extras : undefined;
 }

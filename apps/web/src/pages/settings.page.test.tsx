@@ -23,6 +23,9 @@ const storedTariff = {
   currency: 'GBP',
   price_per_kwh: 0.25,
   bands: [],
+  standing_charge_per_day: 0,
+  export_price_per_kwh: 0,
+  dynamic: null,
   is_default: true,
 };
 
@@ -125,6 +128,9 @@ it("an owner edits the picked building's tariff and saves it to the server", asy
         currency: 'EUR',
         price_per_kwh: 0.32,
         bands: [{ name: 'Peak', start: '16:00', end: '19:00', price_per_kwh: 0.32 }],
+        standing_charge_per_day: 0,
+        export_price_per_kwh: 0,
+        dynamic: null,
       },
     ],
   ]);

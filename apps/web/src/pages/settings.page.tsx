@@ -16,6 +16,7 @@ import {
   type TouBand,
 } from '../lib/tariff.js';
 import { useBuildings, useSetTariff, useTariff } from '../state/queries.js';
+import { DynamicPricesPanel, TariffExtrasFields } from '../components/tariff.extras.js';
 import { useSettings, type Theme } from '../state/settings.js';
 import { ErrorState, Loading, Panel } from '../components/states.js';
 
@@ -163,6 +164,13 @@ function TariffEditor({
             </select>
           </label>
         </div>
+        <TariffExtrasFields
+          tariff={tariff}
+          onChange={(t) => {
+            save.reset();
+            setTariff(t);
+          }}
+        />
         <div className="mt-4 flex items-center gap-3">
           <Switch.Root
             id={touId}
@@ -296,6 +304,13 @@ function TariffEditor({
             ) : null}
           </p>
         </div>
+      )}
+      {saved.tariff.dynamic && (
+        <DynamicPricesPanel
+          buildingId={buildingId}
+          source={saved.tariff.dynamic.source}
+          canEdit={canEdit}
+        />
       )}
     </div>
   );

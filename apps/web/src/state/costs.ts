@@ -2,12 +2,14 @@
  * Cost per period of an energy report under the building's tariff. A flat tariff needs nothing
  * more than `/energy`; a time-of-use tariff also loads the hourly power profile over exactly the
  * report's periods (`/readings?resolution=1h`, about 2 200 points for 90 days) to see when the
- * energy was used. Pricing itself is lib/pricing.ts.
+ * energy was used, and a dynamic tariff its stored prices over the span. Pricing itself is
+ * lib/pricing.ts.
  */
 import type { EnergyResponse } from '@nilm/contracts';
 import { useMemo } from 'react';
 import { hasTimeOfUse, periodCosts, type PeriodCost } from '../lib/pricing.js';
 import type { Tariff } from '../lib/tariff.js';
+import { useTariffWithPrices } from './prices.js';
 import { useReadings } from './queries.js';
 
 /** The profile changes only at the newest hour, and `/energy` keeps the kWh fresh meanwhile. */
@@ -28,11 +30,15 @@ export interface PeriodCosts {
 export function usePeriodCosts(
   buildingId: string,
   energy: EnergyResponse | undefined,
-  tariff: Tariff | undefined,
+  building: Tariff | undefined,
 ): PeriodCosts {
-  const tou = tariff !== undefined && hasTimeOfUse(tariff);
   const first = energy?.periods[0];
   const last = energy?.periods.at(-1);
+  // A dynamic tariff prices each minute from the prices stored over the report's span.
+  const withPrices = useTariffWithPrices(buildingId, building, first?.start, last?.end);
+  const tariff = withPrices.tariff;
+  const tou =
+    tariff !== undefined && (hasTimeOfUse(tariff) || (building?.dynamic ?? null) !== null);
   const profile = useReadings(
     buildingId,
     { start: first?.start ?? '', end: last?.end, resolution: '1h' },
@@ -47,7 +53,7 @@ export function usePeriodCosts(
   );
   return {
     costs,
-    error: tou ? profile.error : null,
+    error: withPrices.error ?? (tou ? profile.error : null),
     refetch: () => void profile.refetch(),
   };
 }

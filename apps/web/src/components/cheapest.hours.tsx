@@ -1,0 +1,79 @@
+/**
+ * The dashboard's "Cheapest hours tomorrow": the cheapest 3-hour block of the building's next day
+ * and its cheapest hours, priced from stored dynamic prices (bands or the flat price where there
+ * are none, and it says so). Shown for tariffs whose price changes during the day.
+ */
+import type { CheapestResponse } from '@nilm/contracts';
+import { useCheapestHours } from '../state/prices.js';
+import { formatMoney } from '../lib/format.js';
+import { Empty, ErrorState, Loading, Panel } from './states.js';
+
+/** 'HH:MM' of an instant in the building's zone. */
+function clock(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+}
+
+/** How many of the day's hours still lack a dynamic price, as a sentence (empty when none). */
+export function missingPricesNote(
+  r: Pick<CheapestResponse, 'dynamic_minutes' | 'minutes'>,
+): string {
+  const missing = r.minutes - r.dynamic_minutes;
+  if (r.dynamic_minutes === 0 || missing <= 0) return '';
+  const hours = Math.round((missing / 60) * 10) / 10;
+  return `Prices for ${hours} h of the day are not published yet; band or flat prices are used there.`;
+}
+
+export function CheapestHoursView({ data }: { data: CheapestResponse }) {
+  const tz = data.timezone;
+  const price = (v: number) => `${formatMoney(v, data.currency)}/kWh`;
+  const note = missingPricesNote(data);
+  return (
+    <div className="space-y-2 text-sm">
+      {data.block ? (
+        <p>
+          Cheapest 3 hours on {data.date}:{' '}
+          <strong>
+            {clock(data.block.start, tz)}–{clock(data.block.end, tz)}
+          </strong>{' '}
+          at {price(data.block.price_per_kwh)} on average.
+        </p>
+      ) : (
+        <Empty>No 3-hour block fits in that day.</Empty>
+      )}
+      <ol aria-label="Cheapest hours" className="grid grid-cols-2 gap-x-4 tabular-nums">
+        {data.hours.slice(0, 6).map((h) => (
+          <li key={h.start}>
+            {clock(h.start, tz)} · {price(h.price_per_kwh)}
+          </li>
+        ))}
+      </ol>
+      {data.dynamic_minutes === 0 ? (
+        <p className="text-xs text-slate-500 dark:text-slate-400">
+          No dynamic prices for that day yet; these are the tariff&apos;s band prices.
+        </p>
+      ) : (
+        note && <p className="text-xs text-slate-500 dark:text-slate-400">{note}</p>
+      )}
+    </div>
+  );
+}
+
+export function CheapestHoursPanel({ buildingId }: { buildingId: string }) {
+  const q = useCheapestHours(buildingId);
+  return (
+    <Panel id="cheapest-hours" title="Cheapest hours tomorrow">
+      {q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : q.isPending ? (
+        <Loading />
+      ) : (
+        <CheapestHoursView data={q.data} />
+      )}
+    </Panel>
+  );
+}
