@@ -255,7 +255,7 @@ describe('nilm CLI', () => {
     );
     expect(co.code).toBe(2);
     expect(co.stderr).toContain('--postprocess applies to a transformer; baseline:co is not one');
-  });
+  }, 300_000);
 
   it('stops on bad input with the file, the line and exit code 2', async () => {
     const bad = join(tmp, 'bad.csv');
