@@ -3,6 +3,8 @@
 // processes have) race for a HomeWizard P1 stand-in and only one polls; when that one dies (its
 // database connection gone) the other takes over once the lease has run out on the injected
 // clock, not before; and a runner that stops gives its leases up, so a third takes over at once.
+// A Home Assistant sensor (followed over a WebSocket, not polled) is likewise followed by one
+// process at a time, and by the other once the first dies.
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +15,7 @@ import {
   type MetadataStore,
 } from '@nilm/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { createDatabase, dropDatabase } from '../services.fixture.js';
 import { IngestService } from '../services/ingest.service.js';
 import { until } from './meter.cases.fixture.js';
@@ -149,4 +152,65 @@ describe('polled sources with several API processes', () => {
     await until('the handover', async () => (c.polls() > 0 ? true : undefined));
     await c.runner.stop();
   });
+
+  it('follow a Home Assistant sensor from one process at a time, and from another when it dies', async () => {
+    // A stand-in speaking Home Assistant's auth and subscribe_entities protocol.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', path: '/api/websocket' });
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.send(JSON.stringify({ type: 'auth_required', ha_version: '2026.11.0' }));
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { type: string; id?: number };
+        if (msg.type === 'auth') ws.send(JSON.stringify({ type: 'auth_ok' }));
+        if (msg.type === 'subscribe_entities')
+          ws.send(
+            JSON.stringify({
+              id: msg.id,
+              type: 'event',
+              event: { a: { 'sensor.grid_power': { s: '812', a: { unit_of_measurement: 'W' } } } },
+            }),
+          );
+      });
+    });
+    await new Promise((ok) => wss.once('listening', ok));
+    const setup = stores[0]!;
+    await setup.deleteSource('hw-p1');
+    await setup.createSource({
+      id: 'ha-1',
+      buildingId: 'lease-home',
+      name: 'Home Assistant',
+      type: 'home-assistant',
+      role: 'mains',
+      settings: {
+        url: `http://127.0.0.1:${(wss.address() as { port: number }).port}`,
+        entity_id: 'sensor.grid_power',
+        token: 'ha-token',
+      },
+    });
+    try {
+      const a = await apiProcess('ha-a');
+      const b = await apiProcess('ha-b');
+      await until('a connection', async () => (wss.clients.size > 0 ? true : undefined));
+      await until('both to have asked for the lease', async () =>
+        a.claims() > 0 && b.claims() > 0 ? true : undefined,
+      );
+      expect([wss.clients.size, connections]).toEqual([1, 1]);
+      // Which one follows: the one whose claims still succeed; kill it.
+      const first = (await a.store.claimSourcePoll('ha-1', 'ha-a', t, t + LEASE_MS)) ? a : b;
+      const second = first === a ? b : a;
+      await first.store.close();
+      await until('the dead process to let go', async () =>
+        wss.clients.size === 0 ? true : undefined,
+      );
+      t += LEASE_MS;
+      await until('the takeover', async () => (wss.clients.size === 1 ? true : undefined));
+      expect(connections).toBe(2);
+      await first.runner.stop();
+      await second.runner.stop();
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((ok) => wss.close(ok));
+    }
+  }, 120_000);
 });

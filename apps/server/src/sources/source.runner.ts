@@ -86,8 +86,10 @@ interface Running {
   burst?: NodeJS.Timeout;
   poll?: NodeJS.Timeout;
   lastValueAt: number;
-  /** Whether this process held the poll lease at its last try (for the log, once per change). */
+  /** Whether this process held the source's lease at its last try (polled and Home Assistant). */
   leased?: boolean;
+  /** A Home Assistant source's next lease renewal. */
+  lease?: NodeJS.Timeout;
   /** A Home Assistant source's connection, its retry and the unit its sensor last stated. */
   socket?: WebSocket;
   retry?: NodeJS.Timeout;
@@ -257,7 +259,7 @@ export class SourceRunner {
       this.running.set(s.id, r);
       const transport = sourceTransport(s.type as SourceTypeName);
       if (transport === 'http') this.schedulePoll(r, 0);
-      if (transport === 'websocket') this.connectHomeAssistant(r);
+      if (transport === 'websocket') void this.leasedFollow(r);
     }
     for (const [id, r] of this.running)
       if (!seen.has(id)) {
@@ -305,6 +307,7 @@ export class SourceRunner {
     if (r.burst) clearTimeout(r.burst);
     if (r.poll) clearTimeout(r.poll);
     if (r.retry) clearTimeout(r.retry);
+    if (r.lease) clearTimeout(r.lease);
     const socket = r.socket;
     r.socket = undefined;
     socket?.close();
@@ -316,6 +319,8 @@ export class SourceRunner {
    * growing delay (up to a minute); a refused token is retried every 5 minutes.
    */
   private connectHomeAssistant(r: Running): void {
+    r.retry = undefined;
+    if (!r.leased) return; // another process follows it (leasedFollow connects when this one may)
     const s = r.config.settings as HomeAssistantSettings;
     const at = (): number => this.now();
     let token: string;
@@ -484,23 +489,54 @@ export class SourceRunner {
    */
   private async leasedPoll(r: Running): Promise<void> {
     const intervalS = (r.config.settings as { interval_s?: number }).interval_s ?? 10;
-    const leaseMs = (this.o.pollLeaseMs ?? ((i) => Math.max(3 * i * 1000, 15_000)))(intervalS);
+    const held = await this.claimLease(r, this.leaseMs(intervalS));
+    if (held && this.running.get(r.source.id) === r) await this.pollOnce(r);
+  }
+
+  private leaseMs(intervalS: number): number {
+    return (this.o.pollLeaseMs ?? ((i) => Math.max(3 * i * 1000, 15_000)))(intervalS);
+  }
+
+  /**
+   * Follow a Home Assistant source only while this process holds its lease (the same lease as
+   * polling, renewed every third of it), so of several API processes one follows it; a process
+   * that can no longer renew closes its connection, and another takes over once it runs out.
+   */
+  private async leasedFollow(r: Running): Promise<void> {
+    if (this.stopped || this.running.get(r.source.id) !== r) return;
+    const leaseMs = this.leaseMs(20);
+    const held = await this.claimLease(r, leaseMs);
+    if (this.stopped || this.running.get(r.source.id) !== r) return;
+    if (held && !r.socket && !r.retry) this.connectHomeAssistant(r);
+    if (!held && r.socket) {
+      const socket = r.socket;
+      r.socket = undefined;
+      socket.close();
+    }
+    r.lease = setTimeout(() => void this.leasedFollow(r), leaseMs / 3);
+    r.lease.unref();
+  }
+
+  /** Take or renew a source's lease for this process; false when another holds it (or unknown). */
+  private async claimLease(r: Running, leaseMs: number): Promise<boolean> {
     const at = this.now();
     let held: boolean;
     try {
       held = await this.o.metadata.claimSourcePoll(r.source.id, this.holder, at, at + leaseMs);
     } catch (e) {
-      this.o.log.warn({ err: e, source: r.source.id }, 'sources: poll lease unknown; not polling');
+      this.o.log.warn({ err: e, source: r.source.id }, 'sources: lease unknown; not feeding');
       held = false;
     }
     if (held !== r.leased) {
       this.o.log.info(
         { source: r.source.id, holder: this.holder },
-        held ? 'sources: polling (lease taken)' : 'sources: another process polls',
+        held
+          ? 'sources: lease taken, this process feeds the source'
+          : 'sources: another process feeds the source',
       );
       r.leased = held;
     }
-    if (held && this.running.get(r.source.id) === r) await this.pollOnce(r);
+    return held;
   }
 
   /** Poll a polled source once; resolves whatever happens (its status records errors). */
