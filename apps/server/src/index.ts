@@ -2,7 +2,7 @@
 export { build } from './app.js';
 export { loadConfig, ConfigError, type ServerConfig } from './config.js';
 export { createParts } from './deps.factory.js';
-export { runServer, readAdminPassword, type RunningServer } from './server.js';
+export { runServer, type RunningServer } from './server.js';
 export { StartError } from './storage.health.js';
 export { DEMO_BUILDING_ID } from './demo/demo.home.js';
 export {

@@ -4,7 +4,7 @@
  * down gracefully on SIGTERM/SIGINT: stop taking work, let running jobs finish, close.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { build } from './app.js';
@@ -278,9 +278,4 @@ async function startBrokerNear(
     }
   }
   throw new Error('unreachable: the last candidate port either listens or throws');
-}
-
-/** Read an admin password file (for scripts and tests). */
-export function readAdminPassword(dataDir: string): string {
-  return readFileSync(join(dataDir, 'admin-password.txt'), 'utf8').trim();
 }

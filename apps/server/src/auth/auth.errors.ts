@@ -73,8 +73,3 @@ export class AuthError extends Error {
     this.statusCode = AUTH_ERRORS[code].status;
   }
 }
-
-/** True when `err` is an `AuthError`, optionally with the given code. */
-export function isAuthError(err: unknown, code?: AuthErrorCode): err is AuthError {
-  return err instanceof AuthError && (code === undefined || err.code === code);
-}

@@ -16,9 +16,6 @@
  * and shares the availability topic (`online` / `offline`).
  */
 
-/** Home Assistant's default discovery prefix. */
-export const HA_DISCOVERY_PREFIX = 'homeassistant';
-
 export interface HaTopics {
   /** Discovery prefix, `homeassistant` unless Home Assistant was set up otherwise. */
   prefix: string;

@@ -43,8 +43,6 @@ export interface SupabaseAuthOptions {
   fetch?: typeof fetch;
 }
 
-export type SupabaseAuth = ReturnType<typeof createSupabaseAuth>;
-
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.trim() !== '' ? v : undefined;
 

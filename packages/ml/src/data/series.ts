@@ -16,11 +16,6 @@ export interface Series {
   source: string;
 }
 
-/** Number of samples in a series. */
-export function seriesLength(s: Series): number {
-  return s.mains.length;
-}
-
 /** Epoch ms of sample `i`. */
 export function timeAt(s: Series, i: number): number {
   return s.startMs + i * s.periodS * 1000;

@@ -13,8 +13,6 @@ import { MeanBaseline, type MeanModelFile } from './mean.baseline.js';
 import { TransformerModel } from '../transformer/transformer.disaggregator.js';
 import { ModelRegistry } from '../registry/model.registry.js';
 
-export const BASELINES = ['baseline:mean', 'baseline:co'] as const;
-
 export interface ResolveOptions {
   /** Root of the shipped models (the repository's `models/`). */
   modelsDir: string;
