@@ -8,8 +8,8 @@ export * from './influx.timeseries.store.js';
 // no place in the server's runtime; test files import it by path.
 export * from './metadata.store.js';
 export * from './estimate.backlog.js';
-export * from './price.store.js';
 export * from './alert.store.js';
+export * from './price.store.js';
 export * from './metadata.migrations.js';
 export * from './sql.metadata.store.js';
 export * from './pglite.metadata.store.js';

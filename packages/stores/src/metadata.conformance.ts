@@ -13,8 +13,8 @@ import {
   type UserRole,
 } from './metadata.store.js';
 import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
-import { priceConformance } from './price.conformance.js';
 import { alertConformance } from './alert.conformance.js';
+import { priceConformance } from './price.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const MIN = 60_000;
@@ -55,7 +55,6 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
       store.upsertUser({ id: uid, email: `${uid}@example.org`, role, passwordHash: null });
 
     alertConformance({ store: () => store, id, building, user });
-
     priceConformance({ store: () => store, id, building });
 
     describe('schema', () => {

@@ -117,6 +117,8 @@ export interface BuildingSource {
   lastError: string | null;
   lastErrorCode: string | null;
   lastErrorAt: number | null;
+  /** Signed net power per phase (L1 first) with the last value, when the meter measures phases. */
+  lastPhasesW?: number[] | null;
 }
 
 /** What a source just did: a value it delivered, or why its input was refused. */
@@ -128,8 +130,6 @@ export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;
-  /** Signed net power per phase (L1 first) with the last value, when the meter measures phases. */
-  lastPhasesW?: number[] | null;
 
   upsertUser(user: Omit<User, 'createdAt'>): Promise<User>;
   getUser(id: string): Promise<User | null>;
@@ -203,6 +203,15 @@ export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore {
   deleteSource(id: string): Promise<boolean>;
   /** Record a source's last value or last error (the other half of its status is kept). */
   recordSourceEvent(id: string, event: SourceEvent): Promise<void>;
+  /**
+   * Take or renew the lease to poll a source: true when `holder` now holds it until `untilMs`,
+   * false while another holder's lease runs at `nowMs` (or the source is gone). Several API
+   * processes ask before each poll, so exactly one polls; a holder that dies is replaced once
+   * its lease has run out.
+   */
+  claimSourcePoll(id: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Give up a lease `holder` holds (a process that stops), so another takes over at once. */
+  releaseSourcePoll(id: string, holder: string): Promise<void>;
 
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -214,15 +223,6 @@ export class ConflictError extends Error {
     super(message);
     this.name = 'ConflictError';
   }
-  /**
-   * Take or renew the lease to poll a source: true when `holder` now holds it until `untilMs`,
-   * false while another holder's lease runs at `nowMs` (or the source is gone). Several API
-   * processes ask before each poll, so exactly one polls; a holder that dies is replaced once
-   * its lease has run out.
-   */
-  claimSourcePoll(id: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
-  /** Give up a lease `holder` holds (a process that stops), so another takes over at once. */
-  releaseSourcePoll(id: string, holder: string): Promise<void>;
 }
 
 /**

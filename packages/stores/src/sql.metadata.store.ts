@@ -100,8 +100,8 @@ interface SourceRow {
   last_error: string | null;
   last_error_code: string | null;
   last_error_at: Int8 | null;
-}
   last_phases_w: unknown;
+}
 
 const SOURCE_COLUMNS =
   'id, building_id, name, type, role, settings, created_at, last_value_w, last_seen_at, last_error, last_error_code, last_error_at, last_phases_w';
@@ -137,9 +137,9 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
 
   return {
     kind,
+    ...createSqlAlertStore(client, now),
     ...createSqlPriceStore(client),
 
-    ...createSqlAlertStore(client, now),
     async migrate() {
       await runMigrations(client, undefined, now);
     },
@@ -601,15 +601,6 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       }
     },
 
-    async ping() {
-      await client.query('SELECT 1');
-    },
-
-    async close() {
-      await client.close();
-    },
-  };
-}
     async claimSourcePoll(id, holder, nowMs, untilMs) {
       // One statement: PostgreSQL re-checks the WHERE of a row another claim just updated, so
       // two processes racing for a free lease cannot both win.
@@ -630,6 +621,15 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       );
     },
 
+    async ping() {
+      await client.query('SELECT 1');
+    },
+
+    async close() {
+      await client.close();
+    },
+  };
+}
 
 /**
  * Inside a member-changing transaction: reject with LastOwnerError when `userId` is the only
@@ -739,6 +739,12 @@ function toSource(r: SourceRow): BuildingSource {
     lastError: r.last_error,
     lastErrorCode: r.last_error_code,
     lastErrorAt: epochMs(r.last_error_at),
+    lastPhasesW:
+      r.last_phases_w === null
+        ? null
+        : ((typeof r.last_phases_w === 'string'
+            ? JSON.parse(r.last_phases_w)
+            : r.last_phases_w) as number[]),
   };
 }
 
@@ -748,12 +754,6 @@ function toPendingRange(r: BacklogRow): PendingRange {
     bucket: Number(r.bucket),
     fromMs: Number(r.from_ms),
     toMs: Number(r.to_ms),
-    lastPhasesW:
-      r.last_phases_w === null
-        ? null
-        : ((typeof r.last_phases_w === 'string'
-            ? JSON.parse(r.last_phases_w)
-            : r.last_phases_w) as number[]),
     seq: String(r.seq),
     audit: r.audit,
   };

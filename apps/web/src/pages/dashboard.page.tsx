@@ -21,6 +21,8 @@ import {
   widthBucket,
   type RangeKey,
 } from '../lib/chart.data.js';
+import { CheapestHoursPanel } from '../components/cheapest.hours.js';
+import { useTariffWithPrices } from '../state/prices.js';
 import { startOfZonedDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
 import {
@@ -60,8 +62,11 @@ function Dashboard({ buildingId }: { buildingId: string }) {
   const dayStart = startOfZonedDay(new Date(), timeZone);
   const energy = useEnergy(buildingId, { start: dayStart, period: 'day' });
   const building = useTariff(buildingId);
-  const tariff = building.data?.tariff;
-  const tou = (tariff?.bands.length ?? 0) > 0;
+  // Dynamic prices stored for today price each minute (lib/pricing.ts's one rule).
+  const priced = useTariffWithPrices(buildingId, building.data?.tariff, dayStart);
+  const tariff = priced.tariff;
+  const varies = (building.data?.tariff.bands.length ?? 0) > 0 || !!building.data?.tariff.dynamic;
+  const tou = varies;
   const todayReadings = useReadings(
     buildingId,
     { start: dayStart, resolution: '15m' },
@@ -72,7 +77,13 @@ function Dashboard({ buildingId }: { buildingId: string }) {
   const cost =
     todayKwh === undefined || tariff === undefined
       ? undefined
-      : todayCost(todayKwh, tariff, todayReadings.data, timeZone);
+      : todayCost(
+          todayKwh,
+          tariff,
+          todayReadings.data,
+          timeZone,
+          energy.data?.periods.at(-1)?.export_kwh ?? 0,
+        );
 
   const appliances = useAppliances(buildingId);
   const now: ApplianceNow[] | undefined = useMemo(() => {
@@ -108,6 +119,7 @@ function Dashboard({ buildingId }: { buildingId: string }) {
         <BaseloadPanel energy={energy.data} isLoading={energy.isPending} error={energy.error} />
       </div>
       <GridPanel energy={energy.data} />
+      {varies && <CheapestHoursPanel buildingId={buildingId} />}
       <div className="md:col-span-2 xl:col-span-3">
         <Panel
           id="power-chart"
