@@ -18,7 +18,6 @@ export const ALERT_KINDS = [
   'unusual_day',
   'meter_silent',
 ] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** The delivery channels. */
 export const ALERT_CHANNELS = ['webhook', 'ntfy', 'mqtt', 'push'] as const;

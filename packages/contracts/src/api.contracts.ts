@@ -687,9 +687,6 @@ export const TariffResponse = Type.Object({
 });
 export type TariffResponse = Static<typeof TariffResponse>;
 
-/** A dynamic price per kWh (may be negative, as Agile's are at times of surplus). */
-export const DynamicPrice = Type.Number({ minimum: -10, maximum: 100 });
-
 /** One stored dynamic price: [start, end) in UTC ISO 8601. */
 export const PriceSlotBody = Type.Object({
   start: Type.String(),

@@ -69,11 +69,6 @@ export function fail<T = never>(
   return { ok: false, error: new SourceError(code, message, details) };
 }
 
-/** A SOURCE_SETTING_INVALID outcome naming the setting. */
-export function badSetting<T = never>(setting: string, message: string): Outcome<T> {
-  return fail('SOURCE_SETTING_INVALID', `${setting}: ${message}`, { setting });
-}
-
 /** A SOURCE_PAYLOAD_UNPARSEABLE outcome with the reason. */
 export function unparseable<T = never>(
   reason: string,

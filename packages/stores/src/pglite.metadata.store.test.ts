@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { metadataConformance } from './metadata.conformance.js';
+import { AUDIT_BUCKET } from './estimate.backlog.js';
 import { METADATA_MIGRATIONS, runMigrations, type Migration } from './metadata.migrations.js';
 import { createPgliteMetadataStore, createPgliteSqlClient } from './pglite.metadata.store.js';
 import { StoreUnavailableError } from './timeseries.store.js';
@@ -140,7 +141,7 @@ describe('runMigrations', () => {
         const store = createSqlMetadataStore({ kind: 'pglite', client });
         const [audit, ...rest] = await store.listPending('old', 10);
         expect(rest).toEqual([]);
-        expect(audit).toMatchObject({ bucket: -1, fromMs: 0, audit: true });
+        expect(audit).toMatchObject({ bucket: AUDIT_BUCKET, fromMs: 0, audit: true });
         expect(audit.toMs).toBeGreaterThan(Date.UTC(2200, 0, 1));
         await client.query(
           `INSERT INTO buildings (id, name, timezone, created_at) VALUES ('new', 'New', 'UTC', 1)`,

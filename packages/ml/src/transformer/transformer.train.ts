@@ -123,8 +123,6 @@ export const TrainSettingsSchema = z
   })
   .strict();
 
-export type TrainSettings = z.infer<typeof TrainSettingsSchema>;
-
 export interface TrainData {
   train: Series[];
   val: Series[];
