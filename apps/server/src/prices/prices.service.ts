@@ -127,8 +127,8 @@ export class PricesService {
 
   /**
    * The cheapest `hours`-hour block and the hours of a local day (default: the building's next
-   * day), priced from stored prices where there are some and the tariff's bands or flat price
-   * elsewhere.
+   * day), priced from stored prices where there are some (and the tariff has a dynamic source)
+   * and the tariff's bands or flat price elsewhere.
    */
   async cheapest(
     buildingId: string,
@@ -149,10 +149,12 @@ export class PricesService {
         'VALIDATION_FAILED',
         `date "${day}" is not a calendar day; use YYYY-MM-DD`,
       );
-    const [tariff, slots] = await Promise.all([
-      this.deps.metadata.getTariff(buildingId),
-      this.deps.metadata.listPrices(buildingId, fromMs, toMs),
-    ]);
+    const tariff = await this.deps.metadata.getTariff(buildingId);
+    // Stored prices count only while the tariff has a dynamic source, as on every page of the
+    // web app: an owner who sets the source back to none gets bands and the flat price again.
+    const slots = tariff?.dynamic
+      ? await this.deps.metadata.listPrices(buildingId, fromMs, toMs)
+      : [];
     const pricer = minutePricer(pricingTariffOf(tariff), slots, timeZone);
     return { ...cheapestHours(pricer, fromMs, toMs, hours), date: day };
   }

@@ -2,7 +2,8 @@
 // export price and dynamic source kept; price CSV uploads stored whole or refused with a 422
 // naming the bad line (nothing stored); Octopus prices fetched from a local stand-in (pagination,
 // gaps, errors and timeouts recorded and shown); the scheduled refresher; and the cheapest hours
-// of the next local day priced dynamic > band > flat.
+// of the next local day priced dynamic > band > flat (stored prices only while the tariff has a
+// dynamic source).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestApp, type TestApp } from '../app.fixture.js';
 import { PriceRefresher, PricesService } from '../prices/prices.service.js';
@@ -370,5 +371,49 @@ describe('cheapest hours (GET /buildings/{id}/prices/cheapest)', () => {
       headers: alice,
     });
     expect(bad.statusCode).toBe(422);
+  });
+
+  it('stored prices count only while the tariff has a dynamic source', async () => {
+    // "home" (UTC): a Night band at 0.10 from 00:00 to 03:00, flat 0.30, and a cheap CSV hour.
+    const banded = {
+      currency: 'GBP',
+      price_per_kwh: 0.3,
+      bands: [{ name: 'Night', start: '00:00', end: '03:00', price_per_kwh: 0.1 }],
+    };
+    const setTariff = (dynamic: object | null) =>
+      t.app.inject({
+        method: 'PUT',
+        url: tariffUrl('home'),
+        headers: admin,
+        payload: { ...banded, dynamic },
+      });
+    const cheapest = async () =>
+      (
+        await t.app.inject({
+          url: pricesUrl('home', '/cheapest?date=2026-05-10&hours=1'),
+          headers: admin,
+        })
+      ).json();
+    await setTariff(null);
+    const csv = 'start,end,price_per_kwh\n2026-05-10T12:00:00Z,2026-05-10T13:00:00Z,0.01';
+    expect((await putCsv('home', csv)).statusCode).toBe(200);
+
+    const off = await cheapest();
+    expect(off.dynamic_minutes).toBe(0);
+    expect(off.block).toEqual({
+      start: '2026-05-10T00:00:00.000Z',
+      end: '2026-05-10T01:00:00.000Z',
+      price_per_kwh: 0.1,
+    });
+
+    await setTariff({ source: 'csv' });
+    const on = await cheapest();
+    expect(on.dynamic_minutes).toBe(60);
+    expect(on.block).toEqual({
+      start: '2026-05-10T12:00:00.000Z',
+      end: '2026-05-10T13:00:00.000Z',
+      price_per_kwh: 0.01,
+    });
+    await t.app.inject({ method: 'DELETE', url: pricesUrl('home'), headers: admin });
   });
 });
