@@ -32,6 +32,17 @@ export function CheapestHoursView({ data }: { data: CheapestResponse }) {
   const tz = data.timezone;
   const price = (v: number) => `${formatMoney(v, data.currency)}/kWh`;
   const note = missingPricesNote(data);
+  // Without dynamic prices for the day and without bands, every hour costs the same: there is
+  // no cheapest block to point at (naming 00:00-03:00 would mislead).
+  const first = data.hours[0]?.price_per_kwh;
+  if (data.dynamic_minutes === 0 && data.hours.every((h) => h.price_per_kwh === first))
+    return (
+      <Empty>
+        {first === undefined
+          ? `No prices for ${data.date} yet.`
+          : `No prices for ${data.date} yet: every hour costs ${price(first)} until they are published.`}
+      </Empty>
+    );
   return (
     <div className="space-y-2 text-sm">
       {data.block ? (
@@ -54,7 +65,7 @@ export function CheapestHoursView({ data }: { data: CheapestResponse }) {
       </ol>
       {data.dynamic_minutes === 0 ? (
         <p className="text-xs text-slate-500 dark:text-slate-400">
-          No dynamic prices for that day yet; these are the tariff&apos;s band prices.
+          No dynamic prices for that day yet; these are the tariff&apos;s band and flat prices.
         </p>
       ) : (
         note && <p className="text-xs text-slate-500 dark:text-slate-400">{note}</p>

@@ -1,47 +1,9 @@
 // Proves the history import: the chosen CSV goes as the body (text/csv, with the session's token) to POST /buildings/{id}/import with the chosen layout and unit, upload progress shows as a progress line and then "importing", the answer shows the count, the span and skipped rows; a 422 shows the server's message naming the line; a cancelled upload says so.
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { act } from 'react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { renderWithApi } from '../test/api.fixture.js';
+import { FakeXhr } from '../test/xhr.fixture.js';
 import { ImportPanel, formatBytes } from './import.panel.js';
-
-/** A stand-in for XMLHttpRequest that the test drives: progress, answer, abort. */
-class FakeXhr {
-  static sent: FakeXhr[] = [];
-  upload: { onprogress: ((e: ProgressEvent) => void) | null } = { onprogress: null };
-  onload: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  onabort: (() => void) | null = null;
-  status = 0;
-  statusText = '';
-  responseText = '';
-  method = '';
-  url = '';
-  headers: Record<string, string> = {};
-  body: unknown;
-  open(method: string, url: string) {
-    this.method = method;
-    this.url = url;
-  }
-  setRequestHeader(k: string, v: string) {
-    this.headers[k.toLowerCase()] = v;
-  }
-  send(body: unknown) {
-    this.body = body;
-    FakeXhr.sent.push(this);
-  }
-  abort() {
-    this.onabort?.();
-  }
-  progress(loaded: number, total: number) {
-    act(() => this.upload.onprogress?.({ loaded, total, lengthComputable: true } as ProgressEvent));
-  }
-  respond(status: number, body: unknown) {
-    this.status = status;
-    this.responseText = JSON.stringify(body);
-    act(() => this.onload?.());
-  }
-}
 
 afterEach(() => {
   FakeXhr.sent = [];

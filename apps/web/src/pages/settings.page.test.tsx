@@ -1,13 +1,15 @@
-// Proves Settings edits the tariff of the building picked in the header and saves it with PUT (owners; read-only for viewers; overlapping bands refused before saving), keeps units and theme in localStorage (an old stored value with a tariff still loads), and that the dark theme sets the `dark` class on <html>.
+// Proves Settings edits the tariff of the building picked in the header and saves it with PUT (owners; read-only for viewers; overlapping bands refused before saving), uploads a price CSV for a tariff with CSV prices (PUT with the file; a 422 shows the server's message naming the line) and shows a failed Octopus fetch, keeps units and theme in localStorage (an old stored value with a tariff still loads), and that the dark theme sets the `dark` class on <html>.
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { ReactNode } from 'react';
 import { MemoryRouter, Outlet, Route, Routes } from 'react-router';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import type { PricesResponse, TariffResponse } from '@nilm/contracts';
 import { formatKwh, formatPower, formatTime } from '../lib/format.js';
 import { SessionProvider } from '../state/session.js';
 import { SETTINGS_KEY, SettingsProvider, type Settings } from '../state/settings.js';
+import { FakeXhr } from '../test/xhr.fixture.js';
 import SettingsPage from './settings.page.js';
 
 const saved = () => JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Settings;
@@ -16,7 +18,10 @@ beforeEach(() => {
   localStorage.clear();
   document.documentElement.classList.remove('dark');
 });
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  FakeXhr.sent = [];
+  vi.unstubAllGlobals();
+});
 
 const storedTariff = {
   building_id: 'home',
@@ -37,6 +42,8 @@ function renderSettings(
   current: string | null = 'home',
   role: 'owner' | 'viewer' = 'owner',
   putAnswer?: (body: unknown) => Response,
+  stored: typeof storedTariff | TariffResponse = storedTariff,
+  more: (url: string, init?: RequestInit) => Response | undefined = () => undefined,
 ) {
   const fetch = vi.fn((url: string, init?: RequestInit) => {
     const json = (body: unknown, status = 200) =>
@@ -61,8 +68,10 @@ function renderSettings(
         if (putAnswer) return Promise.resolve(putAnswer(body));
         return json({ building_id: 'home', ...body, is_default: false });
       }
-      return json(storedTariff);
+      return json(stored);
     }
+    const answer = more(url, init);
+    if (answer) return Promise.resolve(answer);
     return json({ error: { code: 'NOT_FOUND', message: `no route ${url}` } }, 404);
   });
   vi.stubGlobal('fetch', fetch);
@@ -234,4 +243,143 @@ it('reads an older stored value (with tariff and currency) back, keeping good fi
     theme: 'light',
     units: { power: 'W', energy: 'kWh', time: '12h' },
   });
+});
+
+const PRICES = '/api/v1/buildings/home/prices';
+const noPrices: PricesResponse = { building_id: 'home', currency: 'GBP', slots: [], fetch: null };
+/** Stored prices: none until an upload, then the two half hours of the file. */
+const pricesAfterUpload = () => {
+  let uploaded = false;
+  return {
+    uploaded: () => (uploaded = true),
+    answer: (url: string) =>
+      url.startsWith(`${PRICES}?`)
+        ? Response.json(
+            uploaded
+              ? {
+                  ...noPrices,
+                  slots: [
+                    {
+                      start: '2026-11-20T15:00:00.000Z',
+                      end: '2026-11-20T15:30:00.000Z',
+                      price_per_kwh: 0.2331,
+                    },
+                    {
+                      start: '2026-11-20T15:30:00.000Z',
+                      end: '2026-11-20T16:00:00.000Z',
+                      price_per_kwh: 0.2487,
+                    },
+                  ],
+                }
+              : noPrices,
+          )
+        : undefined,
+  };
+};
+const csvTariff: TariffResponse = {
+  ...storedTariff,
+  dynamic: { source: 'csv' },
+  is_default: false,
+};
+const PRICE_CSV = 'start,price_per_kwh\n2026-11-20T15:00:00Z,0.2331\n2026-11-20T15:30:00Z,0.2487\n';
+
+/** Choose `text` as the price file in the tariff panel; resolves to the upload request. */
+async function choosePriceFile(panel: HTMLElement, text: string) {
+  const file = new File([text], 'agile.csv', { type: 'text/csv' });
+  const input = await within(panel).findByLabelText(/Upload prices/);
+  await userEvent.setup().upload(input, file);
+  await waitFor(() => expect(FakeXhr.sent).toHaveLength(1));
+  return { xhr: FakeXhr.sent[0]!, file };
+}
+
+it('an owner uploads a price CSV: PUT with the file as text/csv, then the stored prices show', async () => {
+  vi.stubGlobal('XMLHttpRequest', FakeXhr);
+  const prices = pricesAfterUpload();
+  renderSettings('home', 'owner', undefined, csvTariff, prices.answer);
+  const panel = await screen.findByRole('region', { name: 'Tariff' });
+  const dynamic = await within(panel).findByRole('region', { name: 'Dynamic prices' });
+  expect(
+    await within(dynamic).findByText(/No dynamic prices stored for the last and next two days/),
+  ).toBeInTheDocument();
+
+  const { xhr, file } = await choosePriceFile(panel, PRICE_CSV);
+  expect(xhr.method).toBe('PUT');
+  expect(xhr.url).toBe(PRICES);
+  expect(xhr.headers['content-type']).toBe('text/csv');
+  expect(xhr.headers.authorization).toBe('Bearer t');
+  expect(xhr.body).toBe(file);
+  expect(await (xhr.body as File).text()).toBe(PRICE_CSV);
+
+  prices.uploaded();
+  xhr.respond(200, {
+    building_id: 'home',
+    imported: 2,
+    start: '2026-11-20T15:00:00.000Z',
+    end: '2026-11-20T16:00:00.000Z',
+    slot_minutes: 30,
+  });
+  expect(
+    await within(dynamic).findByText('Stored 2 prices (30-minute slots).'),
+  ).toBeInTheDocument();
+  // The upload refreshes the stored prices shown.
+  expect(await within(dynamic).findByText(/^2 prices stored from/)).toBeInTheDocument();
+});
+
+it("a refused price CSV (422) shows the server's message naming the line, and stores nothing", async () => {
+  vi.stubGlobal('XMLHttpRequest', FakeXhr);
+  const prices = pricesAfterUpload();
+  renderSettings('home', 'owner', undefined, csvTariff, prices.answer);
+  const panel = await screen.findByRole('region', { name: 'Tariff' });
+  const dynamic = await within(panel).findByRole('region', { name: 'Dynamic prices' });
+  const { xhr } = await choosePriceFile(
+    panel,
+    'start,price_per_kwh\n2026-11-20T15:00:00Z,0.2331\n2026-11-20T15:30:00Z,24.87p\n',
+  );
+  const message =
+    'line 3: price_per_kwh "24.87p" is not a price between -10 and 100 per kWh (write 0.2415 for 24.15p)';
+  xhr.respond(422, {
+    error: { code: 'VALIDATION_FAILED', message, details: { line: 3 } },
+    request_id: 'r',
+  });
+  expect(await within(dynamic).findByText(`Not stored: ${message}`)).toBeInTheDocument();
+  expect(within(dynamic).getByText(/No dynamic prices stored/)).toBeInTheDocument();
+});
+
+it("an Octopus tariff's failed fetch shows the price API's message and the last success", async () => {
+  const octopus: TariffResponse = {
+    ...storedTariff,
+    dynamic: { source: 'octopus', product: 'AGILE-24-10-01', tariff: 'E-1R-AGILE-24-10-01-C' },
+    is_default: false,
+  };
+  const failed = 'the price API (api.octopus.energy) answered 503; will try again';
+  const fetch = renderSettings('home', 'owner', undefined, octopus, (url, init) =>
+    url.startsWith(`${PRICES}?`)
+      ? Response.json({
+          ...noPrices,
+          fetch: {
+            provider: 'octopus',
+            attempted_at: '2026-12-05T14:00:00.000Z',
+            succeeded_at: '2026-12-05T13:00:00.000Z',
+            error: failed,
+            slots: 142,
+            gaps: 0,
+          },
+        })
+      : url === `${PRICES}/refresh` && init?.method === 'POST'
+        ? Response.json(
+            { error: { code: 'PRICE_API_FAILED', message: failed }, request_id: 'r' },
+            { status: 502 },
+          )
+        : undefined,
+  );
+  const panel = await screen.findByRole('region', { name: 'Tariff' });
+  const dynamic = await within(panel).findByRole('region', { name: 'Dynamic prices' });
+  const last = await within(dynamic).findByRole('alert');
+  expect(last).toHaveTextContent(failed);
+  expect(last).toHaveTextContent(/last success/);
+  await userEvent.setup().click(within(dynamic).getByRole('button', { name: 'Fetch prices now' }));
+  expect(await within(dynamic).findByText(`Fetch failed: ${failed}`)).toBeInTheDocument();
+  expect(
+    fetch.mock.calls.filter(([u, i]) => u === `${PRICES}/refresh` && i?.method === 'POST'),
+  ).toHaveLength(1);
 });
