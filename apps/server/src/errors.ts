@@ -22,6 +22,8 @@ export const API_ERRORS = {
   HEADERS_TOO_LARGE: 431,
   VALIDATION_TIME: 422,
   VALIDATION_POWER: 422,
+  /** A reading's per-phase powers: out of range, or not adding up to its power_w. */
+  VALIDATION_PHASES: 422,
   VALIDATION_WINDOW: 422,
   RATE_LIMITED: 429,
   /** Too many failed authentications from this address; refused before any token is checked. */

@@ -37,6 +37,14 @@ export const IngestReading = Type.Object(
           'power produced on site (solar) in W, >= 0; with it, consumption = power_w + production_w and power_w may be negative (export)',
       }),
     ),
+    phases_w: Type.Optional(
+      Type.Array(Type.Number(), {
+        minItems: 1,
+        maxItems: 3,
+        description:
+          'signed net power per phase in W (import positive), L1 first, each in -100000..100000; they must add up to power_w (within 15 W or 2 %)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -282,6 +290,11 @@ export const GridValue = Type.Object({
   import_w: Type.Union([Type.Number(), Type.Null()]),
   export_w: Type.Union([Type.Number(), Type.Null()]),
   production_w: Type.Union([Type.Number(), Type.Null()]),
+  /**
+   * Mean signed net power per phase (W, import positive), L1 first, over the readings that
+   * carried phases; left out where none did.
+   */
+  phases_w: Type.Optional(Type.Array(Type.Number(), { minItems: 1, maxItems: 3 })),
 });
 export type GridValue = Static<typeof GridValue>;
 
@@ -290,7 +303,7 @@ export const ReadingPoint = Type.Object({
   /** The home's consumption (import - export + production when the meter measures them). */
   power_w: Type.Union([Type.Number(), Type.Null()]),
   appliances: Type.Record(Type.String(), ApplianceValue),
-  /** Present where the meter reports import, export or production (solar homes). */
+  /** Present where the meter reports import, export, production or phases. */
   grid: Type.Optional(GridValue),
 });
 

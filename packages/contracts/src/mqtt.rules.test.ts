@@ -75,6 +75,12 @@ describe('parsePayload', () => {
     });
   });
 
+  it('reads per-phase power (phases_w) beside power_w', () => {
+    expect(
+      parsePayload('{"ts":5,"power_w":-600,"phases_w":[-900,-400,700]}', RECEIVED).readings,
+    ).toEqual([{ ts: 5, power_w: -600, phases_w: [-900, -400, 700] }]);
+  });
+
   it('leaves range checks to IngestService: shape only', () => {
     // Negative power and a 1970 time are well-formed; IngestService.validate refuses them.
     expect(parsePayload('{"ts":5,"power_w":-1}', RECEIVED).readings).toEqual([
@@ -103,6 +109,10 @@ describe('parsePayload', () => {
     ['{"ts":1,"power_w":null}', /\.power_w must be a number/],
     ['{"ts":1,"power_w":1,"token":5}', /\.token must be a string/],
     ['{"ts":1,"power_w":1,"voltage":230}', /unknown field "voltage"/],
+    ['{"ts":1,"power_w":1,"phases_w":[]}', /\.phases_w must be 1 to 3 numbers/],
+    ['{"ts":1,"power_w":1,"phases_w":[1,0,0,0]}', /\.phases_w must be 1 to 3 numbers/],
+    ['{"ts":1,"power_w":1,"phases_w":["1"]}', /\.phases_w must be 1 to 3 numbers/],
+    ['{"ts":1,"power_w":1,"phases_w":1}', /\.phases_w must be 1 to 3 numbers/],
     ['[{"ts":1,"power_w":1},{"ts":2}]', /payload\[1\] has no "power_w"/],
   ])('refuses %j', (payload, message) => {
     const e = refusal(() => parsePayload(payload, RECEIVED));

@@ -4,7 +4,8 @@
  *
  * Payloads (UTF-8):
  * - a plain number: power in W, stamped with the time the server received it;
- * - a JSON object `{"ts": ISO-8601 with zone | epoch ms, "power_w": number, "token"?: string}`;
+ * - a JSON object `{"ts": ISO-8601 with zone | epoch ms, "power_w": number, "phases_w"?: number[],
+ *   "token"?: string}`;
  * - a JSON array of such objects (a batch; every `token` in it must be the same).
  *
  * Topics follow a pattern in which exactly one whole level is `+`, standing for the building id
@@ -25,6 +26,8 @@ export const MAX_READINGS_PER_MESSAGE = 10_000;
 export interface MqttReading {
   ts: string | number;
   power_w: number;
+  /** Signed net power per phase, L1 first (1 to 3 values). */
+  phases_w?: number[];
 }
 
 /** A parsed message: its readings and the device token it carried, if any. */
@@ -48,7 +51,7 @@ export class MqttInputError extends Error {
 }
 
 const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const READING_KEYS = new Set(['ts', 'power_w', 'token']);
+const READING_KEYS = new Set(['ts', 'power_w', 'phases_w', 'token']);
 const EXAMPLE = '{"ts":"2024-05-01T12:00:00Z","power_w":431.5}';
 // Invalid bytes become U+FFFD and a byte-order mark is kept (then trimmed), as Buffer's
 // toString('utf8') did when this took Buffers only; a Buffer is a Uint8Array.
@@ -120,9 +123,11 @@ function reading(value: unknown, where: string): { reading: MqttReading; token?:
   const o = value as Record<string, unknown>;
   const extra = Object.keys(o).find((k) => !READING_KEYS.has(k));
   if (extra !== undefined) {
-    throw payloadError(`${where} has an unknown field "${extra}"; allowed: ts, power_w, token`);
+    throw payloadError(
+      `${where} has an unknown field "${extra}"; allowed: ts, power_w, phases_w, token`,
+    );
   }
-  const { ts, power_w: power, token } = o;
+  const { ts, power_w: power, phases_w: phases, token } = o;
   if (ts === undefined) throw payloadError(`${where} has no "ts"; send ${EXAMPLE}`);
   if (typeof ts !== 'string' && typeof ts !== 'number') {
     throw payloadError(`${where}.ts must be an ISO-8601 string or epoch milliseconds`);
@@ -132,7 +137,23 @@ function reading(value: unknown, where: string): { reading: MqttReading; token?:
   if (token !== undefined && typeof token !== 'string') {
     throw payloadError(`${where}.token must be a string (the building's device token)`);
   }
-  return { reading: { ts, power_w: power }, ...(token === undefined ? {} : { token }) };
+  if (
+    phases !== undefined &&
+    (!Array.isArray(phases) ||
+      phases.length < 1 ||
+      phases.length > 3 ||
+      phases.some((w) => typeof w !== 'number'))
+  ) {
+    throw payloadError(`${where}.phases_w must be 1 to 3 numbers of watts, L1 first`);
+  }
+  return {
+    reading: {
+      ts,
+      power_w: power,
+      ...(phases === undefined ? {} : { phases_w: [...(phases as number[])] }),
+    },
+    ...(token === undefined ? {} : { token }),
+  };
 }
 
 /**

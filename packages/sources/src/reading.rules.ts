@@ -136,9 +136,22 @@ function signedPhases(
   return values.map(round3);
 }
 
-function allowedMismatch(phases: number[], tolerance: PhaseTolerance): number {
+function allowedMismatch(phases: readonly number[], tolerance: PhaseTolerance): number {
   const magnitude = phases.reduce((a, b) => a + Math.abs(b), 0);
   return Math.max(tolerance.absoluteW, tolerance.ratio * magnitude);
+}
+
+/**
+ * Whether per-phase powers add up to a total within the tolerance: the one rule for every
+ * reading that carries phases, from a source here or from a client (the server's ingest).
+ */
+export function phasesAddUp(
+  phases: readonly number[],
+  totalW: number,
+  tolerance: PhaseTolerance = DEFAULT_PHASE_TOLERANCE,
+): boolean {
+  const sum = phases.reduce((a, b) => a + b, 0);
+  return Math.abs(sum - totalW) <= allowedMismatch(phases, tolerance);
 }
 
 /**
@@ -187,7 +200,7 @@ export function toReading(
     const sum = phases.reduce((a, b) => a + b, 0);
     if (netW === undefined && importW === undefined && exportW === undefined) {
       netW = sum;
-    } else if (netW !== undefined && Math.abs(sum - netW) > allowedMismatch(phases, tolerance)) {
+    } else if (netW !== undefined && !phasesAddUp(phases, netW, tolerance)) {
       return fail(
         'SOURCE_PHASE_MISMATCH',
         `the phases add up to ${round3(sum)} W but the total is ${round3(netW)} W`,

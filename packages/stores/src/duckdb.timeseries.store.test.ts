@@ -1,4 +1,4 @@
-// Proves the DuckDB time-series store meets the contract in memory and in a file, that a file keeps readings, estimates and their model version across close and reopen, and that its pool of readers answers concurrent reads in write order.
+// Proves the DuckDB time-series store meets the contract in memory and in a file, that a file keeps readings, estimates and their model version across close and reopen, that files from before the band and the phases open and gain them, and that its pool of readers answers concurrent reads in write order.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +129,34 @@ describe('duckdb time-series store', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('opens a file written before grid rows had phases: old rows read without, new ones keep them', async () => {
+    const path = await tempFile();
+    const raw = await DuckDBInstance.create(path);
+    const connection = await raw.connect();
+    // The grid table as released before the per-phase columns.
+    await connection.run(`CREATE TABLE grid (
+      building VARCHAR NOT NULL, ts BIGINT NOT NULL, import_w DOUBLE, export_w DOUBLE,
+      production_w DOUBLE, PRIMARY KEY (building, ts))`);
+    await connection.run(`INSERT INTO grid VALUES ('house-5', ${t0}, 0, 800, 2000)`);
+    connection.closeSync();
+    raw.closeSync();
+
+    const store = await DuckDbTimeSeriesStore.open({ path });
+    const phased = {
+      ts: t0 + 60_000,
+      importW: 0,
+      exportW: 500,
+      productionW: 1500,
+      phasesW: [-700, 200],
+    };
+    await store.writeGrid('house-5', [phased]);
+    expect(await store.readGridBuckets('house-5', t0, t0 + 120_000, 60)).toEqual([
+      { ts: t0, importW: 0, exportW: 800, productionW: 2000 },
+      phased,
+    ]);
+    await store.close();
   });
 
   it('refuses a pool without readers, naming the option', async () => {

@@ -26,6 +26,7 @@ import {
   assertReadings,
   bucketMs,
   lastWins,
+  phasesOf,
   type Bucket,
   type EstimatePoint,
   type GridPoint,
@@ -66,6 +67,11 @@ const SCHEMA = [
      export_w DOUBLE,
      production_w DOUBLE,
      PRIMARY KEY (building, ts))`,
+  // Per-phase net power came later: files written before it gain the columns (null: a phase
+  // not measured, never 0).
+  `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l1_w DOUBLE`,
+  `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l2_w DOUBLE`,
+  `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l3_w DOUBLE`,
   // Temporary tables live with the connection and never reach the database file.
   `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE estimates_stage (
@@ -333,11 +339,22 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       // Few points per call (a meter's readings): one parameterised upsert each.
       for (const p of rows)
         await c.run(
-          `INSERT INTO grid (building, ts, import_w, export_w, production_w)
-           VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO grid
+             (building, ts, import_w, export_w, production_w, l1_w, l2_w, l3_w)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT DO UPDATE SET import_w = excluded.import_w,
-             export_w = excluded.export_w, production_w = excluded.production_w`,
-          [buildingId, BigInt(p.ts), p.importW, p.exportW, p.productionW],
+             export_w = excluded.export_w, production_w = excluded.production_w,
+             l1_w = excluded.l1_w, l2_w = excluded.l2_w, l3_w = excluded.l3_w`,
+          [
+            buildingId,
+            BigInt(p.ts),
+            p.importW,
+            p.exportW,
+            p.productionW,
+            p.phasesW?.[0] ?? null,
+            p.phasesW?.[1] ?? null,
+            p.phasesW?.[2] ?? null,
+          ],
         );
     });
   }
@@ -353,17 +370,23 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     if (!(await this.gridKnown(buildingId))) return [];
     const rows = await this.query(
-      `SELECT ${BUCKET('ts', size)} AS bucket, avg(import_w), avg(export_w), avg(production_w)
+      `SELECT ${BUCKET('ts', size)} AS bucket, avg(import_w), avg(export_w), avg(production_w),
+              avg(l1_w), avg(l2_w), avg(l3_w)
        FROM grid WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
        GROUP BY bucket ORDER BY bucket`,
       [buildingId],
     );
-    return rows.map(([ts, i, e, p]) => ({
-      ts: num(ts),
-      importW: nullableNum(i),
-      exportW: nullableNum(e),
-      productionW: nullableNum(p),
-    }));
+    return rows.map(([ts, i, e, p, l1, l2, l3]) => {
+      const point: GridPoint = {
+        ts: num(ts),
+        importW: nullableNum(i),
+        exportW: nullableNum(e),
+        productionW: nullableNum(p),
+      };
+      const phasesW = phasesOf([nullableNum(l1), nullableNum(l2), nullableNum(l3)]);
+      if (phasesW) point.phasesW = phasesW;
+      return point;
+    });
   }
 
   async deleteBuilding(buildingId: string): Promise<void> {

@@ -7,9 +7,14 @@
  * An estimate without a band is written with `low_w` and `high_w` at -1 (no band is negative):
  * a second write of a point replaces only the fields it carries, so leaving them out would keep
  * an earlier write's band; points written before the band existed lack both fields. Both read
- * as null. InfluxDB identifies a
- * point by measurement, tag set and time, and a second write of the same point overwrites its
- * fields: that is exactly the contract's idempotency. The model version is a string field, not
+ * as null. Measurement `grid` (tag `building`) holds `import_w`, `export_w` and `production_w`
+ * where measured, and per phase k in 1..3 `lk_w` (signed W) with `lk_n` (1 when measured, else
+ * 0 with `lk_w` at 0): a phase's bucket mean is sum(`lk_w`) / sum(`lk_n`), which leaves phases
+ * a point did not measure out of the mean and lets a rewrite drop phases an earlier write had;
+ * points written before phases existed lack both fields and read as no phases. (Import, export
+ * and production have no such count: a rewrite that leaves one out keeps the earlier value.)
+ * InfluxDB identifies a point by measurement, tag set and time, and a second write of the same
+ * point overwrites its fields: that is exactly the contract's idempotency. The model version is a string field, not
  * a tag, because a tag would make it part of the point's identity: re-disaggregating a window
  * with a newer model would then add a second estimate beside the old one instead of replacing
  * it, breaking the contract's (building, appliance, ts) key.
@@ -28,6 +33,8 @@ import {
   assertReadings,
   bucketMs,
   lastWins,
+  MAX_PHASES,
+  phasesOf,
   type Bucket,
   type EstimatePoint,
   type GridPoint,
@@ -269,7 +276,14 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       ]
         .filter(([, v]) => v !== null)
         .map(([k, v]) => `${k}=${v}`);
-      return fields.length === 0 ? [] : [`${prefix}${fields.join(',')} ${p.ts}`];
+      if (fields.length === 0 && p.phasesW === undefined) return [];
+      // Every phase field is written, an unmeasured phase as 0 W with its count at 0 (see the
+      // header), so a rewrite with fewer phases leaves none of the earlier ones behind.
+      for (let k = 0; k < MAX_PHASES; k++) {
+        const w = p.phasesW?.[k];
+        fields.push(`l${k + 1}_w=${w ?? 0},l${k + 1}_n=${w === undefined ? 0 : 1}`);
+      }
+      return [`${prefix}${fields.join(',')} ${p.ts}`];
     });
     await this.write(lines);
   }
@@ -285,17 +299,34 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     const [result] = await this.query(
       `SELECT mean("import_w") AS "import_w", mean("export_w") AS "export_w",` +
-        ` mean("production_w") AS "production_w" FROM ${this.from(GRID)}` +
+        ` mean("production_w") AS "production_w",` +
+        ` sum("l1_w") AS "l1_w", sum("l1_n") AS "l1_n", sum("l2_w") AS "l2_w",` +
+        ` sum("l2_n") AS "l2_n", sum("l3_w") AS "l3_w", sum("l3_n") AS "l3_n"` +
+        ` FROM ${this.from(GRID)}` +
         ` WHERE "building" = ${str(buildingId)} AND ${timeRange(startMs, endMs)}` +
         ` GROUP BY time(${size}ms) fill(none)`,
     );
     const value = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
-    return rows(result).map((row) => ({
-      ts: num(row.time),
-      importW: value(row.import_w),
-      exportW: value(row.export_w),
-      productionW: value(row.production_w),
-    }));
+    // A phase's mean over the points that measured it: its sum over their count.
+    const phase = (w: unknown, n: unknown): number | null => {
+      const count = value(n);
+      return count === null || count === 0 ? null : num(w) / count;
+    };
+    return rows(result).map((row) => {
+      const point: GridPoint = {
+        ts: num(row.time),
+        importW: value(row.import_w),
+        exportW: value(row.export_w),
+        productionW: value(row.production_w),
+      };
+      const phasesW = phasesOf([
+        phase(row.l1_w, row.l1_n),
+        phase(row.l2_w, row.l2_n),
+        phase(row.l3_w, row.l3_n),
+      ]);
+      if (phasesW) point.phasesW = phasesW;
+      return point;
+    });
   }
 
   async deleteBuilding(buildingId: string): Promise<void> {

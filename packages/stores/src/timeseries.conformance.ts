@@ -519,5 +519,59 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       await store.deleteBuilding(b);
       expect(await store.readGridBuckets(b, T0, T0 + 2 * MIN, 60)).toEqual([]);
     });
+
+    it('keeps per-phase power with the grid: a mean per phase, unmeasured phases absent, last write wins', async () => {
+      const b = building('phases');
+      await store.writeGrid(b, [
+        { ts: T0, importW: 0, exportW: 1000, productionW: 1600, phasesW: [-900.5, -400, 300.5] },
+        // L3 not measured here: its mean is over the one point that measured it, not 0.
+        { ts: T0 + 30 * S, importW: 0, exportW: 500, productionW: 1600, phasesW: [-500.5, -200] },
+        // Phases alone, with nothing else measured.
+        { ts: T0 + MIN, importW: null, exportW: null, productionW: null, phasesW: [120.25] },
+        { ts: T0 + 2 * MIN, importW: 400, exportW: 0, productionW: null },
+        { ts: T0 + 3 * MIN, importW: 10, exportW: 0, productionW: null, phasesW: [1, 2, 7] },
+        { ts: T0 + 4 * MIN, importW: 10, exportW: 0, productionW: null, phasesW: [1, 2, 7] },
+      ]);
+      // Rewritten with fewer phases, and with none: nothing of the earlier phases is left.
+      await store.writeGrid(b, [
+        { ts: T0 + 3 * MIN, importW: 10, exportW: 0, productionW: null, phasesW: [10] },
+        { ts: T0 + 4 * MIN, importW: 10, exportW: 0, productionW: null },
+      ]);
+      expect(await store.readGridBuckets(b, T0, T0 + 5 * MIN, 60)).toEqual([
+        {
+          ts: T0,
+          importW: 0,
+          exportW: 750,
+          productionW: 1600,
+          phasesW: [-700.5, -300, 300.5],
+        },
+        { ts: T0 + MIN, importW: null, exportW: null, productionW: null, phasesW: [120.25] },
+        { ts: T0 + 2 * MIN, importW: 400, exportW: 0, productionW: null },
+        { ts: T0 + 3 * MIN, importW: 10, exportW: 0, productionW: null, phasesW: [10] },
+        { ts: T0 + 4 * MIN, importW: 10, exportW: 0, productionW: null },
+      ]);
+      const unphased = (await store.readGridBuckets(b, T0 + 2 * MIN, T0 + 3 * MIN, 60))[0]!;
+      expect('phasesW' in unphased).toBe(false);
+      // Both phases of the first minute in one bucket of two minutes, with the phase-only point.
+      expect((await store.readGridBuckets(b, T0, T0 + 2 * MIN, 120))[0]!.phasesW).toEqual([
+        (-900.5 - 500.5 + 120.25) / 3,
+        -300,
+        300.5,
+      ]);
+
+      const valid = { ts: T0 + 9 * MIN, importW: 1, exportW: 0, productionW: null };
+      for (const [phasesW, message] of [
+        [[], /phasesW must hold 1 to 3 values/],
+        [[1, 2, 3, 4], /phasesW must hold 1 to 3 values/],
+        [[1, Number.NaN], /phasesW\[1\] must be a finite number/],
+      ] as const) {
+        await expect(
+          store.writeGrid(b, [valid, { ...valid, ts: T0 + 10 * MIN, phasesW }]),
+        ).rejects.toThrow(message);
+      }
+      expect(await store.readGridBuckets(b, T0 + 9 * MIN, T0 + 11 * MIN, 60)).toEqual([]);
+      await store.deleteBuilding(b);
+      expect(await store.readGridBuckets(b, T0, T0 + 5 * MIN, 60)).toEqual([]);
+    });
   });
 }

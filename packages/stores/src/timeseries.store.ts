@@ -58,7 +58,16 @@ export interface GridPoint {
   importW: number | null;
   exportW: number | null;
   productionW: number | null;
+  /**
+   * Signed net power per phase (W, import positive), L1 first, 1 to {@link MAX_PHASES} values;
+   * left out when the meter does not measure phases. A bucket read gives each phase's mean over
+   * the points that measured it, so a list there is as long as the longest one in the bucket.
+   */
+  phasesW?: readonly number[];
 }
+
+/** Most phases a grid point holds (L1..L3). */
+export const MAX_PHASES = 3;
 
 export interface TimeSeriesStore {
   /** Short name for logs and /ready: 'duckdb' or 'influxdb'. */
@@ -198,7 +207,25 @@ export function assertGrid(buildingId: string, points: readonly GridPoint[]): vo
       assertFinite(v, name, where);
       if (v < 0) fail(`${where}: ${name} must be >= 0, got ${v}`);
     }
+    if (p.phasesW === undefined) return;
+    if (!Array.isArray(p.phasesW) || p.phasesW.length < 1 || p.phasesW.length > MAX_PHASES)
+      fail(`${where}: phasesW must hold 1 to ${MAX_PHASES} values (L1 first), or be left out`);
+    p.phasesW.forEach((v, k) => assertFinite(v, `phasesW[${k}]`, where));
   });
+}
+
+/**
+ * The phase list of a bucket from its per-phase means (null: no point of the bucket measured
+ * that phase): the leading known phases, or undefined when L1 is unknown. Phase lists always
+ * start at L1, so a known phase never follows an unknown one.
+ */
+export function phasesOf(means: readonly (number | null)[]): number[] | undefined {
+  const known: number[] = [];
+  for (const m of means) {
+    if (m === null) break;
+    known.push(m);
+  }
+  return known.length === 0 ? undefined : known;
 }
 
 /** Validate a whole batch of estimates and its model version before any of it is written. */

@@ -27,10 +27,10 @@
  * dropped without a log line and a counter.
  */
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
-import { StoreUnavailableError, type MetadataStore, type Reading } from '@nilm/stores';
+import { StoreUnavailableError, type MetadataStore } from '@nilm/stores';
 import { hashDeviceToken, isDeviceToken } from '../auth/device.token.js';
 import { ApiError } from '../errors.js';
-import type { IngestService } from '../services/ingest.service.js';
+import type { IngestService, ValidatedReading } from '../services/ingest.service.js';
 import {
   DEFAULT_TOPIC_PATTERN,
   MqttInputError,
@@ -366,7 +366,7 @@ export class MqttIngest {
       return;
     }
     if (!(await this.authenticated(buildingId, payload.token, packet.topic))) return;
-    let readings: Reading[];
+    let readings: ValidatedReading[];
     try {
       readings = this.opts.ingest.validate(payload.readings);
     } catch (e) {
@@ -461,7 +461,7 @@ export class MqttIngest {
   }
 
   /** Put validated readings into the building's open batch; make room by dropping the oldest. */
-  private accept(buildingId: string, readings: Reading[]): void {
+  private accept(buildingId: string, readings: ValidatedReading[]): void {
     let batch = this.open.get(buildingId);
     for (const r of readings) {
       if (!batch) {
@@ -471,7 +471,12 @@ export class MqttIngest {
         this.open.set(buildingId, b);
         batch = b;
       }
-      batch.readings.push({ ts: r.ts, power_w: r.powerW });
+      // Validated already (consumption: MQTT readings carry no production_w), phases kept.
+      batch.readings.push({
+        ts: r.ts,
+        power_w: r.powerW,
+        ...(r.phasesW ? { phases_w: r.phasesW } : {}),
+      });
       this.buffered++;
       if (batch.readings.length >= this.maxBatch) {
         this.seal(batch);

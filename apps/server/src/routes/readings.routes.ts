@@ -299,6 +299,11 @@ function gridOf(g: GridPoint | undefined): { grid?: GridValue } {
   if (!g) return {};
   const w = (v: number | null): number | null => (v === null ? null : round(v, 10));
   return {
-    grid: { import_w: w(g.importW), export_w: w(g.exportW), production_w: w(g.productionW) },
+    grid: {
+      import_w: w(g.importW),
+      export_w: w(g.exportW),
+      production_w: w(g.productionW),
+      ...(g.phasesW ? { phases_w: g.phasesW.map((v) => round(v, 10)) } : {}),
+    },
   };
 }

@@ -3,17 +3,20 @@
  * nothing is stored), write it to the time-series store, record in the estimate backlog that
  * these times need estimating, then ask for a disaggregation run. Every path that stores
  * readings (HTTP, MQTT, the demo, imports) comes through here, so every stored reading is in
- * the backlog until a worker has estimated it. Idempotent per (building, ts): a meter that
- * resends a batch changes nothing.
+ * the backlog until a worker has estimated it. What the meter measured beside consumption
+ * (import, export, production, per-phase power) is stored as the building's grid points.
+ * Idempotent per (building, ts): a meter that resends a batch changes nothing.
  */
 import type { JobQueue } from '@nilm/queue';
 import {
+  MAX_PHASES,
   StoreUnavailableError,
   type EstimateBacklog,
   type GridPoint,
   type Reading,
   type TimeSeriesStore,
 } from '@nilm/stores';
+import { phasesAddUp } from '@nilm/sources';
 import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { parseReadingTime } from '../time.parse.js';
@@ -25,16 +28,24 @@ export const MIN_TIME_MS = Date.UTC(2000, 0, 1);
 /** Largest plausible household mains power. */
 export const MAX_POWER_W = 100_000;
 
-/** A reading as sent: `power_w`, and with `production_w` signed net power (export negative). */
+/**
+ * A reading as sent: `power_w`, and with `production_w` signed net power (export negative);
+ * `phases_w` is the signed net power per phase, adding up to `power_w`.
+ */
 export interface RawReading {
   ts: string | number;
   power_w: number;
   production_w?: number;
+  phases_w?: readonly number[];
 }
 
-/** A checked reading: consumption in `powerW`, and what the meter measured when it said more. */
+/**
+ * A checked reading: consumption in `powerW`, and what the meter measured when it said more
+ * (import, export and production; phases, L1 first).
+ */
 export interface ValidatedReading extends Reading {
   grid?: { importW: number; exportW: number; productionW: number };
+  phasesW?: number[];
 }
 
 export interface IngestDeps {
@@ -95,6 +106,7 @@ export class IngestService {
           { index: i },
         );
       }
+      const phases = r.phases_w === undefined ? {} : { phasesW: checkPhases(r.phases_w, p, i) };
       const prod = r.production_w;
       if (prod === undefined) {
         if (p < 0) {
@@ -104,7 +116,7 @@ export class IngestService {
             { index: i },
           );
         }
-        byTs.set(ts, { ts, powerW: p });
+        byTs.set(ts, { ts, powerW: p, ...phases });
         return;
       }
       if (typeof prod !== 'number' || !Number.isFinite(prod) || prod < 0 || prod > MAX_POWER_W) {
@@ -125,6 +137,7 @@ export class IngestService {
         ts,
         powerW: p + prod,
         grid: { importW: Math.max(0, p), exportW: Math.max(0, -p), productionW: prod },
+        ...phases,
       });
     });
     return [...byTs.values()].sort((a, b) => a.ts - b.ts);
@@ -134,7 +147,19 @@ export class IngestService {
   async ingest(buildingId: string, raw: ReadonlyArray<RawReading>): Promise<number> {
     const validated = this.validate(raw);
     const readings: Reading[] = validated.map((r) => ({ ts: r.ts, powerW: r.powerW }));
-    const grid: GridPoint[] = validated.flatMap((r) => (r.grid ? [{ ts: r.ts, ...r.grid }] : []));
+    // What was measured beside consumption; phases alone leave import, export and production
+    // unknown (null), as a reading without production_w says nothing of them.
+    const grid: GridPoint[] = validated.flatMap((r) =>
+      r.grid || r.phasesW
+        ? [
+            {
+              ts: r.ts,
+              ...(r.grid ?? { importW: null, exportW: null, productionW: null }),
+              ...(r.phasesW ? { phasesW: r.phasesW } : {}),
+            },
+          ]
+        : [],
+    );
     try {
       await this.deps.timeseries.writeReadings(buildingId, readings);
       if (grid.length > 0) await this.deps.timeseries.writeGrid(buildingId, grid);
@@ -179,6 +204,38 @@ export class IngestService {
     }
     return readings.length;
   }
+}
+
+/**
+ * A reading's per-phase powers, checked: 1 to 3 finite numbers within the power range that add
+ * up to its net power `powerW` by the same rule the meter sources use (`phasesAddUp`).
+ */
+function checkPhases(phases: readonly number[], powerW: number, i: number): number[] {
+  if (!Array.isArray(phases) || phases.length < 1 || phases.length > MAX_PHASES) {
+    throw new ApiError(
+      'VALIDATION_PHASES',
+      `readings[${i}].phases_w must hold 1 to ${MAX_PHASES} values, L1 first`,
+      { index: i },
+    );
+  }
+  phases.forEach((w, k) => {
+    if (typeof w !== 'number' || !Number.isFinite(w) || Math.abs(w) > MAX_POWER_W) {
+      throw new ApiError(
+        'VALIDATION_PHASES',
+        `readings[${i}].phases_w[${k}] must be a number of watts in -${MAX_POWER_W}..${MAX_POWER_W}`,
+        { index: i, phase: k + 1 },
+      );
+    }
+  });
+  if (!phasesAddUp(phases, powerW)) {
+    const sum = Math.round(phases.reduce((a, b) => a + b, 0) * 1000) / 1000;
+    throw new ApiError(
+      'VALIDATION_PHASES',
+      `readings[${i}].phases_w add up to ${sum} W but power_w is ${powerW} W; send the phases of the same moment as power_w`,
+      { index: i, phases_sum_w: sum },
+    );
+  }
+  return [...phases];
 }
 
 /**

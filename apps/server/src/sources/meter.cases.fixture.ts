@@ -34,7 +34,7 @@ export interface MeterCase {
     ts?: number;
     /** Import, export and production stored beside it (only with production known). */
     grid?: { importW: number; exportW: number; productionW: number };
-    /** Signed L1..L3 as the source's status shows them. */
+    /** Signed L1..L3 as the source's status shows them and the store keeps them. */
     phasesW?: number[];
   };
 }
@@ -255,14 +255,16 @@ export function expectMeterCase(c: MeterCase, r: MeterResult): void {
   expect(r.readings, c.type).toHaveLength(1);
   expect(r.readings[0]!.powerW, c.type).toBeCloseTo(e.powerW, 6);
   if (e.ts !== undefined) expect(r.readings[0]!.ts, c.type).toBe(e.ts);
-  if (e.grid) {
+  if (e.grid || e.phasesW) {
+    // Import, export and production only with production known; the phases whenever measured.
     expect(r.grid, c.type).toHaveLength(1);
     const g = r.grid[0]!;
     expect([g.importW, g.exportW, g.productionW], c.type).toEqual([
-      e.grid.importW,
-      e.grid.exportW,
-      e.grid.productionW,
+      e.grid?.importW ?? null,
+      e.grid?.exportW ?? null,
+      e.grid?.productionW ?? null,
     ]);
+    expect(g.phasesW, c.type).toEqual(e.phasesW);
   } else expect(r.grid, c.type).toEqual([]);
   // The phases as measured, on the status owners see (absent for a meter without phases).
   expect(r.status.last_phases_w, c.type).toEqual(e.phasesW);

@@ -131,9 +131,14 @@ export function ingestReadingOf(
   if ('unknown' in c) return c;
   const net = netOf(r);
   const production = r.productionW ?? productionW;
-  return production === undefined || net === undefined
-    ? { ts, power_w: c.watts }
-    : { ts, power_w: Math.max(-production, net), production_w: production };
+  const sent: RawReading =
+    production === undefined || net === undefined
+      ? { ts, power_w: c.watts }
+      : { ts, power_w: Math.max(-production, net), production_w: production };
+  // The phases go along when power_w is the net power they were checked against (not clamped
+  // to the production, nor derived from import alone).
+  if (r.phasesW && r.netW !== undefined && sent.power_w === r.netW) sent.phases_w = r.phasesW;
+  return sent;
 }
 
 /** Net power of a reading for the status line (import positive). */

@@ -6,7 +6,9 @@
 // says why, and with a production source stores import - export + production; a HomeWizard P1
 // polled from a local server answering its documented JSON; InfluxDB line protocol from an
 // IoTaWatt-style uploader through POST /api/v1/write with real timestamps (a bad line refused
-// whole, naming it); and a device may not publish a topic that is none of its building's.
+// whole, naming it); per-phase power from a meter or from phases_w over HTTP comes back from
+// /readings (phases that do not add up are a coded 422); and a device may not publish a topic
+// that is none of its building's.
 import { createServer, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -240,6 +242,25 @@ describe('meters on the embedded broker', () => {
         return r.length > 0 ? r : undefined;
       });
       expect(withSolar[0]!.powerW).toBeCloseTo(600, 3);
+
+      // /readings carries each reading's phases as the meter measured them, with and without
+      // production (each read alone, so no other reading of the minute enters its mean).
+      const gridAt = async (ts: number) => {
+        const res = await api(`/buildings/${B}/readings?start=${ts}&end=${ts + 1}&resolution=1m`);
+        return ((await res.json()) as { points: Array<{ grid?: unknown }> }).points[0]?.grid;
+      };
+      expect(await gridAt(stored[0]!.ts)).toEqual({
+        import_w: null,
+        export_w: null,
+        production_w: null,
+        phases_w: [-60.2, 72.8, 379.9],
+      });
+      expect(await gridAt(withSolar[0]!.ts)).toEqual({
+        import_w: 0,
+        export_w: 1000,
+        production_w: 1600,
+        phases_w: [-900, -400, 300],
+      });
     } finally {
       await device.endAsync();
     }
@@ -553,6 +574,77 @@ describe('solar over HTTP ingest', () => {
       }
     ).periods.at(-1)!;
     expect(plain.export_kwh).toBeNull();
+  });
+
+  it('stores per-phase power sent as phases_w and returns it from /readings; refuses phases that do not add up', async () => {
+    const S = 'phase-home';
+    await api('/buildings', { method: 'POST', body: JSON.stringify({ id: S, name: 'Phases' }) });
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    const send = (readings: object[]) =>
+      api('/ingest', { method: 'POST', body: JSON.stringify({ building_id: S, readings }) });
+    const code = async (r: Response) =>
+      [r.status, ((await r.json()) as { error: { code: string } }).error.code] as const;
+
+    // 900 W short of power_w; a phase past 100 kW; four phases: nothing of the batch is stored.
+    const ok = { ts: t0 + 120_000, power_w: 10 };
+    expect(
+      await code(await send([ok, { ts: t0, power_w: 300, phases_w: [-900, 300, 0] }])),
+    ).toEqual([422, 'VALIDATION_PHASES']);
+    expect(
+      await code(await send([{ ts: t0, power_w: 300, phases_w: [200_300, -200_000] }])),
+    ).toEqual([422, 'VALIDATION_PHASES']);
+    expect((await send([{ ts: t0, power_w: 0, phases_w: [0, 0, 0, 0] }])).status).toBe(422);
+    expect(await readings(t0, t0 + 180_000, S)).toEqual([]);
+
+    // Minute 0 exports 600 W of 1,600 W made, L3 importing; minute 1 has one phase, no solar.
+    expect(
+      (
+        await send([
+          { ts: t0, power_w: -600, production_w: 1600, phases_w: [-900, -400, 700] },
+          { ts: t0 + 60_000, power_w: 250.5, phases_w: [250.5] },
+          ok,
+        ])
+      ).status,
+    ).toBe(202);
+    const points = (
+      (await (
+        await api(`/buildings/${S}/readings?start=${t0}&end=${t0 + 180_000}&resolution=1m`)
+      ).json()) as { points: Array<{ power_w: number; grid?: Record<string, unknown> }> }
+    ).points;
+    expect(points.map((p) => [p.power_w, p.grid])).toEqual([
+      [1000, { import_w: 0, export_w: 600, production_w: 1600, phases_w: [-900, -400, 700] }],
+      [250.5, { import_w: null, export_w: null, production_w: null, phases_w: [250.5] }],
+      [10, undefined],
+    ]);
+
+    // Our JSON over MQTT takes phases_w the same way.
+    const token = (
+      (await (
+        await api(`/buildings/${S}/tokens`, { method: 'POST', body: JSON.stringify({ name: 'm' }) })
+      ).json()) as { token: string }
+    ).token;
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: S,
+      password: token,
+      reconnectPeriod: 0,
+    });
+    const t3 = t0 + 180_000;
+    try {
+      await device.publishAsync(
+        `nilm/${S}/power`,
+        JSON.stringify({ ts: t3, power_w: 400, phases_w: [100, 300] }),
+        { qos: 1 },
+      );
+      await until('the MQTT reading', async () => {
+        const r = await readings(t3, t3 + 1, S);
+        return r.length > 0 ? r : undefined;
+      });
+    } finally {
+      await device.endAsync();
+    }
+    expect(await server.parts.timeseries.readGridBuckets(S, t3, t3 + 60_000, 60)).toEqual([
+      { ts: t3, importW: null, exportW: null, productionW: null, phasesW: [100, 300] },
+    ]);
   });
 });
 
