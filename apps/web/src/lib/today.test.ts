@@ -47,6 +47,21 @@ describe('today', () => {
     expect(slices[0]!.end.toISOString()).toBe('2026-01-01T00:15:00.000Z');
   });
 
+  it('prices what came from the grid where the meter measures import: solar used at once is free', () => {
+    // 3 kW used while 2 kW of solar is made: 1 kW imported for the hour at 0.10 = 0.10, not 0.30.
+    const tou = {
+      pricePerKwh: 0.3,
+      bands: [{ name: 'all day', start: '00:00', end: '00:00', pricePerKwh: 0.1 }],
+    };
+    const grid = { import_w: 1000, export_w: 0, production_w: 2000 };
+    const readings = {
+      resolution_s: 3600,
+      points: [{ time: '2026-01-01T10:00:00Z', power_w: 3000, appliances: {}, grid }],
+    };
+    expect(slicesOf(readings)[0]!.kwh).toBeCloseTo(1, 10);
+    expect(todayCost(1, tou, readings, 'UTC')).toBeCloseTo(0.1, 10);
+  });
+
   it('needs readings for a time-of-use tariff', () => {
     const tou = {
       pricePerKwh: 0.3,

@@ -54,25 +54,28 @@ export function startOfZonedDay(now: Date, timeZone: string): string {
   return new Date(localMidnight - offsetAt(fmt, guess)).toISOString();
 }
 
-/** Mains readings as energy slices (one per bucket; missing mains is no energy). */
+/** Grid import (the mains where no import is measured) as energy slices, one per bucket. */
 export function slicesOf(res: Pick<ReadingsResponse, 'points' | 'resolution_s'>): EnergySlice[] {
   return res.points.flatMap((p) => {
-    if (p.power_w === null) return [];
+    // What the bill counts: grid import where the meter measures it, else the mains.
+    const watts = p.grid?.import_w ?? p.power_w;
+    if (watts === null) return [];
     const start = new Date(p.time);
     return [
       {
         start,
         end: new Date(start.getTime() + res.resolution_s * 1000),
-        kwh: kwhOf(p.power_w, res.resolution_s),
+        kwh: kwhOf(watts, res.resolution_s),
       },
     ];
   });
 }
 
 /**
- * Cost of today's energy: kWh x price for a flat tariff; under time-of-use or dynamic prices each
- * bucket is priced at the price in force in that minute in the building's zone. Today's standing
- * charge is added and what `exportKwh` earned at the export price taken off.
+ * Today's bill so far, priced as the Reports page's Bill: `kwh` (grid import, or the mains where
+ * the meter measures no import) x price for a flat tariff; under time-of-use or dynamic prices
+ * each bucket's import is priced at the price in force in that minute in the building's zone.
+ * Today's standing charge is added and what `exportKwh` earned at the export price taken off.
  */
 export function todayCost(
   kwh: number,

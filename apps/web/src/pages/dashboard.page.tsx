@@ -73,17 +73,14 @@ function Dashboard({ buildingId }: { buildingId: string }) {
     60_000,
     tou,
   );
-  const todayKwh = energy.data?.periods.at(-1)?.total_kwh ?? (energy.data ? 0 : undefined);
+  const todayPeriod = energy.data?.periods.at(-1);
+  // Priced like the Reports page's Bill: what came from the grid (the mains without an import meter).
+  const todayKwh = todayPeriod?.total_kwh ?? (energy.data ? 0 : undefined);
+  const importKwh = todayPeriod?.import_kwh ?? todayKwh;
   const cost =
-    todayKwh === undefined || tariff === undefined
+    importKwh === undefined || tariff === undefined
       ? undefined
-      : todayCost(
-          todayKwh,
-          tariff,
-          todayReadings.data,
-          timeZone,
-          energy.data?.periods.at(-1)?.export_kwh ?? 0,
-        );
+      : todayCost(importKwh, tariff, todayReadings.data, timeZone, todayPeriod?.export_kwh ?? 0);
 
   const appliances = useAppliances(buildingId);
   const now: ApplianceNow[] | undefined = useMemo(() => {
