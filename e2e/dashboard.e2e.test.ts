@@ -229,7 +229,7 @@ describe('the product in a browser', () => {
   });
 
   it("saves the building's tariff on the server, and reports price with it", async () => {
-    await page.getByLabel('Price per kWh').fill('0.32');
+    await page.getByLabel('Price per kWh', { exact: true }).fill('0.32');
     await page.getByRole('button', { name: 'Save tariff' }).click();
     await page.getByText('Saved for everyone in this building.').waitFor();
     // Another device (a fresh browser context) sees the same tariff: it lives with the building.
