@@ -27,6 +27,7 @@ export * from './models/co.baseline.js';
 export * from './models/runs.postprocess.js';
 export * from './models/model-spec.js';
 export * from './eval/evaluate.js';
+export * from './eval/baselines.score.js';
 export * from './eval/reliability.plot.js';
 export * from './transformer/transformer.config.js';
 export * from './transformer/model.card.js';

@@ -3,18 +3,20 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
-  CoBaseline,
+  canonicalAppliance,
   evaluate,
+  fitBaselineForHeads,
   groupAppliances,
   loadTrainConfig,
   prepareTrainData,
-  MeanBaseline,
   reliabilitySvg,
   loadDataset,
   NilmError,
   POSTPROCESS_RULES,
   resolveModel,
   TransformerModel,
+  CARD_BASELINES,
+  type BaselineKind,
   type CsvMapping,
   type EvalReport,
   type LoadOptions,
@@ -133,12 +135,16 @@ export async function runEval(
   const how = { ...loadOptions(opts), unknownColumns: 'warn' as const, warn };
   let train: Series[] | undefined;
   let data: Series[];
+  /** With --config: the model's heads, which a baseline is fitted for (as on the card). */
+  let heads: string[] | undefined;
   if (opts.config) {
     // The config's own data, mixed and grouped exactly as training saw it.
     const split = opts.split ?? 'test';
     if (split !== 'test' && split !== 'val')
       throw new NilmError('CONFIG_INVALID', `--split must be test or val, got "${split}"`);
-    const prepared = await prepareTrainData(loadTrainConfig(opts.config), log);
+    const trainConfig = loadTrainConfig(opts.config);
+    heads = trainConfig.appliances.map(canonicalAppliance);
+    const prepared = await prepareTrainData(trainConfig, log);
     const held = split === 'test' ? prepared.test : prepared.val;
     if (!held) throw new NilmError('CONFIG_INVALID', `${opts.config} has no data.${split}`);
     data = held;
@@ -158,13 +164,14 @@ export async function runEval(
       );
     const like = await resolveModel(opts.headsOf, { modelsDir: config.modelsDir, log });
     const groups = like.groups ?? {};
-    const heads = like.appliances;
+    const likeHeads = like.appliances;
     if (like instanceof TransformerModel) await like.release();
     train = train.map((s) => groupAppliances(s, groups));
     data = data.map((s) => groupAppliances(s, groups));
-    const present = new Set(train.flatMap((s) => Object.keys(s.appliances)));
-    model = opts.model === 'baseline:co' ? new CoBaseline() : new MeanBaseline();
-    await model.fit(train, { appliances: heads.filter((a) => present.has(a)), log });
+    model = await fitBaselineForHeads(baselineKind(opts.model), train, likeHeads, log);
+  } else if (heads && train && opts.model.startsWith('baseline:')) {
+    // Fitted exactly as `nilm train` fits the card's baselines, so both print the same numbers.
+    model = await fitBaselineForHeads(baselineKind(opts.model), train, heads, log);
   } else {
     model = await resolveModel(opts.model, { modelsDir: config.modelsDir, train, log });
   }
@@ -194,6 +201,17 @@ export async function runEval(
   }
   report.seconds = (performance.now() - t0) / 1000;
   return report;
+}
+
+/** `baseline:mean` or `baseline:co` from a --model spec that starts with `baseline:`. */
+function baselineKind(spec: string): BaselineKind {
+  const kind = CARD_BASELINES.find((k) => k === spec);
+  if (!kind)
+    throw new NilmError(
+      'MODEL_SPEC_INVALID',
+      `unknown baseline "${spec}"; use ${CARD_BASELINES.join(' or ')}`,
+    );
+  return kind;
 }
 
 /** Human-readable rendering of a report. */
@@ -271,7 +289,7 @@ export function registerEval(program: Command, config: CliConfig): void {
     .option('-d, --data <path>', 'file, directory or glob of data to score on')
     .option(
       '--config <file>',
-      "score on a training config's held-out houses (data.test, with their mixed copies) instead of --data; its training data is --train",
+      "score on a training config's held-out houses (data.test, with their mixed copies) instead of --data; a baseline is fitted on its training split for its heads, as the model card's baselines are",
     )
     .option('--split <name>', 'with --config: test (default) or val')
     .option('-t, --train <path>', 'fit a baseline on this data first (file, directory or glob)')

@@ -2,11 +2,10 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import {
-  CoBaseline,
   evaluate,
   loadTrainConfig,
-  MeanBaseline,
   prepareTrainData,
+  scoreBaselines,
   trainTransformer,
   TransformerModel,
   type EvalReport,
@@ -64,28 +63,22 @@ export function registerTrain(program: Command): void {
               const model = await TransformerModel.fromBytes(card, bytes);
               const report = await evaluate(model, data.test!, `${card.id}@${card.version}`);
               await model.release();
-              const baselines: Record<string, Record<string, number | null>> = {};
-              const houses = report.houses.map((h) => ({ ...h }) as Record<string, unknown>);
-              for (const base of [new MeanBaseline(), new CoBaseline()]) {
-                // Fitted on the same (mixed, grouped) training data as the model.
-                await base.fit(data.train, { appliances: card.appliances.map((a) => a.name) });
-                const r = await evaluate(base, data.test!, base.kind);
-                r.houses.forEach((h, i) => (houses[i]![base.kind] = h.appliances));
-                baselines[base.kind] = {
-                  mae_w: r.mean.mae_w,
-                  f1: r.mean.f1,
-                  sae: r.mean.sae,
-                  nde: r.mean.nde,
-                };
-                for (const [a, s] of Object.entries(r.appliances))
-                  baselines[`${base.kind}:${a}`] = { mae_w: s.mae_w, f1: s.f1 };
-              }
+              // The card's baselines, fitted and scored as `nilm eval --config` does.
+              const base = await scoreBaselines(
+                data.train,
+                data.test!,
+                card.appliances.map((a) => a.name),
+              );
+              const houses = report.houses.map(
+                (h, i) => ({ ...h, ...base.houses[i] }) as Record<string, unknown>,
+              );
               return {
                 data: data.describe.test ?? [],
                 samples: report.samples,
                 appliances: scores(report),
                 mean: report.mean,
-                baselines,
+                baselines: base.baselines,
+                baselines_config: opts.config,
                 houses,
               };
             }

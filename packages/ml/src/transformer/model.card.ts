@@ -95,6 +95,11 @@ export const ModelCardSchema = z.object({
       baselines: z
         .record(z.string(), z.record(z.string(), z.union([z.number(), z.null()])))
         .optional(),
+      /**
+       * The training config the baselines were fitted with (on its training split, for the
+       * model's heads): `nilm eval --model <baseline> --config <this>` prints the same numbers.
+       */
+      baselines_config: z.string().optional(),
       /** Per held-out house: samples, explained share and per-appliance F1 / MAE (model and CO). */
       houses: z.array(z.record(z.string(), z.unknown())).optional(),
     })
