@@ -4,9 +4,9 @@
 // device token publishes its recorded native status on its own topic and the reading is stored
 // with the source's status; a home exporting solar with no known production stores nothing and
 // says why, and with a production source stores import - export + production; a HomeWizard P1
-// polled from a local server answering its documented JSON; InfluxDB line protocol from an
-// IoTaWatt-style uploader through POST /api/v1/write with real timestamps (a bad line refused
-// whole, naming it); per-phase power from a meter or from phases_w over HTTP comes back from
+// polled from a local server answering its documented JSON, and a Shelly (RPC) and an IoTaWatt
+// polled at their documented paths; InfluxDB line protocol from an IoTaWatt-style uploader
+// through POST /api/v1/write with real timestamps (a bad line refused whole, naming it); per-phase power from a meter or from phases_w over HTTP comes back from
 // /readings (phases that do not add up are a coded 422); and a device may not publish a topic
 // that is none of its building's.
 import { createServer, type Server } from 'node:http';
@@ -339,6 +339,66 @@ describe('a polled HomeWizard P1', () => {
     });
     expect(stored.powerW).toBe(1234);
     await api(`/buildings/${P}/sources/${created.id}`, { method: 'DELETE' });
+  });
+});
+
+describe('a polled Shelly (RPC) and IoTaWatt (query API)', () => {
+  it('polls each device at the path its API documents and stores what it answers', async () => {
+    const P = 'polled-devices';
+    await api('/buildings', { method: 'POST', body: JSON.stringify({ id: P, name: 'Polled 2' }) });
+    // One local server answering like both devices, each only on its documented path.
+    const asked: string[] = [];
+    const answers: Record<string, string> = {
+      '/rpc/EM.GetStatus?id=0': fixture('shelly-rpc/em-getstatus-doc-example.txt'),
+      '/query?select=[time.utc.unix,Heat_Pump.watts,misc.watts]&begin=s-10s&end=s&group=5s&format=json&header=yes&missing=null':
+        fixture('iotawatt/query-select-json-header-doc-example.txt'),
+    };
+    const device = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const body = answers[req.url ?? ''];
+      res.statusCode = body === undefined ? 404 : 200;
+      res.setHeader('content-type', 'application/json');
+      res.end(body ?? '{"error":"not found"}');
+    });
+    await new Promise<void>((ok) => device.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(device.address() as { port: number }).port}`;
+    try {
+      const t = Date.now();
+      const shelly = (await (
+        await addSource({ type: 'shelly-rpc', settings: { url, interval_s: 1 } }, P)
+      ).json()) as { id: string };
+      // The documentation's EM.GetStatus: total_act_power 2484.782 W, imported.
+      const fromShelly = await until('a reading polled from the Shelly', async () => {
+        const r = await readings(t - 10, Date.now() + 1000, P);
+        return r.find((x) => Math.abs(x.powerW - 2484.782) < 1e-3);
+      });
+      expect(fromShelly.powerW).toBeCloseTo(2484.782, 3);
+      expect((await status(shelly.id, P)).last_value_w).toBeCloseTo(2484.782, 3);
+      await api(`/buildings/${P}/sources/${shelly.id}`, { method: 'DELETE' });
+
+      // IoTaWatt: two inputs as two phases; the newest row (345.7 + 124.2 W) is what is stored.
+      const t2 = Date.now();
+      const iota = (await (
+        await addSource(
+          { type: 'iotawatt', settings: { url, interval_s: 1, series: ['Heat_Pump', 'misc'] } },
+          P,
+        )
+      ).json()) as { id: string };
+      const fromIota = await until('a reading polled from the IoTaWatt', async () => {
+        const r = await readings(t2 - 10, Date.now() + 1000, P);
+        return r.find((x) => Math.abs(x.powerW - 469.9) < 1e-3);
+      });
+      expect(fromIota.powerW).toBeCloseTo(469.9, 3);
+      const st = await status(iota.id, P);
+      expect(st.last_value_w).toBeCloseTo(469.9, 3);
+      expect(st.last_error_code ?? null).toBeNull();
+      await api(`/buildings/${P}/sources/${iota.id}`, { method: 'DELETE' });
+      // Nothing was asked anywhere but the two documented paths.
+      expect(asked.length).toBeGreaterThan(1);
+      expect(asked.every((u) => u in answers)).toBe(true);
+    } finally {
+      await new Promise((ok) => device.close(ok));
+    }
   });
 });
 
