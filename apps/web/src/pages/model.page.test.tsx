@@ -1,10 +1,13 @@
-// Proves the Model page shows the active model's card (version, training data, licence, per-appliance scores, baselines) and offers "Make active" only to admins, posting the chosen ref.
-import type { ModelList } from '@nilm/contracts';
+// Proves the Model page opens with the household view (one plain sentence per appliance the
+// building has, from the card's held-out scores; what it cannot see: appliances with no head,
+// weak heads, hidden heads) and keeps the technical card (scores, baselines with the `nilm eval`
+// command that prints them) behind "Show technical details"; "Make active" only for admins.
+import type { AppliancesPresentResponse, ModelList } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { MemoryRouter } from 'react-router';
+import { MemoryRouter, Outlet, Route, Routes } from 'react-router';
 import { afterEach, expect, it, vi } from 'vitest';
-import type { ModelCard } from '../lib/api.client.js';
+import type { PlainCard } from '../lib/model.plain.js';
 import { SessionProvider } from '../state/session.js';
 import ModelPage from './model.page.js';
 
@@ -40,26 +43,69 @@ const list: ModelList = {
     },
   ],
 };
-const card: ModelCard = {
+const card: PlainCard = {
   id: 'nilm-transformer',
   version: '2026.11.27',
   created: '2026-11-27T15:39:42.947Z',
+  appliances: [
+    { name: 'kettle', label: 'Kettle' },
+    { name: 'microwave', label: 'Microwave' },
+    { name: 'dishwasher', label: 'Dishwasher' },
+  ],
   training: { data: ['../shared/data/refit/REFIT_House2_*'], licence: 'REFIT, CC BY 4.0' },
   test: {
     data: ['../shared/data/refit/REFIT_House20_*'],
     samples: 623967,
     appliances: {
-      kettle: { f1: 0.86, precision: 0.7875, recall: 0.947, mae_w: 6.0006, band_coverage: 0.96 },
+      kettle: {
+        f1: 0.86,
+        precision: 0.7875,
+        recall: 0.947,
+        mae_w: 6.0006,
+        band_coverage: 0.96,
+        event_recall: 0.9187,
+        event_precision: 0.6541,
+      },
+      microwave: {
+        f1: 0.33,
+        precision: 0.28,
+        recall: 0.4,
+        mae_w: 9.3,
+        event_recall: 0.21,
+        event_precision: 0.45,
+      },
+      dishwasher: { f1: 0.72, precision: 0.59, recall: 0.92, mae_w: 4.9 },
     },
     baselines: { 'baseline:mean': { f1: 0.0073, mae_w: 32.08 } },
+    baselines_config: 'configs/nilm-transformer-2026.11.27.yaml',
   },
 };
+const present: AppliancesPresentResponse = {
+  building_id: 'b1',
+  model: 'nilm-transformer@2026.11.27',
+  is_default: false,
+  appliances: [
+    { name: 'kettle', label: 'Kettle', present: true },
+    { name: 'microwave', label: 'Microwave', present: true },
+    { name: 'dishwasher', label: 'Dishwasher', present: false },
+    // A building on another model may say it has an appliance this card has no head for.
+    { name: 'electric_shower', label: 'Electric shower', present: true },
+  ],
+};
 
-function setup(role: 'admin' | 'user') {
+function setup(role: 'admin' | 'user', building?: string, served: PlainCard = card) {
   const fetch = vi.fn((url: string, _init?: RequestInit) =>
     Promise.resolve(
       new Response(
-        JSON.stringify(url.endsWith('/card') ? card : url.endsWith('/activate') ? {} : list),
+        JSON.stringify(
+          url.endsWith('/card')
+            ? served
+            : url.endsWith('/activate')
+              ? {}
+              : url.endsWith('/appliances-present')
+                ? present
+                : list,
+        ),
       ),
     ),
   );
@@ -76,7 +122,12 @@ function setup(role: 'admin' | 'user') {
         }}
       >
         <MemoryRouter>
-          <ModelPage />
+          <Routes>
+            {/* The layout hands the header's building to the page as outlet context. */}
+            <Route element={<Outlet context={{ currentBuilding: building }} />}>
+              <Route path="/" element={<ModelPage />} />
+            </Route>
+          </Routes>
         </MemoryRouter>
       </SessionProvider>
     </QueryClientProvider>,
@@ -84,8 +135,57 @@ function setup(role: 'admin' | 'user') {
   return fetch;
 }
 
+const showTechnical = async () =>
+  fireEvent.click(await screen.findByRole('button', { name: 'Show technical details' }));
+
+it('says in plain words what the model finds for the appliances this building has', async () => {
+  const fetch = setup('user', 'b1');
+  const finds = await screen.findByRole('list', { name: 'What the model finds' });
+  expect(
+    within(finds)
+      .getAllByRole('listitem')
+      .map((li) => li.textContent),
+  ).toEqual([
+    'Kettle: Finds 9 in 10 kettle uses; its power is off by 6 W on average (over every minute); 3 in 10 uses it reports did not happen.',
+    'Microwave: Finds 2 in 10 microwave uses; its power is off by 9 W on average (over every minute); 6 in 10 uses it reports did not happen.',
+  ]);
+  const blind = screen.getByRole('list', { name: 'What it cannot see' });
+  const items = within(blind)
+    .getAllByRole('listitem')
+    .map((li) => li.textContent);
+  expect(items).toContain(
+    'No estimate at all for Electric shower: their power is part of “Other”.',
+  );
+  expect(items).toContain('Microwave: often misses it (finds 2 in 10), so its figures are rough.');
+  expect(items).toContain(
+    'Not shown because this building does not have them: Dishwasher; what the model estimates for them counts as “Other”.',
+  );
+  expect(items.some((t) => t?.startsWith('Kettle'))).toBe(false);
+  expect(fetch.mock.calls.map((c) => c[0])).toContain('/api/v1/buildings/b1/appliances-present');
+  // The technical table is there but hidden until asked for.
+  expect(screen.queryByRole('rowheader', { name: 'Kettle' })).not.toBeInTheDocument();
+});
+
+it('says minutes, not uses, for a card without run-level scores', async () => {
+  const old: PlainCard = {
+    ...card,
+    appliances: undefined,
+    test: { ...card.test, appliances: { kettle: { f1: 0.86, recall: 0.947, mae_w: 6.0 } } },
+  };
+  setup('user', undefined, old);
+  const finds = await screen.findByRole('list', { name: 'What the model finds' });
+  expect(within(finds).getByRole('listitem').textContent).toBe(
+    'Kettle: Spots 9 in 10 minutes the kettle is on; its power is off by 6 W on average (over every minute).',
+  );
+});
+
 it('shows the active card with scores and baselines, and no admin button for a user', async () => {
   const fetch = setup('user');
+  await showTechnical();
+  expect(screen.getByRole('button', { name: 'Hide technical details' })).toHaveAttribute(
+    'aria-expanded',
+    'true',
+  );
   const kettle = (await screen.findByRole('rowheader', { name: 'Kettle' })).closest('tr')!;
   expect(
     within(kettle)
@@ -102,6 +202,12 @@ it('shows the active card with scores and baselines, and no admin button for a u
       .getAllByRole('cell')
       .map((c) => c.textContent),
   ).toEqual(['0.01', '32.1']);
+  // The command that prints the same baseline numbers, from the card.
+  expect(
+    screen.getByText(
+      'npx nilm eval --model baseline:co --config configs/nilm-transformer-2026.11.27.yaml',
+    ),
+  ).toBeInTheDocument();
   expect(screen.getByText('Active')).toBeInTheDocument();
   expect(screen.queryByRole('button', { name: /^Make active: / })).not.toBeInTheDocument();
   expect(fetch.mock.calls.map((c) => c[0])).toContain(
@@ -111,6 +217,7 @@ it('shows the active card with scores and baselines, and no admin button for a u
 
 it('offers admins "Make active" for the other version and posts its ref', async () => {
   const fetch = setup('admin');
+  await showTechnical();
   await screen.findByRole('rowheader', { name: 'Kettle' });
   expect(screen.getAllByRole('button', { name: /^Make active: / })).toHaveLength(1);
   fireEvent.click(screen.getByRole('button', { name: 'Make active: nilm-transformer@2026.10.01' }));

@@ -1,9 +1,21 @@
-/** Model: the registered model versions, the active one's card and held-out scores; admins may switch versions. */
+/**
+ * Model: first, for the building in the header, what the model finds in plain words and what it
+ * cannot see in this home; behind "Show technical details", the registered versions, the active
+ * card's held-out scores and baselines (the numbers `nilm eval` prints); admins may switch versions.
+ */
+import { useState } from 'react';
+import { useOutletContext } from 'react-router';
+import type { LayoutContext } from '../components/layout.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { scrollRegion, TableHead } from '../components/table.head.js';
-import type { ModelCard } from '../lib/api.client.js';
 import { applianceLabel, formatPercent } from '../lib/format.js';
-import { useActivateModel, useModelCard, useModels } from '../state/queries.js';
+import { householdView, LOW_F1, type PlainCard } from '../lib/model.plain.js';
+import {
+  useActivateModel,
+  useAppliancesPresent,
+  useModelCard,
+  useModels,
+} from '../state/queries.js';
 import { useSession } from '../state/session.js';
 
 const num = (v: number | undefined | null, digits = 2) =>
@@ -22,7 +34,7 @@ const sources = (data: string[] | undefined) =>
 const th = 'px-3 py-2 font-medium whitespace-nowrap';
 const td = 'px-3 py-2 text-right tabular-nums';
 
-function CardView({ card }: { card: ModelCard }) {
+function CardView({ card }: { card: PlainCard }) {
   const scores = Object.entries(card.test?.appliances ?? {});
   const baselines = Object.entries(card.test?.baselines ?? {});
   return (
@@ -100,10 +112,113 @@ function CardView({ card }: { card: ModelCard }) {
               ))}
             </tbody>
           </table>
+          <p className="mt-1 text-slate-600 dark:text-slate-300">
+            The baselines are fitted on the data the model trained on (not its validation part).
+            {card.test?.baselines_config && (
+              <>
+                {' '}
+                <code className="break-all">nilm eval</code> prints the same numbers:{' '}
+                <code className="break-all">
+                  npx nilm eval --model baseline:co --config {card.test.baselines_config}
+                </code>{' '}
+                (or <code>baseline:mean</code>).
+              </>
+            )}
+          </p>
         </div>
       )}
     </div>
   );
+}
+
+/** The household view of a card: one sentence per appliance the home has, and its blind spots. */
+function PlainView({
+  card,
+  present,
+}: {
+  card: PlainCard;
+  present: Parameters<typeof householdView>[1];
+}) {
+  const view = householdView(card, present);
+  return (
+    <div className="space-y-4 text-sm">
+      {view.lines.length === 0 ? (
+        <Empty>This model estimates none of the appliances this building has.</Empty>
+      ) : (
+        <ul className="space-y-2" aria-label="What the model finds">
+          {view.lines.map((l) => (
+            <li key={l.name}>
+              <span className="font-semibold">{l.label}:</span> {l.sentence}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div>
+        <h3 className="font-semibold">What it cannot see in this home</h3>
+        <ul className="mt-1 list-disc space-y-1 pl-5" aria-label="What it cannot see">
+          {view.unseen.length > 0 && (
+            <li>
+              No estimate at all for {view.unseen.join(', ')}: their power is part of “Other”.
+            </li>
+          )}
+          {view.weak.map((w) => (
+            <li key={w.label}>
+              {w.label}: {w.weak}, so its figures are rough.
+            </li>
+          ))}
+          <li>
+            Anything else that uses power here (lights, a fridge or heating the model has no
+            appliance for) is counted as “Other”.
+          </li>
+          {view.hidden.length > 0 && (
+            <li>
+              Not shown because this building does not have them: {view.hidden.join(', ')}; what the
+              model estimates for them counts as “Other”.
+            </li>
+          )}
+        </ul>
+        <p className="mt-2 text-slate-500 dark:text-slate-400">
+          Measured on homes the model never saw in training. A use is one run of the appliance; the
+          power error is the average over every minute, on or off. “Rough” means an F1 score below{' '}
+          {LOW_F1} (see the technical details).
+        </p>
+      </div>
+    </div>
+  );
+}
+
+/** Plain view for the header's building: its own model's card and its appliance list. */
+function BuildingPlain({
+  buildingId,
+  activeRef,
+}: {
+  buildingId: string;
+  activeRef: string | null;
+}) {
+  const present = useAppliancesPresent(buildingId);
+  const ref = present.data?.model ?? activeRef;
+  const card = useModelCard(present.isPending ? null : ref);
+  if (present.error)
+    return <ErrorState error={present.error} onRetry={() => void present.refetch()} />;
+  if (present.isPending) return <Loading />;
+  if (!ref) return <Empty>No model is active.</Empty>;
+  if (card.error) return <ErrorState error={card.error} onRetry={() => void card.refetch()} />;
+  if (card.isPending) return <Loading />;
+  return (
+    <PlainView
+      card={card.data}
+      present={present.data.is_default ? null : present.data.appliances}
+    />
+  );
+}
+
+/** Plain view with no building chosen: the active card, every appliance counted as present. */
+function ActivePlain({ activeRef }: { activeRef: string | null }) {
+  const card = useModelCard(activeRef);
+  if (!activeRef) return <Empty>No model is active.</Empty>;
+  if (card.error) return <ErrorState error={card.error} onRetry={() => void card.refetch()} />;
+  if (card.isPending) return <Loading />;
+  return <PlainView card={card.data} present={null} />;
 }
 
 export default function ModelPage() {
@@ -113,77 +228,101 @@ export default function ModelPage() {
   const active = models.data?.active ?? null;
   const card = useModelCard(active);
   const activate = useActivateModel();
+  const buildingId = useOutletContext<LayoutContext | undefined>()?.currentBuilding;
+  const [technical, setTechnical] = useState(false);
 
   return (
     <div className="space-y-4">
-      <Panel id="models" title="Model versions">
+      <Panel id="model-plain" title="What the model can tell you about this home">
         {models.error ? (
           <ErrorState error={models.error} onRetry={() => void models.refetch()} />
         ) : models.isPending ? (
           <Loading />
-        ) : models.data.models.length === 0 ? (
-          <Empty>No models are registered on the server.</Empty>
+        ) : buildingId ? (
+          <BuildingPlain buildingId={buildingId} activeRef={active} />
         ) : (
-          <div {...scrollRegion('Model versions')}>
-            {activate.error && <ErrorState error={activate.error} />}
-            <table className="w-full text-sm">
-              <caption className="sr-only">Registered model versions</caption>
-              <TableHead
-                cellClass={th}
-                columns={[
-                  'Model',
-                  'Created',
-                  { label: 'Mean F1', align: 'right' },
-                  { label: 'Mean MAE (W)', align: 'right' },
-                  { label: 'Status', align: 'right' },
-                ]}
-              />
-              <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-                {models.data.models.map((m) => (
-                  <tr key={m.ref}>
-                    <th scope="row" className="px-3 py-2 text-left font-medium">
-                      {m.ref}
-                    </th>
-                    <td className="px-3 py-2">{date(m.created)}</td>
-                    <td className={td}>{num(m.test_mean_f1)}</td>
-                    <td className={td}>{num(m.test_mean_mae_w, 1)}</td>
-                    <td className="px-3 py-2 text-right">
-                      {m.ref === active ? (
-                        <span className="rounded bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
-                          Active
-                        </span>
-                      ) : isAdmin ? (
-                        <button
-                          type="button"
-                          disabled={activate.isPending}
-                          onClick={() => activate.mutate(m.ref)}
-                          aria-label={`Make active: ${m.ref}`}
-                          className="rounded-md border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
-                        >
-                          Make active
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ActivePlain activeRef={active} />
         )}
       </Panel>
-      {models.data && (
-        <Panel id="model-card" title={active ? `Active model: ${active}` : 'Active model'}>
-          {!active ? (
-            <Empty>No model is active.</Empty>
-          ) : card.error ? (
-            <ErrorState error={card.error} onRetry={() => void card.refetch()} />
-          ) : card.isPending ? (
+      <button
+        type="button"
+        aria-expanded={technical}
+        aria-controls="model-technical"
+        onClick={() => setTechnical((t) => !t)}
+        className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:border-slate-700 dark:hover:bg-slate-800"
+      >
+        {technical ? 'Hide technical details' : 'Show technical details'}
+      </button>
+      <div id="model-technical" hidden={!technical} className="space-y-4">
+        <Panel id="models" title="Model versions">
+          {models.error ? (
+            <ErrorState error={models.error} onRetry={() => void models.refetch()} />
+          ) : models.isPending ? (
             <Loading />
+          ) : models.data.models.length === 0 ? (
+            <Empty>No models are registered on the server.</Empty>
           ) : (
-            <CardView card={card.data} />
+            <div {...scrollRegion('Model versions')}>
+              {activate.error && <ErrorState error={activate.error} />}
+              <table className="w-full text-sm">
+                <caption className="sr-only">Registered model versions</caption>
+                <TableHead
+                  cellClass={th}
+                  columns={[
+                    'Model',
+                    'Created',
+                    { label: 'Mean F1', align: 'right' },
+                    { label: 'Mean MAE (W)', align: 'right' },
+                    { label: 'Status', align: 'right' },
+                  ]}
+                />
+                <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+                  {models.data.models.map((m) => (
+                    <tr key={m.ref}>
+                      <th scope="row" className="px-3 py-2 text-left font-medium">
+                        {m.ref}
+                      </th>
+                      <td className="px-3 py-2">{date(m.created)}</td>
+                      <td className={td}>{num(m.test_mean_f1)}</td>
+                      <td className={td}>{num(m.test_mean_mae_w, 1)}</td>
+                      <td className="px-3 py-2 text-right">
+                        {m.ref === active ? (
+                          <span className="rounded bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
+                            Active
+                          </span>
+                        ) : isAdmin ? (
+                          <button
+                            type="button"
+                            disabled={activate.isPending}
+                            onClick={() => activate.mutate(m.ref)}
+                            aria-label={`Make active: ${m.ref}`}
+                            className="rounded-md border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
+                          >
+                            Make active
+                          </button>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Panel>
-      )}
+        {models.data && (
+          <Panel id="model-card" title={active ? `Active model: ${active}` : 'Active model'}>
+            {!active ? (
+              <Empty>No model is active.</Empty>
+            ) : card.error ? (
+              <ErrorState error={card.error} onRetry={() => void card.refetch()} />
+            ) : card.isPending ? (
+              <Loading />
+            ) : (
+              <CardView card={card.data} />
+            )}
+          </Panel>
+        )}
+      </div>
     </div>
   );
 }

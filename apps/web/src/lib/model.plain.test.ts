@@ -1,0 +1,59 @@
+// Proves the plain sentences: uses from run-level recall, the average power error, false alarms,
+// which kind of weakness a low F1 is named as, capitals kept in labels like "EV charger", and
+// the household view's split into shown, hidden and unseen appliances.
+import { expect, it } from 'vitest';
+import { householdView, plainLine } from './model.plain.js';
+
+it('names a low-F1 appliance by what goes wrong: misses or false alarms', () => {
+  const misses = plainLine('washing_machine', 'Washing machine', {
+    f1: 0.15,
+    mae_w: 22.2,
+    event_recall: 0.08,
+    event_precision: 0.4,
+  });
+  expect(misses.sentence).toBe(
+    'Finds 1 in 10 washing machine uses; its power is off by 22 W on average (over every minute); 6 in 10 uses it reports did not happen.',
+  );
+  expect(misses.weak).toBe('often misses it (finds 1 in 10)');
+  const alarms = plainLine('dishwasher', 'Dishwasher', {
+    f1: 0.06,
+    event_recall: 0.92,
+    event_precision: 0.2,
+  });
+  expect(alarms.weak).toBe('often reports it when it is not on');
+  expect(plainLine('kettle', 'Kettle', { f1: 0.86, event_recall: 0.9 }).weak).toBeUndefined();
+});
+
+it('keeps capitals in a label like "EV charger" and says so when there are no scores', () => {
+  expect(plainLine('ev_charger', 'EV charger', { event_recall: 1 }).sentence).toBe(
+    'Finds 10 in 10 EV charger uses.',
+  );
+  expect(plainLine('cooker', 'Cooker', {}).sentence).toBe('The card has no test scores for it.');
+});
+
+it('shows the heads the building has, hides the others, lists what no head estimates', () => {
+  const view = householdView(
+    {
+      id: 'm',
+      version: '1',
+      created: '2026-01-01',
+      appliances: [{ name: 'kettle', label: 'Kettle' }, { name: 'microwave' }],
+      test: { appliances: { kettle: { f1: 0.9, event_recall: 0.9 }, microwave: { f1: 0.2 } } },
+    },
+    [
+      { name: 'kettle', label: 'Our kettle', present: true },
+      { name: 'microwave', label: 'Microwave', present: false },
+      { name: 'electric_shower', label: 'Electric shower', present: true },
+    ],
+  );
+  expect(view.lines.map((l) => l.label)).toEqual(['Our kettle']);
+  expect(view.hidden).toEqual(['Microwave']);
+  expect(view.unseen).toEqual(['Electric shower']);
+  expect(view.weak).toEqual([]);
+  // Not known which appliances the building has: every head is shown.
+  const all = householdView(
+    { id: 'm', version: '1', created: '', appliances: [{ name: 'kettle' }] },
+    null,
+  );
+  expect(all.lines.map((l) => l.label)).toEqual(['Kettle']);
+});
