@@ -3,7 +3,7 @@
 // warnings, the readable table, data inspect, fit, another post-processing rule (--postprocess),
 // and clear errors (exit 2).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,17 @@ describe('nilm CLI', () => {
     const r = await nilm(...cmd, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: nilm/);
+  });
+
+  it('prints its version with --version and -V', async () => {
+    const { version } = JSON.parse(
+      readFileSync(resolve(ROOT, 'apps/cli/package.json'), 'utf8'),
+    ) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await nilm(flag);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
   });
 
   it('eval --json prints exactly one JSON object with the documented fields', async () => {

@@ -2,6 +2,7 @@
  * The `nilm` command line. Each command lives in its own file; this one wires them together
  * and turns errors into one clear line and an exit code (2: bad input, 1: a bug).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { NilmError } from '@nilm/ml';
 import { loadConfig } from './config.js';
@@ -15,6 +16,13 @@ import { registerServe } from './commands/serve.command.js';
 import { registerReplay } from './commands/replay.command.js';
 import { registerImport } from './commands/import.command.js';
 
+/** The CLI package's version, as `nilm --version` prints it. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
   const config = loadConfig();
@@ -22,6 +30,7 @@ export function buildProgram(): Command {
     .description(
       'Open home energy monitor with NILM: evaluate, train and serve disaggregation models',
     )
+    .version(VERSION, '-V, --version', 'print the version of nilm')
     .showHelpAfterError()
     .exitOverride();
   registerEval(program, config);
