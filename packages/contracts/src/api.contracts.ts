@@ -326,8 +326,17 @@ export const EnergyQuery = Type.Object(
   {
     start: Type.String({ minLength: 1, maxLength: 40 }),
     end: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    /**
+     * Calendar periods in the building's zone (whole periods covering start..end), or `span`:
+     * one period that is exactly start..end (a week so far, the same hours of last week).
+     */
     period: Type.Optional(
-      Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]),
+      Type.Union([
+        Type.Literal('day'),
+        Type.Literal('week'),
+        Type.Literal('month'),
+        Type.Literal('span'),
+      ]),
     ),
   },
   { additionalProperties: false },

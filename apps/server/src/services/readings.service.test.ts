@@ -1,7 +1,8 @@
 // Proves energy period boundaries follow the building's time zone (local midnights, DST days
 // of 23 and 25 hours, weeks from Monday, calendar months), the resolution choice, and that
 // minutes with readings but no estimates yet are counted as pending (not as "other") with the
-// share estimated reported as estimate_coverage (hand-computed values).
+// share estimated reported as estimate_coverage, and that a `span` is one period exactly as
+// asked (hand-computed values).
 import { describe, expect, it } from 'vitest';
 import type { Bucket, TimeSeriesStore } from '@nilm/stores';
 import {
@@ -93,6 +94,16 @@ describe('estimate coverage', () => {
     // 3 minutes x 600 W estimated, less 3 x 100 W of kettle.
     expect(day!.otherKwh).toBeCloseTo(kwh(1500), 12);
     expect(day!.estimateCoverage).toBe(0.75);
+  });
+
+  it('energy span: one period exactly start..end, coverage over its own minutes', async () => {
+    // Minutes 1 to 3 have readings; the span is 4 minutes long (one past the data): 3 of 4 covered.
+    const periods = await service.energy('b', T + 60_000, T + 5 * 60_000, 'span');
+    expect(periods).toHaveLength(1);
+    expect(periods[0]!.startMs).toBe(T + 60_000);
+    expect(periods[0]!.endMs).toBe(T + 5 * 60_000);
+    expect(periods[0]!.totalKwh).toBeCloseTo((3 * 600) / 60 / 1000, 12);
+    expect(periods[0]!.coverage).toBe(0.75);
   });
 
   it('readings: share of points with mains that carry estimates; null without readings', async () => {

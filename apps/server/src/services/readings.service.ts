@@ -159,7 +159,7 @@ export class ReadingsService {
     buildingId: string,
     startMs: number,
     endMs: number,
-    period: 'day' | 'week' | 'month',
+    period: 'day' | 'week' | 'month' | 'span',
     timeZone = 'UTC',
   ): Promise<EnergyPeriodResult[]> {
     if (!(endMs > startMs)) throw new ApiError('VALIDATION_TIME', 'end must be after start');
@@ -314,14 +314,15 @@ export function zonedMidnight(y: number, m: number, d: number, timeZone: string)
 /**
  * Period boundaries covering [start, end) in the building's time zone: local days, ISO weeks
  * (from Monday) or calendar months, each starting at local midnight (so a day in a DST change
- * lasts 23 or 25 hours).
+ * lasts 23 or 25 hours); `span` is the one period [start, end) as given.
  */
 export function periodEdges(
   startMs: number,
   endMs: number,
-  period: 'day' | 'week' | 'month',
+  period: 'day' | 'week' | 'month' | 'span',
   timeZone = 'UTC',
 ): number[] {
+  if (period === 'span') return [startMs, endMs];
   const first = localDate(startMs, timeZone);
   // Walk calendar dates with UTC arithmetic on the date alone, then map each to its local midnight.
   let date = new Date(Date.UTC(first.y, first.m - 1, period === 'month' ? 1 : first.d));

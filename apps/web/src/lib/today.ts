@@ -1,4 +1,7 @@
-/** Today's window and cost: pure helpers for the dashboard's "Today" panel. */
+/**
+ * Today's window and cost: pure helpers for the dashboard's "Today" panel, and the building's
+ * wall clock (zonedClock, zonedTime) that Compare's weeks and months are counted on.
+ */
 import type { ReadingsResponse } from '@nilm/contracts';
 import { costInZone, hasTimeOfUse } from './pricing.js';
 import { kwhOf, type EnergySlice, type Tariff } from './tariff.js';
@@ -40,6 +43,43 @@ function offsetAt(fmt: Intl.DateTimeFormat, ms: number): number {
   return Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
 }
 
+/** A local calendar date and time of day; `weekday` 0 is Monday. */
+export interface ZonedClock {
+  y: number;
+  m: number;
+  d: number;
+  h: number;
+  mi: number;
+  weekday: number;
+}
+
+/** The wall clock of `now` in an IANA zone (UTC when the zone is unknown). */
+export function zonedClock(now: Date, timeZone: string): ZonedClock {
+  const w = wallClock(zoneFormat(timeZone), now.getTime());
+  return { ...w, weekday: (new Date(Date.UTC(w.y, w.m - 1, w.d)).getUTCDay() + 6) % 7 };
+}
+
+/**
+ * The instant (ms) a local wall-clock time happens in an IANA zone. Out-of-range fields roll
+ * over as in `Date.UTC` (day 0 is the last of the month before, d - 7 is a week earlier), so
+ * callers do calendar arithmetic on the fields. The offset is taken at the answer itself, so a
+ * time on the far side of a summer-time change is right.
+ */
+export function zonedTime(
+  y: number,
+  m: number,
+  d: number,
+  h: number,
+  mi: number,
+  timeZone: string,
+) {
+  const fmt = zoneFormat(timeZone);
+  const wall = Date.UTC(y, m - 1, d, h, mi);
+  // Two passes: the offset at the first guess may differ from the one at the answer (DST).
+  const guess = wall - offsetAt(fmt, wall);
+  return wall - offsetAt(fmt, guess);
+}
+
 /**
  * The instant (ISO, UTC) of local midnight that starts the day containing `now` in an IANA zone
  * (UTC when the zone is unknown): the building's "today", as the API's energy periods count it.
@@ -47,11 +87,8 @@ function offsetAt(fmt: Intl.DateTimeFormat, ms: number): number {
  * the right instant.
  */
 export function startOfZonedDay(now: Date, timeZone: string): string {
-  const fmt = zoneFormat(timeZone);
-  const w = wallClock(fmt, now.getTime());
-  const localMidnight = Date.UTC(w.y, w.m - 1, w.d);
-  const guess = localMidnight - offsetAt(fmt, now.getTime());
-  return new Date(localMidnight - offsetAt(fmt, guess)).toISOString();
+  const w = zonedClock(now, timeZone);
+  return new Date(zonedTime(w.y, w.m, w.d, 0, 0, timeZone)).toISOString();
 }
 
 /** Grid import (the mains where no import is measured) as energy slices, one per bucket. */

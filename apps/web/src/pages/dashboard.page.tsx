@@ -1,4 +1,7 @@
-/** The dashboard: live power, today, the stacked power chart, what's on, baseload and other. */
+/**
+ * The dashboard: what changed most against last week, live power, today, the stacked power chart,
+ * what's on, baseload and other.
+ */
 import { useMemo } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import {
@@ -10,6 +13,7 @@ import {
   type ApplianceNow,
 } from '../components/dashboard.panels.js';
 import { ApplianceEnergyList } from '../components/appliance.energy.js';
+import { CompareLine } from '../components/compare.line.js';
 import { StackedPowerChart, useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
@@ -102,6 +106,9 @@ function Dashboard({ buildingId }: { buildingId: string }) {
 
   return (
     <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
+      <div className="md:col-span-2 xl:col-span-4">
+        <CompareLine buildingId={buildingId} />
+      </div>
       <LivePowerPanel live={live} />
       <TodayPanel
         data={

@@ -1,6 +1,6 @@
 // Test support for page tests: a two-day energy response (one day without data), a one-appliance
 // list, and a renderer that serves them through a stubbed fetch inside the app's providers.
-import type { ApplianceList, EnergyResponse, TariffResponse } from '@nilm/contracts';
+import type { ApplianceList, BuildingList, EnergyResponse, TariffResponse } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
@@ -40,6 +40,21 @@ export const twoDays: EnergyResponse = {
   ],
 };
 
+/** The signed-in user's one building, `home`, in UTC. */
+const homeOnly: BuildingList = {
+  buildings: [
+    {
+      id: 'home',
+      name: 'Home',
+      timezone: 'UTC',
+      is_demo: false,
+      model_ref: null,
+      my_role: 'owner',
+      created_at: '2026-01-01T00:00:00.000Z',
+    },
+  ],
+};
+
 export const kettleOnly: ApplianceList = {
   building_id: 'home',
   model: 'm@1',
@@ -67,7 +82,7 @@ export interface PageOptions {
 
 /**
  * Render `element` at `path` (matched by `route`) for a signed-in user whose building has a flat
- * tariff of 0.20 GBP/kWh (`/tariff`); `/energy` answers `twoDays`, anything else `kettleOnly`, unless `options` says
+ * tariff of 0.20 GBP/kWh (`/tariff`); `/buildings` lists `home` (UTC); `/energy` answers `twoDays`, anything else `kettleOnly`, unless `options` says
  * otherwise. Returns the fetch mock.
  */
 export function renderPage(
@@ -92,6 +107,8 @@ export function renderPage(
           }),
         ),
       );
+    if (answer === undefined && /\/buildings(\?|$)/.test(url))
+      return Promise.resolve(new Response(JSON.stringify(homeOnly)));
     return Promise.resolve(
       new Response(JSON.stringify(answer ?? (url.includes('/energy') ? twoDays : kettleOnly))),
     );
