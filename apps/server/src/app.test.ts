@@ -482,6 +482,21 @@ describe('disaggregation and history', () => {
     expect(energy.periods[0].coverage).toBeCloseTo(600 / 1440, 6);
     expect(energy.periods[0].estimate_coverage).toBe(1);
     expect(energy.periods[0].pending_kwh).toBe(0);
+    // period=span: one period exactly as asked (Compare's like-for-like windows), not the day.
+    const from = new Date(start + 300 * minute).toISOString();
+    const to = new Date(start + 700 * minute).toISOString();
+    const spanned = (
+      await app.inject({
+        url: `/api/v1/buildings/home-b/energy?start=${from}&end=${to}&period=span`,
+        headers: auth('alice'),
+      })
+    ).json();
+    expect(spanned.period).toBe('span');
+    expect(spanned.periods).toHaveLength(1);
+    expect([spanned.periods[0].start, spanned.periods[0].end]).toEqual([from, to]);
+    const lastFive = Array.from(excerpt.mains.subarray(300, 600)).reduce((a, b) => a + b, 0);
+    expect(spanned.periods[0].total_kwh).toBeCloseTo(lastFive / 60 / 1000, 3);
+    expect(spanned.periods[0].coverage).toBeCloseTo(300 / 400, 6);
     const csv = await app.inject({
       url: `/api/v1/buildings/home-b/readings.csv?start=${start}&end=${start + 120 * minute}&resolution=1m`,
       headers: auth('alice'),
