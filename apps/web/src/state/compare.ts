@@ -53,7 +53,6 @@ export function useComparison(buildingId: string, mode: CompareMode) {
     names: windows && windowNames(windows, timeZone),
     justBegun: zoneKnown && windows === undefined,
     comparison,
-    isPending: !buildings.error && !(zoneKnown && !windows) && comparison === undefined,
     error: buildings.error ?? now.error ?? before.error,
     refetch: () => {
       void now.refetch();
