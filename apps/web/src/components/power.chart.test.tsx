@@ -1,14 +1,17 @@
-// Proves the stacked power chart draws each series as fill only in its own colour (so a one-bucket spike in a lower series is not painted in the top series' outline colour) and labels its axes in the chosen units.
-import { render } from '@testing-library/react';
+// Proves the stacked power chart draws each series as fill only in its own colour (so a one-bucket spike in a lower series is not painted in the top series' outline colour), labels its axes in the chosen units, and draws a stretch without readings as a break with a hatched, titled "No readings" band rather than as flat power.
+import { render, screen } from '@testing-library/react';
 import { expect, it } from 'vitest';
-import { toStackedRows } from '../lib/chart.data.js';
+import { toStackedRows, type ChartReadings } from '../lib/chart.data.js';
 import { seriesColor } from '../lib/colors.js';
 import { defaultUnits } from '../lib/format.js';
 import { SettingsProvider, defaultSettings } from '../state/settings.js';
 import { StackedPowerChart } from './power.chart.js';
 
 // Ten minutes of a 90 W fridge with the kettle spiking to 2 kW for one minute at 00:05.
-const chart = toStackedRows({
+const tenMinutes: ChartReadings = {
+  start: '2026-01-01T00:00:00.000Z',
+  end: '2026-01-01T00:10:00.000Z',
+  resolution_s: 60,
   appliances: ['fridge', 'kettle'],
   points: Array.from({ length: 10 }, (_, i) => {
     const kettle = i === 5 ? 2000 : 0;
@@ -21,12 +24,13 @@ const chart = toStackedRows({
       },
     };
   }),
-});
+};
+const chart = toStackedRows(tenMinutes);
 
-function draw(units = defaultUnits) {
+function draw(units = defaultUnits, data = chart) {
   return render(
     <SettingsProvider initial={{ ...defaultSettings, units }}>
-      <StackedPowerChart rows={chart.rows} series={chart.series} width={600} />
+      <StackedPowerChart rows={data.rows} series={data.series} width={600} />
     </SettingsProvider>,
   ).container;
 }
@@ -55,4 +59,41 @@ it('labels the power axis and time axis in the chosen units', () => {
   expect(ticks('yAxis').every((t) => / kW$/.test(t))).toBe(true);
   expect(ticks('xAxis').length).toBeGreaterThan(0);
   expect(ticks('xAxis').every((t) => /^\d{1,2}:\d{2} (AM|PM)$/i.test(t))).toBe(true);
+});
+
+it('draws no band when every minute has readings', () => {
+  const svg = draw();
+  expect(svg.querySelector('.no-readings')).toBeNull();
+  expect(screen.queryByText(/No readings/)).toBeNull();
+});
+
+it('breaks the line and hatches the stretch without readings, titled and named in a legend line', () => {
+  // The meter is silent from 00:03 to 00:07: four buckets without readings.
+  const gappy = toStackedRows({
+    ...tenMinutes,
+    points: tenMinutes.points.filter((_, i) => i < 3 || i > 6),
+  });
+  const svg = draw({ power: 'W', energy: 'kWh', time: '24h' }, gappy);
+  const bands = [...svg.querySelectorAll('rect.no-readings')];
+  expect(bands).toHaveLength(1);
+  const band = bands[0]!;
+  const fill = band.getAttribute('fill') ?? '';
+  expect(fill).toMatch(/^url\(#no-readings-[\w-]+\)$/);
+  // The fill is the hatch pattern defined in the chart.
+  const pattern = svg.querySelector(`pattern${fill.slice(4, -1)}`);
+  expect(pattern?.querySelector('line')).not.toBeNull();
+  // It spans 00:03 to 00:07 of a plot from 00:00 to 00:09 (the grid's lines span the plot).
+  const grid = svg.querySelector('.recharts-cartesian-grid line')!;
+  const [plotX, plotWidth] = [Number(grid.getAttribute('x')), Number(grid.getAttribute('width'))];
+  expect(plotWidth).toBeGreaterThan(100);
+  expect(Number(band.getAttribute('x'))).toBeCloseTo(plotX + (plotWidth * 3) / 9, 1);
+  expect(Number(band.getAttribute('width'))).toBeCloseTo((plotWidth * 4) / 9, 1);
+  expect(band.querySelector('title')?.textContent).toMatch(/^No readings .*00:03.* – .*00:07/);
+  expect(
+    screen.getByText(/No readings .*00:03.* – .*00:07.*: drawn as a gap, not as zero power\./),
+  ).toBeVisible();
+  // No series is drawn across the gap: each area's outline has two separate pieces (M...M).
+  for (const curve of svg.querySelectorAll('.recharts-area-area')) {
+    expect((curve.getAttribute('d') ?? '').match(/M/g)).toHaveLength(2);
+  }
 });

@@ -3,9 +3,18 @@
  * can ask the API for about one point per pixel (`resolution=auto&points=<width>`): 30 days at
  * 1-minute resolution would be 43 200 points, which no phone needs to draw.
  */
-import { useEffect, useRef, useState } from 'react';
-import { Area, AreaChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ChartRow } from '../lib/chart.data.js';
+import { useEffect, useId, useRef, useState } from 'react';
+import {
+  Area,
+  AreaChart,
+  CartesianGrid,
+  Legend,
+  ReferenceArea,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { markedGaps, NO_READINGS_UNTIL, type ChartRow, type Gap } from '../lib/chart.data.js';
 import { seriesColor } from '../lib/colors.js';
 import {
   applianceLabel,
@@ -49,6 +58,35 @@ function tickFormatter(spanMs: number, units: Units) {
  */
 export const AREA_STYLE = { stroke: 'none', strokeWidth: 0, fillOpacity: 0.75 } as const;
 
+/** The hatch that marks a stretch without readings, in the text colour (so it suits dark mode). */
+function NoReadingsPattern({ id }: { id: string }) {
+  return (
+    <pattern
+      id={id}
+      width={8}
+      height={8}
+      patternUnits="userSpaceOnUse"
+      patternTransform="rotate(45)"
+    >
+      <rect width={8} height={8} fill="currentColor" fillOpacity={0.05} />
+      <line
+        x1={0}
+        y1={0}
+        x2={0}
+        y2={8}
+        stroke="currentColor"
+        strokeOpacity={0.35}
+        strokeWidth={3}
+      />
+    </pattern>
+  );
+}
+
+/** "No readings 1/2/2026, 10:05 – 1/2/2026, 12:40": a gap's span for its title and the tooltip. */
+function gapTitle(gap: Gap, fmt: (t: number) => string): string {
+  return `No readings ${fmt(gap.from)} – ${fmt(gap.to)}`;
+}
+
 export function StackedPowerChart({
   rows,
   series,
@@ -63,6 +101,10 @@ export function StackedPowerChart({
   const { units } = useSettings().settings;
   const span = rows.length > 1 ? rows[rows.length - 1]!.t - rows[0]!.t : 0;
   const fmt = tickFormatter(span, units);
+  const gaps = markedGaps(rows);
+  // useId's characters are not all safe inside url(#...).
+  const patternId = `no-readings-${useId().replace(/[^\w-]/g, '')}`;
+  const when = (t: number) => formatDateTime(t, units);
   return (
     <figure
       aria-label="Power per appliance over time, stacked"
@@ -74,6 +116,9 @@ export function StackedPowerChart({
         data={rows}
         margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
       >
+        <defs>
+          <NoReadingsPattern id={patternId} />
+        </defs>
         <CartesianGrid strokeDasharray="3 3" className="stroke-slate-200 dark:stroke-slate-800" />
         <XAxis
           dataKey="t"
@@ -92,7 +137,12 @@ export function StackedPowerChart({
           fontSize={12}
         />
         <Tooltip
-          labelFormatter={(t) => formatDateTime(Number(t), units)}
+          labelFormatter={(t, payload) => {
+            const until = (payload[0]?.payload as ChartRow | undefined)?.[NO_READINGS_UNTIL];
+            return typeof until === 'number'
+              ? gapTitle({ from: Number(t), to: until }, when)
+              : when(Number(t));
+          }}
           formatter={(v, name) => [
             formatPower(typeof v === 'number' ? v : null, units),
             applianceLabel(String(name)),
@@ -116,7 +166,38 @@ export function StackedPowerChart({
             dot={false}
           />
         ))}
+        {gaps.map((g) => (
+          <ReferenceArea
+            key={g.from}
+            x1={g.from}
+            x2={g.to}
+            ifOverflow="hidden"
+            fill={`url(#${patternId})`}
+            stroke="none"
+            shape={({ x, y, width: w, height: h }) => (
+              <rect
+                x={x}
+                y={y}
+                width={w}
+                height={h}
+                fill={`url(#${patternId})`}
+                className="no-readings"
+              >
+                <title>{gapTitle(g, when)}</title>
+              </rect>
+            )}
+          />
+        ))}
       </AreaChart>
+      {gaps.length > 0 && (
+        <figcaption className="mt-1 flex items-center gap-1.5 text-xs">
+          <svg width={14} height={14} aria-hidden="true" className="shrink-0 rounded-sm">
+            <rect width={14} height={14} fill={`url(#${patternId})`} />
+          </svg>
+          {gaps.length === 1 ? gapTitle(gaps[0]!, when) : `No readings in ${gaps.length} stretches`}
+          : drawn as a gap, not as zero power.
+        </figcaption>
+      )}
     </figure>
   );
 }

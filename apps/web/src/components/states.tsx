@@ -1,5 +1,6 @@
 /** Loading, error and empty states shared by every page and panel, so none is ever blank. */
 import type { ReactNode } from 'react';
+import { isPartial } from '../lib/coverage.js';
 import { formatPercent } from '../lib/format.js';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
@@ -79,6 +80,26 @@ export function EstimatingNotice({ coverage }: { coverage: number | null | undef
     <p role="status" className="mb-2 text-sm text-amber-800 dark:text-amber-300">
       Estimating history: {formatPercent(coverage)} of this range has per-appliance estimates so
       far. The rest shows mains only until the worker reaches it.
+    </p>
+  );
+}
+
+/**
+ * Says that energy and cost count only part of a period, when readings are missing for some of
+ * it (`coverage` from lib/coverage.ts). Renders nothing when the period is complete or unknown.
+ */
+export function CoverageNote({
+  coverage,
+  of,
+}: {
+  coverage: number | null | undefined;
+  /** What the share is of, in words: "today so far", "this range". */
+  of: string;
+}) {
+  if (!isPartial(coverage)) return null;
+  return (
+    <p className="mt-2 text-xs text-amber-800 dark:text-amber-300">
+      Data for {formatPercent(coverage)} of {of}: energy and cost count only the time with readings.
     </p>
   );
 }

@@ -1,4 +1,4 @@
-// Proves the report table's values (kWh, cost from the pricing, "no data", Total row) in the display units, and that its CSV is the same table in kWh, quoting labels with commas and quotes.
+// Proves the report table's values (kWh, cost from the pricing, "no data", Total row, the share of each period with readings) in the display units, and that its CSV is the same table in kWh, quoting labels with commas and quotes.
 import type { EnergyResponse } from '@nilm/contracts';
 import { describe, expect, it } from 'vitest';
 import { periodCosts, type PeriodCost } from './pricing.js';
@@ -72,8 +72,9 @@ describe('buildReport', () => {
       'Baseload (GBP)',
       'Total (kWh)',
       'Total (GBP)',
+      'Data coverage (%)',
     ]);
-    expect(t.rows[0]).toEqual(['2026-01-01', ...new Array<string>(10).fill('no data')]);
+    expect(t.rows[0]).toEqual(['2026-01-01', ...new Array<string>(10).fill('no data'), '0.0']);
     expect(t.rows[1]).toEqual([
       '2026-01-02',
       '1.500',
@@ -86,9 +87,11 @@ describe('buildReport', () => {
       '0.40',
       '6.000',
       '1.20',
+      '100.0',
     ]);
-    // A missing appliance in a covered period is 0 kWh.
+    // A missing appliance in a covered period is 0 kWh; half the day had readings.
     expect(t.rows[2]?.slice(3, 5)).toEqual(['0.000', '0.00']);
+    expect(t.rows[2]?.at(-1)).toBe('50.0');
     expect(t.rows[3]).toEqual([
       'Total',
       '2.000',
@@ -101,6 +104,8 @@ describe('buildReport', () => {
       '0.80',
       '10.000',
       '2.00',
+      // 0 + 1 + 0.5 of three days.
+      '50.0',
     ]);
   });
 
@@ -124,8 +129,9 @@ describe('buildReport', () => {
       '0.30',
       '6.000',
       '0.90',
+      '100.0',
     ]);
-    expect(t.rows[3]?.slice(-2)).toEqual(['10.000', '1.40']);
+    expect(t.rows[3]?.slice(-3)).toEqual(['10.000', '1.40', '50.0']);
   });
 
   it('shows energy in Wh when chosen, naming the unit in the header', () => {
@@ -150,11 +156,11 @@ describe('reportCsv', () => {
     const report = buildReport(energy, 'day', flat, 'GBP', { tv: 'TV, "big" one' });
     const lines = reportCsv(report).split('\r\n');
     expect(lines).toEqual([
-      'Period,Kettle (kWh),Kettle (GBP),"TV, ""big"" one (kWh)","TV, ""big"" one (GBP)",Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP)',
-      '2026-01-01,no data,no data,no data,no data,no data,no data,no data,no data,no data,no data',
-      '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20',
-      '2026-01-03,0.500,0.10,0.000,0.00,1.500,0.30,2.000,0.40,4.000,0.80',
-      'Total,2.000,0.40,0.500,0.10,3.500,0.70,4.000,0.80,10.000,2.00',
+      'Period,Kettle (kWh),Kettle (GBP),"TV, ""big"" one (kWh)","TV, ""big"" one (GBP)",Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP),Data coverage (%)',
+      '2026-01-01,no data,no data,no data,no data,no data,no data,no data,no data,no data,no data,0.0',
+      '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20,100.0',
+      '2026-01-03,0.500,0.10,0.000,0.00,1.500,0.30,2.000,0.40,4.000,0.80,50.0',
+      'Total,2.000,0.40,0.500,0.10,3.500,0.70,4.000,0.80,10.000,2.00,50.0',
       '',
     ]);
   });
@@ -164,7 +170,7 @@ describe('reportCsv', () => {
     expect(reportCsv(report)).toBe(tableCsv(reportTable(report, kwhUnits)));
     expect(reportCsv(report)).not.toBe(tableCsv(reportTable(report, { energy: 'Wh' })));
     expect(reportCsv(report).split('\r\n')[2]).toBe(
-      '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20',
+      '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20,100.0',
     );
   });
 
@@ -196,7 +202,27 @@ describe('fromFirstReading', () => {
       'Total',
     ]);
     expect(trimmed.rows[2]!.kwh).toBeNull();
-    expect(trimmed.rows.at(-1)).toEqual(report.rows.at(-1));
+    // The same sums; the coverage is of the days kept: (1 + 0.5 + 0) / 3, not / 4.
+    const { coverage, minutes, ...sums } = trimmed.rows.at(-1)!;
+    const { coverage: all, minutes: allMinutes, ...allSums } = report.rows.at(-1)!;
+    expect(sums).toEqual(allSums);
+    expect([all, allMinutes]).toEqual([0.375, 4 * 1440]);
+    expect([coverage, minutes]).toEqual([0.5, 3 * 1440]);
+  });
+
+  it('gives the running period its share of the time so far', () => {
+    // 18:00 on 3 Jan: that day's 12 hours of readings are 12 of the 18 hours lived (less the
+    // 2 minutes readings may take to arrive), and the day counts 18 hours towards the Total.
+    const now = Date.parse('2026-01-03T18:00:00.000Z');
+    const report = buildReport(energy, 'day', flat, 'GBP', {}, now);
+    expect(report.rows[2]!.coverage).toBeCloseTo(720 / 1078, 9);
+    expect(report.rows[2]!.minutes).toBe(1080);
+    expect(reportTable(report, kwhUnits).rows[2]!.at(-1)).toBe('66.8');
+    // Total: the days' shares weighted by the minutes each counts.
+    expect(report.rows[3]!.coverage).toBeCloseTo(
+      (1440 + (1080 * 720) / 1078) / (2 * 1440 + 1080),
+      9,
+    );
   });
 
   it('keeps every row when no period has readings (the page says so instead)', () => {

@@ -6,6 +6,7 @@
  * exactly the table shown.
  */
 import type { EnergyResponse } from '@nilm/contracts';
+import { periodCoverage } from './coverage.js';
 import { applianceLabel, type Units } from './format.js';
 import type { PeriodCost } from './pricing.js';
 
@@ -26,6 +27,13 @@ export interface ReportRow {
   cost: number[] | null;
   /** Standing charge, export credit and bill; null for a period without readings. */
   bill?: [number, number, number] | null;
+  /**
+   * Share of the period with readings, 0..1 (of the time so far for the period still running,
+   * lib/coverage.ts); for Total, of all the periods' time together.
+   */
+  coverage: number;
+  /** The period's minutes that count for `coverage` (up to now for the running one). */
+  minutes: number;
 }
 
 export interface ReportData {
@@ -39,6 +47,9 @@ export interface ReportData {
   /** True when the tariff has a standing charge or export credit: the bill columns are shown. */
   billed?: boolean;
 }
+
+/** The heading of the report's last column: the share of each period with readings. */
+const COVERAGE_HEADER = 'Data coverage (%)';
 
 /** The units CSV exports are written in, whatever the display settings. */
 export const CSV_UNITS: Pick<Units, 'energy'> = { energy: 'kWh' };
@@ -68,7 +79,8 @@ export function reportPeriodLabel(iso: string, period: ReportPeriod, timeZone: s
  * Baseload and Total, and a Total row summing the periods. `costs` holds one entry per period
  * (lib/pricing.ts: flat or time-of-use). A period without readings (coverage 0) has no numbers
  * rather than a false 0, and adds nothing to Total. `labels` maps appliance names to display
- * labels (the model's, else a humanised name).
+ * labels (the model's, else a humanised name). Each row says what share of its period had
+ * readings, the running period's share being of the time until `nowMs`.
  */
 export function buildReport(
   energy: EnergyResponse,
@@ -76,6 +88,7 @@ export function buildReport(
   costs: readonly PeriodCost[],
   currency: string,
   labels: Record<string, string> = {},
+  nowMs: number = Date.now(),
 ): ReportData {
   const names = [...new Set(energy.periods.flatMap((p) => Object.keys(p.appliances)))].sort();
   const groups = [
@@ -91,7 +104,11 @@ export function buildReport(
   const rows: ReportRow[] = energy.periods.map((p, i) => {
     const label = reportPeriodLabel(p.start, period, energy.timezone);
     const c = costs[i];
-    if (p.coverage === 0 || !c) return { label, kwh: null, cost: null, bill: null };
+    const start = Date.parse(p.start);
+    const minutes = Math.max(0, (Math.min(Date.parse(p.end), nowMs) - start) / 60_000);
+    const coverage = periodCoverage(p, nowMs);
+    if (p.coverage === 0 || !c)
+      return { label, kwh: null, cost: null, bill: null, coverage: 0, minutes };
     const kwh = [
       ...names.map((n) => p.appliances[n] ?? 0),
       p.other_kwh,
@@ -107,22 +124,32 @@ export function buildReport(
       c.bill ?? c.total,
     ];
     bill.forEach((v, k) => (billSums[k] += v));
-    return { label, kwh, cost, bill };
+    return { label, kwh, cost, bill, coverage, minutes };
   });
-  rows.push({ label: 'Total', kwh: kwhSums, cost: costSums, bill: billSums });
+  rows.push({ label: 'Total', kwh: kwhSums, cost: costSums, bill: billSums, ...overall(rows) });
   return { currency, appliances: names, groups, rows, ...(billed && { billed }) };
+}
+
+/** Coverage over several periods: their shares weighted by their minutes. */
+function overall(rows: readonly ReportRow[]): Pick<ReportRow, 'coverage' | 'minutes'> {
+  const minutes = rows.reduce((sum, r) => sum + r.minutes, 0);
+  const covered = rows.reduce((sum, r) => sum + r.coverage * r.minutes, 0);
+  return { coverage: minutes > 0 ? covered / minutes : 0, minutes };
 }
 
 /**
  * The report without the periods before the first one with readings (a building that started
  * reporting 5 days ago, shown over 30 days, would otherwise open with 25 rows of "no data").
- * Gaps after the first reading stay, as "no data". `omitted` counts the periods left out.
+ * Gaps after the first reading stay, as "no data". `omitted` counts the periods left out; the
+ * Total's coverage is then of the periods kept.
  */
 export function fromFirstReading(report: ReportData): ReportData & { omitted: number } {
   const periods = report.rows.length - 1; // the last row is Total
   const first = report.rows.findIndex((r, i) => i < periods && r.kwh !== null);
   const omitted = first < 0 ? 0 : first;
-  return { ...report, rows: report.rows.slice(omitted), omitted };
+  const kept = report.rows.slice(omitted, periods);
+  const total = report.rows[periods]!;
+  return { ...report, rows: [...kept, { ...total, ...overall(kept) }], omitted };
 }
 
 /** Energy cells: kWh with three decimals, or whole Wh. */
@@ -130,9 +157,15 @@ function energyCell(kwh: number, units: Pick<Units, 'energy'>): string {
   return units.energy === 'Wh' ? (kwh * 1000).toFixed(0) : kwh.toFixed(3);
 }
 
+/** A share as a percentage with one decimal, so a short gap does not round away: "83.3". */
+function percentCell(share: number): string {
+  return (share * 100).toFixed(1);
+}
+
 /**
  * The report as display strings in the given energy unit (named in each header), money with two
- * decimals, and "no data" for periods without readings.
+ * decimals, and "no data" for periods without readings; the last column says what share of
+ * each period had readings (the API's `coverage`, in percent).
  */
 export function reportTable(report: ReportData, units: Pick<Units, 'energy'>): ReportTable {
   const header = [
@@ -154,6 +187,8 @@ export function reportTable(report: ReportData, units: Pick<Units, 'energy'>): R
       ),
     );
   }
+  header.push(COVERAGE_HEADER);
+  report.rows.forEach((r, i) => rows[i]!.push(percentCell(r.coverage)));
   return { header, rows };
 }
 

@@ -1,4 +1,4 @@
-// Proves the appliance page shows the server's minute-resolution runs for the chosen range (not runs guessed from the chart's coarse buckets), prices the mean run at the time-of-use rate in the building's zone in the chosen energy unit, and shows the empty and error states.
+// Proves the appliance page shows the server's minute-resolution runs for the chosen range (not runs guessed from the chart's coarse buckets), prices the mean run at the time-of-use rate in the building's zone in the chosen energy unit, draws hours without readings as a hatched gap with the share of the range that had readings, and shows the empty and error states.
 import type { BuildingList, ReadingsResponse, RunsResponse } from '@nilm/contracts';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -9,6 +9,7 @@ import AppliancePage from './appliance.page.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 // Hourly chart buckets in which the kettle never looks on: runs must not come from these.
@@ -79,12 +80,12 @@ const buildings: BuildingList = {
 
 /** Readings, buildings and `runsAnswer` for the runs route; the appliance list otherwise. */
 const answers =
-  (runsAnswer: () => unknown) =>
+  (runsAnswer: () => unknown, chart: ReadingsResponse = readings) =>
   (url: string): unknown =>
     url.includes('/runs')
       ? runsAnswer()
       : url.includes('/readings')
-        ? readings
+        ? chart
         : url === '/api/v1/buildings'
           ? buildings
           : undefined;
@@ -115,6 +116,34 @@ it("shows the server's runs and prices the mean run by the hour it ran, in local
     '/api/v1/buildings/home/appliances/kettle/runs?start=-24h',
   );
   expect(screen.queryByText(/short runs may merge or vanish/)).not.toBeInTheDocument();
+  // Every hour had readings: no gap, no note.
+  expect(within(timeline).queryByText(/Data for/)).toBeNull();
+});
+
+it('draws hours without readings as a hatched gap and says the runs cover only the rest', async () => {
+  // jsdom lays nothing out; give the chart a width to draw in.
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(600);
+  // No readings from 08:00 to 14:00: 6 of the 24 hours.
+  const gappy = {
+    ...readings,
+    points: readings.points.filter((p) => {
+      const h = new Date(p.time).getUTCHours();
+      return h < 8 || h >= 14;
+    }),
+  };
+  show(answers(() => runs, gappy));
+  const history = await screen.findByRole('region', { name: 'Power history' });
+  const figure = await within(history).findByRole('figure');
+  const bands = figure.querySelectorAll('rect.no-readings');
+  expect(bands).toHaveLength(1);
+  expect(bands[0]!.querySelector('title')?.textContent).toMatch(/^No readings .* – /);
+  expect(within(history).getByText(/: drawn as a gap, not as zero power\./)).toBeVisible();
+  const timeline = screen.getByRole('region', { name: 'On/off timeline' });
+  expect(
+    await within(timeline).findByText(
+      'Data for 75% of this range: energy and cost count only the time with readings.',
+    ),
+  ).toBeVisible();
 });
 
 it('asks for the runs of the range chosen', async () => {

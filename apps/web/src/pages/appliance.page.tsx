@@ -3,13 +3,14 @@ import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { StackedPowerChart, useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
-import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
+import { CoverageNote, Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import {
+  applianceRows,
   parseRange,
   RANGES,
   rangeQuery,
+  readingsCoverage,
   widthBucket,
-  type ChartRow,
   type RangeKey,
 } from '../lib/chart.data.js';
 import {
@@ -88,12 +89,11 @@ export default function AppliancePage() {
   const data = readings.data;
   const list = useAppliances(buildingId);
   const known = list.data ? list.data.appliances.some((a) => a.name === name) : undefined;
-  const rows: ChartRow[] = useMemo(
-    () =>
-      data?.points.map(
-        (p) => ({ t: Date.parse(p.time), [name]: p.appliances[name]?.power_w ?? null }) as ChartRow,
-      ) ?? [],
-    [data, name],
+  // Stretches without readings break the line and are hatched (lib/chart.data.ts).
+  const rows = useMemo(() => (data ? applianceRows(data, name).rows : []), [data, name]);
+  const coverage = useMemo(
+    () => (data && data.points.length > 0 ? readingsCoverage(data) : undefined),
+    [data],
   );
   // Runs come from the server at the model's 1-minute resolution: the chart's buckets are too
   // coarse for a two-minute kettle run.
@@ -195,6 +195,8 @@ export default function AppliancePage() {
             ) : (
               <Empty>It was not on in this range.</Empty>
             )}
+            {/* Runs and energy per run count only what was read. */}
+            <CoverageNote coverage={coverage} of="this range" />
             {runsData.truncated && (
               <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
                 The timeline shows the newest {runsData.limit} runs.

@@ -1,4 +1,4 @@
-// Proves the appliances table shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, and time-of-use costs priced by the hour in the chosen energy unit.
+// Proves the appliances table shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, the share of a period that had readings, and time-of-use costs priced by the hour in the chosen energy unit.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -18,6 +18,22 @@ it('lists kWh and cost per appliance, most recent day first, and marks days with
   expect(cells[1]).toHaveTextContent('no data'); // Jan 1 had no readings
   const headers = screen.getAllByRole('columnheader').map((h) => h.textContent);
   expect(headers[1]).toMatch(/Jan 2|2 Jan/);
+  expect(headers[1]).not.toMatch(/data for/);
+});
+
+it("says, over a period's column, what share of it had readings", async () => {
+  const partial: EnergyResponse = {
+    ...twoDays,
+    periods: [twoDays.periods[0]!, { ...twoDays.periods[1]!, coverage: 0.75 }],
+  };
+  renderPage('/b/home/appliances', '/b/:buildingId/appliances', <AppliancesPage />, {
+    answer: (url) => (url.includes('/energy') ? partial : undefined),
+  });
+  await screen.findByRole('rowheader', { name: 'Kettle' });
+  const headers = screen.getAllByRole('columnheader').map((h) => h.textContent);
+  expect(headers[1]).toMatch(/(Jan 2|2 Jan)data for 75%/);
+  // A day without any readings says "no data" in its cells instead.
+  expect(headers[2]).not.toMatch(/data for/);
 });
 
 it('prices a time-of-use tariff hour by hour and shows the chosen energy unit', async () => {

@@ -7,7 +7,8 @@ import { Link, useParams } from 'react-router';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { scrollRegion } from '../components/table.head.js';
-import { applianceLabel, formatKwh, formatMoney } from '../lib/format.js';
+import { isPartial, periodCoverage } from '../lib/coverage.js';
+import { applianceLabel, formatKwh, formatMoney, formatPercent } from '../lib/format.js';
 import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
 import { usePeriodCosts } from '../state/costs.js';
 import { useAppliances, useEnergy, useTariff } from '../state/queries.js';
@@ -42,8 +43,11 @@ export default function AppliancesPage() {
   const tariff = building.data?.tariff;
   const priced = usePeriodCosts(buildingId, energy.data, tariff);
   // Most recent first, each period with its cost (the API lists them oldest first).
+  // `share`: how much of the period had readings; for the running one, of the time until the
+  // server answered (when it measured the coverage).
+  const answeredAt = energy.dataUpdatedAt;
   const periods = (energy.data?.periods ?? [])
-    .map((p, i) => ({ ...p, cost: priced.costs?.[i] }))
+    .map((p, i) => ({ ...p, cost: priced.costs?.[i], share: periodCoverage(p, answeredAt) }))
     .reverse();
   const list = useAppliances(buildingId);
   const names = [
@@ -120,6 +124,11 @@ export default function AppliancesPage() {
                     className="px-3 py-2 text-right font-medium whitespace-nowrap"
                   >
                     {periodLabel(p.start, period, energy.data?.timezone ?? 'UTC')}
+                    {p.coverage > 0 && isPartial(p.share) && (
+                      <span className="block text-xs font-normal text-amber-800 dark:text-amber-300">
+                        data for {formatPercent(p.share)}
+                      </span>
+                    )}
                   </th>
                 ))}
               </tr>
@@ -173,7 +182,10 @@ export default function AppliancesPage() {
           <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
             {tariff && hasTimeOfUse(tariff)
               ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
-              : "Costs use the building's flat tariff (Settings)."}
+              : "Costs use the building's flat tariff (Settings)."}{' '}
+            Where a period says &ldquo;data for&rdquo; a share, readings were missing for the rest
+            of it (of the time so far, for the current one), and its energy and cost count only the
+            time with readings.
           </p>
         </div>
       )}

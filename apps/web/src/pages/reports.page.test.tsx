@@ -1,10 +1,10 @@
-// Proves the Reports page shows energy as rows a person reads (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, and shows the chosen energy unit while the CSV keeps kWh.
+// Proves the Reports page shows energy as rows a person reads (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown).
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
 import { defaultUnits } from '../lib/format.js';
-import { renderPage } from '../test/page.fixture.js';
+import { renderPage, twoDays } from '../test/page.fixture.js';
 import ReportsPage from './reports.page.js';
 
 afterEach(() => {
@@ -29,6 +29,7 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
     '0.50',
     '6.000',
     '1.20',
+    '100.0',
   ]);
   // The day before the first reading is left out, and the page says so.
   expect(screen.queryByRole('rowheader', { name: '2026-01-01' })).toBeNull();
@@ -44,6 +45,7 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
     '0.50',
     '6.000',
     '1.20',
+    '100.0',
   ]);
   expect(screen.getAllByRole('columnheader').map((h) => h.textContent)).toEqual([
     'Period',
@@ -55,6 +57,7 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
     'Baseload (GBP)',
     'Total (kWh)',
     'Total (GBP)',
+    'Data coverage (%)',
   ]);
   expect(
     screen.getByText(/building's flat tariff \(Settings: £0\.20 per kWh\)/),
@@ -66,6 +69,21 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
   );
   // A flat tariff needs no hourly profile.
   expect(urls.some((u) => u.includes('/readings'))).toBe(false);
+});
+
+it('says what share of each period had readings, and over the span in the Total row', async () => {
+  // 2 Jan had readings for 20 of its 24 hours.
+  const partial: EnergyResponse = {
+    ...twoDays,
+    periods: [twoDays.periods[0]!, { ...twoDays.periods[1]!, coverage: 20 / 24 }],
+  };
+  renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />, {
+    answer: (url) => (url.includes('/energy') ? partial : undefined),
+  });
+  await screen.findByRole('rowheader', { name: '2026-01-02' });
+  expect(cells('2026-01-02').at(-1)).toBe('83.3');
+  // The day before the first reading is left out of the Total's share too.
+  expect(cells('Total').at(-1)).toBe('83.3');
 });
 
 // 2 Jan 2026 in London (GMT, so local time is UTC): a 100 W always-on load all day, the kettle
@@ -129,6 +147,7 @@ it('prices a time-of-use tariff hour by hour in the building time zone', async (
     '0.41',
     '6.000',
     '0.98',
+    '100.0',
   ]);
   expect(screen.getByText(/building's time-of-use tariff/)).toBeInTheDocument();
   expect(screen.queryByText(/flat/)).not.toBeInTheDocument();
@@ -167,9 +186,9 @@ it('draws the stacked bar chart with a caption, and shows Wh while the CSV keeps
   expect(blobs).toHaveLength(1);
   const csv = (await blobs[0]!.text()).split('\r\n');
   expect(csv[0]).toBe(
-    'Period,Kettle (kWh),Kettle (GBP),Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP)',
+    'Period,Kettle (kWh),Kettle (GBP),Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP),Data coverage (%)',
   );
-  expect(csv[1]).toBe('2026-01-02,1.500,0.30,4.500,0.90,2.400,0.48,6.000,1.20');
+  expect(csv[1]).toBe('2026-01-02,1.500,0.30,4.500,0.90,2.400,0.48,6.000,1.20,100.0');
 });
 
 it('shows each appliance’s energy over the span with its likely range, and none where unknown', async () => {
