@@ -192,7 +192,15 @@ export function StackedPowerChart({
       {gaps.length > 0 && (
         <figcaption className="mt-1 flex items-center gap-1.5 text-xs">
           <svg width={14} height={14} aria-hidden="true" className="shrink-0 rounded-sm">
-            <rect width={14} height={14} fill={`url(#${patternId})`} />
+            <rect
+              x={0.5}
+              y={0.5}
+              width={13}
+              height={13}
+              fill={`url(#${patternId})`}
+              stroke="currentColor"
+              strokeOpacity={0.4}
+            />
           </svg>
           {gaps.length === 1 ? gapTitle(gaps[0]!, when) : `No readings in ${gaps.length} stretches`}
           : drawn as a gap, not as zero power.
