@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -112,6 +112,25 @@ export async function launchChromium(): Promise<Browser> {
     );
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Chromium with a real (not incognito) profile in `userDataDir`: what a check needs that a
+ * browser context cannot give, such as Chromium's installability check, which refuses incognito.
+ */
+export async function launchChromiumProfile(
+  userDataDir: string,
+  options: { viewport: { width: number; height: number } },
+): Promise<BrowserContext> {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath))
+    throw new Error(`Chromium not found at ${executablePath}: see launchChromium`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    args: CHROMIUM_ARGS,
+    viewport: options.viewport,
+  });
 }
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');

@@ -369,6 +369,25 @@ describe('security headers (issue 12.8)', () => {
     for (const h of inlineScriptHashes(changed)) expect(again).toContain(h);
   });
 
+  it('serves the installable app: its manifest as application/manifest+json, its service worker revalidated, both allowed by the CSP', async () => {
+    const web = mkdtempSync(join(tmp, 'web-'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(web, 'manifest.webmanifest'), '{"name":"NILM Monitor"}');
+    writeFileSync(join(web, 'sw.js'), 'self.addEventListener("fetch", () => {});');
+    const w = await setup({ NILM_WEB_DIR: web });
+    const manifest = await w.app.inject('/manifest.webmanifest');
+    expect(manifest.statusCode).toBe(200);
+    expect(manifest.headers['content-type']).toMatch(/^application\/manifest\+json/);
+    const sw = await w.app.inject('/sw.js');
+    expect(sw.statusCode).toBe(200);
+    expect(sw.headers['content-type']).toMatch(/^(text|application)\/javascript/);
+    // Not cached for a year like the hashed files: a new build must reach the browser.
+    expect(sw.headers['cache-control']).toBe('no-cache');
+    const csp = String((await w.app.inject('/')).headers['content-security-policy']);
+    expect(csp).toMatch(/worker-src 'self'(;|$)/);
+    expect(csp).toMatch(/manifest-src 'self'(;|$)/);
+  });
+
   it('lets the dashboard reach Supabase Auth when it signs in there', async () => {
     const anonKey = 'sb_publishable_abc123';
     const r = await setup({

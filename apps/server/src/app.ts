@@ -418,6 +418,8 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
         formAction: ["'self'"],
         frameAncestors: ["'self'"],
         imgSrc: ["'self'", 'data:'],
+        // The installable app: its manifest and its service worker (/sw.js), from here only.
+        manifestSrc: ["'self'"],
         objectSrc: ["'none'"],
         scriptSrc: [
           dashboardScriptSources(webBuilt ? join(deps.config.webDir, 'index.html') : undefined),
@@ -426,6 +428,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
         // Inline styles stay allowed: the dialog library injects a <style> element, and styles
         // cannot run code.
         styleSrc: ["'self'", "'unsafe-inline'"],
+        workerSrc: ["'self'"],
       },
     },
     // Plain HTTP on a LAN is a supported setup: HSTS and upgrade-insecure-requests belong to the

@@ -5,6 +5,7 @@ import { NavLink, Outlet, useMatch, useNavigate, useParams } from 'react-router'
 import { useBuildings } from '../state/queries.js';
 import { useSession } from '../state/session.js';
 import { useSettings, type Theme } from '../state/settings.js';
+import { OfflineBanner } from './offline.banner.js';
 import { ErrorState } from './states.js';
 
 const navLink = ({ isActive }: { isActive: boolean }) =>
@@ -149,6 +150,7 @@ export function Layout() {
             </DropdownMenu.Root>
           </div>
         </div>
+        <OfflineBanner />
       </header>
       <main id="main" className="mx-auto max-w-7xl p-4">
         {buildings.error && (

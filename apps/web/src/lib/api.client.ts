@@ -43,6 +43,8 @@ import type {
   AlertList,
   AlertSettingsBody,
   AlertSettingsResponse,
+  PushSubscriptionBody,
+  VapidKeyResponse,
 } from '@nilm/contracts';
 
 /**
@@ -384,6 +386,14 @@ export function createApiClient(opts: ApiClientOptions) {
         'POST',
         `${b(id)}/alerts/deliveries/${encodeURIComponent(deliveryId)}/retry`,
       )),
+    /** The application server key this server signs its Web Push messages with. */
+    vapidPublicKey: () => json<VapidKeyResponse>('GET', '/api/v1/push/vapid-public-key'),
+    /** Send this browser's alerts to `subscription` (`PushSubscription.toJSON()`). */
+    subscribePush: async (subscription: PushSubscriptionBody) =>
+      void (await raw('POST', '/api/v1/push/subscriptions', { body: subscription })),
+    /** Stop sending alerts to the subscription at `endpoint`; 404 when there is none. */
+    unsubscribePush: async (endpoint: string) =>
+      void (await raw('DELETE', '/api/v1/push/subscriptions', { body: { endpoint } })),
     members: (id: string, signal?: AbortSignal) =>
       json<MemberList>('GET', `${b(id)}/members`, { signal }),
     /** Adds a member, or changes the role of one; name the account by `email` or `user_id`. */

@@ -2,7 +2,8 @@
  * Alerts of the building in the URL: the history (each alert with every delivery's status, last
  * error and next attempt; a failed one can be sent again), and the rules and channels, which
  * owners switch on and tune (checked by the same rules as the server before saving; the
- * server's refusals are listed as it words them). Viewers see everything read-only.
+ * server's refusals are listed as it words them). Viewers see everything read-only. "This
+ * device" subscribes this browser to Web Push notifications (components/push.device.tsx).
  */
 import {
   alertSettingsProblems,
@@ -20,6 +21,7 @@ import {
   secondaryButton,
   when,
 } from '../components/form.helpers.js';
+import { PushDevice } from '../components/push.device.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import {
   useAlerts,
@@ -515,6 +517,9 @@ export default function AlertsPage() {
       <h1 className="text-xl font-semibold">Alerts</h1>
       <Panel id="alert-history" title="History">
         <History buildingId={buildingId} canRetry={canRetry} />
+      </Panel>
+      <Panel id="alert-device" title="This device">
+        <PushDevice />
       </Panel>
       <Panel id="alert-rules" title="Rules">
         {settings.error ? (

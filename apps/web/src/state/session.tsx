@@ -18,6 +18,7 @@ import {
   type ReactNode,
 } from 'react';
 import { ApiError, createApiClient, type ApiClient } from '../lib/api.client.js';
+import { forgetOfflineData } from '../lib/offline.status.js';
 import { createSupabaseAuth, expiresAtMs, refreshDelayMs } from '../lib/supabase.auth.js';
 
 const KEY = 'nilm.session';
@@ -136,6 +137,8 @@ export function SessionProvider({
     box.set(null);
     setSession(null);
     queryClient.clear();
+    // The service worker's copies of this person's data go too (lib/offline.status.ts).
+    void forgetOfflineData();
   }, [box, queryClient]);
 
   const signOut = useCallback(() => {

@@ -1,0 +1,105 @@
+/**
+ * "Notify this device": subscribes this browser to the alerts of every building the person is a
+ * member of (where the building's Web Push channel is on), or stops them. Says plainly when the
+ * browser cannot, or when notifications are blocked and how to allow them.
+ */
+import { useEffect, useState } from 'react';
+import {
+  browserPush,
+  pushState,
+  subscribeDevice,
+  unsubscribeDevice,
+  type PushBrowser,
+  type PushState,
+} from '../lib/push.client.js';
+import { useSession } from '../state/session.js';
+import { primaryButton, secondaryButton } from './form.helpers.js';
+
+const note = 'text-sm text-slate-600 dark:text-slate-300';
+
+/** `browser`: the Web Push to use (tests pass a fake, null for none); the browser's own by default. */
+export function PushDevice({ browser: given }: { browser?: PushBrowser | null }) {
+  const { api } = useSession();
+  const [browser] = useState(() => (given === undefined ? browserPush() : (given ?? undefined)));
+  const [state, setState] = useState<PushState | undefined>(browser ? undefined : 'unsupported');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    pushState(browser).then(
+      (s) => live && setState(s),
+      () => live && setState('off'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [browser]);
+
+  const act = async (what: (b: PushBrowser) => Promise<void>) => {
+    if (!browser) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await what(browser);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+    setState(await pushState(browser).catch((): PushState => 'off'));
+    setBusy(false);
+  };
+
+  if (state === undefined) return <p className={note}>Checking this device…</p>;
+  return (
+    <div className="grid gap-2">
+      {state === 'unsupported' && (
+        <p className={note}>
+          This browser cannot receive notifications from the app. Install the app (on iPhone and
+          iPad: Share, then Add to Home Screen) or use a current Chrome, Edge, Firefox or Safari.
+        </p>
+      )}
+      {state === 'denied' && (
+        <p className={note}>
+          Notifications are blocked for this site. Allow them in the browser&apos;s site settings,
+          then reload this page.
+        </p>
+      )}
+      {state === 'off' && (
+        <div className="flex flex-wrap items-center gap-3">
+          <button
+            type="button"
+            className={primaryButton}
+            disabled={busy}
+            onClick={() => void act((b) => subscribeDevice(b, api))}
+          >
+            Notify this device
+          </button>
+          <span className={note}>Alerts of buildings whose Web Push channel is on.</span>
+        </div>
+      )}
+      {state === 'on' && (
+        <div className="flex flex-wrap items-center gap-3">
+          <span
+            role="status"
+            className="text-sm font-medium text-emerald-700 dark:text-emerald-400"
+          >
+            This device gets notifications.
+          </span>
+          <button
+            type="button"
+            className={secondaryButton}
+            disabled={busy}
+            onClick={() => void act((b) => unsubscribeDevice(b, api))}
+          >
+            Stop notifications on this device
+          </button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="text-sm text-red-700 dark:text-red-300">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
