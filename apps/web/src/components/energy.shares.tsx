@@ -1,0 +1,82 @@
+/**
+ * A period's energy as parts of one whole (lib/energy.shares.ts): a bar and a list, each
+ * appliance, always-on, the rest of Other and what is not estimated yet, percents adding up to
+ * 100. Always-on is part of the whole, taken out of Other first, never counted on top of it.
+ */
+import { energyShares, type PeriodEnergy, type SharePart } from '../lib/energy.shares.js';
+import { applianceLabel, formatKwh } from '../lib/format.js';
+import { useSettings } from '../state/settings.js';
+
+const NAMES: Record<Exclude<SharePart['kind'], 'appliance'>, string> = {
+  baseload: 'Always-on',
+  other: 'Other',
+  pending: 'Not estimated yet',
+};
+const FILL: Record<SharePart['kind'], string> = {
+  appliance: 'bg-emerald-500',
+  baseload: 'bg-sky-500',
+  other: 'bg-slate-400',
+  pending: 'bg-amber-300',
+};
+
+/** The parts of `period` with their kWh and share, and how always-on was counted. */
+export function EnergySharesList({
+  period,
+  labels = {},
+  caption,
+}: {
+  period: PeriodEnergy;
+  /** The building's own names for its appliances; the vocabulary's otherwise. */
+  labels?: Record<string, string>;
+  caption: string;
+}) {
+  const { units } = useSettings().settings;
+  const s = energyShares(period);
+  const name = (p: SharePart): string =>
+    p.kind === 'appliance' ? (labels[p.key] ?? applianceLabel(p.key)) : NAMES[p.kind];
+  // One string, so it reads (and is found) as one sentence.
+  const note = [
+    `The parts add up to the whole (${formatKwh(s.wholeKwh, units)}, 100%).`,
+    'Always-on is the steady lowest power (router, standby, fridge between cycles), taken out of Other first, so it is never counted twice.',
+    s.baseloadInAppliancesKwh > 0
+      ? `Of today's ${formatKwh(s.baseloadKwh, units)} always-on, ${formatKwh(s.baseloadInAppliancesKwh, units)} is already inside the appliances' estimates.`
+      : '',
+    s.overEstimated
+      ? 'The appliances are estimated above the metered energy, so the whole is their sum.'
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <div className="space-y-2 text-sm">
+      <div
+        aria-hidden="true"
+        className="flex h-3 overflow-hidden rounded bg-slate-100 dark:bg-slate-800"
+      >
+        {s.parts.map((p, i) =>
+          p.percent > 0 ? (
+            <span
+              key={p.key}
+              className={`${FILL[p.kind]} ${p.kind === 'appliance' && i % 2 ? 'opacity-70' : ''}`}
+              style={{ width: `${p.percent}%` }}
+            />
+          ) : null,
+        )}
+      </div>
+      <ul aria-label={caption} className="divide-y divide-slate-100 dark:divide-slate-800">
+        {s.parts.map((p) => (
+          <li key={p.key} className="flex items-baseline justify-between gap-2 py-1">
+            <span className="flex items-center gap-2">
+              <span aria-hidden="true" className={`inline-block h-2 w-2 rounded ${FILL[p.kind]}`} />
+              {name(p)}
+            </span>
+            <span className="tabular-nums">
+              {formatKwh(p.kwh, units)} · {p.percent}%
+            </span>
+          </li>
+        ))}
+      </ul>
+      <p className="text-xs text-slate-500 dark:text-slate-400">{note}</p>
+    </div>
+  );
+}
