@@ -199,18 +199,26 @@ describe('dashboard panels', () => {
     expect(screen.getByTestId('live-power')).toHaveTextContent('2310 W');
     expect(screen.getByRole('region', { name: 'Today' })).toHaveTextContent('4000 Wh');
     expect(screen.getByRole('region', { name: "What's on now" })).toHaveTextContent('1850 W');
-    const baseload = screen.getByRole('region', { name: 'Always-on and untracked (today)' });
-    expect(baseload).toHaveTextContent('2000 Wh');
-    expect(baseload).toHaveTextContent('1250 Wh');
+    const parts = screen.getByRole('region', { name: 'Where today’s energy went' });
+    // Always-on (2 kWh) is counted only up to Other (1.25 kWh), the rest is inside the appliances.
+    expect(parts).toHaveTextContent('Always-on1250 Wh');
+    expect(parts).toHaveTextContent("Of today's 2000 Wh always-on, 750 Wh is already inside");
   });
 
-  it('shows baseload and other/untracked with their share of the day', () => {
-    render(wrap(<BaseloadPanel energy={energy} isLoading={false} error={null} />));
-    const panel = screen.getByRole('region', { name: 'Always-on and untracked (today)' });
-    expect(panel).toHaveTextContent('2.00 kWh');
-    expect(panel).toHaveTextContent('50% of today');
-    expect(panel).toHaveTextContent('1.25 kWh');
-    expect(panel).toHaveTextContent('31% of today');
+  it('shows appliances, always-on and other as shares of today that add up to 100 %', () => {
+    // 4 kWh: kettle 0.5 + Other 3.5, of which 2 kWh always-on (docs: taken out of Other first).
+    const day = {
+      ...energy,
+      periods: [{ ...energy.periods[0]!, other_kwh: 3.5, baseload_kwh: 2 }],
+    };
+    render(wrap(<BaseloadPanel energy={day} isLoading={false} error={null} />));
+    const panel = screen.getByRole('region', { name: 'Where today’s energy went' });
+    expect(
+      within(panel)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual(['Kettle0.500 kWh · 13%', 'Always-on2.00 kWh · 50%', 'Other1.50 kWh · 37%']);
+    expect(panel).toHaveTextContent('The parts add up to the whole (4.00 kWh, 100%)');
   });
 });
 

@@ -1,4 +1,4 @@
-/** The dashboard's panels: live power, today, what's on now, baseload and other/untracked. */
+/** The dashboard's panels: live power, today, what's on, where today's energy went (appliances, always-on, other) and grid/solar. */
 import type { EnergyResponse } from '@nilm/contracts';
 import { Link } from 'react-router';
 import {
@@ -13,6 +13,7 @@ import {
 } from '../lib/format.js';
 import type { LiveState } from '../state/live.js';
 import { useSettings } from '../state/settings.js';
+import { EnergySharesList } from './energy.shares.js';
 import { Empty, ErrorState, Loading, Panel } from './states.js';
 
 /** Time of day for today's stamps, date and time otherwise (a replay or a late meter). */
@@ -199,7 +200,7 @@ export function BaseloadPanel({
   const p = energy?.periods.at(-1);
   const { units } = useSettings().settings;
   return (
-    <Panel id="baseload" title="Always-on and untracked (today)">
+    <Panel id="baseload" title="Where today’s energy went">
       {error ? (
         <ErrorState error={error} />
       ) : isLoading ? (
@@ -208,35 +209,13 @@ export function BaseloadPanel({
         <Empty>No readings today yet.</Empty>
       ) : (
         <div>
-          <dl className="grid grid-cols-2 gap-2">
-            <div>
-              <dt className="text-xs text-slate-500 dark:text-slate-400">Always-on baseload</dt>
-              <dd className="text-xl font-semibold tabular-nums">
-                {formatKwh(p.baseload_kwh, units)}
-              </dd>
-              <dd className="text-xs text-slate-500 dark:text-slate-400">
-                {p.total_kwh > 0 ? `${formatPercent(p.baseload_kwh / p.total_kwh)} of today` : ''}
-              </dd>
-            </div>
-            <div>
-              <dt className="text-xs text-slate-500 dark:text-slate-400">Other / untracked</dt>
-              <dd className="text-xl font-semibold tabular-nums">
-                {formatKwh(p.other_kwh, units)}
-              </dd>
-              <dd className="text-xs text-slate-500 dark:text-slate-400">
-                {p.total_kwh > 0 ? `${formatPercent(p.other_kwh / p.total_kwh)} of today` : ''}
-              </dd>
-            </div>
-          </dl>
+          <EnergySharesList period={p} caption="Today's energy by part" />
           {p.pending_kwh > 0 ? (
             <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
-              {formatKwh(p.pending_kwh, units)} of today is not estimated yet and counts in neither.
+              {formatKwh(p.pending_kwh, units)} of today is not estimated yet: the worker has not
+              reached it.
             </p>
           ) : null}
-          <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-            Other is what the tracked appliances do not explain; the always-on baseload (fridge,
-            router, standby) is mostly inside it, so the two overlap.
-          </p>
         </div>
       )}
     </Panel>
