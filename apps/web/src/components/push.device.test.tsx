@@ -132,6 +132,20 @@ describe('PushDevice', () => {
     expect(screen.queryByRole('button')).toBeNull();
   });
 
+  it('says push is not available where no service worker runs the app', async () => {
+    const f = fakeBrowser({});
+    renderWithApi(
+      '/',
+      '/',
+      <PushDevice browser={{ ...f.browser, pushManager: async () => undefined }} />,
+      server,
+    );
+    expect(
+      await screen.findByText(/This browser cannot receive notifications/),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('button')).toBeNull();
+  });
+
   it('says so in a browser without Web Push', () => {
     renderWithApi('/', '/', <PushDevice browser={null} />, server);
     expect(screen.getByText(/This browser cannot receive notifications/)).toBeInTheDocument();

@@ -54,8 +54,9 @@ export function PushDevice({ browser: given }: { browser?: PushBrowser | null })
     <div className="grid gap-2">
       {state === 'unsupported' && (
         <p className={note}>
-          This browser cannot receive notifications from the app. Install the app (on iPhone and
-          iPad: Share, then Add to Home Screen) or use a current Chrome, Edge, Firefox or Safari.
+          This browser cannot receive notifications from the app here. Notifications need the app
+          served over HTTPS (or on localhost) and a current browser; on iPhone and iPad, install the
+          app first (Share, then Add to Home Screen) and open it from there.
         </p>
       )}
       {state === 'denied' && (

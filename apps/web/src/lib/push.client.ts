@@ -19,15 +19,20 @@ export interface DevicePushSubscription {
 export interface PushBrowser {
   permission(): 'default' | 'granted' | 'denied';
   requestPermission(): Promise<'default' | 'granted' | 'denied'>;
-  /** This page's service worker registration, once it is active. */
-  pushManager(): Promise<{
-    getSubscription(): Promise<DevicePushSubscription | null>;
-    subscribe(options: {
-      userVisibleOnly: true;
-      applicationServerKey: Uint8Array<ArrayBuffer>;
-    }): Promise<DevicePushSubscription>;
-  }>;
+  /** The PushManager of this page's service worker, or undefined when none runs it. */
+  pushManager(): Promise<DevicePushManager | undefined>;
 }
+
+export interface DevicePushManager {
+  getSubscription(): Promise<DevicePushSubscription | null>;
+  subscribe(options: {
+    userVisibleOnly: true;
+    applicationServerKey: Uint8Array<ArrayBuffer>;
+  }): Promise<DevicePushSubscription>;
+}
+
+/** How long a first visit waits for the service worker to start before calling push unsupported. */
+const WORKER_WAIT_MS = 10_000;
 
 /** The server's side (the API client's methods). */
 export interface PushServer {
@@ -58,7 +63,16 @@ export function browserPush(): PushBrowser | undefined {
   return {
     permission: () => Notification.permission,
     requestPermission: () => Notification.requestPermission(),
-    pushManager: async () => (await navigator.serviceWorker.ready).pushManager,
+    // A first visit registers the worker as the page starts: wait for it a while. Where none
+    // comes (the dev server, a refused registration), `ready` would never settle.
+    pushManager: async () =>
+      (
+        (await navigator.serviceWorker.getRegistration()) ??
+        (await Promise.race([
+          navigator.serviceWorker.ready,
+          new Promise<undefined>((done) => setTimeout(done, WORKER_WAIT_MS, undefined)),
+        ]))
+      )?.pushManager,
   };
 }
 
@@ -76,6 +90,7 @@ export async function pushState(browser: PushBrowser | undefined): Promise<PushS
   if (!browser) return 'unsupported';
   if (browser.permission() === 'denied') return 'denied';
   const manager = await browser.pushManager();
+  if (!manager) return 'unsupported';
   return (await manager.getSubscription()) ? 'on' : 'off';
 }
 
@@ -87,6 +102,8 @@ export async function pushState(browser: PushBrowser | undefined): Promise<PushS
 export async function subscribeDevice(browser: PushBrowser, server: PushServer): Promise<void> {
   if ((await browser.requestPermission()) !== 'granted') throw new NotificationsRefused();
   const manager = await browser.pushManager();
+  if (!manager)
+    throw new Error("The app's service worker is not running here: reload the page and try again.");
   const { public_key } = await server.vapidPublicKey();
   const subscription =
     (await manager.getSubscription()) ??
@@ -104,7 +121,7 @@ export async function subscribeDevice(browser: PushBrowser, server: PushServer):
 
 /** Stop alerts to this device: the server forgets the subscription, then the browser drops it. */
 export async function unsubscribeDevice(browser: PushBrowser, server: PushServer): Promise<void> {
-  const subscription = await (await browser.pushManager()).getSubscription();
+  const subscription = await (await browser.pushManager())?.getSubscription();
   if (!subscription) return;
   try {
     await server.unsubscribePush(subscription.endpoint);
