@@ -141,6 +141,7 @@ const showTechnical = async () =>
 it('says in plain words what the model finds for the appliances this building has', async () => {
   const fetch = setup('user', 'b1');
   const finds = await screen.findByRole('list', { name: 'What the model finds' });
+  expect(screen.getByText('Model nilm-transformer@2026.11.27')).toBeVisible();
   expect(
     within(finds)
       .getAllByRole('listitem')

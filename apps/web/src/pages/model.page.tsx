@@ -142,6 +142,9 @@ function PlainView({
   const view = householdView(card, present);
   return (
     <div className="space-y-4 text-sm">
+      <p className="text-slate-500 dark:text-slate-400">
+        Model {card.id}@{card.version}
+      </p>
       {view.lines.length === 0 ? (
         <Empty>This model estimates none of the appliances this building has.</Empty>
       ) : (
