@@ -211,13 +211,22 @@ describe('dashboard panels', () => {
       ...energy,
       periods: [{ ...energy.periods[0]!, other_kwh: 3.5, baseload_kwh: 2 }],
     };
-    render(wrap(<BaseloadPanel energy={day} isLoading={false} error={null} />));
+    render(
+      wrap(
+        <BaseloadPanel
+          energy={day}
+          labels={{ kettle: 'Our kettle' }}
+          isLoading={false}
+          error={null}
+        />,
+      ),
+    );
     const panel = screen.getByRole('region', { name: 'Where today’s energy went' });
     expect(
       within(panel)
         .getAllByRole('listitem')
         .map((li) => li.textContent),
-    ).toEqual(['Kettle0.500 kWh · 13%', 'Always-on2.00 kWh · 50%', 'Other1.50 kWh · 37%']);
+    ).toEqual(['Our kettle0.500 kWh · 13%', 'Always-on2.00 kWh · 50%', 'Other1.50 kWh · 37%']);
     expect(panel).toHaveTextContent('The parts add up to the whole (4.00 kWh, 100%)');
   });
 });

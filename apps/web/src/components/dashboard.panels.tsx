@@ -190,10 +190,13 @@ export function WhatsOnPanel({
 
 export function BaseloadPanel({
   energy,
+  labels,
   isLoading,
   error,
 }: {
   energy?: EnergyResponse;
+  /** The building's own names for its appliances (GET /appliances); the vocabulary's otherwise. */
+  labels?: Record<string, string>;
   isLoading: boolean;
   error: unknown;
 }) {
@@ -209,7 +212,7 @@ export function BaseloadPanel({
         <Empty>No readings today yet.</Empty>
       ) : (
         <div>
-          <EnergySharesList period={p} caption="Today's energy by part" />
+          <EnergySharesList period={p} labels={labels} caption="Today's energy by part" />
           {p.pending_kwh > 0 ? (
             <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
               {formatKwh(p.pending_kwh, units)} of today is not estimated yet: the worker has not
