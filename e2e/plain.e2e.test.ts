@@ -71,7 +71,8 @@ describe('plain words on the dashboard and the Model page', () => {
           await finds.waitFor();
           const lines = await finds.getByRole('listitem').allTextContents();
           expect(lines.length).toBeGreaterThan(0);
-          for (const line of lines) expect(line).toMatch(/: (Finds|Spots) \d+ in 10 /);
+          for (const line of lines)
+            expect(line).toMatch(/: (Finds|Spots) (\d+|fewer than 1) in 10 /);
           await page.getByRole('list', { name: 'What it cannot see' }).waitFor();
           // The technical card is hidden until asked for.
           expect(await page.getByRole('table', { name: 'Held-out test scores' }).count()).toBe(0);

@@ -26,7 +26,15 @@ export type PlainCard = Omit<ModelCard, 'test'> & {
 /** Below this held-out F1 an appliance is listed as one the model "often gets wrong". */
 export const LOW_F1 = 0.5;
 
-const tenths = (share: number): number => Math.round(share * 10);
+/**
+ * Tenths that never flatter: uses found are rounded down (0.97 is "9 in 10", not 10; below one
+ * tenth is "fewer than 1"), false reports rounded up.
+ */
+const foundTenths = (share: number): string => {
+  const n = Math.floor(share * 10 + 1e-9);
+  return n === 0 && share > 0 ? 'fewer than 1' : String(n);
+};
+const falseTenths = (share: number): number => Math.ceil(share * 10 - 1e-9);
 const finite = (v: number | null | undefined): v is number =>
   typeof v === 'number' && Number.isFinite(v);
 
@@ -48,14 +56,15 @@ export function plainLine(name: string, label: string, s: PlainScores): PlainLin
   // "Washing machine" -> "washing machine"; "EV charger" keeps its capitals.
   const lower = /^.[A-Z]/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
   const parts: string[] = [];
-  if (finite(s.event_recall)) parts.push(`Finds ${tenths(s.event_recall)} in 10 ${lower} uses`);
+  if (finite(s.event_recall))
+    parts.push(`Finds ${foundTenths(s.event_recall)} in 10 ${lower} uses`);
   else if (finite(s.recall))
-    parts.push(`Spots ${tenths(s.recall)} in 10 minutes the ${lower} is on`);
+    parts.push(`Spots ${foundTenths(s.recall)} in 10 minutes the ${lower} is on`);
   if (finite(s.mae_w))
     parts.push(`its power is off by ${Math.round(s.mae_w)} W on average (over every minute)`);
   const precision = finite(s.event_precision) ? s.event_precision : undefined;
   if (precision !== undefined)
-    parts.push(`${tenths(1 - precision)} in 10 uses it reports did not happen`);
+    parts.push(`${falseTenths(1 - precision)} in 10 uses it reports did not happen`);
   const sentence = parts.length
     ? `${parts.join('; ')}.`.replace(/^./, (c) => c.toUpperCase())
     : 'The card has no test scores for it.';
@@ -65,7 +74,7 @@ export function plainLine(name: string, label: string, s: PlainScores): PlainLin
     const falseShare = precision !== undefined ? 1 - precision : 1 - (s.precision ?? 1);
     weak =
       finite(recall) && 1 - recall >= falseShare
-        ? `often misses it (finds ${tenths(recall)} in 10)`
+        ? `often misses it (finds ${foundTenths(recall)} in 10)`
         : 'often reports it when it is not on';
   }
   return { name, label, sentence, ...(weak ? { weak } : {}) };

@@ -147,7 +147,7 @@ it('says in plain words what the model finds for the appliances this building ha
       .getAllByRole('listitem')
       .map((li) => li.textContent),
   ).toEqual([
-    'Kettle: Finds 9 in 10 kettle uses; its power is off by 6 W on average (over every minute); 3 in 10 uses it reports did not happen.',
+    'Kettle: Finds 9 in 10 kettle uses; its power is off by 6 W on average (over every minute); 4 in 10 uses it reports did not happen.',
     'Microwave: Finds 2 in 10 microwave uses; its power is off by 9 W on average (over every minute); 6 in 10 uses it reports did not happen.',
   ]);
   const blind = screen.getByRole('list', { name: 'What it cannot see' });
