@@ -1,11 +1,13 @@
 /**
  * Reports: kWh and cost per appliance per day, week or month over a chosen span (flat or
  * time-of-use tariff), as a stacked bar chart and a table, with CSV export of the table, and
- * each appliance's energy over the span with its likely range.
+ * each appliance's energy over the span with its likely range; then Compare (this week or month
+ * so far against the same stretch before, components/compare.section.tsx).
  */
 import { useMemo, useState } from 'react';
 import { useParams } from 'react-router';
 import { ApplianceEnergyList } from '../components/appliance.energy.js';
+import { CompareSection } from '../components/compare.section.js';
 import { EnergyBarChart } from '../components/energy.chart.js';
 import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
@@ -85,8 +87,18 @@ function ReportGrid({ table }: { table: ReportTable }) {
   );
 }
 
+/** The Reports page: the energy report, then Compare. */
 export default function ReportsPage() {
   const { buildingId = '' } = useParams();
+  return (
+    <div className="grid gap-4">
+      <EnergyReport buildingId={buildingId} />
+      <CompareSection buildingId={buildingId} />
+    </div>
+  );
+}
+
+function EnergyReport({ buildingId }: { buildingId: string }) {
   const { settings } = useSettings();
   const [period, setPeriod] = useState<ReportPeriod>('day');
   const [span, setSpan] = useState<Span>('30 days');
