@@ -1,4 +1,4 @@
-// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost, what's on, baseload, grid and solar where measured) from fixture data in the chosen units, and show loading, empty and error states instead of blanks.
+// Proves the dashboard panels show what a person needs (live watts, today's kWh and cost with the share of today that had readings, what's on, baseload, grid and solar where measured) from fixture data in the chosen units, and show loading, empty and error states instead of blanks.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render, screen, within } from '@testing-library/react';
@@ -108,6 +108,20 @@ describe('dashboard panels', () => {
     const today = screen.getByRole('region', { name: 'Today' });
     expect(today).toHaveTextContent('4.00 kWh');
     expect(today).toHaveTextContent('€1.20');
+    // Complete data needs no note; missing readings are named with their share.
+    expect(today).not.toHaveTextContent(/Data for/);
+    rerender(
+      wrap(
+        <TodayPanel
+          data={{ kwh: 4, cost: 1.2, currency: 'EUR', coverage: 0.83 }}
+          isLoading={false}
+          error={null}
+        />,
+      ),
+    );
+    expect(today).toHaveTextContent(
+      'Data for 83% of today so far: energy and cost count only the time with readings.',
+    );
     rerender(
       wrap(<TodayPanel isLoading={false} error={new Error('store unavailable; retry in 5 s')} />),
     );

@@ -14,7 +14,7 @@ import {
 import type { LiveState } from '../state/live.js';
 import { useSettings } from '../state/settings.js';
 import { EnergySharesList } from './energy.shares.js';
-import { Empty, ErrorState, Loading, Panel } from './states.js';
+import { CoverageNote, Empty, ErrorState, Loading, Panel } from './states.js';
 
 /** Time of day for today's stamps, date and time otherwise (a replay or a late meter). */
 function formatWhen(iso: string, units: Units): string {
@@ -72,6 +72,11 @@ export interface TodayData {
   kwh: number;
   cost: number;
   currency: string;
+  /**
+   * Share of today so far with readings (lib/coverage.ts `periodCoverage` of today's energy
+   * period); below 1 the panel says that energy and cost count only that share.
+   */
+  coverage?: number;
 }
 
 export function TodayPanel({
@@ -91,18 +96,21 @@ export function TodayPanel({
       ) : isLoading || !data ? (
         <Loading />
       ) : (
-        <dl className="grid grid-cols-2 gap-2">
-          <div>
-            <dt className="text-xs text-slate-500 dark:text-slate-400">Energy</dt>
-            <dd className="text-2xl font-semibold tabular-nums">{formatKwh(data.kwh, units)}</dd>
-          </div>
-          <div>
-            <dt className="text-xs text-slate-500 dark:text-slate-400">Cost</dt>
-            <dd className="text-2xl font-semibold tabular-nums">
-              {formatMoney(data.cost, data.currency)}
-            </dd>
-          </div>
-        </dl>
+        <>
+          <dl className="grid grid-cols-2 gap-2">
+            <div>
+              <dt className="text-xs text-slate-500 dark:text-slate-400">Energy</dt>
+              <dd className="text-2xl font-semibold tabular-nums">{formatKwh(data.kwh, units)}</dd>
+            </div>
+            <div>
+              <dt className="text-xs text-slate-500 dark:text-slate-400">Cost</dt>
+              <dd className="text-2xl font-semibold tabular-nums">
+                {formatMoney(data.cost, data.currency)}
+              </dd>
+            </div>
+          </dl>
+          <CoverageNote coverage={data.coverage} of="today so far" />
+        </>
       )}
     </Panel>
   );

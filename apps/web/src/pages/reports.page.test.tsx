@@ -84,6 +84,7 @@ it('says what share of each period had readings, and over the span in the Total 
   expect(cells('2026-01-02').at(-1)).toBe('83.3');
   // The day before the first reading is left out of the Total's share too.
   expect(cells('Total').at(-1)).toBe('83.3');
+  expect(screen.getByText(/Data coverage is the share of each period with readings/)).toBeVisible();
 });
 
 // 2 Jan 2026 in London (GMT, so local time is UTC): a 100 W always-on load all day, the kettle

@@ -112,8 +112,11 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
   const report = useMemo(() => {
     if (!energy.data || !priced.costs) return undefined;
     const labels = Object.fromEntries(list.data?.appliances.map((a) => [a.name, a.label]) ?? []);
-    return fromFirstReading(buildReport(energy.data, period, priced.costs, currency, labels));
-  }, [energy.data, priced.costs, list.data, period, currency]);
+    // The running period's coverage is of the time until the server answered.
+    return fromFirstReading(
+      buildReport(energy.data, period, priced.costs, currency, labels, energy.dataUpdatedAt),
+    );
+  }, [energy.data, energy.dataUpdatedAt, priced.costs, list.data, period, currency]);
   const table = useMemo(() => report && reportTable(report, units), [report, units]);
   const bars = useMemo(() => report && reportBars(report), [report]);
   const { ref, width } = useWidth<HTMLDivElement>();
@@ -156,7 +159,9 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
         Periods are in the building&apos;s time zone
         {energy.data ? ` (${energy.data.timezone})` : ''}. The CSV export holds this table&apos;s
         rows and columns in fixed units whatever the display settings: kWh with three decimals and
-        money with two, the unit in each column heading.
+        money with two, the unit in each column heading. Data coverage is the share of each period
+        with readings (of the time so far for the current one): energy and cost count only that
+        time.
       </p>
       {/* Always rendered, so its width is measured before the chart needs it. */}
       <div ref={ref} className="w-full">
