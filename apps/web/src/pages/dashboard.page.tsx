@@ -27,6 +27,7 @@ import {
 } from '../lib/chart.data.js';
 import { CheapestHoursPanel } from '../components/cheapest.hours.js';
 import { useTariffWithPrices } from '../state/prices.js';
+import { periodCoverage } from '../lib/coverage.js';
 import { startOfZonedDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
 import {
@@ -113,14 +114,26 @@ function Dashboard({ buildingId }: { buildingId: string }) {
       <TodayPanel
         data={
           todayKwh !== undefined && cost !== undefined
-            ? { kwh: todayKwh, cost, currency: building.data?.currency ?? '' }
+            ? {
+                kwh: todayKwh,
+                cost,
+                currency: building.data?.currency ?? '',
+                coverage: todayPeriod && periodCoverage(todayPeriod, energy.dataUpdatedAt),
+              }
             : undefined
         }
         isLoading={energy.isPending || building.isPending || (tou && todayReadings.isPending)}
         error={energy.error ?? building.error ?? todayReadings.error}
       />
       <div className="md:col-span-2">
-        <BaseloadPanel energy={energy.data} isLoading={energy.isPending} error={energy.error} />
+        <BaseloadPanel
+          energy={energy.data}
+          labels={Object.fromEntries(
+            (appliances.data?.appliances ?? []).map((a) => [a.name, a.label]),
+          )}
+          isLoading={energy.isPending}
+          error={energy.error}
+        />
       </div>
       <GridPanel energy={energy.data} />
       {varies && <CheapestHoursPanel buildingId={buildingId} />}
