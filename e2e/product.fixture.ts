@@ -60,6 +60,8 @@ export async function startProduct(opts: {
         NILM_ADMIN_EMAIL: email,
         NILM_ADMIN_PASSWORD: password,
         LOG_LEVEL: 'warn',
+        // NODE_ENV=production turns the demo off unless asked for; the product tests want it.
+        DEMO: 'true',
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,9 @@
 // Proves how the environment chooses the web app's sign-in (local, Supabase, external), that
 // only a Supabase public key is accepted as SUPABASE_ANON_KEY (never a service_role or secret
 // key), that MQTT_PUBLIC_URL is a plain mqtt(s) address, and that TRUST_PROXY is off unless it
-// names the proxies (never "trust everyone"), and that Home Assistant publishing needs a broker,
-// each named in every refusal.
+// names the proxies (never "trust everyone"), that Home Assistant publishing needs a broker,
+// each named in every refusal, that the demo is off by default in production, and that new
+// buildings default to the configured or the server's time zone.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -204,5 +205,22 @@ describe('Home Assistant publishing', () => {
     expect(() =>
       load({ HA_DISCOVERY: 'true', MQTT_URL: 'mqtt://ha.local', HA_DISCOVERY_PREFIX: 'ha/#' }),
     ).toThrow(/HA_DISCOVERY_PREFIX/);
+  });
+});
+
+describe('demo and default zone', () => {
+  it('runs the demo unless NODE_ENV=production, and DEMO says so either way', () => {
+    expect(load({}).DEMO).toBe(true);
+    expect(load({ NODE_ENV: 'production' }).DEMO).toBe(false);
+    expect(load({ NODE_ENV: 'production', DEMO: 'true' }).DEMO).toBe(true);
+    expect(load({ DEMO: 'false' }).DEMO).toBe(false);
+  });
+
+  it("gives new buildings DEFAULT_TIMEZONE, else the server's zone, and refuses an unknown zone", () => {
+    expect(load({ DEFAULT_TIMEZONE: 'Asia/Tokyo' }).DEFAULT_TIMEZONE).toBe('Asia/Tokyo');
+    expect(load({}).DEFAULT_TIMEZONE).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(() => load({ DEFAULT_TIMEZONE: 'Mars/Olympus' })).toThrow(
+      /DEFAULT_TIMEZONE: must be an IANA time zone/,
+    );
   });
 });

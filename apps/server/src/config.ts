@@ -7,6 +7,16 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** Whether `tz` names a time zone this runtime knows (an IANA name such as Europe/London). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** MQTT's registered port, the embedded broker's first choice when none is configured. */
 export const DEFAULT_MQTT_PORT = 1883;
 
@@ -208,14 +218,30 @@ export const EnvSchema = z.object({
   /** Local admin created on first start of the embedded default. */
   NILM_ADMIN_EMAIL: z.string().email().default('admin@nilm.local'),
   NILM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
-  DEMO: bool.default(true),
+  /**
+   * Time zone of a building created without one (an IANA name such as Europe/London). Unset: the
+   * server's own zone (its TZ variable, else the system's).
+   */
+  DEFAULT_TIMEZONE: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { message: 'must be an IANA time zone such as Europe/London' })
+    .optional(),
+  /**
+   * Create and stream the demo home ("demo-home"). Unset: on, except where NODE_ENV=production
+   * (the Docker image), so a production server never gains a demo building it was not asked for.
+   */
+  DEMO: bool.optional(),
   /**
    * Replay speed of the demo home after the backfill: 1 = real time (a reading a minute, the
    * recording's own rate), 60 = a recorded minute per second, stamped so they never lie in the
    * future (the stream then runs behind the clock).
    */
   DEMO_SPEED: z.coerce.number().min(1).max(10_000).default(1),
-  /** Hours of the recording written at once on start, ending now (history for the charts). */
+  /**
+   * Hours of the recording written at once on start, ending now (history for the charts): at least
+   * these, less than a day more, so that (at speed 1) each reading keeps its time of day.
+   */
   DEMO_BACKFILL_HOURS: z.coerce.number().min(0).max(330).default(312),
   RATE_LIMIT_PER_USER: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(1200),
@@ -276,7 +302,14 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export interface ServerConfig extends Omit<Env, 'MQTT_EMBEDDED_PORT'> {
+export interface ServerConfig extends Omit<
+  Env,
+  'MQTT_EMBEDDED_PORT' | 'DEMO' | 'DEFAULT_TIMEZONE'
+> {
+  /** Whether the demo home runs (DEMO, else on unless NODE_ENV=production). */
+  DEMO: boolean;
+  /** Time zone of a building created without one: DEFAULT_TIMEZONE, else the server's zone. */
+  DEFAULT_TIMEZONE: string;
   /** The embedded broker's port (0 = off); once it listens, the port it really took. */
   MQTT_EMBEDDED_PORT: number;
   /** MQTT_EMBEDDED_PORT was not set: 1883 is only a first choice, a busy one moves on. */
@@ -355,6 +388,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, repoRoot: string): ServerConf
   }
   return {
     ...e,
+    DEMO: e.DEMO ?? env.NODE_ENV !== 'production',
+    DEFAULT_TIMEZONE: e.DEFAULT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     MQTT_EMBEDDED_PORT: embeddedPort,
     mqttPortAuto: mqttAuto,
     dataDir: resolve(e.NILM_DATA_DIR),

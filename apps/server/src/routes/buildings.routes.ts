@@ -40,6 +40,7 @@ export function registerBuildingRoutes(
   const buildings = new BuildingsService({
     metadata,
     timeseries: deps.timeseries,
+    defaultTimezone: deps.config.DEFAULT_TIMEZONE,
     externalAuth: deps.config.externalAuth,
     findModel: (ref) => deps.engine.registry.find(ref),
     recompute: (buildingId) => deps.queue.enqueue(buildingId),

@@ -1,8 +1,8 @@
 // Proves the buildings service's rules on a real (embedded PGlite) metadata store: the member
 // list comes from one store query with every e-mail, a member is named by exactly one of id or
 // e-mail, the last owner cannot leave, unknown accounts are refused (or recorded when accounts
-// are external), a creation whose owner cannot be written leaves no building, and every refusal
-// changes nothing.
+// are external), a creation whose owner cannot be written leaves no building, a building created
+// without a zone gets the configured default zone, and every refusal changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteMetadataStore, type MetadataStore } from '@nilm/stores';
 import type { RequestCaller } from '../access.js';
@@ -31,6 +31,7 @@ function service(externalAuth = false, metadata = counted): BuildingsService {
   return new BuildingsService({
     metadata,
     timeseries: { deleteBuilding: async () => undefined },
+    defaultTimezone: 'America/Denver',
     externalAuth,
     findModel: (ref) => {
       if (ref !== 'known@1') throw new ApiError('MODEL_NOT_FOUND', `no model ${ref}`);
@@ -80,12 +81,18 @@ afterAll(async () => {
 });
 
 describe('BuildingsService', () => {
-  it('creates a building owned by the named user, or by the admin', async () => {
+  it('creates a building owned by the named user, or by the admin, in the default zone unless told', async () => {
     const s = service();
     const b = await s.create(admin, { id: 'home1', name: 'Home', ownerId: 'ann' }, log);
-    expect(b).toMatchObject({ id: 'home1', timezone: 'UTC', isDemo: false });
+    expect(b).toMatchObject({ id: 'home1', timezone: 'America/Denver', isDemo: false });
+    expect((await store.getBuilding('home1'))?.timezone).toBe('America/Denver');
     expect(await store.getMemberRole('home1', 'ann')).toBe('owner');
-    await s.create(admin, { id: 'home2', name: 'Flat', timezone: 'Europe/Paris' }, log);
+    const flat = await s.create(
+      admin,
+      { id: 'home2', name: 'Flat', timezone: 'Europe/Paris' },
+      log,
+    );
+    expect(flat.timezone).toBe('Europe/Paris');
     expect(await store.getMemberRole('home2', 'admin')).toBe('owner');
   });
 

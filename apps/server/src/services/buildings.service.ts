@@ -18,6 +18,7 @@ import {
 } from '@nilm/stores';
 import type { RequestCaller } from '../access.js';
 import { generateDeviceToken } from '../auth/index.js';
+import { isTimeZone } from '../config.js';
 import { ApiError } from '../errors.js';
 import { ensureExternalUser, type UsersServiceLog } from './users.service.js';
 
@@ -27,6 +28,8 @@ type UserCaller = Extract<RequestCaller, { kind: 'user' }>;
 export interface BuildingsServiceDeps {
   metadata: MetadataStore;
   timeseries: Pick<TimeSeriesStore, 'deleteBuilding'>;
+  /** Time zone of a building created without one (the configured or server's zone). */
+  defaultTimezone: string;
   /** Whether accounts come from an external identity provider (known by id before sign-in). */
   externalAuth: boolean;
   /** Throws when `ref` names no registered model. */
@@ -61,15 +64,6 @@ export function refuseControlCharacters(field: string, value: string | undefined
       `${field} contains the control character U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${found.index}; use printable text`,
       { field },
     );
-}
-
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -117,10 +111,10 @@ export class BuildingsService {
     log: BuildingsServiceLog,
   ): Promise<Building> {
     const { metadata } = this.deps;
-    const { id, name, timezone = 'UTC', ownerId } = input;
+    const { id, name, timezone = this.deps.defaultTimezone, ownerId } = input;
     refuseControlCharacters('name', name);
     refuseControlCharacters('owner_id', ownerId);
-    if (!isValidTimeZone(timezone))
+    if (!isTimeZone(timezone))
       throw new ApiError(
         'VALIDATION_FAILED',
         `timezone "${timezone}" is not an IANA zone such as Europe/London`,
@@ -162,7 +156,7 @@ export class BuildingsService {
   ): Promise<Building> {
     const { name, timezone, modelRef } = change;
     refuseControlCharacters('name', name);
-    if (timezone !== undefined && !isValidTimeZone(timezone))
+    if (timezone !== undefined && !isTimeZone(timezone))
       throw new ApiError('VALIDATION_FAILED', `timezone "${timezone}" is not an IANA zone`);
     if (modelRef) this.deps.findModel(modelRef);
     const b = await this.deps.metadata.updateBuilding(buildingId, { name, timezone, modelRef });
