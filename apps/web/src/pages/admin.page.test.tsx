@@ -1,4 +1,4 @@
-// Proves the Buildings & users page: admins see every building and local account, create a building (id from its name, chosen owner) and an account whose generated password is shown once with Copy, delete only after confirming, and read the server's message when local accounts are off; non-admins get neither the page's controls, its requests, nor the nav link.
+// Proves the Buildings & users page: admins see every building and local account, create a building (id from its name, chosen owner, the browser's time zone pre-filled) and an account whose generated password is shown once with Copy, delete only after confirming, and read the server's message when local accounts are off; non-admins get neither the page's controls, its requests, nor the nav link.
 import type { BuildingList, UserList } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -104,6 +104,38 @@ it('creates a building with an id made from its name and the chosen owner', asyn
   expect(await within(form).findByRole('status')).toHaveTextContent(
     'Building “Flat 2 (Süd)” created.',
   );
+});
+
+it("pre-fills the browser's time zone (not UTC) and sends it unless changed", async () => {
+  const real = Intl.DateTimeFormat.prototype.resolvedOptions;
+  const zone = vi
+    .spyOn(Intl.DateTimeFormat.prototype, 'resolvedOptions')
+    .mockImplementation(function (this: Intl.DateTimeFormat) {
+      return { ...real.call(this), timeZone: 'Asia/Kolkata' };
+    });
+  try {
+    const sent = show(
+      routes({
+        'POST /api/v1/buildings': (body) => ({
+          status: 201,
+          body: { ...buildings.buildings[1], ...(body as object), my_role: 'admin' },
+        }),
+      }),
+    );
+    const form = await screen.findByRole('form', { name: 'Create a building' });
+    expect(within(form).getByLabelText('Time zone')).toHaveValue('Asia/Kolkata');
+    fireEvent.change(within(form).getByLabelText('Name'), { target: { value: 'Cabin' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Create building' }));
+    await waitFor(() =>
+      expect(sent.find((r) => r.method === 'POST')?.body).toEqual({
+        id: 'cabin',
+        name: 'Cabin',
+        timezone: 'Asia/Kolkata',
+      }),
+    );
+  } finally {
+    zone.mockRestore();
+  }
 });
 
 it("shows the server's message when the building cannot be created", async () => {
