@@ -179,7 +179,7 @@ export async function runServer(
           ? `  Sign in:    ${admin.email} / ${admin.password ?? (admin.passwordFile ? `(password in ${admin.passwordFile})` : '(the password you set with NILM_ADMIN_PASSWORD)')}`
           : '  Sign in with your identity provider (external auth is configured).',
         running.demo
-          ? `  Demo home:  "${DEMO_BUILDING_ID}" replays real REFIT data (${config.DEMO_BACKFILL_HOURS} h of history, then live at ${config.DEMO_SPEED}x)`
+          ? `  Demo home:  "${DEMO_BUILDING_ID}" replays real REFIT data (at least ${config.DEMO_BACKFILL_HOURS} h of history, then live at ${config.DEMO_SPEED}x)`
           : '',
         existsSync(config.webDir) ? '' : '  (the web app is not built; API only)',
         '',
