@@ -1,11 +1,12 @@
 /** The signed-in frame: header with building picker, navigation and account menu. */
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
-import { useEffect, useState } from 'react';
-import { NavLink, Outlet, useMatch, useNavigate, useParams } from 'react-router';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { NavLink, Outlet, useLocation, useMatch, useNavigate, useParams } from 'react-router';
 import { useBuildings } from '../state/queries.js';
 import { useSession } from '../state/session.js';
 import { useSettings, type Theme } from '../state/settings.js';
 import { OfflineBanner } from './offline.banner.js';
+import { useNarrow } from './responsive.table.js';
 import { ErrorState } from './states.js';
 
 const navLink = ({ isActive }: { isActive: boolean }) =>
@@ -21,6 +22,66 @@ const LAST_BUILDING = 'nilm.lastBuilding';
 export interface LayoutContext {
   /** The building the header's picker shows: the URL's, else the last one chosen. */
   currentBuilding?: string;
+}
+
+/**
+ * The main navigation: one row on a desk; on a phone a "Menu" button that opens the links as a
+ * list (Escape closes it and returns focus to the button; choosing a page closes it).
+ */
+function MainNav({ children }: { children: ReactNode }) {
+  const narrow = useNarrow();
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  const button = useRef<HTMLButtonElement>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const { pathname } = useLocation();
+  const [shownFor, setShownFor] = useState(pathname);
+  // A new page closes the menu (adjusting state during render, not in an effect).
+  if (pathname !== shownFor) {
+    setShownFor(pathname);
+    setOpen(false);
+  }
+  useEffect(() => {
+    if (open) list.current?.querySelector('a')?.focus();
+  }, [open]);
+  if (!narrow)
+    return (
+      <nav
+        aria-label="Main"
+        className="order-last flex w-full flex-wrap gap-1 sm:order-none sm:w-auto"
+      >
+        {children}
+      </nav>
+    );
+  return (
+    <nav aria-label="Main" className="order-last w-full">
+      <button
+        ref={button}
+        type="button"
+        aria-expanded={open}
+        aria-controls={id}
+        onClick={() => setOpen((o) => !o)}
+        className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:border-slate-700 dark:hover:bg-slate-800"
+      >
+        <span aria-hidden="true">☰ </span>Menu
+      </button>
+      {open && (
+        <div
+          ref={list}
+          id={id}
+          className="mt-2 flex flex-col gap-1 pb-1"
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape') return;
+            e.preventDefault();
+            setOpen(false);
+            button.current?.focus();
+          }}
+        >
+          {children}
+        </div>
+      )}
+    </nav>
+  );
 }
 
 const nextTheme: Record<Theme, Theme> = { system: 'dark', dark: 'light', light: 'system' };
@@ -82,10 +143,7 @@ export function Layout() {
               ))}
             </select>
           </label>
-          <nav
-            aria-label="Main"
-            className="order-last flex w-full flex-wrap gap-1 sm:order-none sm:w-auto"
-          >
+          <MainNav>
             {b && (
               <>
                 <NavLink to={b} end className={navLink}>
@@ -116,7 +174,7 @@ export function Layout() {
                 Buildings & users
               </NavLink>
             )}
-          </nav>
+          </MainNav>
           <div className="ml-auto flex items-center gap-1">
             <button
               type="button"

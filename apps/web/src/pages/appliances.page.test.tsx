@@ -1,8 +1,9 @@
-// Proves the appliances table shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, the share of a period that had readings, and time-of-use costs priced by the hour in the chosen energy unit.
+// Proves the appliances table (one card per appliance on a phone) shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, the share of a period that had readings, and time-of-use costs priced by the hour in the chosen energy unit.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { defaultUnits } from '../lib/format.js';
+import { phoneScreen } from '../test/media.fixture.js';
 import { renderPage, twoDays } from '../test/page.fixture.js';
 import AppliancesPage from './appliances.page.js';
 
@@ -79,4 +80,22 @@ it('prices a time-of-use tariff hour by hour and shows the chosen energy unit', 
   expect(row('Other / untracked')).toHaveTextContent('1000 Wh£0.20');
   expect(row('Total')).toHaveTextContent('2000 Wh£0.30');
   expect(screen.getByText(/building's time-of-use tariff/)).toBeInTheDocument();
+});
+
+it('shows each appliance as a card on a phone, periods named beside their values', async () => {
+  phoneScreen();
+  renderPage('/b/home/appliances', '/b/:buildingId/appliances', <AppliancesPage />);
+  const region = await screen.findByRole('region', { name: 'Energy by appliance table' });
+  const kettle = (await within(region).findByRole('heading', { name: 'Kettle' })).closest('li')!;
+  expect(within(region).queryByRole('table')).toBeNull();
+  expect(within(kettle).getByRole('link', { name: 'Kettle' })).toHaveAttribute(
+    'href',
+    '/b/home/appliances/kettle',
+  );
+  const values = within(kettle).getAllByRole('definition');
+  expect(within(kettle).getAllByRole('term')[0]).toHaveTextContent(/Jan 2|2 Jan/);
+  expect(values[0]).toHaveTextContent('1.50 kWh£0.30');
+  expect(values[1]).toHaveTextContent('no data');
+  for (const name of ['Other / untracked', 'Always-on baseload', 'Total'])
+    expect(within(region).getByRole('heading', { name })).toBeInTheDocument();
 });

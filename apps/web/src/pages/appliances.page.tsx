@@ -5,8 +5,8 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { Segmented } from '../components/range.tabs.js';
+import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
-import { scrollRegion } from '../components/table.head.js';
 import { isPartial, periodCoverage } from '../lib/coverage.js';
 import { applianceLabel, formatKwh, formatMoney, formatPercent } from '../lib/format.js';
 import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
@@ -66,9 +66,9 @@ export default function AppliancesPage() {
   ) => {
     const money = p.cost && cost(p.cost);
     return (
-      <td key={p.start} className="px-3 py-2 text-right tabular-nums">
+      <>
         {p.coverage === 0 ? (
-          <span className="text-slate-400">no data</span>
+          <span className="text-slate-500 dark:text-slate-400">no data</span>
         ) : kwh === undefined ? (
           '–'
         ) : (
@@ -79,9 +79,60 @@ export default function AppliancesPage() {
             {formatMoney(money, currency)}
           </span>
         )}
-      </td>
+      </>
     );
   };
+  const zone = energy.data?.timezone ?? 'UTC';
+  const sticky = 'sticky left-0 bg-white px-3 py-2 text-left dark:bg-slate-900';
+  const columns = [
+    { key: 'appliance', label: 'Appliance', name: 'Appliance' },
+    ...periods.map((p) => {
+      const partial = p.coverage > 0 && isPartial(p.share);
+      const name = periodLabel(p.start, period, zone);
+      return {
+        key: p.start,
+        name: partial ? `${name} (data for ${formatPercent(p.share)})` : name,
+        label: (
+          <>
+            {name}
+            {partial && (
+              <span className="block text-xs font-normal text-amber-800 dark:text-amber-300">
+                data for {formatPercent(p.share)}
+              </span>
+            )}
+          </>
+        ),
+      };
+    }),
+  ];
+  const muted = 'font-normal text-slate-600 dark:text-slate-300';
+  const rows = [
+    ...names.map((n) => ({
+      key: n,
+      label: (
+        <Link to={encodeURIComponent(n)} className="hover:underline focus-visible:outline-2">
+          {applianceLabel(n)}
+        </Link>
+      ),
+      cells: periods.map((p) => cell(p.appliances[n], p, (c) => c.appliances[n])),
+    })),
+    {
+      key: '~other',
+      label: <span className={muted}>Other / untracked</span>,
+      cells: periods.map((p) => cell(p.other_kwh, p, (c) => c.other)),
+    },
+    {
+      key: '~baseload',
+      label: <span className={muted}>Always-on baseload</span>,
+      cells: periods.map((p) => cell(p.baseload_kwh, p, (c) => c.baseload)),
+    },
+    {
+      key: '~total',
+      label: 'Total',
+      className: 'font-semibold',
+      cells: periods.map((p) => cell(p.total_kwh, p, (c) => c.total)),
+    },
+  ];
 
   return (
     <Panel
@@ -104,90 +155,24 @@ export default function AppliancesPage() {
           No readings in the last {LOOKBACK[period].slice(1)}. Try a longer period (week or month).
         </Empty>
       ) : (
-        <div {...scrollRegion('Energy by appliance table')}>
-          <table className="w-full text-sm">
-            <caption className="sr-only">
-              Energy and cost per appliance, most recent {period} first
-            </caption>
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th
-                  scope="col"
-                  className="sticky left-0 bg-white px-3 py-2 text-left dark:bg-slate-900"
-                >
-                  Appliance
-                </th>
-                {periods.map((p) => (
-                  <th
-                    key={p.start}
-                    scope="col"
-                    className="px-3 py-2 text-right font-medium whitespace-nowrap"
-                  >
-                    {periodLabel(p.start, period, energy.data?.timezone ?? 'UTC')}
-                    {p.coverage > 0 && isPartial(p.share) && (
-                      <span className="block text-xs font-normal text-amber-800 dark:text-amber-300">
-                        data for {formatPercent(p.share)}
-                      </span>
-                    )}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {names.map((n) => (
-                <tr key={n}>
-                  <th
-                    scope="row"
-                    className="sticky left-0 bg-white px-3 py-2 text-left font-medium dark:bg-slate-900"
-                  >
-                    <Link
-                      to={encodeURIComponent(n)}
-                      className="hover:underline focus-visible:outline-2"
-                    >
-                      {applianceLabel(n)}
-                    </Link>
-                  </th>
-                  {periods.map((p) => cell(p.appliances[n], p, (c) => c.appliances[n]))}
-                </tr>
-              ))}
-              <tr>
-                <th
-                  scope="row"
-                  className="sticky left-0 bg-white px-3 py-2 text-left font-normal text-slate-600 dark:bg-slate-900 dark:text-slate-300"
-                >
-                  Other / untracked
-                </th>
-                {periods.map((p) => cell(p.other_kwh, p, (c) => c.other))}
-              </tr>
-              <tr>
-                <th
-                  scope="row"
-                  className="sticky left-0 bg-white px-3 py-2 text-left font-normal text-slate-600 dark:bg-slate-900 dark:text-slate-300"
-                >
-                  Always-on baseload
-                </th>
-                {periods.map((p) => cell(p.baseload_kwh, p, (c) => c.baseload))}
-              </tr>
-              <tr className="font-semibold">
-                <th
-                  scope="row"
-                  className="sticky left-0 bg-white px-3 py-2 text-left dark:bg-slate-900"
-                >
-                  Total
-                </th>
-                {periods.map((p) => cell(p.total_kwh, p, (c) => c.total))}
-              </tr>
-            </tbody>
-          </table>
-          <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-            {tariff && hasTimeOfUse(tariff)
-              ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
-              : "Costs use the building's flat tariff (Settings)."}{' '}
-            Where a period says &ldquo;data for&rdquo; a share, readings were missing for the rest
-            of it (of the time so far, for the current one), and its energy and cost count only the
-            time with readings.
-          </p>
-        </div>
+        <ResponsiveTable
+          label="Energy by appliance table"
+          caption={`Energy and cost per appliance, most recent ${period} first`}
+          columns={columns}
+          headCellClass="px-3 py-2 font-medium whitespace-nowrap first:sticky first:left-0 first:bg-white first:font-semibold dark:first:bg-slate-900"
+          rowHeadClass={`${sticky} font-medium`}
+          rows={rows}
+          after={
+            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+              {tariff && hasTimeOfUse(tariff)
+                ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
+                : "Costs use the building's flat tariff (Settings)."}{' '}
+              Where a period says &ldquo;data for&rdquo; a share, readings were missing for the rest
+              of it (of the time so far, for the current one), and its energy and cost count only
+              the time with readings.
+            </p>
+          }
+        />
       )}
     </Panel>
   );

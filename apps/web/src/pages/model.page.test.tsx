@@ -1,7 +1,8 @@
 // Proves the Model page opens with the household view (one plain sentence per appliance the
 // building has, from the card's held-out scores; what it cannot see: appliances with no head,
 // weak heads, hidden heads) and keeps the technical card (scores, baselines with the `nilm eval`
-// command that prints them) behind "Show technical details"; "Make active" only for admins.
+// command that prints them) behind "Show technical details", as cards on a phone; "Make active"
+// only for admins.
 import type { AppliancesPresentResponse, ModelList } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
@@ -9,6 +10,7 @@ import { MemoryRouter, Outlet, Route, Routes } from 'react-router';
 import { afterEach, expect, it, vi } from 'vitest';
 import type { PlainCard } from '../lib/model.plain.js';
 import { SessionProvider } from '../state/session.js';
+import { phoneScreen } from '../test/media.fixture.js';
 import ModelPage from './model.page.js';
 
 afterEach(() => {
@@ -227,4 +229,20 @@ it('offers admins "Make active" for the other version and posts its ref', async 
     expect(post?.[1]?.method).toBe('POST');
     expect(post?.[1]?.body).toBe(JSON.stringify({ ref: 'nilm-transformer@2026.10.01' }));
   });
+});
+
+it('shows the technical scores as one card per appliance on a phone', async () => {
+  phoneScreen();
+  setup('user');
+  await showTechnical();
+  const region = await screen.findByRole('region', { name: 'Held-out test scores' });
+  expect(within(region).queryByRole('table')).toBeNull();
+  const kettle = within(region).getByRole('heading', { name: 'Kettle' }).closest('li')!;
+  expect(
+    within(kettle)
+      .getAllByRole('term')
+      .map((t) => `${t.textContent}: ${t.nextElementSibling?.textContent}`),
+  ).toEqual(['F1: 0.86', 'Precision: 0.79', 'Recall: 0.95', 'MAE (W): 6.0', 'Band coverage: 96%']);
+  const baselines = screen.getByRole('region', { name: 'Baselines' });
+  expect(within(baselines).getByRole('heading', { name: 'baseline:mean' })).toBeInTheDocument();
 });

@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { useOutletContext } from 'react-router';
 import type { LayoutContext } from '../components/layout.js';
+import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { scrollRegion, TableHead } from '../components/table.head.js';
 import { applianceLabel, formatPercent } from '../lib/format.js';
@@ -55,77 +56,60 @@ function CardView({ card }: { card: PlainCard }) {
         <dt className="text-slate-500 dark:text-slate-400">Licence</dt>
         <dd>{card.training?.licence ?? '–'}</dd>
       </dl>
-      <div {...scrollRegion('Held-out test scores')}>
-        <table className="w-full">
-          <caption className="mb-1 text-left font-semibold">Held-out test scores</caption>
-          <TableHead
-            cellClass={th}
-            columns={[
-              'Appliance',
-              { label: 'F1', align: 'right' },
-              { label: 'Precision', align: 'right' },
-              { label: 'Recall', align: 'right' },
-              { label: 'MAE (W)', align: 'right' },
-              { label: 'Band coverage', align: 'right' },
-            ]}
-          />
-          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-            {scores.map(([name, s]) => (
-              <tr key={name}>
-                <th scope="row" className="px-3 py-2 text-left font-medium">
-                  {applianceLabel(name)}
-                </th>
-                <td className={td}>{num(s.f1)}</td>
-                <td className={td}>{num(s.precision)}</td>
-                <td className={td}>{num(s.recall)}</td>
-                <td className={td}>{num(s.mae_w, 1)}</td>
-                <td className={td}>{pct(s.band_coverage)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {scores.length === 0 && <Empty>This card has no per-appliance test scores.</Empty>}
-      </div>
+      <ResponsiveTable
+        label="Held-out test scores"
+        caption="Held-out test scores"
+        captionClass="mb-1 text-left font-semibold"
+        tableClass="w-full"
+        headCellClass={th}
+        cellClass={td}
+        columns={['Appliance', 'F1', 'Precision', 'Recall', 'MAE (W)', 'Band coverage'].map(
+          (c) => ({ key: c, label: c, name: c }),
+        )}
+        rows={scores.map(([name, s]) => ({
+          key: name,
+          label: applianceLabel(name),
+          cells: [
+            num(s.f1),
+            num(s.precision),
+            num(s.recall),
+            num(s.mae_w, 1),
+            pct(s.band_coverage),
+          ],
+        }))}
+        after={scores.length === 0 && <Empty>This card has no per-appliance test scores.</Empty>}
+      />
       {baselines.length > 0 && (
-        <div {...scrollRegion('Baselines')}>
-          <table className="w-full">
-            <caption className="mb-1 text-left font-semibold">
-              Baselines on the same test data
-            </caption>
-            <TableHead
-              cellClass={th}
-              columns={[
-                'Baseline',
-                { label: 'F1', align: 'right' },
-                { label: 'MAE (W)', align: 'right' },
-              ]}
-            />
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {baselines.map(([name, s]) => (
-                <tr key={name}>
-                  <th scope="row" className="px-3 py-2 text-left font-normal">
-                    {name}
-                  </th>
-                  <td className={td}>{num(s.f1)}</td>
-                  <td className={td}>{num(s.mae_w, 1)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="mt-1 text-slate-600 dark:text-slate-300">
-            The baselines are fitted on the data the model trained on (not its validation part).
-            {card.test?.baselines_config && (
-              <>
-                {' '}
-                <code className="break-all">nilm eval</code> prints the same numbers:{' '}
-                <code className="break-all">
-                  npx nilm eval --model baseline:co --config {card.test.baselines_config}
-                </code>{' '}
-                (or <code>baseline:mean</code>).
-              </>
-            )}
-          </p>
-        </div>
+        <ResponsiveTable
+          label="Baselines"
+          caption="Baselines on the same test data"
+          captionClass="mb-1 text-left font-semibold"
+          tableClass="w-full"
+          headCellClass={th}
+          rowHeadClass="px-3 py-2 text-left font-normal"
+          cellClass={td}
+          columns={['Baseline', 'F1', 'MAE (W)'].map((c) => ({ key: c, label: c, name: c }))}
+          rows={baselines.map(([name, s]) => ({
+            key: name,
+            label: name,
+            cells: [num(s.f1), num(s.mae_w, 1)],
+          }))}
+          after={
+            <p className="mt-1 text-slate-600 dark:text-slate-300">
+              The baselines are fitted on the data the model trained on (not its validation part).
+              {card.test?.baselines_config && (
+                <>
+                  {' '}
+                  <code className="break-all">nilm eval</code> prints the same numbers:{' '}
+                  <code className="break-all">
+                    npx nilm eval --model baseline:co --config {card.test.baselines_config}
+                  </code>{' '}
+                  (or <code>baseline:mean</code>).
+                </>
+              )}
+            </p>
+          }
+        />
       )}
     </div>
   );

@@ -1,9 +1,10 @@
-// Proves the Reports page shows energy as rows a person reads (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown).
+// Proves the Reports page shows energy as rows a person reads (on a phone as one card per period) (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown).
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
 import { defaultUnits } from '../lib/format.js';
+import { phoneScreen } from '../test/media.fixture.js';
 import { renderPage, twoDays } from '../test/page.fixture.js';
 import ReportsPage from './reports.page.js';
 
@@ -47,8 +48,23 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
     '1.20',
     '100.0',
   ]);
+  // Each group's kWh and cost share one heading (so the table fits a desk); the unit headings
+  // carry the full name as their title, as the CSV's headings.
   expect(screen.getAllByRole('columnheader').map((h) => h.textContent)).toEqual([
     'Period',
+    'Kettle',
+    'Other',
+    'Baseload',
+    'Total',
+    'Data coverage (%)',
+    ...Array<string[]>(4).fill(['kWh', 'GBP']).flat(),
+  ]);
+  expect(
+    screen
+      .getAllByRole('columnheader')
+      .slice(6)
+      .map((h) => h.querySelector('abbr')?.title),
+  ).toEqual([
     'Kettle (kWh)',
     'Kettle (GBP)',
     'Other (kWh)',
@@ -57,7 +73,6 @@ it('renders kWh and cost per appliance per day with other, baseload and totals',
     'Baseload (GBP)',
     'Total (kWh)',
     'Total (GBP)',
-    'Data coverage (%)',
   ]);
   expect(
     screen.getByText(/building's flat tariff \(Settings: £0\.20 per kWh\)/),
@@ -174,7 +189,7 @@ it('draws the stacked bar chart with a caption, and shows Wh while the CSV keeps
   });
   await screen.findByRole('rowheader', { name: '2026-01-02' });
   expect(cells('2026-01-02').slice(0, 2)).toEqual(['1500', '0.30']);
-  expect(screen.getAllByRole('columnheader')[1]).toHaveTextContent('Kettle (Wh)');
+  expect(screen.getByTitle('Kettle (Wh)')).toHaveTextContent(/^Wh$/);
   expect(screen.getByText(/CSV export holds this table's rows and columns in fixed units/));
 
   const chart = screen.getByRole('figure');
@@ -228,4 +243,18 @@ it('shows each appliance’s energy over the span with its likely range, and non
       .getAllByRole('listitem')
       .map((li) => li.textContent),
   ).toEqual(['Kettle4.90 kWh, likely 4.10–5.60 kWh', 'Electric shower4.00 kWh']);
+});
+
+it('shows each period as a card on a phone, with every column named', async () => {
+  phoneScreen();
+  renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />);
+  const region = await screen.findByRole('region', { name: 'Energy report table' });
+  expect(within(region).queryByRole('table')).toBeNull();
+  const day = within(region).getByRole('heading', { name: '2026-01-02' }).closest('li')!;
+  const pairs = within(day)
+    .getAllByRole('term')
+    .map((t) => `${t.textContent}: ${t.nextElementSibling?.textContent}`);
+  expect(pairs.slice(0, 2)).toEqual(['Kettle (kWh): 1.500', 'Kettle (GBP): 0.30']);
+  expect(pairs.at(-1)).toBe('Data coverage (%): 100.0');
+  expect(within(region).getByRole('heading', { name: 'Total' })).toBeInTheDocument();
 });

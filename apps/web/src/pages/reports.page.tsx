@@ -11,8 +11,8 @@ import { CompareSection } from '../components/compare.section.js';
 import { EnergyBarChart } from '../components/energy.chart.js';
 import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
+import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
-import { scrollRegion } from '../components/table.head.js';
 import { formatMoney } from '../lib/format.js';
 import { hasTimeOfUse } from '../lib/pricing.js';
 import { barsSummary, reportBars } from '../lib/report.chart.js';
@@ -43,47 +43,76 @@ function download(filename: string, csv: string) {
   URL.revokeObjectURL(url);
 }
 
-function ReportGrid({ table }: { table: ReportTable }) {
+/**
+ * The report table. On a desk each group's kWh and cost sit under one heading (two narrow
+ * columns), so every column fits a 1280 px screen; on a phone each period is a card.
+ */
+function ReportGrid({ table, groups }: { table: ReportTable; groups: readonly string[] }) {
   const last = table.rows.length - 1;
+  const columns = table.header.map((h) => ({ key: h, label: h, name: h }));
+  const extras = table.header.slice(1 + groups.length * 2);
+  // The unit in a heading like "Kettle (kWh)": the second heading row shows only the unit.
+  const unit = (h: string) => /\(([^()]*)\)$/.exec(h)?.[1] ?? h;
+  const th = 'px-1.5 py-1 font-medium';
+  const head = (
+    <thead>
+      <tr>
+        <th scope="col" rowSpan={2} className={`${th} text-left align-bottom`}>
+          {table.header[0]}
+        </th>
+        {groups.map((g) => (
+          <th
+            key={g}
+            scope="colgroup"
+            colSpan={2}
+            className={`${th} border-l border-slate-100 text-center dark:border-slate-800`}
+          >
+            {g}
+          </th>
+        ))}
+        {extras.map((h) => (
+          <th
+            key={h}
+            scope="col"
+            rowSpan={2}
+            className={`${th} border-l border-slate-100 text-right align-bottom dark:border-slate-800`}
+          >
+            {h}
+          </th>
+        ))}
+      </tr>
+      <tr className="border-b border-slate-200 dark:border-slate-800">
+        {table.header.slice(1, 1 + groups.length * 2).map((h, i) => (
+          <th
+            key={h}
+            scope="col"
+            className={`${th} text-right font-normal text-slate-600 dark:text-slate-300 ${i % 2 === 0 ? 'border-l border-slate-100 dark:border-slate-800' : ''}`}
+          >
+            <abbr title={h} className="no-underline">
+              {unit(h)}
+            </abbr>
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
   return (
-    <div {...scrollRegion('Energy report table')}>
-      <table className="w-full text-sm">
-        <caption className="sr-only">Energy and cost per appliance and period</caption>
-        <thead>
-          <tr className="border-b border-slate-200 dark:border-slate-800">
-            {table.header.map((h, i) => (
-              <th
-                key={h}
-                scope="col"
-                className={`px-3 py-2 font-medium whitespace-nowrap ${i === 0 ? 'text-left' : 'text-right'}`}
-              >
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-          {table.rows.map((r, ri) => (
-            <tr key={r[0]} className={ri === last ? 'font-semibold' : undefined}>
-              {r.map((c, ci) =>
-                ci === 0 ? (
-                  <th key={ci} scope="row" className="px-3 py-2 text-left whitespace-nowrap">
-                    {c}
-                  </th>
-                ) : (
-                  <td
-                    key={ci}
-                    className={`px-3 py-2 text-right tabular-nums ${c === 'no data' ? 'text-slate-500 dark:text-slate-400' : ''}`}
-                  >
-                    {c}
-                  </td>
-                ),
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ResponsiveTable
+      label="Energy report table"
+      caption="Energy and cost per appliance and period"
+      columns={columns}
+      head={head}
+      tableClass="w-full text-xs"
+      rowHeadClass="px-1.5 py-1.5 text-left whitespace-nowrap"
+      cellClass="px-1.5 py-1.5 text-right tabular-nums"
+      rows={table.rows.map((r, ri) => ({
+        key: r[0]!,
+        label: r[0],
+        cells: r.slice(1),
+        className: ri === last ? 'font-semibold' : undefined,
+        cellClass: (i) => (r[i + 1] === 'no data' ? 'text-slate-500 dark:text-slate-400' : ''),
+      }))}
+    />
   );
 }
 
@@ -91,7 +120,8 @@ function ReportGrid({ table }: { table: ReportTable }) {
 export default function ReportsPage() {
   const { buildingId = '' } = useParams();
   return (
-    <div className="grid gap-4">
+    // minmax(0, 1fr): a wide table scrolls inside its own region instead of widening the page.
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
       <EnergyReport buildingId={buildingId} />
       <CompareSection buildingId={buildingId} />
     </div>
@@ -194,7 +224,7 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
                 {report.omitted === 1 ? period : `${period}s`} of the span are left out.
               </p>
             )}
-            <ReportGrid table={table} />
+            <ReportGrid table={table} groups={report.groups} />
             <h3 className="mt-4 mb-1 text-sm font-semibold text-slate-600 dark:text-slate-300">
               Each appliance over the last {span}, with its likely range
             </h3>
