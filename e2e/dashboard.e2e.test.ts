@@ -199,7 +199,19 @@ describe('the product in a browser', () => {
     expect(download.suggestedFilename()).toMatch(/^energy-demo-home-day-30d\.csv$/);
     const path = await download.path();
     const csv = parseCsv(readFileSync(path, 'utf8'));
-    const header = (await table.locator('thead th').allTextContents()).map((s) => s.trim());
+    // The head has two rows: Period and the bill columns span both; each appliance's name spans
+    // its kWh and cost columns, whose unit headings carry the full name as their title.
+    const [period = '', ...extras] = await table
+      .locator('thead tr')
+      .first()
+      .locator('th[scope=col]')
+      .allTextContents();
+    const units = await table
+      .locator('thead tr')
+      .nth(1)
+      .locator('abbr')
+      .evaluateAll((es) => es.map((e) => e.getAttribute('title') ?? ''));
+    const header = [period, ...units, ...extras].map((s) => s.trim());
     const rows: string[][] = [];
     for (const r of await table.locator('tbody tr').all())
       rows.push((await r.locator('th, td').allTextContents()).map((s) => s.trim()));

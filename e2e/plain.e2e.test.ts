@@ -74,13 +74,13 @@ describe('plain words on the dashboard and the Model page', () => {
           for (const line of lines)
             expect(line).toMatch(/: (Finds|Spots) (\d+|fewer than 1) in 10 /);
           await page.getByRole('list', { name: 'What it cannot see' }).waitFor();
-          // The technical card is hidden until asked for.
-          expect(await page.getByRole('table', { name: 'Held-out test scores' }).count()).toBe(0);
+          // The technical card is hidden until asked for (a table on a desk, cards on a phone).
+          expect(await page.getByRole('region', { name: 'Held-out test scores' }).count()).toBe(0);
           const model = `plain-model-${size}-${scheme}`;
           await screenshot(model, page);
           accessibility.push(...(await audit(model, page)));
           await page.getByRole('button', { name: 'Show technical details' }).click();
-          await page.getByRole('table', { name: 'Held-out test scores' }).waitFor();
+          await page.getByRole('region', { name: 'Held-out test scores' }).waitFor();
           await page
             .getByText(
               'npx nilm eval --model baseline:co --config configs/nilm-transformer-2026.11.27.yaml',
