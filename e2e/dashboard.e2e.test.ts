@@ -189,7 +189,8 @@ describe('the product in a browser', () => {
       .getByRole('link', { name: 'Reports' })
       .click();
     await page.waitForURL('**/b/demo-home/reports');
-    const table = page.getByRole('table');
+    // The energy report's table (Compare, below it, has its own).
+    const table = page.getByRole('region', { name: 'Energy report table' }).getByRole('table');
     await table.waitFor({ timeout: 30_000 });
     await shot('06-reports');
     const [download] = await Promise.all([
