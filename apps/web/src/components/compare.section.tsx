@@ -136,7 +136,10 @@ function CompareChart({
         <Tooltip
           formatter={(v) => (typeof v === 'number' ? formatKwh(v, units) : 'no data')}
           cursor={{ fill: 'currentColor', fillOpacity: 0.08 }}
-          contentStyle={{ fontSize: 12 }}
+          // The tooltip's box is white in both themes; series colours as text fail contrast there.
+          contentStyle={{ fontSize: 12, backgroundColor: '#fff', color: '#0f172a' }}
+          labelStyle={{ color: '#334155' }}
+          itemStyle={{ color: '#0f172a' }}
         />
         <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
         <Bar

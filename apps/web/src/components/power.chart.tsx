@@ -147,7 +147,10 @@ export function StackedPowerChart({
             formatPower(typeof v === 'number' ? v : null, units),
             applianceLabel(String(name)),
           ]}
-          contentStyle={{ fontSize: 12 }}
+          // The tooltip's box is white in both themes; series colours as text fail contrast there.
+          contentStyle={{ fontSize: 12, backgroundColor: '#fff', color: '#0f172a' }}
+          labelStyle={{ color: '#334155' }}
+          itemStyle={{ color: '#0f172a' }}
         />
         <Legend
           formatter={(name) => applianceLabel(String(name))}
