@@ -9,7 +9,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   audit,
@@ -17,6 +17,8 @@ import {
   screenshot,
   startProduct,
   type Product,
+  signedIn,
+  VIEWS,
 } from './product.fixture.js';
 
 const PORT = Number(process.env.NILM_E2E_ALERTS_PORT ?? 18_491);
@@ -141,40 +143,28 @@ describe('a meter that goes silent', () => {
     expect(hits.filter((h) => h.path === '/hook')).toHaveLength(1);
   }, 120_000);
 
-  for (const [size, width, height] of [
-    ['desk', 1280, 900],
-    ['phone', 390, 844],
-  ] as const) {
-    for (const scheme of ['light', 'dark'] as const) {
-      it(`shows the alert and each delivery's status (${size}, ${scheme})`, async () => {
-        const context = await browser.newContext({
-          viewport: { width, height },
-          colorScheme: scheme,
-          bypassCSP: true,
-        });
-        const page: Page = await context.newPage();
-        try {
-          await page.goto(product.url);
-          await page.getByLabel('E-mail').fill(OWNER.email);
-          await page.getByLabel('Password').fill(OWNER.password);
-          await page.getByRole('button', { name: 'Sign in' }).click();
-          await page.waitForURL(`**/b/${BUILDING}`);
-          await page.goto(`${product.url}/b/${BUILDING}/alerts`);
-          await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
-          const deliveries = page.getByRole('list', { name: 'Deliveries of Meter silent' });
-          await deliveries.waitFor();
-          await deliveries.getByText('sent').waitFor();
-          await deliveries.getByText('pending').waitFor();
-          await deliveries.getByText('ntfy answered HTTP 500: down').waitFor();
-          expect(await page.getByRole('checkbox', { name: 'Meter silent' }).isChecked()).toBe(true);
-          const name = `alerts-${size}-${scheme}`;
-          await screenshot(name, page);
-          accessibility.push(...(await audit(name, page)));
-        } finally {
-          await context.close();
-        }
-      }, 120_000);
-    }
+  for (const { size, scheme, viewport } of VIEWS) {
+    it(`shows the alert and each delivery's status (${size}, ${scheme})`, async () => {
+      const { context, page } = await signedIn(browser, product.url, OWNER, BUILDING, {
+        viewport,
+        scheme,
+      });
+      try {
+        await page.goto(`${product.url}/b/${BUILDING}/alerts`);
+        await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
+        const deliveries = page.getByRole('list', { name: 'Deliveries of Meter silent' });
+        await deliveries.waitFor();
+        await deliveries.getByText('sent').waitFor();
+        await deliveries.getByText('pending').waitFor();
+        await deliveries.getByText('ntfy answered HTTP 500: down').waitFor();
+        expect(await page.getByRole('checkbox', { name: 'Meter silent' }).isChecked()).toBe(true);
+        const name = `alerts-${size}-${scheme}`;
+        await screenshot(name, page);
+        accessibility.push(...(await audit(name, page)));
+      } finally {
+        await context.close();
+      }
+    }, 120_000);
   }
 
   it('has no serious accessibility findings on the Alerts page', () => {

@@ -6,7 +6,7 @@
  * table (appliances, Other, Baseload, Total) and the grouped bars, and the month toggle compares
  * the same days a year before. Every view is photographed into e2e/artifacts/ and audited.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   audit,
@@ -14,6 +14,8 @@ import {
   screenshot,
   startProduct,
   type Product,
+  signedIn,
+  VIEWS,
 } from './product.fixture.js';
 
 const PORT = Number(process.env.NILM_E2E_COMPARE_PORT ?? 18_481);
@@ -37,69 +39,56 @@ afterAll(async () => {
 });
 
 describe('Compare on the dashboard and the Reports page', () => {
-  for (const [size, width, height] of [
-    ['desk', 1280, 900],
-    ['phone', 390, 844],
-  ] as const) {
-    for (const scheme of ['light', 'dark'] as const) {
-      it(`says what changed and shows week and month side by side (${size}, ${scheme})`, async () => {
-        const context = await browser.newContext({
-          viewport: { width, height },
-          colorScheme: scheme,
-          bypassCSP: true,
-        });
-        const page: Page = await context.newPage();
-        try {
-          await page.goto(product.url);
-          await page.getByLabel('E-mail').fill(product.email);
-          await page.getByLabel('Password').fill(product.password);
-          await page.getByRole('button', { name: 'Sign in' }).click();
-          await page.waitForURL('**/b/demo-home');
+  for (const { size, scheme, viewport } of VIEWS) {
+    it(`says what changed and shows week and month side by side (${size}, ${scheme})`, async () => {
+      const { context, page } = await signedIn(browser, product.url, product, 'demo-home', {
+        viewport,
+        scheme,
+      });
+      try {
+        const line = page.getByRole('status').filter({ hasText: 'See the numbers' });
+        await line.getByText(LINE).waitFor({ timeout: 60_000 });
+        expect(await line.textContent()).toMatch(LINE);
+        await page.mouse.move(0, 0);
+        const dash = `compare-dashboard-${size}-${scheme}`;
+        await screenshot(dash, page);
+        accessibility.push(...(await audit(dash, page)));
 
-          const line = page.getByRole('status').filter({ hasText: 'See the numbers' });
-          await line.getByText(LINE).waitFor({ timeout: 60_000 });
-          expect(await line.textContent()).toMatch(LINE);
-          await page.mouse.move(0, 0);
-          const dash = `compare-dashboard-${size}-${scheme}`;
-          await screenshot(dash, page);
-          accessibility.push(...(await audit(dash, page)));
+        await line.getByRole('link', { name: 'See the numbers' }).click();
+        await page.waitForURL('**/b/demo-home/reports#compare');
+        const section = page.getByRole('region', { name: 'Compare' });
+        const table = section.getByRole('table');
+        await table.getByRole('rowheader', { name: 'Total' }).waitFor({ timeout: 60_000 });
+        const headers = await table.getByRole('columnheader').allTextContents();
+        expect(headers).toEqual([
+          'Appliance',
+          'This week so far',
+          'Last week so far',
+          'Change',
+          'Change %',
+        ]);
+        for (const name of ['Other', 'Baseload (always on)'])
+          await table.getByRole('rowheader', { name }).waitFor();
+        await section.getByText(/^Like for like: Mon \d+ \w+ 00:00 – /).waitFor();
+        expect(await section.getByRole('figure').count()).toBe(1);
+        await page.mouse.move(0, 0);
+        const week = `compare-week-${size}-${scheme}`;
+        await screenshot(week, page);
+        accessibility.push(...(await audit(week, page)));
 
-          await line.getByRole('link', { name: 'See the numbers' }).click();
-          await page.waitForURL('**/b/demo-home/reports#compare');
-          const section = page.getByRole('region', { name: 'Compare' });
-          const table = section.getByRole('table');
-          await table.getByRole('rowheader', { name: 'Total' }).waitFor({ timeout: 60_000 });
-          const headers = await table.getByRole('columnheader').allTextContents();
-          expect(headers).toEqual([
-            'Appliance',
-            'This week so far',
-            'Last week so far',
-            'Change',
-            'Change %',
-          ]);
-          for (const name of ['Other', 'Baseload (always on)'])
-            await table.getByRole('rowheader', { name }).waitFor();
-          await section.getByText(/^Like for like: Mon \d+ \w+ 00:00 – /).waitFor();
-          expect(await section.getByRole('figure').count()).toBe(1);
-          await page.mouse.move(0, 0);
-          const week = `compare-week-${size}-${scheme}`;
-          await screenshot(week, page);
-          accessibility.push(...(await audit(week, page)));
-
-          await section.getByRole('tab', { name: 'month vs last year' }).click();
-          await table.getByRole('columnheader', { name: 'This month so far' }).waitFor();
-          const before = await table.getByRole('columnheader').nth(2).textContent();
-          expect(before).toMatch(/^(1(–\d+)? )?\w+ \d{4}$/);
-          await table.getByRole('rowheader', { name: 'Total' }).waitFor();
-          await page.mouse.move(0, 0);
-          const month = `compare-month-${size}-${scheme}`;
-          await screenshot(month, page);
-          accessibility.push(...(await audit(month, page)));
-        } finally {
-          await context.close();
-        }
-      }, 120_000);
-    }
+        await section.getByRole('tab', { name: 'month vs last year' }).click();
+        await table.getByRole('columnheader', { name: 'This month so far' }).waitFor();
+        const before = await table.getByRole('columnheader').nth(2).textContent();
+        expect(before).toMatch(/^(1(–\d+)? )?\w+ \d{4}$/);
+        await table.getByRole('rowheader', { name: 'Total' }).waitFor();
+        await page.mouse.move(0, 0);
+        const month = `compare-month-${size}-${scheme}`;
+        await screenshot(month, page);
+        accessibility.push(...(await audit(month, page)));
+      } finally {
+        await context.close();
+      }
+    }, 120_000);
   }
 
   it('has no serious or critical accessibility findings on these views', () => {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   audit,
@@ -16,6 +16,8 @@ import {
   screenshot,
   startProduct,
   type Product,
+  signedIn,
+  VIEWS,
 } from './product.fixture.js';
 
 const PORT = Number(process.env.NILM_E2E_GAPS_PORT ?? 18_487);
@@ -83,24 +85,10 @@ afterAll(async () => {
 });
 
 describe('a stretch without readings', () => {
-  for (const [size, width, height] of [
-    ['desk', 1280, 900],
-    ['phone', 390, 844],
-  ] as const) {
+  for (const { size, viewport } of VIEWS.filter((v) => v.scheme === 'light')) {
     it(`is a hatched gap in the power chart, and Reports says how much had data (${size})`, async () => {
-      // The server's Content-Security-Policy refuses inline scripts; the axe audit injects one.
-      const context: BrowserContext = await browser.newContext({
-        viewport: { width, height },
-        bypassCSP: true,
-      });
-      const page: Page = await context.newPage();
+      const { context, page } = await signedIn(browser, product.url, OWNER, BUILDING, { viewport });
       try {
-        await page.goto(product.url);
-        await page.getByLabel('E-mail').fill(OWNER.email);
-        await page.getByLabel('Password').fill(OWNER.password);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL(`**/b/${BUILDING}`);
-
         const chart = page.getByRole('figure', { name: 'Power per appliance over time, stacked' });
         const caption = chart.locator('figcaption');
         await caption.waitFor({ timeout: 60_000 });

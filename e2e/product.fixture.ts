@@ -135,6 +135,42 @@ export async function launchChromiumProfile(
   });
 }
 
+/** The views a page is checked in: desk and phone size, each in light and dark. */
+export const VIEWS = (['desk', 'phone'] as const).flatMap((size) =>
+  (['light', 'dark'] as const).map((scheme) => ({
+    size,
+    scheme,
+    viewport: size === 'desk' ? { width: 1280, height: 900 } : { width: 390, height: 844 },
+  })),
+);
+export type View = (typeof VIEWS)[number];
+
+/**
+ * A fresh browser context in `view` (the server's Content-Security-Policy bypassed, since the
+ * axe audit injects a script), signed in as `who` on the sign-in page as a person would, and
+ * waiting on `building`'s dashboard. Close the context when done.
+ */
+export async function signedIn(
+  browser: Browser,
+  url: string,
+  who: { email: string; password: string },
+  building: string,
+  view: Pick<View, 'viewport'> & { scheme?: 'light' | 'dark' },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: view.viewport,
+    colorScheme: view.scheme ?? 'light',
+    bypassCSP: true,
+  });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByLabel('E-mail').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`**/b/${building}`);
+  return { context, page };
+}
+
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 interface AxeViolation {
