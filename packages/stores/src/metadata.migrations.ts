@@ -292,6 +292,29 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE building_sources ADD COLUMN last_phases_w jsonb`,
     ],
   },
+  {
+    version: 12,
+    name: 'found devices',
+    statements: [
+      // Unnamed devices that discovery found in a building's mains (issue 13.1). A row keeps
+      // its id and label (Device A, B, ...) across re-runs: discovery updates the row whose
+      // signature matches instead of adding another, and a dismissed or merged one stays so.
+      `CREATE TABLE found_devices (
+        id text PRIMARY KEY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        label text NOT NULL,
+        status text NOT NULL,
+        merged_into text REFERENCES found_devices (id) ON DELETE SET NULL,
+        name text,
+        appliance text,
+        signature jsonb NOT NULL,
+        stats jsonb NOT NULL,
+        found_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        UNIQUE (building_id, label)
+      )`,
+    ],
+  },
 ];
 
 /**
