@@ -40,4 +40,6 @@ export * from './registry/model.registry.js';
 export * from './registry/inference.engine.js';
 export * from './transformer/transformer.bench.js';
 export * from './onnx/index.js';
+export * from './discovery/load.events.js';
+export * from './discovery/device.clusters.js';
 export { writeRandomModel } from './transformer/model.fixture.js';
