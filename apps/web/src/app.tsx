@@ -1,6 +1,7 @@
 /** Routes and providers. Pages are code-split (React.lazy) so the first load stays small. */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { Layout } from './components/layout.js';
 import { Empty, ErrorState, Loading } from './components/states.js';
@@ -41,6 +42,7 @@ function RequireSession({ children }: { children: ReactNode }) {
 
 /** `/` goes to the first building the person may see. */
 function FirstBuilding() {
+  const { t } = useTranslation();
   const buildings = useBuildings();
   const { session } = useSession();
   if (buildings.error) return <ErrorState error={buildings.error} />;
@@ -49,16 +51,21 @@ function FirstBuilding() {
   if (!first)
     return session?.user.role === 'admin' ? (
       <Empty>
-        There are no buildings yet.{' '}
+        {t('app.noBuildingsAdmin')}{' '}
         <Link to="/admin" className="font-medium text-emerald-700 underline dark:text-emerald-400">
-          Create one in Buildings &amp; users
+          {t('app.createOne')}
         </Link>
         .
       </Empty>
     ) : (
-      <Empty>You have no buildings yet. Ask an administrator to add you to one.</Empty>
+      <Empty>{t('app.noBuildings')}</Empty>
     );
   return <Navigate to={`/b/${encodeURIComponent(first.id)}`} replace />;
+}
+
+function NoPage() {
+  const { t } = useTranslation();
+  return <Empty>{t('app.noPage')}</Empty>;
 }
 
 export function AppRoutes() {
@@ -83,7 +90,7 @@ export function AppRoutes() {
           <Route path="model" element={<ModelPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="admin" element={<AdminPage />} />
-          <Route path="*" element={<Empty>There is no page here.</Empty>} />
+          <Route path="*" element={<NoPage />} />
         </Route>
       </Routes>
     </Suspense>

@@ -5,7 +5,8 @@
  * period whose range is unknown makes the sum's range unknown, and then none is shown.
  */
 import type { EnergyResponse } from '@nilm/contracts';
-import { applianceLabel, formatKwh, type Units } from '../lib/format.js';
+import { useTranslation } from 'react-i18next';
+import { applianceName, formatKwh, type Units } from '../lib/format.js';
 import { useSettings } from '../state/settings.js';
 
 export interface ApplianceEnergy {
@@ -51,6 +52,7 @@ export function ApplianceEnergyList({
   labels?: Record<string, string>;
   caption: string;
 }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   const rows = applianceEnergy(periods);
   if (rows.length === 0) return null;
@@ -58,12 +60,14 @@ export function ApplianceEnergyList({
     <ul aria-label={caption} className="divide-y divide-slate-100 text-sm dark:divide-slate-800">
       {rows.map((a) => (
         <li key={a.name} className="flex flex-wrap items-baseline gap-x-2 py-1.5">
-          <span className="font-medium">{labels[a.name] ?? applianceLabel(a.name)}</span>
+          <span className="font-medium">{applianceName(a.name, labels[a.name])}</span>
           <span className="tabular-nums">
             {formatKwh(a.kwh, units)}
             {a.range && (
               <span className="text-slate-500 dark:text-slate-400">
-                , likely {formatKwhRange(a.range.low, a.range.high, units)}
+                {t('applianceEnergy.likely', {
+                  range: formatKwhRange(a.range.low, a.range.high, units),
+                })}
               </span>
             )}
           </span>

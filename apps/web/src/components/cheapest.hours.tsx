@@ -4,8 +4,10 @@
  * are none, and it says so). Shown for tariffs whose price changes during the day.
  */
 import type { CheapestResponse } from '@nilm/contracts';
+import { useTranslation } from 'react-i18next';
+import { i18n } from '../i18n/i18n.setup.js';
 import { useCheapestHours } from '../state/prices.js';
-import { formatMoney } from '../lib/format.js';
+import { formatMoney, formatNumber } from '../lib/format.js';
 import { Empty, ErrorState, Loading, Panel } from './states.js';
 
 /** 'HH:MM' of an instant in the building's zone. */
@@ -25,12 +27,15 @@ export function missingPricesNote(
   const missing = r.minutes - r.dynamic_minutes;
   if (r.dynamic_minutes === 0 || missing <= 0) return '';
   const hours = Math.round((missing / 60) * 10) / 10;
-  return `Prices for ${hours} h of the day are not published yet; band or flat prices are used there.`;
+  return i18n.t('cheapest.missing', {
+    hours: formatNumber(hours, Number.isInteger(hours) ? 0 : 1),
+  });
 }
 
 export function CheapestHoursView({ data }: { data: CheapestResponse }) {
+  const { t } = useTranslation();
   const tz = data.timezone;
-  const price = (v: number) => `${formatMoney(v, data.currency)}/kWh`;
+  const price = (v: number) => t('cheapest.perKwh', { price: formatMoney(v, data.currency) });
   const note = missingPricesNote(data);
   // Without dynamic prices for the day and without bands, every hour costs the same: there is
   // no cheapest block to point at (naming 00:00-03:00 would mislead).
@@ -39,24 +44,24 @@ export function CheapestHoursView({ data }: { data: CheapestResponse }) {
     return (
       <Empty>
         {first === undefined
-          ? `No prices for ${data.date} yet.`
-          : `No prices for ${data.date} yet: every hour costs ${price(first)} until they are published.`}
+          ? t('cheapest.noPrices', { date: data.date })
+          : t('cheapest.noPricesFlat', { date: data.date, price: price(first) })}
       </Empty>
     );
   return (
     <div className="space-y-2 text-sm">
       {data.block ? (
         <p>
-          Cheapest 3 hours on {data.date}:{' '}
+          {t('cheapest.block', { date: data.date })}{' '}
           <strong>
             {clock(data.block.start, tz)}–{clock(data.block.end, tz)}
           </strong>{' '}
-          at {price(data.block.price_per_kwh)} on average.
+          {t('cheapest.blockPrice', { price: price(data.block.price_per_kwh) })}
         </p>
       ) : (
-        <Empty>No 3-hour block fits in that day.</Empty>
+        <Empty>{t('cheapest.noBlock')}</Empty>
       )}
-      <ol aria-label="Cheapest hours" className="grid grid-cols-2 gap-x-4 tabular-nums">
+      <ol aria-label={t('cheapest.hours')} className="grid grid-cols-2 gap-x-4 tabular-nums">
         {data.hours.slice(0, 6).map((h) => (
           <li key={h.start}>
             {clock(h.start, tz)} · {price(h.price_per_kwh)}
@@ -64,9 +69,7 @@ export function CheapestHoursView({ data }: { data: CheapestResponse }) {
         ))}
       </ol>
       {data.dynamic_minutes === 0 ? (
-        <p className="text-xs text-slate-500 dark:text-slate-400">
-          No dynamic prices for that day yet; these are the tariff&apos;s band and flat prices.
-        </p>
+        <p className="text-xs text-slate-500 dark:text-slate-400">{t('cheapest.noDynamic')}</p>
       ) : (
         note && <p className="text-xs text-slate-500 dark:text-slate-400">{note}</p>
       )}
@@ -75,9 +78,10 @@ export function CheapestHoursView({ data }: { data: CheapestResponse }) {
 }
 
 export function CheapestHoursPanel({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const q = useCheapestHours(buildingId);
   return (
-    <Panel id="cheapest-hours" title="Cheapest hours tomorrow">
+    <Panel id="cheapest-hours" title={t('cheapest.title')}>
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : q.isPending ? (

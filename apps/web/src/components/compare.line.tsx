@@ -3,19 +3,23 @@
  * of last week ("Kettle used 1.2 kWh more than last week so far (+35 %)"), linking to the Reports
  * page's Compare for the numbers. Missing data is said, never shown as a drop.
  */
+import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { changeSentence } from '../lib/compare.js';
 import { useComparison } from '../state/compare.js';
 
 export function CompareLine({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const c = useComparison(buildingId, 'week');
   const text = c.error
-    ? `Could not compare with last week: ${c.error instanceof Error ? c.error.message : 'unknown error'}.`
+    ? t('compareLine.failed', {
+        error: c.error instanceof Error ? c.error.message : t('compareLine.unknownError'),
+      })
     : c.justBegun
-      ? 'The week has only just begun: nothing to compare with last week yet.'
+      ? t('compareLine.justBegun')
       : c.comparison && c.names
         ? changeSentence(c.comparison, c.names)
-        : 'Comparing with last week…';
+        : t('compareLine.comparing');
   return (
     <p
       role="status"
@@ -26,7 +30,7 @@ export function CompareLine({ buildingId }: { buildingId: string }) {
         to={`/b/${encodeURIComponent(buildingId)}/reports#compare`}
         className="font-medium whitespace-nowrap text-emerald-700 underline dark:text-emerald-400"
       >
-        See the numbers
+        {t('compareLine.seeNumbers')}
       </Link>
     </p>
   );

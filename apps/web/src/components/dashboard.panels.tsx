@@ -1,8 +1,9 @@
 /** The dashboard's panels: live power, today, what's on, where today's energy went (appliances, always-on, other) and grid/solar. */
 import type { EnergyResponse } from '@nilm/contracts';
+import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import {
-  applianceLabel,
+  applianceName,
   formatDateTime,
   formatKwh,
   formatMoney,
@@ -28,15 +29,16 @@ function formatWhen(iso: string, units: Units): string {
 export const ON_THRESHOLD = 0.5;
 
 export function LivePowerPanel({ live }: { live: LiveState }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   return (
-    <Panel id="live-power" title="Live power">
+    <Panel id="live-power" title={t('dashboard.livePower')}>
       {live.powerW === undefined ? (
         live.status === 'error' ? (
-          <ErrorState error={live.error ?? 'The live stream is down; reconnecting…'} />
+          <ErrorState error={live.error ?? t('dashboard.streamDown')} />
         ) : (
           <Loading
-            label={live.status === 'open' ? 'Waiting for the next reading…' : 'Connecting…'}
+            label={live.status === 'open' ? t('dashboard.waiting') : t('dashboard.connecting')}
           />
         )
       ) : (
@@ -56,10 +58,12 @@ export function LivePowerPanel({ live }: { live: LiveState }) {
                   className="mr-1 inline-block size-2 rounded-full bg-emerald-500"
                   aria-hidden="true"
                 />
-                Live · {live.powerTime ? formatWhen(live.powerTime, units) : ''}
+                {t('dashboard.live', {
+                  time: live.powerTime ? formatWhen(live.powerTime, units) : '',
+                })}
               </>
             ) : (
-              `Reconnecting… ${live.error ?? ''}`
+              t('dashboard.reconnecting', { error: live.error ?? '' })
             )}
           </p>
         </div>
@@ -88,9 +92,10 @@ export function TodayPanel({
   isLoading: boolean;
   error: unknown;
 }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   return (
-    <Panel id="today" title="Today">
+    <Panel id="today" title={t('dashboard.today')}>
       {error ? (
         <ErrorState error={error} />
       ) : isLoading || !data ? (
@@ -99,17 +104,19 @@ export function TodayPanel({
         <>
           <dl className="grid grid-cols-2 gap-2">
             <div>
-              <dt className="text-xs text-slate-500 dark:text-slate-400">Energy</dt>
+              <dt className="text-xs text-slate-500 dark:text-slate-400">
+                {t('dashboard.energy')}
+              </dt>
               <dd className="text-2xl font-semibold tabular-nums">{formatKwh(data.kwh, units)}</dd>
             </div>
             <div>
-              <dt className="text-xs text-slate-500 dark:text-slate-400">Cost</dt>
+              <dt className="text-xs text-slate-500 dark:text-slate-400">{t('dashboard.cost')}</dt>
               <dd className="text-2xl font-semibold tabular-nums">
                 {formatMoney(data.cost, data.currency)}
               </dd>
             </div>
           </dl>
-          <CoverageNote coverage={data.coverage} of="today so far" />
+          <CoverageNote coverage={data.coverage} of={t('dashboard.todaySoFar')} />
         </>
       )}
     </Panel>
@@ -135,23 +142,23 @@ export function WhatsOnPanel({
   isLoading: boolean;
   error: unknown;
 }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   return (
-    <Panel id="whats-on" title="What's on now">
+    <Panel id="whats-on" title={t('dashboard.whatsOn')}>
       {error ? (
         <ErrorState error={error} />
       ) : isLoading ? (
         <Loading />
       ) : !appliances || appliances.length === 0 ? (
-        <Empty>
-          No appliance estimates yet. They appear once the model has a window of readings.
-        </Empty>
+        <Empty>{t('dashboard.noEstimates')}</Empty>
       ) : (
         <ul className="divide-y divide-slate-100 dark:divide-slate-800">
           {[...appliances]
             .sort((a, b) => b.onProb - a.onProb)
             .map((a) => {
               const on = a.onProb >= (a.onThreshold ?? ON_THRESHOLD);
+              const name = applianceName(a.name);
               return (
                 <li key={a.name} className="flex items-center gap-3 py-2">
                   <span
@@ -162,13 +169,18 @@ export function WhatsOnPanel({
                     to={`/b/${encodeURIComponent(buildingId)}/appliances/${encodeURIComponent(a.name)}`}
                     className="flex-1 truncate font-medium hover:underline focus-visible:outline-2"
                   >
-                    {applianceLabel(a.name)}
+                    {name}
                   </Link>
                   <span className="text-sm tabular-nums text-slate-500 dark:text-slate-400">
-                    {on ? formatPower(a.powerW, units) : 'off'}
+                    {on ? formatPower(a.powerW, units) : t('dashboard.off')}
                   </span>
-                  <span className="w-24" title={`on-probability ${formatPercent(a.onProb)}`}>
-                    <span className="sr-only">{`${applianceLabel(a.name)} is ${on ? 'on' : 'off'}, on-probability `}</span>
+                  <span
+                    className="w-24"
+                    title={t('dashboard.onProbability', { percent: formatPercent(a.onProb) })}
+                  >
+                    <span className="sr-only">
+                      {on ? t('dashboard.isOn', { name }) : t('dashboard.isOff', { name })}
+                    </span>
                     <meter
                       min={0}
                       max={1}
@@ -182,7 +194,7 @@ export function WhatsOnPanel({
                     >
                       <span
                         className={`block h-full ${on ? 'bg-emerald-500' : 'bg-slate-400'}`}
-                        style={{ width: formatPercent(a.onProb) }}
+                        style={{ width: `${Math.round(a.onProb * 100)}%` }}
                       />
                     </span>
                     <span className="text-xs tabular-nums">{formatPercent(a.onProb)}</span>
@@ -208,23 +220,23 @@ export function BaseloadPanel({
   isLoading: boolean;
   error: unknown;
 }) {
+  const { t } = useTranslation();
   const p = energy?.periods.at(-1);
   const { units } = useSettings().settings;
   return (
-    <Panel id="baseload" title="Where today’s energy went">
+    <Panel id="baseload" title={t('dashboard.whereWent')}>
       {error ? (
         <ErrorState error={error} />
       ) : isLoading ? (
         <Loading />
       ) : !p ? (
-        <Empty>No readings today yet.</Empty>
+        <Empty>{t('dashboard.noReadingsToday')}</Empty>
       ) : (
         <div>
-          <EnergySharesList period={p} labels={labels} caption="Today's energy by part" />
+          <EnergySharesList period={p} labels={labels} caption={t('dashboard.partsCaption')} />
           {p.pending_kwh > 0 ? (
             <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
-              {formatKwh(p.pending_kwh, units)} of today is not estimated yet: the worker has not
-              reached it.
+              {t('dashboard.pending', { kwh: formatKwh(p.pending_kwh, units) })}
             </p>
           ) : null}
         </div>
@@ -238,21 +250,22 @@ export function BaseloadPanel({
  * solar): bought from the grid, sent back, made on site and used on site. Nothing for others.
  */
 export function GridPanel({ energy }: { energy?: EnergyResponse }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   const p = energy?.periods.at(-1);
   const rows = p
     ? (
         [
-          ['From the grid', p.import_kwh],
-          ['To the grid (export)', p.export_kwh],
-          ['Made on site (solar)', p.production_kwh],
-          ['Made and used on site', p.self_consumption_kwh],
+          [t('dashboard.fromGrid'), p.import_kwh],
+          [t('dashboard.toGrid'), p.export_kwh],
+          [t('dashboard.solar'), p.production_kwh],
+          [t('dashboard.selfUsed'), p.self_consumption_kwh],
         ] as const
       ).filter(([, v]) => v !== null && v !== undefined)
     : [];
   if (rows.length === 0) return null;
   return (
-    <Panel id="grid" title="Grid and solar (today)">
+    <Panel id="grid" title={t('dashboard.grid')}>
       <dl className="grid grid-cols-2 gap-2">
         {rows.map(([label, v]) => (
           <div key={label}>

@@ -3,15 +3,16 @@
  * appliance, always-on, the rest of Other and what is not estimated yet, percents adding up to
  * 100. Always-on is part of the whole, taken out of Other first, never counted on top of it.
  */
+import { useTranslation } from 'react-i18next';
 import { energyShares, type PeriodEnergy, type SharePart } from '../lib/energy.shares.js';
-import { applianceLabel, formatKwh } from '../lib/format.js';
+import { applianceName, formatKwh, formatPercent } from '../lib/format.js';
 import { useSettings } from '../state/settings.js';
 
-const NAMES: Record<Exclude<SharePart['kind'], 'appliance'>, string> = {
-  baseload: 'Always-on',
-  other: 'Other',
-  pending: 'Not estimated yet',
-};
+const NAMES = {
+  baseload: 'shares.baseload',
+  other: 'shares.other',
+  pending: 'shares.pending',
+} as const satisfies Record<Exclude<SharePart['kind'], 'appliance'>, string>;
 const FILL: Record<SharePart['kind'], string> = {
   appliance: 'bg-emerald-500',
   baseload: 'bg-sky-500',
@@ -30,20 +31,22 @@ export function EnergySharesList({
   labels?: Record<string, string>;
   caption: string;
 }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   const s = energyShares(period);
   const name = (p: SharePart): string =>
-    p.kind === 'appliance' ? (labels[p.key] ?? applianceLabel(p.key)) : NAMES[p.kind];
+    p.kind === 'appliance' ? applianceName(p.key, labels[p.key]) : t(NAMES[p.kind]);
   // One string, so it reads (and is found) as one sentence.
   const note = [
-    `The parts add up to the whole (${formatKwh(s.wholeKwh, units)}, 100%).`,
-    'Always-on is the steady lowest power (router, standby, fridge between cycles), taken out of Other first, so it is never counted twice.',
+    t('shares.whole', { kwh: formatKwh(s.wholeKwh, units) }),
+    t('shares.baseloadExplained'),
     s.baseloadInAppliancesKwh > 0
-      ? `Of today's ${formatKwh(s.baseloadKwh, units)} always-on, ${formatKwh(s.baseloadInAppliancesKwh, units)} is already inside the appliances' estimates.`
+      ? t('shares.baseloadInside', {
+          baseload: formatKwh(s.baseloadKwh, units),
+          inside: formatKwh(s.baseloadInAppliancesKwh, units),
+        })
       : '',
-    s.overEstimated
-      ? 'The appliances are estimated above the metered energy, so the whole is their sum.'
-      : '',
+    s.overEstimated ? t('shares.overEstimated') : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -71,7 +74,7 @@ export function EnergySharesList({
               {name(p)}
             </span>
             <span className="tabular-nums">
-              {formatKwh(p.kwh, units)} · {p.percent}%
+              {formatKwh(p.kwh, units)} · {formatPercent(p.percent / 100)}
             </span>
           </li>
         ))}

@@ -1,10 +1,15 @@
-/** The signed-in frame: header with building picker, navigation and account menu. */
+/**
+ * The signed-in frame: header with building picker, navigation, language, theme and account
+ * menu. On a phone the language picker sits in the Menu.
+ */
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useLocation, useMatch, useNavigate, useParams } from 'react-router';
 import { useBuildings } from '../state/queries.js';
 import { useSession } from '../state/session.js';
 import { useSettings, type Theme } from '../state/settings.js';
+import { LanguagePicker } from './language.picker.js';
 import { OfflineBanner } from './offline.banner.js';
 import { useNarrow } from './responsive.table.js';
 import { ErrorState } from './states.js';
@@ -28,7 +33,8 @@ export interface LayoutContext {
  * The main navigation: one row on a desk; on a phone a "Menu" button that opens the links as a
  * list (Escape closes it and returns focus to the button; choosing a page closes it).
  */
-function MainNav({ children }: { children: ReactNode }) {
+function MainNav({ children, inMenu }: { children: ReactNode; inMenu: ReactNode }) {
+  const { t } = useTranslation();
   const narrow = useNarrow();
   const [open, setOpen] = useState(false);
   const id = useId();
@@ -47,14 +53,14 @@ function MainNav({ children }: { children: ReactNode }) {
   if (!narrow)
     return (
       <nav
-        aria-label="Main"
+        aria-label={t('layout.mainNav')}
         className="order-last flex w-full flex-wrap gap-1 sm:order-none sm:w-auto"
       >
         {children}
       </nav>
     );
   return (
-    <nav aria-label="Main" className="order-last w-full">
+    <nav aria-label={t('layout.mainNav')} className="order-last w-full">
       <button
         ref={button}
         type="button"
@@ -63,7 +69,8 @@ function MainNav({ children }: { children: ReactNode }) {
         onClick={() => setOpen((o) => !o)}
         className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:border-slate-700 dark:hover:bg-slate-800"
       >
-        <span aria-hidden="true">☰ </span>Menu
+        <span aria-hidden="true">☰ </span>
+        {t('layout.menu')}
       </button>
       {open && (
         <div
@@ -78,6 +85,7 @@ function MainNav({ children }: { children: ReactNode }) {
           }}
         >
           {children}
+          <div className="px-3 pt-1">{inMenu}</div>
         </div>
       )}
     </nav>
@@ -85,8 +93,15 @@ function MainNav({ children }: { children: ReactNode }) {
 }
 
 const nextTheme: Record<Theme, Theme> = { system: 'dark', dark: 'light', light: 'system' };
+const themeKey = {
+  system: 'layout.themeSystem',
+  light: 'layout.themeLight',
+  dark: 'layout.themeDark',
+} as const satisfies Record<Theme, string>;
 
 export function Layout() {
+  const { t } = useTranslation();
+  const narrow = useNarrow();
   const { buildingId } = useParams();
   const { session, signOut } = useSession();
   const { settings, update } = useSettings();
@@ -115,7 +130,7 @@ export function Layout() {
         href="#main"
         className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:p-2 dark:focus:bg-slate-900"
       >
-        Skip to content
+        {t('layout.skip')}
       </a>
       <header className="sticky top-0 z-10 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-950/90">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-2 px-4 py-2">
@@ -123,7 +138,7 @@ export function Layout() {
             NILM Monitor
           </span>
           <label className="flex items-center gap-1 text-sm">
-            <span className="sr-only">Building</span>
+            <span className="sr-only">{t('layout.building')}</span>
             <select
               value={current ?? ''}
               onChange={(e) => {
@@ -135,7 +150,7 @@ export function Layout() {
               disabled={!buildings.data}
               className="max-w-[12rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900"
             >
-              {!current && <option value="">Choose a building</option>}
+              {!current && <option value="">{t('layout.chooseBuilding')}</option>}
               {buildings.data?.buildings.map((x) => (
                 <option key={x.id} value={x.id}>
                   {x.name}
@@ -143,50 +158,54 @@ export function Layout() {
               ))}
             </select>
           </label>
-          <MainNav>
+          <MainNav inMenu={<LanguagePicker />}>
             {b && (
               <>
                 <NavLink to={b} end className={navLink}>
-                  Dashboard
+                  {t('layout.dashboard')}
                 </NavLink>
                 <NavLink to={`${b}/appliances`} className={navLink}>
-                  Appliances
+                  {t('layout.appliances')}
                 </NavLink>
                 <NavLink to={`${b}/reports`} className={navLink}>
-                  Reports
+                  {t('layout.reports')}
                 </NavLink>
                 <NavLink to={`${b}/alerts`} className={navLink}>
-                  Alerts
+                  {t('layout.alerts')}
                 </NavLink>
                 <NavLink to={`${b}/settings`} className={navLink}>
-                  Building
+                  {t('layout.buildingPage')}
                 </NavLink>
               </>
             )}
             <NavLink to="/model" className={navLink}>
-              Model
+              {t('layout.model')}
             </NavLink>
             <NavLink to="/settings" className={navLink}>
-              Settings
+              {t('layout.settings')}
             </NavLink>
             {session?.user.role === 'admin' && (
               <NavLink to="/admin" className={navLink}>
-                Buildings & users
+                {t('layout.admin')}
               </NavLink>
             )}
           </MainNav>
           <div className="ml-auto flex items-center gap-1">
+            {!narrow && <LanguagePicker />}
             <button
               type="button"
               onClick={() => update({ theme: nextTheme[settings.theme] })}
-              aria-label={`Theme: ${settings.theme}. Switch to ${nextTheme[settings.theme]}`}
+              aria-label={t('layout.theme', {
+                theme: t(themeKey[settings.theme]),
+                next: t(themeKey[nextTheme[settings.theme]]),
+              })}
               className="rounded-md px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:hover:bg-slate-800"
             >
               {settings.theme === 'dark' ? '☾' : settings.theme === 'light' ? '☀' : '◐'}
             </button>
             <DropdownMenu.Root>
               <DropdownMenu.Trigger className="rounded-md px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:hover:bg-slate-800">
-                Account
+                {t('layout.account')}
               </DropdownMenu.Trigger>
               <DropdownMenu.Portal>
                 <DropdownMenu.Content
@@ -201,7 +220,7 @@ export function Layout() {
                     onSelect={signOut}
                     className="cursor-pointer rounded px-2 py-1.5 outline-none data-[highlighted]:bg-slate-100 dark:data-[highlighted]:bg-slate-800"
                   >
-                    Sign out
+                    {t('layout.signOut')}
                   </DropdownMenu.Item>
                 </DropdownMenu.Content>
               </DropdownMenu.Portal>
@@ -215,9 +234,7 @@ export function Layout() {
           <ErrorState error={buildings.error} onRetry={() => void buildings.refetch()} />
         )}
         {unknown ? (
-          <ErrorState
-            error={`There is no building "${buildingId}" that you can see. Choose one from the list above.`}
-          />
+          <ErrorState error={t('layout.unknownBuilding', { id: buildingId })} />
         ) : (
           <Outlet context={{ currentBuilding: current } satisfies LayoutContext} />
         )}

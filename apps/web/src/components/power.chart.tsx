@@ -4,6 +4,7 @@
  * 1-minute resolution would be 43 200 points, which no phone needs to draw.
  */
 import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import {
   Area,
   AreaChart,
@@ -16,9 +17,11 @@ import {
 } from 'recharts';
 import { markedGaps, NO_READINGS_UNTIL, type ChartRow, type Gap } from '../lib/chart.data.js';
 import { seriesColor } from '../lib/colors.js';
+import { i18n } from '../i18n/i18n.setup.js';
 import {
-  applianceLabel,
+  applianceName,
   formatDateTime,
+  formatDayMonth,
   formatPower,
   formatPowerTick,
   formatTime,
@@ -45,10 +48,7 @@ export function useWidth<T extends HTMLElement>() {
 }
 
 function tickFormatter(spanMs: number, units: Units) {
-  return (t: number) =>
-    spanMs > 2 * 86_400_000
-      ? new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
-      : formatTime(t, units);
+  return (t: number) => (spanMs > 2 * 86_400_000 ? formatDayMonth(t) : formatTime(t, units));
 }
 
 /**
@@ -84,7 +84,7 @@ function NoReadingsPattern({ id }: { id: string }) {
 
 /** "No readings 1/2/2026, 10:05 – 1/2/2026, 12:40": a gap's span for its title and the tooltip. */
 function gapTitle(gap: Gap, fmt: (t: number) => string): string {
-  return `No readings ${fmt(gap.from)} – ${fmt(gap.to)}`;
+  return i18n.t('powerChart.gap', { from: fmt(gap.from), to: fmt(gap.to) });
 }
 
 export function StackedPowerChart({
@@ -98,6 +98,7 @@ export function StackedPowerChart({
   width: number;
   height?: number;
 }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   const span = rows.length > 1 ? rows[rows.length - 1]!.t - rows[0]!.t : 0;
   const fmt = tickFormatter(span, units);
@@ -106,10 +107,7 @@ export function StackedPowerChart({
   const patternId = `no-readings-${useId().replace(/[^\w-]/g, '')}`;
   const when = (t: number) => formatDateTime(t, units);
   return (
-    <figure
-      aria-label="Power per appliance over time, stacked"
-      className="text-slate-600 dark:text-slate-300"
-    >
+    <figure aria-label={t('powerChart.figure')} className="text-slate-600 dark:text-slate-300">
       <AreaChart
         width={width}
         height={height}
@@ -145,17 +143,14 @@ export function StackedPowerChart({
           }}
           formatter={(v, name) => [
             formatPower(typeof v === 'number' ? v : null, units),
-            applianceLabel(String(name)),
+            applianceName(String(name)),
           ]}
           // The tooltip's box is white in both themes; series colours as text fail contrast there.
           contentStyle={{ fontSize: 12, backgroundColor: '#fff', color: '#0f172a' }}
           labelStyle={{ color: '#334155' }}
           itemStyle={{ color: '#0f172a' }}
         />
-        <Legend
-          formatter={(name) => applianceLabel(String(name))}
-          wrapperStyle={{ fontSize: 12 }}
-        />
+        <Legend formatter={(name) => applianceName(String(name))} wrapperStyle={{ fontSize: 12 }} />
         {series.map((s) => (
           <Area
             key={s}
@@ -205,8 +200,10 @@ export function StackedPowerChart({
               strokeOpacity={0.4}
             />
           </svg>
-          {gaps.length === 1 ? gapTitle(gaps[0]!, when) : `No readings in ${gaps.length} stretches`}
-          : drawn as a gap, not as zero power.
+          {gaps.length === 1
+            ? gapTitle(gaps[0]!, when)
+            : t('powerChart.gaps', { count: gaps.length })}
+          {t('powerChart.gapDrawn')}
         </figcaption>
       )}
     </figure>

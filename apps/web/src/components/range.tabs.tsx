@@ -5,11 +5,14 @@ export function Segmented<T extends string>({
   label,
   value,
   options,
+  optionLabel = (o) => o,
   onChange,
 }: {
   label: string;
   value: T;
   options: readonly T[];
+  /** What each option reads as (in the language shown); the value itself by default. */
+  optionLabel?: (o: T) => string;
   onChange: (v: T) => void;
 }) {
   return (
@@ -26,7 +29,7 @@ export function Segmented<T extends string>({
             aria-controls={undefined}
             className="rounded-md px-3 py-1 text-sm font-medium text-slate-600 focus-visible:outline-2 focus-visible:outline-emerald-500 data-[state=active]:bg-white data-[state=active]:text-slate-900 data-[state=active]:shadow dark:text-slate-300 dark:data-[state=active]:bg-slate-950 dark:data-[state=active]:text-white"
           >
-            {o}
+            {optionLabel(o)}
           </Tabs.Trigger>
         ))}
       </Tabs.List>

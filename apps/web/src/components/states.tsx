@@ -1,9 +1,11 @@
 /** Loading, error and empty states shared by every page and panel, so none is ever blank. */
 import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { isPartial } from '../lib/coverage.js';
 import { formatPercent } from '../lib/format.js';
 
-export function Loading({ label = 'Loading…' }: { label?: string }) {
+export function Loading({ label }: { label?: string }) {
+  const { t } = useTranslation();
   return (
     <div
       role="status"
@@ -11,12 +13,13 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
       className="flex items-center gap-2 p-4 text-sm text-slate-500 dark:text-slate-400"
     >
       <span className="size-3 animate-pulse rounded-full bg-emerald-500" aria-hidden="true" />
-      {label}
+      {label ?? t('states.loading')}
     </div>
   );
 }
 
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const { t } = useTranslation();
   const message = error instanceof Error ? error.message : String(error);
   return (
     <div
@@ -30,7 +33,7 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
           onClick={onRetry}
           className="mt-2 rounded border border-current px-2 py-1 text-xs font-medium focus-visible:outline-2 focus-visible:outline-offset-2"
         >
-          Try again
+          {t('states.tryAgain')}
         </button>
       )}
     </div>
@@ -75,11 +78,11 @@ export function Panel({
  * Renders nothing once everything with readings is estimated.
  */
 export function EstimatingNotice({ coverage }: { coverage: number | null | undefined }) {
+  const { t } = useTranslation();
   if (coverage === null || coverage === undefined || coverage >= 0.995) return null;
   return (
     <p role="status" className="mb-2 text-sm text-amber-800 dark:text-amber-300">
-      Estimating history: {formatPercent(coverage)} of this range has per-appliance estimates so
-      far. The rest shows mains only until the worker reaches it.
+      {t('states.estimating', { percent: formatPercent(coverage) })}
     </p>
   );
 }
@@ -96,10 +99,11 @@ export function CoverageNote({
   /** What the share is of, in words: "today so far", "this range". */
   of: string;
 }) {
+  const { t } = useTranslation();
   if (!isPartial(coverage)) return null;
   return (
     <p className="mt-2 text-xs text-amber-800 dark:text-amber-300">
-      Data for {formatPercent(coverage)} of {of}: energy and cost count only the time with readings.
+      {t('states.coverage', { percent: formatPercent(coverage), of })}
     </p>
   );
 }

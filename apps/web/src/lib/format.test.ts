@@ -1,12 +1,16 @@
-// Proves the formatting helpers show power, energy and clock times in each unit a person may choose (W/kW/auto, kWh/Wh, 24/12-hour), with axis ticks without trailing zeros and a dash for missing values; grid power says import or export in words, and status times read as "12 s ago".
-import { describe, expect, it } from 'vitest';
+// Proves the formatting helpers show power, energy and clock times in each unit a person may choose (W/kW/auto, kWh/Wh, 24/12-hour), with axis ticks without trailing zeros and a dash for missing values; grid power says import or export in words, and status times read as "12 s ago"; in German and Dutch numbers, money and appliance names follow the language.
+import { afterEach, describe, expect, it } from 'vitest';
+import { showLanguage } from '../i18n/i18n.setup.js';
 import {
+  applianceName,
   defaultUnits,
   formatAgo,
   formatGridPower,
   formatDateTime,
   formatKwh,
   formatKwhTick,
+  formatMoney,
+  formatPercent,
   formatPower,
   formatPowerTick,
   formatTime,
@@ -110,5 +114,33 @@ describe('formatGridPower and formatAgo', () => {
     expect(formatAgo(now - 3 * 3_600_000, now)).toBe('3 h ago');
     expect(formatAgo(now - 2 * 86_400_000, now)).toBe('2 d ago');
     expect(formatAgo(null, now)).toBe('never');
+  });
+});
+
+describe('in German and Dutch', () => {
+  afterEach(async () => {
+    await showLanguage('en');
+  });
+
+  it('writes decimals with a comma, percentages and money as each language does', async () => {
+    await showLanguage('de');
+    expect(formatPower(2310)).toBe('2,31 kW');
+    expect(formatKwh(0.1234)).toBe('0,123 kWh');
+    expect(formatPowerTick(1500)).toBe('1,5 kW');
+    expect(spaced(formatPercent(0.35))).toBe('35 %');
+    expect(spaced(formatMoney(1.05, 'EUR'))).toBe('1,05 €');
+    expect(formatGridPower(-543)).toBe('543 W Einspeisung');
+    await showLanguage('nl');
+    expect(formatKwh(3.4199)).toBe('3,42 kWh');
+    expect(spaced(formatMoney(1.05, 'EUR'))).toBe('€ 1,05');
+    expect(formatAgo(Date.now() - 3 * 86_400_000)).toBe('3 dagen geleden');
+  });
+
+  it('names appliances in the language, but keeps a name the household gave', async () => {
+    await showLanguage('de');
+    expect(applianceName('kettle')).toBe('Wasserkocher');
+    expect(applianceName('kettle', 'Kettle')).toBe('Wasserkocher');
+    expect(applianceName('kettle', 'Teekessel oben')).toBe('Teekessel oben');
+    expect(applianceName('sauna_heater')).toBe('Sauna heater');
   });
 });

@@ -1,4 +1,10 @@
-/** Number formatting for the UI: power, energy, money, percentages and times. */
+/**
+ * Number formatting for the UI: power, energy, money, percentages and times, written in the
+ * locale of the language shown (i18n/i18n.setup.ts): "2.31 kW" in English, "2,31 kW" in German
+ * and Dutch. CSV exports do not use these (lib/report.csv.ts keeps a fixed machine format).
+ */
+import { en } from '../i18n/en.catalogue.js';
+import { currentLocale, i18n } from '../i18n/i18n.setup.js';
 
 /** Power in watts, kilowatts, or whichever reads better ("auto"). */
 export type PowerUnit = 'auto' | 'W' | 'kW';
@@ -22,9 +28,41 @@ export const defaultUnits: Units = { power: 'auto', energy: 'kWh', time: '24h' }
 const bad = (v: number | null | undefined): v is null | undefined =>
   v === null || v === undefined || !Number.isFinite(v);
 
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/**
+ * `v` in the current locale without thousands separators ("2310", "2.31" or "2,31"): exactly
+ * `digits` decimals, or up to `digits` without trailing zeros when `trim` (axis ticks: 1.5, 2).
+ */
+function decimal(v: number, digits: number, trim = false): string {
+  const locale = currentLocale();
+  const key = `${locale}|${digits}|${trim}`;
+  let f = numberFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, {
+      minimumFractionDigits: trim ? 0 : digits,
+      maximumFractionDigits: digits,
+      useGrouping: false,
+    });
+    numberFormats.set(key, f);
+  }
+  // Intl writes -0 as "-0"; a rounded-away sign means nothing to a reader.
+  return f.format(v === 0 ? 0 : v);
+}
+
 /** Up to `digits` decimals without trailing zeros, for axis ticks: 1.5, 2, 0.25. */
 function trimmed(v: number, digits = 2): string {
-  return String(Number(v.toFixed(digits)));
+  return decimal(v, digits, true);
+}
+
+/** A count with the locale's thousands separators: "12,345" in English, "12.345" in German. */
+export function formatCount(n: number): string {
+  return new Intl.NumberFormat(currentLocale()).format(n);
+}
+
+/** A plain number with exactly `digits` decimals in the current locale ("0.93", "0,93"). */
+export function formatNumber(v: number | null | undefined, digits: number): string {
+  return bad(v) ? '–' : decimal(v, digits);
 }
 
 /**
@@ -37,8 +75,8 @@ export function formatPower(
 ): string {
   if (bad(w)) return '–';
   const kw = units.power === 'kW' || (units.power === 'auto' && Math.abs(w) >= 1000);
-  if (kw) return `${(w / 1000).toFixed(Math.abs(w) < 1000 ? 3 : 2)} kW`;
-  return `${Math.round(w)} W`;
+  if (kw) return `${decimal(w / 1000, Math.abs(w) < 1000 ? 3 : 2)} kW`;
+  return `${decimal(Math.round(w), 0)} W`;
 }
 
 /** Power on a chart axis: as formatPower, but without trailing zeros ("1.5 kW", "500 W"). */
@@ -59,9 +97,9 @@ export function formatKwh(
   if (bad(kwh)) return '–';
   if (units.energy === 'Wh') {
     const wh = kwh * 1000;
-    return `${wh.toFixed(Math.abs(wh) < 10 ? 1 : 0)} Wh`;
+    return `${decimal(wh, Math.abs(wh) < 10 ? 1 : 0)} Wh`;
   }
-  return `${kwh.toFixed(Math.abs(kwh) < 1 ? 3 : 2)} kWh`;
+  return `${decimal(kwh, Math.abs(kwh) < 1 ? 3 : 2)} kWh`;
 }
 
 /** Energy (given in kWh) on a chart axis, without trailing zeros: "1.5 kWh", "1500 Wh". */
@@ -70,7 +108,7 @@ export function formatKwhTick(kwh: number, units: Pick<Units, 'energy'> = defaul
   return units.energy === 'Wh' ? `${trimmed(kwh * 1000, 0)} Wh` : `${trimmed(kwh, 3)} kWh`;
 }
 
-/** Where tests pin the locale and time zone; the UI leaves both to the browser. */
+/** Where tests pin the locale and time zone; the UI uses the language's locale and the browser's zone. */
 export interface TimeOptions {
   locale?: string;
   timeZone?: string;
@@ -84,10 +122,11 @@ function clock(
   opts: TimeOptions,
   date: Intl.DateTimeFormatOptions,
 ): Intl.DateTimeFormat {
-  const key = JSON.stringify([units.time, opts, date]);
+  const locale = opts.locale ?? currentLocale();
+  const key = JSON.stringify([units.time, locale, opts, date]);
   let f = dateTimeFormats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(opts.locale, {
+    f = new Intl.DateTimeFormat(locale, {
       ...date,
       hour: units.time === '12h' ? 'numeric' : '2-digit',
       minute: '2-digit',
@@ -120,23 +159,50 @@ export function formatDateTime(
   );
 }
 
-/** Money in the chosen ISO currency, e.g. "£1.05"; falls back to "1.05 XYZ" for unknown codes. */
+/**
+ * Money in the chosen ISO currency in the current locale, e.g. "£1.05", "1,05 €"; falls back to
+ * "1.05 XYZ" for unknown codes.
+ */
 export function formatMoney(amount: number, currency: string): string {
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount);
+    return new Intl.NumberFormat(currentLocale(), { style: 'currency', currency }).format(amount);
   } catch {
-    return `${amount.toFixed(2)} ${currency}`;
+    return `${decimal(amount, 2)} ${currency}`;
   }
 }
 
+/** A share as a whole percentage in the current locale: "35%", German "35 %". */
 export function formatPercent(p: number): string {
-  return `${Math.round(p * 100)}%`;
+  return new Intl.NumberFormat(currentLocale(), {
+    style: 'percent',
+    maximumFractionDigits: 0,
+  }).format(p);
 }
 
-/** Human name for an appliance key: "washing_machine" -> "Washing machine". */
+/** Human name for an appliance key: "washing_machine" -> "Washing machine" (no translation). */
 export function applianceLabel(name: string): string {
   const s = name.replace(/[_-]+/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * An appliance's name in the language shown: a name an owner gave it (a label that is not the
+ * English default) as it is, else the catalogue's ("Wasserkocher"), else the key made readable.
+ */
+export function applianceName(name: string, label?: string): string {
+  const known = Object.hasOwn(en.appliance, name) ? (name as keyof typeof en.appliance) : undefined;
+  const english = known ? en.appliance[known] : applianceLabel(name);
+  if (label !== undefined && label !== english && label !== applianceLabel(name)) return label;
+  return known ? i18n.t(`appliance.${known}`) : (label ?? english);
+}
+
+/** A day and month in the current locale, for chart ticks: "Jan 2", "2. Jan.", "2 jan". */
+export function formatDayMonth(t: number | string | Date, opts: TimeOptions = {}): string {
+  return new Intl.DateTimeFormat(opts.locale ?? currentLocale(), {
+    month: 'short',
+    day: 'numeric',
+    timeZone: opts.timeZone,
+  }).format(new Date(t));
 }
 
 /**
@@ -149,7 +215,8 @@ export function formatGridPower(
 ): string {
   if (bad(w)) return '–';
   if (w === 0) return formatPower(0, units);
-  return `${formatPower(Math.abs(w), units)} ${w > 0 ? 'import' : 'export'}`;
+  const power = formatPower(Math.abs(w), units);
+  return w > 0 ? i18n.t('format.gridImport', { power }) : i18n.t('format.gridExport', { power });
 }
 
 /**
@@ -157,13 +224,13 @@ export function formatGridPower(
  * "just now" under a second (or slightly ahead, from clock skew); "never" for null.
  */
 export function formatAgo(t: string | number | null, now: number = Date.now()): string {
-  if (t === null) return 'never';
+  if (t === null) return i18n.t('format.never');
   const at = typeof t === 'number' ? t : new Date(t).getTime();
   if (!Number.isFinite(at)) return String(t);
   const s = Math.floor((now - at) / 1000);
-  if (s < 1) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86_400)} d ago`;
+  if (s < 1) return i18n.t('format.justNow');
+  if (s < 60) return i18n.t('format.secondsAgo', { count: s });
+  if (s < 3600) return i18n.t('format.minutesAgo', { count: Math.floor(s / 60) });
+  if (s < 86_400) return i18n.t('format.hoursAgo', { count: Math.floor(s / 3600) });
+  return i18n.t('format.daysAgo', { count: Math.floor(s / 86_400) });
 }

@@ -3,6 +3,7 @@
  * what's on, baseload and other.
  */
 import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
 import {
   BaseloadPanel,
@@ -44,6 +45,7 @@ export default function DashboardPage() {
 }
 
 function Dashboard({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const live = useLive(buildingId);
   // The range lives in the URL (?range=7d) so a view can be bookmarked and shared.
   const [search, setSearch] = useSearchParams();
@@ -140,9 +142,15 @@ function Dashboard({ buildingId }: { buildingId: string }) {
       <div className="md:col-span-2 xl:col-span-3">
         <Panel
           id="power-chart"
-          title="Power by appliance"
+          title={t('dashboard.powerByAppliance')}
           actions={
-            <Segmented label="Time range" value={range} options={RANGES} onChange={setRange} />
+            <Segmented
+              label={t('dashboard.timeRange')}
+              value={range}
+              options={RANGES}
+              optionLabel={(r) => t(`dashboard.range.${r}`)}
+              onChange={setRange}
+            />
           }
         >
           <EstimatingNotice coverage={readings.data?.estimate_coverage} />
@@ -150,9 +158,9 @@ function Dashboard({ buildingId }: { buildingId: string }) {
             {readings.error ? (
               <ErrorState error={readings.error} onRetry={() => void readings.refetch()} />
             ) : !chart ? (
-              <Loading label="Loading readings…" />
+              <Loading label={t('dashboard.loadingReadings')} />
             ) : chart.rows.length === 0 ? (
-              <Empty>No readings in this range yet.</Empty>
+              <Empty>{t('dashboard.noReadingsRange')}</Empty>
             ) : width > 0 ? (
               <StackedPowerChart rows={chart.rows} series={chart.series} width={width} />
             ) : null}
@@ -168,13 +176,13 @@ function Dashboard({ buildingId }: { buildingId: string }) {
         />
       </div>
       <div className="md:col-span-2">
-        <Panel id="today-by-appliance" title="Today by appliance">
+        <Panel id="today-by-appliance" title={t('dashboard.todayByAppliance')}>
           {energy.error ? (
             <ErrorState error={energy.error} />
           ) : energy.isPending ? (
             <Loading />
           ) : Object.keys(energy.data.periods.at(-1)?.appliances ?? {}).length === 0 ? (
-            <Empty>No appliance estimates today yet.</Empty>
+            <Empty>{t('dashboard.noEstimatesToday')}</Empty>
           ) : (
             <>
               <ApplianceEnergyList
@@ -182,11 +190,10 @@ function Dashboard({ buildingId }: { buildingId: string }) {
                 labels={Object.fromEntries(
                   (appliances.data?.appliances ?? []).map((a) => [a.name, a.label]),
                 )}
-                caption="Energy per appliance today"
+                caption={t('dashboard.energyPerApplianceToday')}
               />
               <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-                “Likely” is the model&apos;s uncertainty added up minute by minute, so the true
-                energy is very probably inside it.
+                {t('dashboard.likelyNote')}
               </p>
             </>
           )}

@@ -7,7 +7,9 @@
 import type { AuthConfig, LoginResponse } from '@nilm/contracts';
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation } from 'react-router';
+import { LanguagePicker } from '../components/language.picker.js';
 import { ErrorState, Loading } from '../components/states.js';
 import { createApiClient } from '../lib/api.client.js';
 import { createSupabaseAuth } from '../lib/supabase.auth.js';
@@ -42,6 +44,7 @@ async function signInWithSupabase(
 }
 
 export default function LoginPage() {
+  const { t } = useTranslation();
   const { session } = useSession();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from ?? '/';
@@ -51,11 +54,14 @@ export default function LoginPage() {
 
   return (
     <main className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center p-6">
-      <h1 className="mb-1 text-2xl font-bold">NILM Monitor</h1>
+      <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
+        <h1 className="text-2xl font-bold">NILM Monitor</h1>
+        <LanguagePicker />
+      </div>
       {config.error ? (
         <ErrorState error={config.error} onRetry={() => void config.refetch()} />
       ) : !config.data ? (
-        <Loading label="Loading sign-in…" />
+        <Loading label={t('login.loading')} />
       ) : config.data.mode === 'external' ? (
         <ExternalSignIn />
       ) : (
@@ -67,22 +73,21 @@ export default function LoginPage() {
 
 /** Tokens come from another identity provider: nothing to sign in to here. */
 function ExternalSignIn() {
+  const { t } = useTranslation();
   return (
     <div className="space-y-3 text-sm text-slate-600 dark:text-slate-300">
       <p>
-        Signing in here is not available: this server accepts access tokens from an external
-        identity provider. Sign in with that provider and send its access token to the API as{' '}
-        <code>Authorization: Bearer &lt;token&gt;</code>.
+        {t('login.external')} <code>Authorization: Bearer &lt;token&gt;</code>.
       </p>
       <p className="text-slate-500 dark:text-slate-400">
-        Administrators: if the provider is Supabase, set <code>SUPABASE_ANON_KEY</code> on the
-        server to sign in here.
+        {t('login.externalAdmins')} <code>SUPABASE_ANON_KEY</code> {t('login.externalAdminsEnd')}
       </p>
     </div>
   );
 }
 
 function SignInForm({ config }: { config: FormConfig }) {
+  const { t } = useTranslation();
   const { api, signIn } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -104,12 +109,10 @@ function SignInForm({ config }: { config: FormConfig }) {
 
   return (
     <>
-      <p className="mb-6 text-sm text-slate-500 dark:text-slate-400">
-        Sign in to see where your energy goes.
-      </p>
-      <form onSubmit={submit} className="space-y-4" aria-label="Sign in">
+      <p className="mb-6 text-sm text-slate-500 dark:text-slate-400">{t('login.intro')}</p>
+      <form onSubmit={submit} className="space-y-4" aria-label={t('login.form')}>
         <label className="block text-sm font-medium">
-          E-mail
+          {t('login.email')}
           <input
             type="email"
             autoComplete="username"
@@ -120,7 +123,7 @@ function SignInForm({ config }: { config: FormConfig }) {
           />
         </label>
         <label className="block text-sm font-medium">
-          Password
+          {t('login.password')}
           <input
             type="password"
             autoComplete="current-password"
@@ -137,7 +140,7 @@ function SignInForm({ config }: { config: FormConfig }) {
             onChange={(e) => setRemember(e.target.checked)}
             className="size-4 accent-emerald-600"
           />
-          Remember me on this device
+          {t('login.remember')}
         </label>
         {login.error && <ErrorState error={login.error} />}
         <button
@@ -145,11 +148,11 @@ function SignInForm({ config }: { config: FormConfig }) {
           disabled={login.isPending}
           className="w-full rounded-md bg-emerald-700 px-4 py-2 font-semibold text-white hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-600 disabled:opacity-60"
         >
-          {login.isPending ? 'Signing in…' : 'Sign in'}
+          {login.isPending ? t('login.signingIn') : t('login.signIn')}
         </button>
         {config.mode === 'supabase' && (
           <p className="text-xs text-slate-500 dark:text-slate-400">
-            Your account is checked by Supabase Auth at {new URL(config.supabase_url).host}.
+            {t('login.supabase', { host: new URL(config.supabase_url).host })}
           </p>
         )}
       </form>
