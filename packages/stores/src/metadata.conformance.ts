@@ -15,6 +15,7 @@ import {
 import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
 import { alertConformance } from './alert.conformance.js';
 import { priceConformance } from './price.conformance.js';
+import { deviceConformance } from './device.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const MIN = 60_000;
@@ -56,6 +57,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
 
     alertConformance({ store: () => store, id, building, user });
     priceConformance({ store: () => store, id, building });
+    deviceConformance({ store: () => store, id, building });
 
     describe('schema', () => {
       it('migrate again, even twice at once, is a no-op that keeps the data', async () => {

@@ -8,6 +8,7 @@
 import type { EstimateBacklog } from './estimate.backlog.js';
 import type { AlertStore } from './alert.store.js';
 import type { PriceStore } from './price.store.js';
+import type { DeviceStore } from './device.store.js';
 
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
@@ -126,7 +127,7 @@ export type SourceEvent =
   | { kind: 'value'; valueW: number; at: number; phasesW?: readonly number[] }
   | { kind: 'error'; code: string; message: string; at: number };
 
-export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore {
+export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore, DeviceStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;

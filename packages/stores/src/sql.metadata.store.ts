@@ -21,6 +21,7 @@ import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migr
 import { backlogSpans, type PendingRange } from './estimate.backlog.js';
 import { createSqlAlertStore } from './sql.alert.store.js';
 import { createSqlPriceStore } from './sql.price.store.js';
+import { createSqlDeviceStore } from './sql.device.store.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -139,6 +140,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     kind,
     ...createSqlAlertStore(client, now),
     ...createSqlPriceStore(client),
+    ...createSqlDeviceStore(client, now),
 
     async migrate() {
       await runMigrations(client, undefined, now);
