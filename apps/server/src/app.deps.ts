@@ -5,6 +5,7 @@ import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import type { LocalIssuer, TokenVerifier } from './auth/index.js';
 import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
+import type { LatestReadings } from './services/latest.readings.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -16,6 +17,8 @@ export interface AppDeps {
   /** Present when the server signs its own tokens (no external auth configured). */
   issuer?: LocalIssuer;
   metrics: Metrics;
+  /** The newest reading per building this process stored, for live streams that open. */
+  latestReadings?: LatestReadings;
   /** ioredis client for shared rate-limit counters, when REDIS_URL is set. */
   rateLimitRedis?: unknown;
   now?: () => number;

@@ -218,6 +218,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     recheckMs: deps.config.LIVE_RECHECK_MS,
     maxPerUser: deps.config.LIVE_STREAMS_PER_USER,
     maxTotal: deps.config.LIVE_STREAMS_TOTAL,
+    latest: deps.latestReadings,
     now,
     log: app.log,
   });

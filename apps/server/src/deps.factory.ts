@@ -20,6 +20,7 @@ import type { AppDeps } from './app.deps.js';
 import { createTokenVerifier, defaultLocalKeyFile, LocalIssuer } from './auth/index.js';
 import type { ServerConfig } from './config.js';
 import { Metrics } from './metrics.js';
+import { LatestReadings } from './services/latest.readings.js';
 
 export interface Parts extends AppDeps {
   close(): Promise<void>;
@@ -86,6 +87,7 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
     verifier,
     issuer,
     metrics: new Metrics(),
+    latestReadings: new LatestReadings(),
     rateLimitRedis,
     async close() {
       // Queue first: it waits for running jobs, which still need the model and the stores.

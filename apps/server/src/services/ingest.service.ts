@@ -20,6 +20,7 @@ import { phasesAddUp } from '@nilm/sources';
 import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { parseReadingTime } from '../time.parse.js';
+import type { LatestReadings } from './latest.readings.js';
 
 /** Readings more than this far in the future are refused (clock skew allowance). */
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -248,6 +249,7 @@ export function ingestServiceFor(
     metadata: Pick<EstimateBacklog, 'markPending'>;
     queue: JobQueue;
     metrics: Pick<Metrics, 'readingsIngested'>;
+    latestReadings?: Pick<LatestReadings, 'note'>;
     now?: () => number;
   },
   log: IngestDeps['log'],
@@ -259,6 +261,9 @@ export function ingestServiceFor(
     queue: deps.queue,
     now: deps.now,
     log,
-    onIngest: (_b, r) => deps.metrics.readingsIngested.inc({ source }, r.length),
+    onIngest: (b, r) => {
+      deps.metrics.readingsIngested.inc({ source }, r.length);
+      deps.latestReadings?.note(b, r);
+    },
   });
 }

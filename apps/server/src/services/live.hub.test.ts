@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { LatestReadings } from './latest.readings.js';
 import { LiveHub, type LiveHubOptions } from './live.hub.js';
 
 /** A ServerResponse stand-in that records what was written. */
@@ -125,5 +126,57 @@ describe('LiveHub', () => {
     expect(streams[0]!.text).toMatch(/"reason":"server_shutdown"/);
     expect(h.stats()).toEqual({ streams: 0, feeds: 0, users: 0 });
     expect(() => h.admit(viewer('u'))).toThrow(/shutting down/);
+  });
+
+  it('shows the reading this process stored at once, before the store answers, and only once', async () => {
+    const clock = { t: Date.UTC(2026, 0, 1) };
+    const latest = new LatestReadings();
+    latest.note('b', [
+      { ts: clock.t - 120_000, powerW: 400 },
+      { ts: clock.t - 60_000, powerW: 500 },
+    ]);
+    // A store that has not answered yet (busy behind other reads); its newest is the same reading.
+    let answer: (ts: number) => void = () => undefined;
+    const blocked = new Promise<number>((r) => (answer = r));
+    const { h } = hub({
+      clock,
+      latest,
+      timeseries: {
+        latestReadingTs: () => blocked,
+        latestEstimateTs: async () => null,
+        readReadings: async (_id, from) =>
+          from <= clock.t - 60_000 ? [{ ts: clock.t - 60_000, powerW: 500 }] : [],
+        readEstimates: async () => [],
+      },
+    });
+    const res = new FakeRes();
+    h.open('b', viewer('u'), asRes(res));
+    expect(res.text).toContain('"power_w":500');
+    answer(clock.t - 60_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(res.text.match(/"power_w":500/g)).toHaveLength(1);
+    // A deleted building is forgotten.
+    h.revoke('b');
+    expect(latest.get('b')).toBeUndefined();
+    h.close();
+  });
+});
+
+describe('LatestReadings', () => {
+  it('keeps the newest reading per building, ignores an older batch, and drops the least recently written past its size', () => {
+    const l = new LatestReadings(2);
+    l.note('a', [
+      { ts: 2, powerW: 20 },
+      { ts: 1, powerW: 10 },
+    ]);
+    l.note('a', [{ ts: 1, powerW: 11 }]);
+    expect(l.get('a')).toEqual({ ts: 2, powerW: 20 });
+    l.note('b', [{ ts: 5, powerW: 50 }]);
+    l.note('a', [{ ts: 3, powerW: 30 }]);
+    l.note('c', [{ ts: 9, powerW: 90 }]);
+    expect(l.get('b')).toBeUndefined();
+    expect(l.get('a')).toEqual({ ts: 3, powerW: 30 });
+    l.note('c', []);
+    expect(l.get('c')).toEqual({ ts: 9, powerW: 90 });
   });
 });

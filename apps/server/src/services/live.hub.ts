@@ -15,6 +15,7 @@ import type { ServerResponse } from 'node:http';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import { decideAccess } from '../auth/index.js';
 import { ApiError } from '../errors.js';
+import type { LatestReadings } from './latest.readings.js';
 import { isShown, presentAppliances } from './appliances.service.js';
 
 /** Why a stream ended, sent as `event: end` with `{"reason", "message"}`. */
@@ -56,6 +57,12 @@ export interface LiveHubOptions {
   maxTotal: number;
   /** A stream with more than this waiting to be sent is cut off. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * The newest reading this process stored per building: a stream that opens shows it at once
+   * instead of after the store answers (which, behind a dashboard's heavier reads, takes seconds
+   * on a busy machine).
+   */
+  latest?: Pick<LatestReadings, 'get' | 'forget'>;
   now?: () => number;
   log?: { warn: (o: object, m: string) => void };
 }
@@ -72,6 +79,8 @@ interface Feed {
   streams: Set<Stream>;
   /** The newest reading as an SSE frame, for streams that join later; null until loaded. */
   latest: string | null;
+  /** The time of `latest`, ms since the epoch. */
+  latestTs: number | null;
   lastReading: number;
   lastEstimate: number;
   loaded: boolean;
@@ -145,6 +154,7 @@ export class LiveHub {
         buildingId,
         streams: new Set(),
         latest: null,
+        latestTs: null,
         lastReading: 0,
         lastEstimate: 0,
         loaded: false,
@@ -152,6 +162,8 @@ export class LiveHub {
         stopped: false,
       };
       this.feeds.set(buildingId, feed);
+      const known = this.opts.latest?.get(buildingId);
+      if (known) this.setLatest(feed, known.ts, known.powerW);
       this.start(feed);
     }
     const stream: Stream = { viewer, res, feed, ended: false };
@@ -167,6 +179,7 @@ export class LiveHub {
    * `userId` (removed as a member), or all of them (the building was deleted).
    */
   revoke(buildingId: string, userId?: string): void {
+    if (userId === undefined) this.opts.latest?.forget(buildingId);
     const feed = this.feeds.get(buildingId);
     if (!feed) return;
     for (const s of [...feed.streams])
@@ -189,12 +202,15 @@ export class LiveHub {
         const latestReading = await this.opts.timeseries.latestReadingTs(id);
         feed.lastReading = latestReading ?? this.now() - 3_600_000;
         feed.lastEstimate = (await this.opts.timeseries.latestEstimateTs(id)) ?? feed.lastReading;
-        if (latestReading !== null) {
+        // Streams were already shown this reading when this process stored it.
+        if (latestReading !== null && latestReading !== feed.latestTs) {
           const [r] = await this.opts.timeseries.readReadings(id, latestReading, latestReading + 1);
-          if (r) feed.latest = this.readingFrame(id, r.ts, r.powerW);
+          if (r && r.ts !== feed.latestTs) {
+            this.setLatest(feed, r.ts, r.powerW);
+            for (const s of feed.streams) this.write(s, feed.latest!);
+          }
         }
         feed.loaded = true;
-        if (feed.latest) for (const s of feed.streams) this.write(s, feed.latest);
       } catch (e) {
         this.storeTrouble(feed, e);
       }
@@ -212,6 +228,11 @@ export class LiveHub {
     };
     void poll();
     feed.recheckTimer = setTimeout(() => void recheck(), this.opts.recheckMs);
+  }
+
+  private setLatest(feed: Feed, ts: number, powerW: number): void {
+    feed.latest = this.readingFrame(feed.buildingId, ts, powerW);
+    feed.latestTs = ts;
   }
 
   private readingFrame(id: string, ts: number, powerW: number): string {
@@ -232,8 +253,9 @@ export class LiveHub {
       const rs = await this.opts.timeseries.readReadings(id, feed.lastReading + 1, horizon);
       for (const r of rs.slice(-50)) frames.push(this.readingFrame(id, r.ts, r.powerW));
       if (rs.length) {
-        feed.lastReading = rs[rs.length - 1]!.ts;
-        feed.latest = frames[frames.length - 1]!;
+        const last = rs[rs.length - 1]!;
+        feed.lastReading = last.ts;
+        this.setLatest(feed, last.ts, last.powerW);
       }
       const es = await this.opts.timeseries.readEstimates(id, feed.lastEstimate + 1, horizon);
       // Appliances the building lacks are not streamed (read each poll: a change applies at once).
