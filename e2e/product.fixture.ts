@@ -160,6 +160,9 @@ export async function signedIn(
   const context = await browser.newContext({
     viewport: view.viewport,
     colorScheme: view.scheme ?? 'light',
+    // English whatever the machine's language: the checks read English names, and the dashboard
+    // starts in the browser's preferred language (e2e/languages.e2e.test.ts switches it).
+    locale: 'en-US',
     bypassCSP: true,
   });
   const page = await context.newPage();

@@ -5,6 +5,7 @@
  * said in words and its change left out, so a gap never reads as a drop in use.
  */
 import { useEffect, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useLocation } from 'react-router';
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import {
@@ -25,8 +26,8 @@ import { Segmented } from './range.tabs.js';
 import { Empty, ErrorState, Loading, Panel } from './states.js';
 import { scrollRegion, TableHead } from './table.head.js';
 
-type Choice = 'week vs last week' | 'month vs last year';
-const CHOICES: readonly Choice[] = ['week vs last week', 'month vs last year'];
+type Choice = 'week' | 'month';
+const CHOICES: readonly Choice[] = ['week', 'month'];
 
 const NOW_COLOR = '#059669';
 const BEFORE_COLOR = '#64748b';
@@ -51,19 +52,20 @@ function CompareTable({
   names: WindowNames;
   units: Units;
 }) {
+  const { t } = useTranslation();
   return (
-    <div {...scrollRegion('Comparison table')}>
+    <div {...scrollRegion(t('compareSection.table'))}>
       <table className="w-full text-sm">
         <caption className="sr-only">
-          Energy per appliance, {names.now} against {names.before}
+          {t('compareSection.caption', { now: names.now, before: names.before })}
         </caption>
         <TableHead
           columns={[
-            'Appliance',
+            t('compareSection.appliance'),
             { label: capitalised(names.now), align: 'right' },
             { label: capitalised(names.before), align: 'right' },
-            { label: 'Change', align: 'right' },
-            { label: 'Change %', align: 'right' },
+            { label: t('compareSection.change'), align: 'right' },
+            { label: t('compareSection.changePct'), align: 'right' },
           ]}
         />
         <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -73,10 +75,10 @@ function CompareTable({
                 {r.label}
               </th>
               <td className="px-3 py-2 text-right tabular-nums">
-                {r.nowKwh === null ? 'no data' : formatKwh(r.nowKwh, units)}
+                {r.nowKwh === null ? t('compareSection.noData') : formatKwh(r.nowKwh, units)}
               </td>
               <td className="px-3 py-2 text-right tabular-nums">
-                {r.beforeKwh === null ? 'no data' : formatKwh(r.beforeKwh, units)}
+                {r.beforeKwh === null ? t('compareSection.noData') : formatKwh(r.beforeKwh, units)}
               </td>
               <td className="px-3 py-2 text-right tabular-nums">{signedKwh(r.changeKwh, units)}</td>
               <td className="px-3 py-2 text-right tabular-nums">
@@ -102,6 +104,7 @@ function CompareChart({
   width: number;
   units: Units;
 }) {
+  const { t } = useTranslation();
   const captionId = useId();
   const data = rows
     .filter((r) => r.kind !== 'total')
@@ -134,7 +137,9 @@ function CompareChart({
           fontSize={12}
         />
         <Tooltip
-          formatter={(v) => (typeof v === 'number' ? formatKwh(v, units) : 'no data')}
+          formatter={(v) =>
+            typeof v === 'number' ? formatKwh(v, units) : t('compareSection.noData')
+          }
           cursor={{ fill: 'currentColor', fillOpacity: 0.08 }}
           // The tooltip's box is white in both themes; series colours as text fail contrast there.
           contentStyle={{ fontSize: 12, backgroundColor: '#fff', color: '#0f172a' }}
@@ -156,8 +161,7 @@ function CompareChart({
         />
       </BarChart>
       <figcaption id={captionId} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
-        kWh per appliance, Other and Baseload: {names.now} (green) beside {names.before} (grey). The
-        totals are in the table.
+        {t('compareSection.chartCaption', { now: names.now, before: names.before })}
       </figcaption>
     </figure>
   );
@@ -175,25 +179,29 @@ function WindowsNote({
   comparison: Comparison;
   timeZone: string;
 }) {
-  const same = windows.mode === 'week' ? 'of last week' : 'a year before';
+  const { t } = useTranslation();
   const share = (s: Comparison['now'], who: string) =>
-    s.state === 'none' ? `no readings for ${who}` : `${formatPercent(s.coverage)} of ${who}`;
+    s.state === 'none'
+      ? t('compareSection.noReadingsFor', { who })
+      : t('compareSection.shareOf', { percent: formatPercent(s.coverage), who });
   return (
     <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
-      Like for like: {windowText(windows.now, timeZone)} against the same days and hours {same},{' '}
-      {windowText(windows.before, timeZone)} (the building&apos;s time zone, {timeZone}; the last
-      two minutes wait for their readings). Readings cover {share(comparison.now, names.now)} and{' '}
-      {share(comparison.before, names.before)}. A change is given only where both have readings for{' '}
-      {formatPercent(COMPARABLE_COVERAGE)} or more of the time, and for appliances and Other only
-      where both have per-appliance estimates for as much.
+      {t(windows.mode === 'week' ? 'compareSection.likeWeek' : 'compareSection.likeMonth', {
+        now: windowText(windows.now, timeZone),
+        before: windowText(windows.before, timeZone),
+        timeZone,
+        nowShare: share(comparison.now, names.now),
+        beforeShare: share(comparison.before, names.before),
+        percent: formatPercent(COMPARABLE_COVERAGE),
+      })}
     </p>
   );
 }
 
 /** The Compare section: a toggle, the one-line summary, the numbers and the chart. */
 export function CompareSection({ buildingId }: { buildingId: string }) {
-  const [choice, setChoice] = useState<Choice>('week vs last week');
-  const mode = choice === 'week vs last week' ? 'week' : 'month';
+  const { t } = useTranslation();
+  const [mode, setMode] = useState<Choice>('week');
   const c = useComparison(buildingId, mode);
   const { units } = useSettings().settings;
   const { ref, width } = useWidth<HTMLDivElement>();
@@ -205,16 +213,26 @@ export function CompareSection({ buildingId }: { buildingId: string }) {
   return (
     <Panel
       id="compare"
-      title="Compare"
-      actions={<Segmented label="Compare" value={choice} options={CHOICES} onChange={setChoice} />}
+      title={t('compareSection.title')}
+      actions={
+        <Segmented
+          label={t('compareSection.title')}
+          value={mode}
+          options={CHOICES}
+          optionLabel={(o) => t(o === 'week' ? 'compareSection.week' : 'compareSection.month')}
+          onChange={setMode}
+        />
+      }
     >
       <div ref={ref} className="w-full">
         {c.error ? (
           <ErrorState error={c.error} onRetry={c.refetch} />
         ) : c.justBegun ? (
-          <Empty>The {mode} has only just begun: there is nothing to compare yet.</Empty>
+          <Empty>
+            {t(mode === 'week' ? 'compareSection.weekBegun' : 'compareSection.monthBegun')}
+          </Empty>
         ) : !c.comparison || !c.windows || !c.names ? (
-          <Loading label="Comparing…" />
+          <Loading label={t('compareSection.comparing')} />
         ) : (
           <>
             <p role="status" className="mb-2 text-sm font-medium">

@@ -9,7 +9,15 @@ export function LanguagePicker() {
   const { t, i18n } = useTranslation();
   return (
     <label className="flex items-center gap-1 text-sm">
-      <span aria-hidden="true">🌐</span>
+      <svg
+        aria-hidden="true"
+        viewBox="0 0 20 20"
+        className="size-4 shrink-0 fill-none stroke-current"
+        strokeWidth={1.5}
+      >
+        <circle cx={10} cy={10} r={8} />
+        <path d="M2 10h16M10 2c2.5 2.2 3.5 5 3.5 8s-1 5.8-3.5 8c-2.5-2.2-3.5-5-3.5-8s1-5.8 3.5-8z" />
+      </svg>
       <span className="sr-only">{t('language.label')}</span>
       <select
         value={i18n.language}

@@ -5,7 +5,8 @@
  * and what the two answers say.
  */
 import type { EnergyResponse } from '@nilm/contracts';
-import { applianceLabel } from './format.js';
+import { currentLocale, i18n } from '../i18n/i18n.setup.js';
+import { applianceName, formatNumber } from './format.js';
 import { zonedClock, zonedTime } from './today.js';
 
 export type CompareMode = 'week' | 'month';
@@ -151,13 +152,13 @@ export function compareEnergy(
     ...new Set([...Object.keys(now?.appliances ?? {}), ...Object.keys(before?.appliances ?? {})]),
   ];
   const appliances = names
-    .map((a) => row(a, labels.get(a) ?? applianceLabel(a), 'appliance', (p) => p.appliances[a]))
+    .map((a) => row(a, applianceName(a, labels.get(a)), 'appliance', (p) => p.appliances[a]))
     .sort((x, y) => (y.nowKwh ?? 0) - (x.nowKwh ?? 0) || x.label.localeCompare(y.label));
   const rows = [
     ...appliances,
-    row('other', 'Other', 'other', (p) => p.other_kwh),
-    row('baseload', 'Baseload (always on)', 'baseload', (p) => p.baseload_kwh),
-    row('total', 'Total', 'total', (p) => p.total_kwh),
+    row('other', i18n.t('compare.other'), 'other', (p) => p.other_kwh),
+    row('baseload', i18n.t('compare.baseload'), 'baseload', (p) => p.baseload_kwh),
+    row('total', i18n.t('compare.total'), 'total', (p) => p.total_kwh),
   ];
   const biggest = rows
     .filter((r) => r.kind !== 'total' && Math.abs(r.changeKwh ?? 0) >= MIN_CHANGE_KWH)
@@ -187,24 +188,36 @@ export interface WindowNames {
   before: string;
 }
 
+/** Dates in English read the British way ("Mon 30 Nov"); other languages in their own locale. */
+const dateLocale = () => (i18n.language === 'en' ? 'en-GB' : currentLocale());
+
 /** Names for the two windows; a month a year ago is named by its days ("1–5 December 2025"). */
 export function windowNames(w: CompareWindows, timeZone: string): WindowNames {
   if (w.mode === 'week')
-    return { mode: 'week', now: 'this week so far', before: 'last week so far' };
+    return {
+      mode: 'week',
+      now: i18n.t('compare.thisWeek'),
+      before: i18n.t('compare.lastWeek'),
+    };
   const day = (ms: number) => zonedClock(new Date(ms), timeZone).d;
-  const month = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone });
+  const month = new Intl.DateTimeFormat(dateLocale(), { month: 'long', year: 'numeric', timeZone });
   const start = Date.parse(w.before.start);
   const end = Date.parse(w.before.end);
   const lastDay = day(end - 60_000);
   const whole =
     day(end) === 1 && lastDay > day(start) && zonedClock(new Date(end), timeZone).h === 0;
-  const days = whole ? '' : lastDay === 1 ? '1 ' : `1–${lastDay} `;
-  return { mode: 'month', now: 'this month so far', before: `${days}${month.format(start)}` };
+  const name = month.format(start);
+  const before = whole
+    ? name
+    : lastDay === 1
+      ? i18n.t('compare.firstDay', { month: name })
+      : i18n.t('compare.firstDays', { last: lastDay, month: name });
+  return { mode: 'month', now: i18n.t('compare.thisMonth'), before };
 }
 
 /** A window in the building's local time: "Mon 30 Nov 00:00 – Sat 5 Dec 07:41". */
 export function windowText(w: Window, timeZone: string): string {
-  const fmt = new Intl.DateTimeFormat('en-GB', {
+  const fmt = new Intl.DateTimeFormat(dateLocale(), {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
@@ -218,12 +231,12 @@ export function windowText(w: Window, timeZone: string): string {
 }
 
 function kwhText(kwh: number): string {
-  return `${Math.abs(kwh).toFixed(Math.abs(kwh) < 10 ? 1 : 0)} kWh`;
+  return `${formatNumber(Math.abs(kwh), Math.abs(kwh) < 10 ? 1 : 0)} kWh`;
 }
 
 /** "+35 %", "−20 %"; "new" where there was none before. */
 export function pctText(pct: number | null): string {
-  if (pct === null) return 'new';
+  if (pct === null) return i18n.t('compare.new');
   const n = Math.round(pct * 100);
   return `${n > 0 ? '+' : n < 0 ? '−' : '±'}${Math.abs(n)} %`;
 }
@@ -236,9 +249,8 @@ export function changeSentence(c: Comparison, names: WindowNames): string {
   const gap = (side: 'now' | 'before') => {
     const s = c[side];
     const who = names[side];
-    if (s.state === 'none')
-      return `There are no readings for ${who}, so there is nothing to compare.`;
-    return `Readings cover only ${Math.round(s.coverage * 100)} % of ${who}, so no change is given.`;
+    if (s.state === 'none') return i18n.t('compare.noReadings', { who });
+    return i18n.t('compare.partial', { percent: Math.round(s.coverage * 100), who });
   };
   if (c.now.state !== 'complete') return gap('now');
   if (c.before.state !== 'complete') return gap('before');
@@ -248,13 +260,22 @@ export function changeSentence(c: Comparison, names: WindowNames): string {
     const split =
       splitKnown(c.now.estimated) && splitKnown(c.before.estimated)
         ? ''
-        : ' (appliances are not compared while their estimates are still being made)';
-    return `Nothing changed by ${MIN_CHANGE_KWH} kWh or more against ${names.before}${split}.`;
+        : i18n.t('compare.splitUnknown');
+    return i18n.t('compare.nothingChanged', {
+      min: formatNumber(MIN_CHANGE_KWH, Number.isInteger(MIN_CHANGE_KWH) ? 0 : 1),
+      before: names.before,
+      split,
+    });
   }
-  const more = change > 0;
-  const than = names.mode === 'week' ? names.before : `in ${names.before}`;
+  const than =
+    names.mode === 'week' ? names.before : i18n.t('compare.inMonth', { month: names.before });
+  const values = { kwh: kwhText(change), than, pct: pctText(b.changePct) };
   if (b.kind === 'baseload')
-    return `Always-on use was ${kwhText(change)} ${more ? 'higher' : 'lower'} than ${than} (${pctText(b.changePct)}).`;
-  const who = b.kind === 'other' ? 'Other (not put down to an appliance)' : b.label;
-  return `${who} used ${kwhText(change)} ${more ? 'more' : 'less'} than ${than} (${pctText(b.changePct)}).`;
+    return change > 0
+      ? i18n.t('compare.baseloadHigher', values)
+      : i18n.t('compare.baseloadLower', values);
+  const who = b.kind === 'other' ? i18n.t('compare.otherWho') : b.label;
+  return change > 0
+    ? i18n.t('compare.usedMore', { who, ...values })
+    : i18n.t('compare.usedLess', { who, ...values });
 }

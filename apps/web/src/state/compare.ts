@@ -5,6 +5,7 @@
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import {
   compareEnergy,
   compareWindows,
@@ -42,11 +43,14 @@ export function useComparison(buildingId: string, mode: CompareMode) {
   const now = useSpan(buildingId, windows?.now);
   const before = useSpan(buildingId, windows?.before);
   const list = useAppliances(buildingId);
+  // Row names are in the language shown: a new language makes them again.
+  const { i18n } = useTranslation();
   const comparison = useMemo(() => {
     if (!now.data || !before.data) return undefined;
     const labels = new Map(list.data?.appliances.map((a) => [a.name, a.label]));
     return compareEnergy(now.data.periods[0], before.data.periods[0], labels);
-  }, [now.data, before.data, list.data]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the language is read inside, by i18n.t
+  }, [now.data, before.data, list.data, i18n.language]);
   return {
     timeZone,
     windows,
