@@ -43,6 +43,8 @@ import { registerModelRoutes } from './routes/models.routes.js';
 import { registerReadingRoutes } from './routes/readings.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
 import { registerAlertRoutes } from './routes/alerts.routes.js';
+import { registerLabelRoutes } from './routes/labels.routes.js';
+import { registerSubmeterRoutes } from './routes/submeters.routes.js';
 import { LiveHub } from './services/live.hub.js';
 import { DiskWatch, diskFullStore, isDiskFull } from './storage.health.js';
 import { ExternalUsers } from './services/users.service.js';
@@ -527,6 +529,8 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerModelRoutes(api, deps);
       registerUserRoutes(api, deps);
       registerAlertRoutes(api, deps);
+      registerLabelRoutes(api, deps);
+      registerSubmeterRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

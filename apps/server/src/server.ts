@@ -13,6 +13,7 @@ import { loadConfig, type ServerConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
 import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
 import { ingestServiceFor } from './services/ingest.service.js';
+import { SubmeterService } from './services/submeter.service.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.broker.js';
 import { MqttIngest } from './mqtt/mqtt.ingest.js';
 import { sourceFiltersOf } from './mqtt/source.filters.js';
@@ -158,6 +159,7 @@ export async function runServer(
       running.sources = new SourceRunner({
         metadata: parts.metadata,
         ingest: ingestServiceFor(parts, app.log, 'meter'),
+        submeters: new SubmeterService(parts),
         brokers,
         log: app.log,
         secrets: () => (secretBox ??= openSecretBox(config)),

@@ -154,8 +154,18 @@ export type DeviceTokenCreated = Static<typeof DeviceTokenCreated>;
 export const DeviceTokenList = Type.Object({ tokens: Type.Array(DeviceToken) });
 export type DeviceTokenList = Static<typeof DeviceTokenList>;
 
-/** What a source measures: the building's grid connection, or its own production (solar). */
-export const SourceRole = Type.Union([Type.Literal('mains'), Type.Literal('production')]);
+/**
+ * What a source measures: the building's grid connection, its own production (solar), or one
+ * appliance (`submeter`, with `appliance`: a smart plug whose readings are that appliance's
+ * ground truth, stored apart from the mains).
+ */
+export const SourceRole = Type.Union([
+  Type.Literal('mains'),
+  Type.Literal('production'),
+  Type.Literal('submeter'),
+]);
+/** The appliance a sub-meter measures: a name of the appliance vocabulary (kettle, fridge, ...). */
+const SourceAppliance = Type.String({ minLength: 1, maxLength: 128 });
 
 /**
  * A meter configured for a building (`/api/v1/buildings/{id}/sources`): its type (one of
@@ -167,6 +177,8 @@ export const SourceBody = Type.Object(
     type: Type.String({ minLength: 1, maxLength: 40 }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     role: Type.Optional(SourceRole),
+    /** Required with role `submeter`, refused with any other role. */
+    appliance: Type.Optional(SourceAppliance),
     settings: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: false },
@@ -177,6 +189,8 @@ export const SourcePatch = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     role: Type.Optional(SourceRole),
+    /** A sub-meter's appliance (with role `submeter`, or on a source that is one). */
+    appliance: Type.Optional(SourceAppliance),
     settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
@@ -189,6 +203,11 @@ export const Source = Type.Object({
   name: Type.String(),
   type: Type.String(),
   role: SourceRole,
+  /**
+   * The appliance a sub-meter measures; null for the other roles. Always sent; optional in the
+   * schema so that clients written before sub-meters still match it.
+   */
+  appliance: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   /** How its readings reach the server. */
   transport: Type.Union([
     Type.Literal('mqtt'),

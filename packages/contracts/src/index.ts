@@ -5,3 +5,4 @@ export * from './mqtt.rules.js';
 export * from './prices.rules.js';
 export * from './alert.contracts.js';
 export * from './alert.rules.js';
+export * from './label.contracts.js';

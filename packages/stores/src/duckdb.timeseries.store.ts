@@ -24,6 +24,7 @@ import {
   assertGrid,
   assertRange,
   assertReadings,
+  assertSubmeter,
   bucketMs,
   lastWins,
   phasesOf,
@@ -72,6 +73,13 @@ const SCHEMA = [
   `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l1_w DOUBLE`,
   `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l2_w DOUBLE`,
   `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l3_w DOUBLE`,
+  // What a sub-meter (a smart plug bound to one appliance) measured, apart from the mains.
+  `CREATE TABLE IF NOT EXISTS submeter (
+     building VARCHAR NOT NULL,
+     appliance VARCHAR NOT NULL,
+     ts BIGINT NOT NULL,
+     power_w DOUBLE NOT NULL,
+     PRIMARY KEY (building, appliance, ts))`,
   // Temporary tables live with the connection and never reach the database file.
   `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE estimates_stage (
@@ -171,13 +179,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const rows = lastWins(readings, (r) => r.ts);
     if (rows.length === 0) return;
     await this.transaction(async (c) => {
-      const appender = await c.createAppender('readings_stage', 'main', 'temp');
-      for (const r of rows) {
-        appender.appendBigInt(BigInt(r.ts));
-        appender.appendDouble(r.powerW);
-        appender.endRow();
-      }
-      appender.closeSync();
+      await stageReadings(c, rows);
       const insert = `INSERT INTO readings (building, ts, power_w)
                       SELECT $1, ts, power_w FROM readings_stage`;
       const upsert = `${insert} ON CONFLICT DO UPDATE SET power_w = excluded.power_w`;
@@ -329,6 +331,46 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     return buckets;
   }
 
+  async writeSubmeter(
+    buildingId: string,
+    appliance: string,
+    readings: readonly Reading[],
+  ): Promise<void> {
+    assertSubmeter(buildingId, appliance, readings);
+    const rows = lastWins(readings, (r) => r.ts);
+    if (rows.length === 0) return;
+    // Sub-meters send a few points per call: always the upsert, no overlap probe.
+    await this.transaction(async (c) => {
+      await stageReadings(c, rows);
+      await c.run(
+        `INSERT INTO submeter (building, appliance, ts, power_w)
+         SELECT $1, $2, ts, power_w FROM readings_stage
+         ON CONFLICT DO UPDATE SET power_w = excluded.power_w`,
+        [buildingId, appliance],
+      );
+      await c.run('DELETE FROM readings_stage');
+    });
+  }
+
+  async readSubmeterBuckets(
+    buildingId: string,
+    appliance: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<Reading[]> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return [];
+    const rows = await this.query(
+      `SELECT ${BUCKET('ts', size)} AS bucket, avg(power_w) FROM submeter
+       WHERE building = $1 AND appliance = $2 AND ${IN_RANGE(startMs, endMs)}
+       GROUP BY bucket ORDER BY bucket`,
+      [buildingId, appliance],
+    );
+    return rows.map(([ts, powerW]) => ({ ts: num(ts), powerW: num(powerW) }));
+  }
+
   async writeGrid(buildingId: string, points: readonly GridPoint[]): Promise<void> {
     assertGrid(buildingId, points);
     const rows = lastWins(points, (p) => p.ts);
@@ -395,6 +437,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       await c.run('DELETE FROM grid WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM readings WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM estimates WHERE building = $1', [buildingId]);
+      await c.run('DELETE FROM submeter WHERE building = $1', [buildingId]);
     });
     this.hasGrid.delete(buildingId);
   }
@@ -500,6 +543,17 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   private query(sql: string, values: DuckDBValue[]): Promise<DuckDBValue[][]> {
     return this.read(async (c) => (await c.runAndReadAll(sql, values)).getRows());
   }
+}
+
+/** Put readings into this connection's (empty) `readings_stage` through the appender. */
+async function stageReadings(c: DuckDBConnection, rows: readonly Reading[]): Promise<void> {
+  const appender = await c.createAppender('readings_stage', 'main', 'temp');
+  for (const r of rows) {
+    appender.appendBigInt(BigInt(r.ts));
+    appender.appendDouble(r.powerW);
+    appender.endRow();
+  }
+  appender.closeSync();
 }
 
 /**

@@ -13,6 +13,8 @@
  * a point did not measure out of the mean and lets a rewrite drop phases an earlier write had;
  * points written before phases existed lack both fields and read as no phases. (Import, export
  * and production have no such count: a rewrite that leaves one out keeps the earlier value.)
+ * Measurement `submeter` (tags `appliance`, `building`; field `power_w`) holds what a building's
+ * sub-meters measured, one series per appliance, apart from `mains`.
  * InfluxDB identifies a point by measurement, tag set and time, and a second write of the same
  * point overwrites its fields: that is exactly the contract's idempotency. The model version is a string field, not
  * a tag, because a tag would make it part of the point's identity: re-disaggregating a window
@@ -31,6 +33,7 @@ import {
   assertGrid,
   assertRange,
   assertReadings,
+  assertSubmeter,
   bucketMs,
   lastWins,
   MAX_PHASES,
@@ -88,6 +91,7 @@ const ESTIMATE = 'estimate';
 /** `low_w` and `high_w` of an estimate without a band (see the header). */
 const NO_BAND = -1;
 const GRID = 'grid';
+const SUBMETER = 'submeter';
 // InfluxDB holds times as int64 nanoseconds; query bounds outside it are rejected, so a caller's
 // "everything" range (e.g. 0 to Number.MAX_SAFE_INTEGER) is clamped to what can exist.
 const MIN_TS_MS = -MAX_TS_MS;
@@ -264,6 +268,36 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return [...buckets.values()].sort((a, b) => a.ts - b.ts);
   }
 
+  async writeSubmeter(
+    buildingId: string,
+    appliance: string,
+    readings: readonly Reading[],
+  ): Promise<void> {
+    assertSubmeter(buildingId, appliance, readings);
+    const prefix =
+      `${SUBMETER},appliance=${tagValue(appliance)},building=${tagValue(buildingId)}` + ' power_w=';
+    const lines = lastWins(readings, (r) => r.ts).map((r) => `${prefix}${r.powerW} ${r.ts}`);
+    await this.write(lines);
+  }
+
+  async readSubmeterBuckets(
+    buildingId: string,
+    appliance: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<Reading[]> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return [];
+    const [result] = await this.query(
+      `SELECT mean("power_w") AS "power_w" FROM ${this.from(SUBMETER)}` +
+        ` WHERE "building" = ${str(buildingId)} AND "appliance" = ${str(appliance)}` +
+        ` AND ${timeRange(startMs, endMs)} GROUP BY time(${size}ms) fill(none)`,
+    );
+    return rows(result).map((row) => ({ ts: num(row.time), powerW: num(row.power_w) }));
+  }
+
   async writeGrid(buildingId: string, points: readonly GridPoint[]): Promise<void> {
     assertGrid(buildingId, points);
     const prefix = `${GRID},building=${tagValue(buildingId)} `;
@@ -333,7 +367,8 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     // Series are per database (across retention policies), so the names are not qualified.
     await this.command(
-      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)}, ${ident(GRID)} WHERE "building" = ${str(buildingId)}`,
+      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)}, ${ident(GRID)}, ${ident(SUBMETER)}` +
+        ` WHERE "building" = ${str(buildingId)}`,
     );
   }
 

@@ -16,6 +16,7 @@ import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
 import { alertConformance } from './alert.conformance.js';
 import { priceConformance } from './price.conformance.js';
 import { deviceConformance } from './device.conformance.js';
+import { labelConformance } from './label.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const MIN = 60_000;
@@ -58,6 +59,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
     alertConformance({ store: () => store, id, building, user });
     priceConformance({ store: () => store, id, building });
     deviceConformance({ store: () => store, id, building });
+    labelConformance({ store: () => store, id, building });
 
     describe('schema', () => {
       it('migrate again, even twice at once, is a no-op that keeps the data', async () => {
@@ -846,6 +848,37 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.deleteSource(created.id)).toBe(true);
         expect(await store.deleteSource(created.id)).toBe(false);
         expect(await store.getSource(created.id)).toBeNull();
+      });
+
+      it('a sub-meter keeps its appliance; a role change sets or clears it; none without one', async () => {
+        const b = await building(id('src'));
+        const plug = await store.createSource({
+          id: id('s'),
+          buildingId: b.id,
+          name: 'Kettle plug',
+          type: 'tasmota',
+          role: 'submeter',
+          appliance: 'kettle',
+          settings: { topic: 'tele/plug/SENSOR' },
+        });
+        expect(plug).toMatchObject({ role: 'submeter', appliance: 'kettle' });
+        expect(await store.getSource(plug.id)).toEqual(plug);
+        expect((await store.updateSource(plug.id, { name: 'Plug' }))?.appliance).toBe('kettle');
+        expect(await store.updateSource(plug.id, { appliance: 'toaster' })).toMatchObject({
+          role: 'submeter',
+          appliance: 'toaster',
+        });
+        expect(await store.updateSource(plug.id, { role: 'mains' })).toMatchObject({
+          role: 'mains',
+          appliance: null,
+        });
+        const mains = { ...plug, id: id('s'), role: 'mains' as const };
+        expect((await store.createSource({ ...mains, appliance: undefined })).appliance).toBeNull();
+        await expect(
+          store.createSource({ ...plug, id: id('s'), appliance: null }),
+        ).rejects.toThrow();
+        await expect(store.createSource({ ...mains, id: id('s') })).rejects.toThrow();
+        await expect(store.updateSource(plug.id, { role: 'submeter' })).rejects.toThrow();
       });
 
       it('keeps the last value and the last error of a source side by side', async () => {

@@ -315,6 +315,36 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 13,
+    name: 'labels and sub-meters',
+    statements: [
+      // Spans an owner marked as "this was the <appliance>" (on) or "nothing of it here" (off),
+      // issue 13.2. The API checks the appliance and the span; the store keeps an on and an off
+      // of one appliance from overlapping.
+      `CREATE TABLE building_labels (
+        id text PRIMARY KEY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        appliance text NOT NULL,
+        kind text NOT NULL CONSTRAINT building_labels_kind_check CHECK (kind IN ('on', 'off')),
+        start_ms bigint NOT NULL,
+        end_ms bigint NOT NULL,
+        note text,
+        created_by text,
+        created_at bigint NOT NULL,
+        CONSTRAINT building_labels_span_check CHECK (start_ms < end_ms)
+      )`,
+      `CREATE INDEX building_labels_building_idx ON building_labels (building_id, start_ms)`,
+      // A sub-meter (a smart plug) measures one appliance of the building (issue 13.3): its
+      // readings are that appliance's ground truth and never part of the mains.
+      `ALTER TABLE building_sources DROP CONSTRAINT building_sources_role_check`,
+      `ALTER TABLE building_sources ADD CONSTRAINT building_sources_role_check
+        CHECK (role IN ('mains', 'production', 'submeter'))`,
+      `ALTER TABLE building_sources ADD COLUMN appliance text`,
+      `ALTER TABLE building_sources ADD CONSTRAINT building_sources_appliance_check
+        CHECK ((role = 'submeter') = (appliance IS NOT NULL))`,
+    ],
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@ import type { EstimateBacklog } from './estimate.backlog.js';
 import type { AlertStore } from './alert.store.js';
 import type { PriceStore } from './price.store.js';
 import type { DeviceStore } from './device.store.js';
+import type { LabelStore } from './label.store.js';
 
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
@@ -99,8 +100,11 @@ export interface Tariff {
 export type TariffDynamic =
   { source: 'csv' } | { source: 'octopus'; product: string; tariff: string };
 
-/** What a building's meter measures: its mains (the grid connection) or on-site production. */
-export type SourceRole = 'mains' | 'production';
+/**
+ * What a building's meter measures: its mains (the grid connection), on-site production, or one
+ * appliance (a sub-meter: a smart plug whose readings are that appliance's ground truth).
+ */
+export type SourceRole = 'mains' | 'production' | 'submeter';
 
 /** A meter configured for a building, and what it last did. */
 export interface BuildingSource {
@@ -110,6 +114,8 @@ export interface BuildingSource {
   /** A @nilm/sources type name (shelly-gen2, homewizard-p1, line-protocol, ...). */
   type: string;
   role: SourceRole;
+  /** The appliance a sub-meter measures; null for every other role. */
+  appliance: string | null;
   /** The type's validated settings. */
   settings: Record<string, unknown>;
   createdAt: number;
@@ -127,7 +133,8 @@ export type SourceEvent =
   | { kind: 'value'; valueW: number; at: number; phasesW?: readonly number[] }
   | { kind: 'error'; code: string; message: string; at: number };
 
-export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore, DeviceStore {
+export interface MetadataStore
+  extends EstimateBacklog, AlertStore, PriceStore, LabelStore, DeviceStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;
@@ -190,16 +197,24 @@ export interface MetadataStore extends EstimateBacklog, AlertStore, PriceStore, 
   /** Replace the building's tariff whole; rejects when the building does not exist. */
   setTariff(buildingId: string, tariff: Tariff): Promise<Tariff>;
 
-  /** Rejects with ConflictError when the id exists; with an error when the building does not. */
+  /**
+   * Rejects with ConflictError when the id exists; with an error when the building does not, or
+   * when `appliance` is not given exactly for a sub-meter.
+   */
   createSource(
-    s: Pick<BuildingSource, 'id' | 'buildingId' | 'name' | 'type' | 'role' | 'settings'>,
+    s: Pick<BuildingSource, 'id' | 'buildingId' | 'name' | 'type' | 'role' | 'settings'> &
+      Partial<Pick<BuildingSource, 'appliance'>>,
   ): Promise<BuildingSource>;
   getSource(id: string): Promise<BuildingSource | null>;
   /** The sources of one building, or of every building (the runner that feeds them). */
   listSources(buildingId?: string): Promise<BuildingSource[]>;
+  /**
+   * Change what the patch gives. A patch with `role` sets `appliance` too (null when left out),
+   * so a source that stops being a sub-meter loses its appliance.
+   */
   updateSource(
     id: string,
-    patch: Partial<Pick<BuildingSource, 'name' | 'role' | 'settings'>>,
+    patch: Partial<Pick<BuildingSource, 'name' | 'role' | 'settings' | 'appliance'>>,
   ): Promise<BuildingSource | null>;
   deleteSource(id: string): Promise<boolean>;
   /** Record a source's last value or last error (the other half of its status is kept). */

@@ -22,6 +22,7 @@ import { backlogSpans, type PendingRange } from './estimate.backlog.js';
 import { createSqlAlertStore } from './sql.alert.store.js';
 import { createSqlPriceStore } from './sql.price.store.js';
 import { createSqlDeviceStore } from './sql.device.store.js';
+import { createSqlLabelStore } from './sql.label.store.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -94,6 +95,7 @@ interface SourceRow {
   name: string;
   type: string;
   role: SourceRole;
+  appliance: string | null;
   settings: unknown;
   created_at: Int8;
   last_value_w: number | string | null;
@@ -105,7 +107,7 @@ interface SourceRow {
 }
 
 const SOURCE_COLUMNS =
-  'id, building_id, name, type, role, settings, created_at, last_value_w, last_seen_at, last_error, last_error_code, last_error_at, last_phases_w';
+  'id, building_id, name, type, role, appliance, settings, created_at, last_value_w, last_seen_at, last_error, last_error_code, last_error_at, last_phases_w';
 
 const BACKLOG_COLUMNS = 'building_id, bucket, from_ms, to_ms, seq, audit';
 const USER_COLUMNS = 'id, email, role, password_hash, created_at';
@@ -141,6 +143,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     ...createSqlAlertStore(client, now),
     ...createSqlPriceStore(client),
     ...createSqlDeviceStore(client, now),
+    ...createSqlLabelStore(client, now),
 
     async migrate() {
       await runMigrations(client, undefined, now);
@@ -524,14 +527,16 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     async createSource(src) {
       const rows = await conflictAware(
         client.query<SourceRow>(
-          `INSERT INTO building_sources (id, building_id, name, type, role, settings, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${SOURCE_COLUMNS}`,
+          `INSERT INTO building_sources
+             (id, building_id, name, type, role, appliance, settings, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${SOURCE_COLUMNS}`,
           [
             src.id,
             src.buildingId,
             src.name,
             src.type,
             src.role,
+            src.appliance ?? null,
             JSON.stringify(src.settings),
             now(),
           ],
@@ -567,13 +572,16 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       const rows = await client.query<SourceRow>(
         `UPDATE building_sources
          SET name = coalesce($2, name), role = coalesce($3, role),
-             settings = coalesce($4::jsonb, settings)
+             settings = coalesce($4::jsonb, settings),
+             appliance = CASE WHEN $5::boolean THEN $6 ELSE appliance END
          WHERE id = $1 RETURNING ${SOURCE_COLUMNS}`,
         [
           id,
           patch.name ?? null,
           patch.role ?? null,
           patch.settings === undefined ? null : JSON.stringify(patch.settings),
+          patch.role !== undefined || patch.appliance !== undefined,
+          patch.appliance ?? null,
         ],
       );
       return rows.length === 0 ? null : toSource(rows[0]);
@@ -731,6 +739,7 @@ function toSource(r: SourceRow): BuildingSource {
     name: r.name,
     type: r.type,
     role: r.role,
+    appliance: r.appliance,
     settings: (typeof r.settings === 'string' ? JSON.parse(r.settings) : r.settings) as Record<
       string,
       unknown

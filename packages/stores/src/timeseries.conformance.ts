@@ -573,5 +573,55 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       await store.deleteBuilding(b);
       expect(await store.readGridBuckets(b, T0, T0 + 5 * MIN, 60)).toEqual([]);
     });
+
+    it('keeps a sub-meter apart from the mains, per appliance: bucket means, idempotent, deleted with the building', async () => {
+      const b = building('submeter');
+      const other = building('submeter');
+      await store.writeReadings(b, [{ ts: T0, powerW: 500 }]);
+      // Two kettle points in the first minute, one in the third; the same time twice in a batch
+      // keeps the last value.
+      await store.writeSubmeter(b, 'kettle', [
+        { ts: T0 + 10 * S, powerW: 2000 },
+        { ts: T0 + 40 * S, powerW: 1 },
+        { ts: T0 + 40 * S, powerW: 3000 },
+        { ts: T0 + 2 * MIN, powerW: 0 },
+      ]);
+      await store.writeSubmeter(b, 'hot tub', [{ ts: T0, powerW: 1500 }]);
+      await store.writeSubmeter(other, 'kettle', [{ ts: T0, powerW: 9 }]);
+      expect(await store.readSubmeterBuckets(b, 'kettle', T0, T0 + 5 * MIN, 60)).toEqual([
+        { ts: T0, powerW: 2500 },
+        { ts: T0 + 2 * MIN, powerW: 0 },
+      ]);
+      expect(await store.readSubmeterBuckets(b, 'hot tub', T0, T0 + MIN, 60)).toEqual([
+        { ts: T0, powerW: 1500 },
+      ]);
+      // Never in the mains, nor in the estimates.
+      expect(await store.readReadings(b, T0, T0 + 5 * MIN)).toEqual([{ ts: T0, powerW: 500 }]);
+      expect(await store.readEstimates(b, T0, T0 + 5 * MIN)).toEqual([]);
+      const [bucket] = await store.readBuckets(b, T0, T0 + MIN, 60);
+      expect(bucket).toEqual({ ts: T0, powerW: 500, appliances: {} });
+
+      // A rewrite replaces; a bad batch writes nothing.
+      await store.writeSubmeter(b, 'kettle', [{ ts: T0 + 2 * MIN, powerW: 100 }]);
+      await expect(
+        store.writeSubmeter(b, 'kettle', [
+          { ts: T0 + 3 * MIN, powerW: 5 },
+          { ts: T0 + 4 * MIN, powerW: -1 },
+        ]),
+      ).rejects.toThrow(/powerW must be >= 0/);
+      await expect(
+        store.writeSubmeter(b, 'bad\\name', [{ ts: T0 + 3 * MIN, powerW: 5 }]),
+      ).rejects.toThrow(/backslash/);
+      expect(await store.readSubmeterBuckets(b, 'kettle', T0 + MIN, T0 + 5 * MIN, 60)).toEqual([
+        { ts: T0 + 2 * MIN, powerW: 100 },
+      ]);
+      expect(await store.readSubmeterBuckets(b, 'kettle', T0, T0, 60)).toEqual([]);
+
+      await store.deleteBuilding(b);
+      expect(await store.readSubmeterBuckets(b, 'kettle', T0, T0 + 5 * MIN, 60)).toEqual([]);
+      expect(await store.readSubmeterBuckets(other, 'kettle', T0, T0 + MIN, 60)).toEqual([
+        { ts: T0, powerW: 9 },
+      ]);
+    });
   });
 }

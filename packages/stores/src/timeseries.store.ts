@@ -11,6 +11,8 @@
  *   durable, and rejects with StoreUnavailableError when the store cannot be reached (the
  *   caller may retry the whole batch safely thanks to idempotency).
  * - Reads return points sorted by time.
+ * - A sub-meter's readings (a smart plug bound to one appliance) are a series of their own per
+ *   (building, appliance), never part of the mains readings nor of the estimates.
  */
 
 /** One mains reading. */
@@ -114,6 +116,22 @@ export interface TimeSeriesStore {
     endMs: number,
     bucketS: number,
   ): Promise<GridPoint[]>;
+  /**
+   * Write what a building's sub-meter measured for `appliance` (W >= 0), apart from the mains;
+   * idempotent per (building, appliance, ts).
+   */
+  writeSubmeter(buildingId: string, appliance: string, readings: readonly Reading[]): Promise<void>;
+  /**
+   * A sub-meter's mean power per bucket of `bucketS` seconds (bucket start in `ts`, aligned like
+   * readBuckets); buckets without any reading are left out.
+   */
+  readSubmeterBuckets(
+    buildingId: string,
+    appliance: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<Reading[]>;
   /** Remove every point of a building (tests, account deletion). */
   deleteBuilding(buildingId: string): Promise<void>;
   /** Resolve when the store answers; reject with StoreUnavailableError otherwise. */
@@ -189,6 +207,22 @@ export function assertReadings(buildingId: string, readings: readonly Reading[])
     const where = `reading ${i} of building ${buildingId}`;
     assertTs(r.ts, where);
     assertFinite(r.powerW, 'powerW', where);
+  });
+}
+
+/** Validate a sub-meter's batch (and its appliance name) before any of it is written. */
+export function assertSubmeter(
+  buildingId: string,
+  appliance: string,
+  readings: readonly Reading[],
+): void {
+  assertBuildingId(buildingId);
+  assertFreeText(appliance, 'appliance', 128, `sub-meter readings of building ${buildingId}`);
+  readings.forEach((r, i) => {
+    const where = `sub-meter reading ${i} of building ${buildingId}`;
+    assertTs(r.ts, where);
+    assertFinite(r.powerW, 'powerW', where);
+    if (r.powerW < 0) fail(`${where}: powerW must be >= 0, got ${r.powerW}`);
   });
 }
 

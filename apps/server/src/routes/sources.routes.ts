@@ -21,6 +21,7 @@ import type { BuildingSource } from '@nilm/stores';
 import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
+import { buildingApplianceNames, checkedAppliance } from '../services/appliance.names.js';
 import { openSecretBox, SECRET_SHOWN, type SecretBox } from '../sources/secret.box.js';
 
 const Params = Type.Object({ id: Id });
@@ -39,6 +40,7 @@ export function sourceView(s: BuildingSource): Source {
     name: s.name,
     type: s.type,
     role: s.role,
+    appliance: s.appliance,
     transport: sourceTransport(s.type as SourceTypeName),
     settings: shown(s.settings),
     created_at: iso(s.createdAt)!,
@@ -93,6 +95,32 @@ function checked(type: string, settings: unknown): Record<string, unknown> {
 
 export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { metadata } = deps;
+  const ownNames = buildingApplianceNames(metadata);
+  /**
+   * The appliance a source with `role` measures: required for a sub-meter (a name the building
+   * may use), refused for any other role; 422 naming `appliance` either way.
+   */
+  const bound = async (
+    buildingId: string,
+    role: BuildingSource['role'],
+    appliance: string | undefined,
+  ): Promise<string | null> => {
+    if (role !== 'submeter') {
+      if (appliance === undefined) return null;
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `appliance is only for a sub-meter: send role "submeter" with it, or leave it out`,
+        { setting: 'appliance' },
+      );
+    }
+    if (appliance === undefined)
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        'a sub-meter measures one appliance: send appliance (e.g. "kettle") with role "submeter"',
+        { setting: 'appliance' },
+      );
+    return checkedAppliance(appliance, buildingId, 'appliance', ownNames);
+  };
   let secretBox: SecretBox | undefined;
   const box = (): SecretBox => (secretBox ??= openSecretBox(deps.config));
   const response = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
@@ -128,14 +156,17 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
     async (request, reply) => {
       await authorize(request, metadata, request.params.id, 'admin');
-      const { type, name, role } = request.body;
+      const { type, name } = request.body;
+      const role = request.body.role ?? 'mains';
       const settings = checkedWithSecrets(box, type, request.body.settings);
+      const appliance = await bound(request.params.id, role, request.body.appliance);
       const created = await metadata.createSource({
         id: `src_${randomBytes(8).toString('hex')}`,
         buildingId: request.params.id,
         name: name ?? type,
         type,
-        role: role ?? 'mains',
+        role,
+        appliance,
         settings,
       });
       deps.sourcesChanged?.();
@@ -148,7 +179,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
     {
       schema: {
         tags: ['sources'],
-        summary: "Change a meter's name, role or settings (owners)",
+        summary: "Change a meter's name, role, appliance (a sub-meter's) or settings (owners)",
         security: [{ bearer: [] }],
         params: SourceParams,
         body: SourcePatch,
@@ -165,7 +196,21 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
         request.body.settings === undefined
           ? undefined
           : checkedWithSecrets(box, current.type, request.body.settings, current.settings);
-      const updated = await metadata.updateSource(current.id, { name, role, settings });
+      // A sub-meter that stays one keeps its appliance unless a new one is sent; a source that
+      // stops being one loses it.
+      const nextRole = role ?? current.role;
+      const kept =
+        nextRole === 'submeter' && current.role === 'submeter' ? current.appliance : null;
+      const appliance =
+        role === undefined && request.body.appliance === undefined
+          ? undefined
+          : await bound(current.buildingId, nextRole, request.body.appliance ?? kept ?? undefined);
+      const updated = await metadata.updateSource(current.id, {
+        name,
+        role,
+        settings,
+        ...(appliance === undefined ? {} : { appliance }),
+      });
       if (!updated) throw new ApiError('NOT_FOUND', `no source "${current.id}" in this building`);
       deps.sourcesChanged?.();
       return sourceView(updated);

@@ -13,6 +13,9 @@
  * (signed: export negative); a production source (a solar inverter's meter) adds what is made
  * on site. While a home exports and no production is known, its consumption is unknown: no
  * reading is stored for that moment (the status says why), rather than a wrong one.
+ *
+ * A sub-meter source (role `submeter`, a smart plug bound to one appliance) is never part of the
+ * mains: its power is stored as that appliance's sub-meter series through SubmeterService.
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
@@ -38,6 +41,7 @@ import {
 } from '@nilm/sources';
 import type { BuildingSource, MetadataStore, SourceEvent } from '@nilm/stores';
 import type { IngestService, RawReading } from '../services/ingest.service.js';
+import type { SubmeterService } from '../services/submeter.service.js';
 import { SOURCE_TOPIC_PREFIX } from '../mqtt/embedded.broker.js';
 import type { SecretBox } from './secret.box.js';
 
@@ -52,6 +56,8 @@ export interface SourceBroker {
 export interface SourceRunnerOptions {
   metadata: MetadataStore;
   ingest: Pick<IngestService, 'ingest'>;
+  /** Where sub-meter readings go; without it a sub-meter's readings are refused (status error). */
+  submeters?: Pick<SubmeterService, 'ingest'>;
   brokers: SourceBroker[];
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
   fetch?: typeof fetch;
@@ -239,7 +245,8 @@ export class SourceRunner {
       if (
         old &&
         JSON.stringify(old.source.settings) === JSON.stringify(s.settings) &&
-        old.source.role === s.role
+        old.source.role === s.role &&
+        old.source.appliance === s.appliance
       ) {
         old.source = s;
         continue;
@@ -588,11 +595,18 @@ export class SourceRunner {
     await this.deliver(r, parsed.value, at);
   }
 
-  /** Store one reading of a source (mains: as consumption; production: kept for its building). */
+  /**
+   * Store one reading of a source (mains: as consumption; production: kept for its building;
+   * sub-meter: as its appliance's sub-meter series).
+   */
   async deliver(r: Running, reading: SourceReading, arrivedAt: number): Promise<void> {
     const at = reading.ts ?? arrivedAt;
     const { buildingId } = r.source;
     const net = netOf(reading);
+    if (r.source.role === 'submeter') {
+      await this.deliverSubmeter(r, net, at);
+      return;
+    }
     if (r.source.role === 'production') {
       const watts = Math.abs(reading.productionW ?? net ?? 0);
       this.production.set(buildingId, { watts, at });
@@ -621,6 +635,26 @@ export class SourceRunner {
         message: e instanceof Error ? e.message : String(e),
         at,
       });
+    }
+  }
+
+  /** Store a sub-meter's power (its magnitude: a clamp put on the wrong way round reads negative). */
+  private async deliverSubmeter(r: Running, net: number | undefined, at: number): Promise<void> {
+    const fail = (code: string, message: string) =>
+      this.record(r.source.id, { kind: 'error', code, message, at });
+    if (net === undefined) return fail('SOURCE_POWER_UNKNOWN', 'the reading has no power');
+    const watts = Math.abs(net);
+    await this.recordValue(r, watts, at);
+    const appliance = r.source.appliance;
+    if (!appliance || !this.o.submeters)
+      return fail('SOURCE_SUBMETER_UNBOUND', 'this sub-meter has no appliance; set one');
+    try {
+      await this.o.submeters.ingest(r.source.buildingId, appliance, [{ ts: at, powerW: watts }]);
+    } catch (e) {
+      await fail(
+        (e as { code?: string }).code ?? 'INGEST_FAILED',
+        e instanceof Error ? e.message : String(e),
+      );
     }
   }
 

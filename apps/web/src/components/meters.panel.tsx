@@ -27,7 +27,9 @@ import { Empty, ErrorState, Loading, Panel } from './states.js';
 import { scrollRegion, TableHead } from './table.head.js';
 
 type Role = Source['role'];
-const ROLE_LABELS: Record<Role, string> = {
+// The roles this form offers; a sub-meter (bound to an appliance) is added through the API
+// until the form asks for its appliance (issue 13.3).
+const ROLE_LABELS: Record<Exclude<Role, 'submeter'>, string> = {
   mains: 'Grid connection (mains)',
   production: 'Solar production',
 };
