@@ -4,6 +4,7 @@
  * words. Imported only by lazily loaded pages, so recharts stays out of the first load.
  */
 import { Fragment, useId } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TooltipContentProps } from 'recharts';
 import { formatKwh, formatKwhTick, type Units } from '../lib/format.js';
@@ -16,6 +17,7 @@ function BarTooltip({
   bars,
   units,
 }: Pick<TooltipContentProps, 'active' | 'payload'> & { bars: ReportBars; units: Units }) {
+  const { t } = useTranslation();
   const row = payload[0]?.payload as BarRow | undefined;
   if (!active || !row) return null;
   const values = bars.series.map((s) => ({ s, kwh: row[s.key] }));
@@ -24,7 +26,7 @@ function BarTooltip({
     <div className="rounded-md border border-slate-200 bg-white px-3 py-2 text-xs shadow-md dark:border-slate-700 dark:bg-slate-900">
       <p className="mb-1 font-semibold">{row.period}</p>
       {values.every((v) => v.kwh === null) ? (
-        <p>no data</p>
+        <p>{t('compareSection.noData')}</p>
       ) : (
         // A list, not a table: the page's one table is the report itself.
         <dl className="grid grid-cols-[auto_auto] gap-x-3">
@@ -42,7 +44,7 @@ function BarTooltip({
               <dd className="text-right tabular-nums">{formatKwh(kwh, units)}</dd>
             </Fragment>
           ))}
-          <dt className="font-semibold">Total</dt>
+          <dt className="font-semibold">{t('compare.total')}</dt>
           <dd className="text-right font-semibold tabular-nums">{formatKwh(total, units)}</dd>
         </dl>
       )}

@@ -1,5 +1,5 @@
 // Proves the English, German and Dutch catalogues have exactly the same keys, none empty, each
-// with the same {{placeholders}}; that every key is used by the dashboard's source (none left
+// with the same {{placeholders}} (a singular may spell out its count); that every key is used by the dashboard's source (none left
 // over); and that the start-up language follows the stored choice, then the browser's preference.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +39,10 @@ describe.each([
   it('fills in the same placeholders as English, and leaves no text empty', () => {
     for (const [key, text] of translated) {
       expect(text.trim(), key).not.toBe('');
-      expect(placeholders(text), key).toEqual(placeholders(english.get(key) ?? ''));
+      // A singular may say "one day" or "the last day" in words instead of {{count}}.
+      const drop = (names: string[]) =>
+        key.endsWith('_one') ? names.filter((n) => n !== 'count') : names;
+      expect(drop(placeholders(text)), key).toEqual(drop(placeholders(english.get(key) ?? '')));
     }
   });
 });

@@ -236,4 +236,63 @@ export const de: Catalogue = {
     monthBegun: 'Der Monat hat gerade erst begonnen: Es gibt noch nichts zu vergleichen.',
     comparing: 'Vergleiche…',
   },
+  reports: {
+    title: 'Energiebericht',
+    span: 'Zeitraum',
+    periodChoice: 'Einteilung',
+    days_one: '{{count}} Tag',
+    days_other: '{{count}} Tage',
+    day: 'Tag',
+    week: 'Woche',
+    month: 'Monat',
+    export: 'CSV exportieren',
+    table: 'Tabelle Energiebericht',
+    caption: 'Energie und Kosten je Gerät und Zeitraum',
+    period: 'Zeitraum',
+    baseload: 'Grundlast',
+    standingCharge: 'Grundpreis',
+    exportCredit: 'Einspeisevergütung',
+    bill: 'Rechnung',
+    coverage: 'Datenabdeckung',
+    weekOf: 'Woche ab {{date}}',
+    costsTou:
+      'Die Kosten folgen dem zeitvariablen Tarif des Gebäudes (Einstellungen): Jede Stunde wird zum dann geltenden Preis in der Ortszeit des Gebäudes berechnet.',
+    costsFlat:
+      'Die Kosten folgen dem Einheitstarif des Gebäudes (Einstellungen: {{price}} pro kWh).',
+    zone: 'Zeiträume gelten in der Zeitzone des Gebäudes.',
+    zoneOf: 'Zeiträume gelten in der Zeitzone des Gebäudes ({{zone}}).',
+    csvNote:
+      'Der CSV-Export enthält die Zeilen und Spalten dieser Tabelle in festem, maschinenlesbarem Format, unabhängig von Sprache und Anzeige: englische Spaltennamen, Datum als JJJJ-MM-TT, Dezimalpunkt, kWh mit drei und Geldbeträge mit zwei Nachkommastellen, die Einheit im Spaltenkopf. Die Datenabdeckung ist der Anteil jedes Zeitraums mit Messwerten (beim laufenden Zeitraum der bisherigen Zeit): Energie und Kosten zählen nur diese Zeit.',
+    noReadings_one: 'Keine Messwerte am letzten Tag. Wählen Sie einen längeren Zeitraum.',
+    noReadings_other:
+      'Keine Messwerte in den letzten {{count}} Tagen. Wählen Sie einen längeren Zeitraum.',
+    omittedDays_one:
+      'Keine Messwerte vor {{first}}: Der {{count}} frühere Tag des Zeitraums wird ausgelassen.',
+    omittedDays_other:
+      'Keine Messwerte vor {{first}}: Die {{count}} früheren Tage des Zeitraums werden ausgelassen.',
+    omittedWeeks_one:
+      'Keine Messwerte vor {{first}}: Die {{count}} frühere Woche des Zeitraums wird ausgelassen.',
+    omittedWeeks_other:
+      'Keine Messwerte vor {{first}}: Die {{count}} früheren Wochen des Zeitraums werden ausgelassen.',
+    omittedMonths_one:
+      'Keine Messwerte vor {{first}}: Der {{count}} frühere Monat des Zeitraums wird ausgelassen.',
+    omittedMonths_other:
+      'Keine Messwerte vor {{first}}: Die {{count}} früheren Monate des Zeitraums werden ausgelassen.',
+    eachAppliance_one: 'Jedes Gerät am letzten Tag, mit wahrscheinlichem Bereich',
+    eachAppliance_other: 'Jedes Gerät in den letzten {{count}} Tagen, mit wahrscheinlichem Bereich',
+    perAppliance_one: 'Energie je Gerät am letzten Tag',
+    perAppliance_other: 'Energie je Gerät in den letzten {{count}} Tagen',
+    rangeNote:
+      'Der Bereich summiert die Unsicherheit des Modells Minute für Minute und ist deshalb absichtlich weit: Der wahre Verbrauch liegt sehr wahrscheinlich darin.',
+    summaryDays_one: 'Energie je Gerät und Sonstiges, gestapelt, für {{count}} Tag',
+    summaryDays_other: 'Energie je Gerät und Sonstiges, gestapelt, für {{count}} Tage',
+    summaryWeeks_one: 'Energie je Gerät und Sonstiges, gestapelt, für {{count}} Woche',
+    summaryWeeks_other: 'Energie je Gerät und Sonstiges, gestapelt, für {{count}} Wochen',
+    summaryMonths_one: 'Energie je Gerät und Sonstiges, gestapelt, für {{count}} Monat',
+    summaryMonths_other: 'Energie je Gerät und Sonstiges, gestapelt, für {{count}} Monate',
+    summaryNone: '{{head}}; keiner hat Messwerte.',
+    summaryBiggest: ' Größter Verbraucher ist {{name}} mit {{kwh}}; Sonstiges sind {{other}}.',
+    summary:
+      '{{head}} ({{withData}} mit Messwerten). Gesamt {{total}}.{{biggest}} Die Tabelle darunter enthält alle Werte.',
+  },
 };

@@ -233,4 +233,61 @@ export const en = {
     monthBegun: 'The month has only just begun: there is nothing to compare yet.',
     comparing: 'Comparing…',
   },
+  reports: {
+    title: 'Energy report',
+    span: 'Span',
+    periodChoice: 'Period',
+    days_one: '{{count}} day',
+    days_other: '{{count}} days',
+    day: 'day',
+    week: 'week',
+    month: 'month',
+    export: 'Export CSV',
+    table: 'Energy report table',
+    caption: 'Energy and cost per appliance and period',
+    period: 'Period',
+    baseload: 'Baseload',
+    standingCharge: 'Standing charge',
+    exportCredit: 'Export credit',
+    bill: 'Bill',
+    coverage: 'Data coverage',
+    weekOf: 'Week of {{date}}',
+    costsTou:
+      "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time.",
+    costsFlat: "Costs use the building's flat tariff (Settings: {{price}} per kWh).",
+    zone: "Periods are in the building's time zone.",
+    zoneOf: "Periods are in the building's time zone ({{zone}}).",
+    csvNote:
+      "The CSV export holds this table's rows and columns in fixed units whatever the display settings: kWh with three decimals and money with two, the unit in each column heading. Data coverage is the share of each period with readings (of the time so far for the current one): energy and cost count only that time.",
+    noReadings_one: 'No readings in the last {{count}} day. Try a longer span.',
+    noReadings_other: 'No readings in the last {{count}} days. Try a longer span.',
+    omittedDays_one:
+      'No readings before {{first}}: the {{count}} earlier day of the span are left out.',
+    omittedDays_other:
+      'No readings before {{first}}: the {{count}} earlier days of the span are left out.',
+    omittedWeeks_one:
+      'No readings before {{first}}: the {{count}} earlier week of the span are left out.',
+    omittedWeeks_other:
+      'No readings before {{first}}: the {{count}} earlier weeks of the span are left out.',
+    omittedMonths_one:
+      'No readings before {{first}}: the {{count}} earlier month of the span are left out.',
+    omittedMonths_other:
+      'No readings before {{first}}: the {{count}} earlier months of the span are left out.',
+    eachAppliance_one: 'Each appliance over the last {{count}} day, with its likely range',
+    eachAppliance_other: 'Each appliance over the last {{count}} days, with its likely range',
+    perAppliance_one: 'Energy per appliance over the last {{count}} day',
+    perAppliance_other: 'Energy per appliance over the last {{count}} days',
+    rangeNote:
+      "The range adds up the model's uncertainty minute by minute, so it is wide on purpose: the true energy is very probably inside it.",
+    summaryDays_one: 'Energy per appliance and Other, stacked, for {{count}} day',
+    summaryDays_other: 'Energy per appliance and Other, stacked, for {{count}} days',
+    summaryWeeks_one: 'Energy per appliance and Other, stacked, for {{count}} week',
+    summaryWeeks_other: 'Energy per appliance and Other, stacked, for {{count}} weeks',
+    summaryMonths_one: 'Energy per appliance and Other, stacked, for {{count}} month',
+    summaryMonths_other: 'Energy per appliance and Other, stacked, for {{count}} months',
+    summaryNone: '{{head}}; none has readings.',
+    summaryBiggest: ' The biggest appliance is {{name}} at {{kwh}}; Other is {{other}}.',
+    summary:
+      '{{head}} ({{withData}} with readings). Total {{total}}.{{biggest}} The table below lists every value.',
+  },
 };

@@ -234,4 +234,63 @@ export const nl: Catalogue = {
     monthBegun: 'De maand is net begonnen: er is nog niets te vergelijken.',
     comparing: 'Vergelijken…',
   },
+  reports: {
+    title: 'Energierapport',
+    span: 'Periode',
+    periodChoice: 'Indeling',
+    days_one: '{{count}} dag',
+    days_other: '{{count}} dagen',
+    day: 'dag',
+    week: 'week',
+    month: 'maand',
+    export: 'CSV exporteren',
+    table: 'Tabel energierapport',
+    caption: 'Energie en kosten per apparaat en periode',
+    period: 'Periode',
+    baseload: 'Basislast',
+    standingCharge: 'Vaste leveringskosten',
+    exportCredit: 'Terugleververgoeding',
+    bill: 'Rekening',
+    coverage: 'Gegevensdekking',
+    weekOf: 'Week van {{date}}',
+    costsTou:
+      'De kosten volgen het dag/nacht- of uurtarief van het gebouw (Instellingen): elk uur krijgt de prijs die dan gold, in de lokale tijd van het gebouw.',
+    costsFlat:
+      'De kosten volgen het vaste tarief van het gebouw (Instellingen: {{price}} per kWh).',
+    zone: 'Periodes gelden in de tijdzone van het gebouw.',
+    zoneOf: 'Periodes gelden in de tijdzone van het gebouw ({{zone}}).',
+    csvNote:
+      'De CSV-export bevat de rijen en kolommen van deze tabel in een vast, machineleesbaar formaat, los van taal en weergave: Engelse kolomnamen, datums als JJJJ-MM-DD, een decimale punt, kWh met drie en bedragen met twee decimalen, de eenheid in de kolomkop. De gegevensdekking is het deel van elke periode met metingen (voor de lopende periode van de tijd tot nu): energie en kosten tellen alleen die tijd.',
+    noReadings_one: 'Geen metingen op de laatste dag. Kies een langere periode.',
+    noReadings_other: 'Geen metingen in de laatste {{count}} dagen. Kies een langere periode.',
+    omittedDays_one:
+      'Geen metingen vóór {{first}}: de {{count}} eerdere dag van de periode is weggelaten.',
+    omittedDays_other:
+      'Geen metingen vóór {{first}}: de {{count}} eerdere dagen van de periode zijn weggelaten.',
+    omittedWeeks_one:
+      'Geen metingen vóór {{first}}: de {{count}} eerdere week van de periode is weggelaten.',
+    omittedWeeks_other:
+      'Geen metingen vóór {{first}}: de {{count}} eerdere weken van de periode zijn weggelaten.',
+    omittedMonths_one:
+      'Geen metingen vóór {{first}}: de {{count}} eerdere maand van de periode is weggelaten.',
+    omittedMonths_other:
+      'Geen metingen vóór {{first}}: de {{count}} eerdere maanden van de periode zijn weggelaten.',
+    eachAppliance_one: 'Elk apparaat op de laatste dag, met het waarschijnlijke bereik',
+    eachAppliance_other:
+      'Elk apparaat in de laatste {{count}} dagen, met het waarschijnlijke bereik',
+    perAppliance_one: 'Energie per apparaat op de laatste dag',
+    perAppliance_other: 'Energie per apparaat in de laatste {{count}} dagen',
+    rangeNote:
+      'Het bereik telt de onzekerheid van het model minuut voor minuut op en is dus bewust ruim: het echte verbruik ligt er zeer waarschijnlijk binnen.',
+    summaryDays_one: 'Energie per apparaat en Overig, gestapeld, voor {{count}} dag',
+    summaryDays_other: 'Energie per apparaat en Overig, gestapeld, voor {{count}} dagen',
+    summaryWeeks_one: 'Energie per apparaat en Overig, gestapeld, voor {{count}} week',
+    summaryWeeks_other: 'Energie per apparaat en Overig, gestapeld, voor {{count}} weken',
+    summaryMonths_one: 'Energie per apparaat en Overig, gestapeld, voor {{count}} maand',
+    summaryMonths_other: 'Energie per apparaat en Overig, gestapeld, voor {{count}} maanden',
+    summaryNone: '{{head}}; geen enkele heeft metingen.',
+    summaryBiggest: ' De grootste verbruiker is {{name}} met {{kwh}}; Overig is {{other}}.',
+    summary:
+      '{{head}} ({{withData}} met metingen). Totaal {{total}}.{{biggest}} De tabel hieronder bevat alle waarden.',
+  },
 };

@@ -2,6 +2,7 @@
  * Shapes the energy report into rows for its stacked bar chart (kWh per appliance and Other for
  * each period) and words a summary of it for the figure's caption. Pure: no React, no recharts.
  */
+import { currentLocale, i18n } from '../i18n/i18n.setup.js';
 import { seriesColor } from './colors.js';
 import { formatKwh, type Units } from './format.js';
 import { OTHER } from './chart.data.js';
@@ -41,7 +42,7 @@ export function reportBars(report: ReportData): ReportBars {
       label: report.groups[i] ?? name,
       color: seriesColor(name),
     })),
-    { key: `s${n}`, name: OTHER, label: 'Other', color: seriesColor(OTHER) },
+    { key: `s${n}`, name: OTHER, label: report.groups[n] ?? OTHER, color: seriesColor(OTHER) },
   ];
   const rows = report.rows.slice(0, -1).map((r) => {
     const row: BarRow = { period: r.label };
@@ -60,18 +61,18 @@ export function periodTick(label: string): string {
   if (!m) return label;
   const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3] ?? 1)));
   return date.toLocaleDateString(
-    undefined,
+    currentLocale(),
     m[3]
       ? { month: 'short', day: 'numeric', timeZone: 'UTC' }
       : { month: 'short', year: '2-digit', timeZone: 'UTC' },
   );
 }
 
-const PERIOD_WORDS: Record<ReportPeriod, [string, string]> = {
-  day: ['day', 'days'],
-  week: ['week', 'weeks'],
-  month: ['month', 'months'],
-};
+const PERIOD_KEYS = {
+  day: 'reports.summaryDays',
+  week: 'reports.summaryWeeks',
+  month: 'reports.summaryMonths',
+} as const satisfies Record<ReportPeriod, string>;
 
 /**
  * A sentence or two for people who cannot see the chart: what it shows, the span's total and
@@ -82,19 +83,27 @@ export function barsSummary(
   period: ReportPeriod,
   units: Pick<Units, 'energy'>,
 ): string {
-  const [one, many] = PERIOD_WORDS[period];
   const periods = report.rows.length - 1;
   const withData = report.rows.slice(0, -1).filter((r) => r.kwh).length;
   const total = report.rows.at(-1)?.kwh ?? [];
   const n = report.appliances.length;
-  const head = `Energy per appliance and Other, stacked, for ${periods} ${periods === 1 ? one : many}`;
-  if (withData === 0) return `${head}; none has readings.`;
+  const head = i18n.t(PERIOD_KEYS[period], { count: periods });
+  if (withData === 0) return i18n.t('reports.summaryNone', { head });
   const spanTotal = total[n + 2] ?? 0;
   let top = -1;
   for (let i = 0; i < n; i++) if ((total[i] ?? 0) > (total[top] ?? 0)) top = i;
   const biggest =
     top >= 0
-      ? ` The biggest appliance is ${report.groups[top]} at ${formatKwh(total[top], units)}; Other is ${formatKwh(total[n], units)}.`
+      ? i18n.t('reports.summaryBiggest', {
+          name: report.groups[top],
+          kwh: formatKwh(total[top], units),
+          other: formatKwh(total[n], units),
+        })
       : '';
-  return `${head} (${withData} with readings). Total ${formatKwh(spanTotal, units)}.${biggest} The table below lists every value.`;
+  return i18n.t('reports.summary', {
+    head,
+    withData,
+    total: formatKwh(spanTotal, units),
+    biggest,
+  });
 }

@@ -49,7 +49,45 @@ export interface ReportData {
 }
 
 /** The heading of the report's last column: the share of each period with readings. */
-const COVERAGE_HEADER = 'Data coverage (%)';
+/**
+ * The words and numbers a report is written in. The CSV export always uses CSV_WORDS (English
+ * headings, "no data", ISO dates and a decimal point), so a spreadsheet or script reads every
+ * export the same whatever language the dashboard shows; the page's table uses the language's
+ * words and number format (pages/reports.page.tsx).
+ */
+export interface ReportWords {
+  period: string;
+  other: string;
+  baseload: string;
+  total: string;
+  noData: string;
+  standingCharge: string;
+  exportCredit: string;
+  bill: string;
+  coverage: string;
+  /** A week's row label from its first local day ("2026-01-05"). */
+  weekOf: (date: string) => string;
+  /** An appliance's column name from its key and the building's label for it. */
+  appliance: (name: string, label: string | undefined) => string;
+  /** `v` with `digits` decimals. */
+  number: (v: number, digits: number) => string;
+}
+
+/** The CSV's fixed, machine-readable words and numbers. */
+export const CSV_WORDS: ReportWords = {
+  period: 'Period',
+  other: 'Other',
+  baseload: 'Baseload',
+  total: 'Total',
+  noData: 'no data',
+  standingCharge: 'Standing charge',
+  exportCredit: 'Export credit',
+  bill: 'Bill',
+  coverage: 'Data coverage',
+  weekOf: (date) => `Week of ${date}`,
+  appliance: (name, label) => label ?? applianceLabel(name),
+  number: (v, digits) => v.toFixed(digits),
+};
 
 /** The units CSV exports are written in, whatever the display settings. */
 export const CSV_UNITS: Pick<Units, 'energy'> = { energy: 'kWh' };
@@ -68,10 +106,15 @@ function localDate(iso: string, timeZone: string): string {
 }
 
 /** How a period is named in the report: "2026-01-02", "Week of 2026-01-05", "2026-01". */
-export function reportPeriodLabel(iso: string, period: ReportPeriod, timeZone: string): string {
+export function reportPeriodLabel(
+  iso: string,
+  period: ReportPeriod,
+  timeZone: string,
+  words: ReportWords = CSV_WORDS,
+): string {
   const d = localDate(iso, timeZone);
   if (period === 'month') return d.slice(0, 7);
-  return period === 'week' ? `Week of ${d}` : d;
+  return period === 'week' ? words.weekOf(d) : d;
 }
 
 /**
@@ -89,20 +132,21 @@ export function buildReport(
   currency: string,
   labels: Record<string, string> = {},
   nowMs: number = Date.now(),
+  words: ReportWords = CSV_WORDS,
 ): ReportData {
   const names = [...new Set(energy.periods.flatMap((p) => Object.keys(p.appliances)))].sort();
   const groups = [
-    ...names.map((n) => labels[n] ?? applianceLabel(n)),
-    'Other',
-    'Baseload',
-    'Total',
+    ...names.map((n) => words.appliance(n, labels[n])),
+    words.other,
+    words.baseload,
+    words.total,
   ];
   const kwhSums = new Array<number>(groups.length).fill(0);
   const costSums = new Array<number>(groups.length).fill(0);
   const billSums: [number, number, number] = [0, 0, 0];
   const billed = costs.some((c) => (c.standing ?? 0) > 0 || (c.exportCredit ?? 0) > 0);
   const rows: ReportRow[] = energy.periods.map((p, i) => {
-    const label = reportPeriodLabel(p.start, period, energy.timezone);
+    const label = reportPeriodLabel(p.start, period, energy.timezone, words);
     const c = costs[i];
     const start = Date.parse(p.start);
     const minutes = Math.max(0, (Math.min(Date.parse(p.end), nowMs) - start) / 60_000);
@@ -126,7 +170,7 @@ export function buildReport(
     bill.forEach((v, k) => (billSums[k] += v));
     return { label, kwh, cost, bill, coverage, minutes };
   });
-  rows.push({ label: 'Total', kwh: kwhSums, cost: costSums, bill: billSums, ...overall(rows) });
+  rows.push({ label: words.total, kwh: kwhSums, cost: costSums, bill: billSums, ...overall(rows) });
   return { currency, appliances: names, groups, rows, ...(billed && { billed }) };
 }
 
@@ -153,13 +197,8 @@ export function fromFirstReading(report: ReportData): ReportData & { omitted: nu
 }
 
 /** Energy cells: kWh with three decimals, or whole Wh. */
-function energyCell(kwh: number, units: Pick<Units, 'energy'>): string {
-  return units.energy === 'Wh' ? (kwh * 1000).toFixed(0) : kwh.toFixed(3);
-}
-
-/** A share as a percentage with one decimal, so a short gap does not round away: "83.3". */
-function percentCell(share: number): string {
-  return (share * 100).toFixed(1);
+function energyCell(kwh: number, units: Pick<Units, 'energy'>, words: ReportWords): string {
+  return units.energy === 'Wh' ? words.number(kwh * 1000, 0) : words.number(kwh, 3);
 }
 
 /**
@@ -167,28 +206,40 @@ function percentCell(share: number): string {
  * decimals, and "no data" for periods without readings; the last column says what share of
  * each period had readings (the API's `coverage`, in percent).
  */
-export function reportTable(report: ReportData, units: Pick<Units, 'energy'>): ReportTable {
+export function reportTable(
+  report: ReportData,
+  units: Pick<Units, 'energy'>,
+  words: ReportWords = CSV_WORDS,
+): ReportTable {
+  const money = (v: number) => words.number(v, 2);
+  const none = words.noData;
   const header = [
-    'Period',
+    words.period,
     ...report.groups.flatMap((g) => [`${g} (${units.energy})`, `${g} (${report.currency})`]),
   ];
   const rows = report.rows.map((r) =>
     r.kwh && r.cost
-      ? [r.label, ...r.kwh.flatMap((v, g) => [energyCell(v, units), (r.cost?.[g] ?? 0).toFixed(2)])]
-      : [r.label, ...report.groups.flatMap(() => ['no data', 'no data'])],
+      ? [
+          r.label,
+          ...r.kwh.flatMap((v, g) => [energyCell(v, units, words), money(r.cost?.[g] ?? 0)]),
+        ]
+      : [r.label, ...report.groups.flatMap(() => [none, none])],
   );
   if (report.billed) {
     // The bill: standing charge per local day, export credit, and what the grid import cost.
     const c = report.currency;
-    header.push(`Standing charge (${c})`, `Export credit (${c})`, `Bill (${c})`);
+    header.push(
+      `${words.standingCharge} (${c})`,
+      `${words.exportCredit} (${c})`,
+      `${words.bill} (${c})`,
+    );
     report.rows.forEach((r, i) =>
-      rows[i]!.push(
-        ...(r.bill ? r.bill.map((v) => v.toFixed(2)) : ['no data', 'no data', 'no data']),
-      ),
+      rows[i]!.push(...(r.bill ? r.bill.map(money) : [none, none, none])),
     );
   }
-  header.push(COVERAGE_HEADER);
-  report.rows.forEach((r, i) => rows[i]!.push(percentCell(r.coverage)));
+  // Coverage as a percentage with one decimal, so a short gap does not round away: "83.3".
+  header.push(`${words.coverage} (%)`);
+  report.rows.forEach((r, i) => rows[i]!.push(words.number(r.coverage * 100, 1)));
   return { header, rows };
 }
 

@@ -1,8 +1,9 @@
-// Proves the Reports page shows energy as rows a person reads (on a phone as one card per period) (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown).
+// Proves the Reports page shows energy as rows a person reads (on a phone as one card per period) (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown); in German the table reads German with decimal commas while the CSV keeps its English, machine format.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
+import { showLanguage } from '../i18n/i18n.setup.js';
 import { defaultUnits } from '../lib/format.js';
 import { phoneScreen } from '../test/media.fixture.js';
 import { renderPage, twoDays } from '../test/page.fixture.js';
@@ -257,4 +258,55 @@ it('shows each period as a card on a phone, with every column named', async () =
   expect(pairs.slice(0, 2)).toEqual(['Kettle (kWh): 1.500', 'Kettle (GBP): 0.30']);
   expect(pairs.at(-1)).toBe('Data coverage (%): 100.0');
   expect(within(region).getByRole('heading', { name: 'Total' })).toBeInTheDocument();
+});
+
+it('reads German on screen, with decimal commas, while the CSV keeps its English, machine format', async () => {
+  await showLanguage('de');
+  try {
+    const blobs: Blob[] = [];
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
+      blobs.push(b as Blob);
+      return 'blob:report';
+    });
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />);
+    await screen.findByRole('rowheader', { name: '2026-01-02' });
+    expect(cells('2026-01-02')).toEqual([
+      '1,500',
+      '0,30',
+      '2,000',
+      '0,40',
+      '2,500',
+      '0,50',
+      '6,000',
+      '1,20',
+      '100,0',
+    ]);
+    expect(cells('Gesamt')[6]).toBe('6,000');
+    expect(
+      screen
+        .getAllByRole('columnheader')
+        .slice(0, 6)
+        .map((h) => h.textContent),
+    ).toEqual([
+      'Zeitraum',
+      'Wasserkocher',
+      'Sonstiges',
+      'Grundlast',
+      'Gesamt',
+      'Datenabdeckung (%)',
+    ]);
+    expect(screen.getByRole('tab', { name: '30 Tage' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByText(/Einheitstarif des Gebäudes \(Einstellungen: 0,20\s£ pro kWh\)/));
+
+    await userEvent.setup().click(screen.getByRole('button', { name: 'CSV exportieren' }));
+    const csv = (await blobs[0]!.text()).split('\r\n');
+    expect(csv[0]).toBe(
+      'Period,Kettle (kWh),Kettle (GBP),Other (kWh),Other (GBP),Baseload (kWh),Baseload (GBP),Total (kWh),Total (GBP),Data coverage (%)',
+    );
+    expect(csv[1]).toBe('2026-01-02,1.500,0.30,2.000,0.40,2.500,0.50,6.000,1.20,100.0');
+  } finally {
+    await showLanguage('en');
+  }
 });

@@ -5,6 +5,7 @@
  * so far against the same stretch before, components/compare.section.tsx).
  */
 import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { ApplianceEnergyList } from '../components/appliance.energy.js';
 import { CompareSection } from '../components/compare.section.js';
@@ -13,7 +14,7 @@ import { useWidth } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
-import { formatMoney } from '../lib/format.js';
+import { applianceName, formatMoney, formatNumber } from '../lib/format.js';
 import { hasTimeOfUse } from '../lib/pricing.js';
 import { barsSummary, reportBars } from '../lib/report.chart.js';
 import {
@@ -23,15 +24,20 @@ import {
   reportTable,
   type ReportPeriod,
   type ReportTable,
+  type ReportWords,
 } from '../lib/report.csv.js';
 import { usePeriodCosts } from '../state/costs.js';
 import { useAppliances, useEnergy, useTariff } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 const PERIODS: readonly ReportPeriod[] = ['day', 'week', 'month'];
-type Span = '7 days' | '30 days' | '90 days';
-const SPANS: readonly Span[] = ['7 days', '30 days', '90 days'];
-const SPAN_START: Record<Span, string> = { '7 days': '-7d', '30 days': '-30d', '90 days': '-90d' };
+type Span = 7 | 30 | 90;
+const SPANS: readonly Span[] = [7, 30, 90];
+const PERIOD_KEYS = {
+  day: 'reports.day',
+  week: 'reports.week',
+  month: 'reports.month',
+} as const satisfies Record<ReportPeriod, string>;
 
 /** Offers the CSV as a file download (browser only). */
 function download(filename: string, csv: string) {
@@ -47,7 +53,16 @@ function download(filename: string, csv: string) {
  * The report table. On a desk each group's kWh and cost sit under one heading (two narrow
  * columns), so every column fits a 1280 px screen; on a phone each period is a card.
  */
-function ReportGrid({ table, groups }: { table: ReportTable; groups: readonly string[] }) {
+function ReportGrid({
+  table,
+  groups,
+  noData,
+}: {
+  table: ReportTable;
+  groups: readonly string[];
+  noData: string;
+}) {
+  const { t } = useTranslation();
   const last = table.rows.length - 1;
   const columns = table.header.map((h) => ({ key: h, label: h, name: h }));
   const extras = table.header.slice(1 + groups.length * 2);
@@ -98,8 +113,8 @@ function ReportGrid({ table, groups }: { table: ReportTable; groups: readonly st
   );
   return (
     <ResponsiveTable
-      label="Energy report table"
-      caption="Energy and cost per appliance and period"
+      label={t('reports.table')}
+      caption={t('reports.caption')}
       columns={columns}
       head={head}
       tableClass="w-full text-xs"
@@ -110,7 +125,7 @@ function ReportGrid({ table, groups }: { table: ReportTable; groups: readonly st
         label: r[0],
         cells: r.slice(1),
         className: ri === last ? 'font-semibold' : undefined,
-        cellClass: (i) => (r[i + 1] === 'no data' ? 'text-slate-500 dark:text-slate-400' : ''),
+        cellClass: (i) => (r[i + 1] === noData ? 'text-slate-500 dark:text-slate-400' : ''),
       }))}
     />
   );
@@ -128,26 +143,56 @@ export default function ReportsPage() {
   );
 }
 
+/** The page's table in the language shown: its words, and numbers in its format. */
+function useScreenWords(): ReportWords {
+  const { t } = useTranslation();
+  return useMemo(
+    () => ({
+      period: t('reports.period'),
+      other: t('compare.other'),
+      baseload: t('reports.baseload'),
+      total: t('compare.total'),
+      noData: t('compareSection.noData'),
+      standingCharge: t('reports.standingCharge'),
+      exportCredit: t('reports.exportCredit'),
+      bill: t('reports.bill'),
+      coverage: t('reports.coverage'),
+      weekOf: (date) => t('reports.weekOf', { date }),
+      appliance: applianceName,
+      number: formatNumber,
+    }),
+    [t],
+  );
+}
+
 function EnergyReport({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
+  const words = useScreenWords();
   const { settings } = useSettings();
   const [period, setPeriod] = useState<ReportPeriod>('day');
-  const [span, setSpan] = useState<Span>('30 days');
+  const [span, setSpan] = useState<Span>(30);
   const { units } = settings;
   const building = useTariff(buildingId);
   const tariff = building.data?.tariff;
   const currency = building.data?.currency ?? '';
-  const energy = useEnergy(buildingId, { start: SPAN_START[span], end: 'now', period });
+  const energy = useEnergy(buildingId, { start: `-${span}d`, end: 'now', period });
   const list = useAppliances(buildingId);
   const priced = usePeriodCosts(buildingId, energy.data, tariff);
-  const report = useMemo(() => {
+  // The page's report in the language shown; the CSV's in its fixed words (lib/report.csv.ts).
+  const reportIn = (w?: ReportWords) => {
     if (!energy.data || !priced.costs) return undefined;
     const labels = Object.fromEntries(list.data?.appliances.map((a) => [a.name, a.label]) ?? []);
     // The running period's coverage is of the time until the server answered.
     return fromFirstReading(
-      buildReport(energy.data, period, priced.costs, currency, labels, energy.dataUpdatedAt),
+      buildReport(energy.data, period, priced.costs, currency, labels, energy.dataUpdatedAt, w),
     );
-  }, [energy.data, energy.dataUpdatedAt, priced.costs, list.data, period, currency]);
-  const table = useMemo(() => report && reportTable(report, units), [report, units]);
+  };
+  const report = useMemo(
+    () => reportIn(words),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- reportIn reads exactly these
+    [energy.data, energy.dataUpdatedAt, priced.costs, list.data, period, currency, words],
+  );
+  const table = useMemo(() => report && reportTable(report, units, words), [report, units, words]);
   const bars = useMemo(() => report && reportBars(report), [report]);
   const { ref, width } = useWidth<HTMLDivElement>();
   const empty = !energy.data || energy.data.periods.every((p) => p.coverage === 0);
@@ -157,24 +202,33 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
   return (
     <Panel
       id="reports"
-      title="Energy report"
+      title={t('reports.title')}
       actions={
         <div className="flex flex-wrap items-center gap-2">
-          <Segmented label="Span" value={span} options={SPANS} onChange={setSpan} />
-          <Segmented label="Period" value={period} options={PERIODS} onChange={setPeriod} />
+          <Segmented
+            label={t('reports.span')}
+            value={String(span)}
+            options={SPANS.map(String)}
+            optionLabel={(d) => t('reports.days', { count: Number(d) })}
+            onChange={(d) => setSpan(Number(d) as Span)}
+          />
+          <Segmented
+            label={t('reports.periodChoice')}
+            value={period}
+            options={PERIODS}
+            optionLabel={(p) => t(PERIOD_KEYS[p])}
+            onChange={setPeriod}
+          />
           <button
             type="button"
             disabled={!report || empty}
             onClick={() =>
               report &&
-              download(
-                `energy-${buildingId}-${period}-${SPAN_START[span].slice(1)}.csv`,
-                reportCsv(report),
-              )
+              download(`energy-${buildingId}-${period}-${span}d.csv`, reportCsv(reportIn()!))
             }
             className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
           >
-            Export CSV
+            {t('reports.export')}
           </button>
         </div>
       }
@@ -184,14 +238,10 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
         {!tariff
           ? ''
           : hasTimeOfUse(tariff)
-            ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
-            : `Costs use the building's flat tariff (Settings: ${formatMoney(tariff.pricePerKwh, currency)} per kWh).`}{' '}
-        Periods are in the building&apos;s time zone
-        {energy.data ? ` (${energy.data.timezone})` : ''}. The CSV export holds this table&apos;s
-        rows and columns in fixed units whatever the display settings: kWh with three decimals and
-        money with two, the unit in each column heading. Data coverage is the share of each period
-        with readings (of the time so far for the current one): energy and cost count only that
-        time.
+            ? t('reports.costsTou')
+            : t('reports.costsFlat', { price: formatMoney(tariff.pricePerKwh, currency) })}{' '}
+        {energy.data ? t('reports.zoneOf', { zone: energy.data.timezone }) : t('reports.zone')}{' '}
+        {t('reports.csvNote')}
       </p>
       {/* Always rendered, so its width is measured before the chart needs it. */}
       <div ref={ref} className="w-full">
@@ -206,7 +256,7 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
         ) : energy.isPending || !table || !bars || !report ? (
           <Loading />
         ) : empty ? (
-          <Empty>No readings in the last {span}. Try a longer span.</Empty>
+          <Empty>{t('reports.noReadings', { count: span })}</Empty>
         ) : (
           <>
             {width > 0 && (
@@ -220,22 +270,27 @@ function EnergyReport({ buildingId }: { buildingId: string }) {
             )}
             {report.omitted > 0 && (
               <p className="mb-2 text-sm text-slate-600 dark:text-slate-300">
-                No readings before {report.rows[0]?.label}: the {report.omitted} earlier{' '}
-                {report.omitted === 1 ? period : `${period}s`} of the span are left out.
+                {t(
+                  period === 'day'
+                    ? 'reports.omittedDays'
+                    : period === 'week'
+                      ? 'reports.omittedWeeks'
+                      : 'reports.omittedMonths',
+                  { first: report.rows[0]?.label, count: report.omitted },
+                )}
               </p>
             )}
-            <ReportGrid table={table} groups={report.groups} />
+            <ReportGrid table={table} groups={report.groups} noData={words.noData} />
             <h3 className="mt-4 mb-1 text-sm font-semibold text-slate-600 dark:text-slate-300">
-              Each appliance over the last {span}, with its likely range
+              {t('reports.eachAppliance', { count: span })}
             </h3>
             <ApplianceEnergyList
               periods={energy.data?.periods ?? []}
               labels={Object.fromEntries(list.data?.appliances.map((a) => [a.name, a.label]) ?? [])}
-              caption={`Energy per appliance over the last ${span}`}
+              caption={t('reports.perAppliance', { count: span })}
             />
             <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
-              The range adds up the model&apos;s uncertainty minute by minute, so it is wide on
-              purpose: the true energy is very probably inside it.
+              {t('reports.rangeNote')}
             </p>
           </>
         )}
