@@ -295,4 +295,36 @@ export const de: Catalogue = {
     summary:
       '{{head}} ({{withData}} mit Messwerten). Gesamt {{total}}.{{biggest}} Die Tabelle darunter enthält alle Werte.',
   },
+  appliances: {
+    title: 'Energie nach Gerät',
+    table: 'Tabelle Energie nach Gerät',
+    weekOf: 'Woche ab {{day}}',
+    partialName: '{{name}} (Daten für {{percent}})',
+    dataFor: 'Daten für {{percent}}',
+    other: 'Sonstiges / nicht erfasst',
+    baseload: 'Grundlast (immer an)',
+    noReadings:
+      'Keine Messwerte in den letzten {{days}} Tagen. Wählen Sie eine längere Einteilung (Woche oder Monat).',
+    captionDay: 'Energie und Kosten je Gerät, neuester Tag zuerst',
+    captionWeek: 'Energie und Kosten je Gerät, neueste Woche zuerst',
+    captionMonth: 'Energie und Kosten je Gerät, neuester Monat zuerst',
+    costsFlat: 'Die Kosten folgen dem Einheitstarif des Gebäudes (Einstellungen).',
+    partialNote:
+      'Steht bei einem Zeitraum „Daten für“ einen Anteil, fehlten für den Rest Messwerte (beim laufenden Zeitraum von der bisherigen Zeit); Energie und Kosten zählen dann nur die Zeit mit Messwerten.',
+  },
+  appliancePage: {
+    timelineLabel_one: 'Ein/Aus-Verlauf: {{count}} Lauf',
+    timelineLabel_other: 'Ein/Aus-Verlauf: {{count}} Läufe',
+    unknown: 'Das Modell dieses Gebäudes schätzt „{{name}}“ nicht.',
+    history: 'Leistungsverlauf',
+    timeline: 'Ein/Aus-Verlauf',
+    runs: 'Läufe',
+    typical: 'Typische Laufzeit',
+    perRun: 'Energie pro Lauf',
+    notOn: 'In diesem Zeitraum war es nicht an.',
+    thisRange: 'diesem Zeitraum',
+    newest: 'Der Verlauf zeigt die neuesten {{limit}} Läufe.',
+    minutes: '{{m}} Min.',
+    hoursMinutes: '{{h}} Std. {{m}} Min.',
+  },
 };

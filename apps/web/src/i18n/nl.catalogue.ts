@@ -293,4 +293,36 @@ export const nl: Catalogue = {
     summary:
       '{{head}} ({{withData}} met metingen). Totaal {{total}}.{{biggest}} De tabel hieronder bevat alle waarden.',
   },
+  appliances: {
+    title: 'Energie per apparaat',
+    table: 'Tabel energie per apparaat',
+    weekOf: 'week van {{day}}',
+    partialName: '{{name}} (gegevens voor {{percent}})',
+    dataFor: 'gegevens voor {{percent}}',
+    other: 'Overig / niet herkend',
+    baseload: 'Sluipverbruik (altijd aan)',
+    noReadings:
+      'Geen metingen in de laatste {{days}} dagen. Kies een langere indeling (week of maand).',
+    captionDay: 'Energie en kosten per apparaat, meest recente dag eerst',
+    captionWeek: 'Energie en kosten per apparaat, meest recente week eerst',
+    captionMonth: 'Energie en kosten per apparaat, meest recente maand eerst',
+    costsFlat: 'De kosten volgen het vaste tarief van het gebouw (Instellingen).',
+    partialNote:
+      'Staat bij een periode „gegevens voor” een deel, dan ontbraken voor de rest metingen (bij de lopende periode van de tijd tot nu); energie en kosten tellen dan alleen de tijd met metingen.',
+  },
+  appliancePage: {
+    timelineLabel_one: 'Aan/uit-verloop: {{count}} keer aan',
+    timelineLabel_other: 'Aan/uit-verloop: {{count}} keer aan',
+    unknown: 'Het model van dit gebouw schat "{{name}}" niet.',
+    history: 'Vermogensverloop',
+    timeline: 'Aan/uit-verloop',
+    runs: 'Keer aan',
+    typical: 'Gebruikelijke duur',
+    perRun: 'Energie per keer',
+    notOn: 'Het stond in deze periode niet aan.',
+    thisRange: 'deze periode',
+    newest: 'Het verloop toont de nieuwste {{limit}} keer.',
+    minutes: '{{m}} min',
+    hoursMinutes: '{{h}} u {{m}} min',
+  },
 };

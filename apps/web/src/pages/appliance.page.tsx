@@ -1,4 +1,6 @@
 /** One appliance: power history, on/off timeline, typical run length and energy per run. */
+import { i18n } from '../i18n/i18n.setup.js';
+import { useTranslation } from 'react-i18next';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { StackedPowerChart, useWidth } from '../components/power.chart.js';
@@ -14,7 +16,7 @@ import {
   type RangeKey,
 } from '../lib/chart.data.js';
 import {
-  applianceLabel,
+  applianceName,
   formatDateTime,
   formatKwh,
   formatMoney,
@@ -32,7 +34,9 @@ import { useSettings } from '../state/settings.js';
 
 function formatDuration(ms: number): string {
   const min = Math.round(ms / 60_000);
-  return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
+  return min < 60
+    ? i18n.t('appliancePage.minutes', { m: min })
+    : i18n.t('appliancePage.hoursMinutes', { h: Math.floor(min / 60), m: min % 60 });
 }
 
 /** One run as the page draws and prices it: epoch ms and kWh. */
@@ -56,11 +60,12 @@ function Timeline({
   end: number;
   units: Units;
 }) {
+  const { t } = useTranslation();
   const span = Math.max(1, end - start);
   return (
     <div
       role="img"
-      aria-label={`On/off timeline: ${count} runs`}
+      aria-label={t('appliancePage.timelineLabel', { count })}
       className="relative h-6 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800"
     >
       {runs.map((r) => (
@@ -79,6 +84,7 @@ function Timeline({
 }
 
 export default function AppliancePage() {
+  const { t } = useTranslation();
   const { buildingId = '', name = '' } = useParams();
   const { settings } = useSettings();
   const [search, setSearch] = useSearchParams();
@@ -132,18 +138,22 @@ export default function AppliancePage() {
           to={`/b/${encodeURIComponent(buildingId)}/appliances`}
           className="text-emerald-700 hover:underline dark:text-emerald-400"
         >
-          ← Appliances
+          ← {t('layout.appliances')}
         </Link>
       </p>
-      <h1 className="text-2xl font-bold">{applianceLabel(name)}</h1>
-      {known === false && (
-        <ErrorState error={`This building's model does not estimate "${name}".`} />
-      )}
+      <h1 className="text-2xl font-bold">{applianceName(name)}</h1>
+      {known === false && <ErrorState error={t('appliancePage.unknown', { name })} />}
       <Panel
         id="history"
-        title="Power history"
+        title={t('appliancePage.history')}
         actions={
-          <Segmented label="Time range" value={range} options={RANGES} onChange={setRange} />
+          <Segmented
+            label={t('dashboard.timeRange')}
+            value={range}
+            options={RANGES}
+            optionLabel={(r) => t(`dashboard.range.${r}`)}
+            onChange={setRange}
+          />
         }
       >
         <div ref={ref} className="min-h-[240px] w-full">
@@ -152,13 +162,13 @@ export default function AppliancePage() {
           ) : !data ? (
             <Loading />
           ) : rows.length === 0 ? (
-            <Empty>No readings in this range yet.</Empty>
+            <Empty>{t('dashboard.noReadingsRange')}</Empty>
           ) : width > 0 ? (
             <StackedPowerChart rows={rows} series={[name]} width={width} height={240} />
           ) : null}
         </div>
       </Panel>
-      <Panel id="timeline" title="On/off timeline">
+      <Panel id="timeline" title={t('appliancePage.timeline')}>
         {runsQuery.error ? (
           <ErrorState error={runsQuery.error} onRetry={() => void runsQuery.refetch()} />
         ) : !runsData ? (
@@ -175,17 +185,23 @@ export default function AppliancePage() {
             {runsData.count > 0 ? (
               <dl className="mt-3 grid grid-cols-3 gap-2 text-sm">
                 <div>
-                  <dt className="text-xs text-slate-500 dark:text-slate-400">Runs</dt>
+                  <dt className="text-xs text-slate-500 dark:text-slate-400">
+                    {t('appliancePage.runs')}
+                  </dt>
                   <dd className="font-semibold tabular-nums">{runsData.count}</dd>
                 </div>
                 <div>
-                  <dt className="text-xs text-slate-500 dark:text-slate-400">Typical run</dt>
+                  <dt className="text-xs text-slate-500 dark:text-slate-400">
+                    {t('appliancePage.typical')}
+                  </dt>
                   <dd className="font-semibold tabular-nums">
                     {formatDuration((runsData.typical_minutes ?? 0) * 60_000)}
                   </dd>
                 </div>
                 <div>
-                  <dt className="text-xs text-slate-500 dark:text-slate-400">Energy per run</dt>
+                  <dt className="text-xs text-slate-500 dark:text-slate-400">
+                    {t('appliancePage.perRun')}
+                  </dt>
                   <dd className="font-semibold tabular-nums">
                     {formatKwh(runsData.mean_energy_kwh ?? 0, units)}
                     {costPerRun !== undefined && ` · ${formatMoney(costPerRun, currency)}`}
@@ -193,13 +209,13 @@ export default function AppliancePage() {
                 </div>
               </dl>
             ) : (
-              <Empty>It was not on in this range.</Empty>
+              <Empty>{t('appliancePage.notOn')}</Empty>
             )}
             {/* Runs and energy per run count only what was read. */}
-            <CoverageNote coverage={coverage} of="this range" />
+            <CoverageNote coverage={coverage} of={t('appliancePage.thisRange')} />
             {runsData.truncated && (
               <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-                The timeline shows the newest {runsData.limit} runs.
+                {t('appliancePage.newest', { limit: runsData.limit })}
               </p>
             )}
           </>

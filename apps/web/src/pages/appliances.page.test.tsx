@@ -1,7 +1,8 @@
-// Proves the appliances table (one card per appliance on a phone) shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, the share of a period that had readings, and time-of-use costs priced by the hour in the chosen energy unit.
+// Proves the appliances table (one card per appliance on a phone) shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, the share of a period that had readings, and time-of-use costs priced by the hour in the chosen energy unit; in Dutch, names, headings, numbers and dates are Dutch.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
+import { showLanguage } from '../i18n/i18n.setup.js';
 import { defaultUnits } from '../lib/format.js';
 import { phoneScreen } from '../test/media.fixture.js';
 import { renderPage, twoDays } from '../test/page.fixture.js';
@@ -98,4 +99,22 @@ it('shows each appliance as a card on a phone, periods named beside their values
   expect(values[1]).toHaveTextContent('no data');
   for (const name of ['Other / untracked', 'Always-on baseload', 'Total'])
     expect(within(region).getByRole('heading', { name })).toBeInTheDocument();
+});
+
+it('speaks Dutch: appliance names, headings, "no data" and Dutch numbers and dates', async () => {
+  await showLanguage('nl');
+  try {
+    renderPage('/b/home/appliances', '/b/:buildingId/appliances', <AppliancesPage />);
+    const row = (await screen.findByRole('rowheader', { name: 'Waterkoker' })).closest('tr')!;
+    const cells = within(row).getAllByRole('cell');
+    expect(cells[0]).toHaveTextContent(/^1,50 kWh£\s0,30$/);
+    expect(cells[1]).toHaveTextContent('geen gegevens');
+    const headers = screen.getAllByRole('columnheader').map((h) => h.textContent);
+    expect(headers[0]).toBe('Apparaat');
+    expect(headers[1]).toBe('2 jan');
+    expect(screen.getByRole('rowheader', { name: 'Sluipverbruik (altijd aan)' })).toBeVisible();
+    expect(screen.getByRole('heading', { name: 'Energie per apparaat' })).toBeVisible();
+  } finally {
+    await showLanguage('en');
+  }
 });

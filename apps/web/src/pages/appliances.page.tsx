@@ -3,12 +3,14 @@
  * time-of-use tariff are priced hour by hour (state/costs.ts).
  */
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { Segmented } from '../components/range.tabs.js';
 import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { isPartial, periodCoverage } from '../lib/coverage.js';
-import { applianceLabel, formatKwh, formatMoney, formatPercent } from '../lib/format.js';
+import { currentLocale, i18n } from '../i18n/i18n.setup.js';
+import { applianceName, formatKwh, formatMoney, formatPercent } from '../lib/format.js';
 import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
 import { usePeriodCosts } from '../state/costs.js';
 import { useAppliances, useEnergy, useTariff } from '../state/queries.js';
@@ -17,7 +19,12 @@ import { useSettings } from '../state/settings.js';
 type Period = 'day' | 'week' | 'month';
 const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 /** How far back each view looks: a week of days, four weeks, three months. */
-const LOOKBACK: Record<Period, string> = { day: '-7d', week: '-28d', month: '-90d' };
+const LOOKBACK: Record<Period, number> = { day: 7, week: 28, month: 90 };
+const PERIOD_KEYS = {
+  day: 'reports.day',
+  week: 'reports.week',
+  month: 'reports.month',
+} as const satisfies Record<Period, string>;
 
 /** A period's name from its start, a local midnight in the building's zone. */
 function periodLabel(iso: string, period: Period, zone: string): string {
@@ -28,17 +35,19 @@ function periodLabel(iso: string, period: Period, zone: string): string {
   } catch {
     timeZone = 'UTC';
   }
+  const locale = currentLocale();
   if (period === 'month')
-    return d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone });
-  const day = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone });
-  return period === 'week' ? `wk of ${day}` : day;
+    return d.toLocaleDateString(locale, { month: 'short', year: 'numeric', timeZone });
+  const day = d.toLocaleDateString(locale, { month: 'short', day: 'numeric', timeZone });
+  return period === 'week' ? i18n.t('appliances.weekOf', { day }) : day;
 }
 
 export default function AppliancesPage() {
+  const { t } = useTranslation();
   const { buildingId = '' } = useParams();
   const { settings } = useSettings();
   const [period, setPeriod] = useState<Period>('day');
-  const energy = useEnergy(buildingId, { start: LOOKBACK[period], period });
+  const energy = useEnergy(buildingId, { start: `-${LOOKBACK[period]}d`, period });
   const building = useTariff(buildingId);
   const tariff = building.data?.tariff;
   const priced = usePeriodCosts(buildingId, energy.data, tariff);
@@ -68,7 +77,7 @@ export default function AppliancesPage() {
     return (
       <>
         {p.coverage === 0 ? (
-          <span className="text-slate-500 dark:text-slate-400">no data</span>
+          <span className="text-slate-500 dark:text-slate-400">{t('compareSection.noData')}</span>
         ) : kwh === undefined ? (
           '–'
         ) : (
@@ -85,19 +94,25 @@ export default function AppliancesPage() {
   const zone = energy.data?.timezone ?? 'UTC';
   const sticky = 'sticky left-0 bg-white px-3 py-2 text-left dark:bg-slate-900';
   const columns = [
-    { key: 'appliance', label: 'Appliance', name: 'Appliance' },
+    {
+      key: 'appliance',
+      label: t('compareSection.appliance'),
+      name: t('compareSection.appliance'),
+    },
     ...periods.map((p) => {
       const partial = p.coverage > 0 && isPartial(p.share);
       const name = periodLabel(p.start, period, zone);
       return {
         key: p.start,
-        name: partial ? `${name} (data for ${formatPercent(p.share)})` : name,
+        name: partial
+          ? t('appliances.partialName', { name, percent: formatPercent(p.share) })
+          : name,
         label: (
           <>
             {name}
             {partial && (
               <span className="block text-xs font-normal text-amber-800 dark:text-amber-300">
-                data for {formatPercent(p.share)}
+                {t('appliances.dataFor', { percent: formatPercent(p.share) })}
               </span>
             )}
           </>
@@ -111,24 +126,24 @@ export default function AppliancesPage() {
       key: n,
       label: (
         <Link to={encodeURIComponent(n)} className="hover:underline focus-visible:outline-2">
-          {applianceLabel(n)}
+          {applianceName(n)}
         </Link>
       ),
       cells: periods.map((p) => cell(p.appliances[n], p, (c) => c.appliances[n])),
     })),
     {
       key: '~other',
-      label: <span className={muted}>Other / untracked</span>,
+      label: <span className={muted}>{t('appliances.other')}</span>,
       cells: periods.map((p) => cell(p.other_kwh, p, (c) => c.other)),
     },
     {
       key: '~baseload',
-      label: <span className={muted}>Always-on baseload</span>,
+      label: <span className={muted}>{t('appliances.baseload')}</span>,
       cells: periods.map((p) => cell(p.baseload_kwh, p, (c) => c.baseload)),
     },
     {
       key: '~total',
-      label: 'Total',
+      label: t('compare.total'),
       className: 'font-semibold',
       cells: periods.map((p) => cell(p.total_kwh, p, (c) => c.total)),
     },
@@ -137,8 +152,16 @@ export default function AppliancesPage() {
   return (
     <Panel
       id="appliances"
-      title="Energy by appliance"
-      actions={<Segmented label="Period" value={period} options={PERIODS} onChange={setPeriod} />}
+      title={t('appliances.title')}
+      actions={
+        <Segmented
+          label={t('reports.periodChoice')}
+          value={period}
+          options={PERIODS}
+          optionLabel={(p) => t(PERIOD_KEYS[p])}
+          onChange={setPeriod}
+        />
+      }
     >
       {energy.error || priced.error ? (
         <ErrorState
@@ -151,25 +174,25 @@ export default function AppliancesPage() {
       ) : energy.isPending || !priced.costs ? (
         <Loading />
       ) : periods.length === 0 || periods.every((p) => p.coverage === 0) ? (
-        <Empty>
-          No readings in the last {LOOKBACK[period].slice(1)}. Try a longer period (week or month).
-        </Empty>
+        <Empty>{t('appliances.noReadings', { days: LOOKBACK[period] })}</Empty>
       ) : (
         <ResponsiveTable
-          label="Energy by appliance table"
-          caption={`Energy and cost per appliance, most recent ${period} first`}
+          label={t('appliances.table')}
+          caption={t(
+            period === 'day'
+              ? 'appliances.captionDay'
+              : period === 'week'
+                ? 'appliances.captionWeek'
+                : 'appliances.captionMonth',
+          )}
           columns={columns}
           headCellClass="px-3 py-2 font-medium whitespace-nowrap first:sticky first:left-0 first:bg-white first:font-semibold dark:first:bg-slate-900"
           rowHeadClass={`${sticky} font-medium`}
           rows={rows}
           after={
             <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-              {tariff && hasTimeOfUse(tariff)
-                ? "Costs use the building's time-of-use tariff (Settings): each hour is priced at the rate in force then, in the building's local time."
-                : "Costs use the building's flat tariff (Settings)."}{' '}
-              Where a period says &ldquo;data for&rdquo; a share, readings were missing for the rest
-              of it (of the time so far, for the current one), and its energy and cost count only
-              the time with readings.
+              {tariff && hasTimeOfUse(tariff) ? t('reports.costsTou') : t('appliances.costsFlat')}{' '}
+              {t('appliances.partialNote')}
             </p>
           }
         />
