@@ -75,6 +75,23 @@ export const ModelCardSchema = z.object({
     windows_seen: z.number().int(),
     seconds: z.number(),
   }),
+  /**
+   * A model fine-tuned on one home (`transformer.finetune.ts`): its base, the heads it trained
+   * (and those it added), and how the training went.
+   */
+  finetune: z
+    .object({
+      base: z.string(),
+      heads: z.array(z.string()),
+      added: z.array(z.string()),
+      settings: z.unknown(),
+      epochs: z.number().int(),
+      best_epoch: z.number().int(),
+      val_loss: z.number(),
+      seconds: z.number(),
+      stopped_by_time: z.boolean(),
+    })
+    .optional(),
   validation: Scores,
   /** Per validation house at the best epoch: per head it meters, F1 (at 0.5) and MAE W. */
   validation_houses: z

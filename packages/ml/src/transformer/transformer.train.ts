@@ -207,12 +207,14 @@ export function powerScale(series: readonly Series[], name: string): number {
   return Math.max(100, Math.round(on[Math.min(on.length - 1, Math.floor(on.length * 0.99))]!));
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await writeFile(`${path}.tmp`, data);
   await rename(`${path}.tmp`, path);
 }
 
-function packParams(params: ReadonlyArray<{ data: Float32Array | Float64Array }>): Uint8Array {
+export function packParams(
+  params: ReadonlyArray<{ data: Float32Array | Float64Array }>,
+): Uint8Array {
   const total = params.reduce((a, p) => a + p.data.length, 0);
   const out = new Float32Array(total);
   let o = 0;
@@ -223,7 +225,7 @@ function packParams(params: ReadonlyArray<{ data: Float32Array | Float64Array }>
   return new Uint8Array(out.buffer);
 }
 
-function unpackParams(
+export function unpackParams(
   bytes: Uint8Array,
   params: ReadonlyArray<{ name: string; data: Float32Array | Float64Array }>,
 ): void {
@@ -243,7 +245,7 @@ function unpackParams(
   }
 }
 
-function packAdam(state: AdamWState, names: readonly string[]): Uint8Array {
+export function packAdam(state: AdamWState, names: readonly string[]): Uint8Array {
   const parts = names.flatMap((n) => [state.m[n]!, state.v[n]!]);
   const total = parts.reduce((a, p) => a + p.length, 0);
   const out = new Float64Array(total + 1);
@@ -256,7 +258,7 @@ function packAdam(state: AdamWState, names: readonly string[]): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-function unpackAdam(
+export function unpackAdam(
   bytes: Uint8Array,
   params: ReadonlyArray<{ name: string; data: { length: number } }>,
 ): AdamWState {
@@ -496,20 +498,9 @@ export async function trainTransformer(
     const fp = new Float64Array(H * A);
     const fn = new Float64Array(H * A);
     let batches = 0;
-    for (let k = 0; k < valIds.length; k += B) {
-      // The last batch is topped up with windows from the start (the graph has a static batch);
-      // the repeats count in the loss with the batch's share, not in the JS metrics.
-      const real = Math.min(B, valIds.length - k);
-      valSampler.fillWindows(
-        Array.from({ length: B }, (_, j) => valIds[(k + j) % valIds.length]!),
-        buffers,
-      );
-      const out = await evalSession.run({
-        [INPUT_MAINS]: buffers.mains,
-        [INPUT_TARGET_POWER]: buffers.power,
-        [INPUT_TARGET_ON]: buffers.onOff,
-        [INPUT_TARGET_MASK]: buffers.known,
-      });
+    // The repeats that top up the last batch count in the loss with the batch's share, not in
+    // the JS metrics.
+    await forEachValidationBatch(evalSession, valSampler, valIds, buffers, B, (out, real) => {
       const share = real / B;
       lossSum += share * Number(out.get(OUTPUT_LOSS)![0]);
       const hl = out.get(OUTPUT_HEAD_LOSS)! as Float32Array;
@@ -529,7 +520,7 @@ export async function trainTransformer(
         else if (t) fn[hAt]++;
       }
       batches += share;
-    }
+    });
     const f1Of = (t: number, p: number, n: number): number | null =>
       2 * t + p + n === 0 ? null : (2 * t) / (2 * t + p + n);
     const sumOver = (x: Float64Array, a: number): number => {
@@ -675,7 +666,16 @@ export async function trainTransformer(
 
   // Calibrate on validation data with the best weights (the eval session reads the live arrays).
   unpackParams(await readFile(join(opts.outDir, 'best.bin')), params);
-  const calib = await calibrate(evalSession, valSampler, valIds, buffers, A, L, B, powerScaleW);
+  const calib = await calibrateHeads(
+    evalSession,
+    valSampler,
+    valIds,
+    buffers,
+    A,
+    L,
+    B,
+    powerScaleW,
+  );
   await evalSession.release();
   log(
     `calibration: ${appliances.map((a, i) => `${a} threshold ${calib[i]!.threshold.toFixed(2)} (val F1 ${calib[i]!.f1.toFixed(2)})`).join(', ')}`,
@@ -758,6 +758,38 @@ export async function trainTransformer(
   return { modelDir, card, history: state.history };
 }
 
+/**
+ * Run `session` over the validation windows `ids` in batches of `B`; the last batch is topped
+ * up with windows from the start (the graph has a static batch size), and `each` is told how
+ * many of a batch's windows are real.
+ */
+export async function forEachValidationBatch(
+  session: Awaited<ReturnType<typeof createForwardSession>>,
+  sampler: WindowSampler,
+  ids: readonly number[],
+  buffers: ReturnType<typeof createBatchBuffers>,
+  B: number,
+  each: (
+    out: Awaited<ReturnType<Awaited<ReturnType<typeof createForwardSession>>['run']>>,
+    real: number,
+  ) => void,
+): Promise<void> {
+  for (let k = 0; k < ids.length; k += B) {
+    const real = Math.min(B, ids.length - k);
+    sampler.fillWindows(
+      Array.from({ length: B }, (_, j) => ids[(k + j) % ids.length]!),
+      buffers,
+    );
+    const out = await session.run({
+      [INPUT_MAINS]: buffers.mains,
+      [INPUT_TARGET_POWER]: buffers.power,
+      [INPUT_TARGET_ON]: buffers.onOff,
+      [INPUT_TARGET_MASK]: buffers.known,
+    });
+    each(out, real);
+  }
+}
+
 /** One head's calibration: Platt scaling, per power level isotonic maps, threshold, band. */
 interface HeadCalibration {
   scale: number;
@@ -774,7 +806,7 @@ interface HeadCalibration {
  * map of that probability (applied by the inference code), the F1-best threshold on the result
  * and a band meant to hold on-minutes too.
  */
-async function calibrate(
+export async function calibrateHeads(
   session: Awaited<ReturnType<typeof createForwardSession>>,
   sampler: WindowSampler,
   ids: readonly number[],
@@ -788,18 +820,7 @@ async function calibrate(
   const target: number[][] = Array.from({ length: A }, () => []);
   const absErr: number[][] = Array.from({ length: A }, () => []);
   const est: number[][] = Array.from({ length: A }, () => []);
-  for (let k = 0; k < ids.length; k += B) {
-    const real = Math.min(B, ids.length - k);
-    sampler.fillWindows(
-      Array.from({ length: B }, (_, j) => ids[(k + j) % ids.length]!),
-      buffers,
-    );
-    const out = await session.run({
-      [INPUT_MAINS]: buffers.mains,
-      [INPUT_TARGET_POWER]: buffers.power,
-      [INPUT_TARGET_ON]: buffers.onOff,
-      [INPUT_TARGET_MASK]: buffers.known,
-    });
+  await forEachValidationBatch(session, sampler, ids, buffers, B, (out, real) => {
     const power = out.get(OUTPUT_POWER)! as Float32Array;
     const onProb = out.get(OUTPUT_ON_PROB)! as Float32Array;
     for (let b = 0; b < real; b++) {
@@ -815,7 +836,7 @@ async function calibrate(
         }
       }
     }
-  }
+  });
   return logit.map((x, a) => {
     const y = target[a]!;
     const { scale, offset } = plattFit(x, y);

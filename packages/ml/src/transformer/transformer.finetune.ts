@@ -1,0 +1,460 @@
+/**
+ * Fine-tuning a shipped transformer on one home (issue 13.4): the shared encoder stays frozen
+ * and only the heads of the chosen appliances learn, from the home's own sub-metered (or
+ * labelled) minutes; an appliance the base model lacks gets a head of its own, added beside the
+ * others. Gradients flow only as far back as the heads (the training graph differentiates the
+ * head parameters alone), the encoder runs without dropout, and the heads of other appliances
+ * keep their weights and calibration exactly. Bounded in time (`maxSeconds`), deterministic for
+ * a seed, checkpointed every epoch so a stopped job resumes where it was.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { z } from 'zod';
+import { applianceSpec, canonicalAppliance } from '../data/appliances.js';
+import type { Series } from '../data/series.js';
+import { WindowCache, writeWindowCache } from '../data/window-cache.js';
+import { createBatchBuffers, WindowSampler } from '../data/window-sampler.js';
+import { NilmError } from '../errors.js';
+import { AdamW, clipGradNorm } from '../onnx/adamw.optimizer.js';
+import { buildTrainingGraph } from '../onnx/graph.autodiff.js';
+import { exportInferenceModel } from '../onnx/graph.export.js';
+import { createForwardSession, TrainingSession } from '../onnx/graph.session.js';
+import { BAND_EDGES } from './calibration.js';
+import { sha256Hex, type ModelCard } from './model.card.js';
+import type { ModelSpec } from './transformer.config.js';
+import {
+  buildTransformerGraph,
+  INPUT_MAINS,
+  INPUT_TARGET_MASK,
+  INPUT_TARGET_ON,
+  INPUT_TARGET_POWER,
+  OUTPUT_HEAD_LOSS,
+  OUTPUT_LOSS,
+  OUTPUT_ON_PROB,
+  OUTPUT_POWER,
+  type Weights,
+} from './transformer.graph.js';
+import {
+  calibrateHeads,
+  forEachValidationBatch,
+  packAdam,
+  packParams,
+  powerScale,
+  unpackAdam,
+  unpackParams,
+  writeAtomic,
+} from './transformer.train.js';
+
+/** The head parameters: stacked over appliances, one row per head. */
+const HEAD_PARAMS = ['head.w1', 'head.b1', 'head.w2', 'head.b2'] as const;
+
+export const FinetuneSettingsSchema = z
+  .object({
+    /** Heads to train: existing ones of the base model, or new appliances (a head is added). */
+    appliances: z.array(z.string()).min(1).max(8),
+    epochs: z.number().int().min(1).max(100).default(8),
+    stepsPerEpoch: z.number().int().min(1).max(2000).default(40),
+    batch: z.number().int().min(1).max(256).default(16),
+    lr: z.number().positive().max(1).default(2e-3),
+    seed: z.number().int().default(1),
+    /** Training stops after the epoch during which this many seconds passed (bounded job). */
+    maxSeconds: z.number().positive().default(300),
+    /** Samples between training window starts (default: window / 8). */
+    stride: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export interface FinetuneBase {
+  card: ModelCard;
+  /** The verified `model.onnx` bytes of the base model. */
+  bytes: Uint8Array;
+}
+
+export interface FinetuneData {
+  /** The home's minutes with the trained appliances' true power (sub-meter, or 0 where labelled off). */
+  train: Series[];
+  /** Held out for choosing the best epoch and calibrating the trained heads. */
+  val: Series[];
+}
+
+export interface FinetuneEpoch {
+  epoch: number;
+  train_loss: number;
+  val_loss: number;
+  seconds: number;
+}
+
+export interface FinetuneResult {
+  bytes: Uint8Array;
+  card: ModelCard;
+  history: FinetuneEpoch[];
+  /** Whether `maxSeconds` cut training short of its epochs. */
+  stoppedByTime: boolean;
+}
+
+export interface FinetuneOptions {
+  /** Where the window caches and the checkpoint live; resuming needs the same folder. */
+  workDir: string;
+  resume?: boolean;
+  /** The new model's id and version (the registry's `<base>+<building>` and `<n>`). */
+  id: string;
+  version: string;
+  progress?: (p: {
+    epoch: number;
+    epochs: number;
+    step: number;
+    steps: number;
+    loss: number;
+  }) => void;
+  log?: (line: string) => void;
+  /** Stop (checkpointed, resumable) after this epoch; used to test resuming. */
+  stopAfterEpoch?: number;
+}
+
+interface FinetuneState {
+  epoch: number;
+  step: number;
+  bestEpoch: number;
+  bestValLoss: number;
+  history: FinetuneEpoch[];
+  seconds: number;
+}
+
+/** The float initializers of an ONNX model by name: the trained weights of a model we exported. */
+export function readModelWeights(bytes: Uint8Array): Map<string, Float32Array> {
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnxProto.onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new NilmError('MODEL_FILE_INVALID', `not an ONNX model: ${(e as Error).message}`);
+  }
+  const out = new Map<string, Float32Array>();
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataType !== onnxProto.onnx.TensorProto.DataType.FLOAT || !t.name) continue;
+    const raw = t.rawData;
+    if (raw && raw.length > 0)
+      out.set(
+        t.name,
+        new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)),
+      );
+    else if (t.floatData && t.floatData.length > 0) out.set(t.name, Float32Array.from(t.floatData));
+  }
+  return out;
+}
+
+/** Fine-tune `base` on one home's data; see the module comment. */
+export async function finetuneTransformer(
+  base: FinetuneBase,
+  settingsIn: unknown,
+  data: FinetuneData,
+  opts: FinetuneOptions,
+): Promise<FinetuneResult> {
+  const parsed = FinetuneSettingsSchema.safeParse(settingsIn);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `fine-tune settings: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  }
+  const cfg = parsed.data;
+  const log = opts.log ?? ((): void => undefined);
+  const card = base.card;
+  const arch = card.architecture;
+  const trained = [...new Set(cfg.appliances.map(canonicalAppliance))];
+  const baseNames = card.appliances.map((a) => a.name);
+  const added = trained.filter((a) => !baseNames.includes(a));
+  const appliances = [...baseNames, ...added];
+  const A = appliances.length;
+  const L = arch.window;
+  const B = cfg.batch;
+  for (const [what, list] of [
+    ['training', data.train],
+    ['validation', data.val],
+  ] as const) {
+    if (list.length === 0)
+      throw new NilmError(
+        'DATA_EMPTY',
+        `no ${what} data: the home has no sub-metered or labelled minutes for it`,
+      );
+    for (const s of list)
+      if (s.periodS !== card.period_s)
+        throw new NilmError(
+          'DATA_MISMATCH',
+          `${what} series ${s.source} has period ${s.periodS} s, the model ${card.period_s} s`,
+        );
+    for (const a of trained)
+      if (!list.some((s) => s.appliances[a]))
+        throw new NilmError(
+          'DATA_MISSING_COLUMN',
+          `no ${what} data for "${a}": attach a sub-meter or label some of its runs first`,
+        );
+  }
+  // Only the trained appliances' columns are kept: the loss of every other head is masked, so
+  // their weights get no gradient and stay as they are.
+  const keepTrained = (list: Series[]): Series[] =>
+    list.map((s) => ({
+      ...s,
+      appliances: Object.fromEntries(
+        trained.flatMap((a) => (s.appliances[a] ? [[a, s.appliances[a]]] : [])),
+      ),
+    }));
+
+  await mkdir(join(opts.workDir, 'checkpoint'), { recursive: true });
+  const ckpt = join(opts.workDir, 'checkpoint');
+  const resuming = !!opts.resume && existsSync(join(ckpt, 'state.json'));
+  if (!opts.resume && existsSync(join(ckpt, 'state.json')))
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `${opts.workDir} already holds a fine-tune; resume it or use another folder`,
+    );
+  let state: FinetuneState | undefined = resuming
+    ? (JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as FinetuneState)
+    : undefined;
+
+  const trainPath = join(opts.workDir, 'train.win');
+  const valPath = join(opts.workDir, 'val.win');
+  if (!resuming || !existsSync(trainPath))
+    await writeWindowCache(trainPath, keepTrained(data.train), {
+      appliances,
+      periodS: card.period_s,
+      allowMissing: true,
+    });
+  if (!resuming || !existsSync(valPath))
+    await writeWindowCache(valPath, keepTrained(data.val), {
+      appliances,
+      periodS: card.period_s,
+      allowMissing: true,
+    });
+  const sampler = new WindowSampler(WindowCache.open(trainPath), {
+    length: L,
+    stride: cfg.stride ?? Math.max(1, Math.floor(L / 8)),
+    appliances,
+  });
+  const valSampler = new WindowSampler(WindowCache.open(valPath), {
+    length: L,
+    stride: Math.max(1, Math.floor(L / 4)),
+    appliances,
+  });
+  for (const [what, s] of [
+    ['training', sampler],
+    ['validation', valSampler],
+  ] as const)
+    if (s.windowCount === 0)
+      throw new NilmError(
+        'DATA_EMPTY',
+        `the ${what} data has no stretch of ${L} minutes with readings and the appliance's power; more sub-metered time is needed`,
+      );
+  log(`windows: ${sampler.windowCount} train, ${valSampler.windowCount} validation`);
+
+  // Weights: the base model's; a new head's rows start from the seeded initialisation.
+  const baseWeights = readModelWeights(base.bytes);
+  const powerScaleW = appliances.map((a, i) =>
+    i < baseNames.length ? card.appliances[i]!.power_scale_w : powerScale(data.train, a),
+  );
+  const spec: ModelSpec = { arch, appliances, powerScaleW };
+  const weights = new Map(baseWeights);
+  if (added.length > 0) {
+    const fresh = buildTransformerGraph(spec, { seed: cfg.seed }).graph.initializers;
+    for (const name of HEAD_PARAMS) {
+      const init = fresh.find((i) => i.name === name)!;
+      const row = init.data.length / A;
+      const rows = Float32Array.from(init.data as ArrayLike<number>);
+      rows.set(baseWeights.get(name)!.subarray(0, row * baseNames.length), 0);
+      weights.set(name, rows);
+    }
+  }
+  const posWeight = appliances.map(() => 4);
+  const built = buildTransformerGraph(spec, {
+    batch: B,
+    seed: cfg.seed,
+    weights: weights as Weights,
+    loss: { bce: 1, posWeight },
+  });
+  const training = buildTrainingGraph(built.graph, {
+    loss: built.loss!,
+    outputs: [built.headLoss!],
+    params: [...HEAD_PARAMS],
+  });
+  const session = await TrainingSession.create(training);
+  const evalSession = await createForwardSession(built.graph, [
+    OUTPUT_LOSS,
+    OUTPUT_HEAD_LOSS,
+    OUTPUT_POWER,
+    OUTPUT_ON_PROB,
+  ]);
+  const params = training.params;
+  // No weight decay: a head with no data must not drift towards zero.
+  const optimizer = new AdamW(
+    params.map((p) => ({ name: p.name, data: p.data, decay: false })),
+    { lr: cfg.lr, weightDecay: 0, beta1: 0.9, beta2: 0.999 },
+  );
+  if (state) {
+    unpackParams(await readFile(join(ckpt, 'params.bin')), params);
+    optimizer.load(unpackAdam(await readFile(join(ckpt, 'adam.bin')), params));
+    log(`resuming after epoch ${state.epoch}`);
+  }
+  state ??= { epoch: 0, step: 0, bestEpoch: 0, bestValLoss: Infinity, history: [], seconds: 0 };
+
+  const buffers = createBatchBuffers(B, L, A);
+  // The frozen encoder runs without dropout: every mask is all ones.
+  const masks: Record<string, Float32Array> = {};
+  for (const m of session.inputs.filter((i) => i.name.endsWith('.mask')))
+    masks[m.name] = new Float32Array(m.shape.reduce<number>((a, d) => a * (d as number), 1)).fill(
+      1,
+    );
+  const feeds = {
+    [INPUT_MAINS]: buffers.mains,
+    [INPUT_TARGET_POWER]: buffers.power,
+    [INPUT_TARGET_ON]: buffers.onOff,
+    [INPUT_TARGET_MASK]: buffers.known,
+    ...masks,
+  };
+  const valIds = Array.from({ length: Math.min(valSampler.windowCount, 400) }, (_, k) =>
+    Math.floor((k * valSampler.windowCount) / Math.min(valSampler.windowCount, 400)),
+  );
+  const trainedRows = trained.map((a) => appliances.indexOf(a));
+  const validate = async (): Promise<number> => {
+    let sum = 0;
+    let n = 0;
+    await forEachValidationBatch(evalSession, valSampler, valIds, buffers, B, (out, real) => {
+      const hl = out.get(OUTPUT_HEAD_LOSS)! as Float32Array;
+      for (const a of trainedRows) sum += (real / B) * hl[a]!;
+      n += real / B;
+    });
+    return sum / Math.max(1e-9, n * trainedRows.length);
+  };
+
+  let stoppedByTime = false;
+  for (let epoch = state.epoch + 1; epoch <= cfg.epochs; epoch++) {
+    if (opts.stopAfterEpoch !== undefined && epoch > opts.stopAfterEpoch) break;
+    if (state.seconds >= cfg.maxSeconds) {
+      stoppedByTime = true;
+      break;
+    }
+    const t0 = performance.now();
+    // Seeds derive from (seed, epoch): a resumed run draws exactly the batches it would have.
+    const batches = sampler.random({
+      seed: cfg.seed * 100_003 + epoch,
+      balance: { targetOnFraction: 0.5, appliances: trained },
+    });
+    let lossSum = 0;
+    for (let s = 0; s < cfg.stepsPerEpoch; s++) {
+      batches.fill(buffers);
+      const step = await session.run(feeds);
+      if (!Number.isFinite(step.loss))
+        throw new NilmError(
+          'CONFIG_INVALID',
+          `fine-tuning diverged at epoch ${epoch} (loss ${step.loss}); lower lr`,
+        );
+      clipGradNorm(step.grads, 1);
+      optimizer.step(step.grads, cfg.lr);
+      state.step++;
+      lossSum += step.loss;
+      opts.progress?.({
+        epoch,
+        epochs: cfg.epochs,
+        step: s + 1,
+        steps: cfg.stepsPerEpoch,
+        loss: lossSum / (s + 1),
+      });
+    }
+    const valLoss = await validate();
+    const seconds = (performance.now() - t0) / 1000;
+    state.seconds += seconds;
+    const entry = { epoch, train_loss: lossSum / cfg.stepsPerEpoch, val_loss: valLoss, seconds };
+    state.history.push(entry);
+    if (valLoss < state.bestValLoss) {
+      state.bestValLoss = valLoss;
+      state.bestEpoch = epoch;
+      await writeAtomic(join(opts.workDir, 'best.bin'), packParams(params));
+    }
+    state.epoch = epoch;
+    await writeAtomic(join(ckpt, 'params.bin'), packParams(params));
+    await writeAtomic(
+      join(ckpt, 'adam.bin'),
+      packAdam(
+        optimizer.state(),
+        params.map((p) => p.name),
+      ),
+    );
+    await writeAtomic(join(ckpt, 'state.json'), JSON.stringify(state));
+    log(
+      `epoch ${epoch}: train ${entry.train_loss.toFixed(4)} val ${valLoss.toFixed(4)} (${seconds.toFixed(1)} s)`,
+    );
+  }
+  await session.release();
+  if (state.bestEpoch === 0) {
+    await evalSession.release();
+    throw new NilmError('CONFIG_INVALID', 'no epoch produced a finite validation loss');
+  }
+  // The trained heads are calibrated on the home's validation minutes; the others keep the base's.
+  unpackParams(await readFile(join(opts.workDir, 'best.bin')), params);
+  const calib = await calibrateHeads(
+    evalSession,
+    valSampler,
+    valIds,
+    buffers,
+    A,
+    L,
+    B,
+    powerScaleW,
+  );
+  await evalSession.release();
+  const cardHeads: ModelCard['appliances'] = appliances.map((a, i) => {
+    const before = card.appliances[i];
+    if (before && !trained.includes(a)) return before;
+    const c = calib[i]!;
+    return {
+      name: a,
+      label: before?.label ?? applianceSpec(a).label,
+      ...(before?.members ? { members: before.members } : {}),
+      on_threshold_w: before?.on_threshold_w ?? applianceSpec(a).onPowerW,
+      power_scale_w: powerScaleW[i]!,
+      on_prob_threshold: c.threshold,
+      calibration: { scale: c.scale, offset: c.offset },
+      prob_levels: c.levels,
+      band: { edges: BAND_EDGES, q90_w: c.q90 },
+    };
+  });
+  const finalWeights = new Map(weights);
+  for (const p of params) finalWeights.set(p.name, Float32Array.from(p.data));
+  const inference = buildTransformerGraph(spec, {
+    weights: finalWeights,
+    calibration: {
+      scale: cardHeads.map((h) => h.calibration?.scale ?? 1),
+      offset: cardHeads.map((h) => h.calibration?.offset ?? 0),
+    },
+  });
+  const bytes = exportInferenceModel(inference.graph, [inference.power, inference.onProb]);
+  const best = state.history.find((h) => h.epoch === state!.bestEpoch)!;
+  const out: ModelCard = {
+    ...card,
+    id: opts.id,
+    version: opts.version,
+    created: new Date().toISOString(),
+    description: `${card.id}@${card.version} fine-tuned on one home for ${trained.join(', ')}`,
+    appliances: cardHeads,
+    outputs: {
+      ...card.outputs,
+      [OUTPUT_POWER]: `float32 [batch, ${A}, ${L}]: estimated power in W per appliance (${appliances.join(', ')})`,
+      [OUTPUT_ON_PROB]: `float32 [batch, ${A}, ${L}]: probability that each appliance is on`,
+    },
+    finetune: {
+      base: `${card.id}@${card.version}`,
+      heads: trained,
+      added,
+      settings: cfg,
+      epochs: state.epoch,
+      best_epoch: state.bestEpoch,
+      val_loss: best.val_loss,
+      seconds: Math.round(state.seconds),
+      stopped_by_time: stoppedByTime,
+    },
+    sha256: sha256Hex(bytes),
+  };
+  await writeFile(join(opts.workDir, 'history.json'), JSON.stringify(state.history));
+  return { bytes, card: out, history: state.history, stoppedByTime };
+}
