@@ -1,9 +1,10 @@
 // Proves the labels API through app.inject on embedded parts: an owner adds a label (an alias is
-// stored as its canonical appliance), members list it (by overlap and appliance) and download it
-// as CSV (a note is quoted and never a spreadsheet formula); every refusal (unknown appliance,
-// end not after start, longer than 7 days, in the future, no readings in the span, an "on" over
-// an "off" of the same appliance, a bad body) answers its code and changes nothing; only owners
-// add and delete; the routes are in the OpenAPI document.
+// stored as its canonical appliance; a found device's owner-given name is accepted once named),
+// members list it (by overlap and appliance) and download it as CSV (a note is quoted and never
+// a spreadsheet formula); every refusal (unknown appliance, end not after start, longer than 7
+// days, in the future, no readings in the span, an "on" over an "off" of the same appliance, a
+// bad body) answers its code and changes nothing; only owners add and delete; the routes are in
+// the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestApp, type TestApp } from '../app.fixture.js';
 
@@ -132,6 +133,47 @@ describe('labels', () => {
         expect(error.details).toEqual({ reason: 'no_readings' });
     }
     expect(await list()).toEqual(before);
+  });
+
+  it('takes the name an owner gave a found device as an appliance, and only once named', async () => {
+    const { created } = await t.parts.metadata.recordDiscovery(
+      'home',
+      [
+        {
+          signature: { powerW: 450, runMinutes: 120, periodMinutes: null },
+          stats: {
+            runs: 3,
+            runsPerDay: 1,
+            energyPerMonthKWh: 27,
+            hourProfile: Array.from({ length: 24 }, () => 0),
+            examples: [],
+            fromMs: NOW - 3 * D,
+            toMs: NOW,
+          },
+        },
+      ],
+      { same: () => false, label: (n) => `Device ${String.fromCharCode(65 + n)}` },
+    );
+    const body = {
+      appliance: 'Pond pump',
+      kind: 'on',
+      start: iso(NOW - 9 * H),
+      end: iso(NOW - 8 * H),
+    };
+    expect((await add(body)).statusCode).toBe(422);
+    await t.parts.metadata.nameFoundDevice('home', created[0]!.id, { name: 'Pond pump' });
+    const res = await add(body);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ appliance: 'Pond pump' });
+    expect(
+      (
+        await t.app.inject({
+          method: 'DELETE',
+          url: `${url}/${(res.json() as { id: string }).id}`,
+          headers: owner,
+        })
+      ).statusCode,
+    ).toBe(204);
   });
 
   it('exports the labels as CSV, a note quoted and never a formula', async () => {

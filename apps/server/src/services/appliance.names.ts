@@ -12,12 +12,16 @@ import { ApiError } from '../errors.js';
 type BuildingApplianceNames = (buildingId: string) => Promise<readonly string[]>;
 
 /**
- * The extension point for found devices (issue 13.1): the names of the building's devices that
- * its owner named. None yet: once the found-devices store is in the metadata store, read the
- * building's named devices here, and labels and sub-meters accept them with no other change.
+ * The extension point for found devices (issue 13.1): the names owners gave the building's found
+ * devices (status `named`, a name given; one named only with a vocabulary type is that type
+ * already). Should a named device come to be estimated under another key, this is the one place
+ * that says which names labels and sub-meters accept.
  */
-export function buildingApplianceNames(_metadata: MetadataStore): BuildingApplianceNames {
-  return () => Promise.resolve([]);
+export function buildingApplianceNames(metadata: MetadataStore): BuildingApplianceNames {
+  return async (buildingId) =>
+    (await metadata.listFoundDevices(buildingId))
+      .filter((d) => d.status === 'named' && d.name !== null && d.name.trim() !== '')
+      .map((d) => d.name!.trim());
 }
 
 /**
