@@ -4,6 +4,7 @@
  * product and tariff code), and the stored prices' status with the upload and fetch actions.
  */
 import { useRef } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Tariff } from '../lib/tariff.js';
 import { formatDateTime } from '../lib/format.js';
 import { usePriceActions, usePriceStatus } from '../state/prices.js';
@@ -21,12 +22,13 @@ export function TariffExtrasFields({
   tariff: Tariff;
   onChange: (t: Tariff) => void;
 }) {
+  const { t } = useTranslation();
   const dyn = tariff.dynamic ?? null;
   const octopus = dyn?.source === 'octopus' ? dyn : null;
   return (
     <div className="mt-4 grid gap-3 sm:grid-cols-2">
       <label className="block text-sm font-medium">
-        Standing charge per day
+        {t('tariff.standing')}
         <input
           type="number"
           inputMode="decimal"
@@ -38,7 +40,7 @@ export function TariffExtrasFields({
         />
       </label>
       <label className="block text-sm font-medium">
-        Export price per kWh
+        {t('tariff.exportPrice')}
         <input
           type="number"
           inputMode="decimal"
@@ -50,7 +52,7 @@ export function TariffExtrasFields({
         />
       </label>
       <label className="block text-sm font-medium">
-        Dynamic prices (per half hour or hour)
+        {t('tariff.dynamic')}
         <select
           value={dyn?.source ?? 'none'}
           onChange={(e) => {
@@ -71,15 +73,15 @@ export function TariffExtrasFields({
           }}
           className={input}
         >
-          <option value="none">None</option>
-          <option value="csv">Uploaded as CSV</option>
-          <option value="octopus">Octopus Energy (fetched hourly)</option>
+          <option value="none">{t('tariff.none')}</option>
+          <option value="csv">{t('tariff.csv')}</option>
+          <option value="octopus">{t('tariff.octopus')}</option>
         </select>
       </label>
       {octopus && (
         <>
           <label className="block text-sm font-medium">
-            Octopus product code
+            {t('tariff.product')}
             <input
               value={octopus.product}
               onChange={(e) =>
@@ -92,7 +94,7 @@ export function TariffExtrasFields({
             />
           </label>
           <label className="block text-sm font-medium">
-            Octopus tariff code (ends in your region letter)
+            {t('tariff.code')}
             <input
               value={octopus.tariff}
               onChange={(e) =>
@@ -120,36 +122,44 @@ export function DynamicPricesPanel({
   source: 'csv' | 'octopus';
   canEdit: boolean;
 }) {
+  const { t } = useTranslation();
   const status = usePriceStatus(buildingId, true);
   const { upload, refresh } = usePriceActions(buildingId);
   const file = useRef<HTMLInputElement>(null);
   const slots = status.data?.slots ?? [];
   const fetch = status.data?.fetch ?? null;
   return (
-    <section aria-label="Dynamic prices" className="mt-4 space-y-2 text-sm">
+    <section aria-label={t('tariff.dynamicPrices')} className="mt-4 space-y-2 text-sm">
       <p>
         {slots.length > 0
-          ? `${slots.length} prices stored from ${formatDateTime(slots[0]!.start)} to ${formatDateTime(slots.at(-1)!.end)}.`
-          : 'No dynamic prices stored for the last and next two days; band or flat prices apply.'}
+          ? t('tariff.stored', {
+              count: slots.length,
+              from: formatDateTime(slots[0]!.start),
+              to: formatDateTime(slots.at(-1)!.end),
+            })
+          : t('tariff.noneStored')}
       </p>
       {fetch && (
         <p role={fetch.error ? 'alert' : undefined}>
-          Last fetch {formatDateTime(fetch.attempted_at)}:{' '}
+          {t('tariff.lastFetch', { at: formatDateTime(fetch.attempted_at) })}{' '}
           {fetch.error ? (
             <span className="text-red-700 dark:text-red-400">{fetch.error}</span>
           ) : (
-            `${fetch.slots} prices${fetch.gaps > 0 ? `, ${fetch.gaps} half hours missing` : ''}`
+            t(fetch.gaps > 0 ? 'tariff.fetchedGaps' : 'tariff.fetched', {
+              count: fetch.slots,
+              gaps: fetch.gaps,
+            })
           )}
           {fetch.error &&
             fetch.succeeded_at &&
-            ` (last success ${formatDateTime(fetch.succeeded_at)})`}
+            t('tariff.lastSuccess', { at: formatDateTime(fetch.succeeded_at) })}
         </p>
       )}
       {canEdit && (
         <div className="flex flex-wrap items-center gap-3">
           {source === 'csv' ? (
             <label className="block font-medium">
-              Upload prices (CSV: start,price_per_kwh[,end])
+              {t('tariff.upload')}
               <input
                 ref={file}
                 type="file"
@@ -168,21 +178,24 @@ export function DynamicPricesPanel({
               disabled={refresh.isPending}
               className="rounded-md border border-slate-300 px-3 py-1.5 dark:border-slate-600"
             >
-              {refresh.isPending ? 'Fetching…' : 'Fetch prices now'}
+              {refresh.isPending ? t('tariff.fetching') : t('tariff.fetchNow')}
             </button>
           )}
           <p role="status">
             {upload.isSuccess &&
-              `Stored ${upload.data.imported} prices (${upload.data.slot_minutes}-minute slots).`}
+              t('tariff.uploaded', {
+                count: upload.data.imported,
+                minutes: upload.data.slot_minutes,
+              })}
             {upload.isError && (
               <span className="text-red-700 dark:text-red-400">
-                Not stored: {upload.error.message}
+                {t('tariff.notStored', { error: upload.error.message })}
               </span>
             )}
-            {refresh.isSuccess && `Fetched ${refresh.data.slots} prices.`}
+            {refresh.isSuccess && t('tariff.fetchedNow', { count: refresh.data.slots })}
             {refresh.isError && (
               <span className="text-red-700 dark:text-red-400">
-                Fetch failed: {refresh.error.message}
+                {t('tariff.fetchFailed', { error: refresh.error.message })}
               </span>
             )}
           </p>

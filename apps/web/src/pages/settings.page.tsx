@@ -5,6 +5,7 @@
 import { tariffBandsProblem } from '@nilm/contracts';
 import * as Switch from '@radix-ui/react-switch';
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useOutletContext } from 'react-router';
 import type { LayoutContext } from '../components/layout.js';
 import type { Units } from '../lib/format.js';
@@ -24,38 +25,58 @@ const input =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900 focus:outline-2 focus:outline-emerald-500';
 const CURRENCIES = ['GBP', 'EUR', 'USD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'AUD', 'CAD', 'JPY'];
 
+/** The catalogue keys of the units' legends and choices. */
+type UnitKey =
+  | 'settings.power'
+  | 'settings.powerAuto'
+  | 'settings.watts'
+  | 'settings.kilowatts'
+  | 'settings.energy'
+  | 'settings.kwh'
+  | 'settings.wh'
+  | 'settings.time'
+  | 'settings.clock24'
+  | 'settings.clock12';
+
 const UNIT_CHOICES: {
-  [K in keyof Units]: { legend: string; options: [Units[K], string][] };
+  [K in keyof Units]: { legend: UnitKey; options: [Units[K], UnitKey][] };
 } = {
   power: {
-    legend: 'Power',
+    legend: 'settings.power',
     options: [
-      ['auto', 'Automatic (W below 1 kW, kW above)'],
-      ['W', 'Watts (W)'],
-      ['kW', 'Kilowatts (kW)'],
+      ['auto', 'settings.powerAuto'],
+      ['W', 'settings.watts'],
+      ['kW', 'settings.kilowatts'],
     ],
   },
   energy: {
-    legend: 'Energy',
+    legend: 'settings.energy',
     options: [
-      ['kWh', 'Kilowatt-hours (kWh)'],
-      ['Wh', 'Watt-hours (Wh)'],
+      ['kWh', 'settings.kwh'],
+      ['Wh', 'settings.wh'],
     ],
   },
   time: {
-    legend: 'Time',
+    legend: 'settings.time',
     options: [
-      ['24h', '24-hour (15:05)'],
-      ['12h', '12-hour (3:05 PM)'],
+      ['24h', 'settings.clock24'],
+      ['12h', 'settings.clock12'],
     ],
   },
 };
 
+const THEME_KEYS = {
+  system: 'layout.themeSystem',
+  light: 'layout.themeLight',
+  dark: 'layout.themeDark',
+} as const satisfies Record<Theme, string>;
+
 /** One radio group per unit; the choice applies at once to every page and chart. */
 function UnitsPanel({ units, onChange }: { units: Units; onChange: (units: Units) => void }) {
+  const { t } = useTranslation();
   const group = <K extends keyof Units>(key: K) => (
     <fieldset key={key}>
-      <legend className="text-sm font-medium">{UNIT_CHOICES[key].legend}</legend>
+      <legend className="text-sm font-medium">{t(UNIT_CHOICES[key].legend)}</legend>
       <div className="mt-1 grid gap-1">
         {UNIT_CHOICES[key].options.map(([value, label]) => (
           <label key={value} className="flex items-center gap-2 text-sm">
@@ -67,23 +88,20 @@ function UnitsPanel({ units, onChange }: { units: Units; onChange: (units: Units
               onChange={() => onChange({ ...units, [key]: value })}
               className="accent-emerald-600"
             />
-            {label}
+            {t(label)}
           </label>
         ))}
       </div>
     </fieldset>
   );
   return (
-    <Panel id="units" title="Units">
+    <Panel id="units" title={t('settings.units')}>
       <div className="grid gap-4 sm:grid-cols-3">
         {group('power')}
         {group('energy')}
         {group('time')}
       </div>
-      <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">
-        CSV exports keep fixed units whatever you choose here: kWh and money in plain numbers, with
-        the unit in each column heading.
-      </p>
+      <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">{t('settings.csvUnits')}</p>
     </Panel>
   );
 }
@@ -101,6 +119,7 @@ function TariffEditor({
   saved: BuildingTariff;
   canEdit: boolean;
 }) {
+  const { t } = useTranslation();
   const [tariff, setTariff] = useState<Tariff>(saved.tariff);
   const [currency, setCurrency] = useState(saved.currency);
   const save = useSetTariff(buildingId);
@@ -114,7 +133,7 @@ function TariffEditor({
   const body = toTariffBody(currency, tariff);
   const problem =
     body.bands.find((b) => b.name.trim() === '') !== undefined
-      ? 'every band needs a name'
+      ? t('settings.bandName')
       : tariffBandsProblem(body.bands);
 
   return (
@@ -123,19 +142,16 @@ function TariffEditor({
     <div onChange={() => save.reset()}>
       {saved.isDefault && (
         <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
-          No tariff has been set for this building yet; costs use this default until someone saves
-          one.
+          {t('settings.defaultTariff')}
         </p>
       )}
       {!canEdit && (
-        <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
-          Only the building&apos;s owners (and admins) may change its tariff; you can see it here.
-        </p>
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">{t('settings.readOnly')}</p>
       )}
       <fieldset disabled={!canEdit} className="min-w-0">
         <div className="grid gap-3 sm:grid-cols-2">
           <label className="block text-sm font-medium">
-            Price per kWh {tariff.bands.length > 0 ? '(outside the bands)' : ''}
+            {tariff.bands.length > 0 ? t('settings.priceOutside') : t('settings.price')}
             <input
               type="number"
               inputMode="decimal"
@@ -149,7 +165,7 @@ function TariffEditor({
             />
           </label>
           <label className="block text-sm font-medium">
-            Currency
+            {t('settings.currency')}
             <select
               value={currency}
               onChange={(e) => setCurrency(e.target.value)}
@@ -180,7 +196,7 @@ function TariffEditor({
                 on
                   ? [
                       {
-                        name: 'Night',
+                        name: t('settings.night'),
                         start: '00:00',
                         end: '07:00',
                         pricePerKwh: tariff.pricePerKwh / 2,
@@ -194,14 +210,13 @@ function TariffEditor({
             <Switch.Thumb className="block size-5 translate-x-0.5 rounded-full bg-white shadow transition-transform data-[state=checked]:translate-x-[22px]" />
           </Switch.Root>
           <label htmlFor={touId} className="text-sm font-medium">
-            Time-of-use bands
+            {t('settings.bands')}
           </label>
         </div>
         {tariff.bands.length > 0 && (
           <fieldset className="mt-3 space-y-2">
             <legend className="text-xs text-slate-500 dark:text-slate-400">
-              The building&apos;s local times, start included, end excluded; a band may cross
-              midnight, and a band whose end equals its start lasts all day. Bands may not overlap.
+              {t('settings.bandsNote')}
             </legend>
             {tariff.bands.map((b, i) => {
               const bad = parseClock(b.start) === undefined || parseClock(b.end) === undefined;
@@ -211,7 +226,7 @@ function TariffEditor({
                   className="grid grid-cols-2 items-end gap-2 sm:grid-cols-[1fr_6rem_6rem_7rem_auto]"
                 >
                   <label className="text-xs">
-                    Name
+                    {t('settings.name')}
                     <input
                       value={b.name}
                       onChange={(e) => setBand(i, { name: e.target.value })}
@@ -219,7 +234,7 @@ function TariffEditor({
                     />
                   </label>
                   <label className="text-xs">
-                    From
+                    {t('settings.from')}
                     <input
                       type="time"
                       value={b.start}
@@ -229,7 +244,7 @@ function TariffEditor({
                     />
                   </label>
                   <label className="text-xs">
-                    To
+                    {t('settings.to')}
                     <input
                       type="time"
                       value={b.end}
@@ -239,7 +254,7 @@ function TariffEditor({
                     />
                   </label>
                   <label className="text-xs">
-                    Price per kWh
+                    {t('settings.price')}
                     <input
                       type="number"
                       inputMode="decimal"
@@ -256,9 +271,9 @@ function TariffEditor({
                     type="button"
                     onClick={() => setBands(tariff.bands.filter((_, j) => j !== i))}
                     className="rounded-md border border-slate-300 px-2 py-1.5 text-sm dark:border-slate-700"
-                    aria-label={`Remove band ${b.name || i + 1}`}
+                    aria-label={t('settings.removeBand', { band: b.name || i + 1 })}
                   >
-                    Remove
+                    {t('settings.remove')}
                   </button>
                 </div>
               );
@@ -268,12 +283,17 @@ function TariffEditor({
               onClick={() =>
                 setBands([
                   ...tariff.bands,
-                  { name: 'Peak', start: '16:00', end: '19:00', pricePerKwh: tariff.pricePerKwh },
+                  {
+                    name: t('settings.peak'),
+                    start: '16:00',
+                    end: '19:00',
+                    pricePerKwh: tariff.pricePerKwh,
+                  },
                 ])
               }
               className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium dark:border-slate-700"
             >
-              Add band
+              {t('settings.addBand')}
             </button>
           </fieldset>
         )}
@@ -288,18 +308,18 @@ function TariffEditor({
             disabled={save.isPending || problem !== null}
             className="rounded-md bg-emerald-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50"
           >
-            {save.isPending ? 'Saving…' : 'Save tariff'}
+            {save.isPending ? t('settings.saving') : t('settings.save')}
           </button>
           <p role="status" className="text-sm">
             {problem ? (
-              <span className="text-red-700 dark:text-red-400">Cannot save: {problem}.</span>
-            ) : save.isSuccess ? (
-              <span className="text-emerald-700 dark:text-emerald-400">
-                Saved for everyone in this building.
+              <span className="text-red-700 dark:text-red-400">
+                {t('settings.cannotSave', { problem })}
               </span>
+            ) : save.isSuccess ? (
+              <span className="text-emerald-700 dark:text-emerald-400">{t('settings.saved')}</span>
             ) : save.isError ? (
               <span className="text-red-700 dark:text-red-400">
-                Not saved: {save.error.message}
+                {t('settings.notSaved', { error: save.error.message })}
               </span>
             ) : null}
           </p>
@@ -318,21 +338,20 @@ function TariffEditor({
 
 /** The tariff panel for the building picked in the header. */
 function TariffPanel({ buildingId }: { buildingId?: string }) {
+  const { t } = useTranslation();
   const buildings = useBuildings();
   const tariff = useTariff(buildingId ?? '');
   const building = buildings.data?.buildings.find((b) => b.id === buildingId);
   const canEdit = building?.my_role === 'owner' || building?.my_role === 'admin';
   return (
-    <Panel id="tariff" title="Tariff">
+    <Panel id="tariff" title={t('settings.tariff')}>
       {!buildingId ? (
-        <p className="text-sm text-slate-600 dark:text-slate-300">
-          Choose a building in the header to see or change its tariff.
-        </p>
+        <p className="text-sm text-slate-600 dark:text-slate-300">{t('settings.chooseBuilding')}</p>
       ) : (
         <>
           <p className="mb-3 text-sm">
-            Tariff of <strong>{building?.name ?? buildingId}</strong>, shared by everyone in the
-            building. Pick another building in the header to edit its tariff.
+            {t('settings.tariffOf')} <strong>{building?.name ?? buildingId}</strong>
+            {t('settings.tariffShared')}
           </p>
           {tariff.error ? (
             <ErrorState error={tariff.error} onRetry={() => void tariff.refetch()} />
@@ -353,39 +372,37 @@ function TariffPanel({ buildingId }: { buildingId?: string }) {
 }
 
 export default function SettingsPage() {
+  const { t } = useTranslation();
   const { settings, update } = useSettings();
   // Outside the signed-in layout (tests) there is no outlet context.
   const currentBuilding = useOutletContext<LayoutContext | undefined>()?.currentBuilding;
 
   return (
     <div className="grid max-w-2xl gap-4">
-      <h1 className="text-2xl font-bold">Settings</h1>
+      <h1 className="text-2xl font-bold">{t('layout.settings')}</h1>
       <TariffPanel buildingId={currentBuilding} />
       <UnitsPanel units={settings.units} onChange={(units) => update({ units })} />
-      <Panel id="appearance" title="Appearance">
+      <Panel id="appearance" title={t('settings.appearance')}>
         <fieldset>
-          <legend className="sr-only">Theme</legend>
+          <legend className="sr-only">{t('settings.theme')}</legend>
           <div className="flex gap-4">
-            {(['system', 'light', 'dark'] as Theme[]).map((t) => (
-              <label key={t} className="flex items-center gap-2 text-sm capitalize">
+            {(['system', 'light', 'dark'] as Theme[]).map((theme) => (
+              <label key={theme} className="flex items-center gap-2 text-sm capitalize">
                 <input
                   type="radio"
                   name="theme"
-                  value={t}
-                  checked={settings.theme === t}
-                  onChange={() => update({ theme: t })}
+                  value={theme}
+                  checked={settings.theme === theme}
+                  onChange={() => update({ theme })}
                   className="accent-emerald-600"
                 />
-                {t}
+                {t(THEME_KEYS[theme])}
               </label>
             ))}
           </div>
         </fieldset>
       </Panel>
-      <p className="text-xs text-slate-500 dark:text-slate-400">
-        Units and theme are saved in this browser only; the tariff is saved with the building, for
-        everyone in it.
-      </p>
+      <p className="text-xs text-slate-500 dark:text-slate-400">{t('settings.savedWhere')}</p>
     </div>
   );
 }
