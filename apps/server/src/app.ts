@@ -43,6 +43,7 @@ import { registerModelRoutes } from './routes/models.routes.js';
 import { registerReadingRoutes } from './routes/readings.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
 import { registerAlertRoutes } from './routes/alerts.routes.js';
+import { registerDeviceRoutes } from './routes/devices.routes.js';
 import { registerLabelRoutes } from './routes/labels.routes.js';
 import { registerSubmeterRoutes } from './routes/submeters.routes.js';
 import { LiveHub } from './services/live.hub.js';
@@ -529,6 +530,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerModelRoutes(api, deps);
       registerUserRoutes(api, deps);
       registerAlertRoutes(api, deps);
+      registerDeviceRoutes(api, deps);
       registerLabelRoutes(api, deps);
       registerSubmeterRoutes(api, deps);
     },

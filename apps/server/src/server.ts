@@ -22,6 +22,7 @@ import { PriceRefresher, PricesService } from './prices/prices.service.js';
 import { startFailure } from './storage.health.js';
 import { HaPublisher } from './ha/ha.publisher.js';
 import { createAlertService } from './alerts/alert.wiring.js';
+import { DiscoveryService } from './services/discovery.service.js';
 import { SourceRunner, type SourceBroker } from './sources/source.runner.js';
 import { openSecretBox, type SecretBox } from './sources/secret.box.js';
 
@@ -219,6 +220,7 @@ export async function runServer(
         ...parts,
         onEstimated: ha ? (id) => ha.buildingUpdated(id) : undefined,
         alerts: alerts.alerts,
+        discovery: new DiscoveryService({ ...parts, log: workerLog }),
         log: workerLog,
       });
       running.worker.start({

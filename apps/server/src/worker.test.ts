@@ -1,11 +1,13 @@
 // Proves the worker's reconcile loop enqueues exactly the buildings whose estimate backlog holds
-// a range, and that a backfill cut short by a restart is found again and finished through the
-// queue, every minute estimated (embedded stores, a tiny model).
+// a range, that a backfill cut short by a restart is found again and finished through the
+// queue, every minute estimated, and that a reconcile pass runs the daily device discovery
+// (embedded stores, a tiny model).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceEngine } from '@nilm/ml';
 import { MemoryJobQueue } from '@nilm/queue';
 import type { DuckDbTimeSeriesStore, MetadataStore, Reading } from '@nilm/stores';
 import { Metrics } from './metrics.js';
+import { DiscoveryService } from './services/discovery.service.js';
 import { openEmbeddedParts, storeReadings, type EmbeddedParts } from './services.fixture.js';
 import { Worker } from './worker.js';
 
@@ -100,5 +102,36 @@ describe('worker reconcile', () => {
       worker.stop();
       await queue.close();
     }
+  });
+
+  it('runs the daily device discovery on a reconcile pass', async () => {
+    const id = 'w-devices';
+    await addBuilding(id);
+    const end = Date.UTC(2024, 4, 1, 23, 59);
+    // A 1 kW load on for 5 minutes every 2 hours (from 01:00) over a 150 W baseload, for a day.
+    const day: Reading[] = [];
+    for (let ts = end - DAY; ts < end; ts += MIN)
+      day.push({
+        ts,
+        powerW: 150 + ((ts - end + DAY + 3_600_000) % (2 * 3_600_000) < 5 * MIN ? 1000 : 0),
+      });
+    await storeReadings(parts, id, day);
+    const queue = new MemoryJobQueue();
+    queues.push(queue);
+    const discovery = new DiscoveryService({ timeseries, metadata, now: () => end, log });
+    const worker = new Worker({
+      timeseries,
+      metadata,
+      queue,
+      engine,
+      metrics: new Metrics(),
+      log,
+      discovery,
+    });
+    await worker.reconcile();
+    const devices = await metadata.listFoundDevices(id);
+    expect(
+      devices.map((d) => [d.label, d.signature.powerW, d.signature.runMinutes, d.stats.runs]),
+    ).toEqual([['Device A', 1000, 5, 12]]);
   });
 });

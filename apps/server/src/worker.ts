@@ -27,6 +27,8 @@ export interface WorkerDeps {
    * (a silent meter writes none). Never throws into the job.
    */
   alerts?: { afterEstimates(buildingId: string): Promise<unknown>; tick(): Promise<unknown> };
+  /** Found devices: each building's daily discovery pass, due on reconcile passes. Never throws. */
+  discovery?: { tick(): Promise<unknown> };
   log: {
     info: (o: object, m: string) => void;
     warn: (o: object, m: string) => void;
@@ -94,6 +96,7 @@ export class Worker {
       this.reconciling = false;
     }
     await this.deps.alerts?.tick();
+    await this.deps.discovery?.tick();
     return enqueued;
   }
 

@@ -5,4 +5,5 @@ export * from './mqtt.rules.js';
 export * from './prices.rules.js';
 export * from './alert.contracts.js';
 export * from './alert.rules.js';
+export * from './device.contracts.js';
 export * from './label.contracts.js';

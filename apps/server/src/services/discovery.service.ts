@@ -1,0 +1,228 @@
+/**
+ * Found devices (issue 13.1): a discovery pass over a building's history reads its mains and the
+ * model's estimates per minute from the time-series store, finds the repeated loads the model
+ * does not explain (`discoverDevices` in @nilm/ml), and records them in the metadata store,
+ * updating the devices found before instead of adding them again.
+ *
+ * Run on demand through the API, and once a day per building by the worker (`tick`): each
+ * building has an hour of the UTC day (from its id) from which its daily pass is due, and the
+ * pass is claimed through a server-wide value named by building and day, which exactly one
+ * caller creates, so with several workers each building is discovered once a day, by one of
+ * them, and nothing is kept in a process. A claimed pass that fails is not retried that day.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { zoneClock } from '@nilm/contracts';
+import { deviceLetters, discoverDevices, findAppliance, sameDevice } from '@nilm/ml';
+import type {
+  Building,
+  DiscoveryRecorded,
+  FoundDeviceRecord,
+  MetadataStore,
+  TimeSeriesStore,
+} from '@nilm/stores';
+import { ApiError } from '../errors.js';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** The span a daily pass looks at: the last 30 days. */
+export const DAILY_SPAN_MS = 30 * DAY_MS;
+/** Most buildings one tick discovers (the rest are due on the next tick). */
+const TICK_LIMIT = 20;
+/** A tick sooner than this after the last one of this process does nothing (fewer queries). */
+const TICK_EVERY_MS = 5 * 60_000;
+
+/** What one pass found and recorded. */
+export interface DiscoveryPass extends DiscoveryRecorded {
+  fromMs: number;
+  toMs: number;
+  coveredDays: number;
+  baseloadW: number;
+  thresholdW: number;
+  runsFound: number;
+  /** Every device of the building after the pass. */
+  devices: FoundDeviceRecord[];
+}
+
+export interface DiscoveryDeps {
+  timeseries: TimeSeriesStore;
+  metadata: MetadataStore;
+  now?: () => number;
+  log?: { warn: (o: object, m: string) => void };
+}
+
+/** The hour of the UTC day (0..23) from which a building's daily pass is due. */
+export function dailySlotHour(buildingId: string): number {
+  return createHash('sha256').update(buildingId).digest()[0] % 24;
+}
+
+export class DiscoveryService {
+  private readonly now: () => number;
+  private lastTick = -Infinity;
+
+  constructor(private readonly deps: DiscoveryDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Discover over [fromMs, toMs) (whole minutes) and record the devices. Answers 422, changing
+   * nothing, when the span holds too few readings to say anything.
+   */
+  async discover(building: Building, fromMs: number, toMs: number): Promise<DiscoveryPass> {
+    const from = Math.floor(fromMs / MINUTE_MS) * MINUTE_MS;
+    const to = Math.ceil(toMs / MINUTE_MS) * MINUTE_MS;
+    const n = Math.max(0, (to - from) / MINUTE_MS);
+    const mains = new Float64Array(n).fill(NaN);
+    const explained = new Float64Array(n);
+    for (const b of await this.deps.timeseries.readBuckets(building.id, from, to, 60)) {
+      const i = Math.round((b.ts - from) / MINUTE_MS);
+      if (i < 0 || i >= n) continue;
+      mains[i] = b.powerW ?? NaN;
+      for (const a of Object.values(b.appliances)) explained[i] += a.powerW;
+    }
+    const minuteOfDay = zoneClock(building.timezone);
+    const result = discoverDevices(
+      { startMs: from, periodS: 60, mains, explained },
+      { hourOf: (ms) => Math.floor(minuteOfDay(ms) / 60) },
+    );
+    if (result.insufficient !== null) {
+      throw new ApiError(
+        'VALIDATION_WINDOW',
+        `no devices can be found from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}: ${result.insufficient}; choose a span with more readings`,
+        { covered_days: result.coveredDays },
+      );
+    }
+    const recorded = await this.deps.metadata.recordDiscovery(
+      building.id,
+      result.devices.map((d) => ({
+        signature: d.signature,
+        stats: {
+          runs: d.runs,
+          runsPerDay: d.runsPerDay,
+          energyPerMonthKWh: d.energyPerMonthKWh,
+          hourProfile: d.hourProfile,
+          examples: d.examples,
+          fromMs: from,
+          toMs: to,
+        },
+      })),
+      { same: sameDevice, label: (i) => `Device ${deviceLetters(i)}` },
+    );
+    return {
+      ...recorded,
+      fromMs: from,
+      toMs: to,
+      coveredDays: result.coveredDays,
+      baseloadW: result.baseloadW,
+      thresholdW: result.thresholdW,
+      runsFound: result.runsFound,
+      devices: await this.deps.metadata.listFoundDevices(building.id),
+    };
+  }
+
+  /**
+   * The worker's daily passes: discover, over the last 30 days, the buildings whose pass is due
+   * and that this caller claims (at most a few per call). Resolves to the ids discovered; never
+   * rejects (a failed pass is logged).
+   */
+  async tick(): Promise<string[]> {
+    const now = this.now();
+    if (now - this.lastTick < TICK_EVERY_MS) return [];
+    this.lastTick = now;
+    const day = new Date(now).toISOString().slice(0, 10);
+    const hour = new Date(now).getUTCHours();
+    const token = randomUUID();
+    const done: string[] = [];
+    try {
+      for (const b of await this.deps.metadata.listBuildings()) {
+        if (done.length >= TICK_LIMIT) break;
+        if (dailySlotHour(b.id) > hour) continue;
+        const claim = await this.deps.metadata.serverValue(`discovery:${b.id}:${day}`, () => token);
+        if (claim !== token) continue;
+        done.push(b.id);
+        try {
+          await this.discover(b, now - DAILY_SPAN_MS, now);
+        } catch (e) {
+          // Too few readings is the normal state of a new building: not worth a warning.
+          if (!(e instanceof ApiError && e.code === 'VALIDATION_WINDOW'))
+            this.deps.log?.warn({ err: e, buildingId: b.id }, 'device discovery pass failed');
+        }
+      }
+    } catch (e) {
+      this.deps.log?.warn({ err: e }, 'device discovery tick failed; retrying on the next one');
+    }
+    return done;
+  }
+
+  /** Name a device and/or set its appliance type (an alias is stored as its canonical name). */
+  async name(
+    building: Building,
+    id: string,
+    patch: { name?: string | null; appliance?: string | null },
+  ): Promise<FoundDeviceRecord> {
+    let appliance = patch.appliance;
+    if (typeof appliance === 'string') {
+      const spec = findAppliance(appliance);
+      if (!spec)
+        throw new ApiError(
+          'VALIDATION_FAILED',
+          `"${appliance}" is not an appliance type this server knows; use one of its appliance names (kettle, fridge, washing_machine, ...) or leave appliance out and give a name`,
+          { field: 'appliance', value: appliance },
+        );
+      appliance = spec.name;
+    }
+    const name = typeof patch.name === 'string' ? patch.name.trim() : patch.name;
+    if (name === '')
+      throw new ApiError('VALIDATION_FAILED', 'name is blank; give a name or null to clear it', {
+        field: 'name',
+      });
+    const d = await this.deps.metadata.nameFoundDevice(building.id, id, {
+      ...(patch.name !== undefined && { name }),
+      ...(patch.appliance !== undefined && { appliance }),
+    });
+    return d ?? this.refusal(building, id, 'named');
+  }
+
+  /** Dismiss a found or named device. */
+  async dismiss(building: Building, id: string): Promise<FoundDeviceRecord> {
+    return (
+      (await this.deps.metadata.dismissFoundDevice(building.id, id)) ??
+      this.refusal(building, id, 'dismissed')
+    );
+  }
+
+  /** Merge a found or named device into another of the building. */
+  async merge(building: Building, id: string, intoId: string): Promise<FoundDeviceRecord> {
+    if (id === intoId)
+      throw new ApiError('VALIDATION_FAILED', 'a device cannot be merged into itself', {
+        field: 'into',
+      });
+    const into = await this.deps.metadata.getFoundDevice(building.id, intoId);
+    if (!into)
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `no device "${intoId}" in building "${building.id}" to merge into`,
+        { field: 'into', value: intoId },
+      );
+    if (into.status === 'dismissed' || into.status === 'merged')
+      throw new ApiError(
+        'CONFLICT',
+        `${into.label} is ${into.status}; merge into a device that is found or named`,
+        { into: intoId, status: into.status },
+      );
+    return (
+      (await this.deps.metadata.mergeFoundDevice(building.id, id, intoId)) ??
+      this.refusal(building, id, 'merged')
+    );
+  }
+
+  /** Why a change found nothing to change: no such device (404), or its status (409). */
+  private async refusal(building: Building, id: string, verb: string): Promise<never> {
+    const d = await this.deps.metadata.getFoundDevice(building.id, id);
+    if (!d) throw new ApiError('NOT_FOUND', `no device "${id}" in building "${building.id}"`);
+    throw new ApiError(
+      'CONFLICT',
+      `${d.label} is ${d.status}${d.status === 'merged' ? ` into ${d.mergedInto}` : ''}; only a found or named device can be ${verb}`,
+      { status: d.status },
+    );
+  }
+}
