@@ -13,6 +13,7 @@ import {
   TransformerModel,
 } from '../transformer/transformer.disaggregator.js';
 import { ModelRegistry, type RegistryEntry } from './model.registry.js';
+import { sha256Hex, type ModelCard } from '../transformer/model.card.js';
 
 export interface EngineOptions {
   /** Sessions kept loaded at most (least recently used go first). */
@@ -35,7 +36,21 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Where models come from that are not in the file registry: a building's fine-tuned models
+ * (`<base id>+<building>@<n>`), kept in the metadata store so every process sees them.
+ */
+export interface PinnedModelSource {
+  /** The card and bytes of `ref`, or undefined when there is no such model. */
+  load(ref: string): Promise<{ card: ModelCard; bytes: Uint8Array } | undefined>;
+}
+
+/** A building-pinned model's ref has a `+` (registry ids never do: see TrainSettingsSchema). */
+export const isPinnedRef = (ref: string): boolean => ref.includes('+');
+
 export class InferenceEngine {
+  private pinned: PinnedModelSource | undefined;
+
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Loaded>>();
   private readonly queues = new Map<string, Pending[]>();
@@ -49,6 +64,11 @@ export class InferenceEngine {
   /** Open the registry in `modelsDir` and make an engine over it. */
   static async open(modelsDir: string, opts: EngineOptions = {}): Promise<InferenceEngine> {
     return new InferenceEngine(await ModelRegistry.open(modelsDir), opts);
+  }
+
+  /** Serve building-pinned refs from `source` (set once the metadata store is open). */
+  usePinnedModels(source: PinnedModelSource): void {
+    this.pinned = source;
   }
 
   /** Refs of the models whose sessions are in memory. */
@@ -69,6 +89,7 @@ export class InferenceEngine {
 
   /** The loaded model for `ref` (default: the active one), loading and verifying it once. */
   async model(ref?: string): Promise<TransformerModel> {
+    if (ref && isPinnedRef(ref)) return this.pinnedModel(ref);
     const entry = this.entry(ref);
     const hit = this.loaded.get(entry.ref);
     if (hit) {
@@ -96,6 +117,46 @@ export class InferenceEngine {
       return loaded.model;
     } finally {
       this.loading.delete(entry.ref);
+    }
+  }
+
+  /** A building-pinned model: immutable once made, so cached like any other, never reloaded. */
+  private async pinnedModel(ref: string): Promise<TransformerModel> {
+    const hit = this.loaded.get(ref);
+    if (hit) {
+      hit.lastUsed = ++this.clock;
+      return hit.model;
+    }
+    let p = this.loading.get(ref);
+    if (!p) {
+      p = (async (): Promise<Loaded> => {
+        const found = await this.pinned?.load(ref);
+        if (!found)
+          throw new NilmError(
+            'MODEL_SPEC_INVALID',
+            `no model "${ref}": it was never made or was deleted`,
+            { ref },
+          );
+        if (sha256Hex(found.bytes) !== found.card.sha256)
+          throw new NilmError(
+            'MODEL_FILE_INVALID',
+            `model "${ref}": its bytes do not match its card's sha256; fine-tune it again`,
+          );
+        const model = await TransformerModel.fromBytes(found.card, found.bytes, {
+          batch: this.opts.batch,
+          threads: this.opts.threads,
+        });
+        return { model, sha256: found.card.sha256, lastUsed: ++this.clock };
+      })();
+      this.loading.set(ref, p);
+    }
+    try {
+      const loaded = await p;
+      this.loaded.set(ref, loaded);
+      await this.evict();
+      return loaded.model;
+    } finally {
+      this.loading.delete(ref);
     }
   }
 
@@ -185,6 +246,7 @@ export class InferenceEngine {
     await this.registry.reload();
     const dropped: string[] = [];
     for (const [ref, loaded] of [...this.loaded]) {
+      if (isPinnedRef(ref)) continue;
       let keep: boolean;
       try {
         const entry = this.registry.find(ref);

@@ -106,3 +106,39 @@ describe('InferenceEngine', () => {
     await engine.close();
   });
 });
+
+describe('InferenceEngine with building-pinned models', () => {
+  it('serves a `+` ref from the pinned source, verified, cached, and untouched by a reload', async () => {
+    const modelsDir = join(tmp, 'models-pinned');
+    await writeRandomModel(join(tmp, 'pin-base'), { version: '1', seed: 3 });
+    const card = await writeRandomModel(join(tmp, 'pin'), {
+      id: 'tiny+home',
+      version: '1',
+      seed: 4,
+    });
+    const bytes = new Uint8Array(readFileSync(join(tmp, 'pin', 'model.onnx')));
+    const reg = await ModelRegistry.open(modelsDir);
+    await reg.add(join(tmp, 'pin-base'));
+    const engine = new InferenceEngine(reg);
+    await expect(engine.model('tiny+home@1')).rejects.toThrow(/no model "tiny\+home@1"/);
+    let loads = 0;
+    engine.usePinnedModels({
+      load: async (ref) => {
+        loads++;
+        if (ref === 'tiny+home@1') return { card, bytes };
+        if (ref === 'tiny+home@2') return { card, bytes: bytes.slice(0, bytes.length - 1) };
+        return undefined;
+      },
+    });
+    const m = await engine.model('tiny+home@1');
+    expect(m.card.id).toBe('tiny+home');
+    expect(await engine.model('tiny+home@1')).toBe(m);
+    expect(loads).toBe(1);
+    await engine.reload();
+    expect(engine.loadedRefs).toContain('tiny+home@1');
+    await expect(engine.model('tiny+home@2')).rejects.toThrow(/do not match its card's sha256/);
+    await expect(engine.model('tiny+home@3')).rejects.toMatchObject({ code: 'MODEL_SPEC_INVALID' });
+    expect((await engine.model()).card.id).toBe('tiny');
+    await engine.close();
+  });
+});
