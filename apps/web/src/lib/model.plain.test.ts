@@ -1,7 +1,9 @@
 // Proves the plain sentences: uses from run-level recall, the average power error, false alarms,
 // which kind of weakness a low F1 is named as, capitals kept in labels like "EV charger", and
-// the household view's split into shown, hidden and unseen appliances.
+// the household view's split into shown, hidden and unseen appliances; and the same in German
+// and Dutch.
 import { expect, it } from 'vitest';
+import { showLanguage } from '../i18n/i18n.setup.js';
 import { householdView, plainLine } from './model.plain.js';
 
 it('names a low-F1 appliance by what goes wrong: misses or false alarms', () => {
@@ -60,4 +62,32 @@ it('shows the heads the building has, hides the others, lists what no head estim
     null,
   );
   expect(all.lines.map((l) => l.label)).toEqual(['Kettle']);
+});
+
+it('speaks German and Dutch, keeping German nouns capitalised', async () => {
+  const scores = { f1: 0.3, mae_w: 12.4, event_recall: 0.9, event_precision: 0.2 };
+  try {
+    await showLanguage('de');
+    const de = householdView(
+      {
+        id: 'm',
+        version: '1',
+        created: '2026-01-01',
+        appliances: [{ name: 'kettle', label: 'Kettle' }],
+        test: { appliances: { kettle: scores } },
+      },
+      null,
+    ).lines[0]!;
+    expect(de.label).toBe('Wasserkocher');
+    expect(de.sentence).toBe(
+      'Erkennt 9 von 10 Einsätzen von „Wasserkocher“; die geschätzte Leistung weicht im Schnitt um 12 W ab (über jede Minute); 8 von 10 gemeldeten Einsätzen gab es gar nicht.',
+    );
+    expect(de.weak).toBe('meldet es oft, obwohl es nicht läuft');
+    await showLanguage('nl');
+    expect(plainLine('kettle', 'Waterkoker', scores).sentence).toMatch(
+      /^Vindt 9 van de 10 keer dat de waterkoker gebruikt wordt; /,
+    );
+  } finally {
+    await showLanguage('en');
+  }
 });

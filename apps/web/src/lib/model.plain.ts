@@ -5,7 +5,8 @@
  * numbers `nilm eval` prints for the same data (docs/model.md).
  */
 import type { ApplianceScores, ModelCard } from './api.client.js';
-import { applianceLabel } from './format.js';
+import { i18n } from '../i18n/i18n.setup.js';
+import { applianceName } from './format.js';
 
 /** The card fields the plain view reads beyond `ModelCard`'s (all optional: older cards lack them). */
 export interface PlainScores extends ApplianceScores {
@@ -32,7 +33,7 @@ export const LOW_F1 = 0.5;
  */
 const foundTenths = (share: number): string => {
   const n = Math.floor(share * 10 + 1e-9);
-  return n === 0 && share > 0 ? 'fewer than 1' : String(n);
+  return n === 0 && share > 0 ? i18n.t('model.fewer') : String(n);
 };
 const falseTenths = (share: number): number => Math.ceil(share * 10 - 1e-9);
 const finite = (v: number | null | undefined): v is number =>
@@ -53,29 +54,32 @@ export interface PlainLine {
  * error over every scored minute (on and off), so it is said as an average, not a bound.
  */
 export function plainLine(name: string, label: string, s: PlainScores): PlainLine {
-  // "Washing machine" -> "washing machine"; "EV charger" keeps its capitals.
-  const lower = /^.[A-Z]/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
+  // "Washing machine" -> "washing machine"; "EV charger" keeps its capitals; German nouns keep
+  // theirs always.
+  const lower =
+    /^.[A-Z]/.test(label) || i18n.language === 'de'
+      ? label
+      : label.charAt(0).toLowerCase() + label.slice(1);
   const parts: string[] = [];
   if (finite(s.event_recall))
-    parts.push(`Finds ${foundTenths(s.event_recall)} in 10 ${lower} uses`);
+    parts.push(i18n.t('model.finds', { n: foundTenths(s.event_recall), name: lower }));
   else if (finite(s.recall))
-    parts.push(`Spots ${foundTenths(s.recall)} in 10 minutes the ${lower} is on`);
-  if (finite(s.mae_w))
-    parts.push(`its power is off by ${Math.round(s.mae_w)} W on average (over every minute)`);
+    parts.push(i18n.t('model.spots', { n: foundTenths(s.recall), name: lower }));
+  if (finite(s.mae_w)) parts.push(i18n.t('model.powerOff', { w: Math.round(s.mae_w) }));
   const precision = finite(s.event_precision) ? s.event_precision : undefined;
   if (precision !== undefined)
-    parts.push(`${falseTenths(1 - precision)} in 10 uses it reports did not happen`);
+    parts.push(i18n.t('model.falseUses', { n: falseTenths(1 - precision) }));
   const sentence = parts.length
     ? `${parts.join('; ')}.`.replace(/^./, (c) => c.toUpperCase())
-    : 'The card has no test scores for it.';
+    : i18n.t('model.noScores');
   let weak: string | undefined;
   if (finite(s.f1) && s.f1 < LOW_F1) {
     const recall = finite(s.event_recall) ? s.event_recall : s.recall;
     const falseShare = precision !== undefined ? 1 - precision : 1 - (s.precision ?? 1);
     weak =
       finite(recall) && 1 - recall >= falseShare
-        ? `often misses it (finds ${foundTenths(recall)} in 10)`
-        : 'often reports it when it is not on';
+        ? i18n.t('model.misses', { n: foundTenths(recall) })
+        : i18n.t('model.falseAlarms');
   }
   return { name, label, sentence, ...(weak ? { weak } : {}) };
 }
@@ -88,10 +92,10 @@ export function cardHeads(
   const names = card.appliances?.map((a) => a.name) ?? Object.keys(card.test?.appliances ?? {});
   return names.map((name) => ({
     name,
-    label:
-      labels.get(name) ??
-      card.appliances?.find((a) => a.name === name)?.label ??
-      applianceLabel(name),
+    label: applianceName(
+      name,
+      labels.get(name) ?? card.appliances?.find((a) => a.name === name)?.label,
+    ),
   }));
 }
 

@@ -4,12 +4,13 @@
  * card's held-out scores and baselines (the numbers `nilm eval` prints); admins may switch versions.
  */
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useOutletContext } from 'react-router';
 import type { LayoutContext } from '../components/layout.js';
 import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { scrollRegion, TableHead } from '../components/table.head.js';
-import { applianceLabel, formatPercent } from '../lib/format.js';
+import { applianceName, formatCount, formatNumber, formatPercent } from '../lib/format.js';
 import { householdView, LOW_F1, type PlainCard } from '../lib/model.plain.js';
 import {
   useActivateModel,
@@ -19,8 +20,7 @@ import {
 } from '../state/queries.js';
 import { useSession } from '../state/session.js';
 
-const num = (v: number | undefined | null, digits = 2) =>
-  v === undefined || v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+const num = (v: number | undefined | null, digits = 2) => formatNumber(v, digits);
 const pct = (v: number | undefined) =>
   v === undefined || !Number.isFinite(v) ? '–' : formatPercent(v);
 const date = (iso: string) => {
@@ -36,39 +36,47 @@ const th = 'px-3 py-2 font-medium whitespace-nowrap';
 const td = 'px-3 py-2 text-right tabular-nums';
 
 function CardView({ card }: { card: PlainCard }) {
+  const { t } = useTranslation();
   const scores = Object.entries(card.test?.appliances ?? {});
   const baselines = Object.entries(card.test?.baselines ?? {});
   return (
     <div className="space-y-4 text-sm">
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
-        <dt className="text-slate-500 dark:text-slate-400">Version</dt>
+        <dt className="text-slate-500 dark:text-slate-400">{t('model.version')}</dt>
         <dd>{card.version}</dd>
-        <dt className="text-slate-500 dark:text-slate-400">Created</dt>
+        <dt className="text-slate-500 dark:text-slate-400">{t('model.created')}</dt>
         <dd>{date(card.created)}</dd>
-        <dt className="text-slate-500 dark:text-slate-400">Training data</dt>
+        <dt className="text-slate-500 dark:text-slate-400">{t('model.training')}</dt>
         <dd>{sources(card.training?.data)}</dd>
-        <dt className="text-slate-500 dark:text-slate-400">Tested on</dt>
+        <dt className="text-slate-500 dark:text-slate-400">{t('model.testedOn')}</dt>
         <dd>
           {sources(card.test?.data)}
-          {card.test?.samples ? ` (${card.test.samples.toLocaleString()} samples)` : ''}, data the
-          model never saw in training
+          {card.test?.samples
+            ? t('model.samples', { samples: formatCount(card.test.samples) })
+            : ''}
+          {t('model.neverSeen')}
         </dd>
-        <dt className="text-slate-500 dark:text-slate-400">Licence</dt>
+        <dt className="text-slate-500 dark:text-slate-400">{t('model.licence')}</dt>
         <dd>{card.training?.licence ?? '–'}</dd>
       </dl>
       <ResponsiveTable
-        label="Held-out test scores"
-        caption="Held-out test scores"
+        label={t('model.scores')}
+        caption={t('model.scores')}
         captionClass="mb-1 text-left font-semibold"
         tableClass="w-full"
         headCellClass={th}
         cellClass={td}
-        columns={['Appliance', 'F1', 'Precision', 'Recall', 'MAE (W)', 'Band coverage'].map(
-          (c) => ({ key: c, label: c, name: c }),
-        )}
+        columns={[
+          t('compareSection.appliance'),
+          'F1',
+          t('model.precision'),
+          t('model.recall'),
+          'MAE (W)',
+          t('model.bandCoverage'),
+        ].map((c) => ({ key: c, label: c, name: c }))}
         rows={scores.map(([name, s]) => ({
           key: name,
-          label: applianceLabel(name),
+          label: applianceName(name),
           cells: [
             num(s.f1),
             num(s.precision),
@@ -77,18 +85,22 @@ function CardView({ card }: { card: PlainCard }) {
             pct(s.band_coverage),
           ],
         }))}
-        after={scores.length === 0 && <Empty>This card has no per-appliance test scores.</Empty>}
+        after={scores.length === 0 && <Empty>{t('model.noCardScores')}</Empty>}
       />
       {baselines.length > 0 && (
         <ResponsiveTable
-          label="Baselines"
-          caption="Baselines on the same test data"
+          label={t('model.baselines')}
+          caption={t('model.baselinesCaption')}
           captionClass="mb-1 text-left font-semibold"
           tableClass="w-full"
           headCellClass={th}
           rowHeadClass="px-3 py-2 text-left font-normal"
           cellClass={td}
-          columns={['Baseline', 'F1', 'MAE (W)'].map((c) => ({ key: c, label: c, name: c }))}
+          columns={[t('model.baseline'), 'F1', 'MAE (W)'].map((c) => ({
+            key: c,
+            label: c,
+            name: c,
+          }))}
           rows={baselines.map(([name, s]) => ({
             key: name,
             label: name,
@@ -96,15 +108,15 @@ function CardView({ card }: { card: PlainCard }) {
           }))}
           after={
             <p className="mt-1 text-slate-600 dark:text-slate-300">
-              The baselines are fitted on the data the model trained on (not its validation part).
+              {t('model.baselinesNote')}
               {card.test?.baselines_config && (
                 <>
                   {' '}
-                  <code className="break-all">nilm eval</code> prints the same numbers:{' '}
+                  <code className="break-all">nilm eval</code> {t('model.samePrints')}{' '}
                   <code className="break-all">
                     npx nilm eval --model baseline:co --config {card.test.baselines_config}
                   </code>{' '}
-                  (or <code>baseline:mean</code>).
+                  ({t('model.or')} <code>baseline:mean</code>).
                 </>
               )}
             </p>
@@ -123,16 +135,17 @@ function PlainView({
   card: PlainCard;
   present: Parameters<typeof householdView>[1];
 }) {
+  const { t } = useTranslation();
   const view = householdView(card, present);
   return (
     <div className="space-y-4 text-sm">
       <p className="text-slate-500 dark:text-slate-400">
-        Model {card.id}@{card.version}
+        {t('model.model', { ref: `${card.id}@${card.version}` })}
       </p>
       {view.lines.length === 0 ? (
-        <Empty>This model estimates none of the appliances this building has.</Empty>
+        <Empty>{t('model.none')}</Empty>
       ) : (
-        <ul className="space-y-2" aria-label="What the model finds">
+        <ul className="space-y-2" aria-label={t('model.findsLabel')}>
           {view.lines.map((l) => (
             <li key={l.name}>
               <span className="font-semibold">{l.label}:</span> {l.sentence}
@@ -141,33 +154,21 @@ function PlainView({
         </ul>
       )}
       <div>
-        <h3 className="font-semibold">What it cannot see in this home</h3>
-        <ul className="mt-1 list-disc space-y-1 pl-5" aria-label="What it cannot see">
+        <h3 className="font-semibold">{t('model.cannotSee')}</h3>
+        <ul className="mt-1 list-disc space-y-1 pl-5" aria-label={t('model.cannotSeeLabel')}>
           {view.unseen.length > 0 && (
-            <li>
-              No estimate at all for {view.unseen.join(', ')}: their power is part of “Other”.
-            </li>
+            <li>{t('model.unseen', { names: view.unseen.join(', ') })}</li>
           )}
           {view.weak.map((w) => (
-            <li key={w.label}>
-              {w.label}: {w.weak}, so its figures are rough.
-            </li>
+            <li key={w.label}>{t('model.rough', { name: w.label, weak: w.weak })}</li>
           ))}
-          <li>
-            Anything else that uses power here (lights, a fridge or heating the model has no
-            appliance for) is counted as “Other”.
-          </li>
+          <li>{t('model.anythingElse')}</li>
           {view.hidden.length > 0 && (
-            <li>
-              Not shown because this building does not have them: {view.hidden.join(', ')}; what the
-              model estimates for them counts as “Other”.
-            </li>
+            <li>{t('model.hidden', { names: view.hidden.join(', ') })}</li>
           )}
         </ul>
         <p className="mt-2 text-slate-500 dark:text-slate-400">
-          Measured on homes the model never saw in training. A use is one run of the appliance; the
-          power error is the average over every minute, on or off. “Rough” means an F1 score below{' '}
-          {LOW_F1} (see the technical details).
+          {t('model.measured', { f1: formatNumber(LOW_F1, 1) })}
         </p>
       </div>
     </div>
@@ -182,13 +183,14 @@ function BuildingPlain({
   buildingId: string;
   activeRef: string | null;
 }) {
+  const { t } = useTranslation();
   const present = useAppliancesPresent(buildingId);
   const ref = present.data?.model ?? activeRef;
   const card = useModelCard(present.isPending ? null : ref);
   if (present.error)
     return <ErrorState error={present.error} onRetry={() => void present.refetch()} />;
   if (present.isPending) return <Loading />;
-  if (!ref) return <Empty>No model is active.</Empty>;
+  if (!ref) return <Empty>{t('model.noActive')}</Empty>;
   if (card.error) return <ErrorState error={card.error} onRetry={() => void card.refetch()} />;
   if (card.isPending) return <Loading />;
   return (
@@ -201,14 +203,16 @@ function BuildingPlain({
 
 /** Plain view with no building chosen: the active card, every appliance counted as present. */
 function ActivePlain({ activeRef }: { activeRef: string | null }) {
+  const { t } = useTranslation();
   const card = useModelCard(activeRef);
-  if (!activeRef) return <Empty>No model is active.</Empty>;
+  if (!activeRef) return <Empty>{t('model.noActive')}</Empty>;
   if (card.error) return <ErrorState error={card.error} onRetry={() => void card.refetch()} />;
   if (card.isPending) return <Loading />;
   return <PlainView card={card.data} present={null} />;
 }
 
 export default function ModelPage() {
+  const { t } = useTranslation();
   const { session } = useSession();
   const isAdmin = session?.user.role === 'admin';
   const models = useModels();
@@ -220,7 +224,7 @@ export default function ModelPage() {
 
   return (
     <div className="space-y-4">
-      <Panel id="model-plain" title="What the model can tell you about this home">
+      <Panel id="model-plain" title={t('model.title')}>
         {models.error ? (
           <ErrorState error={models.error} onRetry={() => void models.refetch()} />
         ) : models.isPending ? (
@@ -235,32 +239,32 @@ export default function ModelPage() {
         type="button"
         aria-expanded={technical}
         aria-controls="model-technical"
-        onClick={() => setTechnical((t) => !t)}
+        onClick={() => setTechnical((shown) => !shown)}
         className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:border-slate-700 dark:hover:bg-slate-800"
       >
-        {technical ? 'Hide technical details' : 'Show technical details'}
+        {technical ? t('model.hideTechnical') : t('model.showTechnical')}
       </button>
       <div id="model-technical" hidden={!technical} className="space-y-4">
-        <Panel id="models" title="Model versions">
+        <Panel id="models" title={t('model.versions')}>
           {models.error ? (
             <ErrorState error={models.error} onRetry={() => void models.refetch()} />
           ) : models.isPending ? (
             <Loading />
           ) : models.data.models.length === 0 ? (
-            <Empty>No models are registered on the server.</Empty>
+            <Empty>{t('model.noModels')}</Empty>
           ) : (
-            <div {...scrollRegion('Model versions')}>
+            <div {...scrollRegion(t('model.versions'))}>
               {activate.error && <ErrorState error={activate.error} />}
               <table className="w-full text-sm">
-                <caption className="sr-only">Registered model versions</caption>
+                <caption className="sr-only">{t('model.registered')}</caption>
                 <TableHead
                   cellClass={th}
                   columns={[
-                    'Model',
-                    'Created',
-                    { label: 'Mean F1', align: 'right' },
-                    { label: 'Mean MAE (W)', align: 'right' },
-                    { label: 'Status', align: 'right' },
+                    t('layout.model'),
+                    t('model.created'),
+                    { label: t('model.meanF1'), align: 'right' },
+                    { label: t('model.meanMae'), align: 'right' },
+                    { label: t('model.status'), align: 'right' },
                   ]}
                 />
                 <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -275,17 +279,17 @@ export default function ModelPage() {
                       <td className="px-3 py-2 text-right">
                         {m.ref === active ? (
                           <span className="rounded bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
-                            Active
+                            {t('model.active')}
                           </span>
                         ) : isAdmin ? (
                           <button
                             type="button"
                             disabled={activate.isPending}
                             onClick={() => activate.mutate(m.ref)}
-                            aria-label={`Make active: ${m.ref}`}
+                            aria-label={t('model.makeActiveLabel', { ref: m.ref })}
                             className="rounded-md border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
                           >
-                            Make active
+                            {t('model.makeActive')}
                           </button>
                         ) : null}
                       </td>
@@ -297,9 +301,12 @@ export default function ModelPage() {
           )}
         </Panel>
         {models.data && (
-          <Panel id="model-card" title={active ? `Active model: ${active}` : 'Active model'}>
+          <Panel
+            id="model-card"
+            title={active ? t('model.activeModelIs', { ref: active }) : t('model.activeModel')}
+          >
             {!active ? (
-              <Empty>No model is active.</Empty>
+              <Empty>{t('model.noActive')}</Empty>
             ) : card.error ? (
               <ErrorState error={card.error} onRetry={() => void card.refetch()} />
             ) : card.isPending ? (
