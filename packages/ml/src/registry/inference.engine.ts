@@ -120,6 +120,26 @@ export class InferenceEngine {
     }
   }
 
+  /** The verified card and weights of `ref` (default: the active model), e.g. to fine-tune it. */
+  async files(ref?: string): Promise<{ ref: string; card: ModelCard; bytes: Uint8Array }> {
+    if (ref && isPinnedRef(ref)) {
+      const found = await this.pinned?.load(ref);
+      if (!found)
+        throw new NilmError('MODEL_SPEC_INVALID', `no model "${ref}": never made, or deleted`, {
+          ref,
+        });
+      if (sha256Hex(found.bytes) !== found.card.sha256)
+        throw new NilmError(
+          'MODEL_FILE_INVALID',
+          `model "${ref}": its bytes do not match its card's sha256; fine-tune it again`,
+        );
+      return { ref, ...found };
+    }
+    const entry = this.entry(ref);
+    const card = await readModelCard(entry.dir);
+    return { ref: entry.ref, card, bytes: await readVerifiedWeights(entry.dir, card) };
+  }
+
   /** A building-pinned model: immutable once made, so cached like any other, never reloaded. */
   private async pinnedModel(ref: string): Promise<TransformerModel> {
     const hit = this.loaded.get(ref);
@@ -130,18 +150,7 @@ export class InferenceEngine {
     let p = this.loading.get(ref);
     if (!p) {
       p = (async (): Promise<Loaded> => {
-        const found = await this.pinned?.load(ref);
-        if (!found)
-          throw new NilmError(
-            'MODEL_SPEC_INVALID',
-            `no model "${ref}": it was never made or was deleted`,
-            { ref },
-          );
-        if (sha256Hex(found.bytes) !== found.card.sha256)
-          throw new NilmError(
-            'MODEL_FILE_INVALID',
-            `model "${ref}": its bytes do not match its card's sha256; fine-tune it again`,
-          );
+        const found = await this.files(ref);
         const model = await TransformerModel.fromBytes(found.card, found.bytes, {
           batch: this.opts.batch,
           threads: this.opts.threads,

@@ -328,62 +328,69 @@ export async function finetuneTransformer(
   };
 
   let stoppedByTime = false;
-  for (let epoch = state.epoch + 1; epoch <= cfg.epochs; epoch++) {
-    if (opts.stopAfterEpoch !== undefined && epoch > opts.stopAfterEpoch) break;
-    if (state.seconds >= cfg.maxSeconds) {
-      stoppedByTime = true;
-      break;
-    }
-    const t0 = performance.now();
-    // Seeds derive from (seed, epoch): a resumed run draws exactly the batches it would have.
-    const batches = sampler.random({
-      seed: cfg.seed * 100_003 + epoch,
-      balance: { targetOnFraction: 0.5, appliances: trained },
-    });
-    let lossSum = 0;
-    for (let s = 0; s < cfg.stepsPerEpoch; s++) {
-      batches.fill(buffers);
-      const step = await session.run(feeds);
-      if (!Number.isFinite(step.loss))
-        throw new NilmError(
-          'CONFIG_INVALID',
-          `fine-tuning diverged at epoch ${epoch} (loss ${step.loss}); lower lr`,
-        );
-      clipGradNorm(step.grads, 1);
-      optimizer.step(step.grads, cfg.lr);
-      state.step++;
-      lossSum += step.loss;
-      opts.progress?.({
-        epoch,
-        epochs: cfg.epochs,
-        step: s + 1,
-        steps: cfg.stepsPerEpoch,
-        loss: lossSum / (s + 1),
+  try {
+    for (let epoch = state.epoch + 1; epoch <= cfg.epochs; epoch++) {
+      if (opts.stopAfterEpoch !== undefined && epoch > opts.stopAfterEpoch) break;
+      if (state.seconds >= cfg.maxSeconds) {
+        stoppedByTime = true;
+        break;
+      }
+      const t0 = performance.now();
+      // Seeds derive from (seed, epoch): a resumed run draws exactly the batches it would have.
+      const batches = sampler.random({
+        seed: cfg.seed * 100_003 + epoch,
+        balance: { targetOnFraction: 0.5, appliances: trained },
       });
+      let lossSum = 0;
+      for (let s = 0; s < cfg.stepsPerEpoch; s++) {
+        batches.fill(buffers);
+        const step = await session.run(feeds);
+        if (!Number.isFinite(step.loss))
+          throw new NilmError(
+            'CONFIG_INVALID',
+            `fine-tuning diverged at epoch ${epoch} (loss ${step.loss}); lower lr`,
+          );
+        clipGradNorm(step.grads, 1);
+        optimizer.step(step.grads, cfg.lr);
+        state.step++;
+        lossSum += step.loss;
+        opts.progress?.({
+          epoch,
+          epochs: cfg.epochs,
+          step: s + 1,
+          steps: cfg.stepsPerEpoch,
+          loss: lossSum / (s + 1),
+        });
+      }
+      const valLoss = await validate();
+      const seconds = (performance.now() - t0) / 1000;
+      state.seconds += seconds;
+      const entry = { epoch, train_loss: lossSum / cfg.stepsPerEpoch, val_loss: valLoss, seconds };
+      state.history.push(entry);
+      if (valLoss < state.bestValLoss) {
+        state.bestValLoss = valLoss;
+        state.bestEpoch = epoch;
+        await writeAtomic(join(opts.workDir, 'best.bin'), packParams(params));
+      }
+      state.epoch = epoch;
+      await writeAtomic(join(ckpt, 'params.bin'), packParams(params));
+      await writeAtomic(
+        join(ckpt, 'adam.bin'),
+        packAdam(
+          optimizer.state(),
+          params.map((p) => p.name),
+        ),
+      );
+      await writeAtomic(join(ckpt, 'state.json'), JSON.stringify(state));
+      log(
+        `epoch ${epoch}: train ${entry.train_loss.toFixed(4)} val ${valLoss.toFixed(4)} (${seconds.toFixed(1)} s)`,
+      );
     }
-    const valLoss = await validate();
-    const seconds = (performance.now() - t0) / 1000;
-    state.seconds += seconds;
-    const entry = { epoch, train_loss: lossSum / cfg.stepsPerEpoch, val_loss: valLoss, seconds };
-    state.history.push(entry);
-    if (valLoss < state.bestValLoss) {
-      state.bestValLoss = valLoss;
-      state.bestEpoch = epoch;
-      await writeAtomic(join(opts.workDir, 'best.bin'), packParams(params));
-    }
-    state.epoch = epoch;
-    await writeAtomic(join(ckpt, 'params.bin'), packParams(params));
-    await writeAtomic(
-      join(ckpt, 'adam.bin'),
-      packAdam(
-        optimizer.state(),
-        params.map((p) => p.name),
-      ),
-    );
-    await writeAtomic(join(ckpt, 'state.json'), JSON.stringify(state));
-    log(
-      `epoch ${epoch}: train ${entry.train_loss.toFixed(4)} val ${valLoss.toFixed(4)} (${seconds.toFixed(1)} s)`,
-    );
+  } catch (e) {
+    // A stopped run (an error, or a caller's progress callback that throws) frees its sessions.
+    await session.release();
+    await evalSession.release();
+    throw e;
   }
   await session.release();
   if (state.bestEpoch === 0) {
