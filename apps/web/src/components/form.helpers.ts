@@ -1,4 +1,5 @@
 /** Class names and small helpers shared by the management forms (building, admin). */
+import { currentLocale, i18n } from '../i18n/i18n.setup.js';
 
 export const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-2 focus:outline-emerald-500 dark:border-slate-700 dark:bg-slate-900';
@@ -16,11 +17,11 @@ export const td = 'px-3 py-2';
 
 /** A date and time in the browser's locale, or "never" for null. */
 export function when(iso: string | null): string {
-  if (iso === null) return 'never';
+  if (iso === null) return i18n.t('format.never');
   const d = new Date(iso);
   return Number.isNaN(d.getTime())
     ? iso
-    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    : d.toLocaleString(currentLocale(), { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** IANA time zones the browser knows (for a datalist), or a short list on old browsers. */

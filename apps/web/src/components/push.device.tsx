@@ -4,6 +4,7 @@
  * browser cannot, or when notifications are blocked and how to allow them.
  */
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import {
   browserPush,
   pushState,
@@ -19,6 +20,7 @@ const note = 'text-sm text-slate-600 dark:text-slate-300';
 
 /** `browser`: the Web Push to use (tests pass a fake, null for none); the browser's own by default. */
 export function PushDevice({ browser: given }: { browser?: PushBrowser | null }) {
+  const { t } = useTranslation();
   const { api } = useSession();
   const [browser] = useState(() => (given === undefined ? browserPush() : (given ?? undefined)));
   const [state, setState] = useState<PushState | undefined>(browser ? undefined : 'unsupported');
@@ -49,22 +51,11 @@ export function PushDevice({ browser: given }: { browser?: PushBrowser | null })
     setBusy(false);
   };
 
-  if (state === undefined) return <p className={note}>Checking this device…</p>;
+  if (state === undefined) return <p className={note}>{t('push.checking')}</p>;
   return (
     <div className="grid gap-2">
-      {state === 'unsupported' && (
-        <p className={note}>
-          This browser cannot receive notifications from the app here. Notifications need the app
-          served over HTTPS (or on localhost) and a current browser; on iPhone and iPad, install the
-          app first (Share, then Add to Home Screen) and open it from there.
-        </p>
-      )}
-      {state === 'denied' && (
-        <p className={note}>
-          Notifications are blocked for this site. Allow them in the browser&apos;s site settings,
-          then reload this page.
-        </p>
-      )}
+      {state === 'unsupported' && <p className={note}>{t('push.unsupported')}</p>}
+      {state === 'denied' && <p className={note}>{t('push.denied')}</p>}
       {state === 'off' && (
         <div className="flex flex-wrap items-center gap-3">
           <button
@@ -73,9 +64,9 @@ export function PushDevice({ browser: given }: { browser?: PushBrowser | null })
             disabled={busy}
             onClick={() => void act((b) => subscribeDevice(b, api))}
           >
-            Notify this device
+            {t('push.notify')}
           </button>
-          <span className={note}>Alerts of buildings whose Web Push channel is on.</span>
+          <span className={note}>{t('push.which')}</span>
         </div>
       )}
       {state === 'on' && (
@@ -84,7 +75,7 @@ export function PushDevice({ browser: given }: { browser?: PushBrowser | null })
             role="status"
             className="text-sm font-medium text-emerald-700 dark:text-emerald-400"
           >
-            This device gets notifications.
+            {t('push.on')}
           </span>
           <button
             type="button"
@@ -92,7 +83,7 @@ export function PushDevice({ browser: given }: { browser?: PushBrowser | null })
             disabled={busy}
             onClick={() => void act((b) => unsubscribeDevice(b, api))}
           >
-            Stop notifications on this device
+            {t('push.stop')}
           </button>
         </div>
       )}

@@ -12,8 +12,10 @@ import {
   type AlertSettingsResponse,
 } from '@nilm/contracts';
 import { useId, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { ApiError } from '../lib/api.client.js';
+import { applianceName } from '../lib/format.js';
 import {
   inputClass,
   labelClass,
@@ -36,6 +38,12 @@ const CHANNEL_NAMES: Record<string, string> = {
   ntfy: 'ntfy',
   mqtt: 'MQTT',
   push: 'Web Push',
+};
+
+const STATUS_KEYS: Record<string, 'alerts.sent' | 'alerts.pending' | 'alerts.failed'> = {
+  sent: 'alerts.sent',
+  pending: 'alerts.pending',
+  failed: 'alerts.failed',
 };
 
 const STATUS_STYLE: Record<string, string> = {
@@ -65,17 +73,21 @@ function Delivery({
   onRetry: () => void;
   busy: boolean;
 }) {
+  const { t } = useTranslation();
   const name = CHANNEL_NAMES[d.channel] ?? d.channel;
+  const status = STATUS_KEYS[d.status];
   return (
     <li className="flex flex-wrap items-center gap-2 text-sm">
       <span className="font-medium">{name}</span>
       <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_STYLE[d.status] ?? ''}`}>
-        {d.status}
+        {status ? t(status) : d.status}
       </span>
       <span className="text-slate-500 dark:text-slate-400">
         {d.status === 'sent'
-          ? `at ${when(d.sent_at)}`
-          : `${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'}${d.next_attempt_at ? `, next ${when(d.next_attempt_at)}` : ''}`}
+          ? t('alerts.at', { when: when(d.sent_at) })
+          : d.next_attempt_at
+            ? t('alerts.attemptsNext', { count: d.attempts, next: when(d.next_attempt_at) })
+            : t('alerts.attempts', { count: d.attempts })}
       </span>
       {d.last_error && d.status !== 'sent' && (
         <span className="w-full text-xs text-red-700 dark:text-red-300">{d.last_error}</span>
@@ -86,9 +98,9 @@ function Delivery({
           className={secondaryButton}
           onClick={onRetry}
           disabled={busy}
-          aria-label={`Retry ${name}`}
+          aria-label={t('alerts.retryLabel', { name })}
         >
-          Retry
+          {t('alerts.retry')}
         </button>
       )}
     </li>
@@ -96,13 +108,13 @@ function Delivery({
 }
 
 function History({ buildingId, canRetry }: { buildingId: string; canRetry: boolean }) {
+  const { t } = useTranslation();
   const alerts = useAlerts(buildingId);
   const retry = useRetryDelivery(buildingId);
   if (alerts.error)
     return <ErrorState error={alerts.error} onRetry={() => void alerts.refetch()} />;
   if (!alerts.data) return <Loading />;
-  if (alerts.data.alerts.length === 0)
-    return <Empty>No alerts yet. Switch rules on below; what they find shows here.</Empty>;
+  if (alerts.data.alerts.length === 0) return <Empty>{t('alerts.none')}</Empty>;
   return (
     <>
       {retry.error && <ErrorState error={retry.error} />}
@@ -117,7 +129,10 @@ function History({ buildingId, canRetry }: { buildingId: string; canRetry: boole
             </div>
             <p className="text-sm text-slate-700 dark:text-slate-300">{a.message}</p>
             {a.deliveries.length > 0 ? (
-              <ul className="mt-1 grid gap-1" aria-label={`Deliveries of ${a.title}`}>
+              <ul
+                className="mt-1 grid gap-1"
+                aria-label={t('alerts.deliveries', { title: a.title })}
+              >
                 {a.deliveries.map((d) => (
                   <Delivery
                     key={d.id}
@@ -129,9 +144,7 @@ function History({ buildingId, canRetry }: { buildingId: string; canRetry: boole
                 ))}
               </ul>
             ) : (
-              <p className="text-xs text-slate-500 dark:text-slate-400">
-                No channel was on: shown here only.
-              </p>
+              <p className="text-xs text-slate-500 dark:text-slate-400">{t('alerts.noChannel')}</p>
             )}
           </li>
         ))}
@@ -246,6 +259,7 @@ function bodyOf(s: AlertSettingsBody): AlertSettingsBody {
 }
 
 function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boolean }) {
+  const { t } = useTranslation();
   const save = useSetAlertSettings(saved.building_id);
   const [s, setS] = useState<AlertSettingsBody>({ rules: saved.rules, channels: saved.channels });
   const off = !canEdit;
@@ -270,20 +284,18 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
       }}
     >
       {!canEdit && (
-        <p className="text-sm text-slate-500 dark:text-slate-400">
-          Only the building&apos;s owners change alerts.
-        </p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">{t('alerts.ownersOnly')}</p>
       )}
       <div className="grid gap-3 md:grid-cols-2">
         <Rule>
           <Toggle
-            label="Appliance finished"
+            label={t('alerts.finished')}
             checked={r.appliance_finished.enabled}
             disabled={off}
             onChange={(enabled) => rules('appliance_finished', { enabled })}
           />
           <TextField
-            label="Appliances (comma separated)"
+            label={t('alerts.appliances')}
             value={r.appliance_finished.appliances.join(', ')}
             disabled={off}
             onChange={(v) =>
@@ -296,7 +308,7 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
             }
           />
           <NumberField
-            label="Shortest run worth telling (minutes)"
+            label={t('alerts.shortest')}
             value={r.appliance_finished.min_run_minutes}
             disabled={off}
             onChange={(min_run_minutes) => rules('appliance_finished', { min_run_minutes })}
@@ -304,7 +316,7 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
         </Rule>
         <Rule>
           <Toggle
-            label="Left on"
+            label={t('alerts.leftOn')}
             checked={r.left_on.enabled}
             disabled={off}
             onChange={(enabled) => rules('left_on', { enabled })}
@@ -312,7 +324,7 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
           {r.left_on.limits.map((l, i) => (
             <NumberField
               key={l.appliance}
-              label={`${l.appliance.replace(/_/g, ' ')}: hours on`}
+              label={t('alerts.hoursOn', { name: applianceName(l.appliance) })}
               value={l.hours}
               step={0.25}
               disabled={off}
@@ -326,32 +338,32 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
         </Rule>
         <Rule>
           <Toggle
-            label="Always-on load rose"
+            label={t('alerts.baseloadRose')}
             checked={r.baseload_rise.enabled}
             disabled={off}
             onChange={(enabled) => rules('baseload_rise', { enabled })}
           />
           <div className="grid grid-cols-2 gap-2">
             <NumberField
-              label="Rise (%)"
+              label={t('alerts.rise')}
               value={r.baseload_rise.rise_percent}
               disabled={off}
               onChange={(rise_percent) => rules('baseload_rise', { rise_percent })}
             />
             <NumberField
-              label="At least (W)"
+              label={t('alerts.atLeast')}
               value={r.baseload_rise.min_rise_w}
               disabled={off}
               onChange={(min_rise_w) => rules('baseload_rise', { min_rise_w })}
             />
             <NumberField
-              label="Recent days"
+              label={t('alerts.recentDays')}
               value={r.baseload_rise.recent_days}
               disabled={off}
               onChange={(recent_days) => rules('baseload_rise', { recent_days })}
             />
             <NumberField
-              label="Against days before"
+              label={t('alerts.daysBefore')}
               value={r.baseload_rise.baseline_days}
               disabled={off}
               onChange={(baseline_days) => rules('baseload_rise', { baseline_days })}
@@ -360,26 +372,26 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
         </Rule>
         <Rule>
           <Toggle
-            label="Unusual day"
+            label={t('alerts.unusual')}
             checked={r.unusual_day.enabled}
             disabled={off}
             onChange={(enabled) => rules('unusual_day', { enabled })}
           />
           <div className="grid grid-cols-3 gap-2">
             <NumberField
-              label="Change (%)"
+              label={t('alerts.change')}
               value={r.unusual_day.percent}
               disabled={off}
               onChange={(percent) => rules('unusual_day', { percent })}
             />
             <NumberField
-              label="Same weekdays"
+              label={t('alerts.weekdays')}
               value={r.unusual_day.weeks}
               disabled={off}
               onChange={(weeks) => rules('unusual_day', { weeks })}
             />
             <NumberField
-              label="After hours"
+              label={t('alerts.afterHours')}
               value={r.unusual_day.min_hours}
               disabled={off}
               onChange={(min_hours) => rules('unusual_day', { min_hours })}
@@ -388,13 +400,13 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
         </Rule>
         <Rule>
           <Toggle
-            label="Meter silent"
+            label={t('alerts.silent')}
             checked={r.meter_silent.enabled}
             disabled={off}
             onChange={(enabled) => rules('meter_silent', { enabled })}
           />
           <NumberField
-            label="No reading for (minutes)"
+            label={t('alerts.noReadingFor')}
             value={r.meter_silent.minutes}
             disabled={off}
             onChange={(minutes) => rules('meter_silent', { minutes })}
@@ -402,7 +414,9 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
         </Rule>
       </div>
 
-      <h3 className="text-sm font-semibold text-slate-600 dark:text-slate-300">Send to</h3>
+      <h3 className="text-sm font-semibold text-slate-600 dark:text-slate-300">
+        {t('alerts.sendTo')}
+      </h3>
       <div className="grid gap-3 md:grid-cols-2">
         <Rule>
           <Toggle
@@ -412,14 +426,14 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
             onChange={(enabled) => channels('webhook', { enabled })}
           />
           <TextField
-            label="Webhook URL"
+            label={t('alerts.webhookUrl')}
             value={c.webhook.url ?? ''}
             disabled={off}
             onChange={(v) => channels('webhook', { url: v === '' ? null : v })}
           />
           {canEdit && c.webhook.secret && (
             <TextField
-              label="Signing secret (X-Nilm-Signature: sha256=HMAC of the body)"
+              label={t('alerts.secret')}
               value={c.webhook.secret}
               disabled={false}
               readOnly
@@ -435,19 +449,19 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
           />
           <div className="grid grid-cols-2 gap-2">
             <TextField
-              label="ntfy server"
+              label={t('alerts.ntfyServer')}
               value={c.ntfy.server}
               disabled={off}
               onChange={(server) => channels('ntfy', { server })}
             />
             <TextField
-              label="ntfy topic"
+              label={t('alerts.ntfyTopic')}
               value={c.ntfy.topic ?? ''}
               disabled={off}
               onChange={(v) => channels('ntfy', { topic: v === '' ? null : v })}
             />
             <NumberField
-              label="Priority (1-5)"
+              label={t('alerts.priority')}
               value={c.ntfy.priority}
               disabled={off}
               onChange={(priority) => channels('ntfy', { priority })}
@@ -456,13 +470,14 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
         </Rule>
         <Rule>
           <Toggle
-            label="MQTT (and a Home Assistant event)"
+            label={t('alerts.mqtt')}
             checked={c.mqtt.enabled}
             disabled={off}
             onChange={(enabled) => channels('mqtt', { enabled })}
           />
           <p className="text-xs text-slate-500 dark:text-slate-400">
-            Published to <code>nilm/{saved.building_id}/alert</code> on the server&apos;s broker.
+            {t('alerts.publishedTo')} <code>nilm/{saved.building_id}/alert</code>{' '}
+            {t('alerts.onBroker')}
           </p>
         </Rule>
         <Rule>
@@ -472,9 +487,7 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
             disabled={off}
             onChange={(enabled) => channels('push', { enabled })}
           />
-          <p className="text-xs text-slate-500 dark:text-slate-400">
-            To every member&apos;s browser that allowed notifications from this app.
-          </p>
+          <p className="text-xs text-slate-500 dark:text-slate-400">{t('alerts.pushNote')}</p>
         </Rule>
       </div>
 
@@ -492,11 +505,11 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
             className={primaryButton}
             disabled={save.isPending || local.length > 0}
           >
-            Save alerts
+            {t('alerts.save')}
           </button>
           {save.isSuccess && !save.isPending && (
             <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-              Saved
+              {t('alerts.saved')}
             </span>
           )}
         </div>
@@ -506,6 +519,7 @@ function Editor({ saved, canEdit }: { saved: AlertSettingsResponse; canEdit: boo
 }
 
 export default function AlertsPage() {
+  const { t } = useTranslation();
   const { buildingId = '' } = useParams();
   const buildings = useBuildings();
   const settings = useAlertSettings(buildingId);
@@ -514,14 +528,14 @@ export default function AlertsPage() {
   const canRetry = canEdit || role === 'member';
   return (
     <div className="grid gap-4">
-      <h1 className="text-xl font-semibold">Alerts</h1>
-      <Panel id="alert-history" title="History">
+      <h1 className="text-xl font-semibold">{t('layout.alerts')}</h1>
+      <Panel id="alert-history" title={t('alerts.history')}>
         <History buildingId={buildingId} canRetry={canRetry} />
       </Panel>
-      <Panel id="alert-device" title="This device">
+      <Panel id="alert-device" title={t('alerts.device')}>
         <PushDevice />
       </Panel>
-      <Panel id="alert-rules" title="Rules">
+      <Panel id="alert-rules" title={t('alerts.rules')}>
         {settings.error ? (
           <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />
         ) : !settings.data || !buildings.data ? (
