@@ -49,10 +49,13 @@ describe('discoverDevices', () => {
     expect(JSON.stringify(discoverDevices(input))).toBe(JSON.stringify(discoverDevices(input)));
   });
 
-  it('leaves out what the model explains and loads with too few runs', () => {
+  it('leaves out what the model explains, loads with too few runs and loads using too little', () => {
     const r = discoverDevices({ ...input, explained: home.fridge });
     expect(r.devices.map((d) => [d.label, d.runs])).toEqual([['Device A', 8]]);
     expect(discoverDevices(input, { minRuns: 9 }).devices.map((d) => d.runs)).toEqual([48]);
+    // 4 runs a day is under 5; 12 kWh a month is under 15.
+    expect(discoverDevices(input, { minRunsPerDay: 5 }).devices.map((d) => d.runs)).toEqual([48]);
+    expect(discoverDevices(input, { minKWhPerMonth: 15 }).devices.map((d) => d.runs)).toEqual([48]);
   });
 
   it('reports nothing, and says why, for an empty or too short span', () => {

@@ -6,8 +6,9 @@
  * Clustering is greedy and deterministic, in log power and log run length: the run with the
  * most neighbours (power within `powerTolerance`, run length within a factor `lengthFactor`;
  * ties: the earlier run) seeds a device, which takes its unassigned neighbours once around the
- * seed and once more around their medians; a device needs `minRuns` runs; repeat until no seed
- * has enough. So a 2 kW kettle (3 min) and a 2 kW dishwasher heater (20 min) stay apart, and
+ * seed and once more around their medians; a device needs `minRuns` runs and `minRunsPerDay`
+ * runs per day with readings; repeat until no seed has enough. A device using less than
+ * `minKWhPerMonth` is left out (a few watts now and then are not worth an owner's attention). So a 2 kW kettle (3 min) and a 2 kW dishwasher heater (20 min) stay apart, and
  * powers never chain from 50 W to 3 kW the way single-linkage clustering lets them.
  *
  * Extrapolation: runs per day and energy per month are over the days with readings (valid
@@ -27,6 +28,10 @@ import {
 export interface DiscoveryOptions extends EventOptions {
   /** Fewest runs a device needs. */
   minRuns: number;
+  /** Fewest runs per day with readings a device needs (over a month: 0.25 -> 8 runs). */
+  minRunsPerDay: number;
+  /** Least energy a device must use, kWh per month; smaller loads are not worth listing. */
+  minKWhPerMonth: number;
   /** Fewest hours with readings the span needs before anything is reported. */
   minHours: number;
   /** Runs of one device differ in step power by at most this share (of the larger). */
@@ -43,6 +48,8 @@ export interface DiscoveryOptions extends EventOptions {
 
 export const DISCOVERY_DEFAULTS: Readonly<Omit<DiscoveryOptions, keyof EventOptions>> = {
   minRuns: 3,
+  minRunsPerDay: 0.25,
+  minKWhPerMonth: 0.5,
   minHours: 12,
   powerTolerance: 0.25,
   lengthFactor: 2.5,
@@ -207,7 +214,8 @@ export function discoverDevices(
     };
   }
   const at = (i: number): number => input.startMs + i * input.periodS * 1000;
-  const devices = cluster(events.runs, o).map((idx) => {
+  const minRuns = Math.max(o.minRuns, Math.ceil(o.minRunsPerDay * coveredDays));
+  const devices = cluster(events.runs, { ...o, minRuns }).map((idx) => {
     const runs = idx.map((i) => events.runs[i]);
     const powerW = median(runs.map((r) => r.stepW));
     const lengths = runs.map((r) => (r.end - r.start) * minute);
@@ -248,12 +256,13 @@ export function discoverDevices(
       })),
     };
   });
-  devices.sort(
+  const kept = devices.filter((d) => d.energyPerMonthKWh >= o.minKWhPerMonth);
+  kept.sort(
     (a, b) =>
       b.energyPerMonthKWh - a.energyPerMonthKWh ||
       a.signature.powerW - b.signature.powerW ||
       a.runTimes[0].startMs - b.runTimes[0].startMs,
   );
-  devices.forEach((d, i) => (d.label = `Device ${deviceLetters(i)}`));
-  return { ...base, devices, insufficient: null };
+  kept.forEach((d, i) => (d.label = `Device ${deviceLetters(i)}`));
+  return { ...base, devices: kept, insufficient: null };
 }
