@@ -6,9 +6,11 @@
  */
 import type { AppliancesPresentResponse } from '@nilm/contracts';
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { primaryButton } from './form.helpers.js';
 import { ErrorState, Loading, Panel } from './states.js';
 import { useAppliancesPresent, useSetAppliancesPresent } from '../state/queries.js';
+import { applianceName } from '../lib/format.js';
 
 function ChecklistForm({
   buildingId,
@@ -19,6 +21,7 @@ function ChecklistForm({
   saved: AppliancesPresentResponse;
   canEdit: boolean;
 }) {
+  const { t } = useTranslation();
   const initial = (): Set<string> =>
     new Set(saved.appliances.filter((a) => a.present).map((a) => a.name));
   const [ticked, setTicked] = useState(initial);
@@ -42,13 +45,11 @@ function ChecklistForm({
   };
 
   return (
-    <form onSubmit={submit} aria-label="Appliances in this building">
+    <form onSubmit={submit} aria-label={t('checklist.title')}>
       <fieldset disabled={!canEdit || save.isPending}>
         <legend className="mb-2 text-sm text-slate-600 dark:text-slate-300">
-          {canEdit
-            ? 'Tick the appliances this building has. The others are hidden everywhere, including past days, and their estimated power counts as “Other”.'
-            : 'The appliances this building has. Only its owners and administrators can change the list.'}
-          {saved.is_default && ' Nobody has chosen yet, so all are shown.'}
+          {canEdit ? t('checklist.tick') : t('checklist.readOnly')}
+          {saved.is_default && t('checklist.default')}
         </legend>
         <ul className="grid gap-x-4 gap-y-1 sm:grid-cols-2 md:grid-cols-3">
           {saved.appliances.map((a) => (
@@ -60,7 +61,7 @@ function ChecklistForm({
                   onChange={(e) => toggle(a.name, e.target.checked)}
                   className="h-4 w-4 accent-emerald-700"
                 />
-                {a.label}
+                {applianceName(a.name, a.label)}
               </label>
             </li>
           ))}
@@ -69,10 +70,10 @@ function ChecklistForm({
       {canEdit && (
         <div className="mt-3 flex flex-wrap items-center gap-3">
           <button type="submit" disabled={!changed || save.isPending} className={primaryButton}>
-            {save.isPending ? 'Saving…' : 'Save appliances'}
+            {save.isPending ? t('settings.saving') : t('checklist.save')}
           </button>
           <span role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
-            {save.isSuccess && !changed ? 'Saved' : ''}
+            {save.isSuccess && !changed ? t('alerts.saved') : ''}
           </span>
         </div>
       )}
@@ -93,17 +94,16 @@ export function AppliancesChecklist({
   buildingId: string;
   canEdit: boolean;
 }) {
+  const { t } = useTranslation();
   const present = useAppliancesPresent(buildingId);
   return (
-    <Panel id="appliances-present" title="Appliances in this building">
+    <Panel id="appliances-present" title={t('checklist.title')}>
       {present.error ? (
         <ErrorState error={present.error} onRetry={() => void present.refetch()} />
       ) : present.isPending ? (
         <Loading />
       ) : present.data.appliances.length === 0 ? (
-        <p className="text-sm text-slate-600 dark:text-slate-300">
-          The building’s model could not be loaded, so there are no appliances to choose from.
-        </p>
+        <p className="text-sm text-slate-600 dark:text-slate-300">{t('checklist.noModel')}</p>
       ) : (
         <ChecklistForm
           // A new model (other heads) starts a fresh form; a save keeps this one and its "Saved".

@@ -5,6 +5,7 @@
  */
 import * as Dialog from '@radix-ui/react-dialog';
 import { useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ErrorState } from './states.js';
 
 export const dangerButton =
@@ -33,6 +34,7 @@ export function ConfirmButton({
   /** Resolves when done (the dialog closes); rejects with the error to show. */
   onConfirm: () => Promise<unknown>;
 }) {
+  const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -75,7 +77,7 @@ export function ConfirmButton({
           )}
           <div className="mt-4 flex justify-end gap-2">
             <Dialog.Close className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:border-slate-700 dark:hover:bg-slate-800">
-              Cancel
+              {t('dialog.cancel')}
             </Dialog.Close>
             <button
               type="button"
@@ -83,7 +85,7 @@ export function ConfirmButton({
               onClick={() => void confirm()}
               className="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-500 disabled:opacity-50"
             >
-              {busy ? 'Working…' : confirmLabel}
+              {busy ? t('dialog.working') : confirmLabel}
             </button>
           </div>
         </Dialog.Content>

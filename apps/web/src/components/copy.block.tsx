@@ -4,6 +4,7 @@
  * the text instead and says how to copy it by hand.
  */
 import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 type CopyState = 'idle' | 'copied' | 'selected';
 
@@ -28,6 +29,7 @@ export function CopyBlock({
   /** A one-line secret: shown in a monospace box that wraps rather than scrolls. */
   secret?: boolean;
 }) {
+  const { t, i18n } = useTranslation();
   const id = useId();
   const pre = useRef<HTMLPreElement>(null);
   const [state, setState] = useState<CopyState>('idle');
@@ -59,19 +61,18 @@ export function CopyBlock({
         </span>
         <div className="flex items-center gap-2">
           <span role="status" className="text-right text-xs text-emerald-700 dark:text-emerald-300">
-            {state === 'copied'
-              ? 'Copied'
-              : state === 'selected'
-                ? 'Copying is not available here: the text is selected, press Ctrl+C (⌘C) to copy'
-                : ''}
+            {state === 'copied' ? t('copy.copied') : state === 'selected' ? t('copy.selected') : ''}
           </span>
           <button
             type="button"
             onClick={() => void copy()}
-            aria-label={`Copy ${label.toLowerCase()}`}
+            // German nouns keep their capital.
+            aria-label={t('copy.label', {
+              what: i18n.language === 'de' ? label : label.toLowerCase(),
+            })}
             className="rounded-md border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-emerald-500 dark:border-slate-700 dark:hover:bg-slate-800"
           >
-            Copy
+            {t('copy.copy')}
           </button>
         </div>
       </div>

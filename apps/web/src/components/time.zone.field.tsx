@@ -1,5 +1,6 @@
 /** A building's time zone: a text field suggesting the IANA zones the browser knows. */
 import { useId } from 'react';
+import { useTranslation } from 'react-i18next';
 import { inputClass, labelClass, timeZones } from './form.helpers.js';
 
 export function TimeZoneField({
@@ -9,11 +10,12 @@ export function TimeZoneField({
   value: string;
   onChange: (zone: string) => void;
 }) {
+  const { t } = useTranslation();
   const id = useId();
   return (
     <div>
       <label className={labelClass}>
-        Time zone
+        {t('zone.label')}
         <input
           required
           list={`${id}-zones`}

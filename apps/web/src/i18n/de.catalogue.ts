@@ -520,4 +520,28 @@ export const de: Catalogue = {
     on: 'Dieses Gerät erhält Benachrichtigungen.',
     stop: 'Benachrichtigungen auf diesem Gerät beenden',
   },
+  dialog: {
+    cancel: 'Abbrechen',
+    working: 'Wird ausgeführt…',
+  },
+  copy: {
+    copied: 'Kopiert',
+    selected:
+      'Kopieren ist hier nicht möglich: Der Text ist markiert, drücken Sie Strg+C (⌘C) zum Kopieren',
+    label: '{{what}} kopieren',
+    copy: 'Kopieren',
+  },
+  zone: {
+    label: 'Zeitzone',
+  },
+  checklist: {
+    title: 'Geräte in diesem Gebäude',
+    tick: 'Haken Sie die Geräte an, die dieses Gebäude hat. Die anderen werden überall ausgeblendet, auch für vergangene Tage, und ihre geschätzte Leistung zählt als „Sonstiges“.',
+    readOnly:
+      'Die Geräte dieses Gebäudes. Nur Eigentümer und Administratoren können die Liste ändern.',
+    default: ' Noch hat niemand gewählt, daher werden alle angezeigt.',
+    save: 'Geräte speichern',
+    noModel:
+      'Das Modell des Gebäudes konnte nicht geladen werden, daher gibt es keine Geräte zur Auswahl.',
+  },
 };

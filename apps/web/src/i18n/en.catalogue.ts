@@ -513,4 +513,26 @@ export const en = {
     on: 'This device gets notifications.',
     stop: 'Stop notifications on this device',
   },
+  dialog: {
+    cancel: 'Cancel',
+    working: 'Working…',
+  },
+  copy: {
+    copied: 'Copied',
+    selected: 'Copying is not available here: the text is selected, press Ctrl+C (⌘C) to copy',
+    label: 'Copy {{what}}',
+    copy: 'Copy',
+  },
+  zone: {
+    label: 'Time zone',
+  },
+  checklist: {
+    title: 'Appliances in this building',
+    tick: 'Tick the appliances this building has. The others are hidden everywhere, including past days, and their estimated power counts as “Other”.',
+    readOnly:
+      'The appliances this building has. Only its owners and administrators can change the list.',
+    default: ' Nobody has chosen yet, so all are shown.',
+    save: 'Save appliances',
+    noModel: 'The building’s model could not be loaded, so there are no appliances to choose from.',
+  },
 };

@@ -518,4 +518,28 @@ export const nl: Catalogue = {
     on: 'Dit apparaat krijgt meldingen.',
     stop: 'Meldingen op dit apparaat stoppen',
   },
+  dialog: {
+    cancel: 'Annuleren',
+    working: 'Bezig…',
+  },
+  copy: {
+    copied: 'Gekopieerd',
+    selected:
+      'Kopiëren kan hier niet: de tekst is geselecteerd, druk op Ctrl+C (⌘C) om te kopiëren',
+    label: '{{what}} kopiëren',
+    copy: 'Kopiëren',
+  },
+  zone: {
+    label: 'Tijdzone',
+  },
+  checklist: {
+    title: 'Apparaten in dit gebouw',
+    tick: 'Vink de apparaten aan die dit gebouw heeft. De andere worden overal verborgen, ook voor eerdere dagen, en hun geschatte vermogen telt als „Overig”.',
+    readOnly:
+      'De apparaten van dit gebouw. Alleen eigenaren en beheerders kunnen de lijst wijzigen.',
+    default: ' Nog niemand heeft gekozen, dus alle worden getoond.',
+    save: 'Apparaten opslaan',
+    noModel:
+      'Het model van het gebouw kon niet worden geladen, dus er zijn geen apparaten om uit te kiezen.',
+  },
 };
