@@ -28,6 +28,7 @@ const device = (powerW: number, runs = 10): DiscoveredDevice => ({
     energyPerMonthKWh: 12.5,
     hourProfile: Array.from({ length: 24 }, () => 1 / 24),
     examples: [{ startMs: 1000, endMs: 61_000, meanW: powerW }],
+    runList: [{ startMs: 1000, endMs: 61_000, powerW }],
     fromMs: 0,
     toMs: 2 * 86_400_000,
   },
@@ -80,6 +81,7 @@ export function deviceConformance(ctx: DeviceConformanceContext): void {
       ]);
       expect(second.updated[0].signature.powerW).toBe(110);
       expect(second.created.map((d) => [d.label, d.status])).toEqual([['Device C', 'found']]);
+      expect(second.devices.map((d) => d.label)).toEqual(['Device A', 'Device B', 'Device C']);
       expect((await store.listFoundDevices(b.id)).map((d) => d.label)).toEqual([
         'Device A',
         'Device B',

@@ -28,6 +28,11 @@ export interface FoundDeviceStats {
   /** The span the pass looked at, epoch ms. */
   fromMs: number;
   toMs: number;
+  /**
+   * Every run the pass gave the device (epoch ms, end exclusive, and its power step), from which
+   * a named device is estimated; absent in devices stored without it.
+   */
+  runList?: { startMs: number; endMs: number; powerW: number }[];
 }
 
 /** One device as a discovery pass reports it. */
@@ -64,6 +69,8 @@ export interface DiscoveryMatching {
 export interface DiscoveryRecorded {
   created: FoundDeviceRecord[];
   updated: FoundDeviceRecord[];
+  /** The stored device of each found one, in the order they were given. */
+  devices: FoundDeviceRecord[];
 }
 
 export interface DeviceStore {

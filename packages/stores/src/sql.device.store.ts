@@ -83,6 +83,7 @@ export function createSqlDeviceStore(client: SqlClient, now: () => number): Devi
         const taken = new Set<string>();
         const created: FoundDeviceRecord[] = [];
         const updated: FoundDeviceRecord[] = [];
+        const devices: FoundDeviceRecord[] = [];
         const at = now();
         for (const f of found) {
           const match = stored.find(
@@ -96,6 +97,7 @@ export function createSqlDeviceStore(client: SqlClient, now: () => number): Devi
               [match.id, JSON.stringify(f.signature), JSON.stringify(f.stats), at],
             );
             updated.push(toDevice(rows[0]));
+            devices.push(toDevice(rows[0]));
             continue;
           }
           const rows = await tx.query<DeviceRow>(
@@ -112,8 +114,9 @@ export function createSqlDeviceStore(client: SqlClient, now: () => number): Devi
             ],
           );
           created.push(toDevice(rows[0]));
+          devices.push(toDevice(rows[0]));
         }
-        return { created, updated };
+        return { created, updated, devices };
       });
     },
 

@@ -1,9 +1,10 @@
 // Proves the found-devices routes through app.inject on embedded parts: a discovery pass over
 // stored readings finds a 100 W compressor (periodic) and a 2 kW load, members read them, owners
-// name, merge and dismiss (members may not), a second pass updates instead of duplicating and
-// leaves a dismissed device dismissed, the model's estimates are taken out of the mains, every
-// bad request answers 4xx by name and changes nothing, the worker's daily pass runs once, and
-// the routes are in the OpenAPI document.
+// name, merge and dismiss (members may not), a named device's runs become estimates under its
+// name (energy shows it), a second pass updates instead of duplicating and leaves a dismissed
+// device dismissed, the model's estimates are taken out of the mains, every bad request answers
+// 4xx by name and changes nothing, the worker's daily pass runs once, and the routes are in the
+// OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FoundDevice } from '@nilm/contracts';
 import { openTestApp, type TestApp } from '../app.fixture.js';
@@ -153,6 +154,21 @@ describe('found devices', () => {
     expect((await list('house'))[0]).toMatchObject({ name: 'Garage fridge', appliance: 'fridge' });
   });
 
+  it('a named device becomes an appliance: its runs are estimates under its name, in energy too', async () => {
+    const points = await t.parts.timeseries.readEstimates('house', START, NOW, 'Garage fridge');
+    // 48 runs of 20 minutes, each at the device's step (100 W give or take the ripple).
+    expect(points).toHaveLength(48 * 20);
+    expect(points.every((p) => Math.abs(p.powerW - 100) < 5 && p.onProb === 1)).toBe(true);
+    const energy = await t.app.inject({
+      url: '/api/v1/buildings/house/energy?start=2026-01-05&end=2026-01-06&period=day',
+      headers: member,
+    });
+    // 24 runs x 20 min x 100 W = 0.8 kWh on the first day.
+    expect(Math.abs(energy.json().periods[0].appliances['Garage fridge'] - 0.8)).toBeLessThan(0.05);
+    // The unnamed 2 kW device is no appliance.
+    expect(await t.parts.timeseries.readEstimates('house', START, NOW, 'Device B')).toEqual([]);
+  });
+
   it('merges and dismisses only what may be, and a second pass updates without reviving', async () => {
     const merge = (id: string, into: string) =>
       t.app.inject({
@@ -180,6 +196,8 @@ describe('found devices', () => {
       ['Device A', 'named'],
       ['Device B', 'dismissed'],
     ]);
+    // Its own estimates did not hide the named device from the pass.
+    expect(second.devices[0].runs).toBe(48);
   });
 
   it("takes the model's estimates out of the mains: an explained load is no device", async () => {

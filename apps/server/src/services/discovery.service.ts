@@ -9,6 +9,11 @@
  * pass is claimed through a server-wide value named by building and day, which exactly one
  * caller creates, so with several workers each building is discovered once a day, by one of
  * them, and nothing is kept in a process. A claimed pass that fails is not retried that day.
+ *
+ * A named device becomes one of the building's appliances: its runs are written as estimates
+ * under its name (else its appliance type), its step power over each run's minutes, when it is
+ * named (the runs of the pass that last saw it) and on every later pass (its new runs). Passes
+ * leave those estimates out of what the model explains, so the device keeps being found.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { zoneClock } from '@nilm/contracts';
@@ -30,6 +35,13 @@ export const DAILY_SPAN_MS = 30 * DAY_MS;
 const TICK_LIMIT = 20;
 /** A tick sooner than this after the last one of this process does nothing (fewer queries). */
 const TICK_EVERY_MS = 5 * 60_000;
+/** `modelVersion` stored with the estimates of named devices. */
+export const DEVICE_ESTIMATES_VERSION = 'found-devices@1';
+
+/** The appliance name a device's estimates are stored under: null while it is not named. */
+export function estimateName(d: FoundDeviceRecord): string | null {
+  return d.status === 'named' ? (d.name ?? d.appliance) : null;
+}
 
 /** What one pass found and recorded. */
 export interface DiscoveryPass extends DiscoveryRecorded {
@@ -73,11 +85,18 @@ export class DiscoveryService {
     const n = Math.max(0, (to - from) / MINUTE_MS);
     const mains = new Float64Array(n).fill(NaN);
     const explained = new Float64Array(n);
+    // Named devices' own estimates explain nothing here, or they would never be found again.
+    const own = new Set(
+      (await this.deps.metadata.listFoundDevices(building.id))
+        .map(estimateName)
+        .filter((x) => x !== null),
+    );
     for (const b of await this.deps.timeseries.readBuckets(building.id, from, to, 60)) {
       const i = Math.round((b.ts - from) / MINUTE_MS);
       if (i < 0 || i >= n) continue;
       mains[i] = b.powerW ?? NaN;
-      for (const a of Object.values(b.appliances)) explained[i] += a.powerW;
+      for (const [name, a] of Object.entries(b.appliances))
+        if (!own.has(name)) explained[i] += a.powerW;
     }
     const minuteOfDay = zoneClock(building.timezone);
     const result = discoverDevices(
@@ -103,10 +122,12 @@ export class DiscoveryService {
           examples: d.examples,
           fromMs: from,
           toMs: to,
+          runList: d.runTimes.map((t) => ({ startMs: t.startMs, endMs: t.endMs, powerW: t.stepW })),
         },
       })),
       { same: sameDevice, label: (i) => `Device ${deviceLetters(i)}` },
     );
+    for (const d of recorded.devices) await this.estimate(building.id, d);
     return {
       ...recorded,
       fromMs: from,
@@ -179,7 +200,25 @@ export class DiscoveryService {
       ...(patch.name !== undefined && { name }),
       ...(patch.appliance !== undefined && { appliance }),
     });
-    return d ?? this.refusal(building, id, 'named');
+    if (!d) return this.refusal(building, id, 'named');
+    await this.estimate(building.id, d);
+    return d;
+  }
+
+  /** Write a named device's runs as estimates under its name (nothing for other devices). */
+  private async estimate(buildingId: string, d: FoundDeviceRecord): Promise<void> {
+    const appliance = estimateName(d);
+    if (appliance === null) return;
+    const points = (d.stats.runList ?? []).flatMap((r) =>
+      Array.from({ length: Math.round((r.endMs - r.startMs) / MINUTE_MS) }, (_, k) => ({
+        ts: r.startMs + k * MINUTE_MS,
+        appliance,
+        powerW: r.powerW,
+        onProb: 1,
+      })),
+    );
+    if (points.length > 0)
+      await this.deps.timeseries.writeEstimates(buildingId, DEVICE_ESTIMATES_VERSION, points);
   }
 
   /** Dismiss a found or named device. */
