@@ -8,6 +8,7 @@
 import type { Building, DeviceTokenCreated, MemberList } from '@nilm/contracts';
 import * as Dialog from '@radix-ui/react-dialog';
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { AppliancesChecklist } from '../components/appliances.checklist.js';
 import { ConfirmButton, dialogContent, dialogOverlay } from '../components/confirm.dialog.js';
@@ -19,6 +20,7 @@ import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
 import { TimeZoneField } from '../components/time.zone.field.js';
 import { scrollRegion, TableHead } from '../components/table.head.js';
 import { ingestExamples } from '../lib/ingest.examples.js';
+import { formatCount } from '../lib/format.js';
 import {
   useBuilding,
   useCreateDeviceToken,
@@ -32,19 +34,20 @@ import {
 } from '../state/queries.js';
 
 type MemberRole = MemberList['members'][number]['role'];
-const ROLES: Array<{ value: MemberRole; label: string }> = [
-  { value: 'owner', label: 'Owner' },
-  { value: 'member', label: 'Member' },
-  { value: 'viewer', label: 'Viewer' },
-];
-const ROLE_WORDS: Record<Building['my_role'], string> = {
-  admin: 'an administrator',
-  owner: 'an owner',
-  member: 'a member',
-  viewer: 'a viewer',
-};
+const ROLES = [
+  { value: 'owner', label: 'building.owner' },
+  { value: 'member', label: 'building.member' },
+  { value: 'viewer', label: 'building.viewer' },
+] as const satisfies ReadonlyArray<{ value: MemberRole; label: string }>;
+const ROLE_WORDS = {
+  admin: 'building.youAdmin',
+  owner: 'building.youOwner',
+  member: 'building.youMember',
+  viewer: 'building.youViewer',
+} as const satisfies Record<Building['my_role'], string>;
 
 function DetailsForm({ building }: { building: Building }) {
+  const { t } = useTranslation();
   const [name, setName] = useState(building.name);
   const [timezone, setTimezone] = useState(building.timezone);
   const update = useUpdateBuilding(building.id);
@@ -61,7 +64,7 @@ function DetailsForm({ building }: { building: Building }) {
   return (
     <form onSubmit={submit} className="grid gap-3 sm:grid-cols-2">
       <label className={labelClass}>
-        Name
+        {t('settings.name')}
         <input
           required
           maxLength={200}
@@ -73,10 +76,10 @@ function DetailsForm({ building }: { building: Building }) {
       <TimeZoneField value={timezone} onChange={setTimezone} />
       <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
         <button type="submit" disabled={!changed || update.isPending} className={primaryButton}>
-          {update.isPending ? 'Saving…' : 'Save'}
+          {update.isPending ? t('settings.saving') : t('building.save')}
         </button>
         <span role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
-          {update.isSuccess && !changed ? 'Saved' : ''}
+          {update.isSuccess && !changed ? t('alerts.saved') : ''}
         </span>
       </div>
       {update.error && (
@@ -89,6 +92,7 @@ function DetailsForm({ building }: { building: Building }) {
 }
 
 function MembersPanel({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const members = useMembers(buildingId);
   const add = useSetMember(buildingId);
   const change = useSetMember(buildingId);
@@ -106,19 +110,25 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
   };
 
   return (
-    <Panel id="members" title="Members">
+    <Panel id="members" title={t('building.members')}>
       {members.error ? (
         <ErrorState error={members.error} onRetry={() => void members.refetch()} />
       ) : members.isPending ? (
         <Loading />
       ) : members.data.members.length === 0 ? (
-        <Empty>No members yet.</Empty>
+        <Empty>{t('building.noMembers')}</Empty>
       ) : (
-        <div {...scrollRegion('Members table', 'relative')}>
+        <div {...scrollRegion(t('building.membersTable'), 'relative')}>
           {change.error && <ErrorState error={change.error} />}
           <table className="w-full text-sm">
-            <caption className="sr-only">Members and their roles</caption>
-            <TableHead columns={['Account', 'Role', { label: 'Actions', srOnly: true }]} />
+            <caption className="sr-only">{t('building.membersCaption')}</caption>
+            <TableHead
+              columns={[
+                t('building.account'),
+                t('building.role'),
+                { label: t('building.actions'), srOnly: true },
+              ]}
+            />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {members.data.members.map((m) => {
                 const who = m.email ?? m.user_id;
@@ -134,7 +144,7 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
                     </th>
                     <td className={td}>
                       <select
-                        aria-label={`Role of ${who}`}
+                        aria-label={t('building.roleOf', { who })}
                         value={m.role}
                         disabled={change.isPending}
                         onChange={(e) =>
@@ -144,20 +154,20 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
                       >
                         {ROLES.map((r) => (
                           <option key={r.value} value={r.value}>
-                            {r.label}
+                            {t(r.label)}
                           </option>
                         ))}
                       </select>
                     </td>
                     <td className={`${td} text-right`}>
                       <ConfirmButton
-                        label={`Remove ${who}`}
-                        title={`Remove ${who}?`}
-                        description="They lose access to this building at once. You can add them again later."
-                        confirmLabel="Remove"
+                        label={t('building.removeWho', { who })}
+                        title={t('building.removeTitle', { who })}
+                        description={t('building.removeNote')}
+                        confirmLabel={t('settings.remove')}
                         onConfirm={() => remove.mutateAsync(m.user_id)}
                       >
-                        Remove
+                        {t('settings.remove')}
                       </ConfirmButton>
                     </td>
                   </tr>
@@ -169,11 +179,11 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
       )}
       <form
         onSubmit={submit}
-        aria-label="Add a member"
+        aria-label={t('building.addMember')}
         className="mt-4 grid items-end gap-3 border-t border-slate-100 pt-4 sm:grid-cols-[1fr_auto_auto] dark:border-slate-800"
       >
         <label className={labelClass}>
-          E-mail (or account id) of the person to add
+          {t('building.whoToAdd')}
           <input
             required
             maxLength={200}
@@ -184,7 +194,7 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
           />
         </label>
         <label className={labelClass}>
-          Role
+          {t('building.role')}
           <select
             value={role}
             onChange={(e) => setRole(e.target.value as MemberRole)}
@@ -192,17 +202,16 @@ function MembersPanel({ buildingId }: { buildingId: string }) {
           >
             {ROLES.map((r) => (
               <option key={r.value} value={r.value}>
-                {r.label}
+                {t(r.label)}
               </option>
             ))}
           </select>
         </label>
         <button type="submit" disabled={add.isPending} className={primaryButton}>
-          {add.isPending ? 'Adding…' : 'Add member'}
+          {add.isPending ? t('building.adding') : t('building.addMemberButton')}
         </button>
         <p className="text-xs text-slate-500 dark:text-slate-400 sm:col-span-3">
-          Owners manage the building, members also send readings, viewers only look. The account
-          must exist already; with an external identity provider, use the person’s account id there.
+          {t('building.rolesNote')}
         </p>
         {add.error && (
           <div className="sm:col-span-3">
@@ -224,6 +233,7 @@ function NewTokenDialog({
   created: DeviceTokenCreated;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const info = useIngestInfo();
   const examples = info.data
     ? ingestExamples({
@@ -240,50 +250,49 @@ function NewTokenDialog({
         <Dialog.Overlay className={dialogOverlay} />
         <Dialog.Content className={`${dialogContent} max-w-2xl space-y-4`}>
           <Dialog.Title className="text-lg font-semibold">
-            Device token “{created.name}” created
+            {t('building.tokenCreated', { name: created.name })}
           </Dialog.Title>
           <Dialog.Description className="text-sm text-slate-600 dark:text-slate-300">
-            Copy the token now: it is shown only this once. The server keeps only a hash of it. If
-            it is lost, revoke it and create another.
+            {t('building.copyNow')}
           </Dialog.Description>
-          <CopyBlock label="Token" text={created.token} secret />
+          <CopyBlock label={t('building.token')} text={created.token} secret />
           {info.error ? (
             <ErrorState error={info.error} onRetry={() => void info.refetch()} />
           ) : !examples ? (
-            <Loading label="Loading the ingest details…" />
+            <Loading label={t('building.loadingIngest')} />
           ) : (
             <>
               <section aria-labelledby="http-example" className="space-y-2">
                 <h3 id="http-example" className="font-semibold">
-                  Send a reading over HTTP
+                  {t('building.overHttp')}
                 </h3>
-                <CopyBlock label="curl command" text={examples.curl} />
+                <CopyBlock label={t('building.curl')} text={examples.curl} />
                 <p className="text-xs text-slate-500 dark:text-slate-400">
-                  Up to {info.data?.http.max_readings.toLocaleString()} readings per request;
-                  <code> ts</code> is ISO-8601 with a zone or epoch milliseconds,{' '}
-                  <code>power_w</code> the mains power in watts.
+                  {t('building.upTo', { n: formatCount(info.data?.http.max_readings ?? 0) })}
+                  <code> ts</code> {t('building.tsIs')} <code>power_w</code> {t('building.powerIs')}
                 </p>
               </section>
               <section aria-labelledby="mqtt-example" className="space-y-2">
                 <h3 id="mqtt-example" className="font-semibold">
-                  Send a reading over MQTT
+                  {t('building.overMqtt')}
                 </h3>
                 {!examples.mqtt ? (
                   <p className="text-sm text-slate-600 dark:text-slate-300">
-                    MQTT ingest is off on this server. An administrator can turn on the built-in
-                    broker (MQTT_EMBEDDED_PORT) or connect an external one (MQTT_URL).
+                    {t('building.mqttOff')}
                   </p>
                 ) : (
                   <>
                     {examples.mqtt.command && (
-                      <CopyBlock label="mosquitto_pub command" text={examples.mqtt.command} />
+                      <CopyBlock label={t('building.mosquitto')} text={examples.mqtt.command} />
                     )}
                     <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
-                      <dt className="text-slate-500 dark:text-slate-400">Broker</dt>
+                      <dt className="text-slate-500 dark:text-slate-400">{t('building.broker')}</dt>
                       <dd className="break-all">{info.data?.mqtt.url}</dd>
-                      <dt className="text-slate-500 dark:text-slate-400">Topic</dt>
+                      <dt className="text-slate-500 dark:text-slate-400">{t('building.topic')}</dt>
                       <dd className="font-mono text-xs break-all">{examples.mqtt.topic}</dd>
-                      <dt className="text-slate-500 dark:text-slate-400">Payload</dt>
+                      <dt className="text-slate-500 dark:text-slate-400">
+                        {t('building.payload')}
+                      </dt>
                       <dd className="font-mono text-xs break-all">{examples.mqtt.payload}</dd>
                     </dl>
                     <ul className="list-disc space-y-1 pl-5 text-xs text-slate-600 dark:text-slate-300">
@@ -297,7 +306,7 @@ function NewTokenDialog({
             </>
           )}
           <div className="flex justify-end">
-            <Dialog.Close className={primaryButton}>Done</Dialog.Close>
+            <Dialog.Close className={primaryButton}>{t('building.done')}</Dialog.Close>
           </div>
         </Dialog.Content>
       </Dialog.Portal>
@@ -306,6 +315,7 @@ function NewTokenDialog({
 }
 
 function TokensPanel({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const tokens = useDeviceTokens(buildingId);
   const create = useCreateDeviceToken(buildingId);
   const revoke = useRevokeDeviceToken(buildingId);
@@ -317,62 +327,61 @@ function TokensPanel({ buildingId }: { buildingId: string }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate(name.trim(), {
-      onSuccess: (t) => {
+      onSuccess: (token) => {
         setName('');
-        setCreated(t);
+        setCreated(token);
       },
     });
   };
 
   return (
-    <Panel id="tokens" title="Device tokens">
-      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
-        A meter sends this building’s readings with a device token. Give each meter its own, so one
-        can be revoked without touching the others.
-      </p>
+    <Panel id="tokens" title={t('building.tokens')}>
+      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">{t('building.tokensNote')}</p>
       {tokens.error ? (
         <ErrorState error={tokens.error} onRetry={() => void tokens.refetch()} />
       ) : tokens.isPending ? (
         <Loading />
       ) : tokens.data.tokens.length === 0 ? (
-        <Empty>No device tokens yet.</Empty>
+        <Empty>{t('building.noTokens')}</Empty>
       ) : (
-        <div {...scrollRegion('Device tokens table', 'relative')}>
+        <div {...scrollRegion(t('building.tokensTable'), 'relative')}>
           <table className="w-full text-sm">
-            <caption className="sr-only">Device tokens</caption>
+            <caption className="sr-only">{t('building.tokens')}</caption>
             <TableHead
               columns={[
-                'Name',
-                'Created',
-                'Last used',
-                'Status',
-                { label: 'Actions', srOnly: true },
+                t('settings.name'),
+                t('model.created'),
+                t('building.lastUsed'),
+                t('model.status'),
+                { label: t('building.actions'), srOnly: true },
               ]}
             />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {tokens.data.tokens.map((t) => (
+              {tokens.data.tokens.map((tok) => (
                 <tr
-                  key={t.id}
-                  className={t.revoked_at ? 'text-slate-500 dark:text-slate-400' : undefined}
+                  key={tok.id}
+                  className={tok.revoked_at ? 'text-slate-500 dark:text-slate-400' : undefined}
                 >
                   <th scope="row" className={`${td} text-left font-medium`}>
-                    {t.name}
+                    {tok.name}
                   </th>
-                  <td className={`${td} whitespace-nowrap`}>{when(t.created_at)}</td>
-                  <td className={`${td} whitespace-nowrap`}>{when(t.last_used_at)}</td>
+                  <td className={`${td} whitespace-nowrap`}>{when(tok.created_at)}</td>
+                  <td className={`${td} whitespace-nowrap`}>{when(tok.last_used_at)}</td>
                   <td className={`${td} whitespace-nowrap`}>
-                    {t.revoked_at ? `Revoked ${when(t.revoked_at)}` : 'Active'}
+                    {tok.revoked_at
+                      ? t('building.revoked', { when: when(tok.revoked_at) })
+                      : t('model.active')}
                   </td>
                   <td className={`${td} text-right`}>
-                    {!t.revoked_at && (
+                    {!tok.revoked_at && (
                       <ConfirmButton
-                        label={`Revoke token ${t.name}`}
-                        title={`Revoke “${t.name}”?`}
-                        description="Meters using this token can no longer send readings. This cannot be undone; create a new token to reconnect them."
-                        confirmLabel="Revoke"
-                        onConfirm={() => revoke.mutateAsync(t.id)}
+                        label={t('building.revokeLabel', { name: tok.name })}
+                        title={t('building.revokeTitle', { name: tok.name })}
+                        description={t('building.revokeNote')}
+                        confirmLabel={t('building.revoke')}
+                        onConfirm={() => revoke.mutateAsync(tok.id)}
                       >
-                        Revoke
+                        {t('building.revoke')}
                       </ConfirmButton>
                     )}
                   </td>
@@ -384,22 +393,22 @@ function TokensPanel({ buildingId }: { buildingId: string }) {
       )}
       <form
         onSubmit={submit}
-        aria-label="Create a device token"
+        aria-label={t('building.createToken')}
         className="mt-4 grid items-end gap-3 border-t border-slate-100 pt-4 sm:grid-cols-[1fr_auto] dark:border-slate-800"
       >
         <label className={labelClass}>
-          Token name
+          {t('building.tokenName')}
           <input
             required
             maxLength={100}
-            placeholder="e.g. Shelly EM in the hall"
+            placeholder={t('building.tokenPlaceholder')}
             value={name}
             onChange={(e) => setName(e.target.value)}
             className={inputClass}
           />
         </label>
         <button type="submit" disabled={create.isPending} className={primaryButton}>
-          {create.isPending ? 'Creating…' : 'Create token'}
+          {create.isPending ? t('building.creating') : t('building.createTokenButton')}
         </button>
         {create.error && (
           <div className="sm:col-span-2">
@@ -419,6 +428,7 @@ function TokensPanel({ buildingId }: { buildingId: string }) {
 }
 
 export default function BuildingPage() {
+  const { t } = useTranslation();
   const { buildingId = '' } = useParams();
   const building = useBuilding(buildingId);
 
@@ -431,14 +441,16 @@ export default function BuildingPage() {
   return (
     <div className="max-w-4xl space-y-4">
       <div>
-        <h1 className="text-2xl font-bold break-words">Building: {b.name}</h1>
+        <h1 className="text-2xl font-bold break-words">
+          {t('building.heading', { name: b.name })}
+        </h1>
         <p className="text-sm text-slate-500 dark:text-slate-400">
-          Id <code>{b.id}</code> · you are {ROLE_WORDS[b.my_role]}
+          {t('building.id')} <code>{b.id}</code> · {t(ROLE_WORDS[b.my_role])}
         </p>
       </div>
       {canManage ? (
         <>
-          <Panel id="details" title="Name and time zone">
+          <Panel id="details" title={t('building.details')}>
             <DetailsForm key={b.id} building={b} />
           </Panel>
           <AppliancesChecklist key={`appliances-${b.id}`} buildingId={b.id} canEdit />
@@ -448,19 +460,17 @@ export default function BuildingPage() {
           <MembersPanel key={`members-${b.id}`} buildingId={b.id} />
         </>
       ) : (
-        <Panel id="details" title="About this building">
+        <Panel id="details" title={t('building.about')}>
           <p
             role="note"
             className="mb-3 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm dark:border-slate-700 dark:bg-slate-950"
           >
-            You can see this building’s data, but only its owners and administrators can rename it,
-            manage its members and create device tokens, add its meters and import history. Ask an
-            owner if you need a change.
+            {t('building.viewOnly')}
           </p>
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-            <dt className="text-slate-500 dark:text-slate-400">Name</dt>
+            <dt className="text-slate-500 dark:text-slate-400">{t('settings.name')}</dt>
             <dd>{b.name}</dd>
-            <dt className="text-slate-500 dark:text-slate-400">Time zone</dt>
+            <dt className="text-slate-500 dark:text-slate-400">{t('zone.label')}</dt>
             <dd>{b.timezone}</dd>
           </dl>
         </Panel>
