@@ -19,6 +19,7 @@ import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import type { LiveHub } from '../services/live.hub.js';
 import { BuildingsService } from '../services/buildings.service.js';
+import { markHistoryPending } from '../services/history.recompute.js';
 
 // Other routes check their free text with the same rule.
 export { refuseControlCharacters } from '../services/buildings.service.js';
@@ -43,7 +44,11 @@ export function registerBuildingRoutes(
     defaultTimezone: deps.config.DEFAULT_TIMEZONE,
     externalAuth: deps.config.externalAuth,
     findModel: (ref) => deps.engine.registry.find(ref),
-    recompute: (buildingId) => deps.queue.enqueue(buildingId),
+    // A new model for the building: its whole history is estimated again with it.
+    recompute: async (buildingId) => {
+      await markHistoryPending(deps, buildingId);
+      await deps.queue.enqueue(buildingId);
+    },
   });
   const view = async (request: FastifyRequest, b: Building): Promise<BuildingSchema> => ({
     id: b.id,
