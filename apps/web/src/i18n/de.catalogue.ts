@@ -613,4 +613,43 @@ export const de: Catalogue = {
     viewOnly:
       'Sie können die Daten dieses Gebäudes sehen, aber nur Eigentümer und Administratoren können es umbenennen, Mitglieder verwalten, Geräte-Tokens erstellen, Zähler hinzufügen und Verlauf importieren. Fragen Sie einen Eigentümer, wenn Sie eine Änderung brauchen.',
   },
+  admin: {
+    createBuilding: 'Gebäude anlegen',
+    idHelp:
+      'Buchstaben, Ziffern, _ und -; wird in URLs und MQTT-Topics verwendet und kann später nicht geändert werden.',
+    me: 'Ich',
+    ownerId: 'Benutzer-ID des Eigentümers (optional)',
+    emptyYou: 'leer: Sie',
+    createBuildingButton: 'Gebäude anlegen',
+    buildingCreated: 'Gebäude „{{name}}“ angelegt.',
+    addMembers: 'Mitglieder und Geräte-Tokens hinzufügen',
+    buildings: 'Gebäude',
+    buildingsTable: 'Tabelle Gebäude',
+    allBuildings: 'Alle Gebäude',
+    demo: 'Demo',
+    manageLabel: '{{name}} verwalten',
+    manage: 'Verwalten',
+    deleteLabel: 'Gebäude {{name}} löschen',
+    deleteTitle: '„{{name}}“ löschen?',
+    deleteNote:
+      'Damit wird das Gebäude „{{id}}“ mit allen Messwerten, Schätzungen, Mitgliedern und Geräte-Tokens gelöscht. Das lässt sich nicht rückgängig machen.',
+    deleteBuilding: 'Gebäude löschen',
+    delete: 'Löschen',
+    newAccount: 'Neues Konto',
+    account: 'Konto',
+    createdGive:
+      'angelegt. Geben Sie dieses Passwort jetzt an die Person weiter: Es wird nur dieses eine Mal angezeigt.',
+    createdChosen: 'mit dem von Ihnen gewählten Passwort angelegt.',
+    users: 'Benutzer',
+    usersTable: 'Tabelle Benutzer',
+    localAccounts: 'Lokale Konten',
+    administrator: 'Administrator',
+    user: 'Benutzer',
+    createAccount: 'Konto anlegen',
+    passwordOptional: 'Passwort (optional)',
+    emptyGenerate: 'leer: eines erzeugen',
+    createAccountButton: 'Konto anlegen',
+    notAdmin:
+      'Gebäude und Benutzer werden von Administratoren verwaltet. Fragen Sie einen, wenn Sie ein Gebäude oder ein Konto brauchen.',
+  },
 };

@@ -611,4 +611,43 @@ export const nl: Catalogue = {
     viewOnly:
       'Je kunt de gegevens van dit gebouw zien, maar alleen eigenaren en beheerders kunnen het hernoemen, leden beheren, apparaattokens aanmaken, meters toevoegen en geschiedenis importeren. Vraag een eigenaar als je iets wilt veranderen.',
   },
+  admin: {
+    createBuilding: 'Een gebouw aanmaken',
+    idHelp:
+      'Letters, cijfers, _ en -; gebruikt in URL’s en MQTT-topics, en kan later niet worden gewijzigd.',
+    me: 'Ik',
+    ownerId: 'Gebruikers-id van de eigenaar (optioneel)',
+    emptyYou: 'leeg: jij',
+    createBuildingButton: 'Gebouw aanmaken',
+    buildingCreated: 'Gebouw „{{name}}” aangemaakt.',
+    addMembers: 'Leden en apparaattokens toevoegen',
+    buildings: 'Gebouwen',
+    buildingsTable: 'Tabel gebouwen',
+    allBuildings: 'Alle gebouwen',
+    demo: 'demo',
+    manageLabel: '{{name}} beheren',
+    manage: 'Beheren',
+    deleteLabel: 'Gebouw {{name}} verwijderen',
+    deleteTitle: '„{{name}}” verwijderen?',
+    deleteNote:
+      'Hiermee wordt het gebouw "{{id}}" verwijderd met al zijn metingen, schattingen, leden en apparaattokens. Dit kan niet ongedaan worden gemaakt.',
+    deleteBuilding: 'Gebouw verwijderen',
+    delete: 'Verwijderen',
+    newAccount: 'Nieuw account',
+    account: 'Account',
+    createdGive:
+      'aangemaakt. Geef dit wachtwoord nu aan de eigenaar: het wordt maar één keer getoond.',
+    createdChosen: 'aangemaakt met het wachtwoord dat je koos.',
+    users: 'Gebruikers',
+    usersTable: 'Tabel gebruikers',
+    localAccounts: 'Lokale accounts',
+    administrator: 'Beheerder',
+    user: 'Gebruiker',
+    createAccount: 'Een account aanmaken',
+    passwordOptional: 'Wachtwoord (optioneel)',
+    emptyGenerate: 'leeg: er een laten maken',
+    createAccountButton: 'Account aanmaken',
+    notAdmin:
+      'Gebouwen en gebruikers worden door beheerders beheerd. Vraag er een als je een gebouw of account nodig hebt.',
+  },
 };

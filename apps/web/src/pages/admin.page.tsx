@@ -5,6 +5,7 @@
  */
 import type { UserCreated } from '@nilm/contracts';
 import { useId, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ConfirmButton } from '../components/confirm.dialog.js';
 import { CopyBlock } from '../components/copy.block.js';
@@ -42,6 +43,7 @@ function CreateBuildingForm({
 }: {
   localUsers: Array<{ id: string; label: string }> | null;
 }) {
+  const { t } = useTranslation();
   const create = useCreateBuilding();
   const zonesId = useId();
   const [name, setName] = useState('');
@@ -74,12 +76,12 @@ function CreateBuildingForm({
   return (
     <form
       onSubmit={submit}
-      aria-label="Create a building"
+      aria-label={t('admin.createBuilding')}
       className="mt-4 grid gap-3 border-t border-slate-100 pt-4 sm:grid-cols-2 dark:border-slate-800"
     >
-      <h3 className="font-semibold sm:col-span-2">Create a building</h3>
+      <h3 className="font-semibold sm:col-span-2">{t('admin.createBuilding')}</h3>
       <label className={labelClass}>
-        Name
+        {t('settings.name')}
         <input
           required
           maxLength={200}
@@ -90,7 +92,7 @@ function CreateBuildingForm({
       </label>
       <div>
         <label className={labelClass}>
-          Id
+          {t('building.id')}
           <input
             required
             pattern="[a-zA-Z0-9_\-]{1,64}"
@@ -105,15 +107,15 @@ function CreateBuildingForm({
           />
         </label>
         <p id={`${zonesId}-id-help`} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
-          Letters, digits, _ and -; used in URLs and MQTT topics, and cannot be changed later.
+          {t('admin.idHelp')}
         </p>
       </div>
       <TimeZoneField value={timezone} onChange={setTimezone} />
       {localUsers ? (
         <label className={labelClass}>
-          Owner
+          {t('building.owner')}
           <select value={owner} onChange={(e) => setOwner(e.target.value)} className={inputClass}>
-            <option value="">Me</option>
+            <option value="">{t('admin.me')}</option>
             {localUsers.map((u) => (
               <option key={u.id} value={u.id}>
                 {u.label}
@@ -123,10 +125,10 @@ function CreateBuildingForm({
         </label>
       ) : (
         <label className={labelClass}>
-          Owner user id (optional)
+          {t('admin.ownerId')}
           <input
             maxLength={200}
-            placeholder="empty: you"
+            placeholder={t('admin.emptyYou')}
             value={owner}
             onChange={(e) => setOwner(e.target.value)}
             className={inputClass}
@@ -135,14 +137,14 @@ function CreateBuildingForm({
       )}
       <div className="sm:col-span-2">
         <button type="submit" disabled={create.isPending} className={primaryButton}>
-          {create.isPending ? 'Creating…' : 'Create building'}
+          {create.isPending ? t('building.creating') : t('admin.createBuildingButton')}
         </button>
       </div>
       {create.isSuccess && (
         <p role="status" className="text-sm text-emerald-700 sm:col-span-2 dark:text-emerald-300">
-          Building “{create.data.name}” created.{' '}
+          {t('admin.buildingCreated', { name: create.data.name })}{' '}
           <Link to={`/b/${encodeURIComponent(create.data.id)}/settings`} className="underline">
-            Add members and device tokens
+            {t('admin.addMembers')}
           </Link>
         </p>
       )}
@@ -160,22 +162,29 @@ function BuildingsPanel({
 }: {
   localUsers: Array<{ id: string; label: string }> | null;
 }) {
+  const { t } = useTranslation();
   const buildings = useBuildings();
   const remove = useDeleteBuilding();
   return (
-    <Panel id="buildings" title="Buildings">
+    <Panel id="buildings" title={t('admin.buildings')}>
       {buildings.error ? (
         <ErrorState error={buildings.error} onRetry={() => void buildings.refetch()} />
       ) : buildings.isPending ? (
         <Loading />
       ) : buildings.data.buildings.length === 0 ? (
-        <Empty>There are no buildings yet.</Empty>
+        <Empty>{t('app.noBuildingsAdmin')}</Empty>
       ) : (
-        <div {...scrollRegion('Buildings table', 'relative')}>
+        <div {...scrollRegion(t('admin.buildingsTable'), 'relative')}>
           <table className="w-full text-sm">
-            <caption className="sr-only">All buildings</caption>
+            <caption className="sr-only">{t('admin.allBuildings')}</caption>
             <TableHead
-              columns={['Name', 'Id', 'Time zone', 'Created', { label: 'Actions', srOnly: true }]}
+              columns={[
+                t('settings.name'),
+                t('building.id'),
+                t('zone.label'),
+                t('model.created'),
+                { label: t('building.actions'), srOnly: true },
+              ]}
             />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {buildings.data.buildings.map((b) => (
@@ -184,7 +193,7 @@ function BuildingsPanel({
                     {b.name}
                     {b.is_demo && (
                       <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs font-normal dark:bg-slate-800">
-                        demo
+                        {t('admin.demo')}
                       </span>
                     )}
                   </th>
@@ -194,19 +203,19 @@ function BuildingsPanel({
                   <td className={`${td} text-right whitespace-nowrap`}>
                     <Link
                       to={`/b/${encodeURIComponent(b.id)}/settings`}
-                      aria-label={`Manage ${b.name}`}
+                      aria-label={t('admin.manageLabel', { name: b.name })}
                       className="mr-2 text-xs font-medium text-emerald-700 underline focus-visible:outline-2 focus-visible:outline-emerald-500 dark:text-emerald-300"
                     >
-                      Manage
+                      {t('admin.manage')}
                     </Link>
                     <ConfirmButton
-                      label={`Delete building ${b.name}`}
-                      title={`Delete “${b.name}”?`}
-                      description={`This deletes the building "${b.id}" with all its readings, estimates, members and device tokens. It cannot be undone.`}
-                      confirmLabel="Delete building"
+                      label={t('admin.deleteLabel', { name: b.name })}
+                      title={t('admin.deleteTitle', { name: b.name })}
+                      description={t('admin.deleteNote', { id: b.id })}
+                      confirmLabel={t('admin.deleteBuilding')}
                       onConfirm={() => remove.mutateAsync(b.id)}
                     >
-                      Delete
+                      {t('admin.delete')}
                     </ConfirmButton>
                   </td>
                 </tr>
@@ -221,33 +230,34 @@ function BuildingsPanel({
 }
 
 function NewPassword({ created, onDone }: { created: UserCreated; onDone: () => void }) {
+  const { t } = useTranslation();
   return (
     <div
       role="region"
-      aria-label="New account"
+      aria-label={t('admin.newAccount')}
       className="mt-3 space-y-2 rounded-md border border-emerald-300 bg-emerald-50 p-3 dark:border-emerald-800 dark:bg-emerald-950"
     >
       {created.generated_password ? (
         <>
           <p className="text-sm">
-            Account <strong>{created.user.email}</strong> created. Give this password to its owner
-            now: it is shown only this once.
+            {t('admin.account')} <strong>{created.user.email}</strong> {t('admin.createdGive')}
           </p>
-          <CopyBlock label="Password" text={created.generated_password} secret />
+          <CopyBlock label={t('login.password')} text={created.generated_password} secret />
         </>
       ) : (
         <p className="text-sm">
-          Account <strong>{created.user.email}</strong> created with the password you chose.
+          {t('admin.account')} <strong>{created.user.email}</strong> {t('admin.createdChosen')}
         </p>
       )}
       <button type="button" onClick={onDone} className={secondaryButton}>
-        Done
+        {t('building.done')}
       </button>
     </div>
   );
 }
 
 function UsersPanel() {
+  const { t } = useTranslation();
   const users = useUsers();
   const create = useCreateUser();
   const [email, setEmail] = useState('');
@@ -273,26 +283,30 @@ function UsersPanel() {
 
   if (users.error)
     return (
-      <Panel id="users" title="Users">
+      <Panel id="users" title={t('admin.users')}>
         <ErrorState error={users.error} onRetry={() => void users.refetch()} />
       </Panel>
     );
   return (
-    <Panel id="users" title="Users">
+    <Panel id="users" title={t('admin.users')}>
       {users.isPending ? (
         <Loading />
       ) : (
-        <div {...scrollRegion('Users table', 'relative')}>
+        <div {...scrollRegion(t('admin.usersTable'), 'relative')}>
           <table className="w-full text-sm">
-            <caption className="sr-only">Local accounts</caption>
-            <TableHead columns={['E-mail', 'Role', 'Created', 'Id']} />
+            <caption className="sr-only">{t('admin.localAccounts')}</caption>
+            <TableHead
+              columns={[t('login.email'), t('building.role'), t('model.created'), t('building.id')]}
+            />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {users.data.users.map((u) => (
                 <tr key={u.id}>
                   <th scope="row" className={`${td} text-left font-medium whitespace-nowrap`}>
                     {u.email ?? '–'}
                   </th>
-                  <td className={td}>{u.role === 'admin' ? 'Administrator' : 'User'}</td>
+                  <td className={td}>
+                    {u.role === 'admin' ? t('admin.administrator') : t('admin.user')}
+                  </td>
                   <td className={`${td} whitespace-nowrap`}>{when(u.created_at)}</td>
                   <td className={`${td} font-mono text-xs whitespace-nowrap`}>{u.id}</td>
                 </tr>
@@ -303,12 +317,12 @@ function UsersPanel() {
       )}
       <form
         onSubmit={submit}
-        aria-label="Create an account"
+        aria-label={t('admin.createAccount')}
         className="mt-4 grid items-end gap-3 border-t border-slate-100 pt-4 sm:grid-cols-2 dark:border-slate-800"
       >
-        <h3 className="font-semibold sm:col-span-2">Create an account</h3>
+        <h3 className="font-semibold sm:col-span-2">{t('admin.createAccount')}</h3>
         <label className={labelClass}>
-          E-mail
+          {t('login.email')}
           <input
             type="email"
             required
@@ -320,24 +334,24 @@ function UsersPanel() {
           />
         </label>
         <label className={labelClass}>
-          Role
+          {t('building.role')}
           <select
             value={role}
             onChange={(e) => setRole(e.target.value as 'user' | 'admin')}
             className={inputClass}
           >
-            <option value="user">User</option>
-            <option value="admin">Administrator</option>
+            <option value="user">{t('admin.user')}</option>
+            <option value="admin">{t('admin.administrator')}</option>
           </select>
         </label>
         <label className={labelClass}>
-          Password (optional)
+          {t('admin.passwordOptional')}
           <input
             type="password"
             minLength={8}
             maxLength={200}
             autoComplete="new-password"
-            placeholder="empty: generate one"
+            placeholder={t('admin.emptyGenerate')}
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             className={inputClass}
@@ -345,7 +359,7 @@ function UsersPanel() {
         </label>
         <div>
           <button type="submit" disabled={create.isPending} className={primaryButton}>
-            {create.isPending ? 'Creating…' : 'Create account'}
+            {create.isPending ? t('building.creating') : t('admin.createAccountButton')}
           </button>
         </div>
         {create.error && (
@@ -360,22 +374,17 @@ function UsersPanel() {
 }
 
 export default function AdminPage() {
+  const { t } = useTranslation();
   const { session } = useSession();
   const isAdmin = session?.user.role === 'admin';
   const users = useUsers(isAdmin);
-  if (!isAdmin)
-    return (
-      <Empty>
-        Buildings and users are managed by administrators. Ask one if you need a building or an
-        account.
-      </Empty>
-    );
+  if (!isAdmin) return <Empty>{t('admin.notAdmin')}</Empty>;
   const localUsers = users.data
     ? users.data.users.map((u) => ({ id: u.id, label: u.email ?? u.id }))
     : null;
   return (
     <div className="max-w-5xl space-y-4">
-      <h1 className="text-2xl font-bold">Buildings & users</h1>
+      <h1 className="text-2xl font-bold">{t('layout.admin')}</h1>
       <BuildingsPanel localUsers={localUsers} />
       <UsersPanel />
     </div>
