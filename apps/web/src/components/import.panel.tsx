@@ -6,8 +6,9 @@
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ImportFormat, ImportResult } from '../lib/api.client.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatCount, formatDateTime, formatNumber, formatPercent } from '../lib/format.js';
 import { useSession } from '../state/session.js';
 import { useSettings } from '../state/settings.js';
 import { inputClass, labelClass, primaryButton, secondaryButton } from './form.helpers.js';
@@ -22,19 +23,20 @@ type Upload =
   | { phase: 'failed'; error: unknown }
   | { phase: 'cancelled' };
 
-const FORMATS: Array<{ value: ImportFormat; label: string }> = [
-  { value: 'dataset', label: 'Our dataset layout (Time,Aggregate,<appliance>…)' },
-  { value: 'time-power', label: 'Generic time,power' },
-];
+const FORMATS = [
+  { value: 'dataset', label: 'importPanel.dataset' },
+  { value: 'time-power', label: 'importPanel.timePower' },
+] as const satisfies ReadonlyArray<{ value: ImportFormat; label: string }>;
 
 /** A byte count for people: "812 B", "1.4 MB". */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 * 1024) return `${formatNumber(n / 1024, 1)} KB`;
+  return `${formatNumber(n / 1024 / 1024, 1)} MB`;
 }
 
 export function ImportPanel({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const { api } = useSession();
   const queryClient = useQueryClient();
   const { units } = useSettings().settings;
@@ -79,20 +81,17 @@ export function ImportPanel({ buildingId }: { buildingId: string }) {
   };
 
   return (
-    <Panel id="import" title="Import history">
-      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
-        Load a recording from a CSV file. Its readings keep their own dates; a file with a bad line
-        is refused whole, naming the line, and nothing of it is stored.
-      </p>
+    <Panel id="import" title={t('importPanel.title')}>
+      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">{t('importPanel.intro')}</p>
       <form
         onSubmit={(e) => void submit(e)}
-        aria-label="Import a CSV recording"
+        aria-label={t('importPanel.form')}
         noValidate
         className="grid items-end gap-3 sm:grid-cols-2"
       >
         <div className="sm:col-span-2">
           <label htmlFor={fileId} className={labelClass}>
-            CSV file
+            {t('importPanel.file')}
           </label>
           <input
             id={fileId}
@@ -108,7 +107,7 @@ export function ImportPanel({ buildingId }: { buildingId: string }) {
           />
         </div>
         <label className={labelClass}>
-          Layout
+          {t('importPanel.layout')}
           <select
             value={format}
             disabled={busy}
@@ -117,26 +116,26 @@ export function ImportPanel({ buildingId }: { buildingId: string }) {
           >
             {FORMATS.map((f) => (
               <option key={f.value} value={f.value}>
-                {f.label}
+                {t(f.label)}
               </option>
             ))}
           </select>
         </label>
         <label className={labelClass}>
-          Power unit in the file
+          {t('importPanel.unit')}
           <select
             value={unit}
             disabled={busy}
             onChange={(e) => setUnit(e.target.value as Unit)}
             className={inputClass}
           >
-            <option value="W">W (watts)</option>
-            <option value="kW">kW (kilowatts)</option>
+            <option value="W">{t('importPanel.watts')}</option>
+            <option value="kW">{t('importPanel.kilowatts')}</option>
           </select>
         </label>
         <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
           <button type="submit" disabled={!file || busy} className={primaryButton}>
-            {busy ? 'Importing…' : 'Upload and import'}
+            {busy ? t('importPanel.importing') : t('importPanel.upload')}
           </button>
           {upload.phase === 'sending' && (
             <button
@@ -144,7 +143,7 @@ export function ImportPanel({ buildingId }: { buildingId: string }) {
               onClick={() => abort.current?.abort()}
               className={secondaryButton}
             >
-              Cancel
+              {t('dialog.cancel')}
             </button>
           )}
         </div>
@@ -153,37 +152,51 @@ export function ImportPanel({ buildingId }: { buildingId: string }) {
         {upload.phase === 'sending' && (
           <>
             <progress
-              aria-label="Upload progress"
+              aria-label={t('importPanel.progress')}
               max={upload.total || 1}
               value={upload.loaded}
               className="h-2 w-full accent-emerald-600"
             />
             <p className="text-sm tabular-nums" data-testid="import-progress">
-              Uploading {Math.floor((upload.loaded / (upload.total || 1)) * 100)}% (
-              {formatBytes(upload.loaded)} of {formatBytes(upload.total)})
+              {t('importPanel.uploading', {
+                percent: formatPercent(
+                  Math.floor((upload.loaded / (upload.total || 1)) * 100) / 100,
+                ),
+                loaded: formatBytes(upload.loaded),
+                total: formatBytes(upload.total),
+              })}
             </p>
           </>
         )}
         {upload.phase === 'importing' && (
           <p className="text-sm" data-testid="import-progress">
-            Uploaded; the server is importing the readings…
+            {t('importPanel.serverImporting')}
           </p>
         )}
         {upload.phase === 'done' && (
           <p role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
-            Imported {upload.result.imported.toLocaleString()} readings
             {upload.result.start && upload.result.end
-              ? `, from ${formatDateTime(upload.result.start, units)} to ${formatDateTime(upload.result.end, units)}`
-              : ''}
-            .
+              ? t('importPanel.importedSpan', {
+                  count: upload.result.imported,
+                  n: formatCount(upload.result.imported),
+                  from: formatDateTime(upload.result.start, units),
+                  to: formatDateTime(upload.result.end, units),
+                })
+              : t('importPanel.imported', {
+                  count: upload.result.imported,
+                  n: formatCount(upload.result.imported),
+                })}
             {upload.result.skipped_missing > 0
-              ? ` ${upload.result.skipped_missing.toLocaleString()} rows without a power value were skipped.`
+              ? t('importPanel.skipped', {
+                  count: upload.result.skipped_missing,
+                  n: formatCount(upload.result.skipped_missing),
+                })
               : ''}
           </p>
         )}
         {upload.phase === 'cancelled' && (
           <p role="status" className="text-sm">
-            Upload cancelled.
+            {t('importPanel.cancelled')}
           </p>
         )}
         {upload.phase === 'failed' && <ErrorState error={upload.error} />}
