@@ -12,6 +12,7 @@ export * from './alert.store.js';
 export * from './price.store.js';
 export * from './device.store.js';
 export * from './label.store.js';
+export * from './finetune.store.js';
 export * from './metadata.migrations.js';
 export * from './sql.metadata.store.js';
 export * from './pglite.metadata.store.js';

@@ -17,6 +17,7 @@ import { alertConformance } from './alert.conformance.js';
 import { priceConformance } from './price.conformance.js';
 import { deviceConformance } from './device.conformance.js';
 import { labelConformance } from './label.conformance.js';
+import { finetuneConformance } from './finetune.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const MIN = 60_000;
@@ -60,6 +61,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
     priceConformance({ store: () => store, id, building });
     deviceConformance({ store: () => store, id, building });
     labelConformance({ store: () => store, id, building });
+    finetuneConformance({ store: () => store, id, building });
 
     describe('schema', () => {
       it('migrate again, even twice at once, is a no-op that keeps the data', async () => {

@@ -345,6 +345,58 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
         CHECK ((role = 'submeter') = (appliance IS NOT NULL))`,
     ],
   },
+  {
+    version: 14,
+    name: 'fine-tune jobs and building models',
+    statements: [
+      // A building's fine-tune jobs (issue 13.4), claimed by any worker under a lease. `seq` is
+      // the creation order that claims (oldest first) and lists (newest first) follow, also for
+      // jobs created in the same millisecond.
+      `CREATE TABLE finetune_jobs (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        base_ref text NOT NULL,
+        appliances jsonb NOT NULL,
+        settings jsonb NOT NULL,
+        created_by text,
+        status text NOT NULL CONSTRAINT finetune_jobs_status_check
+          CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        progress jsonb,
+        result_ref text,
+        error text,
+        attempts integer NOT NULL DEFAULT 0,
+        lease_owner text,
+        lease_until bigint,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      )`,
+      `CREATE INDEX finetune_jobs_building_idx ON finetune_jobs (building_id, seq)`,
+      // One job at a time per building: a second queued or running one is a unique violation,
+      // also when two are created at once.
+      `CREATE UNIQUE INDEX finetune_jobs_one_open ON finetune_jobs (building_id)
+        WHERE status IN ('queued', 'running')`,
+      // The models fine-tunes made, pinned to their building (issue 13.4, 13.5): the card and
+      // scorecard as JSON, the ONNX bytes, and whether the owner activated or discarded it.
+      `CREATE TABLE building_models (
+        ref text PRIMARY KEY,
+        building_id text NOT NULL REFERENCES buildings (id) ON DELETE CASCADE,
+        n integer NOT NULL,
+        base_ref text NOT NULL,
+        card jsonb NOT NULL,
+        onnx bytea NOT NULL,
+        scorecard jsonb NOT NULL,
+        job_id text REFERENCES finetune_jobs (id) ON DELETE SET NULL,
+        status text NOT NULL CONSTRAINT building_models_status_check
+          CHECK (status IN ('candidate', 'active', 'discarded')),
+        created_at bigint NOT NULL,
+        CONSTRAINT building_models_number UNIQUE (building_id, n)
+      )`,
+      // At most one active model per building.
+      `CREATE UNIQUE INDEX building_models_one_active ON building_models (building_id)
+        WHERE status = 'active'`,
+    ],
+  },
 ];
 
 /**

@@ -10,6 +10,7 @@ import type { AlertStore } from './alert.store.js';
 import type { PriceStore } from './price.store.js';
 import type { DeviceStore } from './device.store.js';
 import type { LabelStore } from './label.store.js';
+import type { FinetuneStore } from './finetune.store.js';
 
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
@@ -134,7 +135,7 @@ export type SourceEvent =
   | { kind: 'error'; code: string; message: string; at: number };
 
 export interface MetadataStore
-  extends EstimateBacklog, AlertStore, PriceStore, LabelStore, DeviceStore {
+  extends EstimateBacklog, AlertStore, PriceStore, LabelStore, DeviceStore, FinetuneStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;

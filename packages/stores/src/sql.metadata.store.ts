@@ -23,6 +23,7 @@ import { createSqlAlertStore } from './sql.alert.store.js';
 import { createSqlPriceStore } from './sql.price.store.js';
 import { createSqlDeviceStore } from './sql.device.store.js';
 import { createSqlLabelStore } from './sql.label.store.js';
+import { createSqlFinetuneStore } from './sql.finetune.store.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -144,6 +145,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     ...createSqlPriceStore(client),
     ...createSqlDeviceStore(client, now),
     ...createSqlLabelStore(client, now),
+    ...createSqlFinetuneStore(client, now),
 
     async migrate() {
       await runMigrations(client, undefined, now);
