@@ -509,7 +509,13 @@ export const de: Catalogue = {
     device: 'Dieses Gerät',
     rules: 'Regeln',
   },
+  api: {
+    unreachable:
+      'Der Server ist nicht erreichbar; prüfen Sie Ihre Verbindung und versuchen Sie es erneut',
+  },
   push: {
+    noWorker:
+      'Der Service Worker der App läuft hier nicht: Laden Sie die Seite neu und versuchen Sie es erneut.',
     checking: 'Dieses Gerät wird geprüft…',
     unsupported:
       'Dieser Browser kann hier keine Benachrichtigungen der App empfangen. Dafür muss die App über HTTPS (oder localhost) laufen und der Browser aktuell sein; auf iPhone und iPad installieren Sie die App zuerst (Teilen, dann Zum Home-Bildschirm) und öffnen sie von dort.',

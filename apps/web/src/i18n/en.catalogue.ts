@@ -502,7 +502,11 @@ export const en = {
     device: 'This device',
     rules: 'Rules',
   },
+  api: {
+    unreachable: 'Cannot reach the server; check your connection and try again',
+  },
   push: {
+    noWorker: "The app's service worker is not running here: reload the page and try again.",
     checking: 'Checking this device…',
     unsupported:
       'This browser cannot receive notifications from the app here. Notifications need the app served over HTTPS (or on localhost) and a current browser; on iPhone and iPad, install the app first (Share, then Add to Home Screen) and open it from there.',

@@ -507,7 +507,12 @@ export const nl: Catalogue = {
     device: 'Dit apparaat',
     rules: 'Regels',
   },
+  api: {
+    unreachable: 'De server is niet bereikbaar; controleer je verbinding en probeer het opnieuw',
+  },
   push: {
+    noWorker:
+      'De service worker van de app draait hier niet: laad de pagina opnieuw en probeer het nog eens.',
     checking: 'Dit apparaat wordt gecontroleerd…',
     unsupported:
       'Deze browser kan hier geen meldingen van de app ontvangen. Daarvoor moet de app via HTTPS (of localhost) draaien en de browser actueel zijn; op iPhone en iPad installeer je de app eerst (Deel, dan Zet op beginscherm) en open je hem van daaruit.',

@@ -46,6 +46,7 @@ import type {
   PushSubscriptionBody,
   VapidKeyResponse,
 } from '@nilm/contracts';
+import { i18n } from '../i18n/i18n.setup.js';
 
 /**
  * An API failure: HTTP status (0 when the server could not be reached), code and message, and
@@ -216,12 +217,7 @@ export function createApiClient(opts: ApiClientOptions) {
         });
       } catch (e) {
         if (e instanceof Error && e.name === 'AbortError') throw e;
-        throw new ApiError(
-          0,
-          'NETWORK',
-          'Cannot reach the server; check your connection and try again',
-          requestId,
-        );
+        throw new ApiError(0, 'NETWORK', i18n.t('api.unreachable'), requestId);
       }
       if (res.ok) return res;
       // A renewable session (Supabase) gets one new token and one more try per request.
@@ -284,14 +280,7 @@ export function createApiClient(opts: ApiClientOptions) {
           xhr.onload = () =>
             resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
           xhr.onerror = () =>
-            reject(
-              new ApiError(
-                0,
-                'NETWORK',
-                'Cannot reach the server; check your connection and try again',
-                requestId,
-              ),
-            );
+            reject(new ApiError(0, 'NETWORK', i18n.t('api.unreachable'), requestId));
           xhr.onabort = () => reject(new DOMException('The upload was cancelled', 'AbortError'));
           init.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
           xhr.send(init.body);

@@ -5,6 +5,7 @@
  * tests use fakes; {@link browserPush} is the real one.
  */
 import type { PushSubscriptionBody } from '@nilm/contracts';
+import { i18n } from '../i18n/i18n.setup.js';
 
 /** This device: no Web Push here, notifications blocked, not subscribed, or subscribed. */
 export type PushState = 'unsupported' | 'denied' | 'off' | 'on';
@@ -102,8 +103,7 @@ export async function pushState(browser: PushBrowser | undefined): Promise<PushS
 export async function subscribeDevice(browser: PushBrowser, server: PushServer): Promise<void> {
   if ((await browser.requestPermission()) !== 'granted') throw new NotificationsRefused();
   const manager = await browser.pushManager();
-  if (!manager)
-    throw new Error("The app's service worker is not running here: reload the page and try again.");
+  if (!manager) throw new Error(i18n.t('push.noWorker'));
   const { public_key } = await server.vapidPublicKey();
   const subscription =
     (await manager.getSubscription()) ??
