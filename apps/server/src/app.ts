@@ -44,6 +44,7 @@ import { registerReadingRoutes } from './routes/readings.routes.js';
 import { registerUserRoutes } from './routes/users.routes.js';
 import { registerAlertRoutes } from './routes/alerts.routes.js';
 import { registerDeviceRoutes } from './routes/devices.routes.js';
+import { registerFinetuneRoutes } from './routes/finetune.routes.js';
 import { registerLabelRoutes } from './routes/labels.routes.js';
 import { registerSubmeterRoutes } from './routes/submeters.routes.js';
 import { LiveHub } from './services/live.hub.js';
@@ -533,6 +534,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerDeviceRoutes(api, deps);
       registerLabelRoutes(api, deps);
       registerSubmeterRoutes(api, deps);
+      registerFinetuneRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

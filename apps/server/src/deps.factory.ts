@@ -20,6 +20,7 @@ import type { AppDeps } from './app.deps.js';
 import { createTokenVerifier, defaultLocalKeyFile, LocalIssuer } from './auth/index.js';
 import type { ServerConfig } from './config.js';
 import { Metrics } from './metrics.js';
+import { pinnedModelsOf } from './finetune/pinned.models.js';
 import { LatestReadings } from './services/latest.readings.js';
 
 export interface Parts extends AppDeps {
@@ -48,6 +49,8 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
     : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb') });
   closers.push(() => timeseries.close());
   const engine = await InferenceEngine.open(config.modelsDir);
+  // A building's own (fine-tuned) models are in the metadata store, for every process.
+  engine.usePinnedModels(pinnedModelsOf(metadata));
   closers.push(() => engine.close());
   const queue: JobQueue = config.REDIS_URL
     ? new BullMqJobQueue({ url: config.REDIS_URL, lockDurationMs: config.QUEUE_LOCK_MS })

@@ -25,6 +25,7 @@ import { createAlertService } from './alerts/alert.wiring.js';
 import { DiscoveryService } from './services/discovery.service.js';
 import { SourceRunner, type SourceBroker } from './sources/source.runner.js';
 import { openSecretBox, type SecretBox } from './sources/secret.box.js';
+import { FinetuneRunner } from './finetune/finetune.runner.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -221,6 +222,11 @@ export async function runServer(
         onEstimated: ha ? (id) => ha.buildingUpdated(id) : undefined,
         alerts: alerts.alerts,
         discovery: new DiscoveryService({ ...parts, log: workerLog }),
+        finetune: new FinetuneRunner({
+          ...parts,
+          workDir: join(config.dataDir, 'finetune'),
+          log: workerLog,
+        }),
         log: workerLog,
       });
       running.worker.start({

@@ -29,6 +29,12 @@ export interface WorkerDeps {
   alerts?: { afterEstimates(buildingId: string): Promise<unknown>; tick(): Promise<unknown> };
   /** Found devices: each building's daily discovery pass, due on reconcile passes. Never throws. */
   discovery?: { tick(): Promise<unknown> };
+  /**
+   * Fine-tunes (issue 13.4): a building's queued one is run after its disaggregation run (the
+   * API enqueues the building when it queues one), and any building's on reconcile passes (one
+   * whose worker died). Never throws; one at a time per process.
+   */
+  finetune?: { runNext(buildingId?: string): Promise<unknown> };
   log: {
     info: (o: object, m: string) => void;
     warn: (o: object, m: string) => void;
@@ -62,6 +68,7 @@ export class Worker {
           if (r.written > 0) this.deps.onEstimated?.(job.buildingId);
           if (r.written > 0) await this.deps.alerts?.afterEstimates(job.buildingId);
           if (r.more) await this.deps.queue.enqueue(job.buildingId);
+          else await this.deps.finetune?.runNext(job.buildingId);
         } catch (e) {
           this.deps.metrics.jobsFailed.inc({
             kind: isUnrecoverableJobError(e) ? 'unrecoverable' : 'transient',
@@ -97,6 +104,8 @@ export class Worker {
     }
     await this.deps.alerts?.tick();
     await this.deps.discovery?.tick();
+    // Not awaited: a fine-tune takes minutes, and reconcile passes must go on meanwhile.
+    void this.deps.finetune?.runNext();
     return enqueued;
   }
 

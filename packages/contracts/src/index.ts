@@ -7,3 +7,4 @@ export * from './alert.contracts.js';
 export * from './alert.rules.js';
 export * from './device.contracts.js';
 export * from './label.contracts.js';
+export * from './finetune.contracts.js';

@@ -1,0 +1,155 @@
+/**
+ * What a fine-tune learns from and is scored on, read from a building's stores: its mains at one
+ * minute and, per appliance to train, the true power of each minute that is known: a sub-meter's
+ * reading, or 0 W inside an owner's "nothing of <appliance> here" label (a minute with both
+ * takes the sub-meter). "This was the <appliance>" labels say the appliance ran but not its
+ * power, so they are not used yet (the loss would need an on/off-only mask).
+ *
+ * The known minutes are split in time, oldest first: 70 % to learn from, the next 10 % to
+ * choose the epoch and calibrate, the newest 20 % held out for the scorecard, so the scorecard
+ * scores days the model never saw, after the ones it learnt from.
+ */
+import type { Series } from '@nilm/ml';
+import type { LabelStore, TimeSeriesStore } from '@nilm/stores';
+import { ApiError } from '../errors.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** How far back a fine-tune looks (days). */
+export const FINETUNE_LOOKBACK_DAYS = 90;
+/** Known minutes a fine-tune needs at least: a model window for each part, and more. */
+export const MIN_KNOWN_MINUTES = 3 * 1440;
+
+export interface HomeData {
+  train: Series[];
+  val: Series[];
+  heldOut: Series[];
+  /** Known minutes per part, and the time each part covers. */
+  parts: Record<'train' | 'val' | 'held_out', { minutes: number; fromMs: number; toMs: number }>;
+}
+
+/** The minutes of [fromMs, toMs) as one series: NaN where nothing is known. */
+export async function readHomeSeries(
+  deps: { timeseries: TimeSeriesStore; metadata: Pick<LabelStore, 'listLabels'> },
+  buildingId: string,
+  appliances: readonly string[],
+  fromMs: number,
+  toMs: number,
+): Promise<Series> {
+  const from = Math.floor(fromMs / MINUTE) * MINUTE;
+  const n = Math.max(0, Math.floor((toMs - from) / MINUTE));
+  const mains = new Float32Array(n).fill(NaN);
+  for (const b of await deps.timeseries.readBuckets(buildingId, from, from + n * MINUTE, 60)) {
+    const i = Math.round((b.ts - from) / MINUTE);
+    if (i >= 0 && i < n && b.powerW !== null) mains[i] = b.powerW;
+  }
+  const channels: Record<string, Float32Array> = {};
+  for (const a of appliances) {
+    const ch = new Float32Array(n).fill(NaN);
+    for (const l of await deps.metadata.listLabels(buildingId, {
+      fromMs: from,
+      toMs: from + n * MINUTE,
+      appliance: a,
+    })) {
+      if (l.kind !== 'off') continue;
+      const i0 = Math.max(0, Math.ceil((l.startMs - from) / MINUTE));
+      const i1 = Math.min(n, Math.floor((l.endMs - from) / MINUTE));
+      for (let i = i0; i < i1; i++) ch[i] = 0;
+    }
+    for (const r of await deps.timeseries.readSubmeterBuckets(
+      buildingId,
+      a,
+      from,
+      from + n * MINUTE,
+      60,
+    )) {
+      const i = Math.round((r.ts - from) / MINUTE);
+      if (i >= 0 && i < n) ch[i] = r.powerW;
+    }
+    channels[a] = ch;
+  }
+  return {
+    startMs: from,
+    periodS: 60,
+    mains,
+    appliances: channels,
+    source: `building ${buildingId}`,
+  };
+}
+
+/** Slice `s` to samples [i0, i1). */
+function slice(s: Series, i0: number, i1: number): Series {
+  return {
+    startMs: s.startMs + i0 * s.periodS * 1000,
+    periodS: s.periodS,
+    mains: s.mains.subarray(i0, i1),
+    appliances: Object.fromEntries(
+      Object.entries(s.appliances).map(([k, v]) => [k, v.subarray(i0, i1)]),
+    ),
+    source: s.source,
+  };
+}
+
+/**
+ * The building's data for a fine-tune of `appliances`, over the last FINETUNE_LOOKBACK_DAYS
+ * before `nowMs`, split as the module comment says. Refuses (422, nothing queued) when an
+ * appliance has no known minute, or the known minutes are too few to learn from.
+ */
+export async function readHomeData(
+  deps: { timeseries: TimeSeriesStore; metadata: Pick<LabelStore, 'listLabels'> },
+  buildingId: string,
+  appliances: readonly string[],
+  nowMs: number,
+): Promise<HomeData> {
+  const s = await readHomeSeries(
+    deps,
+    buildingId,
+    appliances,
+    nowMs - FINETUNE_LOOKBACK_DAYS * DAY,
+    nowMs,
+  );
+  const known = new Uint8Array(s.mains.length);
+  let total = 0;
+  for (const a of appliances) {
+    const ch = s.appliances[a]!;
+    let mine = 0;
+    for (let i = 0; i < ch.length; i++)
+      if (Number.isFinite(ch[i]) && Number.isFinite(s.mains[i])) {
+        mine++;
+        if (!known[i]) total++;
+        known[i] = 1;
+      }
+    if (mine === 0)
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `nothing is known of "${a}" in the last ${FINETUNE_LOOKBACK_DAYS} days: attach a sub-meter (a smart plug) to it, or label stretches where it did not run, then try again`,
+        { appliance: a, reason: 'no_data' },
+      );
+  }
+  if (total < MIN_KNOWN_MINUTES)
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `only ${Math.round(total / 60)} hours of this building's minutes have a sub-meter reading or a label for ${appliances.join(', ')}; a fine-tune needs ${MIN_KNOWN_MINUTES / 1440} days at least (a week or more is better)`,
+      { reason: 'too_little_data', known_minutes: total, needed_minutes: MIN_KNOWN_MINUTES },
+    );
+  // Cut where 70 % and 80 % of the known minutes lie behind.
+  const cutAt = (share: number): number => {
+    let seen = 0;
+    for (let i = 0; i < known.length; i++) if (known[i] && ++seen >= share * total) return i + 1;
+    return known.length;
+  };
+  const c1 = cutAt(0.7);
+  const c2 = cutAt(0.8);
+  const part = (i0: number, i1: number) => {
+    let minutes = 0;
+    for (let i = i0; i < i1; i++) minutes += known[i]!;
+    return { minutes, fromMs: s.startMs + i0 * MINUTE, toMs: s.startMs + i1 * MINUTE };
+  };
+  return {
+    train: [slice(s, 0, c1)],
+    val: [slice(s, c1, c2)],
+    heldOut: [slice(s, c2, s.mains.length)],
+    parts: { train: part(0, c1), val: part(c1, c2), held_out: part(c2, s.mains.length) },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * Runs a building's fine-tune jobs (issue 13.4, 13.5) in whichever worker claims them: the job is
+ * queued with the building's disaggregation (the worker asks for the building's job after each
+ * run) and, as a safety net, claimed by the reconcile pass (a job whose worker died is taken over
+ * once its lease lapses). A run reads the building's data (finetune.data.ts), fine-tunes the base
+ * model on CPU within its time bound, scores base and fine-tuned model on the held-out minutes,
+ * and stores the model, pinned to the building, as a candidate with that scorecard: the owner
+ * activates or discards it. Progress goes to the job every few seconds; a job cancelled or taken
+ * over meanwhile stops at its next report and stores nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  finetuneTransformer,
+  NilmError,
+  scoreOnHome,
+  TransformerModel,
+  type HomeScore,
+  type InferenceEngine,
+} from '@nilm/ml';
+import type { FinetuneJob, FinetuneStore, LabelStore, TimeSeriesStore } from '@nilm/stores';
+import { ApiError } from '../errors.js';
+import { readHomeData, type HomeData } from './finetune.data.js';
+
+/** A fine-tune may run this long at most, whatever it asks for (issue 13.4's bound). */
+export const FINETUNE_MAX_SECONDS = 300;
+/** How long a claim holds without a progress report. */
+const LEASE_MS = 120_000;
+/** Progress is written at most this often. */
+const REPORT_EVERY_MS = 3_000;
+
+/** The scorecard of one fine-tune: per appliance, base and fine-tuned on the held-out minutes. */
+export interface Scorecard {
+  held_out: ScoredPart;
+  trained_on: ScoredPart;
+  appliances: Record<string, { base: HomeScore; tuned: HomeScore }>;
+}
+
+/** Known minutes of a part of the data, and the time it covers (ISO 8601). */
+interface ScoredPart {
+  minutes: number;
+  from: string;
+  to: string;
+}
+
+const scoredPart = (p: HomeData['parts']['train']): ScoredPart => ({
+  minutes: p.minutes,
+  from: new Date(p.fromMs).toISOString(),
+  to: new Date(p.toMs).toISOString(),
+});
+
+export interface FinetuneRunnerDeps {
+  metadata: FinetuneStore & Pick<LabelStore, 'listLabels'>;
+  timeseries: TimeSeriesStore;
+  engine: InferenceEngine;
+  /** Where checkpoints live while a job runs (a stopped job resumes from them here). */
+  workDir: string;
+  now?: () => number;
+  log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
+}
+
+class Stopped extends Error {}
+
+export class FinetuneRunner {
+  /** Who this runner is in the jobs' leases. */
+  readonly owner = `finetune-${randomUUID()}`;
+  private running = false;
+
+  constructor(private readonly deps: FinetuneRunnerDeps) {}
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Claim and run one job (of `buildingId` when given); null when there was none. Never throws. */
+  async runNext(buildingId?: string): Promise<FinetuneJob | null> {
+    // One at a time per process: a fine-tune takes both cores for minutes.
+    if (this.running) return null;
+    this.running = true;
+    try {
+      const job = await this.deps.metadata.claimFinetuneJob({
+        owner: this.owner,
+        now: this.now(),
+        leaseMs: LEASE_MS,
+        ...(buildingId ? { buildingId } : {}),
+      });
+      if (!job) return null;
+      await this.run(job);
+      return (await this.deps.metadata.getFinetuneJob(job.buildingId, job.id)) ?? job;
+    } catch (e) {
+      this.deps.log.warn(
+        { err: e },
+        'fine-tune pass failed; the job is taken over when its lease lapses',
+      );
+      return null;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async run(job: FinetuneJob): Promise<void> {
+    const { metadata } = this.deps;
+    const dir = join(this.deps.workDir, job.id);
+    const t0 = this.now();
+    // Set when a progress report finds the job no longer ours; the next report stops the run.
+    let stopped = false;
+    try {
+      const base = await this.deps.engine.files(job.baseRef);
+      const data = await readHomeData(this.deps, job.buildingId, job.appliances, job.createdAt);
+      let lastReport = 0;
+      const settings = {
+        ...job.settings,
+        appliances: job.appliances,
+        maxSeconds: Math.min(
+          FINETUNE_MAX_SECONDS,
+          Number(job.settings.maxSeconds ?? FINETUNE_MAX_SECONDS),
+        ),
+      };
+      const result = await finetuneTransformer(
+        base,
+        settings,
+        { train: data.train, val: data.val },
+        {
+          workDir: dir,
+          resume: existsSync(join(dir, 'checkpoint', 'state.json')),
+          id: `${base.card.id.split('+')[0]}+${job.buildingId}`,
+          version: 'pending',
+          progress: (p) => {
+            const t = this.now();
+            if (t - lastReport < REPORT_EVERY_MS) return;
+            lastReport = t;
+            void metadata
+              .reportFinetuneProgress(job.id, this.owner, p, t + LEASE_MS)
+              .then((held) => {
+                if (!held) stopped = true;
+              })
+              .catch(() => undefined);
+            if (stopped) throw new Stopped('the job was cancelled or taken over');
+          },
+        },
+      );
+      if (stopped) throw new Stopped('the job was cancelled or taken over');
+      const tuned = await TransformerModel.fromBytes(result.card, result.bytes);
+      const baseModel = await this.deps.engine.model(base.ref);
+      const before = await scoreOnHome(baseModel, data.heldOut, job.appliances);
+      const after = await scoreOnHome(tuned, data.heldOut, job.appliances);
+      await tuned.release();
+      const scorecard: Scorecard = {
+        held_out: scoredPart(data.parts.held_out),
+        trained_on: scoredPart(data.parts.train),
+        appliances: Object.fromEntries(
+          job.appliances.map((a) => [a, { base: before[a]!, tuned: after[a]! }]),
+        ),
+      };
+      const done = await metadata.finishFinetuneJob(
+        job.id,
+        this.owner,
+        {
+          model: {
+            buildingId: job.buildingId,
+            baseRef: base.ref,
+            card: result.card as unknown as Record<string, unknown>,
+            onnx: result.bytes,
+            scorecard: scorecard as unknown as Record<string, unknown>,
+          },
+        },
+        this.now(),
+      );
+      this.deps.log.info(
+        {
+          buildingId: job.buildingId,
+          jobId: job.id,
+          ref: done.model?.ref,
+          seconds: (this.now() - t0) / 1000,
+        },
+        'fine-tune done',
+      );
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      if (e instanceof Stopped) {
+        this.deps.log.info({ jobId: job.id }, 'fine-tune stopped: cancelled or taken over');
+        return;
+      }
+      // Input problems say what to do; anything else is ours, said plainly and logged.
+      const message =
+        e instanceof ApiError || e instanceof NilmError
+          ? e.message
+          : `the fine-tune failed unexpectedly (${(e as Error).message}); try again, and report it if it fails again`;
+      if (!(e instanceof ApiError || e instanceof NilmError))
+        this.deps.log.warn({ err: e, jobId: job.id }, 'fine-tune failed');
+      await metadata.finishFinetuneJob(job.id, this.owner, { error: message }, this.now());
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
