@@ -4,7 +4,8 @@
  * browser's language), the language picker (in the header on a desk, in the Menu on a phone)
  * switches the dashboard to Deutsch, then Nederlands: headings, navigation and appliance names
  * in that language, `<html lang>` set, numbers written with a decimal comma; the choice
- * survives a reload. Each dashboard is photographed into e2e/artifacts/ and audited with axe.
+ * survives a reload; the Reports table then reads Dutch with decimal commas. Each dashboard and
+ * the Dutch Reports page are photographed into e2e/artifacts/ and audited with axe.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,17 @@ describe('the dashboard in German and Dutch', () => {
         const nl = `languages-dashboard-nl-${size}-${scheme}`;
         await screenshot(nl, page);
         accessibility.push(...(await audit(nl, page)));
+
+        // Reports in Dutch: the table's name and headings, kWh with a decimal comma.
+        await page.goto(`${product.url}/b/demo-home/reports`);
+        const table = page.getByRole('region', { name: 'Tabel energierapport' });
+        await table.getByText('Totaal', { exact: true }).first().waitFor({ timeout: 60_000 });
+        expect(await table.textContent()).toMatch(/Basislast/);
+        expect(await table.textContent()).toMatch(/\d+,\d{3}/);
+        await page.getByRole('button', { name: 'CSV exporteren' }).waitFor();
+        const reports = `languages-reports-nl-${size}-${scheme}`;
+        await screenshot(reports, page);
+        accessibility.push(...(await audit(reports, page)));
       } finally {
         await context.close();
       }
