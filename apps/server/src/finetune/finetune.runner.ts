@@ -107,15 +107,20 @@ export class FinetuneRunner {
     let stopped = false;
     try {
       const base = await this.deps.engine.files(job.baseRef);
-      const data = await readHomeData(this.deps, job.buildingId, job.appliances, job.createdAt);
+      // The data the API checked when the job was queued: up to that moment.
+      const until = Number(job.settings.dataUntilMs ?? job.createdAt);
+      const data = await readHomeData(this.deps, job.buildingId, job.appliances, until);
       let lastReport = 0;
+      const { epochs, seed, maxSeconds } = job.settings as {
+        epochs?: number;
+        seed?: number;
+        maxSeconds?: number;
+      };
       const settings = {
-        ...job.settings,
         appliances: job.appliances,
-        maxSeconds: Math.min(
-          FINETUNE_MAX_SECONDS,
-          Number(job.settings.maxSeconds ?? FINETUNE_MAX_SECONDS),
-        ),
+        ...(epochs === undefined ? {} : { epochs }),
+        ...(seed === undefined ? {} : { seed }),
+        maxSeconds: Math.min(FINETUNE_MAX_SECONDS, maxSeconds ?? FINETUNE_MAX_SECONDS),
       };
       const result = await finetuneTransformer(
         base,

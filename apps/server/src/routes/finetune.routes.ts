@@ -112,8 +112,10 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
       }
       if (isPinnedRef(base.ref) && !base.ref.includes(`+${b.id}@`))
         throw new ApiError('MODEL_NOT_FOUND', `model "${base.ref}" belongs to another building`);
-      // Refused here, before queueing, when the building has too little to learn from.
-      await readHomeData(deps, b.id, appliances, now());
+      // Refused here, before queueing, when the building has too little to learn from; the job
+      // learns from the same span (up to now).
+      const until = now();
+      await readHomeData(deps, b.id, appliances, until);
       let job: Job;
       try {
         job = await metadata.createFinetuneJob({
@@ -121,6 +123,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
           baseRef: base.ref,
           appliances,
           settings: {
+            dataUntilMs: until,
             ...(body.epochs === undefined ? {} : { epochs: body.epochs }),
             ...(body.max_seconds === undefined ? {} : { maxSeconds: body.max_seconds }),
             ...(body.seed === undefined ? {} : { seed: body.seed }),
