@@ -120,7 +120,9 @@ describe('InferenceEngine with building-pinned models', () => {
     const reg = await ModelRegistry.open(modelsDir);
     await reg.add(join(tmp, 'pin-base'));
     const engine = new InferenceEngine(reg);
-    await expect(engine.model('tiny+home@1')).rejects.toThrow(/no model "tiny\+home@1": never made/);
+    await expect(engine.model('tiny+home@1')).rejects.toThrow(
+      /no model "tiny\+home@1": never made/,
+    );
     let loads = 0;
     engine.usePinnedModels({
       load: async (ref) => {
