@@ -14,6 +14,18 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** Keeps the files the page offers for download (jsdom cannot save them): read them after. */
+function keepDownloads(): Blob[] {
+  const blobs: Blob[] = [];
+  vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
+    blobs.push(b as Blob);
+    return 'blob:report';
+  });
+  vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+  return blobs;
+}
+
 const cells = (rowName: string) =>
   within(screen.getByRole('rowheader', { name: rowName }).closest('tr')!)
     .getAllByRole('cell')
@@ -177,13 +189,7 @@ it('prices a time-of-use tariff hour by hour in the building time zone', async (
 it('draws the stacked bar chart with a caption, and shows Wh while the CSV keeps kWh', async () => {
   // jsdom lays nothing out; give the chart a width to draw in.
   vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(600);
-  const blobs: Blob[] = [];
-  vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
-    blobs.push(b as Blob);
-    return 'blob:report';
-  });
-  vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
-  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+  const blobs = keepDownloads();
   renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />, {
     answer,
     settings: { units: { ...defaultUnits, energy: 'Wh' } },
@@ -263,13 +269,7 @@ it('shows each period as a card on a phone, with every column named', async () =
 it('reads German on screen, with decimal commas, while the CSV keeps its English, machine format', async () => {
   await showLanguage('de');
   try {
-    const blobs: Blob[] = [];
-    vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
-      blobs.push(b as Blob);
-      return 'blob:report';
-    });
-    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
-    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    const blobs = keepDownloads();
     renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />);
     await screen.findByRole('rowheader', { name: '2026-01-02' });
     expect(cells('2026-01-02')).toEqual([
