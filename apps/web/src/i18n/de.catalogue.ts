@@ -509,6 +509,24 @@ export const de: Catalogue = {
     device: 'Dieses Gerät',
     rules: 'Regeln',
   },
+  ingest: {
+    websocket:
+      'Dieser Broker wird über WebSocket erreicht ({{url}}); mosquitto_pub spricht MQTT nur über TCP, veröffentlichen Sie die Nutzdaten oben also mit einem WebSocket-fähigen MQTT-Client im Topic.',
+    embedded:
+      'Der eingebaute Broker meldet das Gerät mit Benutzername = Gebäude-ID und Passwort = Geräte-Token an; ein Gerät darf nur im Topic seines eigenen Gebäudes veröffentlichen und in den Topics der MQTT-Zähler des Gebäudes (siehe Zähler auf dieser Seite).',
+    plainNumber:
+      'Er nimmt auch eine einfache Wattzahl an (-m {{w}}), versehen mit der Zeit ihres Eintreffens.',
+    noTls:
+      'Er spricht einfaches MQTT ohne TLS, der Token geht also unverschlüsselt durchs Netz: Nutzen Sie ihn nur in einem Netz, dem Sie vertrauen.',
+    loopback:
+      'Er lauscht nur auf {{host}}, nur dieser Computer erreicht ihn. Damit ein Zähler in Ihrem Netz ihn erreicht, starten Sie den Server mit HOST=0.0.0.0 (oder der Netzwerkadresse dieses Computers).',
+    external:
+      'Der externe Broker leitet Nachrichten an diesen Server weiter, der den "token" in jedem Messwert prüft; eine Nachricht ohne ihn oder mit dem Token eines anderen Gebäudes wird verworfen.',
+    externalLogin:
+      'Verlangt der Broker selbst eine Anmeldung, ergänzen Sie -u und -P mit den Zugangsdaten des Brokers (sein Administrator hat sie).',
+    retain:
+      'Setzen Sie nicht das Retain-Flag: Der Server verwirft gespeicherte (retained) Nachrichten.',
+  },
   api: {
     unreachable:
       'Der Server ist nicht erreichbar; prüfen Sie Ihre Verbindung und versuchen Sie es erneut',

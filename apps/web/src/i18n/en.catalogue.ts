@@ -502,6 +502,23 @@ export const en = {
     device: 'This device',
     rules: 'Rules',
   },
+  ingest: {
+    websocket:
+      'This broker is reached over WebSocket ({{url}}); mosquitto_pub speaks MQTT over TCP only, so publish the payload above to the topic with a WebSocket-capable MQTT client.',
+    embedded:
+      'The built-in broker signs the device in with user name = building id and password = device token; a device may publish only to its own building’s topic, and to the topics of the building’s MQTT meters (see Meters on this page).',
+    plainNumber:
+      'It also takes a plain number of watts (-m {{w}}), stamped with the time it arrives.',
+    noTls:
+      'It speaks plain MQTT without TLS, so the token crosses the network unencrypted: use it on a network you trust.',
+    loopback:
+      'It listens on {{host}} only, so only this computer can reach it. To reach it from a meter on your network, start the server with HOST=0.0.0.0 (or this computer’s network address).',
+    external:
+      'The external broker passes messages on to this server, which checks the "token" in every reading; a message without it, or with another building’s token, is dropped.',
+    externalLogin:
+      'If the broker itself asks devices to sign in, add -u and -P with the broker’s own credentials (its administrator has them).',
+    retain: 'Do not set the retain flag: the server drops retained messages.',
+  },
   api: {
     unreachable: 'Cannot reach the server; check your connection and try again',
   },

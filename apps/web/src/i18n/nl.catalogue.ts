@@ -507,6 +507,23 @@ export const nl: Catalogue = {
     device: 'Dit apparaat',
     rules: 'Regels',
   },
+  ingest: {
+    websocket:
+      'Deze broker is bereikbaar via WebSocket ({{url}}); mosquitto_pub spreekt MQTT alleen over TCP, dus publiceer de inhoud hierboven op het topic met een MQTT-client die WebSocket kan.',
+    embedded:
+      'De ingebouwde broker meldt het apparaat aan met gebruikersnaam = gebouw-id en wachtwoord = apparaattoken; een apparaat mag alleen publiceren op het topic van zijn eigen gebouw en op de topics van de MQTT-meters van het gebouw (zie Meters op deze pagina).',
+    plainNumber:
+      'Hij accepteert ook een kaal aantal watt (-m {{w}}), met de tijd van aankomst als tijdstempel.',
+    noTls:
+      'Hij spreekt gewoon MQTT zonder TLS, dus het token gaat onversleuteld over het netwerk: gebruik hem alleen op een netwerk dat je vertrouwt.',
+    loopback:
+      'Hij luistert alleen op {{host}}, dus alleen deze computer kan hem bereiken. Om hem vanaf een meter in je netwerk te bereiken, start je de server met HOST=0.0.0.0 (of het netwerkadres van deze computer).',
+    external:
+      'De externe broker geeft berichten door aan deze server, die de "token" in elke meting controleert; een bericht zonder token, of met het token van een ander gebouw, wordt genegeerd.',
+    externalLogin:
+      'Vraagt de broker zelf om aan te melden, voeg dan -u en -P toe met de inloggegevens van de broker (de beheerder ervan heeft ze).',
+    retain: 'Zet de retain-vlag niet: de server negeert bewaarde (retained) berichten.',
+  },
   api: {
     unreachable: 'De server is niet bereikbaar; controleer je verbinding en probeer het opnieuw',
   },

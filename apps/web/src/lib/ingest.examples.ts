@@ -9,6 +9,7 @@
  * The shell stamps each reading with the current UTC time, so a command can be run again.
  */
 import type { IngestInfo } from '@nilm/contracts';
+import { i18n } from '../i18n/i18n.setup.js';
 
 /** One example reading, in watts. */
 export const EXAMPLE_POWER_W = 431.5;
@@ -78,9 +79,7 @@ export function ingestExamples(args: {
   const notes: string[] = [];
   let command: string | null = null;
   if (m.websocket) {
-    notes.push(
-      `This broker is reached over WebSocket (${m.url ?? host}); mosquitto_pub speaks MQTT over TCP only, so publish the payload above to the topic with a WebSocket-capable MQTT client.`,
-    );
+    notes.push(i18n.t('ingest.websocket', { url: m.url ?? host }));
   } else {
     const lines = [`mosquitto_pub -h ${shellQuote(host)} -p ${m.port ?? 1883} -q 1 \\`];
     if (m.tls) lines.push('  --capath /etc/ssl/certs \\');
@@ -92,20 +91,14 @@ export function ingestExamples(args: {
   }
   if (m.broker === 'embedded') {
     notes.push(
-      'The built-in broker signs the device in with user name = building id and password = device token; a device may publish only to its own building’s topic, and to the topics of the building’s MQTT meters (see Meters on this page).',
-      `It also takes a plain number of watts (-m ${EXAMPLE_POWER_W}), stamped with the time it arrives.`,
-      'It speaks plain MQTT without TLS, so the token crosses the network unencrypted: use it on a network you trust.',
+      i18n.t('ingest.embedded'),
+      i18n.t('ingest.plainNumber', { w: EXAMPLE_POWER_W }),
+      i18n.t('ingest.noTls'),
     );
-    if (m.loopback_only)
-      notes.push(
-        `It listens on ${host} only, so only this computer can reach it. To reach it from a meter on your network, start the server with HOST=0.0.0.0 (or this computer’s network address).`,
-      );
+    if (m.loopback_only) notes.push(i18n.t('ingest.loopback', { host }));
   } else {
-    notes.push(
-      'The external broker passes messages on to this server, which checks the "token" in every reading; a message without it, or with another building’s token, is dropped.',
-      'If the broker itself asks devices to sign in, add -u and -P with the broker’s own credentials (its administrator has them).',
-    );
+    notes.push(i18n.t('ingest.external'), i18n.t('ingest.externalLogin'));
   }
-  notes.push('Do not set the retain flag: the server drops retained messages.');
+  notes.push(i18n.t('ingest.retain'));
   return { curl, mqtt: { command, topic, payload, notes } };
 }
