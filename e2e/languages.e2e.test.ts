@@ -71,7 +71,7 @@ async function choose(page: Page, phone: boolean, menu: string, pickerName: stri
 async function expectDashboardIn(page: Page, language: keyof typeof WORDS) {
   const w = WORDS[language];
   await page.getByRole('heading', { name: w.live }).waitFor({ timeout: 30_000 });
-  expect(await page.evaluate(() => document.documentElement.lang)).toBe(language);
+  expect(await page.evaluate('document.documentElement.lang')).toBe(language);
   const today = page.getByRole('region', { name: w.today, exact: true });
   const energy = today.locator('dd').first();
   await expect.poll(() => energy.textContent(), { timeout: 60_000 }).toMatch(/^\d+,\d{2,3} kWh$/);
@@ -98,7 +98,7 @@ describe('the dashboard in German and Dutch', () => {
       try {
         // English first: the browser's language.
         await page.getByRole('heading', { name: 'Live power' }).waitFor({ timeout: 30_000 });
-        expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+        expect(await page.evaluate('document.documentElement.lang')).toBe('en');
 
         await choose(page, phone, 'Menu', 'Language', WORDS.de.name);
         await expectDashboardIn(page, 'de');
