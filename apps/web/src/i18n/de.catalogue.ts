@@ -527,6 +527,13 @@ export const de: Catalogue = {
     retain:
       'Setzen Sie nicht das Retain-Flag: Der Server verwirft gespeicherte (retained) Nachrichten.',
   },
+  supabase: {
+    unreachable:
+      'Supabase Auth unter {{root}} ist nicht erreichbar; prüfen Sie Ihre Verbindung und versuchen Sie es erneut',
+    answered: 'Supabase Auth antwortete mit {{status}}',
+    noSession:
+      'Supabase Auth unter {{root}} antwortete ohne Sitzung; prüfen Sie SUPABASE_URL auf dem Server',
+  },
   api: {
     unreachable:
       'Der Server ist nicht erreichbar; prüfen Sie Ihre Verbindung und versuchen Sie es erneut',

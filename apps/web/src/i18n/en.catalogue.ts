@@ -519,6 +519,12 @@ export const en = {
       'If the broker itself asks devices to sign in, add -u and -P with the broker’s own credentials (its administrator has them).',
     retain: 'Do not set the retain flag: the server drops retained messages.',
   },
+  supabase: {
+    unreachable: 'Cannot reach Supabase Auth at {{root}}; check your connection and try again',
+    answered: 'Supabase Auth answered {{status}}',
+    noSession:
+      'Supabase Auth at {{root}} answered without a session; check SUPABASE_URL on the server',
+  },
   api: {
     unreachable: 'Cannot reach the server; check your connection and try again',
   },

@@ -524,6 +524,13 @@ export const nl: Catalogue = {
       'Vraagt de broker zelf om aan te melden, voeg dan -u en -P toe met de inloggegevens van de broker (de beheerder ervan heeft ze).',
     retain: 'Zet de retain-vlag niet: de server negeert bewaarde (retained) berichten.',
   },
+  supabase: {
+    unreachable:
+      'Supabase Auth op {{root}} is niet bereikbaar; controleer je verbinding en probeer het opnieuw',
+    answered: 'Supabase Auth antwoordde {{status}}',
+    noSession:
+      'Supabase Auth op {{root}} antwoordde zonder sessie; controleer SUPABASE_URL op de server',
+  },
   api: {
     unreachable: 'De server is niet bereikbaar; controleer je verbinding en probeer het opnieuw',
   },

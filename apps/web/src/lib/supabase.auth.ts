@@ -7,6 +7,7 @@
  * message is GoTrue's own (`error_description`, `msg` or `message`), so the page can show it.
  */
 import { ApiError } from './api.client.js';
+import { i18n } from '../i18n/i18n.setup.js';
 
 /** The parts of a GoTrue user the app reads. */
 export interface GoTrueUser {
@@ -119,11 +120,7 @@ export function createSupabaseAuth(opts: SupabaseAuthOptions) {
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
     } catch {
-      throw new SupabaseAuthError(
-        0,
-        'NETWORK',
-        `Cannot reach Supabase Auth at ${root}; check your connection and try again`,
-      );
+      throw new SupabaseAuthError(0, 'NETWORK', i18n.t('supabase.unreachable', { root }));
     }
     if (res.ok) return res;
     let body: unknown;
@@ -135,7 +132,7 @@ export function createSupabaseAuth(opts: SupabaseAuthOptions) {
     throw new SupabaseAuthError(
       res.status,
       goTrueErrorCode(body),
-      goTrueErrorMessage(body) ?? `Supabase Auth answered ${res.status}`,
+      goTrueErrorMessage(body) ?? i18n.t('supabase.answered', { status: res.status }),
     );
   }
 
@@ -151,7 +148,7 @@ export function createSupabaseAuth(opts: SupabaseAuthOptions) {
       throw new SupabaseAuthError(
         res.status,
         'BAD_RESPONSE',
-        `Supabase Auth at ${root} answered without a session; check SUPABASE_URL on the server`,
+        i18n.t('supabase.noSession', { root }),
       );
     }
     return session;
