@@ -370,7 +370,7 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
           onChange={(e) => setRole(e.target.value as Role)}
           className={inputClass}
         >
-          {(Object.keys(ROLE_LABELS) as Role[]).map((r) => (
+          {(Object.keys(ROLE_LABELS) as Array<keyof typeof ROLE_LABELS>).map((r) => (
             <option key={r} value={r}>
               {ROLE_LABELS[r]}
             </option>
