@@ -1,6 +1,6 @@
-// Proves the Reports page shows energy as rows a person reads (on a phone as one card per period) (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown); in German the table reads German with decimal commas while the CSV keeps its English, machine format.
+// Proves the Reports page shows energy as rows a person reads (on a phone as one card per period) (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown); in German the table reads German with decimal commas while the CSV keeps its English, machine format, and a language chosen while the page is open redraws the table in it.
 import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
-import { screen, within } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
 import { showLanguage } from '../i18n/i18n.setup.js';
@@ -308,5 +308,20 @@ it('reads German on screen, with decimal commas, while the CSV keeps its English
     expect(csv[1]).toBe('2026-01-02,1.500,0.30,2.000,0.40,2.500,0.50,6.000,1.20,100.0');
   } finally {
     await showLanguage('en');
+  }
+});
+
+it('switches the table to Dutch while it is on screen', async () => {
+  renderPage('/b/home/reports', '/b/:buildingId/reports', <ReportsPage />);
+  await screen.findByRole('rowheader', { name: '2026-01-02' });
+  expect(cells('Total')[0]).toBe('1.500');
+  try {
+    await act(() => showLanguage('nl'));
+    const table = await screen.findByRole('region', { name: 'Tabel energierapport' });
+    const total = within(table).getByRole('rowheader', { name: 'Totaal' }).closest('tr')!;
+    expect(within(total).getAllByRole('cell')[0]).toHaveTextContent('1,500');
+    expect(within(table).getByRole('columnheader', { name: 'Periode' })).toBeInTheDocument();
+  } finally {
+    await act(() => showLanguage('en'));
   }
 });
