@@ -47,6 +47,7 @@ import { registerDeviceRoutes } from './routes/devices.routes.js';
 import { registerFinetuneRoutes } from './routes/finetune.routes.js';
 import { registerLabelRoutes } from './routes/labels.routes.js';
 import { registerSubmeterRoutes } from './routes/submeters.routes.js';
+import { registerSubmeterScorecardRoutes } from './routes/submeters.scorecard.routes.js';
 import { LiveHub } from './services/live.hub.js';
 import { DiskWatch, diskFullStore, isDiskFull } from './storage.health.js';
 import { ExternalUsers } from './services/users.service.js';
@@ -534,6 +535,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       registerDeviceRoutes(api, deps);
       registerLabelRoutes(api, deps);
       registerSubmeterRoutes(api, deps);
+      registerSubmeterScorecardRoutes(api, deps);
       registerFinetuneRoutes(api, deps);
     },
     { prefix: '/api/v1' },

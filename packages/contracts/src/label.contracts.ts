@@ -2,7 +2,8 @@
  * The labels and sub-meters API's request and response schemas (issue 13.2, 13.3): spans of a
  * building's time an owner marked as "this was the <appliance>" (kind `on`) or "nothing of
  * <appliance> here" (kind `off`), at `/buildings/{id}/labels`, and a sub-meter's power beside
- * the model's estimate for its appliance, at `/buildings/{id}/submeters/{appliance}/readings`.
+ * the model's estimate for its appliance, at `/buildings/{id}/submeters/{appliance}/readings`,
+ * and the live scorecard of estimate against sub-meter at `/buildings/{id}/submeters/scorecard`.
  */
 import { Type, type Static } from 'typebox';
 import { Id, Resolution } from './api.contracts.js';
@@ -95,3 +96,65 @@ export const SubmeterReadings = Type.Object({
   ),
 });
 export type SubmeterReadings = Static<typeof SubmeterReadings>;
+
+/** One span of the live scorecard: the stored estimate against the sub-meter, minute by minute. */
+const ScoreSpan = Type.Object({
+  start: Type.String(),
+  end: Type.String(),
+  /** F1 of on/off; null when neither was ever on, or the appliance has no on/off rule. */
+  f1: Type.Union([Type.Number(), Type.Null()]),
+  /** Mean absolute error in W; null without compared minutes. */
+  mae_w: Type.Union([Type.Number(), Type.Null()]),
+  energy_true_kwh: Type.Number(),
+  energy_estimated_kwh: Type.Number(),
+  /** (estimated - true) / true energy; null when the appliance used none. */
+  energy_error: Type.Union([Type.Number(), Type.Null()]),
+  /** Minutes with both an estimate and a sub-meter reading. */
+  minutes: Type.Integer(),
+  /** `minutes` over the span's minutes (0 to 1). */
+  coverage: Type.Number(),
+});
+
+export const SubmeterScorecard = Type.Object({
+  building_id: Id,
+  /** `id@version` of the building's model, or null when it could not be loaded. */
+  model: Type.Union([Type.String(), Type.Null()]),
+  /** The end of both spans: now, to the minute. */
+  end: Type.String(),
+  /** One per appliance with a sub-meter source, in name order. */
+  appliances: Type.Array(
+    Type.Object({
+      appliance: Type.String(),
+      label: Type.String(),
+      /** The model card's threshold on the on-probability (0.5 where the model has no head). */
+      on_prob_threshold: Type.Number(),
+      last_7_days: ScoreSpan,
+      last_30_days: ScoreSpan,
+      /** The last 7 days against the 23 days before them (docs/api.md has the rules). */
+      drift: Type.Object({
+        status: Type.Union([
+          Type.Literal('ok'),
+          Type.Literal('drifted'),
+          Type.Literal('too_little_data'),
+        ]),
+        before: Type.Object({
+          f1: Type.Union([Type.Number(), Type.Null()]),
+          mae_w: Type.Union([Type.Number(), Type.Null()]),
+          minutes: Type.Integer(),
+        }),
+        reasons: Type.Array(
+          Type.Object({
+            kind: Type.Union([Type.Literal('f1'), Type.Literal('mae'), Type.Literal('energy')]),
+            /** F1 or MAE of the 23 days before; the metered kWh of the week for `energy`. */
+            before: Type.Number(),
+            /** The week's F1 or MAE; its estimated kWh for `energy`. */
+            now: Type.Number(),
+          }),
+        ),
+        /** A sentence for people when drifted, else null. */
+        message: Type.Union([Type.String(), Type.Null()]),
+      }),
+    }),
+  ),
+});
+export type SubmeterScorecard = Static<typeof SubmeterScorecard>;
