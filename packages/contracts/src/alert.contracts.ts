@@ -17,6 +17,7 @@ export const ALERT_KINDS = [
   'baseload_rise',
   'unusual_day',
   'meter_silent',
+  'model_drift',
 ] as const;
 
 /** The delivery channels. */
@@ -74,6 +75,11 @@ export const AlertRules = Type.Object(
       { enabled: Type.Boolean(), minutes: Type.Number() },
       { additionalProperties: false },
     ),
+    /**
+     * The estimate of an appliance with a sub-meter drifted from what the plug measures (the
+     * live scorecard's rules, docs/api.md); judged once a day.
+     */
+    model_drift: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );

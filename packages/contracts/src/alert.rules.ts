@@ -29,6 +29,7 @@ export const DEFAULT_ALERT_SETTINGS: { rules: AlertRules; channels: AlertChannel
     },
     unusual_day: { enabled: false, weeks: 4, percent: 50, min_hours: 12 },
     meter_silent: { enabled: false, minutes: 30 },
+    model_drift: { enabled: false },
   },
   channels: {
     webhook: { enabled: false, url: null },

@@ -6,14 +6,17 @@
  * metadata store keeps unique per building. So any worker may evaluate any building, as often as
  * it likes, and an alert is raised once, also across restarts and with several workers.
  */
+import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_ALERT_SETTINGS,
   type AlertChannel,
   type AlertChannels,
   type AlertRules,
 } from '@nilm/contracts';
-import type { MetadataStore, NewAlert, TimeSeriesStore } from '@nilm/stores';
+import type { InferenceEngine } from '@nilm/ml';
+import type { Building, MetadataStore, NewAlert, TimeSeriesStore } from '@nilm/stores';
 import { periodEdges } from '../services/readings.service.js';
+import { SubmeterScorecardService } from '../services/submeter.scorecard.service.js';
 import {
   applianceLabel,
   applianceRuns,
@@ -42,6 +45,8 @@ const MIN_COVERAGE = 0.8;
 export interface AlertEvaluatorDeps {
   metadata: MetadataStore;
   timeseries: TimeSeriesStore;
+  /** The building's model, for `model_drift` (its card's thresholds); without it that rule is skipped. */
+  engine?: InferenceEngine;
   now?: () => number;
   log?: { warn: (o: object, m: string) => void };
 }
@@ -71,6 +76,8 @@ export function activeChannels(c: AlertChannels): AlertChannel[] {
 
 export class AlertEvaluator {
   private readonly now: () => number;
+  /** The local date each building's drift was last judged on by this process (saves a query). */
+  private readonly driftJudged = new Map<string, string>();
 
   constructor(private readonly deps: AlertEvaluatorDeps) {
     this.now = deps.now ?? Date.now;
@@ -94,6 +101,7 @@ export class AlertEvaluator {
     if (rules.baseload_rise.enabled || rules.unusual_day.enabled)
       found.push(...(await this.days(buildingId, building.timezone, rules, now)));
     if (rules.meter_silent.enabled) found.push(...(await this.silent(buildingId, rules, now)));
+    if (rules.model_drift.enabled) found.push(...(await this.drift(building, now)));
     const raised: NewAlert[] = [];
     const on = activeChannels(channels);
     for (const a of found) if (await metadata.raiseAlert(a, on)) raised.push(a);
@@ -253,6 +261,47 @@ export class AlertEvaluator {
       }
     }
     return out;
+  }
+
+  /**
+   * Appliances whose estimate drifted from their sub-meter (the live scorecard), judged once per
+   * building and local day: the first evaluation of the day claims the judgement through a
+   * server-wide value that exactly one caller creates (so several workers judge it once, and
+   * the 30-day comparison is not redone every pass), and each drifted appliance is raised with a
+   * key of its own for that day. A claimed judgement that fails is not redone that day.
+   */
+  private async drift(building: Building, now: number): Promise<NewAlert[]> {
+    const { engine, metadata } = this.deps;
+    if (!engine) return [];
+    const date = new Intl.DateTimeFormat('en-CA', { timeZone: building.timezone }).format(now);
+    if (this.driftJudged.get(building.id) === date) return [];
+    const token = randomUUID();
+    const claim = await metadata.serverValue(`model_drift:${building.id}:${date}`, () => token);
+    this.driftJudged.set(building.id, date);
+    if (claim !== token) return [];
+    const card = await new SubmeterScorecardService({
+      ...this.deps,
+      engine,
+      now: () => now,
+    }).scorecard(building);
+    return card.appliances
+      .filter((a) => a.drift.status === 'drifted')
+      .map((a) => ({
+        buildingId: building.id,
+        kind: 'model_drift',
+        dedupeKey: `model_drift:${a.appliance}:${date}`,
+        title: `${a.label} estimate drifted`,
+        message: a.drift.message!,
+        at: card.endMs,
+        data: {
+          appliance: a.appliance,
+          model: card.model,
+          reasons: a.drift.reasons,
+          f1_7d: a.last7Days.f1,
+          mae_w_7d: a.last7Days.maeW,
+          energy_error_7d: a.last7Days.energyError,
+        },
+      }));
   }
 
   /** The meter sent nothing for the rule's minutes: one alert per silence (keyed by the last reading). */

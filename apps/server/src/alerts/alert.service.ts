@@ -4,6 +4,7 @@
  * settings (a silent meter writes no estimates) and send what is due (retries). A failure is
  * logged and left to the next pass: it never fails the disaggregation job.
  */
+import type { InferenceEngine } from '@nilm/ml';
 import type { MetadataStore, NewAlert, TimeSeriesStore } from '@nilm/stores';
 import type { AlertChannel } from '@nilm/contracts';
 import type { AlertSender } from './alert.channels.js';
@@ -13,6 +14,8 @@ import { AlertOutbox, type AlertOutboxDeps } from './alert.outbox.js';
 export interface AlertServiceDeps {
   metadata: MetadataStore;
   timeseries: TimeSeriesStore;
+  /** For `model_drift` (the building's model and its thresholds); that rule is skipped without. */
+  engine?: InferenceEngine;
   senders: Partial<Record<AlertChannel, AlertSender>>;
   now?: () => number;
   log: { warn: (o: object, m: string) => void };

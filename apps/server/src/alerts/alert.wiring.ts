@@ -5,6 +5,7 @@
  * (its devices subscribe to their building's alert topic).
  */
 import type { AlertChannel } from '@nilm/contracts';
+import type { InferenceEngine } from '@nilm/ml';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import type { ServerConfig } from '../config.js';
 import { pushSender, sendNtfy, sendWebhook, type AlertSender } from './alert.channels.js';
@@ -16,6 +17,8 @@ export function createAlertService(opts: {
   config: ServerConfig;
   metadata: MetadataStore;
   timeseries: TimeSeriesStore;
+  /** The models, for the `model_drift` rule. */
+  engine?: InferenceEngine;
   log: { warn: (o: object, m: string) => void };
   /** The embedded broker's internal login, when this process runs one. */
   embedded?: { url: string; username: string; password: string; clientId: string };

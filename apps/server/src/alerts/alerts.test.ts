@@ -506,6 +506,7 @@ describe('alerts', () => {
         'baseload_rise',
         'unusual_day',
         'meter_silent',
+        'model_drift',
       ],
       device: { identifiers: ['nilm_home'] },
     });

@@ -6,8 +6,12 @@
 // GET /buildings/{id}/submeters/scorecard gives it rounded to members, 401/404 to others, and
 // is in the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EstimatePoint, Reading } from '@nilm/stores';
 import { openTestApp, type TestApp } from '../app.fixture.js';
+import {
+  kettleSpan as span,
+  storeKettle,
+  type KettleMinute,
+} from '../services/submeter.scorecard.fixture.js';
 import { SubmeterScorecardService } from '../services/submeter.scorecard.service.js';
 
 const MIN = 60_000;
@@ -29,63 +33,15 @@ afterAll(async () => {
   await t?.close();
 }, 60_000);
 
-interface Minute {
-  ts: number;
-  truthW?: number;
-  estW?: number;
-  prob?: number;
-}
-
-/**
- * 3000 compared minutes from `from`: the kettle boils (2000 W metered) in the first 100, and the
- * estimate catches `caught` of them (2000 W, on-probability 0.9; the rest 0 W, 0.1); 5 minutes
- * of 600 W estimated at 0.6 (on: false positives) and 5 at 0.4 (off, but in the MAE); the rest
- * 0 W both. Truth on 100, tp = caught, fn = 100 - caught, fp = 5.
- */
-function span(from: number, caught: number): Minute[] {
-  return Array.from({ length: 3000 }, (_, i) => {
-    const ts = from + i * MIN;
-    if (i < 100)
-      return i < caught
-        ? { ts, truthW: 2000, estW: 2000, prob: 0.9 }
-        : { ts, truthW: 2000, estW: 0, prob: 0.1 };
-    if (i < 105) return { ts, truthW: 0, estW: 600, prob: 0.6 };
-    if (i < 110) return { ts, truthW: 0, estW: 600, prob: 0.4 };
-    return { ts, truthW: 0, estW: 0, prob: 0.05 };
-  });
-}
-
 /** Minutes with only one side (never compared): 500 metered, then 500 estimated. */
-function oneSided(from: number): Minute[] {
+function oneSided(from: number): KettleMinute[] {
   return Array.from({ length: 1000 }, (_, i) =>
     i < 500 ? { ts: from + i * MIN, truthW: 2000 } : { ts: from + i * MIN, estW: 2000, prob: 0.9 },
   );
 }
 
-const createBuilding = (id: string) =>
-  t.parts.metadata.createBuilding({ id, name: id, timezone: 'UTC', isDemo: false, modelRef: null });
-
-/** A building with a kettle sub-meter source, and these minutes stored. */
-async function home(id: string, minutes: Minute[], create = true): Promise<void> {
-  if (create) await createBuilding(id);
-  await t.parts.metadata.createSource({
-    id: `${id}-plug`,
-    buildingId: id,
-    name: 'Kettle plug',
-    type: 'tasmota',
-    role: 'submeter',
-    appliance: 'kettle',
-    settings: { topic: `tele/${id}/SENSOR` },
-  });
-  const metered: Reading[] = minutes
-    .filter((m) => m.truthW !== undefined)
-    .map((m) => ({ ts: m.ts, powerW: m.truthW! }));
-  const estimates: EstimatePoint[] = minutes
-    .filter((m) => m.estW !== undefined)
-    .map((m) => ({ ts: m.ts, appliance: 'kettle', powerW: m.estW!, onProb: m.prob! }));
-  await t.parts.timeseries.writeSubmeter(id, 'kettle', metered);
-  await t.parts.timeseries.writeEstimates(id, 'tiny@1', estimates);
-}
+const home = (id: string, minutes: KettleMinute[], create = true) =>
+  storeKettle(t.parts, id, minutes, create);
 
 const service = () => new SubmeterScorecardService({ ...t.parts, now: () => NOW });
 const building = async (id: string) => (await t.parts.metadata.getBuilding(id))!;
@@ -161,7 +117,13 @@ describe('the live scorecard', () => {
   });
 
   it('is empty for a building without a sub-meter', async () => {
-    await createBuilding('bare');
+    await t.parts.metadata.createBuilding({
+      id: 'bare',
+      name: 'bare',
+      timezone: 'UTC',
+      isDemo: false,
+      modelRef: null,
+    });
     expect(await service().scorecard(await building('bare'))).toEqual({
       model: 'tiny@1',
       endMs: END,
