@@ -52,6 +52,18 @@ export const IngestReading = Type.Object(
 export const IngestBody = Type.Object(
   {
     building_id: Id,
+    /**
+     * Readings of a sub-meter instead of the mains: the appliance (name or alias) of one of the
+     * building's sources with role `submeter`; each reading is then `ts` and `power_w` only.
+     */
+    appliance: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description:
+          "a sub-meter's readings: the appliance one of the building's submeter sources is bound to; readings give ts and power_w (>= 0) only",
+      }),
+    ),
     readings: Type.Array(IngestReading, { minItems: 1, maxItems: 10_000 }),
   },
   { additionalProperties: false },

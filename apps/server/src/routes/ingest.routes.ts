@@ -1,14 +1,17 @@
 /**
- * POST /api/v1/ingest: mains readings from a meter (device token) or a signed-in user;
+ * POST /api/v1/ingest: mains readings from a meter (device token) or a signed-in user, or with
+ * `appliance` a sub-meter's readings (a plug that posts over HTTP);
  * GET /api/v1/ingest/info: how a meter sends them (HTTP and MQTT details, no secrets).
  */
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, IngestBody, IngestInfo, IngestResponse } from '@nilm/contracts';
+import { findAppliance } from '@nilm/ml';
 import { authorize, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { describeIngest } from '../services/ingest.info.js';
 import { ingestServiceFor, type IngestService } from '../services/ingest.service.js';
+import { SubmeterService } from '../services/submeter.service.js';
 import { parseReadingTime } from '../time.parse.js';
 
 /**
@@ -32,8 +35,60 @@ function refuseRepeatedTimes(readings: IngestBody['readings']): void {
   });
 }
 
+/**
+ * Store a sub-meter's readings sent over HTTP: only for an appliance an owner bound a source
+ * with role `submeter` to (a device token may not start a new ground-truth series, which
+ * fine-tunes learn from), as `ts` and `power_w` alone; the source's status gets the newest
+ * value. Resolves with the count stored; a refusal stores nothing.
+ */
+async function ingestSubmeter(
+  deps: AppDeps,
+  submeters: SubmeterService,
+  buildingId: string,
+  appliance: string,
+  readings: IngestBody['readings'],
+): Promise<number> {
+  const name = findAppliance(appliance)?.name ?? appliance;
+  const source = (await deps.metadata.listSources(buildingId)).find(
+    (s) => s.role === 'submeter' && s.appliance === name,
+  );
+  if (!source)
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `building "${buildingId}" has no sub-meter for "${appliance}"; an owner adds one first (POST /api/v1/buildings/${buildingId}/sources with role "submeter" and appliance "${name}"; docs/ingest.md)`,
+      { setting: 'appliance' },
+    );
+  readings.forEach((r, i) => {
+    if (r.production_w !== undefined || r.phases_w !== undefined)
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `readings[${i}] gives production_w or phases_w; a sub-meter reading is one appliance's power: send ts and power_w only`,
+        { index: i },
+      );
+  });
+  const parsed = readings.map((r, i) => {
+    const ts = parseReadingTime(r.ts);
+    if (Number.isNaN(ts))
+      throw new ApiError(
+        'VALIDATION_TIME',
+        `readings[${i}].ts ${JSON.stringify(r.ts)} is not a time: send epoch milliseconds or ISO-8601 with a zone`,
+        { index: i },
+      );
+    return { ts, powerW: r.power_w };
+  });
+  const stored = await submeters.ingest(buildingId, name, parsed);
+  const newest = parsed.reduce((a, b) => (b.ts > a.ts ? b : a));
+  await deps.metadata.recordSourceEvent(source.id, {
+    kind: 'value',
+    valueW: newest.powerW,
+    at: (deps.now ?? Date.now)(),
+  });
+  return stored;
+}
+
 export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = ingestServiceFor(deps, app.log, 'http');
+  const submeters = new SubmeterService(deps);
   app.decorate('ingest', service);
   app.post<{ Body: IngestBody }>(
     '/ingest',
@@ -41,7 +96,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
       schema: {
         tags: ['ingest'],
         summary:
-          'Store mains readings; idempotent per (building, ts); a time repeated within a batch is refused',
+          "Store mains readings, or with appliance a sub-meter's; idempotent per (building, ts); a time repeated within a batch is refused",
         security: [{ ingestToken: [] }, { bearer: [] }],
         body: IngestBody,
         response: {
@@ -55,11 +110,14 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
       },
     },
     async (request, reply) => {
-      const { building_id, readings } = request.body;
+      const { building_id, readings, appliance } = request.body;
       await authorize(request, deps.metadata, building_id, 'write');
       try {
         refuseRepeatedTimes(readings);
-        const accepted = await service.ingest(building_id, readings);
+        const accepted =
+          appliance === undefined
+            ? await service.ingest(building_id, readings)
+            : await ingestSubmeter(deps, submeters, building_id, appliance, readings);
         return reply.status(202).send({ accepted });
       } catch (e) {
         if (e instanceof ApiError) deps.metrics.ingestRejected.inc({ code: e.code });
