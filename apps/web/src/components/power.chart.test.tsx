@@ -1,4 +1,4 @@
-// Proves the stacked power chart draws each series as fill only in its own colour (so a one-bucket spike in a lower series is not painted in the top series' outline colour), labels its axes in the chosen units, and draws a stretch without readings as a break with a hatched, titled "No readings" band rather than as flat power.
+// Proves the stacked power chart shades labelled spans with their words as titles, draws each series as fill only in its own colour (so a one-bucket spike in a lower series is not painted in the top series' outline colour), labels its axes in the chosen units, and draws a stretch without readings as a break with a hatched, titled "No readings" band rather than as flat power.
 import { render, screen } from '@testing-library/react';
 import { expect, it } from 'vitest';
 import { toStackedRows, type ChartReadings } from '../lib/chart.data.js';
@@ -96,4 +96,28 @@ it('breaks the line and hatches the stretch without readings, titled and named i
   for (const curve of svg.querySelectorAll('.recharts-area-area')) {
     expect((curve.getAttribute('d') ?? '').match(/M/g)).toHaveLength(2);
   }
+});
+
+it('shades labelled spans, each titled in words', () => {
+  const from = Date.UTC(2026, 0, 1, 0, 2);
+  const svg = render(
+    <SettingsProvider initial={defaultSettings}>
+      <StackedPowerChart
+        rows={chart.rows}
+        series={chart.series}
+        width={600}
+        marks={[
+          { key: 'a', from, to: from + 120_000, kind: 'on', title: 'This was the Kettle' },
+          { key: 'b', from: from + 240_000, to: from + 360_000, kind: 'off', title: 'Nothing' },
+        ]}
+      />
+    </SettingsProvider>,
+  ).container;
+  const marks = [...svg.querySelectorAll('rect.label-mark')];
+  expect(marks.map((m) => m.querySelector('title')?.textContent)).toEqual([
+    'This was the Kettle',
+    'Nothing',
+  ]);
+  expect(marks[0]).toHaveClass('label-on');
+  expect(marks[1]).toHaveClass('label-off');
 });

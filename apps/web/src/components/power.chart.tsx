@@ -87,18 +87,40 @@ function gapTitle(gap: Gap, fmt: (t: number) => string): string {
   return i18n.t('powerChart.gap', { from: fmt(gap.from), to: fmt(gap.to) });
 }
 
+/** A labelled span drawn on the chart: "this was it" (on) or "nothing of it here" (off). */
+export interface ChartMark {
+  key: string;
+  from: number;
+  to: number;
+  kind: 'on' | 'off';
+  title: string;
+}
+
+/** The x value (epoch ms) under the pointer, from recharts' mouse handler argument. */
+function xOf(state: { activeLabel?: string | number } | null | undefined): number | null {
+  const v = Number(state?.activeLabel);
+  return state?.activeLabel === undefined || !Number.isFinite(v) ? null : v;
+}
+
 export function StackedPowerChart({
   rows,
   series,
   width,
   height = 280,
+  marks = [],
+  onSelectSpan,
 }: {
   rows: ChartRow[];
   series: string[];
   width: number;
   height?: number;
+  /** Labelled spans to shade. */
+  marks?: readonly ChartMark[];
+  /** When given, a drag across the chart selects a span (epoch ms, from < to). */
+  onSelectSpan?: (span: { from: number; to: number }) => void;
 }) {
   const { t } = useTranslation();
+  const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   const { units } = useSettings().settings;
   const span = rows.length > 1 ? rows[rows.length - 1]!.t - rows[0]!.t : 0;
   const fmt = tickFormatter(span, units);
@@ -113,6 +135,26 @@ export function StackedPowerChart({
         height={height}
         data={rows}
         margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+        {...(onSelectSpan && {
+          className: 'cursor-crosshair select-none',
+          onMouseDown: (state) => {
+            const x = xOf(state);
+            setDrag(x === null ? null : { from: x, to: x });
+          },
+          onMouseMove: (state) => {
+            const x = xOf(state);
+            if (drag && x !== null) setDrag({ ...drag, to: x });
+          },
+          onMouseUp: () => {
+            if (drag && drag.from !== drag.to)
+              onSelectSpan({
+                from: Math.min(drag.from, drag.to),
+                to: Math.max(drag.from, drag.to),
+              });
+            setDrag(null);
+          },
+          onMouseLeave: () => setDrag(null),
+        })}
       >
         <defs>
           <NoReadingsPattern id={patternId} />
@@ -186,6 +228,38 @@ export function StackedPowerChart({
             )}
           />
         ))}
+        {marks.map((m) => (
+          <ReferenceArea
+            key={m.key}
+            x1={m.from}
+            x2={m.to}
+            ifOverflow="hidden"
+            shape={({ x, y, width: w, height: h }) => (
+              <rect
+                x={x}
+                y={y}
+                width={w}
+                height={h}
+                fill={m.kind === 'on' ? '#10b981' : '#64748b'}
+                fillOpacity={0.18}
+                stroke={m.kind === 'on' ? '#047857' : '#475569'}
+                strokeDasharray={m.kind === 'on' ? undefined : '4 3'}
+                className={`label-mark label-${m.kind}`}
+              >
+                <title>{m.title}</title>
+              </rect>
+            )}
+          />
+        ))}
+        {drag && drag.from !== drag.to && (
+          <ReferenceArea
+            x1={Math.min(drag.from, drag.to)}
+            x2={Math.max(drag.from, drag.to)}
+            fill="#f59e0b"
+            fillOpacity={0.25}
+            ifOverflow="hidden"
+          />
+        )}
       </AreaChart>
       {gaps.length > 0 && (
         <figcaption className="mt-1 flex items-center gap-1.5 text-xs">

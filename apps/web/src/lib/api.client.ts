@@ -45,6 +45,19 @@ import type {
   AlertSettingsResponse,
   PushSubscriptionBody,
   VapidKeyResponse,
+  DevicePatchBody,
+  DiscoverResponse,
+  FinetuneBody,
+  FinetuneJob,
+  FinetuneJobList,
+  FoundDevice,
+  FoundDeviceList,
+  Label,
+  LabelBody,
+  LabelList,
+  LabelQuery,
+  PinnedModel,
+  PinnedModelList,
 } from '@nilm/contracts';
 import { i18n } from '../i18n/i18n.setup.js';
 
@@ -425,6 +438,46 @@ export function createApiClient(opts: ApiClientOptions) {
       }),
     ingestInfo: (signal?: AbortSignal) =>
       json<IngestInfo>('GET', '/api/v1/ingest/info', { signal }),
+    /** Devices that discovery found in the building's mains (issue 13.1). */
+    devices: (id: string, signal?: AbortSignal) =>
+      json<FoundDeviceList>('GET', `${b(id)}/devices`, { signal }),
+    /** Owner or admin: look for devices over the last 30 days now. */
+    discoverDevices: (id: string) =>
+      json<DiscoverResponse>('POST', `${b(id)}/devices/discover`, { body: {} }),
+    /** Owner or admin: name a device or give it an appliance type (null clears). */
+    updateDevice: (id: string, deviceId: string, body: DevicePatchBody) =>
+      json<FoundDevice>('PATCH', `${b(id)}/devices/${encodeURIComponent(deviceId)}`, { body }),
+    mergeDevice: (id: string, deviceId: string, into: string) =>
+      json<FoundDevice>('POST', `${b(id)}/devices/${encodeURIComponent(deviceId)}/merge`, {
+        body: { into },
+      }),
+    dismissDevice: (id: string, deviceId: string) =>
+      json<FoundDevice>('POST', `${b(id)}/devices/${encodeURIComponent(deviceId)}/dismiss`),
+    /** Labels overlapping from..to (either may be left out), by start. */
+    labels: (id: string, query: LabelQuery, signal?: AbortSignal) =>
+      json<LabelList>('GET', `${b(id)}/labels`, { query, signal }),
+    /** Owner or admin: "this was it" / "nothing of it here"; a contradiction answers 409. */
+    createLabel: (id: string, body: LabelBody) => json<Label>('POST', `${b(id)}/labels`, { body }),
+    /** The labels' export as CSV text (the API needs the session's token, so no plain link). */
+    labelsCsv: async (id: string) =>
+      (await raw('GET', `${b(id)}/labels.csv`, { accept: 'text/csv' })).text(),
+    deleteLabel: async (id: string, labelId: string) =>
+      void (await raw('DELETE', `${b(id)}/labels/${encodeURIComponent(labelId)}`)),
+    /** The building's fine-tune jobs, newest first. */
+    finetuneJobs: (id: string, signal?: AbortSignal) =>
+      json<FinetuneJobList>('GET', `${b(id)}/finetune`, { signal }),
+    /** Owner or admin: queue a fine-tune; too little data answers 422 saying what to do. */
+    startFinetune: (id: string, body: FinetuneBody) =>
+      json<FinetuneJob>('POST', `${b(id)}/finetune`, { body }),
+    cancelFinetune: (id: string, jobId: string) =>
+      json<FinetuneJob>('POST', `${b(id)}/finetune/${encodeURIComponent(jobId)}/cancel`),
+    /** The models fine-tuned for this building, newest first, each with its scorecard. */
+    buildingModels: (id: string, signal?: AbortSignal) =>
+      json<PinnedModelList>('GET', `${b(id)}/models`, { signal }),
+    activateBuildingModel: (id: string, ref: string) =>
+      json<PinnedModel>('POST', `${b(id)}/models/${encodeURIComponent(ref)}/activate`),
+    discardBuildingModel: (id: string, ref: string) =>
+      json<PinnedModel>('POST', `${b(id)}/models/${encodeURIComponent(ref)}/discard`),
     users: (signal?: AbortSignal) => json<UserList>('GET', '/api/v1/admin/users', { signal }),
     createUser: (body: CreateUserBody) =>
       json<UserCreated>('POST', '/api/v1/admin/users', { body }),

@@ -1,10 +1,13 @@
 /**
  * Appliances: energy and cost per appliance per day, week or month, from /energy; costs under a
- * time-of-use tariff are priced hour by hour (state/costs.ts).
+ * time-of-use tariff are priced hour by hour (state/costs.ts). Below, the devices found in the
+ * building's mains and the building's labels (issue 13).
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
+import { FoundDevicesPanel } from '../components/found.devices.js';
+import { LabelsPanel } from '../components/labels.panel.js';
 import { Segmented } from '../components/range.tabs.js';
 import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
@@ -13,7 +16,7 @@ import { currentLocale, i18n } from '../i18n/i18n.setup.js';
 import { applianceName, formatKwh, formatMoney, formatPercent } from '../lib/format.js';
 import { hasTimeOfUse, type PeriodCost } from '../lib/pricing.js';
 import { usePeriodCosts } from '../state/costs.js';
-import { useAppliances, useEnergy, useTariff } from '../state/queries.js';
+import { useAppliances, useBuilding, useEnergy, useTariff } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
 
 type Period = 'day' | 'week' | 'month';
@@ -59,6 +62,8 @@ export default function AppliancesPage() {
     .map((p, i) => ({ ...p, cost: priced.costs?.[i], share: periodCoverage(p, answeredAt) }))
     .reverse();
   const list = useAppliances(buildingId);
+  const role = useBuilding(buildingId).data?.my_role;
+  const canEdit = role === 'owner' || role === 'admin';
   const names = [
     ...new Set([
       ...(list.data?.appliances.map((a) => a.name) ?? []),
@@ -150,53 +155,57 @@ export default function AppliancesPage() {
   ];
 
   return (
-    <Panel
-      id="appliances"
-      title={t('appliances.title')}
-      actions={
-        <Segmented
-          label={t('reports.periodChoice')}
-          value={period}
-          options={PERIODS}
-          optionLabel={(p) => t(PERIOD_KEYS[p])}
-          onChange={setPeriod}
-        />
-      }
-    >
-      {energy.error || priced.error ? (
-        <ErrorState
-          error={energy.error ?? priced.error}
-          onRetry={() => {
-            void energy.refetch();
-            priced.refetch();
-          }}
-        />
-      ) : energy.isPending || !priced.costs ? (
-        <Loading />
-      ) : periods.length === 0 || periods.every((p) => p.coverage === 0) ? (
-        <Empty>{t('appliances.noReadings', { days: LOOKBACK[period] })}</Empty>
-      ) : (
-        <ResponsiveTable
-          label={t('appliances.table')}
-          caption={t(
-            period === 'day'
-              ? 'appliances.captionDay'
-              : period === 'week'
-                ? 'appliances.captionWeek'
-                : 'appliances.captionMonth',
-          )}
-          columns={columns}
-          headCellClass="px-3 py-2 font-medium whitespace-nowrap first:sticky first:left-0 first:bg-white first:font-semibold dark:first:bg-slate-900"
-          rowHeadClass={`${sticky} font-medium`}
-          rows={rows}
-          after={
-            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
-              {tariff && hasTimeOfUse(tariff) ? t('reports.costsTou') : t('appliances.costsFlat')}{' '}
-              {t('appliances.partialNote')}
-            </p>
-          }
-        />
-      )}
-    </Panel>
+    <div className="space-y-4">
+      <Panel
+        id="appliances"
+        title={t('appliances.title')}
+        actions={
+          <Segmented
+            label={t('reports.periodChoice')}
+            value={period}
+            options={PERIODS}
+            optionLabel={(p) => t(PERIOD_KEYS[p])}
+            onChange={setPeriod}
+          />
+        }
+      >
+        {energy.error || priced.error ? (
+          <ErrorState
+            error={energy.error ?? priced.error}
+            onRetry={() => {
+              void energy.refetch();
+              priced.refetch();
+            }}
+          />
+        ) : energy.isPending || !priced.costs ? (
+          <Loading />
+        ) : periods.length === 0 || periods.every((p) => p.coverage === 0) ? (
+          <Empty>{t('appliances.noReadings', { days: LOOKBACK[period] })}</Empty>
+        ) : (
+          <ResponsiveTable
+            label={t('appliances.table')}
+            caption={t(
+              period === 'day'
+                ? 'appliances.captionDay'
+                : period === 'week'
+                  ? 'appliances.captionWeek'
+                  : 'appliances.captionMonth',
+            )}
+            columns={columns}
+            headCellClass="px-3 py-2 font-medium whitespace-nowrap first:sticky first:left-0 first:bg-white first:font-semibold dark:first:bg-slate-900"
+            rowHeadClass={`${sticky} font-medium`}
+            rows={rows}
+            after={
+              <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+                {tariff && hasTimeOfUse(tariff) ? t('reports.costsTou') : t('appliances.costsFlat')}{' '}
+                {t('appliances.partialNote')}
+              </p>
+            }
+          />
+        )}
+      </Panel>
+      <FoundDevicesPanel buildingId={buildingId} canEdit={canEdit} />
+      <LabelsPanel buildingId={buildingId} canEdit={canEdit} />
+    </div>
   );
 }

@@ -2,7 +2,7 @@
  * The dashboard: what changed most against last week, live power, today, the stacked power chart,
  * what's on, baseload and other.
  */
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
 import {
@@ -15,7 +15,8 @@ import {
 } from '../components/dashboard.panels.js';
 import { ApplianceEnergyList } from '../components/appliance.energy.js';
 import { CompareLine } from '../components/compare.line.js';
-import { StackedPowerChart, useWidth } from '../components/power.chart.js';
+import { LabelDialog } from '../components/labels.panel.js';
+import { StackedPowerChart, useWidth, type ChartMark } from '../components/power.chart.js';
 import { Segmented } from '../components/range.tabs.js';
 import { Empty, ErrorState, EstimatingNotice, Loading, Panel } from '../components/states.js';
 import {
@@ -31,8 +32,11 @@ import { useTariffWithPrices } from '../state/prices.js';
 import { periodCoverage } from '../lib/coverage.js';
 import { startOfZonedDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
+import { applianceName } from '../lib/format.js';
+import { useLabels } from '../state/learn.queries.js';
 import {
   useAppliances,
+  useBuilding,
   useBuildings,
   useEnergy,
   useReadings,
@@ -62,6 +66,20 @@ function Dashboard({ buildingId }: { buildingId: string }) {
     () => (readings.data ? toStackedRows(readings.data) : undefined),
     [readings.data],
   );
+  // Owners mark spans of the chart ("this was the kettle"); everyone sees the labels shaded.
+  const role = useBuilding(buildingId).data?.my_role;
+  const canLabel = role === 'owner' || role === 'admin';
+  const [span, setSpan] = useState<{ from: number; to: number } | null>(null);
+  const labels = useLabels(buildingId, { from: `-${range}` });
+  const marks: ChartMark[] = (labels.data?.labels ?? []).map((l) => ({
+    key: l.id,
+    from: Date.parse(l.start),
+    to: Date.parse(l.end),
+    kind: l.kind,
+    title: t(l.kind === 'on' ? 'learn.labels.wasIt' : 'learn.labels.wasNot', {
+      appliance: applianceName(l.appliance),
+    }),
+  }));
 
   // "Today" is the building's day, as the API's energy periods count it.
   const timeZone =
@@ -162,9 +180,21 @@ function Dashboard({ buildingId }: { buildingId: string }) {
             ) : chart.rows.length === 0 ? (
               <Empty>{t('dashboard.noReadingsRange')}</Empty>
             ) : width > 0 ? (
-              <StackedPowerChart rows={chart.rows} series={chart.series} width={width} />
+              <StackedPowerChart
+                rows={chart.rows}
+                series={chart.series}
+                width={width}
+                marks={marks}
+                onSelectSpan={canLabel ? setSpan : undefined}
+              />
             ) : null}
           </div>
+          {canLabel && chart && chart.rows.length > 0 && (
+            <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
+              {t('learn.labels.dragHint')}
+            </p>
+          )}
+          <LabelDialog buildingId={buildingId} span={span} onClose={() => setSpan(null)} />
         </Panel>
       </div>
       <div className="md:col-span-2 xl:col-span-1">

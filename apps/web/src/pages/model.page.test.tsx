@@ -11,6 +11,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import type { PlainCard } from '../lib/model.plain.js';
 import { SessionProvider } from '../state/session.js';
 import { phoneScreen } from '../test/media.fixture.js';
+import { learnAnswer } from '../test/page.fixture.js';
 import ModelPage from './model.page.js';
 
 afterEach(() => {
@@ -106,7 +107,7 @@ function setup(role: 'admin' | 'user', building?: string, served: PlainCard = ca
               ? {}
               : url.endsWith('/appliances-present')
                 ? present
-                : list,
+                : (learnAnswer(url) ?? list),
         ),
       ),
     ),

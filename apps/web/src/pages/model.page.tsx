@@ -2,10 +2,12 @@
  * Model: first, for the building in the header, what the model finds in plain words and what it
  * cannot see in this home; behind "Show technical details", the registered versions, the active
  * card's held-out scores and baselines (the numbers `nilm eval` prints); admins may switch versions.
+ * Between them, "Teach the model your home": the building's fine-tunes and its own models.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useOutletContext } from 'react-router';
+import { FinetunePanel } from '../components/finetune.panel.js';
 import type { LayoutContext } from '../components/layout.js';
 import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
@@ -15,6 +17,7 @@ import { householdView, LOW_F1, type PlainCard } from '../lib/model.plain.js';
 import {
   useActivateModel,
   useAppliancesPresent,
+  useBuilding,
   useModelCard,
   useModels,
 } from '../state/queries.js';
@@ -201,6 +204,18 @@ function BuildingPlain({
   );
 }
 
+/** "Teach the model your home" for the header's building; owners and admins act. */
+function BuildingTeach({ buildingId }: { buildingId: string }) {
+  const role = useBuilding(buildingId).data?.my_role;
+  return (
+    <FinetunePanel
+      key={buildingId}
+      buildingId={buildingId}
+      canEdit={role === 'owner' || role === 'admin'}
+    />
+  );
+}
+
 /** Plain view with no building chosen: the active card, every appliance counted as present. */
 function ActivePlain({ activeRef }: { activeRef: string | null }) {
   const { t } = useTranslation();
@@ -235,6 +250,7 @@ export default function ModelPage() {
           <ActivePlain activeRef={active} />
         )}
       </Panel>
+      {buildingId && <BuildingTeach buildingId={buildingId} />}
       <button
         type="button"
         aria-expanded={technical}

@@ -70,6 +70,20 @@ export const kettleOnly: ApplianceList = {
 };
 
 /**
+ * What the issue 13 routes answer for a home with nothing learnt yet (no devices, labels, jobs,
+ * own models or meters), or undefined for any other URL.
+ */
+export function learnAnswer(url: string): unknown {
+  const path = url.split('?')[0]!;
+  if (path.endsWith('/devices')) return { devices: [] };
+  if (path.endsWith('/labels')) return { labels: [] };
+  if (path.endsWith('/finetune')) return { jobs: [] };
+  if (/\/buildings\/[^/]+\/models$/.test(path)) return { models: [] };
+  if (path.endsWith('/sources')) return { sources: [] };
+  return undefined;
+}
+
+/**
  * What a page test may change: settings, and answers for URLs (undefined: the default one; a
  * Response is sent as it is, for errors).
  */
@@ -82,7 +96,7 @@ export interface PageOptions {
 
 /**
  * Render `element` at `path` (matched by `route`) for a signed-in user whose building has a flat
- * tariff of 0.20 GBP/kWh (`/tariff`); `/buildings` lists `home` (UTC); `/energy` answers `twoDays`, anything else `kettleOnly`, unless `options` says
+ * tariff of 0.20 GBP/kWh (`/tariff`); `/buildings` lists `home` (UTC); `/energy` answers `twoDays`, the issue 13 routes `learnAnswer`, anything else `kettleOnly`, unless `options` says
  * otherwise. Returns the fetch mock.
  */
 export function renderPage(
@@ -110,7 +124,11 @@ export function renderPage(
     if (answer === undefined && /\/buildings(\?|$)/.test(url))
       return Promise.resolve(new Response(JSON.stringify(homeOnly)));
     return Promise.resolve(
-      new Response(JSON.stringify(answer ?? (url.includes('/energy') ? twoDays : kettleOnly))),
+      new Response(
+        JSON.stringify(
+          answer ?? learnAnswer(url) ?? (url.includes('/energy') ? twoDays : kettleOnly),
+        ),
+      ),
     );
   });
   vi.stubGlobal('fetch', fetch);

@@ -1,0 +1,172 @@
+// Proves "Teach the model your home" offers the appliances with a sub-meter or labels (and any
+// other of the vocabulary), posts the fine-tune, shows the API's 422 as it says it, follows a
+// running job (epoch x of y, a progress bar), lists the building's own models with each scorecard
+// side by side (base vs taught: F1, MAE, energy over the held-out span), marks the one in use,
+// sends Activate / Discard for owners only, and speaks German.
+import type { FinetuneJob, PinnedModel } from '@nilm/contracts';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, expect, it, vi } from 'vitest';
+import { showLanguage } from '../i18n/i18n.setup.js';
+import { apiError, renderWithApi, type Routes } from '../test/api.fixture.js';
+import { FinetunePanel } from './finetune.panel.js';
+
+afterEach(async () => {
+  vi.unstubAllGlobals();
+  await showLanguage('en');
+});
+
+const score = (f1: number, mae: number, pred: number) => ({
+  f1,
+  mae_w: mae,
+  energy_true_kwh: 1.75,
+  energy_pred_kwh: pred,
+  energy_error: (pred - 1.75) / 1.75,
+  minutes: 3744,
+});
+
+const model = (over: Partial<PinnedModel>): PinnedModel => ({
+  ref: 'default+home@1',
+  building_id: 'home',
+  n: 1,
+  base: 'default@3',
+  status: 'candidate',
+  heads: ['fridge'],
+  added: [],
+  appliances: ['fridge', 'kettle'],
+  training_seconds: 18,
+  scorecard: {
+    held_out: { minutes: 3744, from: '2026-01-10T00:00:00Z', to: '2026-01-12T14:24:00Z' },
+    trained_on: { minutes: 13104, from: '2026-01-01T00:00:00Z', to: '2026-01-10T00:00:00Z' },
+    appliances: { fridge: { base: score(0, 28.4, 0), tuned: score(1, 13.8, 1.81) } },
+  },
+  job_id: 'j1',
+  created_at: '2026-01-12T15:00:00Z',
+  ...over,
+});
+
+const running: FinetuneJob = {
+  id: 'j2',
+  building_id: 'home',
+  base: 'default@3',
+  appliances: ['fridge'],
+  status: 'running',
+  progress: { epoch: 2, epochs: 5, step: 10, steps: 20, loss: 0.0123 },
+  model: null,
+  error: null,
+  attempts: 1,
+  created_at: '2026-01-12T15:10:00Z',
+  updated_at: '2026-01-12T15:10:30Z',
+};
+
+const routes = (over: Routes = {}): Routes => ({
+  'GET /api/v1/buildings/home/sources': {
+    body: { sources: [{ id: 's1', role: 'submeter', appliance: 'fridge' }] },
+  },
+  'GET /api/v1/buildings/home/labels': {
+    body: { labels: [{ id: 'l1', appliance: 'electric_shower', kind: 'off' }] },
+  },
+  'GET /api/v1/buildings/home/finetune': { body: { jobs: [] } },
+  'GET /api/v1/buildings/home/models': {
+    body: {
+      models: [model({ ref: 'default+home@2', n: 2 }), model({ status: 'active', job_id: 'j0' })],
+    },
+  },
+  'POST /api/v1/buildings/home/finetune': { status: 202, body: { ...running, status: 'queued' } },
+  'POST /api/v1/buildings/home/models/default%2Bhome%402/activate': { body: model({}) },
+  'POST /api/v1/buildings/home/models/default%2Bhome%402/discard': { body: model({}) },
+  ...over,
+});
+
+it('offers the appliances with a sub-meter or labels and posts the ones chosen', async () => {
+  const sent = renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit />, routes());
+  const fridge = await screen.findByRole('checkbox', { name: 'Fridge' });
+  const shower = await screen.findByRole('checkbox', { name: 'Electric shower' });
+  expect(fridge).toBeChecked();
+  fireEvent.click(shower);
+  fireEvent.change(screen.getByLabelText('Another appliance'), { target: { value: 'kettle' } });
+  fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+  expect(screen.getByRole('checkbox', { name: 'Kettle' })).toBeChecked();
+  fireEvent.click(screen.getByRole('button', { name: 'Start teaching' }));
+  await waitFor(() =>
+    expect(sent.find((r) => r.method === 'POST')?.body).toEqual({
+      appliances: ['fridge', 'kettle'],
+    }),
+  );
+});
+
+it("shows the API's refusal as it says it", async () => {
+  renderWithApi(
+    '/',
+    '/',
+    <FinetunePanel buildingId="home" canEdit />,
+    routes({
+      'POST /api/v1/buildings/home/finetune': apiError(
+        422,
+        'VALIDATION_FAILED',
+        'fridge has no data: attach a sub-meter or add "nothing of it here" labels',
+      ),
+    }),
+  );
+  await screen.findByRole('checkbox', { name: 'Fridge' });
+  fireEvent.click(screen.getByRole('button', { name: 'Start teaching' }));
+  expect(await screen.findByRole('alert')).toHaveTextContent(
+    'fridge has no data: attach a sub-meter or add "nothing of it here" labels',
+  );
+});
+
+it('follows a running job: epoch 2 of 5 with a progress bar, and no second start', async () => {
+  renderWithApi(
+    '/',
+    '/',
+    <FinetunePanel buildingId="home" canEdit />,
+    routes({ 'GET /api/v1/buildings/home/finetune': { body: { jobs: [running] } } }),
+  );
+  expect(await screen.findByText(/Epoch 2 of 5/)).toBeInTheDocument();
+  const bar = screen.getByRole('progressbar', { name: 'Progress of the fine-tune' });
+  expect(Number(bar.getAttribute('value'))).toBeCloseTo(0.3); // (1 + 10/20) / 5
+  expect(screen.getByRole('status')).toHaveTextContent('Teaching: Fridge…');
+  expect(screen.getByRole('button', { name: 'Start teaching' })).toBeDisabled();
+});
+
+it("shows each model's scorecard beside its base, marks the one in use, and activates another", async () => {
+  const sent = renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit />, routes());
+  const card = await screen.findByRole('region', { name: 'Scorecard of default+home@2' });
+  const row = within(card).getByRole('rowheader', { name: 'Fridge' }).closest('tr')!;
+  expect(
+    within(row)
+      .getAllByRole('cell')
+      .map((c) => c.textContent),
+  ).toEqual(['0.00', '1.00', '28.4 W', '13.8 W', '1.75 kWh', '0.000 kWh (-100%)', '1.81 kWh (3%)']);
+  expect(within(card).getByText(/Scored on 62 h of your newest data/)).toBeInTheDocument();
+  const active = screen.getByRole('listitem', { name: 'default+home@1' });
+  expect(within(active).getByText('in use')).toBeInTheDocument();
+  expect(within(active).queryByRole('button', { name: /Activate/ })).toBeNull();
+  fireEvent.click(screen.getByRole('button', { name: 'Activate default+home@2' }));
+  await waitFor(() =>
+    expect(sent.some((r) => r.path.endsWith('/default%2Bhome%402/activate'))).toBe(true),
+  );
+  fireEvent.click(screen.getByRole('button', { name: 'Discard default+home@2' }));
+  await waitFor(() =>
+    expect(sent.some((r) => r.path.endsWith('/default%2Bhome%402/discard'))).toBe(true),
+  );
+});
+
+it('shows a member the jobs and models without the buttons', async () => {
+  renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit={false} />, routes());
+  await screen.findByRole('region', { name: 'Scorecard of default+home@2' });
+  expect(screen.queryByRole('button', { name: 'Start teaching' })).toBeNull();
+  expect(screen.queryByRole('button', { name: /^Activate/ })).toBeNull();
+});
+
+it('speaks German', async () => {
+  await showLanguage('de');
+  renderWithApi(
+    '/',
+    '/',
+    <FinetunePanel buildingId="home" canEdit />,
+    routes({ 'GET /api/v1/buildings/home/finetune': { body: { jobs: [running] } } }),
+  );
+  expect(await screen.findByText(/Epoche 2 von 5/)).toBeInTheDocument();
+  expect(screen.getByRole('button', { name: 'Lernen starten' })).toBeInTheDocument();
+  expect(screen.getByRole('button', { name: 'default+home@2 aktivieren' })).toBeInTheDocument();
+});
