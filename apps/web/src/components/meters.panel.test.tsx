@@ -1,7 +1,8 @@
-// Proves the Meters panel: it lists a building's sources with type, role, signed last value (export in words) and its phases, "12 s ago" and the last error with its code, and reads them again every few seconds; the add form sends the type, name, role and the settings typed into its fields (or written as JSON for the other types), tells an MQTT meter's owner what to set on the device, and shows the server's 422 beside the setting it names (a field, the JSON editor, or the type); a source is deleted only after confirming.
+// Proves the Meters panel: it lists a building's sources with type, role, signed last value (export in words) and its phases, "12 s ago" and the last error with its code, and reads them again every few seconds; the add form sends the type, name, role and the settings typed into its fields (or written as JSON for the other types), tells an MQTT meter's owner what to set on the device, and shows the server's 422 beside the setting it names (a field, the JSON editor, or the type); a source is deleted only after confirming; a sub-meter (a smart plug) is added with the appliance it measures and listed as such; in German the panel reads German.
 import type { IngestInfo, Source, SourceList } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { showLanguage } from '../i18n/i18n.setup.js';
 import { renderWithApi, type Answer, type Routes } from '../test/api.fixture.js';
 import { MetersPanel } from './meters.panel.js';
 
@@ -331,4 +332,67 @@ it('deletes a meter only after confirming', async () => {
     ]),
   );
   await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+});
+
+const plug = source({
+  id: 'src_9',
+  name: 'Fridge plug',
+  type: 'json',
+  role: 'submeter',
+  appliance: 'fridge',
+  status: {
+    last_value_w: 92.4,
+    last_seen: ago(2_000),
+    last_error: null,
+    last_error_code: null,
+    last_error_at: null,
+  },
+});
+
+it('adds a sub-meter with the appliance it measures, and lists it as that appliance’s', async () => {
+  const sent = show(
+    {
+      'POST /api/v1/buildings/home/sources': (body) => ({
+        status: 201,
+        body: source({ id: 'src_3', name: 'Plug', type: 'json', ...(body as object) }),
+      }),
+    },
+    { sources: [shelly, plug] },
+  );
+  const row = (await screen.findByRole('rowheader', { name: 'Fridge plug' })).closest('tr')!;
+  expect(within(row).getAllByRole('cell')[1]).toHaveTextContent('Sub-meter: Fridge');
+  expect(within(row).getAllByRole('cell')[2]).toHaveTextContent('92 W');
+  const f = await form();
+  fireEvent.change(within(f).getByLabelText('What it measures'), {
+    target: { value: 'submeter' },
+  });
+  fireEvent.change(within(f).getByLabelText('The appliance it measures'), {
+    target: { value: 'washing_machine' },
+  });
+  fireEvent.change(within(f).getByLabelText('Meter name'), { target: { value: 'Plug' } });
+  fireEvent.click(within(f).getByRole('button', { name: 'Add meter' }));
+  await waitFor(() =>
+    expect(posted(sent)).toEqual([
+      expect.objectContaining({
+        name: 'Plug',
+        role: 'submeter',
+        appliance: 'washing_machine',
+      }),
+    ]),
+  );
+});
+
+it('speaks German', async () => {
+  await showLanguage('de');
+  try {
+    show({}, { sources: [plug] });
+    const row = (await screen.findByRole('rowheader', { name: 'Fridge plug' })).closest('tr')!;
+    expect(within(row).getAllByRole('cell')[1]).toHaveTextContent('Zwischenzähler: Kühlschrank');
+    const f = await screen.findByRole('form', { name: 'Zähler hinzufügen' });
+    expect(
+      within(f).getByRole('option', { name: 'Zwischenzähler (ein Gerät)' }),
+    ).toBeInTheDocument();
+  } finally {
+    await showLanguage('en');
+  }
 });

@@ -6,8 +6,16 @@
  */
 import type { IngestInfo, Source } from '@nilm/contracts';
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18n } from '../i18n/i18n.setup.js';
 import { settingOf } from '../lib/api.client.js';
-import { formatAgo, formatDateTime, formatGridPower, formatPower } from '../lib/format.js';
+import {
+  applianceName,
+  formatAgo,
+  formatDateTime,
+  formatGridPower,
+  formatPower,
+} from '../lib/format.js';
 import {
   SOURCE_GROUPS,
   SOURCE_TYPES,
@@ -21,18 +29,26 @@ import {
 } from '../lib/source.catalogue.js';
 import { useCreateSource, useDeleteSource, useIngestInfo, useSources } from '../state/queries.js';
 import { useSettings } from '../state/settings.js';
+import { AppliancePicker, VOCABULARY } from './appliance.picker.js';
 import { ConfirmButton } from './confirm.dialog.js';
 import { inputClass, labelClass, primaryButton, td } from './form.helpers.js';
 import { Empty, ErrorState, Loading, Panel } from './states.js';
 import { scrollRegion, TableHead } from './table.head.js';
 
 type Role = Source['role'];
-// The roles this form offers; a sub-meter (bound to an appliance) is added through the API
-// until the form asks for its appliance (issue 13.3).
-const ROLE_LABELS: Record<Exclude<Role, 'submeter'>, string> = {
-  mains: 'Grid connection (mains)',
-  production: 'Solar production',
-};
+// The roles this form offers; a sub-meter (a smart plug) also asks for its appliance (issue 13.3).
+const ROLE_LABELS = {
+  mains: 'meters.roleMains',
+  production: 'meters.roleProduction',
+  submeter: 'meters.roleSubmeter',
+} as const satisfies Record<Role, string>;
+
+/** What a meter measures, in words: "Mains", "Production", "Sub-meter: Fridge". */
+function measures(source: Source): string {
+  if (source.role === 'submeter')
+    return i18n.t('meters.submeterOf', { appliance: applianceName(source.appliance ?? '') });
+  return i18n.t(source.role === 'production' ? 'meters.production' : 'meters.mains');
+}
 const fieldError = 'mt-1 text-sm text-red-700 dark:text-red-300';
 const hintClass = 'mt-1 text-xs font-normal text-slate-500 dark:text-slate-400';
 
@@ -55,6 +71,7 @@ function SourceRow({
   now: number;
   onDelete: () => Promise<unknown>;
 }) {
+  const { t } = useTranslation();
   const { units } = useSettings().settings;
   const s = source.status;
   const info = sourceTypeInfo(source.type);
@@ -67,19 +84,19 @@ function SourceRow({
         <span className="block">{info?.label ?? source.type}</span>
         <code className="text-xs text-slate-500 dark:text-slate-400">{source.type}</code>
       </td>
-      <td className={`${td} whitespace-nowrap`}>
-        {source.role === 'production' ? 'Production' : 'Mains'}
-      </td>
+      <td className={`${td} whitespace-nowrap`}>{measures(source)}</td>
       <td className={`${td} whitespace-nowrap tabular-nums`}>
         {s.last_value_w === null
           ? '–'
           : source.role === 'production'
-            ? `${formatPower(Math.abs(s.last_value_w), units)} produced`
-            : formatGridPower(s.last_value_w, units)}
+            ? t('meters.produced', { power: formatPower(Math.abs(s.last_value_w), units) })
+            : source.role === 'submeter'
+              ? formatPower(s.last_value_w, units)
+              : formatGridPower(s.last_value_w, units)}
         {s.last_phases_w && s.last_phases_w.length > 0 && (
           <span
             className="block text-xs text-slate-500 dark:text-slate-400"
-            title="Power per phase, export negative"
+            title={t('meters.phasesTitle')}
           >
             {s.last_phases_w.map((w, i) => `L${i + 1} ${formatPower(w, units)}`).join(', ')}
           </span>
@@ -103,18 +120,18 @@ function SourceRow({
             )}
           </span>
         ) : (
-          <span className="text-slate-500 dark:text-slate-400">None</span>
+          <span className="text-slate-500 dark:text-slate-400">{t('meters.none')}</span>
         )}
       </td>
       <td className={`${td} text-right`}>
         <ConfirmButton
-          label={`Delete meter ${source.name}`}
-          title={`Delete “${source.name}”?`}
-          description="The server stops reading this meter at once. Readings already stored stay."
-          confirmLabel="Delete"
+          label={t('meters.deleteLabel', { name: source.name })}
+          title={t('meters.deleteTitle', { name: source.name })}
+          description={t('meters.deleteText')}
+          confirmLabel={t('meters.delete')}
           onConfirm={onDelete}
         >
-          Delete
+          {t('meters.delete')}
         </ConfirmButton>
       </td>
     </tr>
@@ -133,6 +150,7 @@ function Field({
   error: string | undefined;
   onChange: (v: string) => void;
 }) {
+  const { t } = useTranslation();
   const id = useId();
   const described = [field.hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ');
   const common = {
@@ -164,7 +182,9 @@ function Field({
           max={field.max}
           autoComplete="off"
           spellCheck={false}
-          placeholder={field.placeholder ? `e.g. ${field.placeholder}` : undefined}
+          placeholder={
+            field.placeholder ? t('meters.example', { value: field.placeholder }) : undefined
+          }
           onChange={(e) => onChange(e.target.value)}
         />
       )}
@@ -194,6 +214,7 @@ function ConnectionLine({
   buildingId: string;
   topic: string;
 }) {
+  const { t } = useTranslation();
   let text: ReactNode;
   if (info.group === 'mqtt') {
     text = ingest ? (
@@ -207,13 +228,12 @@ function ConnectionLine({
         })}
       </>
     ) : (
-      'Loading the broker’s address…'
+      t('meters.loadingBroker')
     );
   } else if (info.group === 'http') {
-    text =
-      'The server reads the meter at this address itself, so the meter must be reachable from the computer the server runs on.';
+    text = t('meters.httpNote');
   } else {
-    text = `Point the writer at ${window.location.origin}/api/v1/write with a device token of this building (as X-Ingest-Token, a Bearer token, or the password).`;
+    text = t('meters.writeNote', { url: `${window.location.origin}/api/v1/write` });
   }
   return (
     <p
@@ -229,18 +249,26 @@ function ConnectionLine({
 const exampleJson = (info: SourceTypeInfo) => JSON.stringify(info.example, null, 2);
 
 function AddSourceForm({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const create = useCreateSource(buildingId);
   const ingest = useIngestInfo();
   const [type, setType] = useState(SOURCE_TYPES[0]!.type);
   const info = sourceTypeInfo(type) ?? SOURCE_TYPES[0]!;
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('mains');
+  const [appliance, setAppliance] = useState(VOCABULARY[0]!);
   const [values, setValues] = useState(() => initialValues(info));
   const [asJson, setAsJson] = useState(!info.fields);
   const [json, setJson] = useState(() => exampleJson(info));
   const [jsonProblem, setJsonProblem] = useState<string | null>(null);
   const [added, setAdded] = useState<Source | null>(null);
-  const ids = { type: useId(), json: useId(), jsonError: useId(), typeError: useId() };
+  const ids = {
+    type: useId(),
+    json: useId(),
+    jsonError: useId(),
+    typeError: useId(),
+    appliance: useId(),
+  };
 
   const fields = info.fields ?? [];
   const editingJson = asJson || fields.length === 0;
@@ -269,11 +297,11 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
     try {
       parsed = JSON.parse(json);
     } catch (e) {
-      setJsonProblem(`The settings are not valid JSON: ${(e as Error).message}`);
+      setJsonProblem(t('meters.notJson', { reason: (e as Error).message }));
       return null;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      setJsonProblem('The settings must be a JSON object, such as {"topic": "..."}');
+      setJsonProblem(t('meters.notObject'));
       return null;
     }
     return parsed as Record<string, unknown>;
@@ -286,7 +314,13 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
     const settings = readSettings();
     if (!settings) return;
     create.mutate(
-      { type, ...(name.trim() ? { name: name.trim() } : {}), role, settings },
+      {
+        type,
+        ...(name.trim() ? { name: name.trim() } : {}),
+        role,
+        ...(role === 'submeter' ? { appliance } : {}),
+        settings,
+      },
       {
         onSuccess: (source) => {
           setAdded(source);
@@ -308,8 +342,8 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
   const topic = editingJson
     ? (() => {
         try {
-          const t = (JSON.parse(json) as { topic?: unknown }).topic;
-          return typeof t === 'string' ? t : '';
+          const topic = (JSON.parse(json) as { topic?: unknown }).topic;
+          return typeof topic === 'string' ? topic : '';
         } catch {
           return '';
         }
@@ -319,14 +353,14 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
   return (
     <form
       onSubmit={submit}
-      aria-label="Add a meter"
+      aria-label={t('meters.add')}
       noValidate
       className="mt-4 grid gap-3 border-t border-slate-100 pt-4 sm:grid-cols-2 dark:border-slate-800"
     >
-      <h3 className="font-semibold sm:col-span-2">Add a meter</h3>
+      <h3 className="font-semibold sm:col-span-2">{t('meters.add')}</h3>
       <div className="sm:col-span-2">
         <label htmlFor={ids.type} className={labelClass}>
-          Meter type
+          {t('meters.type')}
         </label>
         <select
           id={ids.type}
@@ -338,9 +372,9 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
         >
           {SOURCE_GROUPS.map((g) => (
             <optgroup key={g.group} label={g.label}>
-              {SOURCE_TYPES.filter((t) => t.group === g.group).map((t) => (
-                <option key={t.type} value={t.type}>
-                  {t.label} ({t.type})
+              {SOURCE_TYPES.filter((s) => s.group === g.group).map((s) => (
+                <option key={s.type} value={s.type}>
+                  {s.label} ({s.type})
                 </option>
               ))}
             </optgroup>
@@ -353,40 +387,54 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
         )}
       </div>
       <label className={labelClass}>
-        Meter name
+        {t('meters.name')}
         <input
           maxLength={100}
           autoComplete="off"
-          placeholder={`e.g. ${info.label.split(',')[0]} in the hall`}
+          placeholder={t('meters.namePlaceholder', { meter: info.label.split(',')[0] })}
           value={name}
           onChange={(e) => setName(e.target.value)}
           className={inputClass}
         />
       </label>
       <label className={labelClass}>
-        What it measures
+        {t('meters.measures')}
         <select
           value={role}
           onChange={(e) => setRole(e.target.value as Role)}
           className={inputClass}
         >
-          {(Object.keys(ROLE_LABELS) as Array<keyof typeof ROLE_LABELS>).map((r) => (
+          {(Object.keys(ROLE_LABELS) as Role[]).map((r) => (
             <option key={r} value={r}>
-              {ROLE_LABELS[r]}
+              {t(ROLE_LABELS[r])}
             </option>
           ))}
         </select>
       </label>
+      {role === 'submeter' && (
+        <div className="sm:col-span-2">
+          <label htmlFor={ids.appliance} className={labelClass}>
+            {t('meters.appliance')}
+          </label>
+          <AppliancePicker
+            id={ids.appliance}
+            value={appliance}
+            onChange={setAppliance}
+            className={inputClass}
+          />
+          <p className={hintClass}>{t('meters.submeterHint')}</p>
+        </div>
+      )}
       {fields.length > 0 && (
         <label className="flex items-center gap-2 text-sm sm:col-span-2">
           <input type="checkbox" checked={asJson} onChange={(e) => toggleJson(e.target.checked)} />
-          Edit all settings as JSON (for settings without a field here)
+          {t('meters.asJson')}
         </label>
       )}
       {editingJson ? (
         <div className="sm:col-span-2">
           <label htmlFor={ids.json} className={labelClass}>
-            Settings (JSON)
+            {t('meters.settingsJson')}
           </label>
           <textarea
             id={ids.json}
@@ -398,10 +446,7 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
             aria-describedby={jsonProblem || atJson ? ids.jsonError : undefined}
             className={`${inputClass} font-mono text-xs`}
           />
-          <p className={hintClass}>
-            The settings of <code>{type}</code> are listed in docs/ingest.md; the example shows the
-            usual ones.
-          </p>
+          <p className={hintClass}>{t('meters.jsonHint', { type })}</p>
           {(jsonProblem || atJson) && (
             <p id={ids.jsonError} role="alert" className={fieldError}>
               {jsonProblem ?? error?.message}
@@ -428,10 +473,10 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
       </div>
       <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
         <button type="submit" disabled={create.isPending} className={primaryButton}>
-          {create.isPending ? 'Adding…' : 'Add meter'}
+          {create.isPending ? t('meters.adding') : t('meters.addButton')}
         </button>
         <span role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
-          {added ? `Added “${added.name}”.` : ''}
+          {added ? t('meters.added', { name: added.name }) : ''}
         </span>
       </div>
       {general && (
@@ -444,35 +489,33 @@ function AddSourceForm({ buildingId }: { buildingId: string }) {
 }
 
 export function MetersPanel({ buildingId }: { buildingId: string }) {
+  const { t } = useTranslation();
   const sources = useSources(buildingId);
   const remove = useDeleteSource(buildingId);
   const now = useNow(1000);
 
   return (
-    <Panel id="meters" title="Meters">
-      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">
-        The meters this building’s readings come from, read by the server in their own formats. Grid
-        power is signed: import is what the home takes from the grid, export what it sends back.
-      </p>
+    <Panel id="meters" title={t('meters.title')}>
+      <p className="mb-3 text-sm text-slate-600 dark:text-slate-300">{t('meters.intro')}</p>
       {sources.error ? (
         <ErrorState error={sources.error} onRetry={() => void sources.refetch()} />
       ) : sources.isPending ? (
         <Loading />
       ) : sources.data.sources.length === 0 ? (
-        <Empty>No meters yet. Add the one you own below.</Empty>
+        <Empty>{t('meters.noneYet')}</Empty>
       ) : (
-        <div {...scrollRegion('Meters table', 'relative')}>
+        <div {...scrollRegion(t('meters.table'), 'relative')}>
           <table className="w-full text-sm">
-            <caption className="sr-only">Meters and their status</caption>
+            <caption className="sr-only">{t('meters.caption')}</caption>
             <TableHead
               columns={[
-                'Name',
-                'Type',
-                'Measures',
-                'Last value',
-                'Last seen',
-                'Last error',
-                { label: 'Actions', srOnly: true },
+                t('meters.colName'),
+                t('meters.colType'),
+                t('meters.colMeasures'),
+                t('meters.colValue'),
+                t('meters.colSeen'),
+                t('meters.colError'),
+                { label: t('meters.colActions'), srOnly: true },
               ]}
             />
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
