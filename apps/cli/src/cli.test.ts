@@ -1,4 +1,5 @@
-// Proves the `nilm` command as a user runs it: --help everywhere, the eval JSON contract on the
+// Proves the `nilm` command as a user runs it: --help everywhere (the top level lists every
+// command's summary), an unknown command's suggestion, the eval JSON contract on the
 // committed real excerpt (run-level and whole-house fields included), unscored columns and
 // warnings, the readable table, data inspect, fit, another post-processing rule (--postprocess),
 // and clear errors (exit 2).
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SUMMARIES } from './commands/command.summaries.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = resolve(ROOT, 'apps/cli/bin/nilm.js');
@@ -39,6 +41,16 @@ describe('nilm CLI', () => {
     const r = await nilm(...cmd, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: nilm/);
+  });
+
+  it('lists every command with its one-line summary, and an unknown one suggests the nearest', async () => {
+    const r = await nilm('--help');
+    const listed = r.stdout.replace(/\s+/g, ' ');
+    for (const [name, summary] of Object.entries(SUMMARIES))
+      expect(listed).toContain(`${name} ${summary.replace(/\s+/g, ' ')}`);
+    const typo = await nilm('evl');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown command 'evl'\s+\(Did you mean eval\?\)/);
   });
 
   it('prints its version with --version and -V', async () => {

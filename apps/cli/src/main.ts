@@ -4,17 +4,45 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { NilmError } from '@nilm/ml';
-import { loadConfig } from './config.js';
-import { registerData } from './commands/data.command.js';
-import { registerEval } from './commands/eval.command.js';
-import { registerFit } from './commands/fit.command.js';
-import { registerTrain } from './commands/train.command.js';
-import { registerBench } from './commands/bench.command.js';
-import { registerModels } from './commands/models.command.js';
-import { registerServe } from './commands/serve.command.js';
-import { registerReplay } from './commands/replay.command.js';
-import { registerImport } from './commands/import.command.js';
+import { CliConfigError, loadConfig, type CliConfig } from './config.js';
+import { SUMMARIES, type CommandName } from './commands/command.summaries.js';
+
+type Register = (program: Command, config: CliConfig) => void;
+
+/**
+ * The commands, each loaded only when it runs (or help lists every option of every command):
+ * loading one loads the ML package, which takes about a second, so `nilm --help` and
+ * `nilm --version` load none.
+ */
+const COMMANDS: ReadonlyArray<{ names: readonly CommandName[]; load: () => Promise<Register> }> = [
+  { names: ['eval'], load: async () => (await import('./commands/eval.command.js')).registerEval },
+  { names: ['fit'], load: async () => (await import('./commands/fit.command.js')).registerFit },
+  {
+    names: ['train'],
+    load: async () => (await import('./commands/train.command.js')).registerTrain,
+  },
+  {
+    names: ['bench'],
+    load: async () => (await import('./commands/bench.command.js')).registerBench,
+  },
+  {
+    names: ['models'],
+    load: async () => (await import('./commands/models.command.js')).registerModels,
+  },
+  {
+    names: ['start', 'serve', 'worker'],
+    load: async () => (await import('./commands/serve.command.js')).registerServe,
+  },
+  {
+    names: ['replay'],
+    load: async () => (await import('./commands/replay.command.js')).registerReplay,
+  },
+  {
+    names: ['import'],
+    load: async () => (await import('./commands/import.command.js')).registerImport,
+  },
+  { names: ['data'], load: async () => (await import('./commands/data.command.js')).registerData },
+];
 
 /** The CLI package's version, as `nilm --version` prints it. */
 const VERSION = (
@@ -23,8 +51,12 @@ const VERSION = (
   }
 ).version;
 
-/** Build the program (exported for tests). */
-export function buildProgram(): Command {
+/**
+ * Build the program for `argv`: the command it names is loaded whole; the others are only
+ * listed (name and summary), which is all that `nilm --help` shows. A name that is no command
+ * loads them all, so the error can suggest the nearest.
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const config = loadConfig();
   const program = new Command('nilm')
     .description(
@@ -33,25 +65,26 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version of nilm')
     .showHelpAfterError()
     .exitOverride();
-  registerEval(program, config);
-  registerFit(program);
-  registerTrain(program);
-  registerBench(program, config);
-  registerModels(program, config);
-  registerServe(program);
-  registerReplay(program);
-  registerImport(program);
-  registerData(program);
+  const wanted = argv.slice(2).find((a) => !a.startsWith('-'));
+  const known = COMMANDS.some((c) => c.names.some((n) => n === wanted));
+  for (const c of COMMANDS) {
+    if (known ? c.names.some((n) => n === wanted) : wanted !== undefined)
+      (await c.load())(program, config);
+    else for (const n of c.names) program.command(n).description(SUMMARIES[n]);
+  }
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof NilmError) {
+    // Bad input (the ML package's errors, a bad setting) names its code. The ML package is
+    // loaded here only when something failed: help and version never load it.
+    const { NilmError } = await import('@nilm/ml');
+    if (e instanceof NilmError || e instanceof CliConfigError) {
       process.stderr.write(`error [${e.code}]: ${e.message}\n`);
       return 2;
     }

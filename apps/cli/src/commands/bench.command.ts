@@ -2,6 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import {
   ArchitectureSchema,
   benchTransformer,
@@ -16,9 +17,7 @@ import type { CliConfig } from '../config.js';
 export function registerBench(program: Command, config: CliConfig): void {
   program
     .command('bench')
-    .description(
-      'Inference windows/s (batch 64), training windows/s (batch 32), GFLOP per window and achieved GFLOP/s',
-    )
+    .description(SUMMARIES.bench)
     .option(
       '-c, --config <file>',
       'take the architecture from this training config (default: the active model, else configs/default.yaml sizes)',

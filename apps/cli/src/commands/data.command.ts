@@ -1,5 +1,6 @@
 /** `nilm data inspect`: what a data file or set holds. */
 import type { Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import { loadDataset, summarise, type SeriesSummary } from '@nilm/ml';
 import { fmt, table } from '../output.js';
 import { loadOptions, withDataFlags, type DataFlags } from './eval.command.js';
@@ -27,7 +28,7 @@ export function formatSummaries(list: SeriesSummary[]): string {
 }
 
 export function registerData(program: Command): void {
-  const data = program.command('data').description('Look at data sets');
+  const data = program.command('data').description(SUMMARIES.data);
   const inspect = data
     .command('inspect')
     .description(

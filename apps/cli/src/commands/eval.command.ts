@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import {
   canonicalAppliance,
   evaluate,
@@ -279,9 +280,7 @@ export function formatReport(r: EvalReport): string {
 export function registerEval(program: Command, config: CliConfig): void {
   const cmd = program
     .command('eval')
-    .description(
-      'Score a disaggregation method on data with sub-meters (MAE, RMSE, SAE, NDE, F1 and run-level F1 per appliance; share of the whole house explained)',
-    )
+    .description(SUMMARIES.eval)
     .requiredOption(
       '-m, --model <spec>',
       'baseline:mean, baseline:co, default (the active registered model), id@version, or a model directory',

@@ -1,11 +1,12 @@
 /** `nilm fit`: fit a classic baseline and save it as a model directory. */
 import type { Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import { CoBaseline, MeanBaseline, NilmError, loadDataset } from '@nilm/ml';
 
 export function registerFit(program: Command): void {
   program
     .command('fit')
-    .description('Fit a baseline (baseline:mean or baseline:co) on data and save it to a directory')
+    .description(SUMMARIES.fit)
     .requiredOption('-m, --model <kind>', 'baseline:mean or baseline:co')
     .requiredOption('-t, --train <path>', 'file, directory or glob of training data')
     .requiredOption('-o, --out <dir>', 'model directory to write')

@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { Option, type Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import {
   checkImportCsv,
   Id,
@@ -257,9 +258,7 @@ async function runImport(o: ImportOptions): Promise<void> {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description(
-      "Import a recording's history into a building with its own timestamps: checked here first, then sent as one CSV file",
-    )
+    .description(SUMMARIES.import)
     .requiredOption('-d, --data <file>', 'CSV file (plain or gzip) to import')
     .requiredOption('-b, --building <id>', 'building the readings belong to')
     .requiredOption('--url <base>', 'API base URL, e.g. http://127.0.0.1:8080')

@@ -1,13 +1,12 @@
 /** `nilm models`: list, register, activate and verify model versions. */
 import type { Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import { ModelRegistry, readModelCard, readVerifiedWeights } from '@nilm/ml';
 import type { CliConfig } from '../config.js';
 import { fmt, table } from '../output.js';
 
 export function registerModels(program: Command, config: CliConfig): void {
-  const models = program
-    .command('models')
-    .description('The model registry: versions, the active one, verification');
+  const models = program.command('models').description(SUMMARIES.models);
   models
     .command('list')
     .description('List registered models with their held-out scores')

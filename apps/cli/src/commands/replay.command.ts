@@ -6,6 +6,7 @@
  * `--speed`.
  */
 import { Option, type Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import type { MqttClient } from 'mqtt';
 import { loadDataset, NilmError, ReplayClock, type Series, type StampedReading } from '@nilm/ml';
 import {
@@ -423,9 +424,7 @@ async function replay(o: ReplayOptions): Promise<void> {
 export function registerReplay(program: Command): void {
   const cmd = program
     .command('replay')
-    .description(
-      'Play a recorded data set (first series) to a running server as if it were a live meter: over HTTP with a device token, or over MQTT',
-    )
+    .description(SUMMARIES.replay)
     .requiredOption('-d, --data <path>', 'file, directory or glob of data to replay')
     .requiredOption('-b, --building <id>', 'building the readings belong to')
     .addOption(

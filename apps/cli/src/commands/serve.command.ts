@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommanderError, type Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import { NilmError } from '@nilm/ml';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -42,22 +43,16 @@ async function run(role: 'all' | 'api' | 'worker', port?: string): Promise<void>
 export function registerServe(program: Command): void {
   program
     .command('start')
-    .description(
-      'Run the whole product in one process: API, worker, demo home (embedded stores unless configured)',
-    )
+    .description(SUMMARIES.start)
     .option('-p, --port <port>', 'HTTP port (default: $PORT or 8080)')
     .action(async (o: { port?: string }) => run('all', o.port));
   program
     .command('serve')
-    .description(
-      'Run the API only (scale out: several behind a load balancer, with DATABASE_URL, REDIS_URL, INFLUX_URL)',
-    )
+    .description(SUMMARIES.serve)
     .option('-p, --port <port>', 'HTTP port (default: $PORT or 8080)')
     .action(async (o: { port?: string }) => run('api', o.port));
   program
     .command('worker')
-    .description(
-      'Run a disaggregation worker only (needs REDIS_URL to share jobs with API processes)',
-    )
+    .description(SUMMARIES.worker)
     .action(async () => run('worker'));
 }

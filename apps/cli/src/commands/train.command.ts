@@ -1,6 +1,7 @@
 /** `nilm train`: train the multi-head transformer from a YAML config. */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { SUMMARIES } from './command.summaries.js';
 import {
   evaluate,
   loadTrainConfig,
@@ -26,9 +27,7 @@ function scores(r: EvalReport): Record<string, Record<string, number | null>> {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description(
-      'Train the multi-head transformer (config: data, appliances, model sizes, optimizer, schedule)',
-    )
+    .description(SUMMARIES.train)
     .requiredOption('-c, --config <file>', 'YAML training config (see configs/default.yaml)')
     .option('-o, --out <dir>', 'run directory (default: runs/<name>-<version>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
