@@ -9,7 +9,8 @@
  * other's transaction. Reads run on a small pool of other connections to the same database, in
  * parallel with each other and with later writes: DuckDB gives each statement a consistent
  * snapshot of what was committed when it started, and a read first waits for the writes issued
- * before it (each resolves only after its COMMIT), so it sees them.
+ * before it (each resolves only after its COMMIT), so it sees them; one that waits for a free
+ * reader may also see writes issued after it that committed meanwhile.
  */
 import {
   DuckDBInstance,
