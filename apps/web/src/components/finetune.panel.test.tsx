@@ -77,12 +77,13 @@ const routes = (over: Routes = {}): Routes => ({
   ...over,
 });
 
-it('offers the appliances with a sub-meter or labels and posts the ones chosen', async () => {
+it('offers the appliances with a sub-meter (chosen) or labels and posts the ones chosen', async () => {
   const sent = renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit />, routes());
   const fridge = await screen.findByRole('checkbox', { name: 'Fridge' });
   const shower = await screen.findByRole('checkbox', { name: 'Electric shower' });
+  // The sub-metered one is chosen to start with; a labelled one is offered.
   expect(fridge).toBeChecked();
-  fireEvent.click(shower);
+  expect(shower).not.toBeChecked();
   fireEvent.change(screen.getByLabelText('Another appliance'), { target: { value: 'kettle' } });
   fireEvent.click(screen.getByRole('button', { name: 'Add' }));
   expect(screen.getByRole('checkbox', { name: 'Kettle' })).toBeChecked();

@@ -35,8 +35,14 @@ const MAX_APPLIANCES = 4;
 
 const hours = (minutes: number) => formatNumber(minutes / 60, minutes < 600 ? 1 : 0);
 
-/** The appliances worth teaching: those a sub-meter measures, then those with labels. */
-function useTeachable(buildingId: string, canEdit: boolean): string[] {
+/**
+ * The appliances worth teaching: those a sub-meter measures (`metered`, chosen to start with),
+ * then those with labels (offered; "nothing of it here" alone never shows the appliance on).
+ */
+function useTeachable(
+  buildingId: string,
+  canEdit: boolean,
+): { metered: string[]; offered: string[] } {
   const sources = useSources(buildingId, canEdit ? 60_000 : 0);
   const labels = useLabels(buildingId);
   const metered = canEdit
@@ -44,7 +50,10 @@ function useTeachable(buildingId: string, canEdit: boolean): string[] {
         s.role === 'submeter' && s.appliance ? [s.appliance] : [],
       )
     : [];
-  return [...new Set([...metered, ...(labels.data?.labels ?? []).map((l) => l.appliance)])];
+  return {
+    metered,
+    offered: [...new Set([...metered, ...(labels.data?.labels ?? []).map((l) => l.appliance)])],
+  };
 }
 
 function JobStatus({ job }: { job: FinetuneJob }) {
@@ -209,8 +218,8 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
   const start = useStartFinetune(buildingId);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const [extra, setExtra] = useState('');
-  const picked = chosen ?? teachable.slice(0, MAX_APPLIANCES);
-  const offered = [...new Set([...teachable, ...picked])];
+  const picked = chosen ?? [...new Set(teachable.metered)].slice(0, MAX_APPLIANCES);
+  const offered = [...new Set([...teachable.offered, ...picked])];
   const latest = jobs.data?.jobs[0];
   const busy = latest?.status === 'queued' || latest?.status === 'running';
   // A job that ends makes (or not) a model: read the models again.

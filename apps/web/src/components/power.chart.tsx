@@ -121,6 +121,7 @@ export function StackedPowerChart({
 }) {
   const { t } = useTranslation();
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
+  const dragRef = useRef<{ from: number; to: number } | null>(null);
   const { units } = useSettings().settings;
   const span = rows.length > 1 ? rows[rows.length - 1]!.t - rows[0]!.t : 0;
   const fmt = tickFormatter(span, units);
@@ -137,23 +138,30 @@ export function StackedPowerChart({
         margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
         {...(onSelectSpan && {
           className: 'cursor-crosshair select-none',
+          // recharts calls these a frame later: the drag lives in a ref, the state only draws it.
           onMouseDown: (state) => {
             const x = xOf(state);
-            setDrag(x === null ? null : { from: x, to: x });
+            dragRef.current = x === null ? null : { from: x, to: x };
+            setDrag(dragRef.current);
           },
           onMouseMove: (state) => {
             const x = xOf(state);
-            if (drag && x !== null) setDrag({ ...drag, to: x });
+            if (!dragRef.current || x === null) return;
+            dragRef.current = { ...dragRef.current, to: x };
+            setDrag(dragRef.current);
           },
-          onMouseUp: () => {
-            if (drag && drag.from !== drag.to)
-              onSelectSpan({
-                from: Math.min(drag.from, drag.to),
-                to: Math.max(drag.from, drag.to),
-              });
+          onMouseUp: (state) => {
+            const d = dragRef.current;
+            const to = xOf(state) ?? d?.to;
+            if (d && to !== undefined && to !== d.from)
+              onSelectSpan({ from: Math.min(d.from, to), to: Math.max(d.from, to) });
+            dragRef.current = null;
             setDrag(null);
           },
-          onMouseLeave: () => setDrag(null),
+          onMouseLeave: () => {
+            dragRef.current = null;
+            setDrag(null);
+          },
         })}
       >
         <defs>
