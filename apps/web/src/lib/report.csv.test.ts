@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { periodCosts, type PeriodCost } from './pricing.js';
 import {
   buildReport,
+  CSV_WORDS,
   csvField,
   fromFirstReading,
   reportCsv,
@@ -172,6 +173,14 @@ describe('reportCsv', () => {
     expect(reportCsv(report).split('\r\n')[2]).toBe(
       '2026-01-02,1.500,0.30,0.500,0.10,2.000,0.40,2.000,0.40,6.000,1.20,100.0',
     );
+  });
+
+  it('rounds numbers as the table does (decimal, half up), with a decimal point and no grouping', () => {
+    expect(CSV_WORDS.number(0.705, 2)).toBe('0.71');
+    expect(CSV_WORDS.number(0.705, 2)).toBe(
+      (0.705).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    );
+    expect(CSV_WORDS.number(1234.5, 3)).toBe('1234.500');
   });
 
   it('leaves plain fields alone and quotes newlines', () => {

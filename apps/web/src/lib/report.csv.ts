@@ -86,7 +86,14 @@ export const CSV_WORDS: ReportWords = {
   coverage: 'Data coverage',
   weekOf: (date) => `Week of ${date}`,
   appliance: (name, label) => label ?? applianceLabel(name),
-  number: (v, digits) => v.toFixed(digits),
+  // Rounded as the table's Intl formatting rounds (toFixed rounds the binary value: 0.705 -> 0.70
+  // where the table shows 0.71), with no grouping.
+  number: (v, digits) =>
+    v.toLocaleString('en-US', {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      useGrouping: false,
+    }),
 };
 
 /** The units CSV exports are written in, whatever the display settings. */
