@@ -313,10 +313,9 @@ function DeviceItem({
             type="button"
             aria-expanded={editing}
             onClick={() => setEditing((e) => !e)}
-            aria-label={t('learn.devices.nameLabel', { label: device.label })}
             className={`${secondaryButton} text-xs`}
           >
-            {t('learn.devices.nameIt')}
+            {t('learn.devices.nameLabel', { label: device.label })}
           </button>
           <ConfirmButton
             label={t('learn.devices.dismissLabel', { label: device.label })}

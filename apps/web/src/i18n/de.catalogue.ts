@@ -730,7 +730,6 @@ export const de: Catalogue = {
       run: '{{from}}–{{to}}, {{power}}',
       exampleChart: 'Hausanschluss um den Lauf um {{when}}, der Lauf schattiert',
       noReadings: 'Keine Messwerte um diesen Lauf.',
-      nameIt: 'Benennen…',
       nameLabel: '{{label}} benennen',
       nameForm: '{{label}} benennen',
       type: 'Gerätetyp',

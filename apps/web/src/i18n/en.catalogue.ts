@@ -714,7 +714,6 @@ export const en = {
       run: '{{from}}–{{to}}, {{power}}',
       exampleChart: 'Mains around the run at {{when}}, the run shaded',
       noReadings: 'No readings around this run.',
-      nameIt: 'Name it…',
       nameLabel: 'Name {{label}}',
       nameForm: 'Name {{label}}',
       type: 'Appliance type',

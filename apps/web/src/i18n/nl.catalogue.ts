@@ -726,7 +726,6 @@ export const nl: Catalogue = {
       run: '{{from}}–{{to}}, {{power}}',
       exampleChart: 'Hoofdaansluiting rond de loop om {{when}}, de loop gearceerd',
       noReadings: 'Geen metingen rond deze loop.',
-      nameIt: 'Benoemen…',
       nameLabel: '{{label}} benoemen',
       nameForm: '{{label}} benoemen',
       type: 'Soort apparaat',
