@@ -266,8 +266,10 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
             )}
           </fieldset>
           <div className="flex flex-wrap items-end gap-2">
-            <label className="block text-sm font-medium" htmlFor={`${id}-extra`}>
-              {t('learn.finetune.another')}
+            <div>
+              <label className="block text-sm font-medium" htmlFor={`${id}-extra`}>
+                {t('learn.finetune.another')}
+              </label>
               <AppliancePicker
                 id={`${id}-extra`}
                 value={extra}
@@ -275,7 +277,7 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
                 empty={t('learn.labels.choose')}
                 className="mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
               />
-            </label>
+            </div>
             <button
               type="button"
               disabled={!extra || picked.includes(extra) || picked.length >= MAX_APPLIANCES}

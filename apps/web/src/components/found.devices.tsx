@@ -201,8 +201,10 @@ function NameForm({
       aria-label={t('learn.devices.nameForm', { label: device.label })}
       className="mt-2 grid gap-2 sm:grid-cols-[1fr_1fr_auto] sm:items-end"
     >
-      <label className={labelClass} htmlFor={`${id}-type`}>
-        {t('learn.devices.type')}
+      <div>
+        <label className={labelClass} htmlFor={`${id}-type`}>
+          {t('learn.devices.type')}
+        </label>
         <AppliancePicker
           id={`${id}-type`}
           value={appliance}
@@ -210,7 +212,7 @@ function NameForm({
           empty={t('learn.devices.noType')}
           className={inputClass}
         />
-      </label>
+      </div>
       <label className={labelClass}>
         {t('learn.devices.name')}
         <input
@@ -259,8 +261,10 @@ function MergeForm({
       }}
       className="mt-2 flex flex-wrap items-end gap-2"
     >
-      <label className={labelClass} htmlFor={`${id}-into`}>
-        {t('learn.devices.mergeInto', { label: device.label })}
+      <div>
+        <label className={labelClass} htmlFor={`${id}-into`}>
+          {t('learn.devices.mergeInto', { label: device.label })}
+        </label>
         <select
           id={`${id}-into`}
           value={into}
@@ -273,7 +277,7 @@ function MergeForm({
             </option>
           ))}
         </select>
-      </label>
+      </div>
       <button type="submit" disabled={merge.isPending} className={secondaryButton}>
         {t('learn.devices.merge')}
       </button>

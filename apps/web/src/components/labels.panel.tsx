@@ -82,8 +82,10 @@ export function LabelForm({
           className={inputClass}
         />
       </label>
-      <label className={labelClass} htmlFor={`${id}-appliance`}>
-        {t('learn.appliance')}
+      <div>
+        <label className={labelClass} htmlFor={`${id}-appliance`}>
+          {t('learn.appliance')}
+        </label>
         <AppliancePicker
           id={`${id}-appliance`}
           value={appliance}
@@ -91,7 +93,7 @@ export function LabelForm({
           empty={t('learn.labels.choose')}
           className={inputClass}
         />
-      </label>
+      </div>
       <div className="flex flex-wrap gap-2 sm:col-span-3">
         <button type="submit" disabled={create.isPending} className={primaryButton}>
           {t('learn.labels.on')}
