@@ -1,4 +1,4 @@
-// Proves the Meters panel: it lists a building's sources with type, role, signed last value (export in words) and its phases, "12 s ago" and the last error with its code, and reads them again every few seconds; the add form sends the type, name, role and the settings typed into its fields (or written as JSON for the other types), tells an MQTT meter's owner what to set on the device, and shows the server's 422 beside the setting it names (a field, the JSON editor, or the type); a source is deleted only after confirming; a sub-meter (a smart plug) is added with the appliance it measures and listed as such; in German the panel reads German.
+// Proves the Meters panel: it lists a building's sources with type, role, signed last value (export in words) and its phases, "12 s ago" and the last error with its code, and reads them again every few seconds; the add form sends the type, name, role and the settings typed into its fields (or written as JSON for the other types), tells an MQTT meter's owner what to set on the device, and shows the server's 422 beside the setting it names (a field, the JSON editor, or the type); a source is deleted only after confirming; a sub-meter (a smart plug) is added with the appliance it measures and listed as such; in German the panel and the meter catalogue's words read German.
 import type { IngestInfo, Source, SourceList } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
@@ -391,6 +391,13 @@ it('speaks German', async () => {
     const f = await screen.findByRole('form', { name: 'Zähler hinzufügen' });
     expect(
       within(f).getByRole('option', { name: 'Zwischenzähler (ein Gerät)' }),
+    ).toBeInTheDocument();
+    // The meter catalogue's words too: groups, field labels and hints, what to set on the device.
+    expect(within(f).getByRole('group', { name: 'MQTT-Geräte' })).toBeInTheDocument();
+    expect(within(f).getByLabelText('Topic')).toBeInTheDocument();
+    expect(within(f).getByText(/^Die Geräte-ID \(MQTT-Präfix\)/)).toBeInTheDocument();
+    expect(
+      within(f).getByText(/^Auf der Webseite des Shelly unter Einstellungen/),
     ).toBeInTheDocument();
   } finally {
     await showLanguage('en');

@@ -865,4 +865,51 @@ export const de: Catalogue = {
     addButton: 'Zähler hinzufügen',
     added: '„{{name}}“ hinzugefügt.',
   },
+  sources: {
+    setupShellyGen2:
+      'Auf der Webseite des Shelly unter Einstellungen → MQTT: einschalten, Server, Benutzer und Passwort von unten eintragen und „Generic status update over MQTT“ aktivieren.',
+    setupShellyGen1:
+      'Auf der Webseite des Shelly unter Internet & Security → Advanced – Developer Settings: MQTT einschalten und Server, Benutzer und Passwort von unten eintragen.',
+    setupTasmota:
+      'In Tasmota unter Configuration → MQTT: Host, Port, Benutzer und Passwort von unten eintragen; TelePeriod 10 sendet alle 10 s einen Messwert.',
+    setupEsphome:
+      'Fügen Sie dem YAML einen mqtt:-Abschnitt mit Broker, Benutzername und Passwort von unten hinzu.',
+    setupDsmr:
+      'In der Verwaltung von DSMR-reader den MQTT-Broker von unten eintragen und das Split-Topic-Telegramm einschalten.',
+    setupP1: 'Im WLAN-Portal des Dongles MQTT-Server, Benutzer und Passwort von unten eintragen.',
+    setupGlow:
+      'In der lokalen MQTT-Einstellung des Glow Broker, Benutzer und Passwort von unten eintragen.',
+    setupEmon:
+      'Richten Sie den [[MQTT]]-Interfacer von emonhub auf den Broker unten (oder leiten Sie emon/# dorthin weiter).',
+    setupJson: 'Richten Sie den MQTT-Client des Geräts auf den Broker unten.',
+    labelShellyGen1: 'Shelly EM, Shelly 3EM (erste Generation)',
+    labelTasmota: 'Tasmota mit Energiesensor',
+    labelEsphome: 'ESPHome (Emporia Vue, Platinen mit Stromzangen)',
+    labelJson: 'Jedes Gerät, das JSON veröffentlicht',
+    labelShellyHttp: 'Shelly Gen2+ Zähler (über seine lokale API gelesen)',
+    labelIotawatt: 'IoTaWatt (über seine Abfrage-API gelesen)',
+    labelLine: 'InfluxDB Line Protocol (IoTaWatt-Uploader, Telegraf)',
+    labelHa: 'Ein Leistungssensor in Home Assistant',
+    measurement: 'Measurement',
+    field: 'Feld',
+    precision: 'Genauigkeit der Zeitstempel',
+    haAddress: 'Adresse von Home Assistant',
+    entity: 'Leistungssensor',
+    token: 'Langlebiges Zugriffstoken',
+    measurementHint: 'Das Measurement, das die Leistung am Hausanschluss trägt.',
+    precisionHint: 'IoTaWatt sendet Sekunden (s), Telegraf Nanosekunden (ns).',
+    entityHint: 'Ein Sensor in W oder kW; Bezug positiv (oder das Vorzeichen im JSON wählen).',
+    tokenHint:
+      'Aus Ihrem Home-Assistant-Profil (Sicherheit). Auf dem Server verschlüsselt gespeichert.',
+    groupMqtt: 'MQTT-Geräte',
+    groupHttp: 'Im lokalen Netz abgefragt',
+    groupLine: 'Line Protocol',
+    topic: 'Topic',
+    address: 'Adresse in Ihrem Netz',
+    interval: 'Lesen alle (Sekunden)',
+    shellyTopic:
+      'Die Geräte-ID (MQTT-Präfix), dann /status/em:0, oder <Präfix>/# für Status und Benachrichtigungen. + und # sind Platzhalter.',
+    tasmotaTopic: 'Wohin das Gerät seine SENSOR-Telemetrie sendet (folgt seinem FullTopic).',
+    p1Topic: 'Die Firmware veröffentlicht unter sensors/power/p1meter/.',
+  },
 };

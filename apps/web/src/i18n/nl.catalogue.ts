@@ -860,4 +860,51 @@ export const nl: Catalogue = {
     addButton: 'Meter toevoegen',
     added: '“{{name}}” toegevoegd.',
   },
+  sources: {
+    setupShellyGen2:
+      'Op de webpagina van de Shelly, Settings → MQTT: zet het aan, vul server, gebruiker en wachtwoord van hieronder in en zet “Generic status update over MQTT” aan.',
+    setupShellyGen1:
+      'Op de webpagina van de Shelly, Internet & Security → Advanced – Developer Settings: zet MQTT aan en vul server, gebruiker en wachtwoord van hieronder in.',
+    setupTasmota:
+      'In Tasmota, Configuration → MQTT: vul host, poort, gebruiker en wachtwoord van hieronder in; TelePeriod 10 stuurt elke 10 s een meting.',
+    setupEsphome:
+      'Voeg aan de YAML een mqtt:-sectie toe met de broker, gebruikersnaam en wachtwoord van hieronder.',
+    setupDsmr:
+      'Stel in het beheer van DSMR-reader de MQTT-broker van hieronder in en zet het split-topic-telegram aan.',
+    setupP1:
+      'Vul in het wifi-portaal van de dongle de MQTT-server, gebruiker en wachtwoord van hieronder in.',
+    setupGlow:
+      'Vul in de lokale MQTT-instelling van de Glow de broker, gebruiker en wachtwoord van hieronder in.',
+    setupEmon:
+      'Richt de [[MQTT]]-interfacer van emonhub op de broker hieronder (of stuur emon/# erheen door).',
+    setupJson: 'Richt de MQTT-client van het apparaat op de broker hieronder.',
+    labelShellyGen1: 'Shelly EM, Shelly 3EM (eerste generatie)',
+    labelTasmota: 'Tasmota met een energiesensor',
+    labelEsphome: 'ESPHome (Emporia Vue, borden met stroomtangen)',
+    labelJson: 'Elk apparaat dat JSON publiceert',
+    labelShellyHttp: 'Shelly Gen2+ meter (gelezen via zijn lokale API)',
+    labelIotawatt: 'IoTaWatt (gelezen via zijn query-API)',
+    labelLine: 'InfluxDB line protocol (IoTaWatt-uploader, Telegraf)',
+    labelHa: 'Een vermogenssensor in Home Assistant',
+    measurement: 'Measurement',
+    field: 'Veld',
+    precision: 'Precisie van de tijdstempels',
+    haAddress: 'Adres van Home Assistant',
+    entity: 'Vermogenssensor',
+    token: 'Langlevend toegangstoken',
+    measurementHint: 'Het measurement met het vermogen van de hoofdaansluiting.',
+    precisionHint: 'IoTaWatt stuurt seconden (s), Telegraf nanoseconden (ns).',
+    entityHint: 'Een sensor in W of kW; afname positief (of kies het teken in JSON).',
+    tokenHint: 'Uit uw Home Assistant-profiel (Beveiliging). Versleuteld bewaard op de server.',
+    groupMqtt: 'MQTT-apparaten',
+    groupHttp: 'Uitgelezen op het lokale netwerk',
+    groupLine: 'Line protocol',
+    topic: 'Topic',
+    address: 'Adres op uw netwerk',
+    interval: 'Lezen elke (seconden)',
+    shellyTopic:
+      'Het apparaat-id (MQTT-prefix) gevolgd door /status/em:0, of <prefix>/# voor status en meldingen. + en # zijn jokertekens.',
+    tasmotaTopic: 'Waar het apparaat zijn SENSOR-telemetrie heen stuurt (volgt zijn FullTopic).',
+    p1Topic: 'De firmware publiceert onder sensors/power/p1meter/.',
+  },
 };

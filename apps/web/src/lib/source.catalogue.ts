@@ -3,16 +3,33 @@
  * arrive, with form fields for the common types and an example settings object (edited as JSON)
  * for the rest. The server (@nilm/sources) is the judge of settings: this only shapes the form,
  * and a test checks every type name and example against that package. Setting names keep the
- * API's snake_case; a nested field (`power.measurement`) writes into an object.
+ * API's snake_case; a nested field (`power.measurement`) writes into an object. Words are read
+ * in the language shown (getters over the `sources` catalogue keys); product names stay as they are.
  */
 import type { IngestInfo } from '@nilm/contracts';
+import { i18n } from '../i18n/i18n.setup.js';
 
 export type SourceGroup = 'mqtt' | 'http' | 'line-protocol' | 'websocket';
 
 export const SOURCE_GROUPS: ReadonlyArray<{ group: SourceGroup; label: string }> = [
-  { group: 'mqtt', label: 'MQTT devices' },
-  { group: 'http', label: 'Polled on the local network' },
-  { group: 'line-protocol', label: 'Line protocol' },
+  {
+    group: 'mqtt',
+    get label() {
+      return i18n.t('sources.groupMqtt');
+    },
+  },
+  {
+    group: 'http',
+    get label() {
+      return i18n.t('sources.groupHttp');
+    },
+  },
+  {
+    group: 'line-protocol',
+    get label() {
+      return i18n.t('sources.groupLine');
+    },
+  },
   { group: 'websocket', label: 'Home Assistant' },
 ];
 
@@ -44,27 +61,35 @@ export interface SourceTypeInfo {
   deviceSetup?: string;
 }
 
-const topicField = (placeholder: string, hint: string, initial?: string): SettingField => ({
+const topicField = (placeholder: string, hint: () => string, initial?: string): SettingField => ({
   setting: 'topic',
-  label: 'Topic',
+  get label() {
+    return i18n.t('sources.topic');
+  },
   kind: 'text',
   required: true,
   placeholder,
-  hint,
+  get hint() {
+    return hint();
+  },
   initial,
 });
 
 const urlFields: readonly SettingField[] = [
   {
     setting: 'url',
-    label: 'Address on your network',
+    get label() {
+      return i18n.t('sources.address');
+    },
     kind: 'text',
     required: true,
     placeholder: 'http://192.168.1.50',
   },
   {
     setting: 'interval_s',
-    label: 'Read every (seconds)',
+    get label() {
+      return i18n.t('sources.interval');
+    },
     kind: 'number',
     initial: '10',
     min: 1,
@@ -78,51 +103,55 @@ export const SOURCE_TYPES: readonly SourceTypeInfo[] = [
     label: 'Shelly Pro 3EM, 3EM Gen3, Pro EM, EM Gen3',
     group: 'mqtt',
     fields: [
-      topicField(
-        'shellypro3em-c8f09e8a1b2c/status/em:0',
-        'The device id (MQTT prefix) then /status/em:0, or <prefix>/# for status and notifications. + and # are wildcards.',
-      ),
+      topicField('shellypro3em-c8f09e8a1b2c/status/em:0', () => i18n.t('sources.shellyTopic')),
     ],
     example: { topic: 'shellypro3em-c8f09e8a1b2c/status/em:0' },
-    deviceSetup:
-      'In the Shelly’s web page, Settings → MQTT: enable it, enter the server, user and password below, and turn on “Generic status update over MQTT”.',
+    get deviceSetup() {
+      return i18n.t('sources.setupShellyGen2');
+    },
   },
   {
     type: 'shelly-gen1',
-    label: 'Shelly EM, Shelly 3EM (first generation)',
+    get label() {
+      return i18n.t('sources.labelShellyGen1');
+    },
     group: 'mqtt',
     example: { topic: 'shellies/shellyem3-485519C9A1B2/emeter/+/power', mains_channels: [0, 1, 2] },
-    deviceSetup:
-      'In the Shelly’s web page, Internet & Security → Advanced – Developer Settings: enable MQTT and enter the server, user and password below.',
+    get deviceSetup() {
+      return i18n.t('sources.setupShellyGen1');
+    },
   },
   {
     type: 'tasmota',
-    label: 'Tasmota with an energy sensor',
+    get label() {
+      return i18n.t('sources.labelTasmota');
+    },
     group: 'mqtt',
-    fields: [
-      topicField(
-        'tele/tasmota_8C4A1B/SENSOR',
-        'Where the device sends its SENSOR telemetry (follows its FullTopic).',
-      ),
-    ],
+    fields: [topicField('tele/tasmota_8C4A1B/SENSOR', () => i18n.t('sources.tasmotaTopic'))],
     example: { topic: 'tele/tasmota_8C4A1B/SENSOR' },
-    deviceSetup:
-      'In Tasmota, Configuration → MQTT: enter the host, port, user and password below; TelePeriod 10 sends a reading every 10 s.',
+    get deviceSetup() {
+      return i18n.t('sources.setupTasmota');
+    },
   },
   {
     type: 'esphome',
-    label: 'ESPHome (Emporia Vue, CT clamp boards)',
+    get label() {
+      return i18n.t('sources.labelEsphome');
+    },
     group: 'mqtt',
     example: { topic: 'vue2/sensor/total_power/state', unit: 'W' },
-    deviceSetup: 'Add an mqtt: section with the broker, username and password below to the YAML.',
+    get deviceSetup() {
+      return i18n.t('sources.setupEsphome');
+    },
   },
   {
     type: 'dsmr-reader',
     label: 'DSMR-reader (P1 logger)',
     group: 'mqtt',
     example: { topic: 'dsmr/reading/+' },
-    deviceSetup:
-      'In DSMR-reader’s admin, set the MQTT broker below and enable the split-topic telegram.',
+    get deviceSetup() {
+      return i18n.t('sources.setupDsmr');
+    },
   },
   {
     type: 'p1-esp',
@@ -131,38 +160,49 @@ export const SOURCE_TYPES: readonly SourceTypeInfo[] = [
     fields: [
       topicField(
         'sensors/power/p1meter/+',
-        'The firmware publishes under sensors/power/p1meter/.',
+        () => i18n.t('sources.p1Topic'),
         'sensors/power/p1meter/+',
       ),
     ],
     example: { topic: 'sensors/power/p1meter/+' },
-    deviceSetup: 'In the dongle’s Wi-Fi portal, enter the MQTT server, user and password below.',
+    get deviceSetup() {
+      return i18n.t('sources.setupP1');
+    },
   },
   {
     type: 'glow',
     label: 'Hildebrand Glow IHD / CAD',
     group: 'mqtt',
     example: { topic: 'glow/E8DB84D1A2B3/SENSOR/electricitymeter' },
-    deviceSetup: 'In the Glow’s local MQTT setting, enter the broker, user and password below.',
+    get deviceSetup() {
+      return i18n.t('sources.setupGlow');
+    },
   },
   {
     type: 'emonhub',
     label: 'OpenEnergyMonitor emonPi / emonTx',
     group: 'mqtt',
     example: { topic: 'emon/emonpi/power1' },
-    deviceSetup:
-      'Point emonhub’s [[MQTT]] interfacer at the broker below (or bridge emon/# to it).',
+    get deviceSetup() {
+      return i18n.t('sources.setupEmon');
+    },
   },
   {
     type: 'json',
-    label: 'Any device that publishes JSON',
+    get label() {
+      return i18n.t('sources.labelJson');
+    },
     group: 'mqtt',
     example: { topic: 'SML/SENSOR', pointer: '/grid/power', unit: 'W' },
-    deviceSetup: 'Point the device’s MQTT client at the broker below.',
+    get deviceSetup() {
+      return i18n.t('sources.setupJson');
+    },
   },
   {
     type: 'shelly-rpc',
-    label: 'Shelly Gen2+ meter (read over its local API)',
+    get label() {
+      return i18n.t('sources.labelShellyHttp');
+    },
     group: 'http',
     example: { url: 'http://192.168.1.60', interval_s: 10 },
   },
@@ -175,61 +215,92 @@ export const SOURCE_TYPES: readonly SourceTypeInfo[] = [
   },
   {
     type: 'iotawatt',
-    label: 'IoTaWatt (read over its query API)',
+    get label() {
+      return i18n.t('sources.labelIotawatt');
+    },
     group: 'http',
     example: { url: 'http://iotawatt.local', series: ['Mains'] },
   },
   {
     type: 'line-protocol',
-    label: 'InfluxDB line protocol (IoTaWatt uploader, Telegraf)',
+    get label() {
+      return i18n.t('sources.labelLine');
+    },
     group: 'line-protocol',
     fields: [
       {
         setting: 'power.measurement',
-        label: 'Measurement',
+        get label() {
+          return i18n.t('sources.measurement');
+        },
         kind: 'text',
         required: true,
         placeholder: 'Mains',
-        hint: 'The measurement that carries the mains power.',
+        get hint() {
+          return i18n.t('sources.measurementHint');
+        },
       },
-      { setting: 'power.field', label: 'Field', kind: 'text', initial: 'value' },
+      {
+        setting: 'power.field',
+        get label() {
+          return i18n.t('sources.field');
+        },
+        kind: 'text',
+        initial: 'value',
+      },
       {
         setting: 'precision',
-        label: 'Timestamp precision',
+        get label() {
+          return i18n.t('sources.precision');
+        },
         kind: 'select',
         initial: 'ns',
         options: ['ns', 'us', 'ms', 's'],
-        hint: 'IoTaWatt sends seconds (s); Telegraf nanoseconds (ns).',
+        get hint() {
+          return i18n.t('sources.precisionHint');
+        },
       },
     ],
     example: { power: { measurement: 'Mains', field: 'value' }, precision: 's' },
   },
   {
     type: 'home-assistant',
-    label: 'A power sensor in Home Assistant',
+    get label() {
+      return i18n.t('sources.labelHa');
+    },
     group: 'websocket',
     fields: [
       {
         setting: 'url',
-        label: 'Home Assistant address',
+        get label() {
+          return i18n.t('sources.haAddress');
+        },
         kind: 'text',
         required: true,
         placeholder: 'http://homeassistant.local:8123',
       },
       {
         setting: 'entity_id',
-        label: 'Power sensor',
+        get label() {
+          return i18n.t('sources.entity');
+        },
         kind: 'text',
         required: true,
         placeholder: 'sensor.grid_power',
-        hint: 'A sensor in W or kW; import positive (or choose the sign in JSON).',
+        get hint() {
+          return i18n.t('sources.entityHint');
+        },
       },
       {
         setting: 'token',
-        label: 'Long-lived access token',
+        get label() {
+          return i18n.t('sources.token');
+        },
         kind: 'text',
         required: true,
-        hint: 'From your Home Assistant profile (Security). Kept encrypted on the server.',
+        get hint() {
+          return i18n.t('sources.tokenHint');
+        },
       },
     ],
     example: {
