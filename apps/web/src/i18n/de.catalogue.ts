@@ -792,6 +792,8 @@ export const de: Catalogue = {
       },
     },
     models: {
+      plainNote:
+        'Dieses Zuhause nutzt {{ref}}, hier aus {{base}} gelernt: Unten steht, was {{base}} sagen kann; was das Lernen geändert hat, zeigt die Bewertung unter „Dem Modell Ihr Zuhause beibringen“.',
       title: 'Eigene Modelle dieses Zuhauses',
       none: 'Noch keine.',
       base: 'jetzt',

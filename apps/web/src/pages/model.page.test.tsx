@@ -96,18 +96,24 @@ const present: AppliancesPresentResponse = {
   ],
 };
 
-function setup(role: 'admin' | 'user', building?: string, served: PlainCard = card) {
+function setup(
+  role: 'admin' | 'user',
+  building?: string,
+  served: PlainCard = card,
+  answer: (url: string) => unknown = () => undefined,
+) {
   const fetch = vi.fn((url: string, _init?: RequestInit) =>
     Promise.resolve(
       new Response(
         JSON.stringify(
-          url.endsWith('/card')
-            ? served
-            : url.endsWith('/activate')
-              ? {}
-              : url.endsWith('/appliances-present')
-                ? present
-                : (learnAnswer(url) ?? list),
+          answer(url) ??
+            (url.endsWith('/card')
+              ? served
+              : url.endsWith('/activate')
+                ? {}
+                : url.endsWith('/appliances-present')
+                  ? present
+                  : (learnAnswer(url) ?? list)),
         ),
       ),
     ),
@@ -246,4 +252,50 @@ it('shows the technical scores as one card per appliance on a phone', async () =
   ).toEqual(['F1: 0.86', 'Precision: 0.79', 'Recall: 0.95', 'MAE (W): 6.0', 'Band coverage: 96%']);
   const baselines = screen.getByRole('region', { name: 'Baselines' });
   expect(within(baselines).getByRole('heading', { name: 'baseline:mean' })).toBeInTheDocument();
+});
+
+it("lets the base's card speak for a model taught for this home, and says so", async () => {
+  const fetch = setup('user', 'b1', card, (url) =>
+    url.endsWith('/appliances-present')
+      ? { ...present, model: 'nilm-transformer+b1@1' }
+      : url === '/api/v1/buildings/b1/models'
+        ? {
+            models: [
+              {
+                ref: 'nilm-transformer+b1@1',
+                building_id: 'b1',
+                n: 1,
+                base: 'nilm-transformer@2026.11.27',
+                status: 'active',
+                heads: ['kettle'],
+                added: [],
+                appliances: ['kettle'],
+                training_seconds: 10,
+                scorecard: {
+                  held_out: {
+                    minutes: 60,
+                    from: '2026-01-02T00:00:00Z',
+                    to: '2026-01-02T01:00:00Z',
+                  },
+                  trained_on: {
+                    minutes: 240,
+                    from: '2026-01-01T00:00:00Z',
+                    to: '2026-01-01T04:00:00Z',
+                  },
+                  appliances: {},
+                },
+                job_id: null,
+                created_at: '2026-01-02T02:00:00Z',
+              },
+            ],
+          }
+        : undefined,
+  );
+  expect(
+    await screen.findByText(/^This home uses nilm-transformer\+b1@1, taught here from/),
+  ).toBeInTheDocument();
+  await screen.findByRole('list', { name: 'What the model finds' });
+  const cards = fetch.mock.calls.map((c) => c[0]).filter((u) => u.endsWith('/card'));
+  expect(cards).toContain('/api/v1/models/nilm-transformer%402026.11.27/card');
+  expect(cards.some((u) => u.includes('%2Bb1'))).toBe(false);
 });

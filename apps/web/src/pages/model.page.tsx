@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useOutletContext } from 'react-router';
 import { FinetunePanel } from '../components/finetune.panel.js';
+import { useBuildingModels } from '../state/learn.queries.js';
 import type { LayoutContext } from '../components/layout.js';
 import { ResponsiveTable } from '../components/responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from '../components/states.js';
@@ -188,8 +189,12 @@ function BuildingPlain({
 }) {
   const { t } = useTranslation();
   const present = useAppliancesPresent(buildingId);
+  const own = useBuildingModels(buildingId);
   const ref = present.data?.model ?? activeRef;
-  const card = useModelCard(present.isPending ? null : ref);
+  // A model taught for this home has no card of its own in the registry: its base's card speaks
+  // for it, with a note (its own scores are under "Teach the model your home").
+  const pinned = own.data?.models.find((m) => m.ref === ref);
+  const card = useModelCard(present.isPending || own.isPending ? null : (pinned?.base ?? ref));
   if (present.error)
     return <ErrorState error={present.error} onRetry={() => void present.refetch()} />;
   if (present.isPending) return <Loading />;
@@ -197,10 +202,17 @@ function BuildingPlain({
   if (card.error) return <ErrorState error={card.error} onRetry={() => void card.refetch()} />;
   if (card.isPending) return <Loading />;
   return (
-    <PlainView
-      card={card.data}
-      present={present.data.is_default ? null : present.data.appliances}
-    />
+    <>
+      {pinned && (
+        <p className="mb-2 text-sm text-slate-600 dark:text-slate-300">
+          {t('learn.models.plainNote', { ref: pinned.ref, base: pinned.base })}
+        </p>
+      )}
+      <PlainView
+        card={card.data}
+        present={present.data.is_default ? null : present.data.appliances}
+      />
+    </>
   );
 }
 
