@@ -287,6 +287,10 @@ describe('the model learns your home', () => {
       );
       await teach.getByRole('button', { name: `Activate ${ref}` }).click();
       await model.first().getByText('in use').waitFor({ timeout: 30_000 });
+      // The plain view speaks of the home's own model through its base's card.
+      await page
+        .getByText(new RegExp(`^This home uses ${ref.replace(/[+.]/g, '\\$&')}, taught here from`))
+        .waitFor({ timeout: 30_000 });
       const building = (await (await api('GET', `/buildings/${HOME}`)).json()) as {
         model_ref: string | null;
       };
