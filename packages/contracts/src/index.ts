@@ -8,3 +8,4 @@ export * from './alert.rules.js';
 export * from './device.contracts.js';
 export * from './label.contracts.js';
 export * from './finetune.contracts.js';
+export * from './time.zone.js';

@@ -5,6 +5,8 @@
  * cheapest hours of a local day, priced by the one rule (@nilm/contracts `minutePricer`).
  */
 import {
+  zonedDate,
+  zonedMidnight,
   checkPriceCsv,
   cheapestHours,
   DEFAULT_TARIFF,
@@ -14,7 +16,6 @@ import {
 } from '@nilm/contracts';
 import type { MetadataStore, PriceFetchRecord, Tariff } from '@nilm/stores';
 import { ApiError } from '../errors.js';
-import { zonedMidnight } from '../services/readings.service.js';
 import { fetchOctopusPrices, PriceProviderError } from './octopus.provider.js';
 
 const HOUR = 3_600_000;
@@ -33,16 +34,6 @@ export function pricingTariffOf(t: Tariff | null): PricingTariff {
   return t
     ? { pricePerKwh: t.pricePerKwh, bands: t.bands }
     : { pricePerKwh: DEFAULT_TARIFF.price_per_kwh, bands: [] };
-}
-
-/** The calendar date ('YYYY-MM-DD') of an instant in a zone. */
-function localDateOf(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(ms);
 }
 
 export class PricesService {
@@ -138,13 +129,13 @@ export class PricesService {
   ): Promise<CheapestHours & { date: string }> {
     let day = date;
     if (!day) {
-      const [y, m, d] = localDateOf(this.deps.now(), timeZone).split('-').map(Number);
-      day = localDateOf(zonedMidnight(y!, m!, d! + 1, timeZone) + HOUR * 2, timeZone);
+      const [y, m, d] = zonedDate(this.deps.now(), timeZone).split('-').map(Number);
+      day = zonedDate(zonedMidnight(y!, m!, d! + 1, timeZone) + HOUR * 2, timeZone);
     }
     const [y, m, d] = day.split('-').map(Number);
     const fromMs = zonedMidnight(y!, m!, d!, timeZone);
     const toMs = zonedMidnight(y!, m!, d! + 1, timeZone);
-    if (!Number.isFinite(fromMs) || localDateOf(fromMs, timeZone) !== day)
+    if (!Number.isFinite(fromMs) || zonedDate(fromMs, timeZone) !== day)
       throw new ApiError(
         'VALIDATION_FAILED',
         `date "${day}" is not a calendar day; use YYYY-MM-DD`,

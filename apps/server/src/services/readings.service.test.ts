@@ -5,12 +5,7 @@
 // asked (hand-computed values).
 import { describe, expect, it } from 'vitest';
 import type { Bucket, TimeSeriesStore } from '@nilm/stores';
-import {
-  chooseResolution,
-  periodEdges,
-  ReadingsService,
-  zonedMidnight,
-} from './readings.service.js';
+import { chooseResolution, periodEdges, ReadingsService } from './readings.service.js';
 
 const H = 3_600_000;
 
@@ -55,11 +50,6 @@ describe('periodEdges', () => {
     expect(
       periodEdges(Date.UTC(2024, 1, 10), Date.UTC(2024, 2, 2), 'month', 'America/New_York'),
     ).toEqual([Date.UTC(2024, 1, 1, 5), Date.UTC(2024, 2, 1, 5), Date.UTC(2024, 3, 1, 4)]);
-  });
-
-  it('finds local midnight in zones east and west of UTC', () => {
-    expect(zonedMidnight(2024, 7, 1, 'Asia/Tokyo')).toBe(Date.UTC(2024, 5, 30, 15));
-    expect(zonedMidnight(2024, 7, 1, 'America/Los_Angeles')).toBe(Date.UTC(2024, 6, 1, 7));
   });
 });
 

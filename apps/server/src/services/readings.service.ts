@@ -3,6 +3,7 @@
  * resolution that fits the chart, energy per day/week/month with "other" and baseload, and
  * the same as CSV.
  */
+import { zonedClock, zonedMidnight } from '@nilm/contracts';
 import type { TimeSeriesStore, Bucket, GridPoint } from '@nilm/stores';
 import { ApiError } from '../errors.js';
 import { isShown, type ApplianceView, type PresentAppliances } from './appliances.service.js';
@@ -261,56 +262,6 @@ export class ReadingsService {
   }
 }
 
-/** Calendar date and weekday (0 = Monday) of an instant in a time zone. */
-function localDate(
-  ms: number,
-  timeZone: string,
-): { y: number; m: number; d: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    weekday: 'short',
-  }).formatToParts(ms);
-  const get = (t: string): string => parts.find((p) => p.type === t)!.value;
-  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday'));
-  return { y: Number(get('year')), m: Number(get('month')), d: Number(get('day')), weekday };
-}
-
-/** Offset of `timeZone` from UTC at instant `ms`, in ms (local wall time minus UTC). */
-function zoneOffsetMs(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(ms);
-  const get = (t: string): number => Number(parts.find((p) => p.type === t)!.value);
-  const wall = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return wall - Math.floor(ms / 1000) * 1000;
-}
-
-/** The instant of local midnight starting calendar day y-m-d in `timeZone` (DST-safe). */
-export function zonedMidnight(y: number, m: number, d: number, timeZone: string): number {
-  const wall = Date.UTC(y, m - 1, d);
-  // Two passes: the offset at the first guess may differ from the one at the answer (DST).
-  let t = wall - zoneOffsetMs(wall, timeZone);
-  t = wall - zoneOffsetMs(t, timeZone);
-  return t;
-}
-
 /**
  * Period boundaries covering [start, end) in the building's time zone: local days, ISO weeks
  * (from Monday) or calendar months, each starting at local midnight (so a day in a DST change
@@ -323,7 +274,7 @@ export function periodEdges(
   timeZone = 'UTC',
 ): number[] {
   if (period === 'span') return [startMs, endMs];
-  const first = localDate(startMs, timeZone);
+  const first = zonedClock(startMs, timeZone);
   // Walk calendar dates with UTC arithmetic on the date alone, then map each to its local midnight.
   let date = new Date(Date.UTC(first.y, first.m - 1, period === 'month' ? 1 : first.d));
   if (period === 'week') date = new Date(date.getTime() - first.weekday * 86_400_000);

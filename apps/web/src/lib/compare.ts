@@ -4,10 +4,9 @@
  * Total), in the building's local calendar. Pure: the windows to ask `/energy?period=span` for,
  * and what the two answers say.
  */
-import type { EnergyResponse } from '@nilm/contracts';
+import { zonedClock, zonedTime, type EnergyResponse } from '@nilm/contracts';
 import { currentLocale, i18n } from '../i18n/i18n.setup.js';
 import { applianceName, formatNumber } from './format.js';
-import { zonedClock, zonedTime } from './today.js';
 
 export type CompareMode = 'week' | 'month';
 

@@ -5,7 +5,7 @@
  * spreadsheet reads it the same whatever the display settings; with kWh chosen for display it is
  * exactly the table shown.
  */
-import type { EnergyResponse } from '@nilm/contracts';
+import { zonedDate, type EnergyResponse } from '@nilm/contracts';
 import { periodCoverage } from './coverage.js';
 import { applianceLabel, type Units } from './format.js';
 import type { PeriodCost } from './pricing.js';
@@ -99,19 +99,6 @@ export const CSV_WORDS: ReportWords = {
 /** The units CSV exports are written in, whatever the display settings. */
 export const CSV_UNITS: Pick<Units, 'energy'> = { energy: 'kWh' };
 
-/** 'YYYY-MM-DD' of an instant in an IANA zone (UTC when the zone is unknown). */
-function localDate(iso: string, timeZone: string): string {
-  const opts = { year: 'numeric', month: '2-digit', day: '2-digit' } as const;
-  let fmt: Intl.DateTimeFormat;
-  try {
-    fmt = new Intl.DateTimeFormat('en-CA', { ...opts, timeZone });
-  } catch {
-    fmt = new Intl.DateTimeFormat('en-CA', { ...opts, timeZone: 'UTC' });
-  }
-  const parts = Object.fromEntries(fmt.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
-}
-
 /** How a period is named in the report: "2026-01-02", "Week of 2026-01-05", "2026-01". */
 export function reportPeriodLabel(
   iso: string,
@@ -119,7 +106,7 @@ export function reportPeriodLabel(
   timeZone: string,
   words: ReportWords = CSV_WORDS,
 ): string {
-  const d = localDate(iso, timeZone);
+  const d = zonedDate(Date.parse(iso), timeZone);
   if (period === 'month') return d.slice(0, 7);
   return period === 'week' ? words.weekOf(d) : d;
 }
