@@ -12,7 +12,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { z } from 'zod';
-import { applianceSpec, canonicalAppliance } from '../data/appliances.js';
+import { canonicalAppliance } from '../data/appliances.js';
 import type { Series } from '../data/series.js';
 import { WindowCache, writeWindowCache } from '../data/window-cache.js';
 import { createBatchBuffers, WindowSampler } from '../data/window-sampler.js';
@@ -21,7 +21,6 @@ import { AdamW, clipGradNorm } from '../onnx/adamw.optimizer.js';
 import { buildTrainingGraph } from '../onnx/graph.autodiff.js';
 import { exportInferenceModel } from '../onnx/graph.export.js';
 import { createForwardSession, TrainingSession } from '../onnx/graph.session.js';
-import { BAND_EDGES } from './calibration.js';
 import { sha256Hex, type ModelCard } from './model.card.js';
 import type { ModelSpec } from './transformer.config.js';
 import {
@@ -38,6 +37,7 @@ import {
 } from './transformer.graph.js';
 import {
   calibrateHeads,
+  headCard,
   forEachValidationBatch,
   packAdam,
   packParams,
@@ -413,18 +413,8 @@ export async function finetuneTransformer(
   const cardHeads: ModelCard['appliances'] = appliances.map((a, i) => {
     const before = card.appliances[i];
     if (before && !trained.includes(a)) return before;
-    const c = calib[i]!;
-    return {
-      name: a,
-      label: before?.label ?? applianceSpec(a).label,
-      ...(before?.members ? { members: before.members } : {}),
-      on_threshold_w: before?.on_threshold_w ?? applianceSpec(a).onPowerW,
-      power_scale_w: powerScaleW[i]!,
-      on_prob_threshold: c.threshold,
-      calibration: { scale: c.scale, offset: c.offset },
-      prob_levels: c.levels,
-      band: { edges: BAND_EDGES, q90_w: c.q90 },
-    };
+    // A trained head keeps its base's label, members and on threshold.
+    return headCard(a, powerScaleW[i]!, calib[i]!, before ?? {});
   });
   const finalWeights = new Map(weights);
   for (const p of params) finalWeights.set(p.name, Float32Array.from(p.data));

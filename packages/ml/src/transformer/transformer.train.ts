@@ -699,17 +699,11 @@ export async function trainTransformer(
     id: cfg.name,
     version,
     created: new Date().toISOString(),
-    appliances: appliances.map((a, i) => ({
-      name: a,
-      label: applianceSpec(a).label,
-      ...(cfg.groups[a] ? { members: normaliseGroups(cfg.groups)[a] } : {}),
-      on_threshold_w: applianceSpec(a).onPowerW,
-      power_scale_w: powerScaleW[i]!,
-      on_prob_threshold: calib[i]!.threshold,
-      calibration: { scale: calib[i]!.scale, offset: calib[i]!.offset },
-      prob_levels: calib[i]!.levels,
-      band: { edges: BAND_EDGES, q90_w: calib[i]!.q90 },
-    })),
+    appliances: appliances.map((a, i) =>
+      headCard(a, powerScaleW[i]!, calib[i]!, {
+        ...(cfg.groups[a] ? { members: normaliseGroups(cfg.groups)[a] } : {}),
+      }),
+    ),
     ...(cfg.postprocess ? { postprocess: 'runs-v2' as const } : {}),
     period_s: arch.periodS,
     window: L,
@@ -788,6 +782,29 @@ export async function forEachValidationBatch(
     });
     each(out, real);
   }
+}
+
+/**
+ * A head's entry in the model card: its appliance's label and on threshold (unless `from`, a
+ * base card's entry, says otherwise), its power scale and its calibration.
+ */
+export function headCard(
+  name: string,
+  powerScaleW: number,
+  calib: HeadCalibration,
+  from: Partial<Pick<ModelCard['appliances'][number], 'label' | 'members' | 'on_threshold_w'>> = {},
+): ModelCard['appliances'][number] {
+  return {
+    name,
+    label: from.label ?? applianceSpec(name).label,
+    ...(from.members ? { members: from.members } : {}),
+    on_threshold_w: from.on_threshold_w ?? applianceSpec(name).onPowerW,
+    power_scale_w: powerScaleW,
+    on_prob_threshold: calib.threshold,
+    calibration: { scale: calib.scale, offset: calib.offset },
+    prob_levels: calib.levels,
+    band: { edges: BAND_EDGES, q90_w: calib.q90 },
+  };
 }
 
 /** One head's calibration: Platt scaling, per power level isotonic maps, threshold, band. */
