@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
-import { tinyModelRegistry } from './services.fixture.js';
+import { seedMetadata, tinyModelRegistry } from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -48,6 +48,7 @@ export async function openTestApp(
     },
     ROOT,
   );
+  seedMetadata(config.dataDir);
   const parts = await createParts(config);
   const app = await build(opts.now ? { ...parts, now: opts.now } : parts);
   if (parts.issuer) {

@@ -17,7 +17,7 @@ import { StoreUnavailableError } from '@nilm/stores';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
-import { tinyModelRegistry } from './services.fixture.js';
+import { seedMetadata, tinyModelRegistry } from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-hardening-'));
@@ -42,6 +42,7 @@ async function setup(env: Record<string, string> = {}): Promise<Running> {
     },
     ROOT,
   );
+  seedMetadata(config.dataDir);
   const parts = await createParts(config);
   const app = await build(parts);
   const running: Running = { parts, app, admin: {} };

@@ -16,6 +16,7 @@ import { build } from './app.js';
 import { loadConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
 import { Worker } from './worker.js';
+import { seedMetadata } from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-app-'));
@@ -43,6 +44,7 @@ async function setup(
     },
     ROOT,
   );
+  seedMetadata(config.dataDir);
   const p = await createParts(config);
   return { parts: p, app: await build(p) };
 }

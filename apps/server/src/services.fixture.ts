@@ -3,11 +3,12 @@
  * free ports, a tiny model registry, and embedded stores with that model. Only test files
  * import it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { InferenceEngine, ModelRegistry, writeRandomModel } from '@nilm/ml';
 import {
   createPgliteMetadataStore,
@@ -67,6 +68,17 @@ export async function tinyModelRegistry(dir: string): Promise<string> {
   await writeRandomModel(join(dir, 'tiny-src'), { id: 'tiny', version: '1' });
   await (await ModelRegistry.open(modelsDir)).add(join(dir, 'tiny-src'), { activate: true });
   return modelsDir;
+}
+
+/**
+ * Give the embedded metadata store under `dataDir` (its `metadata` folder, as createParts opens
+ * it) the unit tier's migrated template (metadata.template.setup.ts), so it starts without
+ * initdb. Under a config without that setup (the integration tier) the store creates it.
+ */
+export function seedMetadata(dataDir: string): void {
+  const template = inject('metadataTemplate');
+  if (template === undefined) return;
+  cpSync(template, join(dataDir, 'metadata'), { recursive: true });
 }
 
 /** Embedded stores (PGlite, in-memory DuckDB) and an engine serving a tiny random model. */

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { createParts } from './deps.factory.js';
-import { storeReadings, tinyModelRegistry } from './services.fixture.js';
+import { seedMetadata, storeReadings, tinyModelRegistry } from './services.fixture.js';
 import { Worker } from './worker.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-shutdown-'));
@@ -23,6 +23,7 @@ it('finishes the running job before closing the model and the stores', async () 
     },
     resolve(import.meta.dirname, '../../..'),
   );
+  seedMetadata(config.dataDir);
   const parts = await createParts(config);
   await parts.metadata.createBuilding({
     id: 'h',

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
 import { createParts, type Parts } from './deps.factory.js';
-import { tinyModelRegistry } from './services.fixture.js';
+import { seedMetadata, tinyModelRegistry } from './services.fixture.js';
 import { startGoTrueStandin, type GoTrueStandin } from './supabase.standin.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -58,6 +58,7 @@ beforeAll(async () => {
     },
     ROOT,
   );
+  seedMetadata(config.dataDir);
   parts = await createParts(config);
   app = await build(parts);
 }, 120_000);

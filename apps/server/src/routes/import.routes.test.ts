@@ -14,7 +14,7 @@ import { StoreUnavailableError } from '@nilm/stores';
 import { build } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createParts, type Parts } from '../deps.factory.js';
-import { tinyModelRegistry } from '../services.fixture.js';
+import { seedMetadata, tinyModelRegistry } from '../services.fixture.js';
 import { MAX_FUTURE_MS, MAX_POWER_W, MIN_TIME_MS } from '../services/ingest.service.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -45,6 +45,7 @@ async function setup(
     },
     ROOT,
   );
+  seedMetadata(config.dataDir);
   const p = await createParts(config);
   const a = await build(p);
   opened.push({ app: a, parts: p });
