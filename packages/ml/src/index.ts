@@ -40,6 +40,8 @@ export * from './transformer/train.config.js';
 export * from './transformer/transformer.disaggregator.js';
 export * from './registry/model.registry.js';
 export * from './registry/inference.engine.js';
+export * from './runtime/model.runtime.js';
+export * from './runtime/onnx.model.runtime.js';
 export * from './transformer/transformer.bench.js';
 export * from './onnx/index.js';
 export * from './discovery/load.events.js';

@@ -41,7 +41,15 @@ export interface ServerBenchResult {
     /** One row per number of concurrent clients (1, 10, 50). */
     levels: QueryLevel[];
   } | null;
-  worker: { model: string; run_ms_mean: number; homes_at_10s: number } | null;
+  worker: {
+    model: string;
+    run_ms_mean: number;
+    homes_at_10s: number;
+    /** The same homes' next minute run all at once: wall time per home, and runtime calls. */
+    concurrent_ms_per_run: number;
+    concurrent_runs: number;
+    concurrent_runtime_calls: number;
+  } | null;
   backfill: {
     minutes: number;
     runs: number;
@@ -166,11 +174,26 @@ export async function benchServer(
         }
       }
       const runMs = runTimes.reduce((a, b) => a + b, 0) / runTimes.length;
+      // The next minute of every home at once, as concurrent jobs would: their windows share
+      // runtime calls through the model's batcher (one call for all when they fit a batch).
+      const next = now0 + 86_400_000 + 3 * 60_000;
+      for (let h = 0; h < homes; h++)
+        await store(
+          `bench-home-${h}`,
+          Array.from({ length: 6 }, (_, i) => ({ ts: next + i * 10_000, powerW: 300 + i })),
+        );
+      const calls0 = model!.batcher.calls;
+      const c0 = performance.now();
+      await Promise.all(Array.from({ length: homes }, (_, h) => service.run(`bench-home-${h}`)));
+      const concurrentMs = performance.now() - c0;
       // Each home needs one run per minute (its new complete minute); runs are sequential per core.
       worker = {
         model: `${model!.card.id}@${model!.card.version}`,
         run_ms_mean: runMs,
         homes_at_10s: Math.floor((60_000 / runMs) * config.WORKER_CONCURRENCY),
+        concurrent_ms_per_run: concurrentMs / homes,
+        concurrent_runs: homes,
+        concurrent_runtime_calls: model!.batcher.calls - calls0,
       };
     }
 
@@ -417,6 +440,7 @@ export function formatServerBench(r: ServerBenchResult): string {
   if (w)
     lines.push(
       `worker (${w.model}): ${w.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${w.homes_at_10s} homes at one reading per 10 s`,
+      `  ${w.concurrent_runs} homes' runs at once: ${w.concurrent_ms_per_run.toFixed(1)} ms per run (${(w.concurrent_ms_per_run / w.run_ms_mean).toFixed(2)} of one at a time), ${w.concurrent_runtime_calls} runtime call${w.concurrent_runtime_calls === 1 ? '' : 's'} for ${w.concurrent_runs} runs`,
     );
   const b = r.backfill;
   if (b)

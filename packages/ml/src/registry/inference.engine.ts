@@ -1,12 +1,13 @@
 /**
  * The inference engine the server and worker use: models are loaded lazily on first use and
- * verified against their card's sha256, sessions are cached (a bounded number), concurrent
- * requests for the same model are coalesced into batches, and the registry can be reloaded
- * while running (hot reload) without dropping sessions of models that did not change.
+ * verified against their card's sha256, sessions are cached (a bounded number) and the registry
+ * can be reloaded while running (hot reload) without dropping sessions of models that did not
+ * change. Every caller of a loaded model shares its batcher (`runtime/window.batcher.ts`), so
+ * concurrent requests, `/infer` and the worker's runs for many buildings alike, are coalesced
+ * into the same runtime calls.
  */
 import { NilmError } from '../errors.js';
-import type { Series } from '../data/series.js';
-import type { Disaggregation } from '../models/disaggregator.js';
+import type { ModelRuntime, WindowOutputs } from '../runtime/model.runtime.js';
 import {
   readModelCard,
   readVerifiedWeights,
@@ -18,22 +19,18 @@ import { sha256Hex, type ModelCard } from '../transformer/model.card.js';
 export interface EngineOptions {
   /** Sessions kept loaded at most (least recently used go first). */
   maxLoaded?: number;
-  /** Windows per ONNX Runtime call. */
+  /** Windows per runtime call at most. */
   batch?: number;
+  /** Intra-op threads per session (default: the runtime's). */
   threads?: number;
+  /** Where sessions come from (default: ONNX Runtime). */
+  runtime?: ModelRuntime;
 }
 
 interface Loaded {
   model: TransformerModel;
   sha256: string;
   lastUsed: number;
-}
-
-interface Pending {
-  windows: Float32Array;
-  count: number;
-  resolve: (r: { power: Float32Array; onProb: Float32Array }) => void;
-  reject: (e: unknown) => void;
 }
 
 /**
@@ -53,7 +50,6 @@ export class InferenceEngine {
 
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Loaded>>();
-  private readonly queues = new Map<string, Pending[]>();
   private clock = 0;
 
   constructor(
@@ -105,6 +101,7 @@ export class InferenceEngine {
         const model = await TransformerModel.fromBytes(card, bytes, {
           batch: this.opts.batch,
           threads: this.opts.threads,
+          runtime: this.opts.runtime,
         });
         return { model, sha256: card.sha256, lastUsed: ++this.clock };
       })();
@@ -154,6 +151,7 @@ export class InferenceEngine {
         const model = await TransformerModel.fromBytes(found.card, found.bytes, {
           batch: this.opts.batch,
           threads: this.opts.threads,
+          runtime: this.opts.runtime,
         });
         return { model, sha256: found.card.sha256, lastUsed: ++this.clock };
       })();
@@ -179,72 +177,16 @@ export class InferenceEngine {
   }
 
   /**
-   * Run windows (each `window` samples of finite mains, W) through a model. Calls made in the
-   * same tick for the same model share ONNX Runtime batches.
+   * Run windows (each `window` samples of finite mains, W) through a model (default: the active
+   * one); they share runtime calls with whatever else that model is asked at the same time.
    */
   async infer(
     windows: Float32Array,
     count: number,
     ref?: string,
-  ): Promise<{ power: Float32Array; onProb: Float32Array; model: TransformerModel }> {
+  ): Promise<WindowOutputs & { model: TransformerModel }> {
     const model = await this.model(ref);
-    const key = model.card.id + '@' + model.card.version;
-    const result = await new Promise<{ power: Float32Array; onProb: Float32Array }>(
-      (resolve, reject) => {
-        const q = this.queues.get(key);
-        if (q) {
-          q.push({ windows, count, resolve, reject });
-          return;
-        }
-        this.queues.set(key, [{ windows, count, resolve, reject }]);
-        setImmediate(() => void this.flush(key, model));
-      },
-    );
-    return { ...result, model };
-  }
-
-  private async flush(key: string, model: TransformerModel): Promise<void> {
-    const pending = this.queues.get(key) ?? [];
-    this.queues.delete(key);
-    const L = model.window;
-    const A = model.appliances.length;
-    const max = this.opts.batch ?? 64;
-    // Pack requests into batches of up to `max` windows, run, and hand each its slice back.
-    let i = 0;
-    while (i < pending.length) {
-      const group: Pending[] = [];
-      let total = 0;
-      while (i < pending.length && (group.length === 0 || total + pending[i]!.count <= max)) {
-        group.push(pending[i]!);
-        total += pending[i]!.count;
-        i++;
-      }
-      try {
-        const buf = new Float32Array(total * L);
-        let o = 0;
-        for (const p of group) {
-          buf.set(p.windows.subarray(0, p.count * L), o * L);
-          o += p.count;
-        }
-        const out = await model.runWindows(buf, total);
-        o = 0;
-        for (const p of group) {
-          const span = p.count * A * L;
-          p.resolve({
-            power: out.power.slice(o * A * L, o * A * L + span),
-            onProb: out.onProb.slice(o * A * L, o * A * L + span),
-          });
-          o += p.count;
-        }
-      } catch (e) {
-        for (const p of group) p.reject(e);
-      }
-    }
-  }
-
-  /** Disaggregate a whole series with a model (default: the active one). */
-  async disaggregate(series: Series, ref?: string): Promise<Disaggregation> {
-    return (await this.model(ref)).disaggregate(series);
+    return { ...(await model.runWindows(windows, count)), model };
   }
 
   /**

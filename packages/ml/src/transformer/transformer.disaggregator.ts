@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { NilmError } from '../errors.js';
 import type { Series } from '../data/series.js';
 import { resampleSeries } from '../data/resample.js';
@@ -14,15 +13,19 @@ import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
 import { postProcessOptionsOf, postProcessRuns } from '../models/runs.postprocess.js';
 import { applyIsotonic, levelOf } from './calibration.js';
 import { ModelCardSchema, sha256Hex, type ModelCard } from './model.card.js';
-import { INPUT_MAINS, OUTPUT_ON_PROB, OUTPUT_POWER } from './transformer.graph.js';
+import type { ModelRuntime, ModelSession, WindowOutputs } from '../runtime/model.runtime.js';
+import { onnxModelRuntime } from '../runtime/onnx.model.runtime.js';
+import { WindowBatcher } from '../runtime/window.batcher.js';
 
 export interface InferenceOptions {
-  /** Windows per ONNX Runtime call. */
+  /** Windows per runtime call at most (default 64). */
   batch?: number;
   /** Samples between window starts; default half a window. */
   stride?: number;
-  /** ONNX Runtime intra-op threads. */
+  /** Intra-op threads of the session (default: the runtime's). */
   threads?: number;
+  /** Where sessions come from (default: ONNX Runtime). */
+  runtime?: ModelRuntime;
 }
 
 /** A post-processing rule of a transformer's output (`models/runs.postprocess.ts`). */
@@ -111,12 +114,16 @@ export class TransformerModel implements Disaggregator {
    */
   postprocess: PostprocessRule;
 
+  /** Every run of this model goes through here: the one batching path (`window.batcher.ts`). */
+  readonly batcher: WindowBatcher;
+
   private constructor(
     readonly card: ModelCard,
-    private readonly session: ort.InferenceSession,
-    private readonly opts: Required<InferenceOptions>,
+    private readonly session: ModelSession,
+    private readonly opts: { batch: number; stride: number },
   ) {
     this.postprocess = card.postprocess ?? 'none';
+    this.batcher = new WindowBatcher(session, card.window, card.appliances.length, opts.batch);
   }
 
   get appliances(): readonly string[] {
@@ -150,39 +157,21 @@ export class TransformerModel implements Disaggregator {
     bytes: Uint8Array,
     opts: InferenceOptions = {},
   ): Promise<TransformerModel> {
-    const session = await ort.InferenceSession.create(bytes, {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? 2,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-    });
+    const runtime = opts.runtime ?? onnxModelRuntime;
+    const session = await runtime.load(bytes, { threads: opts.threads });
     return new TransformerModel(card, session, {
       batch: opts.batch ?? 64,
       stride: opts.stride ?? Math.max(1, Math.floor(card.window / 2)),
-      threads: opts.threads ?? 2,
     });
   }
 
   /**
-   * Run the network on a batch of windows: `mains` holds `count` windows of `window` samples
-   * (W, all finite). Returns power W and on-probability, each [count, A, window].
+   * Run the network on windows: `mains` holds `count` windows of `window` samples (W, all
+   * finite). Returns power W and on-probability, each [count, A, window]. Windows asked for
+   * at the same time by other callers share runtime calls with these.
    */
-  async runWindows(
-    mains: Float32Array,
-    count: number,
-  ): Promise<{ power: Float32Array; onProb: Float32Array }> {
-    const L = this.card.window;
-    if (mains.length < count * L)
-      throw new NilmError(
-        'CONFIG_INVALID',
-        `expected ${count * L} samples for ${count} windows, got ${mains.length}`,
-      );
-    const input = new ort.Tensor('float32', mains.subarray(0, count * L), [count, L]);
-    const out = await this.session.run({ [INPUT_MAINS]: input });
-    return {
-      power: out[OUTPUT_POWER]!.data as Float32Array,
-      onProb: out[OUTPUT_ON_PROB]!.data as Float32Array,
-    };
+  runWindows(mains: Float32Array, count: number): Promise<WindowOutputs> {
+    return this.batcher.run(mains, count);
   }
 
   async fit(): Promise<void> {
@@ -226,10 +215,12 @@ export class TransformerModel implements Disaggregator {
         jobs.push({ start: s, from: i, to: j });
       i = j;
     }
+    // Windows go to the batcher a batch at a time (memory stays one batch however long the
+    // series); windows of other callers waiting at the same time fill the same runtime calls.
     const B = this.opts.batch;
-    const buf = new Float32Array(B * L);
     for (let b0 = 0; b0 < jobs.length; b0 += B) {
       const batch = jobs.slice(b0, b0 + B);
+      const buf = new Float32Array(batch.length * L);
       batch.forEach((job, k) => {
         for (let t = 0; t < L; t++) {
           const src = Math.min(job.start + t, job.to - 1);
@@ -313,8 +304,8 @@ export class TransformerModel implements Disaggregator {
     };
   }
 
-  /** Free the native session. */
+  /** Free the runtime session. */
   async release(): Promise<void> {
-    await this.session.release();
+    await this.session.close();
   }
 }
