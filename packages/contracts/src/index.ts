@@ -9,3 +9,5 @@ export * from './device.contracts.js';
 export * from './label.contracts.js';
 export * from './finetune.contracts.js';
 export * from './time.zone.js';
+export * from './error.catalogue.js';
+export * from './error.table.js';
