@@ -255,7 +255,7 @@ export async function runServer(
     (closing ??= (async () => {
       running.demo?.stop();
       await running.sources?.stop();
-      running.worker?.stop();
+      await running.worker?.close();
       await running.prices?.stop();
       await running.ha?.close();
       await closeAlerts();

@@ -30,11 +30,12 @@ export interface WorkerDeps {
   /** Found devices: each building's daily discovery pass, due on reconcile passes. Never throws. */
   discovery?: { tick(): Promise<unknown> };
   /**
-   * Fine-tunes (issue 13.4): a building's queued one is run after its disaggregation run (the
-   * API enqueues the building when it queues one), and any building's on reconcile passes (one
-   * whose worker died). Never throws; one at a time per process.
+   * Fine-tunes (issue 13.4), in a lane of their own (finetune.runner.ts): woken after a
+   * building's disaggregation run (the API enqueues the building when it queues one) and on
+   * reconcile passes (one whose worker died), never awaited by a job, so estimates go on while a
+   * fine-tune trains. `wake` never throws; `stop` ends the lane for a shutdown.
    */
-  finetune?: { runNext(buildingId?: string): Promise<unknown> };
+  finetune?: { wake(buildingId?: string): void; stop(): Promise<void> };
   log: {
     info: (o: object, m: string) => void;
     warn: (o: object, m: string) => void;
@@ -46,6 +47,7 @@ export class Worker {
   readonly service: DisaggregationService;
   private timer: NodeJS.Timeout | undefined;
   private reconciling = false;
+  private finetuneStopped: Promise<void> | undefined;
 
   constructor(private readonly deps: WorkerDeps) {
     this.service = new DisaggregationService({
@@ -68,7 +70,7 @@ export class Worker {
           if (r.written > 0) this.deps.onEstimated?.(job.buildingId);
           if (r.written > 0) await this.deps.alerts?.afterEstimates(job.buildingId);
           if (r.more) await this.deps.queue.enqueue(job.buildingId);
-          else await this.deps.finetune?.runNext(job.buildingId);
+          else this.deps.finetune?.wake(job.buildingId);
         } catch (e) {
           this.deps.metrics.jobsFailed.inc({
             kind: isUnrecoverableJobError(e) ? 'unrecoverable' : 'transient',
@@ -104,13 +106,19 @@ export class Worker {
     }
     await this.deps.alerts?.tick();
     await this.deps.discovery?.tick();
-    // Not awaited: a fine-tune takes minutes, and reconcile passes must go on meanwhile.
-    void this.deps.finetune?.runNext();
+    this.deps.finetune?.wake();
     return enqueued;
   }
 
-  /** Stop the reconcile loop (the queue's close waits for running jobs). */
+  /** Stop the reconcile loop (the queue's close waits for running jobs) and the fine-tune lane. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.finetuneStopped ??= this.deps.finetune?.stop();
+  }
+
+  /** Stop, and wait until a running fine-tune has stopped (at its next training step). */
+  async close(): Promise<void> {
+    this.stop();
+    await this.finetuneStopped;
   }
 }

@@ -1,15 +1,19 @@
 /**
- * Runs a building's fine-tune jobs (issue 13.4, 13.5) in whichever worker claims them: the job is
- * queued with the building's disaggregation (the worker asks for the building's job after each
- * run) and, as a safety net, claimed by the reconcile pass (a job whose worker died is taken over
- * once its lease lapses). A run reads the building's data (finetune.data.ts), fine-tunes the base
- * model on CPU within its time bound, scores base and fine-tuned model on the held-out minutes,
- * and stores the model, pinned to the building, as a candidate with that scorecard: the owner
- * activates or discards it. Progress goes to the job every few seconds; a job cancelled or taken
- * over meanwhile stops at its next report and stores nothing.
+ * Runs a building's fine-tune jobs (issue 13.4, 13.5) in whichever worker claims them, in a lane
+ * of their own beside the disaggregation queue: the worker wakes the lane after a building's
+ * disaggregation run (the API enqueues the building when it queues a job, so the wake-up reaches
+ * some worker through the queue) and on every reconcile pass (a job whose worker died is taken
+ * over once its lease lapses), and goes on estimating while the lane trains. Jobs are claimed in
+ * the metadata store, so each runs once across all workers. A run reads the building's data
+ * (finetune.data.ts), fine-tunes the base model on CPU within its time bound, scores base and
+ * fine-tuned model on the held-out minutes, and stores the model, pinned to the building, as a
+ * candidate with that scorecard: the owner activates or discards it. Progress goes to the job
+ * every few seconds; a job cancelled or taken over meanwhile stops at its next report, stores
+ * nothing and removes its checkpoint folder; one stopped by the worker's shutdown keeps it, to
+ * resume from it when its lease lapses.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   finetuneTransformer,
@@ -60,14 +64,58 @@ export interface FinetuneRunnerDeps {
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
 }
 
-class Stopped extends Error {}
+class Stopped extends Error {
+  constructor(readonly why: 'lost' | 'shutdown') {
+    super(why === 'lost' ? 'the job was cancelled or taken over' : 'the worker is shutting down');
+  }
+}
+
+/** The file in a job's checkpoint folder that names the runner writing it. */
+const OWNER_FILE = 'owner';
 
 export class FinetuneRunner {
   /** Who this runner is in the jobs' leases. */
   readonly owner = `finetune-${randomUUID()}`;
   private running = false;
+  /** The lane: runs jobs one after another while there are any; undefined when idle. */
+  private lane: Promise<void> | undefined;
+  /** Set by a wake-up that came while the lane ran: look again before going idle. */
+  private again = false;
+  private stopping = false;
 
   constructor(private readonly deps: FinetuneRunnerDeps) {}
+
+  /**
+   * Wake the lane: run the queued jobs (`buildingId`'s first when given) in the background, one
+   * at a time, until none is left. Returns at once; never throws.
+   */
+  wake(buildingId?: string): void {
+    if (this.stopping) return;
+    if (this.lane) {
+      this.again = true;
+      return;
+    }
+    this.lane = (async () => {
+      let first = buildingId;
+      for (;;) {
+        this.again = false;
+        const ran = await this.runNext(first);
+        first = undefined;
+        if (this.stopping || (!ran && !this.again)) break;
+      }
+    })().finally(() => {
+      this.lane = undefined;
+    });
+  }
+
+  /**
+   * Stop the lane (a shutdown): a running fine-tune stops at its next training step and keeps
+   * its checkpoint; resolves when the lane is idle.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.lane;
+  }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
@@ -105,7 +153,15 @@ export class FinetuneRunner {
     const t0 = this.now();
     // Set when a progress report finds the job no longer ours; the next report stops the run.
     let stopped = false;
+    const check = (): void => {
+      if (stopped) throw new Stopped('lost');
+      if (this.stopping) throw new Stopped('shutdown');
+    };
     try {
+      // Who writes this folder now: a runner that loses the job removes it only if still its own
+      // (a taker-over on the same data folder resumes from it and names itself here).
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, OWNER_FILE), this.owner);
       const base = await this.deps.engine.files(job.baseRef);
       // The data the API checked when the job was queued: up to that moment.
       const until = Number(job.settings.dataUntilMs ?? job.createdAt);
@@ -132,6 +188,7 @@ export class FinetuneRunner {
           id: `${base.card.id.split('+')[0]}+${job.buildingId}`,
           version: 'pending',
           progress: (p) => {
+            check();
             const t = this.now();
             if (t - lastReport < REPORT_EVERY_MS) return;
             lastReport = t;
@@ -141,11 +198,10 @@ export class FinetuneRunner {
                 if (!held) stopped = true;
               })
               .catch(() => undefined);
-            if (stopped) throw new Stopped('the job was cancelled or taken over');
           },
         },
       );
-      if (stopped) throw new Stopped('the job was cancelled or taken over');
+      if (stopped) throw new Stopped('lost');
       const tuned = await TransformerModel.fromBytes(result.card, result.bytes);
       const baseModel = await this.deps.engine.model(base.ref);
       const before = await scoreOnHome(baseModel, data.heldOut, job.appliances);
@@ -184,7 +240,8 @@ export class FinetuneRunner {
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       if (e instanceof Stopped) {
-        this.deps.log.info({ jobId: job.id }, 'fine-tune stopped: cancelled or taken over');
+        this.deps.log.info({ jobId: job.id }, `fine-tune stopped: ${e.message}`);
+        if (e.why === 'lost' && this.ownsFolder(dir)) rmSync(dir, { recursive: true, force: true });
         return;
       }
       // Input problems say what to do; anything else is ours, said plainly and logged.
@@ -196,6 +253,14 @@ export class FinetuneRunner {
         this.deps.log.warn({ err: e, jobId: job.id }, 'fine-tune failed');
       await metadata.finishFinetuneJob(job.id, this.owner, { error: message }, this.now());
       rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private ownsFolder(dir: string): boolean {
+    try {
+      return readFileSync(join(dir, OWNER_FILE), 'utf8') === this.owner;
+    } catch {
+      return false;
     }
   }
 }
