@@ -168,15 +168,7 @@ describe('influxdb time-series store', () => {
   });
 
   it('gives up on a server that accepts connections but never answers', async () => {
-    // A black hole: the TCP handshake succeeds, no HTTP answer ever comes.
-    const sockets = new Set<Socket>();
-    const server: Server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    try {
+    await withBlackHole(async (port) => {
       const store = await InfluxTimeSeriesStore.open({
         url: `http://127.0.0.1:${port}`,
         database: 'nilm',
@@ -186,10 +178,51 @@ describe('influxdb time-series store', () => {
       await expect(store.readReadings('house-1', t0, t0 + 1)).rejects.toBeInstanceOf(
         StoreUnavailableError,
       );
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
+  });
+
+  it('keeps at most maxConcurrentRequests requests in flight; the rest wait their turn', async () => {
+    const store = await InfluxTimeSeriesStore.open({
+      url,
+      database: freshDatabase(),
+      createDatabase: true,
+      maxConcurrentRequests: 3,
+    });
+    await store.writeReadings('house-1', [
+      { ts: t0, powerW: 100 },
+      { ts: t0 + 60_000, powerW: 300 },
+    ]);
+    const reads = await Promise.all(
+      Array.from({ length: 40 }, () => store.readBuckets('house-1', t0, t0 + 120_000, 60)),
+    );
+    for (const r of reads) expect(r.map((b) => b.powerW)).toEqual([100, 300]);
+    expect(store.peakRequests).toBe(3);
+    await store.close();
+  });
+
+  it('gives up on a request that finds no free slot within timeoutMs', async () => {
+    await withBlackHole(async (port) => {
+      const store = await InfluxTimeSeriesStore.open({
+        url: `http://127.0.0.1:${port}`,
+        database: 'nilm',
+        timeoutMs: 300,
+        maxConcurrentRequests: 1,
+      });
+      // One slot, a server that never answers: the first ping holds the slot for 300 ms, so the
+      // fourth cannot get it within its own 300 ms.
+      const errors = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          store.ping().then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ),
+      );
+      for (const e of errors) expect(e).toBeInstanceOf(StoreUnavailableError);
+      expect(String(errors[0])).toMatch(/no answer within 300 ms/);
+      expect(String(errors[3])).toMatch(/no free request slot within 300 ms/);
+      expect(store.peakRequests).toBe(1);
+    });
   });
 
   it('refuses calls after close as unavailable', async () => {
@@ -198,3 +231,20 @@ describe('influxdb time-series store', () => {
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
+
+/** A black hole on a free port: the TCP handshake succeeds, no HTTP answer ever comes. */
+async function withBlackHole(use: (port: number) => Promise<void>): Promise<void> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    await use(port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -65,6 +65,13 @@ export interface InfluxTimeSeriesStoreOptions {
   createDatabase?: boolean;
   /** Lines per `/write` request. Default 5000. */
   maxLinesPerWrite?: number;
+  /**
+   * Most requests in flight to InfluxDB at once from this store (default 8); later ones wait
+   * their turn in order. A request that finds no free slot within `timeoutMs` is unavailable
+   * like one that gets no answer, so a burst of reads queues here instead of piling onto
+   * InfluxDB until every one of them times out.
+   */
+  maxConcurrentRequests?: number;
 }
 
 interface Series {
@@ -103,6 +110,10 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly maxLines: number;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private peak = 0;
+  private readonly waiting: Array<() => void> = [];
   private closed = false;
 
   private constructor(private readonly options: InfluxTimeSeriesStoreOptions) {
@@ -120,8 +131,17 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     }
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxLines = options.maxLinesPerWrite ?? 5000;
-    if (!(this.timeoutMs > 0) || !Number.isInteger(this.maxLines) || this.maxLines < 1) {
-      throw new Error('influxdb: timeoutMs and maxLinesPerWrite must be positive');
+    this.maxInFlight = options.maxConcurrentRequests ?? 8;
+    if (
+      !(this.timeoutMs > 0) ||
+      !Number.isInteger(this.maxLines) ||
+      this.maxLines < 1 ||
+      !Number.isInteger(this.maxInFlight) ||
+      this.maxInFlight < 1
+    ) {
+      throw new Error(
+        'influxdb: timeoutMs, maxLinesPerWrite and maxConcurrentRequests must be positive',
+      );
     }
   }
 
@@ -439,6 +459,44 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     parseQueryAnswer(text);
   }
 
+  /** Most requests that were in flight at once since the store opened (for benches). */
+  get peakRequests(): number {
+    return this.peak;
+  }
+
+  /** Wait for one of the `maxConcurrentRequests` slots, at most `timeoutMs`. */
+  private async acquire(): Promise<void> {
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      this.peak = Math.max(this.peak, this.inFlight);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(
+          new StoreUnavailableError(
+            STORE,
+            `no free request slot within ${this.timeoutMs} ms (${this.maxInFlight} in flight)`,
+          ),
+        );
+      }, this.timeoutMs);
+      this.waiting.push(grant);
+    });
+  }
+
+  /** Hand the slot to the longest waiter, or free it. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+
   private async request(
     method: 'GET' | 'POST',
     path: string,
@@ -447,6 +505,20 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     body?: string | URLSearchParams,
   ): Promise<string> {
     if (this.closed) throw new StoreUnavailableError(STORE, 'the store is closed');
+    await this.acquire();
+    try {
+      return await this.send(method, path, params, body);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    params: Record<string, string>,
+    body?: string | URLSearchParams,
+  ): Promise<string> {
     const url = new URL(path, this.base);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
     const headers: Record<string, string> = { ...this.headers };
