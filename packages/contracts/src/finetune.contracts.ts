@@ -11,13 +11,18 @@ const ApplianceName = Type.String({ minLength: 1, maxLength: 128 });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
   Type.Union([t, Type.Null()]);
 
+/** The epochs a fine-tune may ask for (the web form offers exactly these). */
+export const FINETUNE_EPOCHS = { min: 1, max: 50 } as const;
+
 export const FinetuneBody = Type.Object(
   {
     /** The heads to teach: ones the model has, or new appliances (a head is added). */
     appliances: Type.Array(ApplianceName, { minItems: 1, maxItems: 4 }),
     /** The model to start from; default the building's model (its own, else the active one). */
     base: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    epochs: Type.Optional(
+      Type.Integer({ minimum: FINETUNE_EPOCHS.min, maximum: FINETUNE_EPOCHS.max }),
+    ),
     /** A bound on the training time, at most 300 s. */
     max_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 300 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),

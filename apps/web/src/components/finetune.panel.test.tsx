@@ -2,7 +2,8 @@
 // other of the vocabulary), posts the fine-tune, shows the API's 422 as it says it, follows a
 // running job (epoch x of y, a progress bar), lists the building's own models with each scorecard
 // side by side (base vs taught: F1, MAE, energy over the held-out span), marks the one in use,
-// sends Activate / Discard for owners only, and speaks German.
+// sends Activate / Discard for owners only, takes an epochs setting bounded as the API bounds it
+// (1 to 50, empty for the default), cancels a running job (owners only), and speaks German.
 import type { FinetuneJob, PinnedModel } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -72,6 +73,7 @@ const routes = (over: Routes = {}): Routes => ({
     },
   },
   'POST /api/v1/buildings/home/finetune': { status: 202, body: { ...running, status: 'queued' } },
+  'POST /api/v1/buildings/home/finetune/j2/cancel': { body: { ...running, status: 'cancelled' } },
   'POST /api/v1/buildings/home/models/default%2Bhome%402/activate': { body: model({}) },
   'POST /api/v1/buildings/home/models/default%2Bhome%402/discard': { body: model({}) },
   ...over,
@@ -93,6 +95,55 @@ it('offers the appliances with a sub-meter (chosen) or labels and posts the ones
       appliances: ['fridge', 'kettle'],
     }),
   );
+});
+
+it('sends the epochs asked for, and refuses what the API would (0, 51, 2.5) before sending', async () => {
+  const sent = renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit />, routes());
+  await screen.findByRole('checkbox', { name: 'Fridge' });
+  const epochs = screen.getByRole('spinbutton', { name: 'Epochs (passes over your data)' });
+  expect(epochs).toHaveAttribute('min', '1');
+  expect(epochs).toHaveAttribute('max', '50');
+  const start = screen.getByRole('button', { name: 'Start teaching' });
+  for (const bad of ['0', '51', '2.5']) {
+    fireEvent.change(epochs, { target: { value: bad } });
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'Epochs must be a whole number from 1 to 50, or empty.',
+    );
+    expect(start).toBeDisabled();
+    fireEvent.submit(start.closest('form')!);
+  }
+  expect(sent.some((r) => r.method === 'POST')).toBe(false);
+  fireEvent.change(epochs, { target: { value: '50' } });
+  expect(screen.queryByRole('alert')).toBeNull();
+  fireEvent.click(start);
+  await waitFor(() =>
+    expect(sent.find((r) => r.method === 'POST')?.body).toEqual({
+      appliances: ['fridge'],
+      epochs: 50,
+    }),
+  );
+});
+
+it('cancels a running job for an owner', async () => {
+  const jobs = routes({ 'GET /api/v1/buildings/home/finetune': { body: { jobs: [running] } } });
+  const sent = renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit />, jobs);
+  fireEvent.click(await screen.findByRole('button', { name: 'Stop teaching' }));
+  await waitFor(() =>
+    expect(sent.some((r) => r.method === 'POST' && r.path.endsWith('/finetune/j2/cancel'))).toBe(
+      true,
+    ),
+  );
+});
+
+it('shows a member a running job without the Stop button', async () => {
+  renderWithApi(
+    '/',
+    '/',
+    <FinetunePanel buildingId="home" canEdit={false} />,
+    routes({ 'GET /api/v1/buildings/home/finetune': { body: { jobs: [running] } } }),
+  );
+  expect(await screen.findByText(/Epoch 2 of 5/)).toBeInTheDocument();
+  expect(screen.queryByRole('button', { name: 'Stop teaching' })).toBeNull();
 });
 
 it("shows the API's refusal as it says it", async () => {
@@ -169,5 +220,7 @@ it('speaks German', async () => {
   );
   expect(await screen.findByText(/Epoche 2 von 5/)).toBeInTheDocument();
   expect(screen.getByRole('button', { name: 'Lernen starten' })).toBeInTheDocument();
+  expect(screen.getByRole('button', { name: 'Lernen abbrechen' })).toBeInTheDocument();
+  expect(screen.getByText(/ganze Zahl von 1 bis 50/)).toBeInTheDocument();
   expect(screen.getByRole('button', { name: 'default+home@2 aktivieren' })).toBeInTheDocument();
 });

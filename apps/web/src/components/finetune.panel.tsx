@@ -5,7 +5,7 @@
  * models, each with its scorecard beside its base's on the held-out minutes, to activate or
  * discard. Owners act; everyone else reads.
  */
-import type { FinetuneJob, PinnedModel } from '@nilm/contracts';
+import { FINETUNE_EPOCHS, type FinetuneJob, type PinnedModel } from '@nilm/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -19,6 +19,7 @@ import {
 import {
   useBuildingModelAction,
   useBuildingModels,
+  useCancelFinetune,
   useFinetuneJobs,
   useLabels,
   useStartFinetune,
@@ -56,8 +57,24 @@ function useTeachable(
   };
 }
 
-function JobStatus({ job }: { job: FinetuneJob }) {
+/** Whether the epochs field holds what the API takes: empty (its default), or a whole number in bounds. */
+function epochsOk(text: string): boolean {
+  if (text.trim() === '') return true;
+  const n = Number(text);
+  return Number.isInteger(n) && n >= FINETUNE_EPOCHS.min && n <= FINETUNE_EPOCHS.max;
+}
+
+function JobStatus({
+  job,
+  buildingId,
+  canEdit,
+}: {
+  job: FinetuneJob;
+  buildingId: string;
+  canEdit: boolean;
+}) {
   const { t } = useTranslation();
+  const cancel = useCancelFinetune(buildingId);
   const { units } = useSettings().settings;
   const names = job.appliances.map((a) => applianceName(a)).join(', ');
   const p = job.progress;
@@ -87,6 +104,17 @@ function JobStatus({ job }: { job: FinetuneJob }) {
       {job.status === 'failed' && job.error && (
         <p className="mt-1 text-red-700 dark:text-red-300">{job.error}</p>
       )}
+      {canEdit && (job.status === 'queued' || job.status === 'running') && (
+        <button
+          type="button"
+          disabled={cancel.isPending}
+          onClick={() => cancel.mutate(job.id)}
+          className={`mt-2 ${secondaryButton}`}
+        >
+          {t('learn.finetune.cancel')}
+        </button>
+      )}
+      {cancel.error && <ErrorState error={cancel.error} />}
     </div>
   );
 }
@@ -218,6 +246,8 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
   const start = useStartFinetune(buildingId);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const [extra, setExtra] = useState('');
+  const [epochs, setEpochs] = useState('');
+  const epochsBad = !epochsOk(epochs);
   const picked = chosen ?? [...new Set(teachable.metered)].slice(0, MAX_APPLIANCES);
   const offered = [...new Set([...teachable.offered, ...picked])];
   const latest = jobs.data?.jobs[0];
@@ -238,7 +268,11 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
           className="mt-3 space-y-3"
           onSubmit={(e) => {
             e.preventDefault();
-            start.mutate({ appliances: picked });
+            if (epochsBad) return;
+            start.mutate({
+              appliances: picked,
+              ...(epochs.trim() === '' ? {} : { epochs: Number(epochs) }),
+            });
           }}
         >
           <fieldset>
@@ -290,9 +324,35 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
               {t('learn.finetune.add')}
             </button>
           </div>
+          <div>
+            <label className="block text-sm font-medium" htmlFor={`${id}-epochs`}>
+              {t('learn.finetune.epochs')}
+            </label>
+            <input
+              id={`${id}-epochs`}
+              type="number"
+              inputMode="numeric"
+              min={FINETUNE_EPOCHS.min}
+              max={FINETUNE_EPOCHS.max}
+              step={1}
+              value={epochs}
+              onChange={(e) => setEpochs(e.target.value)}
+              aria-describedby={`${id}-epochs-hint`}
+              aria-invalid={epochsBad}
+              className="mt-1 block w-24 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+            />
+            <p id={`${id}-epochs-hint`} className="mt-1 text-xs text-slate-500 dark:text-slate-400">
+              {t('learn.finetune.epochsHint', FINETUNE_EPOCHS)}
+            </p>
+            {epochsBad && (
+              <p role="alert" className="mt-1 text-sm text-red-700 dark:text-red-300">
+                {t('learn.finetune.epochsBad', FINETUNE_EPOCHS)}
+              </p>
+            )}
+          </div>
           <button
             type="submit"
-            disabled={picked.length === 0 || start.isPending || busy}
+            disabled={picked.length === 0 || start.isPending || busy || epochsBad}
             className={primaryButton}
           >
             {t('learn.finetune.start')}
@@ -303,7 +363,7 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
       {jobs.error ? (
         <ErrorState error={jobs.error} onRetry={() => void jobs.refetch()} />
       ) : latest ? (
-        <JobStatus job={latest} />
+        <JobStatus job={latest} buildingId={buildingId} canEdit={canEdit} />
       ) : null}
       <h3 className="mt-4 text-sm font-semibold">{t('learn.models.title')}</h3>
       {models.error ? (

@@ -783,6 +783,10 @@ export const de: Catalogue = {
       progressLabel: 'Fortschritt des Lernens',
       epoch: 'Epoche {{epoch}} von {{epochs}}',
       loss: ', Verlust {{loss}}',
+      epochs: 'Epochen (Durchgänge durch Ihre Daten)',
+      epochsHint: 'Eine ganze Zahl von {{min}} bis {{max}}; leer lassen für die übliche Anzahl.',
+      epochsBad: 'Epochen müssen eine ganze Zahl von {{min}} bis {{max}} sein, oder leer.',
+      cancel: 'Lernen abbrechen',
       status: {
         queued: 'Wartet auf einen Worker zum Lernen: {{names}}.',
         running: 'Lernt: {{names}}…',

@@ -767,6 +767,10 @@ export const en = {
       progressLabel: 'Progress of the fine-tune',
       epoch: 'Epoch {{epoch}} of {{epochs}}',
       loss: ', loss {{loss}}',
+      epochs: 'Epochs (passes over your data)',
+      epochsHint: 'A whole number from {{min}} to {{max}}; leave empty for the usual number.',
+      epochsBad: 'Epochs must be a whole number from {{min}} to {{max}}, or empty.',
+      cancel: 'Stop teaching',
       status: {
         queued: 'Waiting for a worker to teach: {{names}}.',
         running: 'Teaching: {{names}}…',

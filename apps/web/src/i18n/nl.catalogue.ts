@@ -779,6 +779,11 @@ export const nl: Catalogue = {
       progressLabel: 'Voortgang van het leren',
       epoch: 'Epoch {{epoch}} van {{epochs}}',
       loss: ', verlies {{loss}}',
+      epochs: 'Epochs (rondes door uw gegevens)',
+      epochsHint:
+        'Een geheel getal van {{min}} tot {{max}}; laat leeg voor het gebruikelijke aantal.',
+      epochsBad: 'Epochs moet een geheel getal van {{min}} tot {{max}} zijn, of leeg.',
+      cancel: 'Leren stoppen',
       status: {
         queued: 'Wacht op een worker om te leren: {{names}}.',
         running: 'Leert: {{names}}…',

@@ -94,6 +94,16 @@ export function useStartFinetune(buildingId: string) {
   });
 }
 
+/** Owner: cancel a queued or running fine-tune (a running one stops within seconds). */
+export function useCancelFinetune(buildingId: string) {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (jobId: string) => api.cancelFinetune(buildingId, jobId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['finetune', buildingId] }),
+  });
+}
+
 /** The building's own models; read again when a job ends (the page asks). */
 export function useBuildingModels(buildingId: string) {
   const { api } = useSession();
