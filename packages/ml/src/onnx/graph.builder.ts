@@ -454,11 +454,13 @@ export class GraphBuilder {
   /**
    * GELU. `'erf'` is the exact x * 0.5 * (1 + erf(x / sqrt 2)); `'tanh'` is the common
    * approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))). Both are built from primitive
-   * ops (opset 17 has no Gelu), which ONNX Runtime fuses back into one kernel at inference.
+   * ops (opset 17 has no Gelu). ONNX Runtime (1.30) fuses the erf form into its one-kernel Gelu
+   * (and BiasGelu after a bias Add) only when x is *divided* by sqrt 2: the same graph with
+   * Mul(x, 1/sqrt 2) stays five kernels (checked with its profiler; gelu.fusion.test.ts).
    */
   gelu(x: TensorRef, approximate: 'erf' | 'tanh' = 'erf', name?: string): TensorRef {
     if (approximate === 'erf') {
-      const cdf = this.add(this.erf(this.mul(x, Math.SQRT1_2)), 1);
+      const cdf = this.add(this.erf(this.div(x, Math.SQRT2)), 1);
       return this.mul(this.mul(x, 0.5), cdf, name);
     }
     const inner = this.mul(this.add(x, this.mul(this.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
