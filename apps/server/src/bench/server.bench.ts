@@ -49,6 +49,9 @@ export interface ServerBenchResult {
     concurrent_ms_per_run: number;
     concurrent_runs: number;
     concurrent_runtime_calls: number;
+    /** The model alone on one window per home: ms per home, one call each vs one shared call. */
+    model_ms_per_home_alone: number;
+    model_ms_per_home_shared: number;
   } | null;
   backfill: {
     minutes: number;
@@ -186,6 +189,23 @@ export async function benchServer(
       const c0 = performance.now();
       await Promise.all(Array.from({ length: homes }, (_, h) => service.run(`bench-home-${h}`)));
       const concurrentMs = performance.now() - c0;
+      const concurrentCalls = model!.batcher.calls - calls0;
+      // The model's share of that: one window per home, one call each or all in one call.
+      const L = model!.window;
+      const win = Array.from({ length: homes }, (_, h) =>
+        Float32Array.from({ length: L }, (_, i) => 150 + ((i * (h + 3)) % 700)),
+      );
+      const reps = 20;
+      let aloneMs = 0;
+      let sharedMs = 0;
+      for (let r = 0; r < reps; r++) {
+        const a0 = performance.now();
+        for (const w of win) await model!.runWindows(w, 1);
+        aloneMs += performance.now() - a0;
+        const s0 = performance.now();
+        await Promise.all(win.map((w) => model!.runWindows(w, 1)));
+        sharedMs += performance.now() - s0;
+      }
       // Each home needs one run per minute (its new complete minute); runs are sequential per core.
       worker = {
         model: `${model!.card.id}@${model!.card.version}`,
@@ -193,7 +213,9 @@ export async function benchServer(
         homes_at_10s: Math.floor((60_000 / runMs) * config.WORKER_CONCURRENCY),
         concurrent_ms_per_run: concurrentMs / homes,
         concurrent_runs: homes,
-        concurrent_runtime_calls: model!.batcher.calls - calls0,
+        concurrent_runtime_calls: concurrentCalls,
+        model_ms_per_home_alone: aloneMs / reps / homes,
+        model_ms_per_home_shared: sharedMs / reps / homes,
       };
     }
 
@@ -441,6 +463,7 @@ export function formatServerBench(r: ServerBenchResult): string {
     lines.push(
       `worker (${w.model}): ${w.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${w.homes_at_10s} homes at one reading per 10 s`,
       `  ${w.concurrent_runs} homes' runs at once: ${w.concurrent_ms_per_run.toFixed(1)} ms per run (${(w.concurrent_ms_per_run / w.run_ms_mean).toFixed(2)} of one at a time), ${w.concurrent_runtime_calls} runtime call${w.concurrent_runtime_calls === 1 ? '' : 's'} for ${w.concurrent_runs} runs`,
+      `  the model alone, one window per home: ${w.model_ms_per_home_alone.toFixed(2)} ms per home in a call each, ${w.model_ms_per_home_shared.toFixed(2)} ms in one shared call (${(w.model_ms_per_home_shared / w.model_ms_per_home_alone).toFixed(2)})`,
     );
   const b = r.backfill;
   if (b)
