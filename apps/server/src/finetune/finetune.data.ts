@@ -2,14 +2,15 @@
  * What a fine-tune learns from and is scored on, read from a building's stores: its mains at one
  * minute and, per appliance to train, the true power of each minute that is known: a sub-meter's
  * reading, or 0 W inside an owner's "nothing of <appliance> here" label (a minute with both
- * takes the sub-meter). "This was the <appliance>" labels say the appliance ran but not its
- * power, so they are not used yet (the loss would need an on/off-only mask).
+ * takes the sub-meter). Inside a "this was the <appliance>" label the appliance ran at a power
+ * nobody read: such a minute (with no sub-meter reading) is marked in `onLabelled` and teaches
+ * the head its on/off state only (the fine-tune masks its power error).
  *
  * The known minutes are split in time, oldest first: 70 % to learn from, the next 10 % to
  * choose the epoch and calibrate, the newest 20 % held out for the scorecard, so the scorecard
  * scores days the model never saw, after the ones it learnt from.
  */
-import type { Series } from '@nilm/ml';
+import type { FinetuneSeries } from '@nilm/ml';
 import type { LabelStore, TimeSeriesStore } from '@nilm/stores';
 import { ApiError } from '../errors.js';
 
@@ -22,21 +23,21 @@ export const FINETUNE_LOOKBACK_DAYS = 90;
 export const MIN_KNOWN_MINUTES = 3 * 1440;
 
 export interface HomeData {
-  train: Series[];
-  val: Series[];
-  heldOut: Series[];
+  train: FinetuneSeries[];
+  val: FinetuneSeries[];
+  heldOut: FinetuneSeries[];
   /** Known minutes per part, and the time each part covers. */
   parts: Record<'train' | 'val' | 'held_out', { minutes: number; fromMs: number; toMs: number }>;
 }
 
-/** The minutes of [fromMs, toMs) as one series: NaN where nothing is known. */
+/** The minutes of [fromMs, toMs) as one series: NaN where no power is known. */
 export async function readHomeSeries(
   deps: { timeseries: TimeSeriesStore; metadata: Pick<LabelStore, 'listLabels'> },
   buildingId: string,
   appliances: readonly string[],
   fromMs: number,
   toMs: number,
-): Promise<Series> {
+): Promise<FinetuneSeries> {
   const from = Math.floor(fromMs / MINUTE) * MINUTE;
   const n = Math.max(0, Math.floor((toMs - from) / MINUTE));
   const mains = new Float32Array(n).fill(NaN);
@@ -45,17 +46,21 @@ export async function readHomeSeries(
     if (i >= 0 && i < n && b.powerW !== null) mains[i] = b.powerW;
   }
   const channels: Record<string, Float32Array> = {};
+  const onLabelled: Record<string, Uint8Array> = {};
   for (const a of appliances) {
     const ch = new Float32Array(n).fill(NaN);
+    const on = new Uint8Array(n);
     for (const l of await deps.metadata.listLabels(buildingId, {
       fromMs: from,
       toMs: from + n * MINUTE,
       appliance: a,
     })) {
-      if (l.kind !== 'off') continue;
       const i0 = Math.max(0, Math.ceil((l.startMs - from) / MINUTE));
       const i1 = Math.min(n, Math.floor((l.endMs - from) / MINUTE));
-      for (let i = i0; i < i1; i++) ch[i] = 0;
+      for (let i = i0; i < i1; i++) {
+        if (l.kind === 'off') ch[i] = 0;
+        else on[i] = 1;
+      }
     }
     for (const r of await deps.timeseries.readSubmeterBuckets(
       buildingId,
@@ -65,22 +70,36 @@ export async function readHomeSeries(
       60,
     )) {
       const i = Math.round((r.ts - from) / MINUTE);
-      if (i >= 0 && i < n) ch[i] = r.powerW;
+      if (i >= 0 && i < n) {
+        ch[i] = r.powerW;
+        on[i] = 0;
+      }
     }
+    // A minute labelled both on and off says nothing.
+    for (let i = 0; i < n; i++)
+      if (on[i] && ch[i] === 0) {
+        on[i] = 0;
+        ch[i] = NaN;
+      }
     channels[a] = ch;
+    if (on.includes(1)) onLabelled[a] = on;
   }
   return {
     startMs: from,
     periodS: 60,
     mains,
     appliances: channels,
+    onLabelled,
     source: `building ${buildingId}`,
   };
 }
 
 /** Slice `s` to samples [i0, i1). */
-function slice(s: Series, i0: number, i1: number): Series {
+function slice(s: FinetuneSeries, i0: number, i1: number): FinetuneSeries {
   return {
+    onLabelled: Object.fromEntries(
+      Object.entries(s.onLabelled ?? {}).map(([k, v]) => [k, v.subarray(i0, i1)]),
+    ),
     startMs: s.startMs + i0 * s.periodS * 1000,
     periodS: s.periodS,
     mains: s.mains.subarray(i0, i1),
@@ -113,18 +132,27 @@ export async function readHomeData(
   let total = 0;
   for (const a of appliances) {
     const ch = s.appliances[a]!;
+    const on = s.onLabelled?.[a];
     let mine = 0;
+    let ran = 0;
     for (let i = 0; i < ch.length; i++)
-      if (Number.isFinite(ch[i]) && Number.isFinite(s.mains[i])) {
+      if ((Number.isFinite(ch[i]) || on?.[i]) && Number.isFinite(s.mains[i])) {
         mine++;
+        if (on?.[i] || ch[i]! > 0) ran++;
         if (!known[i]) total++;
         known[i] = 1;
       }
     if (mine === 0)
       throw new ApiError(
         'VALIDATION_FAILED',
-        `nothing is known of "${a}" in the last ${FINETUNE_LOOKBACK_DAYS} days: attach a sub-meter (a smart plug) to it, or label stretches where it did not run, then try again`,
+        `nothing is known of "${a}" in the last ${FINETUNE_LOOKBACK_DAYS} days: attach a sub-meter (a smart plug) to it, or label some of its runs and stretches where it did not run, then try again`,
         { appliance: a, reason: 'no_data' },
+      );
+    if (ran === 0)
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `only "nothing of ${a} here" is known in the last ${FINETUNE_LOOKBACK_DAYS} days, so nothing says what it looks like when it runs: label some of its runs ("this was the ${a}") or attach a sub-meter, then try again`,
+        { appliance: a, reason: 'never_on' },
       );
   }
   if (total < MIN_KNOWN_MINUTES)

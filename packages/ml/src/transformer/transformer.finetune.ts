@@ -1,7 +1,10 @@
 /**
  * Fine-tuning a shipped transformer on one home (issue 13.4): the shared encoder stays frozen
  * and only the heads of the chosen appliances learn, from the home's own sub-metered (or
- * labelled) minutes; an appliance the base model lacks gets a head of its own, added beside the
+ * labelled) minutes. A sub-meter's minute teaches a head both its on/off state and its power;
+ * a minute inside a "nothing here" label teaches off at 0 W; a minute inside a "this was the
+ * <appliance>" label (`onLabelled`) teaches on only: its on/off cross-entropy counts, its power
+ * errors are masked (the graph's `target_power_mask`). An appliance the base model lacks gets a head of its own, added beside the
  * others. Gradients flow only as far back as the heads (the training graph differentiates the
  * head parameters alone), the encoder runs without dropout, and the heads of other appliances
  * keep their weights and calibration exactly. Bounded in time (`maxSeconds`), deterministic for
@@ -29,6 +32,7 @@ import {
   INPUT_TARGET_MASK,
   INPUT_TARGET_ON,
   INPUT_TARGET_POWER,
+  INPUT_TARGET_POWER_MASK,
   OUTPUT_HEAD_LOSS,
   OUTPUT_LOSS,
   OUTPUT_ON_PROB,
@@ -72,11 +76,30 @@ export interface FinetuneBase {
   bytes: Uint8Array;
 }
 
+/**
+ * A home's minutes: per trained appliance its true power where known (a sub-meter's reading, or
+ * 0 inside a "nothing here" label; NaN where unknown), and, where the owner said "this was the
+ * <appliance>" and no sub-meter reads it, 1 in `onLabelled` (its power there is not known).
+ */
+export interface FinetuneSeries extends Series {
+  onLabelled?: Record<string, Uint8Array>;
+}
+
 export interface FinetuneData {
-  /** The home's minutes with the trained appliances' true power (sub-meter, or 0 where labelled off). */
-  train: Series[];
+  /** The home's minutes to learn from. */
+  train: FinetuneSeries[];
   /** Held out for choosing the best epoch and calibrating the trained heads. */
-  val: Series[];
+  val: FinetuneSeries[];
+}
+
+/** The minutes of `s` where `appliance` is labelled on and its power is not read. */
+function onOnly(s: FinetuneSeries, appliance: string): Uint8Array | undefined {
+  const on = s.onLabelled?.[appliance];
+  if (!on || !on.includes(1)) return undefined;
+  const ch = s.appliances[appliance];
+  const out = new Uint8Array(s.mains.length);
+  for (let i = 0; i < out.length; i++) out[i] = on[i] && !Number.isFinite(ch?.[i]) ? 1 : 0;
+  return out;
 }
 
 export interface FinetuneEpoch {
@@ -185,22 +208,39 @@ export async function finetuneTransformer(
           'DATA_MISMATCH',
           `${what} series ${s.source} has period ${s.periodS} s, the model ${card.period_s} s`,
         );
+    for (const s of list)
+      for (const [a, on] of Object.entries(s.onLabelled ?? {}))
+        if (on.length !== s.mains.length)
+          throw new NilmError(
+            'DATA_MISMATCH',
+            `${what} series ${s.source}: the "${a}" on-labels cover ${on.length} minutes, the mains ${s.mains.length}`,
+          );
     for (const a of trained)
-      if (!list.some((s) => s.appliances[a]))
+      if (!list.some((s) => s.appliances[a] || onOnly(s, a)))
         throw new NilmError(
           'DATA_MISSING_COLUMN',
           `no ${what} data for "${a}": attach a sub-meter or label some of its runs first`,
         );
   }
   // Only the trained appliances' columns are kept: the loss of every other head is masked, so
-  // their weights get no gradient and stay as they are.
-  const keepTrained = (list: Series[]): Series[] =>
+  // their weights get no gradient and stay as they are. A minute labelled on (power unknown)
+  // carries the mains power as a stand-in, so the cache counts it as a reading and as on; its
+  // power error is masked in training and it is marked on in every batch (labelPatch).
+  const keepTrained = (list: FinetuneSeries[]): Series[] =>
     list.map((s) => ({
       ...s,
       appliances: Object.fromEntries(
-        trained.flatMap((a) => (s.appliances[a] ? [[a, s.appliances[a]]] : [])),
+        trained.flatMap((a) => {
+          const on = onOnly(s, a);
+          const ch = s.appliances[a];
+          if (!on) return ch ? [[a, ch]] : [];
+          const out = ch ? Float32Array.from(ch) : new Float32Array(s.mains.length).fill(NaN);
+          for (let i = 0; i < out.length; i++) if (on[i]) out[i] = s.mains[i]!;
+          return [[a, out]];
+        }),
       ),
     }));
+  const usesLabels = [...data.train, ...data.val].some((s) => trained.some((a) => onOnly(s, a)));
 
   await mkdir(join(opts.workDir, 'checkpoint'), { recursive: true });
   const ckpt = join(opts.workDir, 'checkpoint');
@@ -247,12 +287,21 @@ export async function finetuneTransformer(
         'DATA_EMPTY',
         `the ${what} data has no stretch of ${L} minutes with readings and the appliance's power; more sub-metered time is needed`,
       );
+  for (const a of trained)
+    if (sampler.onWindowCount(appliances.indexOf(a)) === 0)
+      throw new NilmError(
+        'DATA_EMPTY',
+        `nothing in the training data says when "${a}" ran (only "nothing here" labels, or a sub-meter that never reads it on): label some of its runs ("this was the ${a}") or attach a sub-meter, then try again`,
+      );
   log(`windows: ${sampler.windowCount} train, ${valSampler.windowCount} validation`);
 
   // Weights: the base model's; a new head's rows start from the seeded initialisation.
   const baseWeights = readModelWeights(base.bytes);
   const powerScaleW = appliances.map((a, i) =>
-    i < baseNames.length ? card.appliances[i]!.power_scale_w : powerScale(data.train, a),
+    i < baseNames.length
+      ? card.appliances[i]!.power_scale_w
+      : // A head learnt from labels alone scales to the mains power of its labelled minutes.
+        powerScale(keepTrained(data.train), a),
   );
   const spec: ModelSpec = { arch, appliances, powerScaleW };
   const weights = new Map(baseWeights);
@@ -272,6 +321,7 @@ export async function finetuneTransformer(
     seed: cfg.seed,
     weights: weights as Weights,
     loss: { bce: 1, posWeight },
+    powerMask: usesLabels,
   });
   const training = buildTrainingGraph(built.graph, {
     loss: built.loss!,
@@ -305,7 +355,34 @@ export async function finetuneTransformer(
     masks[m.name] = new Float32Array(m.shape.reduce<number>((a, d) => a * (d as number), 1)).fill(
       1,
     );
-  const feeds = {
+  const trainedRows = trained.map((a) => appliances.indexOf(a));
+  // Per cache segment (one per series, in order), per appliance row: its on-only minutes.
+  const onRows = (list: FinetuneSeries[]): (Uint8Array | undefined)[][] =>
+    list.map((s) => appliances.map((a) => (trained.includes(a) ? onOnly(s, a) : undefined)));
+  const powerMask = new Float32Array(B * A * L);
+  const labelPatch =
+    (s: WindowSampler, rows: (Uint8Array | undefined)[][]) => (): Record<string, Float32Array> => {
+      powerMask.fill(1);
+      for (let b = 0; b < B; b++) {
+        const id = buffers.windowIds[b]!;
+        if (id < 0) continue;
+        const { segment, offset } = s.window(id);
+        for (const r of trainedRows) {
+          const on = rows[segment]?.[r];
+          if (!on) continue;
+          const base = (b * A + r) * L;
+          for (let t = 0; t < L; t++)
+            if (on[offset + t]) {
+              buffers.onOff[base + t] = 1;
+              powerMask[base + t] = 0;
+            }
+        }
+      }
+      return { [INPUT_TARGET_POWER_MASK]: powerMask };
+    };
+  const trainPatch = usesLabels ? labelPatch(sampler, onRows(data.train)) : undefined;
+  const valPatch = usesLabels ? labelPatch(valSampler, onRows(data.val)) : undefined;
+  const feeds: Record<string, Float32Array> = {
     [INPUT_MAINS]: buffers.mains,
     [INPUT_TARGET_POWER]: buffers.power,
     [INPUT_TARGET_ON]: buffers.onOff,
@@ -315,15 +392,22 @@ export async function finetuneTransformer(
   const valIds = Array.from({ length: Math.min(valSampler.windowCount, 400) }, (_, k) =>
     Math.floor((k * valSampler.windowCount) / Math.min(valSampler.windowCount, 400)),
   );
-  const trainedRows = trained.map((a) => appliances.indexOf(a));
   const validate = async (): Promise<number> => {
     let sum = 0;
     let n = 0;
-    await forEachValidationBatch(evalSession, valSampler, valIds, buffers, B, (out, real) => {
-      const hl = out.get(OUTPUT_HEAD_LOSS)! as Float32Array;
-      for (const a of trainedRows) sum += (real / B) * hl[a]!;
-      n += real / B;
-    });
+    await forEachValidationBatch(
+      evalSession,
+      valSampler,
+      valIds,
+      buffers,
+      B,
+      (out, real) => {
+        const hl = out.get(OUTPUT_HEAD_LOSS)! as Float32Array;
+        for (const a of trainedRows) sum += (real / B) * hl[a]!;
+        n += real / B;
+      },
+      valPatch,
+    );
     return sum / Math.max(1e-9, n * trainedRows.length);
   };
 
@@ -344,7 +428,7 @@ export async function finetuneTransformer(
       let lossSum = 0;
       for (let s = 0; s < cfg.stepsPerEpoch; s++) {
         batches.fill(buffers);
-        const step = await session.run(feeds);
+        const step = await session.run({ ...feeds, ...trainPatch?.() });
         if (!Number.isFinite(step.loss))
           throw new NilmError(
             'CONFIG_INVALID',
@@ -408,6 +492,7 @@ export async function finetuneTransformer(
     L,
     B,
     powerScaleW,
+    valPatch,
   );
   await evalSession.release();
   const cardHeads: ModelCard['appliances'] = appliances.map((a, i) => {

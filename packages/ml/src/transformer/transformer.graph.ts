@@ -37,6 +37,12 @@ export const INPUT_TARGET_ON = 'target_on';
  * head's loss or its gradient.
  */
 export const INPUT_TARGET_MASK = 'target_mask';
+/**
+ * Training only, with `powerMask`: 1 where a head's target power is known, 0 where only its
+ * on/off state is (an owner's "this was the <appliance>" label says it ran, not at what power):
+ * there the on/off cross-entropy counts and the power errors do not.
+ */
+export const INPUT_TARGET_POWER_MASK = 'target_power_mask';
 export const OUTPUT_LOSS = 'loss';
 export const OUTPUT_HEAD_LOSS = 'head_loss';
 
@@ -63,6 +69,8 @@ export function buildTransformerGraph(
     seed?: number;
     weights?: Weights;
     loss?: LossWeights;
+    /** With `loss`: add the `target_power_mask` input, which masks the power terms only. */
+    powerMask?: boolean;
     /** Per-appliance Platt scaling of the on/off logit for the `on_prob` output (inference). */
     calibration?: { scale: number[]; offset: number[] };
   } = {},
@@ -160,9 +168,13 @@ export function buildTransformerGraph(
     const safe = g.where(g.greater(count, 0), count, 1);
     return g.div(g.reduceSum(g.mul(v, m), [0, 2], false), safe); // [A]
   };
-  const sqErr = maskedHeadMean(g.mul(g.sub(gated, t), g.sub(gated, t)), known);
+  // The power terms count where the power is known (all known samples, unless `powerMask`).
+  const powerKnown = opts.powerMask
+    ? g.mul(known, g.input(INPUT_TARGET_POWER_MASK, ['batch', A, L]))
+    : known;
+  const sqErr = maskedHeadMean(g.mul(g.sub(gated, t), g.sub(gated, t)), powerKnown);
   // Absolute error of the magnitude on known on-samples only, as a mean over those samples.
-  const absOn = maskedHeadMean(g.abs(g.sub(magnitude, t)), g.mul(targetOn, known));
+  const absOn = maskedHeadMean(g.abs(g.sub(magnitude, t)), g.mul(targetOn, powerKnown));
   // Positively weighted BCE with logits: w*y*softplus(-x) + (1-y)*softplus(x).
   const sp = softplus(g, logit);
   const posWeight = g.constant(Float32Array.from(opts.loss.posWeight), [1, A, 1]);

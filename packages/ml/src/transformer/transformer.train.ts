@@ -41,6 +41,7 @@ import {
   INPUT_TARGET_MASK,
   INPUT_TARGET_ON,
   INPUT_TARGET_POWER,
+  INPUT_TARGET_POWER_MASK,
   OUTPUT_HEAD_LOSS,
   OUTPUT_LOSS,
   OUTPUT_ON_PROB,
@@ -767,6 +768,8 @@ export async function forEachValidationBatch(
     out: Awaited<ReturnType<Awaited<ReturnType<typeof createForwardSession>>['run']>>,
     real: number,
   ) => void,
+  /** Called after each batch is filled: may adjust it and returns further inputs to feed. */
+  prepare?: () => Record<string, Float32Array>,
 ): Promise<void> {
   for (let k = 0; k < ids.length; k += B) {
     const real = Math.min(B, ids.length - k);
@@ -775,6 +778,7 @@ export async function forEachValidationBatch(
       buffers,
     );
     const out = await session.run({
+      ...prepare?.(),
       [INPUT_MAINS]: buffers.mains,
       [INPUT_TARGET_POWER]: buffers.power,
       [INPUT_TARGET_ON]: buffers.onOff,
@@ -832,28 +836,49 @@ export async function calibrateHeads(
   L: number,
   B: number,
   powerScaleW: readonly number[],
+  /** As forEachValidationBatch's; a sample whose power it masks (0) adds no power error. */
+  prepare?: () => Record<string, Float32Array>,
 ): Promise<HeadCalibration[]> {
   const logit: number[][] = Array.from({ length: A }, () => []);
   const target: number[][] = Array.from({ length: A }, () => []);
   const absErr: number[][] = Array.from({ length: A }, () => []);
   const est: number[][] = Array.from({ length: A }, () => []);
-  await forEachValidationBatch(session, sampler, ids, buffers, B, (out, real) => {
-    const power = out.get(OUTPUT_POWER)! as Float32Array;
-    const onProb = out.get(OUTPUT_ON_PROB)! as Float32Array;
-    for (let b = 0; b < real; b++) {
-      for (let a = 0; a < A; a++) {
-        for (let t = 0; t < L; t++) {
-          const i = (b * A + a) * L + t;
-          if (!buffers.known[i]) continue;
-          const p = Math.min(1 - 1e-7, Math.max(1e-7, onProb[i]!));
-          logit[a]!.push(Math.log(p / (1 - p)));
-          target[a]!.push(buffers.onOff[i]! >= 0.5 ? 1 : 0);
-          absErr[a]!.push(Math.abs(power[i]! - buffers.power[i]!));
-          est[a]!.push(power[i]!);
+  // Whether each sample's power is known (the residual band is taken over those only).
+  const powerKnown: boolean[][] = Array.from({ length: A }, () => []);
+  let powerMask: Float32Array | undefined;
+  const prep =
+    prepare &&
+    ((): Record<string, Float32Array> => {
+      const feeds = prepare();
+      powerMask = feeds[INPUT_TARGET_POWER_MASK];
+      return feeds;
+    });
+  await forEachValidationBatch(
+    session,
+    sampler,
+    ids,
+    buffers,
+    B,
+    (out, real) => {
+      const power = out.get(OUTPUT_POWER)! as Float32Array;
+      const onProb = out.get(OUTPUT_ON_PROB)! as Float32Array;
+      for (let b = 0; b < real; b++) {
+        for (let a = 0; a < A; a++) {
+          for (let t = 0; t < L; t++) {
+            const i = (b * A + a) * L + t;
+            if (!buffers.known[i]) continue;
+            const p = Math.min(1 - 1e-7, Math.max(1e-7, onProb[i]!));
+            logit[a]!.push(Math.log(p / (1 - p)));
+            target[a]!.push(buffers.onOff[i]! >= 0.5 ? 1 : 0);
+            absErr[a]!.push(Math.abs(power[i]! - buffers.power[i]!));
+            est[a]!.push(power[i]!);
+            powerKnown[a]!.push(!powerMask || powerMask[i]! > 0);
+          }
         }
       }
-    }
-  });
+    },
+    prep,
+  );
   return logit.map((x, a) => {
     const y = target[a]!;
     const { scale, offset } = plattFit(x, y);
@@ -875,7 +900,14 @@ export async function calibrateHeads(
       levels: { edges_w, maps },
       threshold,
       f1,
-      q90: residualBandOn(p, absErr[a]!, y, BAND_EDGES, { threshold, missW: powerScaleW[a]! }),
+      q90: ((): ReturnType<typeof residualBandOn> => {
+        const k = powerKnown[a]!;
+        const pick = <T>(v: readonly T[]): T[] => v.filter((_, i) => k[i]);
+        return residualBandOn(pick(p), pick(absErr[a]!), pick(y), BAND_EDGES, {
+          threshold,
+          missW: powerScaleW[a]!,
+        });
+      })(),
     };
   });
 }
