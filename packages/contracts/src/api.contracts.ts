@@ -555,6 +555,69 @@ export const ModelList = Type.Object({
 });
 export type ModelList = Static<typeof ModelList>;
 
+/** Scores of a model for one appliance, or averaged (null: undefined, e.g. F1 of a head never on). */
+const CardScores = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]));
+
+/**
+ * A model's card as `GET /models/{ref}/card` serves it: `card.json` of the model directory
+ * (packages/ml model.card.ts, which checks it on load). The fields clients read are named here;
+ * the card's other fields (architecture, normalisation, training config, ...) pass through as
+ * they are.
+ */
+export const ModelCard = Type.Object(
+  {
+    id: Type.String(),
+    version: Type.String(),
+    created: Type.String(),
+    description: Type.Optional(Type.String()),
+    period_s: Type.Number(),
+    window: Type.Integer(),
+    appliances: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          label: Type.String(),
+          members: Type.Optional(Type.Array(Type.String())),
+          on_threshold_w: Type.Number(),
+          on_prob_threshold: Type.Number(),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    training: Type.Object(
+      { data: Type.Array(Type.String()), licence: Type.String() },
+      { additionalProperties: true },
+    ),
+    finetune: Type.Optional(
+      Type.Object(
+        { base: Type.String(), heads: Type.Array(Type.String()) },
+        { additionalProperties: true },
+      ),
+    ),
+    /** Scores on data the model never saw (held-out houses), as `nilm eval` reports them. */
+    test: Type.Optional(
+      Type.Object(
+        {
+          data: Type.Array(Type.String()),
+          samples: Type.Number(),
+          appliances: Type.Record(Type.String(), CardScores),
+          mean: CardScores,
+          baselines: Type.Optional(Type.Record(Type.String(), CardScores)),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: true },
+);
+export type ModelCard = Static<typeof ModelCard>;
+
+/** Params of the routes under `/models/{ref}`: a registry ref `<id>@<version>` (URL-encoded). */
+export const ModelRefParams = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 300 }) });
+
+/** A CSV export's body (sent as text/csv). */
+export const CsvText = Type.String({ description: 'CSV text (text/csv; charset=utf-8)' });
+
 export const ActivateModelBody = Type.Object(
   { ref: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },

@@ -6,6 +6,7 @@
  * The worker evaluates the rules and sends (alerts/).
  */
 import { randomBytes } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -18,9 +19,6 @@ import {
   PushUnsubscribeBody,
   VapidKeyResponse,
   alertSettingsProblems,
-  type AlertSettingsBody as AlertSettingsBodyT,
-  type PushSubscriptionBody as PushSubscriptionBodyT,
-  type PushUnsubscribeBody as PushUnsubscribeBodyT,
 } from '@nilm/contracts';
 import type { AlertRecord, Building, MetadataStore } from '@nilm/stores';
 import { authorize, requireUser } from '../access.js';
@@ -76,7 +74,7 @@ async function canAdmin(
 }
 
 /** Settings as shown: the webhook secret to owners only, an ntfy token never. */
-function shown(s: AlertSettingsBodyT, owner: boolean): AlertSettingsBodyT {
+function shown(s: AlertSettingsBody, owner: boolean): AlertSettingsBody {
   const { token: _token, ...ntfy } = s.channels.ntfy;
   return {
     rules: s.rules,
@@ -92,10 +90,11 @@ function shown(s: AlertSettingsBodyT, owner: boolean): AlertSettingsBodyT {
 }
 
 export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   const now = deps.now ?? Date.now;
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/alerts/settings',
     {
       schema: {
@@ -116,7 +115,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.put<{ Params: { id: string }; Body: AlertSettingsBodyT }>(
+  api.put(
     '/buildings/:id/alerts/settings',
     {
       schema: {
@@ -159,7 +158,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
+  api.get(
     '/buildings/:id/alerts',
     {
       schema: {
@@ -177,7 +176,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<{ Params: { id: string; deliveryId: string } }>(
+  api.post(
     '/buildings/:id/alerts/deliveries/:deliveryId/retry',
     {
       schema: {
@@ -198,7 +197,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get(
+  api.get(
     '/push/vapid-public-key',
     {
       schema: {
@@ -213,7 +212,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<{ Body: PushSubscriptionBodyT }>(
+  api.post(
     '/push/subscriptions',
     {
       schema: {
@@ -247,7 +246,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.delete<{ Body: PushUnsubscribeBodyT }>(
+  api.delete(
     '/push/subscriptions',
     {
       schema: {

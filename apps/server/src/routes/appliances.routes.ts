@@ -3,6 +3,7 @@
  * and admins change it. Heads the building lacks are hidden from every view and their power
  * counts as "other"; the list is applied when reading, so it changes history too.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppliancesPresentBody, AppliancesPresentResponse, ErrorBody, Id } from '@nilm/contracts';
@@ -15,6 +16,7 @@ import { ApiError } from '../errors.js';
 const Params = Type.Object({ id: Id });
 
 export function registerApplianceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { engine, metadata } = deps;
 
   const answer = async (b: Building): Promise<AppliancesPresentResponse> => {
@@ -27,7 +29,7 @@ export function registerApplianceRoutes(app: FastifyInstance, deps: AppDeps): vo
     };
   };
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/appliances-present',
     {
       schema: {
@@ -41,7 +43,7 @@ export function registerApplianceRoutes(app: FastifyInstance, deps: AppDeps): vo
     async (request) => answer(await authorize(request, metadata, request.params.id, 'read')),
   );
 
-  app.put<{ Params: { id: string }; Body: AppliancesPresentBody }>(
+  api.put(
     '/buildings/:id/appliances-present',
     {
       schema: {

@@ -2,6 +2,7 @@
  * Sign-in: how the web app signs in (local accounts, Supabase or another identity provider);
  * local accounts (embedded default) with e-mail and password; who am I.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AuthConfig, ErrorBody, LoginBody, LoginResponse, UserInfo } from '@nilm/contracts';
 import { requireUser } from '../access.js';
@@ -12,10 +13,11 @@ import { ApiError } from '../errors.js';
 import { rememberExternalUser } from '../services/users.service.js';
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, limits: AuthLimits): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   // Hashed now, in the background on libuv's thread pool, so the first sign-in does not pay for
   // it (it doubled the first sign-in's time, measured by e2e/speed.e2e.test.ts).
   if (deps.issuer) dummyHashOnce().catch(() => undefined);
-  app.get(
+  api.get(
     '/auth/config',
     {
       schema: {
@@ -32,7 +34,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, limits: 
     },
   );
 
-  app.post<{ Body: LoginBody }>(
+  api.post(
     '/auth/login',
     {
       schema: {
@@ -93,7 +95,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, limits: 
     },
   );
 
-  app.get(
+  api.get(
     '/auth/me',
     {
       schema: {

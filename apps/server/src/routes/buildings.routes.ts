@@ -1,4 +1,5 @@
 /** Buildings, members and device tokens over HTTP: authorize, call BuildingsService, shape. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -37,6 +38,7 @@ export function registerBuildingRoutes(
   deps: AppDeps,
   live?: Pick<LiveHub, 'revoke'>,
 ): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   const buildings = new BuildingsService({
     metadata,
@@ -60,7 +62,7 @@ export function registerBuildingRoutes(
     created_at: new Date(b.createdAt).toISOString(),
   });
 
-  app.get(
+  api.get(
     '/buildings',
     {
       schema: {
@@ -75,7 +77,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.post<{ Body: CreateBuildingBody }>(
+  api.post(
     '/buildings',
     {
       schema: {
@@ -103,7 +105,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id',
     {
       schema: {
@@ -119,7 +121,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: UpdateBuildingBody }>(
+  api.patch(
     '/buildings/:id',
     {
       schema: {
@@ -144,7 +146,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  api.delete(
     '/buildings/:id',
     {
       schema: {
@@ -163,7 +165,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/members',
     {
       schema: {
@@ -179,7 +181,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.post<{ Params: { id: string }; Body: MemberBody }>(
+  api.post(
     '/buildings/:id/members',
     {
       schema: {
@@ -209,7 +211,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.delete<{ Params: { id: string; userId: string } }>(
+  api.delete(
     '/buildings/:id/members/:userId',
     {
       schema: {
@@ -233,7 +235,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/tokens',
     {
       schema: {
@@ -258,7 +260,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { name: string } }>(
+  api.post(
     '/buildings/:id/tokens',
     {
       schema: {
@@ -281,7 +283,7 @@ export function registerBuildingRoutes(
     },
   );
 
-  app.delete<{ Params: { id: string; tokenId: string } }>(
+  api.delete(
     '/buildings/:id/tokens/:tokenId',
     {
       schema: {

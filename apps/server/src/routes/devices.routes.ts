@@ -5,6 +5,7 @@
  * another, a dismissal. Bad input answers 4xx by name and changes nothing. The worker runs a
  * pass per building once a day (services/discovery.service.ts).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -18,9 +19,6 @@ import {
   FoundDeviceList,
   Id,
   MAX_DISCOVERY_SPAN_MS,
-  type DeviceMergeBody as DeviceMergeBodyT,
-  type DevicePatchBody as DevicePatchBodyT,
-  type DiscoverBody as DiscoverBodyT,
 } from '@nilm/contracts';
 import type { FoundDeviceRecord } from '@nilm/stores';
 import { authorize } from '../access.js';
@@ -68,12 +66,17 @@ export function deviceView(d: FoundDeviceRecord): FoundDevice {
 }
 
 export function registerDeviceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   const now = deps.now ?? Date.now;
   const discovery = new DiscoveryService({ timeseries: deps.timeseries, metadata, now });
-  const schema = (extra: object) => ({ tags: ['devices'], security: [{ bearer: [] }], ...extra });
+  const schema = <S extends object>(extra: S) => ({
+    tags: ['devices'],
+    security: [{ bearer: [] }],
+    ...extra,
+  });
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/devices',
     { schema: schema({ params: Params, response: { 200: FoundDeviceList, ...Errors } }) },
     async (request) => {
@@ -82,7 +85,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.post<{ Params: { id: string }; Body: DiscoverBodyT | undefined }>(
+  api.post(
     '/buildings/:id/devices/discover',
     {
       schema: schema({
@@ -127,7 +130,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.patch<{ Params: { id: string; deviceId: string }; Body: DevicePatchBodyT }>(
+  api.patch(
     '/buildings/:id/devices/:deviceId',
     { schema: schema({ params: DeviceParams, body: DevicePatchBody, response: Changes }) },
     async (request) => {
@@ -136,7 +139,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.post<{ Params: { id: string; deviceId: string }; Body: DeviceMergeBodyT }>(
+  api.post(
     '/buildings/:id/devices/:deviceId/merge',
     { schema: schema({ params: DeviceParams, body: DeviceMergeBody, response: Changes }) },
     async (request) => {
@@ -145,7 +148,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.post<{ Params: { id: string; deviceId: string } }>(
+  api.post(
     '/buildings/:id/devices/:deviceId/dismiss',
     { schema: schema({ params: DeviceParams, response: Changes }) },
     async (request) => {

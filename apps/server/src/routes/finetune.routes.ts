@@ -5,6 +5,7 @@
  * owner activates one (the building's history is then estimated again with it) or discards it.
  * Members read; owners write.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -17,9 +18,6 @@ import {
   PinnedModel,
   PinnedModelList,
   PinnedModelParams,
-  type FinetuneBody as FinetuneBodyT,
-  type FinetuneJob as FinetuneJobT,
-  type PinnedModel as PinnedModelT,
   type Scorecard,
 } from '@nilm/contracts';
 import { canonicalAppliance, isPinnedRef, type NilmError } from '@nilm/ml';
@@ -34,7 +32,7 @@ const Params = Type.Object({ id: Id });
 const Errors = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function jobView(j: Job): FinetuneJobT {
+function jobView(j: Job): FinetuneJob {
   return {
     id: j.id,
     building_id: j.buildingId,
@@ -50,7 +48,7 @@ function jobView(j: Job): FinetuneJobT {
   };
 }
 
-function modelView(m: Pinned): PinnedModelT {
+function modelView(m: Pinned): PinnedModel {
   const card = m.card as {
     appliances?: Array<{ name: string }>;
     finetune?: { heads?: string[]; added?: string[]; seconds?: number };
@@ -72,10 +70,11 @@ function modelView(m: Pinned): PinnedModelT {
 }
 
 export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata, engine } = deps;
   const now = deps.now ?? Date.now;
 
-  app.post<{ Params: { id: string }; Body: FinetuneBodyT }>(
+  api.post(
     '/buildings/:id/finetune',
     {
       schema: {
@@ -144,7 +143,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/finetune',
     {
       schema: {
@@ -161,7 +160,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
   );
 
-  app.get<{ Params: { id: string; jobId: string } }>(
+  api.get(
     '/buildings/:id/finetune/:jobId',
     {
       schema: {
@@ -181,7 +180,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
   );
 
-  app.post<{ Params: { id: string; jobId: string } }>(
+  api.post(
     '/buildings/:id/finetune/:jobId/cancel',
     {
       schema: {
@@ -204,7 +203,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/models',
     {
       schema: {
@@ -236,7 +235,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
     return m;
   };
 
-  app.post<{ Params: { id: string; ref: string } }>(
+  api.post(
     '/buildings/:id/models/:ref/activate',
     {
       schema: {
@@ -259,7 +258,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
   );
 
-  app.post<{ Params: { id: string; ref: string } }>(
+  api.post(
     '/buildings/:id/models/:ref/discard',
     {
       schema: {

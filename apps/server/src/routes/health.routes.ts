@@ -3,6 +3,7 @@
  * a failed check names the dependency and whether it timed out, never its address or the
  * driver's message (`connect ECONNREFUSED 10.0.0.5:5432`): that goes to the log.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { LiveResponse, ReadyResponse } from '@nilm/contracts';
 import type { AppDeps } from '../app.deps.js';
@@ -49,11 +50,12 @@ export function registerHealthRoutes(
   deps: AppDeps,
   disk?: Pick<DiskWatch, 'check'>,
 ): void {
-  app.get('/live', { schema: { tags: ['health'], response: { 200: LiveResponse } } }, async () => ({
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/live', { schema: { tags: ['health'], response: { 200: LiveResponse } } }, async () => ({
     status: 'ok' as const,
   }));
 
-  app.get(
+  api.get(
     '/ready',
     { schema: { tags: ['health'], response: { 200: ReadyResponse, 503: ReadyResponse } } },
     async (request, reply) => {
@@ -88,7 +90,7 @@ export function registerHealthRoutes(
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  api.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     try {
       const s = await deps.queue.stats();
       deps.metrics.queueDepth.set(s.waiting + s.delayed);

@@ -6,6 +6,7 @@
  * the worker estimates the imported history as any other. Writes are idempotent per timestamp:
  * after a store failure part-way (503), the same file can be sent again.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -67,7 +68,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps): void 
       throw err;
     });
 
-    scope.post<{ Params: { id: string }; Querystring: ImportQuery; Body: string }>(
+    scope.withTypeProvider<TypeBoxTypeProvider>().post(
       '/buildings/:id/import',
       {
         bodyLimit: limit,
@@ -103,7 +104,11 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps): void 
       async (request): Promise<ImportResponse> => {
         const buildingId = request.params.id;
         const { format, unit = 'W' } = request.query;
-        const checked = checkImportCsv(request.body ?? '', { format, unit, nowMs: now() });
+        const checked = checkImportCsv(typeof request.body === 'string' ? request.body : '', {
+          format,
+          unit,
+          nowMs: now(),
+        });
         if (!checked.ok) {
           const first = checked.problems[0]!;
           deps.metrics.ingestRejected.inc({ code: CODE_OF[first.kind] });

@@ -3,6 +3,7 @@
  * `appliance` a sub-meter's readings (a plug that posts over HTTP);
  * GET /api/v1/ingest/info: how a meter sends them (HTTP and MQTT details, no secrets).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, IngestBody, IngestInfo, IngestResponse } from '@nilm/contracts';
 import { findAppliance } from '@nilm/ml';
@@ -87,10 +88,11 @@ async function ingestSubmeter(
 }
 
 export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const service = ingestServiceFor(deps, app.log, 'http');
   const submeters = new SubmeterService(deps);
   app.decorate('ingest', service);
-  app.post<{ Body: IngestBody }>(
+  api.post(
     '/ingest',
     {
       schema: {
@@ -126,7 +128,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.get(
+  api.get(
     '/ingest/info',
     {
       schema: {

@@ -3,9 +3,11 @@
  * download them as CSV (the labels' part of the building's export); owners add and delete them.
  * Every check is the label service's; a refused label changes nothing.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
+  CsvText,
   ErrorBody,
   Id,
   Label,
@@ -13,8 +15,6 @@ import {
   LabelList,
   LabelParams,
   LabelQuery,
-  type LabelBody as LabelBodyT,
-  type LabelQuery as LabelQueryT,
 } from '@nilm/contracts';
 import type { LabelRecord } from '@nilm/stores';
 import { authorize, requireUser } from '../access.js';
@@ -44,19 +44,20 @@ function labelView(l: LabelRecord): Label {
 }
 
 export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   const now = deps.now ?? Date.now;
   const service = new LabelService(deps);
 
   /** The labels the query asks for (overlapping from..to, of one appliance when given). */
-  const listed = (buildingId: string, q: LabelQueryT) =>
+  const listed = (buildingId: string, q: LabelQuery) =>
     metadata.listLabels(buildingId, {
       ...(q.from === undefined ? {} : { fromMs: parseQueryTime(q.from, 'from', now()) }),
       ...(q.to === undefined ? {} : { toMs: parseQueryTime(q.to, 'to', now()) }),
       ...(q.appliance === undefined ? {} : { appliance: q.appliance }),
     });
 
-  app.get<{ Params: { id: string }; Querystring: LabelQueryT }>(
+  api.get(
     '/buildings/:id/labels',
     {
       schema: {
@@ -74,7 +75,7 @@ export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: LabelQueryT }>(
+  api.get(
     '/buildings/:id/labels.csv',
     {
       schema: {
@@ -83,7 +84,7 @@ export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
         security: [{ bearer: [] }],
         params: Params,
         querystring: LabelQuery,
-        response: Errors,
+        response: { 200: CsvText, ...Errors },
       },
     },
     async (request, reply) => {
@@ -96,7 +97,7 @@ export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<{ Params: { id: string }; Body: LabelBodyT }>(
+  api.post(
     '/buildings/:id/labels',
     {
       schema: {
@@ -125,7 +126,7 @@ export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.delete<{ Params: { id: string; labelId: string } }>(
+  api.delete(
     '/buildings/:id/labels/:labelId',
     {
       schema: {

@@ -4,18 +4,10 @@
  * setting answers 422 naming it and nothing is stored. The source runner feeds them.
  */
 import { randomBytes } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import {
-  ErrorBody,
-  Id,
-  Source,
-  SourceBody,
-  SourceList,
-  SourcePatch,
-  type SourceBody as SourceBodyT,
-  type SourcePatch as SourcePatchT,
-} from '@nilm/contracts';
+import { ErrorBody, Id, Source, SourceBody, SourceList, SourcePatch } from '@nilm/contracts';
 import { sourceTransport, validateSource, type SourceTypeName } from '@nilm/sources';
 import type { BuildingSource } from '@nilm/stores';
 import { authorize } from '../access.js';
@@ -94,6 +86,7 @@ function checked(type: string, settings: unknown): Record<string, unknown> {
 }
 
 export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   const ownNames = buildingApplianceNames(metadata);
   /**
@@ -125,7 +118,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
   const box = (): SecretBox => (secretBox ??= openSecretBox(deps.config));
   const response = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/sources',
     {
       schema: {
@@ -142,7 +135,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.post<{ Params: { id: string }; Body: SourceBodyT }>(
+  api.post(
     '/buildings/:id/sources',
     {
       schema: {
@@ -174,7 +167,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.patch<{ Params: { id: string; sourceId: string }; Body: SourcePatchT }>(
+  api.patch(
     '/buildings/:id/sources/:sourceId',
     {
       schema: {
@@ -217,7 +210,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.delete<{ Params: { id: string; sourceId: string } }>(
+  api.delete(
     '/buildings/:id/sources/:sourceId',
     {
       schema: {

@@ -3,14 +3,9 @@
  * what the plug bound to the appliance measured, beside the model's estimate for it, per bucket.
  * Members read. The sub-meter itself is a source with role `submeter` (sources.routes.ts).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import {
-  ErrorBody,
-  SubmeterParams,
-  SubmeterQuery,
-  SubmeterReadings,
-  type SubmeterQuery as SubmeterQueryT,
-} from '@nilm/contracts';
+import { ErrorBody, SubmeterParams, SubmeterQuery, SubmeterReadings } from '@nilm/contracts';
 import { findAppliance } from '@nilm/ml';
 import { authorize } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
@@ -21,10 +16,11 @@ import { parseQueryTime } from '../time.parse.js';
 const tenth = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
 
 export function registerSubmeterRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const service = new SubmeterService(deps);
   const now = deps.now ?? Date.now;
 
-  app.get<{ Params: { id: string; appliance: string }; Querystring: SubmeterQueryT }>(
+  api.get(
     '/buildings/:id/submeters/:appliance/readings',
     {
       schema: {

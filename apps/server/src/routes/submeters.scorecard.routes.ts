@@ -3,6 +3,7 @@
  * with a sub-meter, the stored estimate against the plug over the last 7 and 30 days, and
  * whether the model drifted (services/submeter.scorecard.service.ts). Members read.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorBody, Id, SubmeterScorecard } from '@nilm/contracts';
@@ -35,9 +36,10 @@ const spanBody = (s: ScoreSpan) => ({
 });
 
 export function registerSubmeterScorecardRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const service = new SubmeterScorecardService(deps);
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/submeters/scorecard',
     {
       schema: {

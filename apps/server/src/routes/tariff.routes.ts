@@ -5,6 +5,7 @@
  * stored), `DELETE`; `POST /buildings/{id}/prices/refresh` (fetch from the price API now);
  * `GET /buildings/{id}/prices/cheapest` (the cheapest block and hours of a local day).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -69,6 +70,7 @@ function fetchStatus(r: PriceFetchRecord | null): PriceFetchStatus | null {
 
 /** Register the tariff and price routes. */
 export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   const now = deps.now ?? Date.now;
   const prices = new PricesService({
@@ -80,7 +82,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
   const currencyOf = async (id: string) =>
     (await metadata.getTariff(id))?.currency ?? DEFAULT_TARIFF.currency;
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/tariff',
     {
       schema: {
@@ -102,7 +104,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
   );
 
   // The tariff is the building's contract, so changing it takes the same right as renaming it.
-  app.put<{ Params: { id: string }; Body: TariffBody }>(
+  api.put(
     '/buildings/:id/tariff',
     {
       schema: {
@@ -142,7 +144,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: PricesQuery }>(
+  api.get(
     '/buildings/:id/prices',
     {
       schema: {
@@ -189,7 +191,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  api.delete(
     '/buildings/:id/prices',
     {
       schema: {
@@ -207,7 +209,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  api.post(
     '/buildings/:id/prices/refresh',
     {
       schema: {
@@ -233,7 +235,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: CheapestQuery }>(
+  api.get(
     '/buildings/:id/prices/cheapest',
     {
       schema: {
@@ -304,7 +306,7 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
         );
       throw err;
     });
-    scope.put<{ Params: { id: string }; Body: string }>(
+    scope.withTypeProvider<TypeBoxTypeProvider>().put(
       '/buildings/:id/prices',
       {
         bodyLimit: PRICE_CSV_MAX_BYTES,
@@ -329,7 +331,10 @@ export function registerTariffRoutes(app: FastifyInstance, deps: AppDeps): void 
         },
       },
       async (request): Promise<PricesImportResponse> => {
-        const r = await prices.importCsv(request.params.id, request.body ?? '');
+        const r = await prices.importCsv(
+          request.params.id,
+          typeof request.body === 'string' ? request.body : '',
+        );
         return {
           building_id: request.params.id,
           imported: r.imported,

@@ -4,6 +4,7 @@
  * in the identity provider and these routes say so.
  */
 import { randomBytes } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CreateUserBody, ErrorBody, UserCreated, UserList } from '@nilm/contracts';
 import { ConflictError, type User } from '@nilm/stores';
@@ -20,6 +21,7 @@ const view = (u: User) => ({
 });
 
 export function registerUserRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { metadata } = deps;
   /** The admin caller, once local accounts are known to be on. */
   const localAdmin = (request: FastifyRequest) => {
@@ -32,7 +34,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: AppDeps): void {
     return admin;
   };
 
-  app.get(
+  api.get(
     '/admin/users',
     {
       schema: {
@@ -48,7 +50,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<{ Body: CreateUserBody }>(
+  api.post(
     '/admin/users',
     {
       schema: {

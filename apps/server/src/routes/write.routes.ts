@@ -7,6 +7,7 @@
  * `?db=<building id>`. One bad line refuses the whole body (nothing stored), naming the line;
  * success is 204, as InfluxDB answers.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorBody } from '@nilm/contracts';
@@ -45,7 +46,7 @@ export function registerWriteRoutes(app: FastifyInstance, deps: AppDeps): void {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-    scope.post<{ Querystring: WriteQuery; Body: string }>(
+    scope.withTypeProvider<TypeBoxTypeProvider>().post(
       '/write',
       {
         schema: {
@@ -99,7 +100,10 @@ export function registerWriteRoutes(app: FastifyInstance, deps: AppDeps): void {
         const config = validateSource('line-protocol', settings);
         if (!config.ok) throw new ApiError('VALIDATION_FAILED', config.error.message);
         const at = now();
-        const parsed = parseSourceLines(config.value, request.body ?? '');
+        const parsed = parseSourceLines(
+          config.value,
+          typeof request.body === 'string' ? request.body : '',
+        );
         if (!parsed.ok) {
           await deps.metadata.recordSourceEvent(source.id, {
             kind: 'error',
