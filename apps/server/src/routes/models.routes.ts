@@ -1,11 +1,14 @@
 /** The model registry over HTTP: list, run a window (/infer), and admin switching and reload. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   ActivateModelBody,
   ErrorBody,
   InferBody,
   InferResponse,
+  ModelCard,
   ModelList,
+  ModelRefParams,
   ReloadResponse,
 } from '@nilm/contracts';
 import { readModelCard } from '@nilm/ml';
@@ -14,9 +17,10 @@ import type { AppDeps } from '../app.deps.js';
 import { inferWindow } from '../services/infer.service.js';
 
 export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { engine } = deps;
 
-  app.get(
+  api.get(
     '/models',
     {
       schema: {
@@ -50,13 +54,15 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get<{ Params: { ref: string } }>(
+  api.get(
     '/models/:ref/card',
     {
       schema: {
         tags: ['models'],
+        summary: "A model's card: its appliances, training data and held-out scores",
         security: [{ bearer: [] }],
-        response: { 401: ErrorBody, 404: ErrorBody },
+        params: ModelRefParams,
+        response: { 200: ModelCard, 401: ErrorBody, 404: ErrorBody },
       },
     },
     async (request) => {
@@ -65,7 +71,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<{ Body: InferBody }>(
+  api.post(
     '/infer',
     {
       schema: {
@@ -88,7 +94,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<{ Body: { ref: string } }>(
+  api.post(
     '/admin/models/activate',
     {
       schema: {
@@ -106,7 +112,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post(
+  api.post(
     '/admin/models/reload',
     {
       schema: {

@@ -2,6 +2,7 @@
  * Readings with disaggregation, energy reports, CSV exports, appliances and their runs, and live
  * updates (SSE).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
@@ -9,6 +10,7 @@ import {
   ApplianceParams,
   EnergyQuery,
   EnergyResponse,
+  CsvText,
   ErrorBody,
   Id,
   RangeQuery,
@@ -32,6 +34,7 @@ const Params = Type.Object({ id: Id });
 const round = (v: number, per: number) => Math.round(v * per) / per;
 
 export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live: LiveHub): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   // Every view shows only the appliances the building has (the others' power is "other").
   const service = new ReadingsService(deps.timeseries, (id) =>
     applianceView(deps.engine, deps.metadata, id),
@@ -49,7 +52,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     return { r, start, end };
   };
 
-  app.get<{ Params: { id: string }; Querystring: RangeQuery }>(
+  api.get(
     '/buildings/:id/readings',
     {
       schema: {
@@ -94,7 +97,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: RangeQuery }>(
+  api.get(
     '/buildings/:id/readings.csv',
     {
       schema: {
@@ -103,7 +106,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
         security: [{ bearer: [] }],
         params: Params,
         querystring: RangeQuery,
-        response: { 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: { 200: CsvText, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -121,7 +124,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     return service.energy(id, start, end, q.period ?? 'day', timeZone);
   };
 
-  app.get<{ Params: { id: string }; Querystring: EnergyQuery }>(
+  api.get(
     '/buildings/:id/energy',
     {
       schema: {
@@ -165,7 +168,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: EnergyQuery }>(
+  api.get(
     '/buildings/:id/energy.csv',
     {
       schema: {
@@ -174,7 +177,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
         security: [{ bearer: [] }],
         params: Params,
         querystring: EnergyQuery,
-        response: { 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: { 200: CsvText, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -186,7 +189,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/appliances',
     {
       schema: {
@@ -216,7 +219,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
     },
   );
 
-  app.get<{ Params: { id: string; name: string }; Querystring: RunsQuery }>(
+  api.get(
     '/buildings/:id/appliances/:name/runs',
     {
       schema: {
@@ -265,7 +268,7 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
   // Live updates as server-sent events, from the building's one feed in the live hub (which
   // reads the store, so it shows readings and estimates written by any API or worker process).
   // The stream ends with an `end` event when the token expires or the access is revoked.
-  app.get<{ Params: { id: string } }>(
+  api.get(
     '/buildings/:id/live',
     {
       schema: {
