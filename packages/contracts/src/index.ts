@@ -11,3 +11,4 @@ export * from './finetune.contracts.js';
 export * from './time.zone.js';
 export * from './error.catalogue.js';
 export * from './error.table.js';
+export * from './readings.contracts.js';

@@ -3,7 +3,7 @@
  * updates (SSE).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import {
   ApplianceList,
@@ -14,6 +14,8 @@ import {
   ErrorBody,
   Id,
   RangeQuery,
+  ReadingsColumns,
+  ReadingsQuery,
   type GridValue,
   ReadingsResponse,
   RunsQuery,
@@ -23,12 +25,32 @@ import { authorize, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
 import type { LiveHub } from '../services/live.hub.js';
 import { applianceView, buildingAppliances } from '../services/appliances.service.js';
-import { energyCsv, readingsCsv, ReadingsService } from '../services/readings.service.js';
+import {
+  energyCsv,
+  readingsCsv,
+  ReadingsService,
+  type ReadingsResult,
+} from '../services/readings.service.js';
 import { MAX_RUNS, RunsService } from '../services/runs.service.js';
 import { parseQueryTime } from '../time.parse.js';
+import { etagOf, matches } from './http.etag.js';
+import { readingsColumns } from './readings.columns.js';
 import type { GridPoint } from '@nilm/stores';
 
 const Params = Type.Object({ id: Id });
+const NotModified = Type.Null({
+  description: 'Not modified: the ETag in If-None-Match is still the answer',
+});
+
+/**
+ * Mark a finished answer with its ETag (revalidated on every use); true when the client's
+ * If-None-Match already holds it, so the caller answers 304.
+ */
+function notModified(ifNoneMatch: string | undefined, body: unknown, reply: FastifyReply): boolean {
+  const tag = etagOf(body);
+  reply.header('etag', tag).header('cache-control', 'private, no-cache');
+  return matches(ifNoneMatch, tag);
+}
 
 /** `v` rounded to 1/`per` (10: 0.1, 1000: 0.001). */
 const round = (v: number, per: number) => Math.round(v * per) / per;
@@ -60,9 +82,12 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
         summary: 'Mains and per-appliance estimates on one time axis',
         security: [{ bearer: [] }],
         params: Params,
-        querystring: RangeQuery,
+        description:
+          '`shape=columns` answers one array per series (ReadingsColumns) instead of one object per point. A range that ended over a minute ago, with its estimates done, carries an ETag; If-None-Match with it answers 304.',
+        querystring: ReadingsQuery,
         response: {
-          200: ReadingsResponse,
+          200: Type.Union([ReadingsColumns, ReadingsResponse]),
+          304: NotModified,
           401: ErrorBody,
           404: ErrorBody,
           422: ErrorBody,
@@ -70,30 +95,20 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       await authorize(request, deps.metadata, request.params.id, 'read');
       const { r, start, end } = await readings(request.params.id, request.query);
-      return {
-        building_id: request.params.id,
-        start: new Date(start).toISOString(),
-        end: new Date(end).toISOString(),
-        resolution_s: r.resolutionS,
-        appliances: r.appliances,
-        estimate_coverage: r.estimateCoverage === null ? null : round(r.estimateCoverage, 1000),
-        // Watts to 0.1 W and probabilities to 0.001, as in the CSV: bucket means otherwise
-        // carry 17 digits of noise, and the response shrinks by about a third.
-        points: r.buckets.map((b) => ({
-          time: new Date(b.ts).toISOString(),
-          power_w: b.powerW === null ? null : round(b.powerW, 10),
-          appliances: Object.fromEntries(
-            Object.entries(b.appliances).map(([a, v]) => [
-              a,
-              { power_w: round(v.powerW, 10), on_prob: round(v.onProb, 1000) },
-            ]),
-          ),
-          ...gridOf(r.grid.get(b.ts)),
-        })),
-      };
+      // History that is over and estimated: the answer can change only by a re-estimate or a
+      // re-import, which changes its content and so its ETag.
+      const finished =
+        end <= now() - 60_000 && (r.estimateCoverage === null || r.estimateCoverage === 1);
+      const body =
+        request.query.shape === 'columns'
+          ? readingsColumns(request.params.id, start, end, r)
+          : pointsOf(request.params.id, start, end, r);
+      if (finished && notModified(request.headers['if-none-match'], body, reply))
+        return reply.code(304).send(null);
+      return body;
     },
   );
 
@@ -132,14 +147,26 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
         summary: 'kWh per appliance per day/week/month, with other and baseload',
         security: [{ bearer: [] }],
         params: Params,
+        description:
+          'Periods that ended over a minute ago, with their estimates done, carry an ETag; If-None-Match with it answers 304.',
         querystring: EnergyQuery,
-        response: { 200: EnergyResponse, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: {
+          200: EnergyResponse,
+          304: NotModified,
+          401: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const b = await authorize(request, deps.metadata, request.params.id, 'read');
       const periods = await energy(request.params.id, b.timezone, request.query);
-      return {
+      const finished = periods.every(
+        (p) =>
+          p.endMs <= now() - 60_000 && (p.estimateCoverage === null || p.estimateCoverage === 1),
+      );
+      const body = {
         building_id: b.id,
         period: request.query.period ?? 'day',
         timezone: b.timezone,
@@ -165,6 +192,9 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
           estimate_coverage: p.estimateCoverage,
         })),
       };
+      if (finished && notModified(request.headers['if-none-match'], body, reply))
+        return reply.code(304).send(null);
+      return body;
     },
   );
 
@@ -295,6 +325,31 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
       live.open(request.params.id, viewer, reply.raw);
     },
   );
+}
+
+/** The readings as one object per point (the default shape). */
+function pointsOf(id: string, start: number, end: number, r: ReadingsResult): ReadingsResponse {
+  return {
+    building_id: id,
+    start: new Date(start).toISOString(),
+    end: new Date(end).toISOString(),
+    resolution_s: r.resolutionS,
+    appliances: r.appliances,
+    estimate_coverage: r.estimateCoverage === null ? null : round(r.estimateCoverage, 1000),
+    // Watts to 0.1 W and probabilities to 0.001, as in the CSV: bucket means otherwise
+    // carry 17 digits of noise, and the response shrinks by about a third.
+    points: r.buckets.map((b) => ({
+      time: new Date(b.ts).toISOString(),
+      power_w: b.powerW === null ? null : round(b.powerW, 10),
+      appliances: Object.fromEntries(
+        Object.entries(b.appliances).map(([a, v]) => [
+          a,
+          { power_w: round(v.powerW, 10), on_prob: round(v.onProb, 1000) },
+        ]),
+      ),
+      ...gridOf(r.grid.get(b.ts)),
+    })),
+  };
 }
 
 /** The point's grid measurements, rounded like power, or nothing when the meter reports none. */
