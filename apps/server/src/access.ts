@@ -44,25 +44,6 @@ declare module 'fastify' {
 }
 
 /**
- * Map an auth-layer error to the API catalogue (401, or 503 when keys cannot be fetched). A 503's
- * message is fixed: the auth layer's names the identity provider's URL and the fetch error,
- * which belong in the log, not in a public answer.
- */
-export function authFailure(e: unknown): ApiError {
-  if (e instanceof AuthError) {
-    if (e.statusCode === 503)
-      return new ApiError(
-        'NOT_READY',
-        "the identity provider's signing keys could not be fetched; retry shortly",
-        { auth_code: e.code },
-        5,
-      );
-    return new ApiError('AUTH_INVALID', e.message, { auth_code: e.code });
-  }
-  return new ApiError('AUTH_INVALID', 'the credentials could not be verified');
-}
-
-/**
  * The credential a request presents (a device token or the Authorization header), or undefined
  * when it presents none: what the failed-authentication limit keys known-good credentials by.
  */
@@ -98,20 +79,21 @@ export async function identify(
     return { kind: 'device', buildingId: token.buildingId, tokenId: token.id };
   }
   if (auth === undefined) return undefined;
-  try {
-    const v = await verifier.verify(auth);
-    return {
-      kind: 'user',
-      userId: v.sub,
-      role: v.role,
-      email: v.email ?? null,
-      source: v.source,
-      expiresAt: v.exp * 1000,
-      ...(v.emailVerified === undefined ? {} : { emailVerified: v.emailVerified }),
-    };
-  } catch (e) {
-    throw authFailure(e);
-  }
+  // An AuthError goes to the app's error handler as it is (the catalogue maps its code);
+  // anything else is a refusal too (fail closed).
+  const v = await verifier.verify(auth).catch((e: unknown) => {
+    if (e instanceof AuthError) throw e;
+    throw new ApiError('AUTH_INVALID', 'the credentials could not be verified');
+  });
+  return {
+    kind: 'user',
+    userId: v.sub,
+    role: v.role,
+    email: v.email ?? null,
+    source: v.source,
+    expiresAt: v.exp * 1000,
+    ...(v.emailVerified === undefined ? {} : { emailVerified: v.emailVerified }),
+  };
 }
 
 /** The caller, or 401 when the request carries no credentials. */
@@ -163,7 +145,7 @@ export async function authorize(
     buildingId,
     memberRole,
   });
-  if (!building || (!decision.allow && decision.reason === 'AUTHZ_NOT_FOUND')) {
+  if (!building || (!decision.allow && decision.reason === 'BUILDING_NOT_FOUND')) {
     throw new ApiError('BUILDING_NOT_FOUND', `building "${buildingId}" not found`);
   }
   if (!decision.allow)

@@ -5,9 +5,9 @@
 // after LOGIN_BACKOFF_AFTER wrong passwords (known and unknown e-mails alike); and a 503 for
 // unreachable identity-provider keys does not name their URL.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { authFailure } from './access.js';
 import { openTestApp, type TestApp } from './app.fixture.js';
 import { AuthError, addressKey, hashPassword } from './auth/index.js';
+import { answerOf } from './errors.js';
 
 const opened: TestApp[] = [];
 const open = async (...a: Parameters<typeof openTestApp>) => {
@@ -182,13 +182,13 @@ describe('local sign-in backoff per account', () => {
 
 describe('identity provider keys unavailable', () => {
   it('answers NOT_READY without the JWKS URL', () => {
-    const e = authFailure(
+    const e = answerOf(
       new AuthError(
         'AUTH_KEYS_UNAVAILABLE',
         'The signing keys could not be fetched from https://idp.internal:8443/jwks (ECONNREFUSED).',
       ),
     );
-    expect([e.code, e.status]).toEqual(['NOT_READY', 503]);
-    expect(e.message).not.toMatch(/idp\.internal|8443|ECONNREFUSED|https?:/);
+    expect([e?.code, e?.status]).toEqual(['NOT_READY', 503]);
+    expect(e?.message).not.toMatch(/idp\.internal|8443|ECONNREFUSED|https?:/);
   });
 });

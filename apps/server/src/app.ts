@@ -10,12 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import AjvCompiler from '@fastify/ajv-compiler';
 import compress from '@fastify/compress';
 import helmet from '@fastify/helmet';
@@ -23,13 +18,12 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
+import { errorStatus } from '@nilm/contracts';
 import { StoreUnavailableError } from '@nilm/stores';
-import { QueueUnavailableError } from '@nilm/queue';
-import { NilmError } from '@nilm/ml';
 import { identify, presentedCredential } from './access.js';
 import type { AppDeps } from './app.deps.js';
-import { AuthError, FailedAuthLimiter, LoginBackoff, type AuthLimits } from './auth/index.js';
-import { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
+import { FailedAuthLimiter, LoginBackoff, type AuthLimits } from './auth/index.js';
+import { answerOf, ApiError, type ApiErrorCode } from './errors.js';
 import { registerAuthRoutes } from './routes/auth.routes.js';
 import { registerBuildingRoutes } from './routes/buildings.routes.js';
 import { registerApplianceRoutes } from './routes/appliances.routes.js';
@@ -54,13 +48,13 @@ import { ExternalUsers } from './services/users.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-const isAuthDetails = (d: unknown): d is { auth_code: string } =>
-  typeof d === 'object' &&
-  d !== null &&
-  typeof (d as { auth_code?: unknown }).auth_code === 'string';
-
 /** Body of an error response. */
-function errorBody(code: string, message: string, requestId: string, details?: unknown): object {
+function errorBody(
+  code: ApiErrorCode,
+  message: string,
+  requestId: string,
+  details?: unknown,
+): object {
   return {
     error: { code, message, ...(details === undefined ? {} : { details }) },
     request_id: requestId,
@@ -196,7 +190,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
           : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
             ? ['REQUEST_TIMEOUT', 'the request took too long to arrive; send it again']
             : ['BAD_REQUEST', 'the request is not valid HTTP/1.1'];
-      const status = API_ERRORS[code];
+      const status = errorStatus(code);
       const body = JSON.stringify(errorBody(code, message, newRequestId()));
       if (socket.writable) {
         socket.write(
@@ -258,26 +252,6 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError | Error, request, reply) => {
     const id = request.id;
-    if (
-      err instanceof ApiError &&
-      err.code === 'NOT_READY' &&
-      isAuthDetails(err.details) &&
-      err.details.auth_code === 'AUTH_KEYS_UNAVAILABLE'
-    ) {
-      return keysUnavailable(request, reply, err, err.details.auth_code);
-    }
-    if (err instanceof ApiError) {
-      if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
-      return reply.status(err.status).send(errorBody(err.code, err.message, id, err.details));
-    }
-    if (err instanceof AuthError) {
-      if (err.code === 'AUTH_KEYS_UNAVAILABLE')
-        return keysUnavailable(request, reply, err, err.code);
-      const code = err.statusCode === 503 ? 'NOT_READY' : 'AUTH_INVALID';
-      return reply
-        .status(err.statusCode)
-        .send(errorBody(code, err.message, id, { auth_code: err.code }));
-    }
     // A full disk, whichever store and driver says it: 503 naming the cause (the client retries,
     // as for any store outage), and /ready reports it.
     if (isDiskFull(err)) {
@@ -310,19 +284,17 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
         }),
       );
     }
-    if (err instanceof QueueUnavailableError) {
-      request.log.warn({ err }, 'job queue unavailable');
-      void reply.header('retry-after', '5');
+    // Every error with a catalogue code (ApiError, AuthError, NilmError, SourceError, ...): one
+    // mapping, in errors.ts. A 5xx is logged; its message and details are the catalogue's.
+    const answer = answerOf(err);
+    if (answer) {
+      if (answer.fault) request.log.error({ err }, 'server fault');
+      else if (answer.status === 503) request.log.warn({ err }, 'dependency unavailable');
+      if (answer.retryAfterS !== undefined)
+        void reply.header('retry-after', String(answer.retryAfterS));
       return reply
-        .status(503)
-        .send(errorBody('QUEUE_UNAVAILABLE', 'the job queue is unavailable; retry later', id));
-    }
-    if (err instanceof NilmError) {
-      const status =
-        err.code === 'MODEL_SPEC_INVALID' ? 404 : err.code === 'MODEL_FILE_INVALID' ? 500 : 422;
-      const code =
-        status === 404 ? 'MODEL_NOT_FOUND' : status === 500 ? 'MODEL_FAILED' : 'VALIDATION_FAILED';
-      return reply.status(status).send(errorBody(code, err.message, id, { nilm_code: err.code }));
+        .status(answer.status)
+        .send(errorBody(answer.code, answer.message, id, answer.details));
     }
     const fe = err as FastifyError;
     if (fe.validation) {
@@ -375,27 +347,6 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
       .status(500)
       .send(errorBody('INTERNAL', 'an internal error occurred; it has been logged', id));
   });
-
-  /** The identity provider's keys could not be fetched: 503 without its URL or address. */
-  function keysUnavailable(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    err: Error,
-    authCode: string,
-  ): FastifyReply {
-    request.log.warn({ err }, 'identity provider keys unavailable');
-    void reply.header('retry-after', '5');
-    return reply
-      .status(503)
-      .send(
-        errorBody(
-          'NOT_READY',
-          "the identity provider's signing keys could not be fetched; retry shortly",
-          request.id,
-          { auth_code: authCode },
-        ),
-      );
-  }
 
   let spaFallback = false;
   app.setNotFoundHandler((request, reply) => {
@@ -471,7 +422,7 @@ export async function build(deps: AppDeps): Promise<FastifyInstance> {
     try {
       request.caller = await identify(request, deps.verifier, deps.metadata, now);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'AUTH_INVALID') authLimits.failures.fail(request.ip);
+      if (answerOf(e)?.code === 'AUTH_INVALID') authLimits.failures.fail(request.ip);
       throw e;
     }
     if (!request.caller) return;

@@ -335,6 +335,7 @@ export type WebSignIn =
 
 /** A configuration problem, naming the variable. */
 export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

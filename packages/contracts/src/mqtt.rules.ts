@@ -12,6 +12,7 @@
  * (default `nilm/+/power`, so `nilm/house1/power` carries readings of building `house1`).
  * Only the shape is checked here; times and power ranges are checked by `IngestService`.
  */
+import type { MqttErrorCode } from './error.catalogue.js';
 
 /** The default topic pattern; `+` stands for the building id. */
 export const DEFAULT_TOPIC_PATTERN = 'nilm/+/power';
@@ -36,8 +37,11 @@ export interface MqttPayload {
   token: string | undefined;
 }
 
-/** Why a topic or payload was refused; `code` is stable (metrics, tests), `message` says what to do. */
-export type MqttInputErrorCode = 'MQTT_TOPIC_PATTERN' | 'MQTT_TOPIC' | 'MQTT_PAYLOAD';
+/**
+ * Why a topic or payload was refused: the error catalogue's `mqtt` causes; `code` is stable
+ * (metrics, tests), `message` says what to do.
+ */
+export type MqttInputErrorCode = MqttErrorCode;
 
 /** A topic, topic pattern or payload that cannot be used. */
 export class MqttInputError extends Error {

@@ -1,25 +1,23 @@
 /**
- * The ML package's error catalogue. Every error a user can cause carries a stable code, says
- * what was wrong and what to do, and (for data errors) names the file and line. Codes are never
- * reused; the server maps them to HTTP statuses.
+ * The codes the ML package throws. Their meaning, HTTP status and retry meaning are in the one
+ * error catalogue (`@nilm/contracts` error.catalogue.ts, the `ml` causes and `CONFIG_INVALID`);
+ * apps/server/src/errors.test.ts proves each code is there. Every error a user can cause says
+ * what was wrong and what to do, and (for data errors) names the file and line.
  */
-export const ERROR_CODES = {
-  DATA_NOT_FOUND: 'no file matches the given path or glob',
-  DATA_EMPTY: 'the file holds no data rows',
-  DATA_MALFORMED: 'a line or value could not be parsed',
-  DATA_MISSING_COLUMN: 'a required column is absent',
-  DATA_TIME_ORDER: 'timestamps go backwards or repeat',
-  DATA_NOT_FINITE: 'a value is NaN or infinite',
-  DATA_UNSUPPORTED: 'the file format or encoding is not supported',
-  DATA_MISMATCH: 'files or channels that must agree do not',
-  APPLIANCE_UNKNOWN: 'an appliance name is not known',
-  MODEL_SPEC_INVALID: 'a model specification could not be resolved',
-  MODEL_FILE_INVALID: 'a saved model file is missing or malformed',
-  MODEL_NOT_FITTED: 'a model was used before it was trained or loaded',
-  CONFIG_INVALID: 'a configuration value is invalid',
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode =
+  | 'DATA_NOT_FOUND'
+  | 'DATA_EMPTY'
+  | 'DATA_MALFORMED'
+  | 'DATA_MISSING_COLUMN'
+  | 'DATA_TIME_ORDER'
+  | 'DATA_NOT_FINITE'
+  | 'DATA_UNSUPPORTED'
+  | 'DATA_MISMATCH'
+  | 'APPLIANCE_UNKNOWN'
+  | 'MODEL_SPEC_INVALID'
+  | 'MODEL_FILE_INVALID'
+  | 'MODEL_NOT_FITTED'
+  | 'CONFIG_INVALID';
 
 /** Where in the input an error was found. */
 export interface ErrorLocation {

@@ -59,6 +59,8 @@ export interface JobQueue {
 
 /** Thrown by a handler for input that will never succeed: the job fails without retry. */
 export class UnrecoverableJobError extends Error {
+  /** The error catalogue's code (@nilm/contracts). */
+  readonly code = 'JOB_UNRECOVERABLE';
   constructor(message: string) {
     super(message);
     this.name = 'UnrecoverableJobError';

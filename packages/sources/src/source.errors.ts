@@ -1,22 +1,21 @@
 /**
- * The sources package's error catalogue. Every way a setting or a payload can be wrong has a
- * stable code; codes are never reused. Parsers never throw: they return an {@link Outcome} whose
- * failure carries a {@link SourceError}, so a bad payload from a device is a value the caller
- * records in the source's status, never an exception that escapes.
+ * The codes of the sources package: every way a setting or a payload can be wrong. Their meaning,
+ * HTTP status and retry meaning are in the one error catalogue (`@nilm/contracts`
+ * error.catalogue.ts, the `sources` causes); apps/server/src/errors.test.ts proves each code is
+ * there. Parsers never throw: they return an {@link Outcome} whose failure carries a
+ * {@link SourceError}, so a bad payload from a device is a value the caller records in the
+ * source's status, never an exception that escapes.
  *
- * Retry meaning, for the server that maps these: a bad setting is the owner's to fix (422); a
- * bad payload is the device's and the next message may be fine, so the source stays connected.
+ * Retry meaning: a bad setting is the owner's to fix (422); a bad payload is the device's and the
+ * next message may be fine, so the source stays connected.
  */
-export const SOURCE_ERRORS = {
-  SOURCE_TYPE_UNKNOWN: 'the source type is not one this version knows',
-  SOURCE_SETTING_INVALID: 'a setting is missing or not valid for this source type',
-  SOURCE_PAYLOAD_UNPARSEABLE: "the payload is not in the device's documented format",
-  SOURCE_POWER_OUT_OF_RANGE: 'a power value lies outside -100 kW..100 kW',
-  SOURCE_PHASE_MISMATCH: 'the per-phase powers do not add up to the total',
-  SOURCE_LINE_PROTOCOL_INVALID: 'a line of InfluxDB line protocol could not be parsed',
-} as const;
-
-export type SourceErrorCode = keyof typeof SOURCE_ERRORS;
+export type SourceErrorCode =
+  | 'SOURCE_TYPE_UNKNOWN'
+  | 'SOURCE_SETTING_INVALID'
+  | 'SOURCE_PAYLOAD_UNPARSEABLE'
+  | 'SOURCE_POWER_OUT_OF_RANGE'
+  | 'SOURCE_PHASE_MISMATCH'
+  | 'SOURCE_LINE_PROTOCOL_INVALID';
 
 /** Where and why, beyond the message: the setting named, the line number, the values seen. */
 export interface SourceErrorDetails {

@@ -234,8 +234,9 @@ export interface MetadataStore
   close(): Promise<void>;
 }
 
-/** A unique key already exists (e.g. a building id). */
+/** A unique key already exists (e.g. a building id). Code from the one error catalogue. */
 export class ConflictError extends Error {
+  readonly code = 'CONFLICT';
   constructor(message: string) {
     super(message);
     this.name = 'ConflictError';
@@ -247,6 +248,7 @@ export class ConflictError extends Error {
  * one). Platform admins are not members and do not count.
  */
 export class LastOwnerError extends Error {
+  readonly code = 'STORE_CONFLICT_LAST_OWNER';
   constructor(
     readonly buildingId: string,
     readonly userId: string,

@@ -141,6 +141,8 @@ export interface TimeSeriesStore {
 
 /** The store cannot be reached or refused the operation for a transient reason: retry later. */
 export class StoreUnavailableError extends Error {
+  /** The error catalogue's code (@nilm/contracts). */
+  readonly code = 'STORE_UNAVAILABLE';
   constructor(
     readonly store: string,
     message: string,

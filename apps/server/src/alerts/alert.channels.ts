@@ -16,6 +16,7 @@ const HTTP_TIMEOUT_MS = 10_000;
 export const SIGNATURE_HEADER = 'x-nilm-signature';
 
 export class DeliveryError extends Error {
+  readonly code = 'ALERT_DELIVERY_FAILED';
   constructor(
     message: string,
     /** False when trying again cannot help (the receiver is gone for good). */

@@ -15,7 +15,7 @@ const device: Caller = { kind: 'device', buildingId: 'b1' };
 
 const Y: AccessDecision = { allow: true };
 const F: AccessDecision = { allow: false, reason: 'AUTHZ_FORBIDDEN' };
-const N: AccessDecision = { allow: false, reason: 'AUTHZ_NOT_FOUND' };
+const N: AccessDecision = { allow: false, reason: 'BUILDING_NOT_FOUND' };
 
 type Row = [string, Caller, string, BuildingMemberRole, BuildingAction, AccessDecision];
 

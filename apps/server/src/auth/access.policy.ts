@@ -1,3 +1,4 @@
+import type { AnswerCode } from '@nilm/contracts';
 import type { PlatformRole } from './auth.types.js';
 
 /**
@@ -23,14 +24,14 @@ export interface AccessRequest {
 }
 
 /**
- * Why access was denied; the codes are in the auth error catalogue.
+ * Why access was denied, as the error catalogue's code the API answers with.
  *
- * - `AUTHZ_NOT_FOUND` (answer 404, same body as for a building that does not exist): the caller
+ * - `BUILDING_NOT_FOUND` (404, same body as for a building that does not exist): the caller
  *   has no relation to the building, so even "forbidden" would confirm that it exists.
  * - `AUTHZ_FORBIDDEN` (answer 403): the caller can already see the building (a member, viewer,
  *   or the building's own device) but the action is beyond their role.
  */
-export type DenyReason = 'AUTHZ_FORBIDDEN' | 'AUTHZ_NOT_FOUND';
+export type DenyReason = Extract<AnswerCode, 'AUTHZ_FORBIDDEN' | 'BUILDING_NOT_FOUND'>;
 
 export type AccessDecision = { allow: true } | { allow: false; reason: DenyReason };
 
@@ -45,7 +46,7 @@ export const MEMBER_ROLE_ACTIONS: Readonly<
 
 const ALLOW: AccessDecision = { allow: true };
 const FORBIDDEN: AccessDecision = { allow: false, reason: 'AUTHZ_FORBIDDEN' };
-const NOT_FOUND: AccessDecision = { allow: false, reason: 'AUTHZ_NOT_FOUND' };
+const NOT_FOUND: AccessDecision = { allow: false, reason: 'BUILDING_NOT_FOUND' };
 
 /**
  * Decide whether `caller` may perform `action` on a building. Pure: the caller looks up

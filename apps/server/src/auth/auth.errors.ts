@@ -1,75 +1,25 @@
 /**
- * The auth layer's error catalogue. Each code is stable (never reused, never renamed) and
- * carries the HTTP status the API answers with. Every failure is an `AuthError`: the HTTP
- * wiring maps `statusCode` and `code` straight into the response, and anything that is not an
- * `AuthError` must be treated as a refusal too (fail closed).
- *
- * Status choice: 401 when the caller can fix it (send a valid token), 503 when the server cannot
- * authenticate anyone right now (nothing configured, key server unreachable), 500 for a broken
- * local secret store, 403/404 for authorization decisions (see `access.policy.ts`).
+ * The auth layer's coded error. Its codes, statuses and meanings are the `auth` causes of the one
+ * error catalogue (`@nilm/contracts` error.catalogue.ts): a token the caller can fix answers 401
+ * `AUTH_INVALID`, a server that cannot authenticate anyone right now 503 `NOT_READY`, a broken
+ * local secret or setting 500 `INTERNAL`; the app's error handler sends the code in
+ * `details.auth_code`. Anything that is not an `AuthError` must be treated as a refusal too (fail
+ * closed). Authorization decisions are not errors here: see `access.policy.ts`.
  */
-export const AUTH_ERRORS = {
-  AUTH_MISSING: { status: 401, description: 'no Authorization header was sent' },
-  AUTH_MALFORMED: {
-    status: 401,
-    description: 'the header is not exactly `Bearer <token>` or the token is not a JWT',
-  },
-  AUTH_ALG_NOT_ALLOWED: {
-    status: 401,
-    description: 'the token is signed with an algorithm this server does not accept for it',
-  },
-  AUTH_UNKNOWN_KEY: { status: 401, description: 'no trusted key matches the token `kid`' },
-  AUTH_INVALID_SIGNATURE: { status: 401, description: 'the token signature does not verify' },
-  AUTH_EXPIRED: { status: 401, description: 'the token `exp` is in the past' },
-  AUTH_NOT_YET_VALID: {
-    status: 401,
-    description: 'the token `nbf` or `iat` is in the future beyond the clock tolerance',
-  },
-  AUTH_WRONG_ISSUER: { status: 401, description: 'the token `iss` is not the configured issuer' },
-  AUTH_WRONG_AUDIENCE: {
-    status: 401,
-    description: 'the token `aud` does not include the configured audience',
-  },
-  AUTH_CLAIM_INVALID: {
-    status: 401,
-    description: 'a required claim (`sub`, `exp`) is missing or a time claim is not a number',
-  },
-  AUTH_KEYS_UNAVAILABLE: {
-    status: 503,
-    description: 'the JWKS could not be fetched and the token key is not cached',
-  },
-  AUTH_NOT_CONFIGURED: {
-    status: 503,
-    description: 'no token verification source is configured; every token is refused',
-  },
-  AUTH_CONFIG_INVALID: { status: 500, description: 'an auth setting is invalid' },
-  AUTH_LOCAL_KEY_INVALID: {
-    status: 500,
-    description: 'the local signing key file is unreadable, malformed or not private (0600)',
-  },
-  AUTH_HASH_INVALID: { status: 500, description: 'a stored password hash is malformed' },
-  AUTHZ_FORBIDDEN: {
-    status: 403,
-    description: 'the caller may see the building but not perform this action',
-  },
-  AUTHZ_NOT_FOUND: {
-    status: 404,
-    description: 'the caller has no access to the building (answered as if it did not exist)',
-  },
-} as const satisfies Record<string, { status: number; description: string }>;
+import { errorStatus, type AuthErrorCode } from '@nilm/contracts';
 
-export type AuthErrorCode = keyof typeof AUTH_ERRORS;
+export type { AuthErrorCode };
 
-/** An authentication or authorization failure with a stable code, an HTTP status and a fix. */
+/** An authentication failure with a stable code, an HTTP status and a fix. */
 export class AuthError extends Error {
   readonly code: AuthErrorCode;
-  /** HTTP status; named `statusCode` so Fastify's error handler uses it as is. */
+  /** HTTP status of the answer; named `statusCode` as Fastify names it. */
   readonly statusCode: number;
 
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AuthError';
     this.code = code;
-    this.statusCode = AUTH_ERRORS[code].status;
+    this.statusCode = errorStatus(code);
   }
 }

@@ -12,7 +12,7 @@ export {
   type FailedAuthLimiterOptions,
   type LoginBackoffOptions,
 } from './auth.limits.js';
-export { AUTH_ERRORS, AuthError, type AuthErrorCode } from './auth.errors.js';
+export { AuthError, type AuthErrorCode } from './auth.errors.js';
 export { systemClock, type Clock, type PlatformRole } from './auth.types.js';
 export {
   hasExternalAuth,

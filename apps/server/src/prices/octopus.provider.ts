@@ -9,6 +9,7 @@ import type { PriceSlot } from '@nilm/contracts';
 
 /** Why a fetch failed, as a sentence an owner can act on (shown in the price status). */
 export class PriceProviderError extends Error {
+  readonly code = 'PRICE_API_FAILED';
   constructor(message: string) {
     super(message);
     this.name = 'PriceProviderError';
