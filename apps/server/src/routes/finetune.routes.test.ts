@@ -5,8 +5,9 @@
 // the job shows done with its model `tiny+home@1`, a candidate whose scorecard holds base and
 // fine-tuned scores on the held-out minutes; activating it pins it to the building, marks the
 // history for estimating again, and the worker then writes fridge estimates with it; the model
-// in use cannot be discarded; a job that cannot run fails with its reason in words; the routes
-// are in the OpenAPI document.
+// in use cannot be discarded; its card is served to the building's members only (others get an
+// unknown model's answer); a job that cannot run fails with its reason in words; the routes are
+// in the OpenAPI document.
 import { join } from 'node:path';
 import type { PinnedModelList } from '@nilm/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,39 @@ describe('fine-tune', () => {
     expect((await post(`/models/${ref}/discard`)).statusCode).toBe(409);
     expect((await post(`/finetune/${jobId}/cancel`)).statusCode).toBe(409);
   }, 300_000);
+
+  it("serves the building's own model card to its members only; to others as an unknown model", async () => {
+    const card = (headers: Record<string, string>, r = ref) =>
+      t.app.inject({ url: `/api/v1/models/${encodeURIComponent(r)}/card`, headers });
+    for (const who of [owner, member]) {
+      const res = await card(who);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ id: 'tiny+home', version: '1' });
+      expect(
+        (res.json() as { appliances: { name: string }[] }).appliances.map((a) => a.name),
+      ).toEqual(['kettle', 'washing_machine', 'fridge']);
+    }
+    // A user of another building gets exactly what a ref nobody made gets (the ref asked for aside).
+    const stranger = await t.auth('mallory');
+    const hidden = await card(stranger);
+    const unknown = await card(stranger, 'tiny+home@9');
+    const nobody = await card(member, 'tiny+home@9');
+    expect(hidden.statusCode).toBe(404);
+    for (const other of [unknown, nobody]) {
+      expect(other.statusCode).toBe(404);
+      const { error } = other.json() as { error: object };
+      expect(JSON.stringify(error).replaceAll('tiny+home@9', ref)).toBe(
+        JSON.stringify((hidden.json() as { error: object }).error),
+      );
+    }
+    expect((await card({}, ref)).statusCode).toBe(401);
+    const doc = (await t.app.inject('/docs/json')).json() as {
+      paths: Record<string, { get: { parameters: { name: string }[]; responses: object } }>;
+    };
+    const op = doc.paths['/api/v1/models/{ref}/card']!.get;
+    expect(op.parameters.map((p) => p.name)).toContain('ref');
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '401', '404']));
+  });
 
   it('a job that cannot run fails with the reason in words, and the next can be queued', async () => {
     // Queued past the API's checks (the data went away meanwhile): nothing known of the kettle.

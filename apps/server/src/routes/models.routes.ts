@@ -1,6 +1,6 @@
 /** The model registry over HTTP: list, run a window (/infer), and admin switching and reload. */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ActivateModelBody,
   ErrorBody,
@@ -11,9 +11,12 @@ import {
   ModelRefParams,
   ReloadResponse,
 } from '@nilm/contracts';
-import { readModelCard } from '@nilm/ml';
+import { readModelCard, type ModelCard as Card } from '@nilm/ml';
+import type { MetadataStore } from '@nilm/stores';
 import { authorize, requireAdmin, requireUser } from '../access.js';
 import type { AppDeps } from '../app.deps.js';
+import { ApiError } from '../errors.js';
+import { pinnedBuilding, pinnedCard } from '../finetune/pinned.models.js';
 import { inferWindow } from '../services/infer.service.js';
 
 export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -59,7 +62,8 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['models'],
-        summary: "A model's card: its appliances, training data and held-out scores",
+        summary:
+          "A model's card: its appliances, training data and held-out scores (a registry model, or a building's own for its members)",
         security: [{ bearer: [] }],
         params: ModelRefParams,
         response: { 200: ModelCard, 401: ErrorBody, 404: ErrorBody },
@@ -67,7 +71,11 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (request) => {
       requireUser(request);
-      return readModelCard(engine.registry.find(decodeURIComponent(request.params.ref)).dir);
+      const ref = decodeURIComponent(request.params.ref);
+      const own = await readablePinnedCard(request, deps.metadata, ref);
+      // Anything else, a building's model included that the caller may not read, answers as a
+      // model the registry does not have: refs do not leak.
+      return own ?? readModelCard(engine.registry.find(ref).dir);
     },
   );
 
@@ -127,4 +135,25 @@ export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
       return { ...r, active: engine.registry.active()?.ref ?? null };
     },
   );
+}
+
+/**
+ * The card of a building's own model (`<base id>+<building>@<n>`) when the caller may read that
+ * building; undefined for any other ref, and for a building the caller is not a member of.
+ */
+async function readablePinnedCard(
+  request: FastifyRequest,
+  metadata: MetadataStore,
+  ref: string,
+): Promise<Card | undefined> {
+  const buildingId = pinnedBuilding(ref);
+  if (buildingId === null) return undefined;
+  try {
+    await authorize(request, metadata, buildingId, 'read');
+  } catch (e) {
+    if (e instanceof ApiError) return undefined;
+    throw e;
+  }
+  const m = (await metadata.listPinnedModels(buildingId)).find((p) => p.ref === ref);
+  return m && pinnedCard(m);
 }

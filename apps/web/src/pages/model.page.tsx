@@ -191,10 +191,10 @@ function BuildingPlain({
   const present = useAppliancesPresent(buildingId);
   const own = useBuildingModels(buildingId);
   const ref = present.data?.model ?? activeRef;
-  // A model taught for this home has no card of its own in the registry: its base's card speaks
-  // for it, with a note (its own scores are under "Teach the model your home").
+  // A model taught for this home has its own card (served to the home's members), and a note
+  // saying where it came from (its scores on the home's data are under "Teach the model your home").
   const pinned = own.data?.models.find((m) => m.ref === ref);
-  const card = useModelCard(present.isPending || own.isPending ? null : (pinned?.base ?? ref));
+  const card = useModelCard(present.isPending ? null : ref);
   if (present.error)
     return <ErrorState error={present.error} onRetry={() => void present.refetch()} />;
   if (present.isPending) return <Loading />;
