@@ -22,6 +22,7 @@ import type { ServerConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { pinnedModelsOf } from './finetune/pinned.models.js';
 import { LatestReadings } from './services/latest.readings.js';
+import { intraOpThreads } from './cpu.threads.js';
 
 export interface Parts extends AppDeps {
   close(): Promise<void>;
@@ -48,7 +49,9 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
       })
     : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb') });
   closers.push(() => timeseries.close());
-  const engine = await InferenceEngine.open(config.modelsDir);
+  const engine = await InferenceEngine.open(config.modelsDir, {
+    threads: intraOpThreads(config.NILM_ROLE, config.WORKER_CONCURRENCY),
+  });
   // A building's own (fine-tuned) models are in the metadata store, for every process.
   engine.usePinnedModels(pinnedModelsOf(metadata));
   closers.push(() => engine.close());
