@@ -229,3 +229,18 @@ describe('runMigrations', () => {
     OPEN_TIMEOUT_MS,
   );
 });
+
+describe('PGlite memory', () => {
+  it('keeps a 16 MB buffer pool, in memory and in a folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nilm-pglite-buffers-'));
+    try {
+      for (const client of [await createPgliteSqlClient(), await createPgliteSqlClient(dir)]) {
+        const [row] = await client.query<{ shared_buffers: string }>('SHOW shared_buffers');
+        expect(row?.shared_buffers).toBe('16MB');
+        await client.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
