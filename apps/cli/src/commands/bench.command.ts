@@ -23,6 +23,11 @@ export function registerBench(program: Command, config: CliConfig): void {
       'take the architecture from this training config (default: the active model, else configs/default.yaml sizes)',
     )
     .option('-s, --seconds <n>', 'seconds to time each part', '10')
+    .option(
+      '-t, --threads <n>',
+      'intra-op threads of the model runtime (1: what the all-in-one `nilm start` uses)',
+      '1',
+    )
     .option('--json', 'print exactly one JSON object on stdout')
     .option(
       '--server',
@@ -36,6 +41,7 @@ export function registerBench(program: Command, config: CliConfig): void {
       async (opts: {
         config?: string;
         seconds: string;
+        threads: string;
         json?: boolean;
         server?: boolean;
         only?: string;
@@ -56,6 +62,12 @@ export function registerBench(program: Command, config: CliConfig): void {
           throw new NilmError(
             'CONFIG_INVALID',
             `--seconds must be a positive number, got "${opts.seconds}"`,
+          );
+        const threads = Number(opts.threads);
+        if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+          throw new NilmError(
+            'CONFIG_INVALID',
+            `--threads must be a whole number from 1 to 64, got "${opts.threads}"`,
           );
         let arch: Architecture;
         let source: string;
@@ -78,7 +90,7 @@ export function registerBench(program: Command, config: CliConfig): void {
           }
         }
         if (!opts.json) process.stderr.write(`benchmarking ${source} (${seconds} s per part)...\n`);
-        const r = await benchTransformer(arch, appliances, { seconds });
+        const r = await benchTransformer(arch, appliances, { seconds, threads });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ source, ...r })}\n`);
           return;
@@ -88,9 +100,10 @@ export function registerBench(program: Command, config: CliConfig): void {
           [
             `model: window ${a.window} x ${a.periodS} s, patch ${a.patch}, d_model ${a.dModel}, ${a.layers} layers, ${a.heads} heads, ff ${a.ffDim}, ${r.appliances} heads; ${r.parameters} parameters`,
             `GFLOP per window (forward): ${r.gflop_per_window.toFixed(4)}`,
-            `inference, batch ${r.inference.batch}: ${r.inference.windows_per_s.toFixed(0)} windows/s (${r.inference.ms_per_batch.toFixed(1)} ms/batch), ${r.inference.gflop_per_s.toFixed(2)} GFLOP/s`,
-            `training,  batch ${r.training.batch}: ${r.training.windows_per_s.toFixed(0)} windows/s (${r.training.ms_per_step.toFixed(1)} ms/step), ${r.training.gflop_per_s.toFixed(2)} GFLOP/s`,
-            `threads: ${r.threads}`,
+            `inference, batch ${r.inference.batch}: ${r.inference.windows_per_s.toFixed(0)} windows/s (${r.inference.ms_per_batch.toFixed(1)} ms/batch), ${r.inference.gflop_per_s.toFixed(2)} GFLOP/s = ${r.inference.of_peak.toFixed(2)} of the MatMul peak (median of 8 slices, ${r.inference.of_peak_range.map((x) => x.toFixed(2)).join('-')})`,
+            `training,  batch ${r.training.batch}: ${r.training.windows_per_s.toFixed(0)} windows/s (${r.training.ms_per_step.toFixed(1)} ms/step), ${r.training.gflop_per_s.toFixed(2)} GFLOP/s = ${r.training.of_peak.toFixed(2)} of the MatMul peak`,
+            `MatMul peak (512 x 512 x 512, same runtime and threads, this run): ${r.matmul_peak_gflop_per_s.toFixed(2)} GFLOP/s`,
+            `threads: ${r.threads}; RSS at the end: ${r.rss_mib.toFixed(0)} MiB`,
           ].join('\n') + '\n',
         );
       },
