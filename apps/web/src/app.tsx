@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { Layout } from './components/layout.js';
 import { Empty, ErrorState, Loading } from './components/states.js';
-import { ApiError } from './lib/api.client.js';
+import { mayRetry } from './lib/api.client.js';
 import { useBuildings } from './state/queries.js';
 import { SessionProvider, useSession } from './state/session.js';
 import { SettingsProvider } from './state/settings.js';
@@ -21,13 +21,13 @@ const BuildingPage = lazy(() => import('./pages/building.page.js'));
 const AdminPage = lazy(() => import('./pages/admin.page.js'));
 const AlertsPage = lazy(() => import('./pages/alerts.page.js'));
 
-/** Client errors (4xx) will not fix themselves: retry only network and server faults. */
+/** Retry only what may pass by itself: the catalogue's `later` codes and network faults. */
 export function newQueryClient() {
   return new QueryClient({
     defaultOptions: {
       queries: {
         staleTime: 10_000,
-        retry: (n, e) => n < 2 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
+        retry: (n, e) => n < 2 && mayRetry(e),
       },
     },
   });

@@ -537,6 +537,40 @@ export const de: Catalogue = {
   api: {
     unreachable:
       'Der Server ist nicht erreichbar; prüfen Sie Ihre Verbindung und versuchen Sie es erneut',
+    /** The words for each error code of @nilm/contracts' catalogue (the server's message follows). */
+    errors: {
+      VALIDATION_JSON: 'Die Anfrage war kein gültiges JSON',
+      BAD_REQUEST: 'Die Anfrage war nicht lesbar',
+      AUTH_REQUIRED: 'Bitte zuerst anmelden',
+      AUTH_INVALID: 'Ihre Anmeldung ließ sich nicht prüfen; melden Sie sich erneut an',
+      AUTH_BAD_CREDENTIALS: 'E-Mail oder Passwort falsch',
+      AUTHZ_FORBIDDEN: 'Ihre Rolle erlaubt das nicht',
+      NOT_FOUND: 'Nicht gefunden',
+      BUILDING_NOT_FOUND: 'Dieses Gebäude gibt es nicht',
+      MODEL_NOT_FOUND: 'Dieses Modell gibt es nicht',
+      REQUEST_TIMEOUT: 'Die Anfrage dauerte zu lange; versuchen Sie es erneut',
+      CONFLICT: 'Das widerspricht dem Gespeicherten',
+      BODY_TOO_LARGE: 'Zu viele Daten auf einmal; senden Sie weniger',
+      UNSUPPORTED_MEDIA_TYPE: 'Falsche Art von Daten',
+      VALIDATION_FAILED: 'Eine Eingabe ist ungültig',
+      VALIDATION_TIME: 'Eine Zeitangabe ist ungültig',
+      VALIDATION_POWER: 'Ein Leistungswert liegt außerhalb des Bereichs',
+      VALIDATION_PHASES: 'Die Phasenleistungen ergeben nicht die Summe',
+      VALIDATION_WINDOW: 'Der Zeitraum ist ungültig',
+      RATE_LIMITED: 'Zu viele Anfragen; warten Sie einen Moment',
+      AUTH_FAILURES_LIMITED:
+        'Zu viele fehlgeschlagene Anmeldungen von hier; warten Sie einen Moment',
+      LOGIN_BACKOFF: 'Zu viele falsche Passwörter; warten Sie und versuchen Sie es dann erneut',
+      STREAM_LIMIT: 'Zu viele Live-Ansichten offen; schließen Sie eine',
+      HEADERS_TOO_LARGE: 'Die Kopfzeilen der Anfrage sind zu groß',
+      INTERNAL: 'Auf dem Server ist etwas schiefgegangen',
+      MODEL_FAILED: 'Das Modell konnte nicht laufen',
+      PRICE_API_FAILED: 'Der Preisdienst ist fehlgeschlagen',
+      STORE_UNAVAILABLE: 'Der Speicher ist nicht verfügbar; versuchen Sie es später erneut',
+      QUEUE_UNAVAILABLE:
+        'Die Auftragswarteschlange ist nicht verfügbar; versuchen Sie es später erneut',
+      NOT_READY: 'Der Server ist noch nicht bereit; versuchen Sie es gleich erneut',
+    },
   },
   push: {
     noWorker:
@@ -797,7 +831,7 @@ export const de: Catalogue = {
     },
     models: {
       plainNote:
-        'Dieses Zuhause nutzt {{ref}}, hier aus {{base}} gelernt: Unten steht, was es sagen kann; wie es sich auf Ihren Daten gegenüber {{base}} schlägt, zeigt die Bewertung unter „Dem Modell Ihr Zuhause beibringen“.',
+        'Dieses Zuhause nutzt {{ref}}, hier aus {{base}} gelernt: Unten steht, was {{base}} sagen kann; was das Lernen geändert hat, zeigt die Bewertung unter „Dem Modell Ihr Zuhause beibringen“.',
       title: 'Eigene Modelle dieses Zuhauses',
       none: 'Noch keine.',
       base: 'jetzt',

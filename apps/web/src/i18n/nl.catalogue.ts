@@ -533,6 +533,38 @@ export const nl: Catalogue = {
   },
   api: {
     unreachable: 'De server is niet bereikbaar; controleer je verbinding en probeer het opnieuw',
+    /** The words for each error code of @nilm/contracts' catalogue (the server's message follows). */
+    errors: {
+      VALIDATION_JSON: 'Het verzoek was geen geldige JSON',
+      BAD_REQUEST: 'Het verzoek kon niet gelezen worden',
+      AUTH_REQUIRED: 'Meld je eerst aan',
+      AUTH_INVALID: 'Je aanmelding kon niet gecontroleerd worden; meld je opnieuw aan',
+      AUTH_BAD_CREDENTIALS: 'Verkeerd e-mailadres of wachtwoord',
+      AUTHZ_FORBIDDEN: 'Je rol staat dit niet toe',
+      NOT_FOUND: 'Niet gevonden',
+      BUILDING_NOT_FOUND: 'Dit gebouw bestaat niet',
+      MODEL_NOT_FOUND: 'Dit model bestaat niet',
+      REQUEST_TIMEOUT: 'Het verzoek duurde te lang; probeer het opnieuw',
+      CONFLICT: 'Dit botst met wat is opgeslagen',
+      BODY_TOO_LARGE: 'Te veel gegevens tegelijk; stuur minder',
+      UNSUPPORTED_MEDIA_TYPE: 'Verkeerd soort gegevens',
+      VALIDATION_FAILED: 'Een invoer is ongeldig',
+      VALIDATION_TIME: 'Een tijd is ongeldig',
+      VALIDATION_POWER: 'Een vermogen ligt buiten het bereik',
+      VALIDATION_PHASES: 'De fasevermogens tellen niet op',
+      VALIDATION_WINDOW: 'De periode is ongeldig',
+      RATE_LIMITED: 'Te veel verzoeken; wacht even',
+      AUTH_FAILURES_LIMITED: 'Te veel mislukte aanmeldingen vanaf hier; wacht even',
+      LOGIN_BACKOFF: 'Te veel verkeerde wachtwoorden; wacht en probeer het dan opnieuw',
+      STREAM_LIMIT: 'Te veel live-weergaven open; sluit er een',
+      HEADERS_TOO_LARGE: 'De headers van het verzoek zijn te groot',
+      INTERNAL: 'Er ging iets mis op de server',
+      MODEL_FAILED: 'Het model kon niet draaien',
+      PRICE_API_FAILED: 'De prijsdienst faalde',
+      STORE_UNAVAILABLE: 'De opslag is niet beschikbaar; probeer het later opnieuw',
+      QUEUE_UNAVAILABLE: 'De takenwachtrij is niet beschikbaar; probeer het later opnieuw',
+      NOT_READY: 'De server is nog niet klaar; probeer het zo opnieuw',
+    },
   },
   push: {
     noWorker:
@@ -794,7 +826,7 @@ export const nl: Catalogue = {
     },
     models: {
       plainNote:
-        'Dit huis gebruikt {{ref}}, hier geleerd uit {{base}}: hieronder staat wat het kan vertellen; hoe het zich op uw gegevens verhoudt tot {{base}}, staat in de beoordeling onder „Leer het model uw huis kennen”.',
+        'Dit huis gebruikt {{ref}}, hier geleerd uit {{base}}: hieronder staat wat {{base}} kan vertellen; wat het leren veranderde, staat in de beoordeling onder „Leer het model uw huis kennen”.',
       title: 'Eigen modellen van dit huis',
       none: 'Nog geen.',
       base: 'nu',

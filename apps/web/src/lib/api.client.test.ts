@@ -141,3 +141,35 @@ describe('createApiClient with a renewable session', () => {
     expect(twice.onUnauthorized).toHaveBeenCalledOnce();
   });
 });
+
+describe('error codes from the catalogue', () => {
+  it('says the words for the code in German, then the server message; English as sent', async () => {
+    const { showLanguage } = await import('../i18n/i18n.setup.js');
+    const { errorFromBody } = await import('./api.client.js');
+    const body = JSON.stringify({
+      error: { code: 'AUTHZ_FORBIDDEN', message: 'your role does not allow admin on building "b"' },
+    });
+    expect(errorFromBody(403, 'Forbidden', body).message).toBe(
+      'your role does not allow admin on building "b"',
+    );
+    await showLanguage('de');
+    try {
+      expect(errorFromBody(403, 'Forbidden', body).message).toBe(
+        'Ihre Rolle erlaubt das nicht (your role does not allow admin on building "b")',
+      );
+    } finally {
+      await showLanguage('en');
+    }
+  });
+
+  it('retries by the catalogue retry meaning', async () => {
+    const { mayRetry } = await import('./api.client.js');
+    expect(mayRetry(new ApiError(503, 'STORE_UNAVAILABLE', 'x'))).toBe(true);
+    expect(mayRetry(new ApiError(429, 'RATE_LIMITED', 'x'))).toBe(true);
+    expect(mayRetry(new ApiError(422, 'VALIDATION_FAILED', 'x'))).toBe(false);
+    expect(mayRetry(new ApiError(500, 'INTERNAL', 'x'))).toBe(false);
+    expect(mayRetry(new ApiError(0, 'NETWORK', 'x'))).toBe(true);
+    expect(mayRetry(new ApiError(502, 'HTTP_ERROR', 'x'))).toBe(true);
+    expect(mayRetry(new ApiError(404, 'HTTP_ERROR', 'x'))).toBe(false);
+  });
+});

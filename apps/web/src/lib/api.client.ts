@@ -59,6 +59,7 @@ import type {
   PinnedModel,
   PinnedModelList,
 } from '@nilm/contracts';
+import { errorEntry, isAnswerCode } from '@nilm/contracts';
 import { i18n } from '../i18n/i18n.setup.js';
 
 /**
@@ -151,9 +152,35 @@ export function errorFromBody(
     body = undefined;
   }
   if (isErrorBody(body))
-    return new ApiError(status, body.error.code, body.error.message, requestId, body.error.details);
+    return new ApiError(
+      status,
+      body.error.code,
+      messageOf(body.error.code, body.error.message),
+      requestId,
+      body.error.details,
+    );
   const reason = statusText ? ` ${statusText}` : '';
   return new ApiError(status, 'HTTP_ERROR', `The server answered ${status}${reason}`, requestId);
+}
+
+/**
+ * The message to show for an error the server sent: its own (English, and says exactly what was
+ * wrong) in English; in another language, the words for its catalogue code first, then its own.
+ */
+function messageOf(code: string, serverMessage: string): string {
+  if (!isAnswerCode(code) || i18n.language === 'en') return serverMessage;
+  return `${i18n.t(`api.errors.${code}`)} (${serverMessage})`;
+}
+
+/**
+ * Whether sending the request again may succeed, by the error catalogue's retry meaning of the
+ * code the server sent (`later`: yes; `fix` and `no`: not until something changes); a failure
+ * to reach the server, or an answer without a catalogue code, counts as transient unless 4xx.
+ */
+export function mayRetry(e: unknown): boolean {
+  if (!(e instanceof ApiError)) return true;
+  if (isAnswerCode(e.code)) return errorEntry(e.code).retry === 'later';
+  return e.status === 0 || e.status >= 500;
 }
 
 /** Turns a non-2xx response into an ApiError, using the server's message when it sent one. */
