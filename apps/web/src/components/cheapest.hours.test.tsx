@@ -34,7 +34,7 @@ const june: CheapestResponse = {
   minutes: 24 * 60,
 };
 
-function renderPanel(answer: Answer) {
+function renderPanel(answer: Answer<CheapestResponse>) {
   return renderWithApi('/b/home', '/b/:buildingId', <CheapestHoursPanel buildingId="home" />, {
     [CHEAPEST]: answer,
   });
