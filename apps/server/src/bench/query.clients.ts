@@ -1,0 +1,85 @@
+/**
+ * The query bench's HTTP clients, in a process of their own (issue 16: "50 concurrent clients
+ * from a separate process"): clients in the server's process parse every answer on the server's
+ * event loop and so slow the server they measure. `clientsElsewhere` forks this module, which
+ * runs `clients` loops of GET `url` for `seconds` and sends back latencies and statuses. Every
+ * answer's status is checked and its body read whole, so a 503 counts as one and never breaks
+ * the bench.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+interface ClientsResult {
+  /** Latencies of the 200 answers, ms, sorted. */
+  latencies: number[];
+  status503: number;
+  statusOther: number;
+  /** Points (or times, for columns) in the last 200 answer. */
+  points: number;
+}
+
+interface ClientsJob {
+  url: string;
+  headers: Record<string, string>;
+  clients: number;
+  seconds: number;
+}
+
+const FLAG = '--nilm-bench-clients';
+
+/** Run the clients in this process. */
+async function runClients(job: ClientsJob): Promise<ClientsResult> {
+  const latencies: number[] = [];
+  let status503 = 0;
+  let statusOther = 0;
+  let points = 0;
+  const deadline = performance.now() + job.seconds * 1000;
+  const client = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const s = performance.now();
+      const r = await fetch(job.url, { headers: job.headers });
+      const text = await r.text();
+      if (r.status === 200) {
+        latencies.push(performance.now() - s);
+        const body = JSON.parse(text) as { points?: unknown[]; time_ms?: unknown[] };
+        points = (body.points ?? body.time_ms ?? []).length;
+      } else if (r.status === 503) status503++;
+      else statusOther++;
+    }
+  };
+  await Promise.all(Array.from({ length: job.clients }, client));
+  latencies.sort((a, b) => a - b);
+  return { latencies, status503, statusOther, points };
+}
+
+/** Run the clients in a child process (same Node) and wait for their result. */
+export function clientsElsewhere(job: ClientsJob): Promise<ClientsResult> {
+  return new Promise((resolve, reject) => {
+    const file = fileURLToPath(import.meta.url);
+    // `nilm` registers tsx in its own process only; a child running this file as TypeScript
+    // needs the loader on its command line.
+    const execArgv = file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx/esm')] : [];
+    const child = fork(file, [FLAG], { stdio: 'inherit', execArgv });
+    let result: ClientsResult | undefined;
+    child.on('message', (m) => {
+      result = m as ClientsResult;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`bench clients exited with ${code}`)),
+    );
+    child.send(job);
+  });
+}
+
+if (process.argv.includes(FLAG) && process.send) {
+  process.once('message', (job: ClientsJob) => {
+    void runClients(job).then(
+      (r) => process.send!(r, () => process.exit(0)),
+      (e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  });
+}
