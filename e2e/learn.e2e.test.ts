@@ -6,9 +6,9 @@
  * the browser as its owner: the Appliances page's found devices (a pass run from the page when
  * the worker has found none yet) and one of them named, with an example run on the mains; a span
  * labelled "nothing of the electric shower here" (the house has none) by dragging across the
- * dashboard's power chart, and shaded there; on the Model page a fine-tune of the kettle
- * started, its progress followed, its scorecard (base against taught) shown and the model
- * activated. Each page is photographed at desk and phone size, light and dark, into
+ * dashboard's power chart, and shaded there; on the Model page a fine-tune of 50 epochs
+ * started and stopped, then one of the kettle started, its progress followed, its scorecard
+ * (base against taught) shown and the model activated, its own card in the plain view. Each page is photographed at desk and phone size, light and dark, into
  * e2e/artifacts/ and audited with axe.
  */
 import { readFileSync } from 'node:fs';
@@ -250,6 +250,15 @@ describe('the model learns your home', () => {
       expect(await teach.getByRole('checkbox', { name: 'Electric shower' }).isChecked()).toBe(
         false,
       );
+      // A first one, of 50 epochs, is stopped: it ends cancelled and the next can start.
+      await teach.getByRole('spinbutton', { name: 'Epochs (passes over your data)' }).fill('50');
+      await teach.getByRole('button', { name: 'Start teaching' }).click();
+      await teach.getByRole('button', { name: 'Stop teaching' }).click({ timeout: 30_000 });
+      await teach
+        .getByRole('status')
+        .filter({ hasText: /^Teaching Kettle was cancelled\./ })
+        .waitFor({ timeout: 30_000 });
+      await teach.getByRole('spinbutton', { name: 'Epochs (passes over your data)' }).fill('');
       await teach.getByRole('button', { name: 'Start teaching' }).click();
       // Queued, then running (epoch x of y with a bar), then done: seen as the page polls.
       const status = teach.getByRole('status').filter({ hasText: /Kettle/ });
@@ -287,7 +296,7 @@ describe('the model learns your home', () => {
       );
       await teach.getByRole('button', { name: `Activate ${ref}` }).click();
       await model.first().getByText('in use').waitFor({ timeout: 30_000 });
-      // The plain view speaks of the home's own model through its base's card.
+      // The plain view shows the home's own model by its own card, and says where it came from.
       await page
         .getByText(new RegExp(`^This home uses ${ref.replace(/[+.]/g, '\\$&')}, taught here from`))
         .waitFor({ timeout: 30_000 });
