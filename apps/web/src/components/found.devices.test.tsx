@@ -47,30 +47,46 @@ const fridge = device({
   examples: [],
 });
 
-const routes = (devices: FoundDevice[]): Routes => ({
-  'GET /api/v1/buildings/home/devices': {
-    body: { devices: [...devices, device({ id: 'd3', label: 'Device C', status: 'dismissed' })] },
-  },
-  'PATCH /api/v1/buildings/home/devices/d1': (body) => ({
-    body: device({ ...(body as object), status: 'named' }),
-  }),
-  'POST /api/v1/buildings/home/devices/d1/merge': { body: device({ status: 'merged' }) },
-  'POST /api/v1/buildings/home/devices/d1/dismiss': { body: device({ status: 'dismissed' }) },
-  'POST /api/v1/buildings/home/devices/discover': {
-    body: { devices, covered_days: 13, created: 2, updated: 0, runs_found: 90 },
-  },
-  'GET /api/v1/buildings/home/readings': {
-    body: {
-      building_id: 'home',
-      resolution_s: 60,
-      points: [0, 10, 20, 30, 40].map((m) => ({
-        time: new Date(Date.parse('2026-01-02T09:50:00Z') + m * 60_000).toISOString(),
-        power_w: m >= 10 && m < 30 ? 2000 : 200,
-        appliances: {},
-      })),
+const routes = (devices: FoundDevice[]) =>
+  ({
+    'GET /api/v1/buildings/home/devices': {
+      body: { devices: [...devices, device({ id: 'd3', label: 'Device C', status: 'dismissed' })] },
     },
-  },
-});
+    'PATCH /api/v1/buildings/home/devices/d1': (body: unknown) => ({
+      body: device({ ...(body as object), status: 'named' }),
+    }),
+    'POST /api/v1/buildings/home/devices/d1/merge': { body: device({ status: 'merged' }) },
+    'POST /api/v1/buildings/home/devices/d1/dismiss': { body: device({ status: 'dismissed' }) },
+    'POST /api/v1/buildings/home/devices/discover': {
+      body: {
+        building_id: 'home',
+        start: '2026-01-01T00:00:00.000Z',
+        end: '2026-01-14T00:00:00.000Z',
+        devices,
+        covered_days: 13,
+        baseload_w: 150,
+        threshold_w: 100,
+        created: 2,
+        updated: 0,
+        runs_found: 90,
+      },
+    },
+    'GET /api/v1/buildings/home/readings': {
+      body: {
+        building_id: 'home',
+        start: '2026-01-02T09:50:00.000Z',
+        end: '2026-01-02T10:30:00.000Z',
+        resolution_s: 60,
+        appliances: [],
+        estimate_coverage: null,
+        points: [0, 10, 20, 30, 40].map((m) => ({
+          time: new Date(Date.parse('2026-01-02T09:50:00Z') + m * 60_000).toISOString(),
+          power_w: m >= 10 && m < 30 ? 2000 : 200,
+          appliances: {},
+        })),
+      },
+    },
+  }) satisfies Routes;
 
 const show = (canEdit: boolean, devices = [device({}), fridge]) =>
   renderWithApi(

@@ -60,11 +60,11 @@ function fakeBrowser(opts: {
   return { browser, log, key: () => key };
 }
 
-const server: Routes = {
+const server = {
   'GET /api/v1/push/vapid-public-key': { body: { public_key: KEY } },
   'POST /api/v1/push/subscriptions': { status: 204 },
   'DELETE /api/v1/push/subscriptions': { status: 204 },
-};
+} satisfies Routes;
 
 describe('PushDevice', () => {
   it('asks permission, subscribes with the server key and registers the subscription', async () => {
