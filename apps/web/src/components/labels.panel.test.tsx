@@ -7,7 +7,7 @@ import type { Label } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { showLanguage } from '../i18n/i18n.setup.js';
-import { apiError, renderWithApi, type Routes } from '../test/api.fixture.js';
+import { apiError, renderWithApi, type Answer, type Routes } from '../test/api.fixture.js';
 import { LabelDialog, LabelsPanel, fromLocalInput, toLocalInput } from './labels.panel.js';
 
 afterEach(async () => {
@@ -27,11 +27,12 @@ const label: Label = {
   created_at: '2026-01-04T00:00:00.000Z',
 };
 
-const routes = (post: Routes[string] = { status: 201, body: label }): Routes => ({
-  'GET /api/v1/buildings/home/labels': { body: { labels: [label] } },
-  'DELETE /api/v1/buildings/home/labels/l1': { status: 204 },
-  'POST /api/v1/buildings/home/labels': post,
-});
+const routes = (post: Answer<Label> = { status: 201, body: label }) =>
+  ({
+    'GET /api/v1/buildings/home/labels': { body: { labels: [label] } },
+    'DELETE /api/v1/buildings/home/labels/l1': { status: 204 },
+    'POST /api/v1/buildings/home/labels': post,
+  }) satisfies Routes;
 
 it('lists labels in words, and lets an owner delete one', async () => {
   const sent = renderWithApi('/', '/', <LabelsPanel buildingId="home" canEdit />, routes());
