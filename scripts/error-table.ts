@@ -3,7 +3,7 @@
 // error.table.test.ts fails while the file and the catalogue differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withErrorTables } from '@nilm/contracts';
+import { withErrorTables } from '../packages/contracts/src/error.table.js';
 
 const file = join(import.meta.dirname, '..', 'docs', 'api.md');
 const before = readFileSync(file, 'utf8');

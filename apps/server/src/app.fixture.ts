@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
-import { createParts, type Parts } from './deps.factory.js';
+import { createParts, type Parts } from './app.deps.js';
 import { seedMetadata, tinyModelRegistry } from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');

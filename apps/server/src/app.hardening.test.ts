@@ -16,7 +16,7 @@ import { QueueUnavailableError } from '@nilm/queue';
 import { StoreUnavailableError } from '@nilm/stores';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
-import { createParts, type Parts } from './deps.factory.js';
+import { createParts, type Parts } from './app.deps.js';
 import { seedMetadata, tinyModelRegistry } from './services.fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, readDatasetCsv, writeRandomModel } from '@nilm/ml';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
-import { createParts, type Parts } from './deps.factory.js';
+import { createParts, type Parts } from './app.deps.js';
 import { Worker } from './worker.js';
 import { seedMetadata } from './services.fixture.js';
 

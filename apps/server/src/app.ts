@@ -20,7 +20,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { errorStatus } from '@nilm/contracts';
 import { StoreUnavailableError } from '@nilm/stores';
-import { identify, presentedCredential } from './access.js';
+import { identify, presentedCredential } from './route.guards.js';
 import type { AppDeps } from './app.deps.js';
 import { FailedAuthLimiter, LoginBackoff, type AuthLimits } from './auth/index.js';
 import { answerOf, ApiError, type ApiErrorCode } from './errors.js';

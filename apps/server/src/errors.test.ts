@@ -2,8 +2,13 @@
 // and that the one mapping (answerOf) answers each as the catalogue says: a client error never
 // with a 5xx (an auth setting that is broken is a 500 INTERNAL, never AUTH_INVALID), an ML
 // program error with 500 and an ML input error with 422, a 5xx without the thrown message.
-import { describe, expect, it } from 'vitest';
-import { isErrorCode, MqttInputError } from '@nilm/contracts';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  isErrorCode,
+  MqttInputError,
+  type MlErrorCode,
+  type SourceErrorCode as CataloguedSourceCode,
+} from '@nilm/contracts';
 import { DataError, NilmError, type ErrorCode as MlCode } from '@nilm/ml';
 import { QueueClosedError, QueueUnavailableError, UnrecoverableJobError } from '@nilm/queue';
 import { SourceError, type SourceErrorCode } from '@nilm/sources';
@@ -40,6 +45,11 @@ const SOURCE_CODES: readonly SourceErrorCode[] = [
 ];
 
 describe('every coded error carries a catalogue code', () => {
+  it('in the types: the ML package throws exactly its catalogued codes, the sources package catalogued ones', () => {
+    expectTypeOf<MlCode>().toEqualTypeOf<MlErrorCode>();
+    expectTypeOf<SourceErrorCode>().toExtend<CataloguedSourceCode>();
+  });
+
   it('in every package and in the server', () => {
     const thrown: Array<{ code: unknown }> = [
       ...ML_CODES.map((c) => new NilmError(c, 'x')),

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from './app.js';
 import { hashPassword } from './auth/index.js';
 import { loadConfig, type ServerConfig } from './config.js';
-import { createParts, type Parts } from './deps.factory.js';
+import { createParts, type Parts } from './app.deps.js';
 import { DemoHome, DEMO_BUILDING_ID } from './demo/demo.home.js';
 import { ingestServiceFor } from './services/ingest.service.js';
 import { SubmeterService } from './services/submeter.service.js';

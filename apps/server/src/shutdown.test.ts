@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { createParts } from './deps.factory.js';
+import { createParts } from './app.deps.js';
 import { seedMetadata, storeReadings, tinyModelRegistry } from './services.fixture.js';
 import { Worker } from './worker.js';
 

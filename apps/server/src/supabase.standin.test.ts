@@ -11,7 +11,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from './app.js';
 import { loadConfig } from './config.js';
-import { createParts, type Parts } from './deps.factory.js';
+import { createParts, type Parts } from './app.deps.js';
 import { seedMetadata, tinyModelRegistry } from './services.fixture.js';
 import { startGoTrueStandin, type GoTrueStandin } from './supabase.standin.fixture.js';
 

@@ -6,7 +6,7 @@
  * own raw write rate, measured by the caller in the same run.
  */
 import mqtt from 'mqtt';
-import type { Parts } from '../deps.factory.js';
+import type { Parts } from '../app.deps.js';
 import { generateDeviceToken } from '../auth/index.js';
 import { startEmbeddedBroker } from '../mqtt/embedded.broker.js';
 import { MqttIngest } from '../mqtt/mqtt.ingest.js';

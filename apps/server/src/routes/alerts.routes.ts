@@ -21,7 +21,7 @@ import {
   alertSettingsProblems,
 } from '@nilm/contracts';
 import type { AlertRecord, Building, MetadataStore } from '@nilm/stores';
-import { authorize, requireUser } from '../access.js';
+import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { vapidKeys } from '../alerts/alert.channels.js';

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppliancesPresentBody, AppliancesPresentResponse, ErrorBody, Id } from '@nilm/contracts';
 import type { Building } from '@nilm/stores';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { buildingAppliances } from '../services/appliances.service.js';
 import { ApiError } from '../errors.js';

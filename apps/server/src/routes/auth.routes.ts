@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AuthConfig, ErrorBody, LoginBody, LoginResponse, UserInfo } from '@nilm/contracts';
-import { requireUser } from '../access.js';
+import { requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword, type AuthLimits } from '../auth/index.js';

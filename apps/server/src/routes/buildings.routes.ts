@@ -16,7 +16,7 @@ import {
   UpdateBuildingBody,
 } from '@nilm/contracts';
 import type { Building, MemberWithEmail } from '@nilm/stores';
-import { authorize, requireAdmin, requireUser } from '../access.js';
+import { authorize, requireAdmin, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import type { LiveHub } from '../services/live.hub.js';
 import { BuildingsService } from '../services/buildings.service.js';

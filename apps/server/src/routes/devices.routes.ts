@@ -21,7 +21,7 @@ import {
   MAX_DISCOVERY_SPAN_MS,
 } from '@nilm/contracts';
 import type { FoundDeviceRecord } from '@nilm/stores';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { DiscoveryService } from '../services/discovery.service.js';

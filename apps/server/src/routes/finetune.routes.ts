@@ -22,7 +22,7 @@ import {
 } from '@nilm/contracts';
 import { canonicalAppliance, isPinnedRef, type NilmError } from '@nilm/ml';
 import { ConflictError, type FinetuneJob as Job, type PinnedModel as Pinned } from '@nilm/stores';
-import { authorize, requireUser } from '../access.js';
+import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { readHomeData } from '../finetune/finetune.data.js';

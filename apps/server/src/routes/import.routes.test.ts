@@ -13,7 +13,7 @@ import { IMPORT_MAX_FUTURE_MS, IMPORT_MAX_POWER_W, IMPORT_MIN_TIME_MS } from '@n
 import { StoreUnavailableError } from '@nilm/stores';
 import { build } from '../app.js';
 import { loadConfig } from '../config.js';
-import { createParts, type Parts } from '../deps.factory.js';
+import { createParts, type Parts } from '../app.deps.js';
 import { seedMetadata, tinyModelRegistry } from '../services.fixture.js';
 import { MAX_FUTURE_MS, MAX_POWER_W, MIN_TIME_MS } from '../services/ingest.service.js';
 

@@ -19,7 +19,7 @@ import {
   type ImportProblemKind,
 } from '@nilm/contracts';
 import { StoreUnavailableError } from '@nilm/stores';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError, type ApiErrorCode } from '../errors.js';
 import { ingestServiceFor } from '../services/ingest.service.js';

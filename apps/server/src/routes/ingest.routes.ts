@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, IngestBody, IngestInfo, IngestResponse } from '@nilm/contracts';
 import { findAppliance } from '@nilm/ml';
-import { authorize, requireUser } from '../access.js';
+import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { describeIngest } from '../services/ingest.info.js';

@@ -17,7 +17,7 @@ import {
   LabelQuery,
 } from '@nilm/contracts';
 import type { LabelRecord } from '@nilm/stores';
-import { authorize, requireUser } from '../access.js';
+import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { LabelService, labelsCsv } from '../services/label.service.js';

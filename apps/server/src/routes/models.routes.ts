@@ -13,7 +13,7 @@ import {
 } from '@nilm/contracts';
 import { readModelCard, type ModelCard as Card } from '@nilm/ml';
 import type { MetadataStore } from '@nilm/stores';
-import { authorize, requireAdmin, requireUser } from '../access.js';
+import { authorize, requireAdmin, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { pinnedBuilding, pinnedCard } from '../finetune/pinned.models.js';

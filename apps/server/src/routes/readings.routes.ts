@@ -21,7 +21,7 @@ import {
   RunsQuery,
   RunsResponse,
 } from '@nilm/contracts';
-import { authorize, requireUser } from '../access.js';
+import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import type { LiveHub } from '../services/live.hub.js';
 import { applianceView, buildingAppliances } from '../services/appliances.service.js';

@@ -10,7 +10,7 @@ import { Type } from 'typebox';
 import { ErrorBody, Id, Source, SourceBody, SourceList, SourcePatch } from '@nilm/contracts';
 import { sourceTransport, validateSource, type SourceTypeName } from '@nilm/sources';
 import type { BuildingSource } from '@nilm/stores';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { buildingApplianceNames, checkedAppliance } from '../services/appliance.names.js';

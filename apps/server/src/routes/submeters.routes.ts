@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, SubmeterParams, SubmeterQuery, SubmeterReadings } from '@nilm/contracts';
 import { findAppliance } from '@nilm/ml';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { SubmeterService } from '../services/submeter.service.js';
 import { parseQueryTime } from '../time.parse.js';

@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorBody, Id, SubmeterScorecard } from '@nilm/contracts';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import {
   SubmeterScorecardService,

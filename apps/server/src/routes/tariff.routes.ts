@@ -23,7 +23,7 @@ import {
   tariffBandsProblem,
 } from '@nilm/contracts';
 import type { PriceFetchRecord, Tariff } from '@nilm/stores';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { parseQueryTime } from '../time.parse.js';

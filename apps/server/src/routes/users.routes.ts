@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CreateUserBody, ErrorBody, UserCreated, UserList } from '@nilm/contracts';
 import { ConflictError, type User } from '@nilm/stores';
-import { requireAdmin } from '../access.js';
+import { requireAdmin } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { hashPassword } from '../auth/index.js';
 import { ApiError } from '../errors.js';

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorBody } from '@nilm/contracts';
 import { parseSourceLines, validateSource } from '@nilm/sources';
-import { authorize } from '../access.js';
+import { authorize } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { hashDeviceToken, isDeviceToken } from '../auth/index.js';
 import { ApiError } from '../errors.js';

@@ -5,7 +5,7 @@
 // without a zone gets the configured default zone, and every refusal changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteMetadataStore, type MetadataStore } from '@nilm/stores';
-import type { RequestCaller } from '../access.js';
+import type { RequestCaller } from '../route.guards.js';
 import { ApiError } from '../errors.js';
 import { BuildingsService, type BuildingsServiceLog } from './buildings.service.js';
 

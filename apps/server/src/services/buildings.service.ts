@@ -16,7 +16,7 @@ import {
   type MetadataStore,
   type TimeSeriesStore,
 } from '@nilm/stores';
-import type { RequestCaller } from '../access.js';
+import type { RequestCaller } from '../route.guards.js';
 import { generateDeviceToken } from '../auth/index.js';
 import { isTimeZone } from '../config.js';
 import { ApiError } from '../errors.js';

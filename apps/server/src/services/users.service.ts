@@ -5,7 +5,7 @@
  * touched here: their e-mail is managed on this server (POST /api/v1/admin/users).
  */
 import { ConflictError, type MetadataStore } from '@nilm/stores';
-import type { RequestCaller } from '../access.js';
+import type { RequestCaller } from '../route.guards.js';
 
 type UserCaller = Extract<RequestCaller, { kind: 'user' }>;
 

@@ -1,7 +1,8 @@
 /**
- * Request authentication and building authorization for the routes. The caller is found once
- * per request (a Bearer JWT or a device's X-Ingest-Token); every building route then asks
- * `authorize` for the action it performs. Fails closed: anything unexpected is a refusal.
+ * The routes' guards: request authentication and building authorization over Fastify requests
+ * (the pure decision, which action each role grants, is auth/access.policy.ts). The caller is
+ * found once per request (a Bearer JWT or a device's X-Ingest-Token); every building route then
+ * asks `authorize` for the action it performs. Fails closed: anything unexpected is a refusal.
  */
 import type { FastifyRequest } from 'fastify';
 import { Id } from '@nilm/contracts';
