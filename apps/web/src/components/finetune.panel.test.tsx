@@ -4,11 +4,11 @@
 // side by side (base vs taught: F1, MAE, energy over the held-out span), marks the one in use,
 // sends Activate / Discard for owners only, takes an epochs setting bounded as the API bounds it
 // (1 to 50, empty for the default), cancels a running job (owners only), and speaks German.
-import type { FinetuneJob, PinnedModel } from '@nilm/contracts';
+import type { FinetuneJob, Label, PinnedModel, Source } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { showLanguage } from '../i18n/i18n.setup.js';
-import { apiError, renderWithApi, type Routes } from '../test/api.fixture.js';
+import { apiError, renderWithApi, type Answer, type Routes } from '../test/api.fixture.js';
 import { FinetunePanel } from './finetune.panel.js';
 
 afterEach(async () => {
@@ -59,12 +59,47 @@ const running: FinetuneJob = {
   updated_at: '2026-01-12T15:10:30Z',
 };
 
-const routes = (over: Routes = {}): Routes => ({
+const routes = (over: Routes = {}) => ({
   'GET /api/v1/buildings/home/sources': {
-    body: { sources: [{ id: 's1', role: 'submeter', appliance: 'fridge' }] },
+    body: {
+      sources: [
+        {
+          id: 's1',
+          building_id: 'home',
+          name: 'Fridge plug',
+          type: 'tasmota',
+          role: 'submeter',
+          appliance: 'fridge',
+          transport: 'mqtt',
+          settings: {},
+          created_at: '2026-01-01T00:00:00.000Z',
+          status: {
+            last_value_w: null,
+            last_seen: null,
+            last_error: null,
+            last_error_code: null,
+            last_error_at: null,
+          },
+        } satisfies Source,
+      ],
+    },
   },
   'GET /api/v1/buildings/home/labels': {
-    body: { labels: [{ id: 'l1', appliance: 'electric_shower', kind: 'off' }] },
+    body: {
+      labels: [
+        {
+          id: 'l1',
+          building_id: 'home',
+          appliance: 'electric_shower',
+          kind: 'off',
+          start: '2026-01-01T00:00:00.000Z',
+          end: '2026-01-03T00:00:00.000Z',
+          note: null,
+          created_by: 'me',
+          created_at: '2026-01-04T00:00:00.000Z',
+        } satisfies Label,
+      ],
+    },
   },
   'GET /api/v1/buildings/home/finetune': { body: { jobs: [] } },
   'GET /api/v1/buildings/home/models': {
@@ -72,8 +107,13 @@ const routes = (over: Routes = {}): Routes => ({
       models: [model({ ref: 'default+home@2', n: 2 }), model({ status: 'active', job_id: 'j0' })],
     },
   },
-  'POST /api/v1/buildings/home/finetune': { status: 202, body: { ...running, status: 'queued' } },
-  'POST /api/v1/buildings/home/finetune/j2/cancel': { body: { ...running, status: 'cancelled' } },
+  'POST /api/v1/buildings/home/finetune': {
+    status: 202,
+    body: { ...running, status: 'queued' },
+  } satisfies Answer<FinetuneJob>,
+  'POST /api/v1/buildings/home/finetune/j2/cancel': {
+    body: { ...running, status: 'cancelled' },
+  } satisfies Answer<FinetuneJob>,
   'POST /api/v1/buildings/home/models/default%2Bhome%402/activate': { body: model({}) },
   'POST /api/v1/buildings/home/models/default%2Bhome%402/discard': { body: model({}) },
   ...over,
