@@ -27,8 +27,11 @@ export interface WorkerDeps {
    * (a silent meter writes none). Never throws into the job.
    */
   alerts?: { afterEstimates(buildingId: string): Promise<unknown>; tick(): Promise<unknown> };
-  /** Found devices: each building's daily discovery pass, due on reconcile passes. Never throws. */
-  discovery?: { tick(): Promise<unknown> };
+  /**
+   * Found devices: each building's daily discovery pass, due on reconcile passes, and a pass over
+   * its recent readings after a run that wrote estimates (throttled per building). Never throws.
+   */
+  discovery?: { tick(): Promise<unknown>; afterEstimates(buildingId: string): Promise<unknown> };
   /**
    * Fine-tunes (issue 13.4), in a lane of their own (finetune.runner.ts): woken after a
    * building's disaggregation run (the API enqueues the building when it queues one) and on
@@ -69,6 +72,7 @@ export class Worker {
           const r = await this.service.run(job.buildingId);
           if (r.written > 0) this.deps.onEstimated?.(job.buildingId);
           if (r.written > 0) await this.deps.alerts?.afterEstimates(job.buildingId);
+          if (r.written > 0) await this.deps.discovery?.afterEstimates(job.buildingId);
           if (r.more) await this.deps.queue.enqueue(job.buildingId);
           else this.deps.finetune?.wake(job.buildingId);
         } catch (e) {

@@ -10,6 +10,12 @@
  * caller creates, so with several workers each building is discovered once a day, by one of
  * them, and nothing is kept in a process. A claimed pass that fails is not retried that day.
  *
+ * As readings arrive (`afterEstimates`, after a worker's run that wrote estimates): a pass over
+ * the last RECENT_SPAN_MS, at most once per RECENT_EVERY_MS per building in a process (a few
+ * workers may each run one; the result is the same). It merges into the devices stored: a
+ * device it finds again keeps its daily pass's rates and gains the new runs (its run list and
+ * span extended, its runs counted again); only a device no stored one matches is added.
+ *
  * A named device becomes one of the building's appliances: its runs are written as estimates
  * under its name (else its appliance type), its step power over each run's minutes, when it is
  * named (the runs of the pass that last saw it) and on every later pass (its new runs). Passes
@@ -22,6 +28,7 @@ import type {
   Building,
   DiscoveryRecorded,
   FoundDeviceRecord,
+  FoundDeviceStats,
   MetadataStore,
   TimeSeriesStore,
 } from '@nilm/stores';
@@ -35,6 +42,10 @@ export const DAILY_SPAN_MS = 30 * DAY_MS;
 const TICK_LIMIT = 20;
 /** A tick sooner than this after the last one of this process does nothing (fewer queries). */
 const TICK_EVERY_MS = 5 * 60_000;
+/** The span a pass as readings arrive looks at: the last 2 days. */
+export const RECENT_SPAN_MS = 2 * DAY_MS;
+/** A building's pass as readings arrive runs at most this often (per process). */
+export const RECENT_EVERY_MS = 3_600_000;
 /** `modelVersion` stored with the estimates of named devices. */
 export const DEVICE_ESTIMATES_VERSION = 'found-devices@1';
 
@@ -67,9 +78,31 @@ export function dailySlotHour(buildingId: string): number {
   return createHash('sha256').update(buildingId).digest()[0] % 24;
 }
 
+/**
+ * A stored device's stats with a recent pass's runs added: its rates and profile stay those of
+ * the longer pass; its run list gains the runs that start after its last one, its span and run
+ * count follow, and its examples are the newest.
+ */
+export function mergeStats(stored: FoundDeviceStats, recent: FoundDeviceStats): FoundDeviceStats {
+  const before = stored.runList ?? [];
+  const last = before.reduce((m, r) => Math.max(m, r.startMs), -Infinity);
+  const added = (recent.runList ?? []).filter((r) => r.startMs > last);
+  const runList = [...before, ...added];
+  return {
+    ...stored,
+    runs: stored.runs + added.length,
+    fromMs: Math.min(stored.fromMs, recent.fromMs),
+    toMs: Math.max(stored.toMs, recent.toMs),
+    examples: added.length > 0 ? recent.examples : stored.examples,
+    runList,
+  };
+}
+
 export class DiscoveryService {
   private readonly now: () => number;
   private lastTick = -Infinity;
+  /** When each building's last pass as readings arrive started (this process). */
+  private readonly lastRecent = new Map<string, number>();
 
   constructor(private readonly deps: DiscoveryDeps) {
     this.now = deps.now ?? Date.now;
@@ -79,18 +112,20 @@ export class DiscoveryService {
    * Discover over [fromMs, toMs) (whole minutes) and record the devices. Answers 422, changing
    * nothing, when the span holds too few readings to say anything.
    */
-  async discover(building: Building, fromMs: number, toMs: number): Promise<DiscoveryPass> {
+  async discover(
+    building: Building,
+    fromMs: number,
+    toMs: number,
+    opts: { merge?: boolean } = {},
+  ): Promise<DiscoveryPass> {
     const from = Math.floor(fromMs / MINUTE_MS) * MINUTE_MS;
     const to = Math.ceil(toMs / MINUTE_MS) * MINUTE_MS;
     const n = Math.max(0, (to - from) / MINUTE_MS);
     const mains = new Float64Array(n).fill(NaN);
     const explained = new Float64Array(n);
     // Named devices' own estimates explain nothing here, or they would never be found again.
-    const own = new Set(
-      (await this.deps.metadata.listFoundDevices(building.id))
-        .map(estimateName)
-        .filter((x) => x !== null),
-    );
+    const stored = await this.deps.metadata.listFoundDevices(building.id);
+    const own = new Set(stored.map(estimateName).filter((x) => x !== null));
     for (const b of await this.deps.timeseries.readBuckets(building.id, from, to, 60)) {
       const i = Math.round((b.ts - from) / MINUTE_MS);
       if (i < 0 || i >= n) continue;
@@ -110,11 +145,11 @@ export class DiscoveryService {
         { covered_days: result.coveredDays },
       );
     }
+    const taken = new Set<string>();
     const recorded = await this.deps.metadata.recordDiscovery(
       building.id,
-      result.devices.map((d) => ({
-        signature: d.signature,
-        stats: {
+      result.devices.map((d) => {
+        const stats: FoundDeviceStats = {
           runs: d.runs,
           runsPerDay: d.runsPerDay,
           energyPerMonthKWh: d.energyPerMonthKWh,
@@ -123,8 +158,17 @@ export class DiscoveryService {
           fromMs: from,
           toMs: to,
           runList: d.runTimes.map((t) => ({ startMs: t.startMs, endMs: t.endMs, powerW: t.stepW })),
-        },
-      })),
+        };
+        // The store matches in the same order (first untaken stored device that is the same).
+        const match = opts.merge
+          ? stored.find((x) => !taken.has(x.id) && sameDevice(x.signature, d.signature))
+          : undefined;
+        if (match) taken.add(match.id);
+        return {
+          signature: match && opts.merge ? match.signature : d.signature,
+          stats: match ? mergeStats(match.stats, stats) : stats,
+        };
+      }),
       { same: sameDevice, label: (i) => `Device ${deviceLetters(i)}` },
     );
     for (const d of recorded.devices) await this.estimate(building.id, d);
@@ -172,6 +216,27 @@ export class DiscoveryService {
       this.deps.log?.warn({ err: e }, 'device discovery tick failed; retrying on the next one');
     }
     return done;
+  }
+
+  /**
+   * After a run that wrote estimates for a building: a merging pass over its recent readings,
+   * unless one ran in this process within RECENT_EVERY_MS. Resolves to whether it ran; never
+   * rejects (too few readings is normal; another failure is logged).
+   */
+  async afterEstimates(buildingId: string): Promise<boolean> {
+    const now = this.now();
+    if (now - (this.lastRecent.get(buildingId) ?? -Infinity) < RECENT_EVERY_MS) return false;
+    this.lastRecent.set(buildingId, now);
+    try {
+      const b = await this.deps.metadata.getBuilding(buildingId);
+      if (!b) return false;
+      await this.discover(b, now - RECENT_SPAN_MS, now, { merge: true });
+      return true;
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'VALIDATION_WINDOW'))
+        this.deps.log?.warn({ err: e, buildingId }, 'device discovery as readings arrive failed');
+      return false;
+    }
   }
 
   /** Name a device and/or set its appliance type (an alias is stored as its canonical name). */
