@@ -12,7 +12,7 @@
  */
 import { NilmError } from '../errors.js';
 import type { Series } from './series.js';
-import { SeededRandom } from './window-sampler.js';
+import { SeededRandom } from './window.sampler.js';
 
 /** A regular time grid: where a generated channel lives. */
 export interface Grid {

@@ -19,7 +19,7 @@ import { NilmError } from '../errors.js';
 import type { Activation } from './activations.extractor.js';
 import { applianceSpec } from './appliances.js';
 import type { Series } from './series.js';
-import { SeededRandom } from './window-sampler.js';
+import { SeededRandom } from './window.sampler.js';
 
 export interface MixOptions {
   /** PRNG seed: the same seed, house and activations give the same result. */

@@ -10,8 +10,9 @@ import type { Activation } from './activations.extractor.js';
 import { groupAppliances, normaliseGroups } from './appliance.groups.js';
 import type { Series } from './series.js';
 import { mixHouses, type MixPlan } from './training.mix.js';
-import { WindowCache, writeWindowCache } from './window-cache.js';
-import { createBatchBuffers, WindowSampler } from './window-sampler.js';
+import { WindowCache } from './window.cache.reader.js';
+import { writeWindowCache } from './window.cache.writer.js';
+import { createBatchBuffers, WindowSampler } from './window.sampler.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-mix-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -17,7 +17,7 @@ import {
 } from './load.generators.js';
 import type { Series } from './series.js';
 import { addLoad, mixActivations } from './synthetic.mixer.js';
-import { SeededRandom } from './window-sampler.js';
+import { SeededRandom } from './window.sampler.js';
 
 /** Loads the parametric generators make, by the appliance they label. */
 export const GENERATED_LOADS = [

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/dataset.js';
 import type { Series } from '../data/series.js';
 import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
-import { resolveModel } from '../models/model-spec.js';
+import { resolveModel } from '../models/model.spec.js';
 import { evaluate } from './evaluate.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Series } from '../data/series.js';
 import { CoBaseline, kmeans1d, learnStates } from './co.baseline.js';
 import { MeanBaseline } from './mean.baseline.js';
-import { loadModelDir, resolveModel } from './model-spec.js';
+import { loadModelDir, resolveModel } from './model.spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nilm-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

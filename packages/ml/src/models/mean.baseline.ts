@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { NilmError } from '../errors.js';
 import type { Series } from '../data/series.js';
 import type { Disaggregation, Disaggregator, FitOptions } from './disaggregator.js';
-import { fitAppliances } from './fit-appliances.js';
+import { fitAppliances } from './appliances.fit.js';
 
 export interface MeanModelFile {
   kind: 'baseline:mean';

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NilmError } from '../errors.js';
 import { writeRandomModel } from '../transformer/model.fixture.js';
 import { TransformerModel } from '../transformer/transformer.disaggregator.js';
-import { resolveModel } from '../models/model-spec.js';
+import { resolveModel } from '../models/model.spec.js';
 import { InferenceEngine } from './inference.engine.js';
 import { ModelRegistry } from './model.registry.js';
 

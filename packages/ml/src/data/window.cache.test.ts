@@ -6,13 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NilmError } from '../errors.js';
 import { applianceSpec, onOffStates } from './appliances.js';
 import { validMask, type Series } from './series.js';
-import {
-  WINDOW_CACHE_HEADER_BYTES,
-  WindowCache,
-  openWindowCacheIfFresh,
-  windowCacheKey,
-  writeWindowCache,
-} from './window-cache.js';
+import { WINDOW_CACHE_HEADER_BYTES, windowCacheKey } from './window.cache.format.js';
+import { WindowCache, openWindowCacheIfFresh } from './window.cache.reader.js';
+import { writeWindowCache } from './window.cache.writer.js';
 
 const APPS = ['kettle', 'fridge'] as const;
 let dir: string;

@@ -24,7 +24,7 @@
  * (`onOff` is 0/1 as float); `windowIds` [B] (optional; -1 in slots left empty).
  */
 import { NilmError } from '../errors.js';
-import type { WindowCache } from './window-cache.js';
+import type { WindowCache } from './window.cache.reader.js';
 
 /** Options of {@link WindowSampler}. */
 export interface WindowSamplerOptions {

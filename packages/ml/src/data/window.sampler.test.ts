@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NilmError } from '../errors.js';
 import { applianceSpec, onOffStates } from './appliances.js';
 import { validMask, type Series } from './series.js';
-import { WindowCache, writeWindowCache } from './window-cache.js';
-import { SeededRandom, WindowSampler, createBatchBuffers } from './window-sampler.js';
+import { WindowCache } from './window.cache.reader.js';
+import { writeWindowCache } from './window.cache.writer.js';
+import { SeededRandom, WindowSampler, createBatchBuffers } from './window.sampler.js';
 
 let dir: string;
 beforeAll(() => {
