@@ -831,7 +831,7 @@ export const de: Catalogue = {
     },
     models: {
       plainNote:
-        'Dieses Zuhause nutzt {{ref}}, hier aus {{base}} gelernt: Unten steht, was {{base}} sagen kann; was das Lernen geändert hat, zeigt die Bewertung unter „Dem Modell Ihr Zuhause beibringen“.',
+        'Dieses Zuhause nutzt {{ref}}, hier aus {{base}} gelernt: Unten steht, was es sagen kann; wie es sich auf Ihren Daten gegenüber {{base}} schlägt, zeigt die Bewertung unter „Dem Modell Ihr Zuhause beibringen“.',
       title: 'Eigene Modelle dieses Zuhauses',
       none: 'Noch keine.',
       base: 'jetzt',

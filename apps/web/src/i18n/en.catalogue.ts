@@ -813,7 +813,7 @@ export const en = {
     },
     models: {
       plainNote:
-        'This home uses {{ref}}, taught here from {{base}}: below is what {{base}} can tell; what the teaching changed is in the scorecard under “Teach the model your home”.',
+        'This home uses {{ref}}, taught here from {{base}}: below is what it can tell; how it compares with {{base}} on your data is in the scorecard under “Teach the model your home”.',
       title: 'This home’s own models',
       none: 'None yet.',
       base: 'now',

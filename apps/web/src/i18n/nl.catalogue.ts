@@ -826,7 +826,7 @@ export const nl: Catalogue = {
     },
     models: {
       plainNote:
-        'Dit huis gebruikt {{ref}}, hier geleerd uit {{base}}: hieronder staat wat {{base}} kan vertellen; wat het leren veranderde, staat in de beoordeling onder „Leer het model uw huis kennen”.',
+        'Dit huis gebruikt {{ref}}, hier geleerd uit {{base}}: hieronder staat wat het kan vertellen; hoe het zich op uw gegevens verhoudt tot {{base}}, staat in de beoordeling onder „Leer het model uw huis kennen”.',
       title: 'Eigen modellen van dit huis',
       none: 'Nog geen.',
       base: 'nu',
