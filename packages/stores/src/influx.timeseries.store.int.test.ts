@@ -1,8 +1,8 @@
 // Proves the InfluxDB time-series store meets the contract on a real InfluxDB (v1 HTTP API), honours a retention policy, stores the model version, and reports bad requests as plain errors and an unreachable or silent server as StoreUnavailableError.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
-import { InfluxTimeSeriesStore } from './influx.timeseries.store.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { InfluxTimeSeriesStore, type StoreTimers } from './influx.timeseries.store.js';
 import { timeSeriesConformance } from './timeseries.conformance.js';
 import { StoreUnavailableError } from './timeseries.store.js';
 
@@ -140,15 +140,17 @@ describe('influxdb time-series store', () => {
     await store.close();
   });
 
-  it('rejects with StoreUnavailableError when nothing listens on the port', async () => {
+  it('rejects with StoreUnavailableError when nothing listens on the port, without waiting out timeoutMs', async () => {
     const port = await closedPort();
-    const timeoutMs = 2000;
+    // Time is up only when the test says so, and it never says so: each call must be answered
+    // by the refused connection itself, and leave no time limit behind.
+    const clock = manualTimers();
     const store = await InfluxTimeSeriesStore.open({
       url: `http://127.0.0.1:${port}`,
       database: 'nilm',
-      timeoutMs,
+      timeoutMs: 2000,
+      timers: clock.timers,
     });
-    const started = Date.now();
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.writeReadings('house-1', [{ ts: t0, powerW: 1 }])).rejects.toThrow(
       /influxdb unavailable: .*ECONNREFUSED/,
@@ -156,7 +158,9 @@ describe('influxdb time-series store', () => {
     await expect(store.readBuckets('house-1', t0, t0 + 1, 60)).rejects.toBeInstanceOf(
       StoreUnavailableError,
     );
-    expect(Date.now() - started).toBeLessThan(3 * timeoutMs);
+    // One 2000 ms limit per request, none fired, none still pending.
+    expect(clock.armed).toEqual([2000, 2000, 2000]);
+    expect(clock.pending()).toEqual([]);
     // With createDatabase, opening needs the server, so it fails the same way.
     await expect(
       InfluxTimeSeriesStore.open({
@@ -202,25 +206,31 @@ describe('influxdb time-series store', () => {
 
   it('gives up on a request that finds no free slot within timeoutMs', async () => {
     await withBlackHole(async (port) => {
+      const clock = manualTimers();
       const store = await InfluxTimeSeriesStore.open({
         url: `http://127.0.0.1:${port}`,
         database: 'nilm',
         timeoutMs: 300,
         maxConcurrentRequests: 1,
+        timers: clock.timers,
       });
-      // One slot, a server that never answers: the first ping holds the slot for 300 ms, so the
-      // fourth cannot get it within its own 300 ms.
-      const errors = await Promise.all(
-        Array.from({ length: 4 }, () =>
-          store.ping().then(
-            () => null,
-            (e: unknown) => e,
-          ),
+      // One slot, a server that never answers: the first ping holds the slot, the other three
+      // wait for it. Their 300 ms run out before the first ping's does.
+      const errors = Array.from({ length: 4 }, () =>
+        store.ping().then(
+          () => null,
+          (e: unknown) => e,
         ),
       );
-      for (const e of errors) expect(e).toBeInstanceOf(StoreUnavailableError);
-      expect(String(errors[0])).toMatch(/no answer within 300 ms/);
-      expect(String(errors[3])).toMatch(/no free request slot within 300 ms/);
+      await vi.waitFor(() => expect(clock.pending()).toHaveLength(4));
+      clock.fireAll();
+      const [first, ...rest] = await Promise.all(errors);
+      expect(String(first)).toMatch(/no answer within 300 ms/);
+      for (const e of rest) {
+        expect(e).toBeInstanceOf(StoreUnavailableError);
+        expect(String(e)).toMatch(/no free request slot within 300 ms/);
+      }
+      expect(first).toBeInstanceOf(StoreUnavailableError);
       expect(store.peakRequests).toBe(1);
     });
   });
@@ -231,6 +241,40 @@ describe('influxdb time-series store', () => {
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
+
+/**
+ * Timers that fire only when the test calls `fireAll`, oldest first: the store's time limits
+ * without waiting for them. `armed` lists every limit set, `pending` those neither fired nor
+ * cancelled.
+ */
+function manualTimers(): {
+  timers: StoreTimers;
+  armed: number[];
+  pending: () => number[];
+  fireAll: () => void;
+} {
+  const waiting = new Map<number, { ms: number; fire: () => void }>();
+  const armed: number[] = [];
+  let next = 0;
+  return {
+    timers: {
+      after(ms, fire) {
+        const id = next++;
+        armed.push(ms);
+        waiting.set(id, { ms, fire });
+        return () => waiting.delete(id);
+      },
+    },
+    armed,
+    pending: () => [...waiting.values()].map((t) => t.ms),
+    fireAll() {
+      for (const [id, timer] of [...waiting]) {
+        waiting.delete(id);
+        timer.fire();
+      }
+    },
+  };
+}
 
 /** A black hole on a free port: the TCP handshake succeeds, no HTTP answer ever comes. */
 async function withBlackHole(use: (port: number) => Promise<void>): Promise<void> {
