@@ -72,7 +72,7 @@ describe('plain words on the dashboard and the Model page', () => {
         await page.getByRole('region', { name: 'Held-out test scores' }).waitFor();
         await page
           .getByText(
-            'npx nilm eval --model baseline:co --config configs/nilm-transformer-2026.11.27.yaml',
+            'npx nilm eval --model baseline:co --config configs/default.yaml',
           )
           .waitFor();
         const tech = `plain-model-technical-${size}-${scheme}`;

@@ -37,6 +37,7 @@ export * from './transformer/model.card.js';
 export * from './transformer/transformer.graph.js';
 export * from './transformer/transformer.flops.js';
 export * from './transformer/transformer.train.js';
+export * from './transformer/heads.train.js';
 export * from './transformer/transformer.finetune.js';
 export * from './transformer/train.config.js';
 export * from './transformer/transformer.disaggregator.js';

@@ -7,6 +7,7 @@ import {
   loadTrainConfig,
   prepareTrainData,
   scoreBaselines,
+  trainHeadsOnBase,
   trainTransformer,
   TransformerModel,
   type EvalReport,
@@ -43,46 +44,86 @@ export function registerTrain(program: Command): void {
       const command = `npx nilm train --config ${opts.config}${opts.out ? ` --out ${opts.out}` : ''}`;
       const t0 = performance.now();
       const { data: _files, ...settings } = config;
-      const result = await trainTransformer(settings, data, {
-        outDir,
-        resume: opts.resume,
-        command,
-        log,
-        progress: (p) =>
-          progressBar.draw(
-            `epoch ${p.epoch}/${p.epochs}`,
-            p.step / p.steps,
-            `loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${p.windowsPerS.toFixed(0)} win/s ETA ${formatDuration(p.etaS)}`,
-          ),
-        evaluateTest: data.test
-          ? async (bytes: Uint8Array, card: ModelCard) => {
-              log(
-                `scoring the held-out data (${(data.describe.test ?? []).map((p) => basename(p)).join(', ')})`,
-              );
+      const evaluateTest = data.test
+        ? async (bytes: Uint8Array, card: ModelCard): Promise<ModelCard['test']> => {
+            log(
+              `scoring the held-out data (${(data.describe.test ?? []).map((p) => basename(p)).join(', ')})`,
+            );
+            const model = await TransformerModel.fromBytes(card, bytes);
+            const report = await evaluate(model, data.test!, `${card.id}@${card.version}`);
+            await model.release();
+            // The card's baselines, fitted and scored as `nilm eval --config` does.
+            const base = await scoreBaselines(
+              data.train,
+              data.test!,
+              card.appliances.map((a) => a.name),
+            );
+            const houses = report.houses.map(
+              (h, i) => ({ ...h, ...base.houses[i] }) as Record<string, unknown>,
+            );
+            return {
+              data: data.describe.test ?? [],
+              samples: report.samples,
+              appliances: scores(report),
+              mean: report.mean,
+              baselines: base.baselines,
+              baselines_config: opts.config,
+              houses,
+            };
+          }
+        : undefined;
+      const result = config.base
+        ? await trainHeadsOnBase(config, data, {
+            outDir,
+            resume: opts.resume,
+            command,
+            log,
+            progress: (p) =>
+              progressBar.draw(
+                `epoch ${p.epoch}/${p.epochs}`,
+                p.step / p.steps,
+                `loss ${p.loss.toFixed(4)}`,
+              ),
+            evaluateVal: async (bytes, card) => {
+              log('scoring the validation houses');
               const model = await TransformerModel.fromBytes(card, bytes);
-              const report = await evaluate(model, data.test!, `${card.id}@${card.version}`);
+              const report = await evaluate(model, data.val, `${card.id}@${card.version}`);
               await model.release();
-              // The card's baselines, fitted and scored as `nilm eval --config` does.
-              const base = await scoreBaselines(
-                data.train,
-                data.test!,
-                card.appliances.map((a) => a.name),
-              );
-              const houses = report.houses.map(
-                (h, i) => ({ ...h, ...base.houses[i] }) as Record<string, unknown>,
-              );
               return {
-                data: data.describe.test ?? [],
-                samples: report.samples,
-                appliances: scores(report),
-                mean: report.mean,
-                baselines: base.baselines,
-                baselines_config: opts.config,
-                houses,
+                validation: Object.fromEntries(
+                  Object.entries(report.appliances).map(([a, s]) => [
+                    a,
+                    { f1: s.f1, mae_w: s.mae_w },
+                  ]),
+                ),
+                validation_houses: Object.fromEntries(
+                  report.houses.map((h) => [
+                    h.source,
+                    Object.fromEntries(
+                      Object.entries(h.appliances ?? {}).map(([a, s]) => [
+                        a,
+                        { f1: s.f1, mae_w: s.mae_w ?? 0 },
+                      ]),
+                    ),
+                  ]),
+                ),
               };
-            }
-          : undefined,
-      });
+            },
+            evaluateTest,
+          })
+        : await trainTransformer(settings, data, {
+            outDir,
+            resume: opts.resume,
+            command,
+            log,
+            progress: (p) =>
+              progressBar.draw(
+                `epoch ${p.epoch}/${p.epochs}`,
+                p.step / p.steps,
+                `loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${p.windowsPerS.toFixed(0)} win/s ETA ${formatDuration(p.etaS)}`,
+              ),
+            evaluateTest,
+          });
       log(`done in ${formatDuration((performance.now() - t0) / 1000)}: ${result.modelDir}`);
       if (result.card.test) {
         for (const [a, s] of Object.entries(result.card.test.appliances))

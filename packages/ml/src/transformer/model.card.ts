@@ -53,6 +53,11 @@ export const ModelCardSchema = z.object({
    * inside a merged washing machine / dishwasher cycle on, `runs-v2` leaves them off.
    */
   postprocess: z.enum(['runs-v1', 'runs-v2']).optional(),
+  /**
+   * The heads `postprocess` applies to (absent: all). A model whose heads were trained on a
+   * base model's frozen encoder keeps the base's heads raw, exactly as the base served them.
+   */
+  postprocess_heads: z.array(z.string()).optional(),
   period_s: z.number().positive(),
   window: z.number().int().positive(),
   architecture: ArchitectureSchema,
@@ -92,6 +97,11 @@ export const ModelCardSchema = z.object({
       stopped_by_time: z.boolean(),
     })
     .optional(),
+  /**
+   * Heads trained on the frozen encoder of another model (`heads.train.ts`): the base, the heads
+   * that learnt (on the config's data), the others kept bit for bit from the base.
+   */
+  base: z.object({ model: z.string(), heads: z.array(z.string()) }).optional(),
   validation: Scores,
   /** Per validation house at the best epoch: per head it meters, F1 (at 0.5) and MAE W. */
   validation_houses: z

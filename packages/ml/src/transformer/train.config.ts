@@ -22,6 +22,15 @@ import { ArchitectureSchema } from './transformer.config.js';
 import { TrainSettingsSchema, type TrainData } from './transformer.train.js';
 
 export const TrainConfigSchema = TrainSettingsSchema.extend({
+  /**
+   * Train only some heads, on the frozen encoder of this model (`heads.train.ts`): `model` is
+   * its directory (holding card.json and model.onnx), `heads` the heads that learn (default: the
+   * config's appliances the base lacks). The base's heads are kept bit for bit.
+   */
+  base: z
+    .object({ model: z.string().min(1), heads: z.array(z.string()).min(1).optional() })
+    .strict()
+    .optional(),
   data: z
     .object({
       /** Files, directories or globs to train on. */
@@ -123,6 +132,7 @@ export function loadTrainConfig(file: string): TrainConfig {
   const d = parsed.data.data;
   return {
     ...parsed.data,
+    ...(parsed.data.base && { base: { ...parsed.data.base, model: abs(parsed.data.base.model) } }),
     data: {
       ...d,
       train: d.train.map(abs),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { NilmError } from '../errors.js';
 import type { Series } from '../data/series.js';
 import { resampleSeries } from '../data/resample.js';
-import type { Disaggregation, Disaggregator } from '../models/disaggregator.js';
+import type { ApplianceEstimate, Disaggregation, Disaggregator } from '../models/disaggregator.js';
 import { postProcessOptionsOf, postProcessRuns } from '../models/runs.postprocess.js';
 import { applyIsotonic, levelOf } from './calibration.js';
 import { ModelCardSchema, sha256Hex, type ModelCard } from './model.card.js';
@@ -292,16 +292,23 @@ export class TransformerModel implements Disaggregator {
     return {
       startMs: series.startMs,
       periodS: series.periodS,
-      appliances:
-        this.postprocess === 'none'
-          ? appliances
-          : postProcessRuns(
-              series.mains,
-              series.periodS,
-              appliances,
-              postProcessOptionsOf(this.postprocess),
-            ),
+      appliances: this.postprocessed(series.mains, series.periodS, appliances),
     };
+  }
+
+  /** The card's post-processing over the heads it names (all when it names none). */
+  private postprocessed(
+    mains: ArrayLike<number>,
+    periodS: number,
+    appliances: Record<string, ApplianceEstimate>,
+  ): Record<string, ApplianceEstimate> {
+    if (this.postprocess === 'none') return appliances;
+    const only = this.card.postprocess_heads;
+    const chosen = only
+      ? Object.fromEntries(Object.entries(appliances).filter(([a]) => only.includes(a)))
+      : appliances;
+    const done = postProcessRuns(mains, periodS, chosen, postProcessOptionsOf(this.postprocess));
+    return { ...appliances, ...done };
   }
 
   /** Free the runtime session. */

@@ -1,0 +1,112 @@
+// Proves what a training config's `base` does (heads.train.ts) on a tiny model and a synthetic
+// home: the new model keeps the base's heads (outputs bit for bit, not post-processed) and adds
+// the trained one after them, the kept heads' power bands are refitted on validation data, its
+// card says what was trained on what (and passes the card schema when read back from the model
+// directory), and a config that would drop a base head, change the architecture or train a head
+// it does not list is refused before anything is trained.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Series } from '../data/series.js';
+import { BAND_EDGES } from './calibration.js';
+import { trainHeadsOnBase } from './heads.train.js';
+import type { ModelCard } from './model.card.js';
+import { writeRandomModel } from './model.fixture.js';
+import { TrainConfigSchema, type TrainConfig } from './train.config.js';
+import { readModelCard, TransformerModel } from './transformer.disaggregator.js';
+import type { TrainData } from './transformer.train.js';
+
+const work = mkdtempSync(join(tmpdir(), 'nilm-heads-train-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let base: ModelCard;
+let baseBytes: Uint8Array;
+beforeAll(async () => {
+  base = await writeRandomModel(join(work, 'base'));
+  baseBytes = new Uint8Array(await readFile(join(work, 'base', 'model.onnx')));
+});
+
+/** `days` of a home: 150 W baseload with noise, a 120 W fridge on 15 of every 40 minutes. */
+function home(days: number, seed: number, source: string): Series {
+  const n = days * 1440;
+  const mains = new Float32Array(n);
+  const fridge = new Float32Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    fridge[i] = (i + seed) % 40 < 15 ? 120 : 0;
+    mains[i] = 150 + ((x / 2 ** 31) * 20 - 10) + fridge[i]!;
+  }
+  return { startMs: Date.UTC(2026, 0, 1), periodS: 60, mains, appliances: { fridge }, source };
+}
+// The validation home also meters the kettle (never on), so the kept kettle head's band is refitted.
+const valHome = home(1, 7, 'val');
+const data: TrainData = {
+  train: [home(2, 3, 'train')],
+  val: [{ ...valHome, appliances: { ...valHome.appliances, kettle: new Float32Array(1440) } }],
+  describe: { train: ['synthetic home'], licence: 'test' },
+};
+
+const config = (extra: object = {}): TrainConfig =>
+  TrainConfigSchema.parse({
+    name: 'tiny-many',
+    version: '2',
+    appliances: ['kettle', 'washing_machine', 'fridge'],
+    base: { model: join(work, 'base') },
+    postprocess: true,
+    batch: 8,
+    optimizer: { lr: 1e-2 },
+    schedule: { epochs: 2, stepsPerEpoch: 5 },
+    seed: 3,
+    data: { train: ['unused'], licence: 'test' },
+    ...extra,
+  });
+
+describe('trainHeadsOnBase', () => {
+  it("keeps the base's heads bit for bit and unprocessed, adds the new one, and writes a valid card", async () => {
+    const out = join(work, 'run');
+    const r = await trainHeadsOnBase(config(), data, { outDir: out, command: 'test' });
+    const card = await readModelCard(r.modelDir);
+    expect(card.appliances.map((a) => a.name)).toEqual(['kettle', 'washing_machine', 'fridge']);
+    expect(card).toMatchObject({
+      id: 'tiny-many',
+      version: '2',
+      base: { model: 'tiny@1', heads: ['fridge'] },
+      postprocess: 'runs-v2',
+      postprocess_heads: ['fridge'],
+      training: { data: ['synthetic home'], epochs: 2, windows_seen: 2 * 5 * 8, command: 'test' },
+    });
+    expect(card.finetune).toBeUndefined();
+    // A kept head's band is refitted where validation meters it (kettle), kept where not.
+    expect(card.appliances[0]!.band?.edges).toEqual(BAND_EDGES);
+    expect(card.appliances[1]!.band).toEqual(base.appliances[1]!.band);
+    const before = await TransformerModel.fromBytes(base, baseBytes);
+    const after = await TransformerModel.load(r.modelDir);
+    const probe = home(1, 11, 'probe');
+    const b = await before.disaggregate(probe);
+    const a = await after.disaggregate(probe);
+    for (const name of ['kettle', 'washing_machine']) {
+      expect(a.appliances[name]!.power).toEqual(b.appliances[name]!.power);
+      expect(a.appliances[name]!.onProb).toEqual(b.appliances[name]!.onProb);
+    }
+    expect(a.appliances.fridge!.power.length).toBe(probe.mains.length);
+    await before.release();
+    await after.release();
+  });
+
+  it('refuses a config that drops a base head, changes the architecture or trains an unlisted head', async () => {
+    const refused = async (extra: object, message: RegExp): Promise<void> => {
+      await expect(
+        trainHeadsOnBase(config(extra), data, { outDir: join(work, 'refused') }),
+      ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(message) });
+    };
+    await refused({ appliances: ['kettle', 'fridge'] }, /keeps its heads; add washing_machine/);
+    await refused({ model: { window: 64 } }, /architecture is the base's/);
+    await refused(
+      { base: { model: join(work, 'base'), heads: ['microwave'] } },
+      /base.heads: microwave not among/,
+    );
+  });
+});
