@@ -100,6 +100,16 @@ export function checkRetryPolicy(policy: RetryPolicy): RetryPolicy {
   return policy;
 }
 
+/**
+ * Where a queue waits out its retry backoffs, for the backends that keep time themselves (the
+ * in-process queue; BullMQ's delays live in Redis). Real timers by default; a test passes a
+ * manual clock to end a backoff when it says so, instead of sleeping through it.
+ */
+export interface QueueTimers {
+  /** Call `fire` once `ms` have passed, unless the returned `cancel` is called first. */
+  after(ms: number, fire: () => void): () => void;
+}
+
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 50, baseDelayMs: 500, maxDelayMs: 30_000 };
 
 /** Thrown by `enqueue` (and `process`) once `close()` has been called. */

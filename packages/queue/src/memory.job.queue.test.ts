@@ -3,9 +3,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_RETRY, checkRetryPolicy, retryDelayMs } from './job.queue.js';
 import { MemoryJobQueue } from './memory.job.queue.js';
-import { CONFORMANCE_RETRY, queueConformance } from './queue.conformance.js';
+import { queueConformance } from './queue.conformance.js';
 
-queueConformance('memory', async () => new MemoryJobQueue({ retry: CONFORMANCE_RETRY }));
+queueConformance('memory', async (opts) => new MemoryJobQueue(opts), 'injected');
 
 describe('retryDelayMs', () => {
   it('doubles from baseDelayMs and stops at maxDelayMs', () => {

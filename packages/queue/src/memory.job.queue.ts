@@ -13,13 +13,23 @@ import {
   type JobQueue,
   type ProcessOptions,
   type QueueStats,
+  type QueueTimers,
   type RetryPolicy,
 } from './job.queue.js';
 
 export interface MemoryJobQueueOptions {
   /** Retries of transient failures; defaults to `DEFAULT_RETRY`. */
   retry?: RetryPolicy;
+  /** Where retry backoffs are waited out; real timers by default. */
+  timers?: QueueTimers;
 }
+
+const realTimers: QueueTimers = {
+  after(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 /**
  * One building's current job. At most one job per building exists at a time, plus at most one
@@ -31,13 +41,15 @@ interface BuildingJob {
   attempt: number;
   /** An enqueue arrived while the job ran: queue one more job when it finishes. */
   followUp: boolean;
-  retryTimer?: NodeJS.Timeout;
+  /** Cancels the pending retry of a delayed job. */
+  cancelRetry?: () => void;
 }
 
 /** In-process `JobQueue` with de-duplication per building, retries and graceful close. */
 export class MemoryJobQueue implements JobQueue {
   readonly kind = 'memory';
   private readonly retry: RetryPolicy;
+  private readonly timers: QueueTimers;
   private readonly jobs = new Map<string, BuildingJob>();
   /** Buildings whose job is waiting, oldest first. */
   private readonly ready: string[] = [];
@@ -50,6 +62,7 @@ export class MemoryJobQueue implements JobQueue {
 
   constructor(opts: MemoryJobQueueOptions = {}) {
     this.retry = checkRetryPolicy(opts.retry ?? DEFAULT_RETRY);
+    this.timers = opts.timers ?? realTimers;
   }
 
   /**
@@ -112,7 +125,7 @@ export class MemoryJobQueue implements JobQueue {
     this.ready.length = 0;
     for (const [buildingId, job] of this.jobs) {
       if (job.state !== 'active') {
-        clearTimeout(job.retryTimer);
+        job.cancelRetry?.();
         this.jobs.delete(buildingId);
       }
     }
@@ -158,12 +171,12 @@ export class MemoryJobQueue implements JobQueue {
     const delay = retryDelayMs(this.retry, job.attempt);
     job.state = 'delayed';
     job.attempt += 1;
-    job.retryTimer = setTimeout(() => {
-      job.retryTimer = undefined;
+    job.cancelRetry = this.timers.after(delay, () => {
+      job.cancelRetry = undefined;
       job.state = 'waiting';
       this.ready.push(buildingId);
       this.dispatch();
-    }, delay);
+    });
   }
 
   /** The job is done (completed or failed for good): start its follow-up, if one was asked. */

@@ -2,6 +2,12 @@
  * The conformance suite of the `JobQueue` contract (`job.queue.ts`): every backend's test file
  * calls `queueConformance`, so the embedded and the Redis queue are held to the same behaviour.
  * Test-only (it imports vitest), hence not exported from the package index.
+ *
+ * Time: a backend that waits out retry backoffs itself (`QueueTimers`) runs on the suite's
+ * manual clock, which ends a backoff only when a test says so; nothing sleeps and every wait is
+ * exact. A backend whose backoffs are kept elsewhere (BullMQ: in Redis) runs on real time, where
+ * the suite asserts only lower bounds and orders and waits by polling up to a generous deadline,
+ * so a busy machine makes a run slower, never wrong.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -11,19 +17,39 @@ import {
   type Job,
   type JobQueue,
   type QueueStats,
+  type QueueTimers,
   type RetryPolicy,
 } from './job.queue.js';
 
 /**
- * The retry policy `make` must give its queues. Backoffs are short enough for tests and long
- * enough (hundreds of ms) to observe and act on a job while it waits out a retry.
+ * The retry policy the suite gives most of its queues. On real time, backoffs are short enough
+ * for tests and long enough (hundreds of ms) to measure.
  */
 export const CONFORMANCE_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 400, maxDelayMs: 600 };
+
+/**
+ * For the test that acts on a job while it waits out a backoff: on real time, a minute is a
+ * window no load closes before the test has acted.
+ */
+const SLOW_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 };
 
 /** Timers fire up to a millisecond early against `Date.now()`; allow for that in gap checks. */
 const CLOCK_SLACK_MS = 10;
 const WAIT = { timeout: 15_000, interval: 10 };
 const IDLE = { waiting: 0, active: 0, delayed: 0 };
+
+/** What `make` gets for one queue. */
+export interface ConformanceQueueOptions {
+  retry: RetryPolicy;
+  /** The suite's manual clock: a backend run with `backoffs: 'injected'` must wait on it. */
+  timers: QueueTimers;
+}
+
+/**
+ * How a backend waits out retry backoffs: on the `timers` it is given (`injected`), or on a clock
+ * the suite cannot reach (`real`).
+ */
+type Backoffs = 'injected' | 'real';
 
 interface Gate {
   promise: Promise<void>;
@@ -38,8 +64,29 @@ function gate(): Gate {
   return { promise, open };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** `QueueTimers` that fire only when a test ends them. */
+class ManualTimers implements QueueTimers {
+  private readonly waiting = new Map<number, { ms: number; fire: () => void }>();
+  private next = 0;
+
+  after(ms: number, fire: () => void): () => void {
+    const id = this.next++;
+    this.waiting.set(id, { ms, fire });
+    return () => this.waiting.delete(id);
+  }
+
+  /** Lengths of the backoffs being waited out. */
+  pending(): number[] {
+    return [...this.waiting.values()].map((t) => t.ms);
+  }
+
+  /** Wait until the queue waits out exactly one backoff, check it is `ms` long, and end it. */
+  async end(ms: number): Promise<void> {
+    await vi.waitFor(() => expect(this.pending()).toEqual([ms]), WAIT);
+    const [[id, timer]] = [...this.waiting];
+    this.waiting.delete(id);
+    timer.fire();
+  }
 }
 
 async function statsReach(queue: JobQueue, expected: Partial<QueueStats>): Promise<void> {
@@ -48,17 +95,32 @@ async function statsReach(queue: JobQueue, expected: Partial<QueueStats>): Promi
 
 /**
  * Register the conformance tests for one backend. `make` returns a new, empty queue (nothing
- * shared with other calls) using `CONFORMANCE_RETRY`; the suite closes every queue it makes.
+ * shared with other calls) with the options given; the suite closes every queue it makes.
  */
-export function queueConformance(name: string, make: () => Promise<JobQueue>): void {
-  describe(`JobQueue conformance: ${name}`, () => {
+export function queueConformance(
+  name: string,
+  make: (opts: ConformanceQueueOptions) => Promise<JobQueue>,
+  backoffs: Backoffs,
+): void {
+  describe(`JobQueue conformance: ${name} (${backoffs} backoffs)`, () => {
     const queues: JobQueue[] = [];
     const gates: Gate[] = [];
 
-    async function newQueue(): Promise<JobQueue> {
-      const queue = await make();
+    async function newQueue(
+      retry: RetryPolicy = CONFORMANCE_RETRY,
+    ): Promise<{ queue: JobQueue; clock: ManualTimers }> {
+      const clock = new ManualTimers();
+      const queue = await make({ retry, timers: clock });
       queues.push(queue);
-      return queue;
+      return { queue, clock };
+    }
+
+    /**
+     * Let the queue's next backoff of `ms` run out: at once on the manual clock; on real time it
+     * runs out by itself while the caller polls.
+     */
+    async function endBackoff(clock: ManualTimers, ms: number): Promise<void> {
+      if (backoffs === 'injected') await clock.end(ms);
     }
 
     function newGate(): Gate {
@@ -74,7 +136,7 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
     });
 
     it('runs an enqueued job once, as attempt 1', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       const runs: Job[] = [];
       queue.process(async (job) => {
         runs.push(job);
@@ -85,12 +147,12 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
     });
 
     it('answers ping while open', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       await expect(queue.ping()).resolves.toBeUndefined();
     });
 
     it('de-duplicates enqueues of a building while its job waits', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       for (let i = 0; i < 5; i += 1) await queue.enqueue('b1');
       await queue.enqueue('b2');
       expect(await queue.stats()).toEqual({
@@ -109,7 +171,7 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
     });
 
     it('queues exactly one more job when enqueued while the job runs, after it', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       const started = newGate();
       const release = newGate();
       const runs: Job[] = [];
@@ -142,7 +204,7 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
     });
 
     it('retries a transient error with growing backoff: attempts 1, 2, 3, then success', async () => {
-      const queue = await newQueue();
+      const { queue, clock } = await newQueue();
       const attempts: number[] = [];
       const startedAt: number[] = [];
       queue.process(async (job) => {
@@ -151,15 +213,28 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
         if (job.attempt < 3) throw new Error('time-series store unreachable');
       });
       await queue.enqueue('b1');
+      const [first, second] = [1, 2].map((retry) => retryDelayMs(CONFORMANCE_RETRY, retry));
+      if (backoffs === 'injected') {
+        // Each retry waits for its own backoff, of the policy's length, and for nothing else.
+        await statsReach(queue, { ...IDLE, delayed: 1 });
+        expect(attempts).toEqual([1]);
+        await clock.end(first!);
+        await statsReach(queue, { ...IDLE, delayed: 1 });
+        expect(attempts).toEqual([1, 2]);
+        await clock.end(second!);
+      }
       await statsReach(queue, { ...IDLE, completed: 1, failed: 0 });
       expect(attempts).toEqual([1, 2, 3]);
-      const [t1, t2, t3] = startedAt as [number, number, number];
-      expect(t2 - t1).toBeGreaterThanOrEqual(retryDelayMs(CONFORMANCE_RETRY, 1) - CLOCK_SLACK_MS);
-      expect(t3 - t2).toBeGreaterThanOrEqual(retryDelayMs(CONFORMANCE_RETRY, 2) - CLOCK_SLACK_MS);
+      if (backoffs === 'real') {
+        // Lower bounds only: load can lengthen a gap, never shorten it.
+        const [t1, t2, t3] = startedAt as [number, number, number];
+        expect(t2 - t1).toBeGreaterThanOrEqual(first! - CLOCK_SLACK_MS);
+        expect(t3 - t2).toBeGreaterThanOrEqual(second! - CLOCK_SLACK_MS);
+      }
     });
 
     it('absorbs enqueues while the job waits out a retry backoff', async () => {
-      const queue = await newQueue();
+      const { queue, clock } = await newQueue(SLOW_RETRY);
       const attempts: number[] = [];
       queue.process(async (job) => {
         attempts.push(job.attempt);
@@ -169,12 +244,17 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
       await statsReach(queue, { waiting: 0, active: 0, delayed: 1 });
       for (let i = 0; i < 3; i += 1) await queue.enqueue('b1');
       expect(await queue.stats()).toMatchObject({ waiting: 0, active: 0, delayed: 1 });
-      await statsReach(queue, { ...IDLE, completed: 1, failed: 0 });
-      expect(attempts).toEqual([1, 2]);
+      expect(attempts).toEqual([1]);
+      // On real time the retry is a minute away: what the contract says of the backoff is shown.
+      if (backoffs === 'injected') {
+        await clock.end(retryDelayMs(SLOW_RETRY, 1));
+        await statsReach(queue, { ...IDLE, completed: 1, failed: 0 });
+        expect(attempts).toEqual([1, 2]);
+      }
     });
 
     it('fails an unrecoverable job without retry', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       const attempts: number[] = [];
       queue.process(async (job) => {
         attempts.push(job.attempt);
@@ -186,29 +266,41 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
     });
 
     it('fails a job for good after maxAttempts transient errors', async () => {
-      const queue = await newQueue();
+      const { queue, clock } = await newQueue();
       const attempts: number[] = [];
       queue.process(async (job) => {
         attempts.push(job.attempt);
         throw new Error('time-series store unreachable');
       });
       await queue.enqueue('b1');
+      await endBackoff(clock, retryDelayMs(CONFORMANCE_RETRY, 1));
+      await endBackoff(clock, retryDelayMs(CONFORMANCE_RETRY, 2));
       await statsReach(queue, { ...IDLE, failed: 1, completed: 0 });
       expect(attempts).toEqual([1, 2, 3]);
     });
 
     it('runs each of many buildings exactly once, at most 2 at a time with concurrency 2', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       const buildings = Array.from({ length: 12 }, (_, i) => `b${String(i).padStart(2, '0')}`);
       for (const building of buildings) await queue.enqueue(building);
       const runs: string[] = [];
+      let started = 0;
       let running = 0;
       let maxRunning = 0;
+      // A job that starts alone waits for a second to start beside it (the last one need not):
+      // two at a time is then certain however slow the machine, instead of likely.
+      let partner = newGate();
       queue.process(
         async (job) => {
+          started += 1;
           running += 1;
           maxRunning = Math.max(maxRunning, running);
-          await sleep(30);
+          if (running >= 2 || started === buildings.length) {
+            partner.open();
+            partner = newGate();
+          } else {
+            await partner.promise;
+          }
           runs.push(job.buildingId);
           running -= 1;
         },
@@ -220,24 +312,34 @@ export function queueConformance(name: string, make: () => Promise<JobQueue>): v
     });
 
     it('close waits for a running handler, then rejects enqueues', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       const started = newGate();
+      const release = newGate();
       let finished = false;
       queue.process(async () => {
         started.open();
-        await sleep(300);
+        await release.promise;
         finished = true;
       });
       await queue.enqueue('b1');
       await started.promise;
-      await queue.close();
-      expect(finished).toBe(true);
+      // What the handler had done when close resolved, read at that moment.
+      let finishedAtClose: boolean | undefined;
+      const closing = queue.close().then(() => {
+        finishedAtClose = finished;
+      });
       await expect(queue.enqueue('b2')).rejects.toBeInstanceOf(QueueClosedError);
+      // The handler is still held, so close cannot have resolved.
+      expect(finishedAtClose).toBeUndefined();
+      release.open();
+      await closing;
+      expect(finishedAtClose).toBe(true);
+      await expect(queue.enqueue('b3')).rejects.toBeInstanceOf(QueueClosedError);
       await expect(queue.close()).resolves.toBeUndefined();
     });
 
     it('counts jobs by state in stats', async () => {
-      const queue = await newQueue();
+      const { queue } = await newQueue();
       for (const building of ['a', 'b', 'c']) await queue.enqueue(building);
       expect(await queue.stats()).toEqual({
         waiting: 3,
