@@ -7,6 +7,7 @@
  */
 import { applianceSpec, onOffStates } from '../data/appliances.js';
 import type { Series } from '../data/series.js';
+import type { OnOffRule } from '../data/window.cache.format.js';
 import * as m from '../metrics/metrics.js';
 import type { Disaggregator } from '../models/disaggregator.js';
 
@@ -21,11 +22,16 @@ export interface HomeScore {
   minutes: number;
 }
 
-/** Score `model` on `series` for `appliances` (series without an appliance's column skip it). */
+/**
+ * Score `model` on `series` for `appliances` (series without an appliance's column skip it).
+ * `rules` gives the on/off rule of an appliance outside the vocabulary (a device the owner
+ * named); every other appliance is scored by the vocabulary's rule.
+ */
 export async function scoreOnHome(
   model: Disaggregator,
   series: readonly Series[],
   appliances: readonly string[],
+  rules: Readonly<Record<string, OnOffRule>> = {},
 ): Promise<Record<string, HomeScore>> {
   const totals = Object.fromEntries(appliances.map((a) => [a, m.emptyTotals()]));
   const minutes: Record<string, number> = Object.fromEntries(appliances.map((a) => [a, 0]));
@@ -42,7 +48,7 @@ export async function scoreOnHome(
           Number.isFinite(s.mains[i]) && Number.isFinite(truth[i]) && Number.isFinite(power[i])
             ? 1
             : 0;
-      const rule = applianceSpec(a);
+      const rule = rules[a] ?? applianceSpec(a);
       const onTrue = onOffStates(truth, s.periodS, rule);
       const threshold = est?.onThreshold ?? 0.5;
       const onPred = est?.onProb

@@ -15,7 +15,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { z } from 'zod';
-import { canonicalAppliance } from '../data/appliances.js';
+import { canonicalAppliance, findAppliance, onOffStates } from '../data/appliances.js';
+import type { OnOffRule } from '../data/window.cache.format.js';
 import type { Series } from '../data/series.js';
 import { WindowCache } from '../data/window.cache.reader.js';
 import { writeWindowCache } from '../data/window.cache.writer.js';
@@ -55,10 +56,30 @@ import {
 /** The head parameters: stacked over appliances, one row per head. */
 const HEAD_PARAMS = ['head.w1', 'head.b1', 'head.w2', 'head.b2'] as const;
 
+/**
+ * A head outside the appliance vocabulary (a device the owner named, issue 13.4): the caller
+ * says what it is called on screens and from what power it counts as on, which the vocabulary
+ * says for its own appliances. Its name is used as given (no alias lookup), so it must not be a
+ * vocabulary name or alias: those keep their own rules.
+ */
+export const FinetuneHeadSchema = z
+  .object({
+    name: z.string().trim().min(1).max(128),
+    label: z.string().trim().min(1).max(128),
+    onThresholdW: z.number().positive(),
+    /** Minimum on and off durations of its on/off rule (default 0: every minute counts). */
+    minOnS: z.number().min(0).default(0),
+    minOffS: z.number().min(0).default(0),
+  })
+  .strict();
+export type FinetuneHead = z.input<typeof FinetuneHeadSchema>;
+
 export const FinetuneSettingsSchema = z
   .object({
     /** Heads to train: existing ones of the base model, or new appliances (a head is added). */
     appliances: z.array(z.string()).min(1).max(8),
+    /** The heads of `appliances` that are not of the vocabulary, with their label and rule. */
+    heads: z.array(FinetuneHeadSchema).max(8).default([]),
     epochs: z.number().int().min(1).max(100).default(8),
     stepsPerEpoch: z.number().int().min(1).max(2000).default(40),
     batch: z.number().int().min(1).max(256).default(16),
@@ -146,6 +167,27 @@ interface FinetuneState {
   seconds: number;
 }
 
+/**
+ * The power scale of a head outside the vocabulary: the 99th percentile of its on minutes under
+ * its own rule (at least 100 W), as `powerScale` does for a vocabulary appliance.
+ */
+function ownPowerScale(series: readonly Series[], name: string, rule: OnOffRule): number {
+  const on: number[] = [];
+  for (const s of series) {
+    const p = s.appliances[name];
+    if (!p) continue;
+    const st = onOffStates(p, s.periodS, rule);
+    for (let i = 0; i < p.length; i++) if (st[i] && Number.isFinite(p[i])) on.push(p[i]!);
+  }
+  if (on.length === 0)
+    throw new NilmError(
+      'DATA_EMPTY',
+      `"${name}" is never on in the training data; it cannot be learned`,
+    );
+  on.sort((a, b) => a - b);
+  return Math.max(100, Math.round(on[Math.min(on.length - 1, Math.floor(on.length * 0.99))]!));
+}
+
 /** The float initializers of an ONNX model by name: the trained weights of a model we exported. */
 export function readModelWeights(bytes: Uint8Array): Map<string, Float32Array> {
   let model: onnxProto.onnx.ModelProto;
@@ -187,7 +229,28 @@ export async function finetuneTransformer(
   const log = opts.log ?? ((): void => undefined);
   const card = base.card;
   const arch = card.architecture;
-  const trained = [...new Set(cfg.appliances.map(canonicalAppliance))];
+  // A head the caller describes keeps its name as given; every other name is the vocabulary's.
+  const own = new Map(cfg.heads.map((h) => [h.name, h]));
+  for (const h of cfg.heads) {
+    if (findAppliance(h.name))
+      throw new NilmError(
+        'CONFIG_INVALID',
+        `fine-tune settings: heads: "${h.name}" is an appliance of the vocabulary; train it by that name without a heads entry`,
+      );
+    if (!cfg.appliances.includes(h.name))
+      throw new NilmError(
+        'CONFIG_INVALID',
+        `fine-tune settings: heads: "${h.name}" is not among the appliances to train`,
+      );
+  }
+  const trained = [...new Set(cfg.appliances.map((a) => (own.has(a) ? a : canonicalAppliance(a))))];
+  // On/off rules of the caller's heads; the vocabulary's rules hold for every other head.
+  const rules: Record<string, OnOffRule> = Object.fromEntries(
+    cfg.heads.map((h) => [
+      h.name,
+      { onPowerW: h.onThresholdW, minOnS: h.minOnS, minOffS: h.minOffS },
+    ]),
+  );
   const baseNames = card.appliances.map((a) => a.name);
   const added = trained.filter((a) => !baseNames.includes(a));
   const appliances = [...baseNames, ...added];
@@ -262,12 +325,14 @@ export async function finetuneTransformer(
       appliances,
       periodS: card.period_s,
       allowMissing: true,
+      rules,
     });
   if (!resuming || !existsSync(valPath))
     await writeWindowCache(valPath, keepTrained(data.val), {
       appliances,
       periodS: card.period_s,
       allowMissing: true,
+      rules,
     });
   const sampler = new WindowSampler(WindowCache.open(trainPath), {
     length: L,
@@ -301,8 +366,10 @@ export async function finetuneTransformer(
   const powerScaleW = appliances.map((a, i) =>
     i < baseNames.length
       ? card.appliances[i]!.power_scale_w
-      : // A head learnt from labels alone scales to the mains power of its labelled minutes.
-        powerScale(keepTrained(data.train), a),
+      : own.has(a)
+        ? ownPowerScale(keepTrained(data.train), a, rules[a]!)
+        : // A head learnt from labels alone scales to the mains power of its labelled minutes.
+          powerScale(keepTrained(data.train), a),
   );
   const spec: ModelSpec = { arch, appliances, powerScaleW };
   const weights = new Map(baseWeights);
@@ -499,8 +566,17 @@ export async function finetuneTransformer(
   const cardHeads: ModelCard['appliances'] = appliances.map((a, i) => {
     const before = card.appliances[i];
     if (before && !trained.includes(a)) return before;
-    // A trained head keeps its base's label, members and on threshold.
-    return headCard(a, powerScaleW[i]!, calib[i]!, before ?? {});
+    // A trained head keeps its base's label, members and on threshold; a head the caller
+    // describes takes the label and threshold it was given.
+    const given = own.get(a);
+    return headCard(
+      a,
+      powerScaleW[i]!,
+      calib[i]!,
+      given
+        ? { ...before, label: given.label, on_threshold_w: given.onThresholdW }
+        : (before ?? {}),
+    );
   });
   const finalWeights = new Map(weights);
   for (const p of params) finalWeights.set(p.name, Float32Array.from(p.data));
@@ -529,7 +605,8 @@ export async function finetuneTransformer(
       base: `${card.id}@${card.version}`,
       heads: trained,
       added,
-      settings: cfg,
+      // A vocabulary-only fine-tune's card reads as it did before heads existed.
+      settings: cfg.heads.length > 0 ? cfg : { ...cfg, heads: undefined },
       epochs: state.epoch,
       best_epoch: state.bestEpoch,
       val_loss: best.val_loss,
