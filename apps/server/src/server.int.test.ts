@@ -155,6 +155,11 @@ describe('server on PostgreSQL, Redis and InfluxDB', () => {
       const r = await send(batches[b]!);
       if (r.statuses.includes(503)) seen503.push(b);
     }
+    // Only the store outage refuses batches. Batch 8 may meet one more 503 just after InfluxDB
+    // is back (the refusal while it was down is asserted above). Batches 16-19, sent while Redis
+    // is stopped, are never refused: a failed enqueue is left to the reconcile loop and the rate
+    // limiter lets requests through when its Redis fails.
+    expect(seen503.filter((b) => b !== 8)).toEqual([]);
     // Every reading exactly once, with its value.
     const q = await fetch(
       `${INFLUX_URL}/query?db=${dbName}&epoch=ms&q=${encodeURIComponent('SELECT count(power_w) FROM mains')}`,
