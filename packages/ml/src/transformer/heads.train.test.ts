@@ -79,6 +79,9 @@ describe('trainHeadsOnBase', () => {
       training: { data: ['synthetic home'], epochs: 2, windows_seen: 2 * 5 * 8, command: 'test' },
     });
     expect(card.finetune).toBeUndefined();
+    // Three heads' parameters and work, not the two-head base's.
+    expect(card.parameters).toBeGreaterThan(base.parameters);
+    expect(card.gflop_per_window).toBeGreaterThan(base.gflop_per_window);
     // A kept head's band is refitted where validation meters it (kettle), kept where not.
     expect(card.appliances[0]!.band?.edges).toEqual(BAND_EDGES);
     expect(card.appliances[1]!.band).toEqual(base.appliances[1]!.band);
