@@ -71,9 +71,7 @@ describe('plain words on the dashboard and the Model page', () => {
         await page.getByRole('button', { name: 'Show technical details' }).click();
         await page.getByRole('region', { name: 'Held-out test scores' }).waitFor();
         await page
-          .getByText(
-            'npx nilm eval --model baseline:co --config configs/default.yaml',
-          )
+          .getByText('npx nilm eval --model baseline:co --config configs/default.yaml')
           .waitFor();
         const tech = `plain-model-technical-${size}-${scheme}`;
         await screenshot(tech, page);
