@@ -17,7 +17,26 @@ export const FINETUNE_EPOCHS = { min: 1, max: 50 } as const;
 export const FinetuneBody = Type.Object(
   {
     /** The heads to teach: ones the model has, or new appliances (a head is added). */
-    appliances: Type.Array(ApplianceName, { minItems: 1, maxItems: 4 }),
+    appliances: Type.Optional(
+      Type.Array(ApplianceName, {
+        minItems: 1,
+        maxItems: 4,
+        description: 'Appliances of the vocabulary to teach (a head is added for a new one)',
+      }),
+    ),
+    /**
+     * Found devices the owner named (their ids) to teach a head each, named as the device's
+     * estimates are; it learns from the device's runs (0 W between them) and from sub-meters and
+     * labels of that name. Give appliances, devices or both: four heads at most in all.
+     */
+    devices: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        minItems: 1,
+        maxItems: 4,
+        description:
+          "Ids of named found devices to teach a head each (named as the device's estimates); it learns from the device's runs, 0 W between them, and from sub-meters and labels of that name",
+      }),
+    ),
     /** The model to start from; default the building's model (its own, else the active one). */
     base: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     epochs: Type.Optional(

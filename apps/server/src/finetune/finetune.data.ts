@@ -6,6 +6,13 @@
  * nobody read: such a minute (with no sub-meter reading) is marked in `onLabelled` and teaches
  * the head its on/off state only (the fine-tune masks its power error).
  *
+ * A named found device (finetune.devices.ts) teaches its head from its runs: over the span its
+ * runs were looked for in, its power is its step power during each of its runs and 0 W outside
+ * them. Missed runs count as off: discovery does not find every run (one hidden under another
+ * load, one too short), and such a minute teaches the head "off" where the device ran, so the
+ * head learns the runs discovery can see. A sub-meter reading or a label of the same name takes
+ * precedence over the runs on every minute it covers.
+ *
  * The known minutes are split in time, oldest first: 70 % to learn from, the next 10 % to
  * choose the epoch and calibrate, the newest 20 % held out for the scorecard, so the scorecard
  * scores days the model never saw, after the ones it learnt from.
@@ -13,6 +20,7 @@
 import type { FinetuneSeries } from '@nilm/ml';
 import type { LabelStore, TimeSeriesStore } from '@nilm/stores';
 import { ApiError } from '../errors.js';
+import type { DeviceHead } from './finetune.devices.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -30,13 +38,32 @@ export interface HomeData {
   parts: Record<'train' | 'val' | 'held_out', { minutes: number; fromMs: number; toMs: number }>;
 }
 
-/** The minutes of [fromMs, toMs) as one series: NaN where no power is known. */
+/** A device's power per minute of [from, from + n minutes): NaN outside its span. */
+function devicePower(d: Pick<DeviceHead, 'fromMs' | 'toMs' | 'runs'>, from: number, n: number) {
+  const ch = new Float32Array(n).fill(NaN);
+  const i0 = Math.max(0, Math.ceil((d.fromMs - from) / MINUTE));
+  const i1 = Math.min(n, Math.floor((d.toMs - from) / MINUTE));
+  ch.fill(0, i0, Math.max(i0, i1));
+  for (const r of d.runs) {
+    const a = Math.max(0, Math.floor((r.startMs - from) / MINUTE));
+    const b = Math.min(n, Math.ceil((r.endMs - from) / MINUTE));
+    if (b > a) ch.fill(r.powerW, a, b);
+  }
+  return ch;
+}
+
+/**
+ * The minutes of [fromMs, toMs) as one series: NaN where no power is known. `devices` are the
+ * named found devices among `appliances` (by head name), whose runs fill what sub-meters and
+ * labels leave unknown.
+ */
 export async function readHomeSeries(
   deps: { timeseries: TimeSeriesStore; metadata: Pick<LabelStore, 'listLabels'> },
   buildingId: string,
   appliances: readonly string[],
   fromMs: number,
   toMs: number,
+  devices: readonly DeviceHead[] = [],
 ): Promise<FinetuneSeries> {
   const from = Math.floor(fromMs / MINUTE) * MINUTE;
   const n = Math.max(0, Math.floor((toMs - from) / MINUTE));
@@ -81,6 +108,11 @@ export async function readHomeSeries(
         on[i] = 0;
         ch[i] = NaN;
       }
+    const device = devices.find((d) => d.name === a);
+    if (device) {
+      const runs = devicePower(device, from, n);
+      for (let i = 0; i < n; i++) if (!Number.isFinite(ch[i]) && !on[i]) ch[i] = runs[i]!;
+    }
     channels[a] = ch;
     if (on.includes(1)) onLabelled[a] = on;
   }
@@ -111,7 +143,7 @@ function slice(s: FinetuneSeries, i0: number, i1: number): FinetuneSeries {
 }
 
 /**
- * The building's data for a fine-tune of `appliances`, over the last FINETUNE_LOOKBACK_DAYS
+ * The building's data for a fine-tune of `appliances` (among them the heads of `devices`), over the last FINETUNE_LOOKBACK_DAYS
  * before `nowMs`, split as the module comment says. Refuses (422, nothing queued) when an
  * appliance has no known minute, or the known minutes are too few to learn from.
  */
@@ -120,6 +152,7 @@ export async function readHomeData(
   buildingId: string,
   appliances: readonly string[],
   nowMs: number,
+  devices: readonly DeviceHead[] = [],
 ): Promise<HomeData> {
   const s = await readHomeSeries(
     deps,
@@ -127,6 +160,7 @@ export async function readHomeData(
     appliances,
     nowMs - FINETUNE_LOOKBACK_DAYS * DAY,
     nowMs,
+    devices,
   );
   const known = new Uint8Array(s.mains.length);
   let total = 0;

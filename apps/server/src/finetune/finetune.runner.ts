@@ -23,9 +23,16 @@ import {
   type HomeScore,
   type InferenceEngine,
 } from '@nilm/ml';
-import type { FinetuneJob, FinetuneStore, LabelStore, TimeSeriesStore } from '@nilm/stores';
+import type {
+  DeviceStore,
+  FinetuneJob,
+  FinetuneStore,
+  LabelStore,
+  TimeSeriesStore,
+} from '@nilm/stores';
 import { ApiError } from '../errors.js';
 import { readHomeData, type HomeData } from './finetune.data.js';
+import { finetuneHeads, readDeviceHeads, scoringRules } from './finetune.devices.js';
 
 /** A fine-tune may run this long at most, whatever it asks for (issue 13.4's bound). */
 export const FINETUNE_MAX_SECONDS = 300;
@@ -55,7 +62,7 @@ const scoredPart = (p: HomeData['parts']['train']): ScoredPart => ({
 });
 
 export interface FinetuneRunnerDeps {
-  metadata: FinetuneStore & Pick<LabelStore, 'listLabels'>;
+  metadata: FinetuneStore & Pick<LabelStore, 'listLabels'> & Pick<DeviceStore, 'getFoundDevice'>;
   timeseries: TimeSeriesStore;
   engine: InferenceEngine;
   /** Where checkpoints live while a job runs (a stopped job resumes from them here). */
@@ -165,7 +172,11 @@ export class FinetuneRunner {
       const base = await this.deps.engine.files(job.baseRef);
       // The data the API checked when the job was queued: up to that moment.
       const until = Number(job.settings.dataUntilMs ?? job.createdAt);
-      const data = await readHomeData(this.deps, job.buildingId, job.appliances, until);
+      // Named found devices (their ids in the settings) are read again: one dismissed since it
+      // was queued is refused here as it would have been then.
+      const ids = Array.isArray(job.settings.devices) ? (job.settings.devices as string[]) : [];
+      const devices = await readDeviceHeads(metadata, job.buildingId, ids);
+      const data = await readHomeData(this.deps, job.buildingId, job.appliances, until, devices);
       let lastReport = 0;
       const { epochs, seed, maxSeconds } = job.settings as {
         epochs?: number;
@@ -174,6 +185,7 @@ export class FinetuneRunner {
       };
       const settings = {
         appliances: job.appliances,
+        heads: finetuneHeads(devices),
         ...(epochs === undefined ? {} : { epochs }),
         ...(seed === undefined ? {} : { seed }),
         maxSeconds: Math.min(FINETUNE_MAX_SECONDS, maxSeconds ?? FINETUNE_MAX_SECONDS),
@@ -204,8 +216,9 @@ export class FinetuneRunner {
       if (stopped) throw new Stopped('lost');
       const tuned = await TransformerModel.fromBytes(result.card, result.bytes);
       const baseModel = await this.deps.engine.model(base.ref);
-      const before = await scoreOnHome(baseModel, data.heldOut, job.appliances);
-      const after = await scoreOnHome(tuned, data.heldOut, job.appliances);
+      const rules = scoringRules(devices);
+      const before = await scoreOnHome(baseModel, data.heldOut, job.appliances, rules);
+      const after = await scoreOnHome(tuned, data.heldOut, job.appliances, rules);
       await tuned.release();
       const scorecard: Scorecard = {
         held_out: scoredPart(data.parts.held_out),

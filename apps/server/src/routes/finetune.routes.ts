@@ -26,9 +26,12 @@ import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import { ApiError } from '../errors.js';
 import { readHomeData } from '../finetune/finetune.data.js';
+import { readDeviceHeads } from '../finetune/finetune.devices.js';
 import { markHistoryPending } from '../services/history.recompute.js';
 
 const Params = Type.Object({ id: Id });
+/** Heads one fine-tune teaches at most (appliances and devices together), as the body allows each. */
+const FINETUNE_MAX_HEADS = 4;
 const Errors = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -80,7 +83,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
       schema: {
         tags: ['models'],
         summary:
-          "Teach the building's model some appliances from its sub-meters and labels (owners): queued, any worker runs it",
+          "Teach the building's model some appliances, or named found devices, from its sub-meters, labels and the devices' runs (owners): queued, any worker runs it",
         security: [{ bearer: [] }],
         params: Params,
         body: FinetuneBody,
@@ -91,15 +94,29 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
       const b = await authorize(request, metadata, request.params.id, 'admin');
       const user = requireUser(request);
       const body = request.body;
-      let appliances: string[];
+      let named: string[];
       try {
-        appliances = [...new Set(body.appliances.map(canonicalAppliance))];
+        named = (body.appliances ?? []).map(canonicalAppliance);
       } catch (e) {
         throw new ApiError(
           'VALIDATION_FAILED',
-          `${(e as NilmError).message}. A fine-tune teaches appliances of this list; a found device you named cannot get a head of its own yet`,
+          `${(e as NilmError).message}. A fine-tune teaches appliances of this list; for a found device you named, pass its id in devices`,
         );
       }
+      const devices = await readDeviceHeads(metadata, b.id, body.devices ?? []);
+      const appliances = [...new Set([...named, ...devices.map((d) => d.name)])];
+      if (appliances.length === 0)
+        throw new ApiError(
+          'VALIDATION_FAILED',
+          'nothing to teach: give appliances, devices (ids of named found devices) or both',
+          { reason: 'no_heads' },
+        );
+      if (appliances.length > FINETUNE_MAX_HEADS)
+        throw new ApiError(
+          'VALIDATION_FAILED',
+          `${appliances.length} heads asked for (${appliances.join(', ')}); a fine-tune teaches ${FINETUNE_MAX_HEADS} at most`,
+          { reason: 'too_many_heads' },
+        );
       const baseRef = body.base ?? b.modelRef ?? engine.registry.active()?.ref;
       if (!baseRef)
         throw new ApiError('VALIDATION_FAILED', 'no base model: the registry has no active model');
@@ -114,7 +131,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
       // Refused here, before queueing, when the building has too little to learn from; the job
       // learns from the same span (up to now).
       const until = now();
-      await readHomeData(deps, b.id, appliances, until);
+      await readHomeData(deps, b.id, appliances, until, devices);
       let job: Job;
       try {
         job = await metadata.createFinetuneJob({
@@ -123,6 +140,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, deps: AppDeps): voi
           appliances,
           settings: {
             dataUntilMs: until,
+            ...(devices.length === 0 ? {} : { devices: devices.map((d) => d.id) }),
             ...(body.epochs === undefined ? {} : { epochs: body.epochs }),
             ...(body.max_seconds === undefined ? {} : { maxSeconds: body.max_seconds }),
             ...(body.seed === undefined ? {} : { seed: body.seed }),

@@ -20,6 +20,10 @@
  * under its name (else its appliance type), its step power over each run's minutes, when it is
  * named (the runs of the pass that last saw it) and on every later pass (its new runs). Passes
  * leave those estimates out of what the model explains, so the device keeps being found.
+ * Once the building's own model has a head of that name (a fine-tune taught it the device, and
+ * the owner activated it), the model estimates the device at every minute and these run-based
+ * estimates are no longer written: both under one name would overwrite each other minute by
+ * minute, and the device's energy would be counted from two different sources.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { zoneClock } from '@nilm/contracts';
@@ -52,6 +56,14 @@ export const DEVICE_ESTIMATES_VERSION = 'found-devices@1';
 /** The appliance name a device's estimates are stored under: null while it is not named. */
 export function estimateName(d: FoundDeviceRecord): string | null {
   return d.status === 'named' ? (d.name ?? d.appliance) : null;
+}
+
+/**
+ * The model head a named device's estimates stand for: the estimate name, or its canonical name
+ * when it is one of the vocabulary (a device named "Kettle" is the kettle head).
+ */
+export function headName(estimate: string): string {
+  return findAppliance(estimate)?.name ?? estimate;
 }
 
 /** What one pass found and recorded. */
@@ -171,7 +183,8 @@ export class DiscoveryService {
       }),
       { same: sameDevice, label: (i) => `Device ${deviceLetters(i)}` },
     );
-    for (const d of recorded.devices) await this.estimate(building.id, d);
+    const heads = await this.modelHeads(building);
+    for (const d of recorded.devices) await this.estimate(building, d, heads);
     return {
       ...recorded,
       fromMs: from,
@@ -266,14 +279,33 @@ export class DiscoveryService {
       ...(patch.appliance !== undefined && { appliance }),
     });
     if (!d) return this.refusal(building, id, 'named');
-    await this.estimate(building.id, d);
+    await this.estimate(building, d);
     return d;
   }
 
-  /** Write a named device's runs as estimates under its name (nothing for other devices). */
-  private async estimate(buildingId: string, d: FoundDeviceRecord): Promise<void> {
+  /** The heads of the building's own model in use (a pinned model's card); empty for another. */
+  private async modelHeads(building: Building): Promise<Set<string>> {
+    if (!building.modelRef) return new Set();
+    const m = (await this.deps.metadata.listPinnedModels(building.id)).find(
+      (x) => x.ref === building.modelRef,
+    );
+    const card = m?.card as { appliances?: { name: string }[] } | undefined;
+    return new Set((card?.appliances ?? []).map((a) => a.name));
+  }
+
+  /**
+   * Write a named device's runs as estimates under its name (nothing for other devices, nor for
+   * one the building's model has a head for: the model estimates it, see the module comment).
+   */
+  private async estimate(
+    building: Building,
+    d: FoundDeviceRecord,
+    heads?: ReadonlySet<string>,
+  ): Promise<void> {
     const appliance = estimateName(d);
     if (appliance === null) return;
+    if ((heads ?? (await this.modelHeads(building))).has(headName(appliance))) return;
+    const buildingId = building.id;
     const points = (d.stats.runList ?? []).flatMap((r) =>
       Array.from({ length: Math.round((r.endMs - r.startMs) / MINUTE_MS) }, (_, k) => ({
         ts: r.startMs + k * MINUTE_MS,
