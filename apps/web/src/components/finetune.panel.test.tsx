@@ -3,8 +3,10 @@
 // running job (epoch x of y, a progress bar), lists the building's own models with each scorecard
 // side by side (base vs taught: F1, MAE, energy over the held-out span), marks the one in use,
 // sends Activate / Discard for owners only, takes an epochs setting bounded as the API bounds it
-// (1 to 50, empty for the default), cancels a running job (owners only), and speaks German.
-import type { FinetuneJob, Label, PinnedModel, Source } from '@nilm/contracts';
+// (1 to 50, empty for the default), cancels a running job (owners only), offers the found
+// devices the owner named (not the unnamed or dismissed ones) and posts their ids, and speaks
+// German.
+import type { FinetuneJob, FoundDevice, Label, PinnedModel, Source } from '@nilm/contracts';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { showLanguage } from '../i18n/i18n.setup.js';
@@ -59,7 +61,38 @@ const running: FinetuneJob = {
   updated_at: '2026-01-12T15:10:30Z',
 };
 
+const device = (over: Partial<FoundDevice>): FoundDevice => ({
+  id: 'd1',
+  building_id: 'home',
+  label: 'Device A',
+  status: 'named',
+  merged_into: null,
+  name: 'Pond pump',
+  appliance: null,
+  power_w: 900,
+  run_minutes: 20,
+  period_minutes: 180,
+  runs: 80,
+  runs_per_day: 8,
+  energy_per_month_kwh: 72,
+  hour_profile: Array.from({ length: 24 }, () => 1 / 24),
+  examples: [],
+  span: { start: '2026-01-01T00:00:00.000Z', end: '2026-01-11T00:00:00.000Z' },
+  found_at: '2026-01-11T00:00:00.000Z',
+  updated_at: '2026-01-11T00:00:00.000Z',
+  ...over,
+});
+
 const routes = (over: Routes = {}) => ({
+  'GET /api/v1/buildings/home/devices': {
+    body: {
+      devices: [
+        device({}),
+        device({ id: 'd2', label: 'Device B', status: 'found', name: null }),
+        device({ id: 'd3', label: 'Device C', status: 'dismissed', name: 'Old heater' }),
+      ],
+    },
+  },
   'GET /api/v1/buildings/home/sources': {
     body: {
       sources: [
@@ -134,6 +167,20 @@ it('offers the appliances with a sub-meter (chosen) or labels and posts the ones
     expect(sent.find((r) => r.method === 'POST')?.body).toEqual({
       appliances: ['fridge', 'kettle'],
     }),
+  );
+});
+
+it('offers the found devices the owner named and posts their ids beside the appliances', async () => {
+  const sent = renderWithApi('/', '/', <FinetunePanel buildingId="home" canEdit />, routes());
+  const pump = await screen.findByRole('checkbox', { name: 'Pond pump (Device A, 80 runs)' });
+  const devices = screen.getByRole('group', { name: 'Found devices you named' });
+  expect(within(devices).getAllByRole('checkbox')).toHaveLength(1);
+  expect(pump).not.toBeChecked();
+  fireEvent.click(pump);
+  fireEvent.click(screen.getByRole('checkbox', { name: 'Fridge' }));
+  fireEvent.click(screen.getByRole('button', { name: 'Start teaching' }));
+  await waitFor(() =>
+    expect(sent.find((r) => r.method === 'POST')?.body).toEqual({ devices: ['d1'] }),
   );
 });
 

@@ -1,11 +1,17 @@
 /**
  * "Teach the model your home" (issue 13.4, 13.5), on the Model page: pick the appliances to
- * teach (those with a sub-meter or labels first; any of the vocabulary), start a fine-tune, follow
+ * teach (those with a sub-meter or labels first; any of the vocabulary) and found devices the
+ * owner named (each gets a head of its own, learnt from its runs), start a fine-tune, follow
  * its progress (read again every 2 s while it is queued or running), then the building's own
  * models, each with its scorecard beside its base's on the held-out minutes, to activate or
  * discard. Owners act; everyone else reads.
  */
-import { FINETUNE_EPOCHS, type FinetuneJob, type PinnedModel } from '@nilm/contracts';
+import {
+  FINETUNE_EPOCHS,
+  type FinetuneJob,
+  type FoundDevice,
+  type PinnedModel,
+} from '@nilm/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -20,6 +26,7 @@ import {
   useBuildingModelAction,
   useBuildingModels,
   useCancelFinetune,
+  useDevices,
   useFinetuneJobs,
   useLabels,
   useStartFinetune,
@@ -31,7 +38,7 @@ import { primaryButton, secondaryButton } from './form.helpers.js';
 import { ResponsiveTable } from './responsive.table.js';
 import { Empty, ErrorState, Loading, Panel } from './states.js';
 
-/** The most appliances one fine-tune teaches (the API's limit). */
+/** The most heads one fine-tune teaches, appliances and devices together (the API's limit). */
 const MAX_APPLIANCES = 4;
 
 const hours = (minutes: number) => formatNumber(minutes / 60, minutes < 600 ? 1 : 0);
@@ -56,6 +63,20 @@ function useTeachable(
     offered: [...new Set([...metered, ...(labels.data?.labels ?? []).map((l) => l.appliance)])],
   };
 }
+
+/**
+ * The found devices a head can be taught for: those the owner named, shown by the name their
+ * estimates carry (the name given, else the appliance type).
+ */
+function useNamedDevices(buildingId: string, canEdit: boolean): FoundDevice[] {
+  const devices = useDevices(buildingId);
+  if (!canEdit) return [];
+  return (devices.data?.devices ?? []).filter(
+    (d) => d.status === 'named' && (d.name !== null || d.appliance !== null),
+  );
+}
+
+const deviceName = (d: FoundDevice): string => d.name ?? applianceName(d.appliance!);
 
 /** Whether the epochs field holds what the API takes: empty (its default), or a whole number in bounds. */
 function epochsOk(text: string): boolean {
@@ -244,11 +265,14 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
   const jobs = useFinetuneJobs(buildingId);
   const models = useBuildingModels(buildingId);
   const start = useStartFinetune(buildingId);
+  const named = useNamedDevices(buildingId, canEdit);
   const [chosen, setChosen] = useState<string[] | null>(null);
+  const [devices, setDevices] = useState<string[]>([]);
   const [extra, setExtra] = useState('');
   const [epochs, setEpochs] = useState('');
   const epochsBad = !epochsOk(epochs);
   const picked = chosen ?? [...new Set(teachable.metered)].slice(0, MAX_APPLIANCES);
+  const full = picked.length + devices.length >= MAX_APPLIANCES;
   const offered = [...new Set([...teachable.offered, ...picked])];
   const latest = jobs.data?.jobs[0];
   const busy = latest?.status === 'queued' || latest?.status === 'running';
@@ -270,7 +294,8 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
             e.preventDefault();
             if (epochsBad) return;
             start.mutate({
-              appliances: picked,
+              ...(picked.length === 0 ? {} : { appliances: picked }),
+              ...(devices.length === 0 ? {} : { devices }),
               ...(epochs.trim() === '' ? {} : { epochs: Number(epochs) }),
             });
           }}
@@ -289,7 +314,7 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
                       <input
                         type="checkbox"
                         checked={picked.includes(n)}
-                        disabled={!picked.includes(n) && picked.length >= MAX_APPLIANCES}
+                        disabled={!picked.includes(n) && full}
                         onChange={(e) => toggle(n, e.target.checked)}
                       />
                       {applianceName(n)}
@@ -299,6 +324,39 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
               </ul>
             )}
           </fieldset>
+          {named.length > 0 && (
+            <fieldset>
+              <legend className="text-sm font-medium">{t('learn.finetune.devices')}</legend>
+              <p className="text-xs text-slate-500 dark:text-slate-400">
+                {t('learn.finetune.devicesHint')}
+              </p>
+              <ul className="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+                {named.map((d) => (
+                  <li key={d.id}>
+                    <label className="flex items-center gap-1.5 text-sm">
+                      <input
+                        type="checkbox"
+                        checked={devices.includes(d.id)}
+                        disabled={!devices.includes(d.id) && full}
+                        onChange={(e) =>
+                          setDevices(
+                            e.target.checked
+                              ? [...devices, d.id]
+                              : devices.filter((x) => x !== d.id),
+                          )
+                        }
+                      />
+                      {t('learn.finetune.device', {
+                        name: deviceName(d),
+                        label: d.label,
+                        runs: formatNumber(d.runs, 0),
+                      })}
+                    </label>
+                  </li>
+                ))}
+              </ul>
+            </fieldset>
+          )}
           <div className="flex flex-wrap items-end gap-2">
             <div>
               <label className="block text-sm font-medium" htmlFor={`${id}-extra`}>
@@ -314,7 +372,7 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
             </div>
             <button
               type="button"
-              disabled={!extra || picked.includes(extra) || picked.length >= MAX_APPLIANCES}
+              disabled={!extra || picked.includes(extra) || full}
               onClick={() => {
                 setChosen([...picked, extra]);
                 setExtra('');
@@ -352,7 +410,7 @@ export function FinetunePanel({ buildingId, canEdit }: { buildingId: string; can
           </div>
           <button
             type="submit"
-            disabled={picked.length === 0 || start.isPending || busy || epochsBad}
+            disabled={picked.length + devices.length === 0 || start.isPending || busy || epochsBad}
             className={primaryButton}
           >
             {t('learn.finetune.start')}

@@ -811,6 +811,10 @@ export const de: Catalogue = {
       noneYet:
         'Noch keines mit Zwischenzähler oder Markierungen: Schließen Sie einen Zwischenzähler an oder fügen Sie Markierungen hinzu, oder wählen Sie unten eines.',
       another: 'Weiteres Gerät',
+      devices: 'Gefundene Geräte, die Sie benannt haben',
+      devicesHint:
+        'Jedes bekommt einen eigenen Teil des Modells, gelernt aus seinen gefundenen Läufen (die Zeit dazwischen gilt als aus) und aus seinem Zwischenzähler oder seinen Markierungen, falls vorhanden.',
+      device: '{{name}} ({{label}}, {{runs}} Läufe)',
       add: 'Hinzufügen',
       start: 'Lernen starten',
       since: '(gestartet {{when}})',

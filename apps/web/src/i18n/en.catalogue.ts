@@ -793,6 +793,10 @@ export const en = {
       noneYet:
         'None with a sub-meter or labels yet: attach a sub-meter or add labels, or pick one below.',
       another: 'Another appliance',
+      devices: 'Found devices you named',
+      devicesHint:
+        'Each gets a part of the model of its own, learnt from the runs found of it (the time between them counts as off) and from its sub-meter or labels, if any.',
+      device: '{{name}} ({{label}}, {{runs}} runs)',
       add: 'Add',
       start: 'Start teaching',
       since: '(started {{when}})',

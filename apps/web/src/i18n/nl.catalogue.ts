@@ -805,6 +805,10 @@ export const nl: Catalogue = {
       noneYet:
         'Nog geen met een tussenmeter of labels: sluit een tussenmeter aan of voeg labels toe, of kies er hieronder een.',
       another: 'Een ander apparaat',
+      devices: 'Gevonden apparaten die u een naam gaf',
+      devicesHint:
+        'Elk krijgt een eigen deel van het model, geleerd uit de gevonden keren dat het aan was (de tijd ertussen telt als uit) en uit zijn tussenmeter of labels, als die er zijn.',
+      device: '{{name}} ({{label}}, {{runs}} keer aan)',
       add: 'Toevoegen',
       start: 'Beginnen met leren',
       since: '(gestart {{when}})',
