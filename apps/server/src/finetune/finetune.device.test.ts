@@ -6,7 +6,7 @@
 // name and an on threshold at 30 % of its step, trained on its runs (0 W between them); the
 // scorecard's held-out F1 of that head passes 0.8 where the base's is 0; once the model is
 // active it estimates the pump, and discovery no longer writes run-based estimates under that
-// name (before activation it does).
+// name (before activation it does); the OpenAPI document describes `devices`.
 import { join } from 'node:path';
 import type { FoundDevice, PinnedModelList } from '@nilm/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,13 @@ describe('a head for a named found device', () => {
     expect(await refused({ devices: [dismissed] }, 'dismissed')).toMatch(/is dismissed/);
     expect(await refused({ devices: [merged] }, 'merged')).toMatch(/is merged/);
     expect(await refused({}, 'no_heads')).toMatch(/nothing to teach/);
+    const doc = (await t.app.inject('/docs/json')).json() as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, unknown> } } }>;
+    };
+    const body = doc.paths['/api/v1/buildings/{id}/finetune']!.post.requestBody.content[
+      'application/json'
+    ] as { schema: { properties: Record<string, { description?: string }> } };
+    expect(body.schema.properties.devices?.description).toMatch(/named found devices/);
   });
 
   it('teaches the named device a head of its own through the API and the runner', async () => {
