@@ -2,12 +2,13 @@
 // its step power over each run's minutes, 0 W elsewhere in its span (a missed run is off), NaN
 // outside the span; a sub-meter reading and a label of the same name take precedence; its head
 // is named by its estimate name (canonical for a vocabulary one, which gets no label/threshold
-// entry) with an on threshold at 30 % of its median step.
+// entry) with an on threshold at 30 % of its median step; a device renamed after its job was
+// queued is refused when the job runs.
 import type { FoundDeviceRecord } from '@nilm/stores';
 import { createPgliteMetadataStore, DuckDbTimeSeriesStore } from '@nilm/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHomeSeries } from './finetune.data.js';
-import { deviceHead, finetuneHeads } from './finetune.devices.js';
+import { deviceHead, finetuneHeads, queuedHeads } from './finetune.devices.js';
 
 const MIN = 60_000;
 const H = 3_600_000;
@@ -117,5 +118,8 @@ describe("a named device's data", () => {
     expect(finetuneHeads([kettle, typed, deviceHead(device(), 'd1')])).toEqual([
       { name: 'Pond pump', label: 'Pond pump', onThresholdW: 270 },
     ]);
+    // A device renamed after its job was queued is refused when the job runs.
+    expect(() => queuedHeads([kettle], ['Pond pump'])).toThrow(/now called "Kettle"/);
+    expect(queuedHeads([kettle], ['kettle'])).toEqual([kettle]);
   });
 });

@@ -100,6 +100,21 @@ export async function readDeviceHeads(
   return out;
 }
 
+/**
+ * The devices' heads, checked against the heads a job was queued with: a device renamed since
+ * would teach a head the job does not name (VALIDATION_FAILED, saying to start again).
+ */
+export function queuedHeads(heads: DeviceHead[], appliances: readonly string[]): DeviceHead[] {
+  for (const h of heads)
+    if (!appliances.includes(h.name))
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `the device queued for this fine-tune is now called "${h.label}"; start the fine-tune again`,
+        { device: h.id, reason: 'renamed' },
+      );
+  return heads;
+}
+
 /** What the fine-tune is told of the heads outside the vocabulary. */
 export function finetuneHeads(heads: readonly DeviceHead[]): FinetuneHead[] {
   return heads

@@ -32,7 +32,7 @@ import type {
 } from '@nilm/stores';
 import { ApiError } from '../errors.js';
 import { readHomeData, type HomeData } from './finetune.data.js';
-import { finetuneHeads, readDeviceHeads, scoringRules } from './finetune.devices.js';
+import { finetuneHeads, queuedHeads, readDeviceHeads, scoringRules } from './finetune.devices.js';
 
 /** A fine-tune may run this long at most, whatever it asks for (issue 13.4's bound). */
 export const FINETUNE_MAX_SECONDS = 300;
@@ -175,7 +175,10 @@ export class FinetuneRunner {
       // Named found devices (their ids in the settings) are read again: one dismissed since it
       // was queued is refused here as it would have been then.
       const ids = Array.isArray(job.settings.devices) ? (job.settings.devices as string[]) : [];
-      const devices = await readDeviceHeads(metadata, job.buildingId, ids);
+      const devices = queuedHeads(
+        await readDeviceHeads(metadata, job.buildingId, ids),
+        job.appliances,
+      );
       const data = await readHomeData(this.deps, job.buildingId, job.appliances, until, devices);
       let lastReport = 0;
       const { epochs, seed, maxSeconds } = job.settings as {
