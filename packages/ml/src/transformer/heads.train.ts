@@ -26,8 +26,7 @@ import {
   readVerifiedWeights,
   TransformerModel,
 } from './transformer.disaggregator.js';
-import { finetuneTransformer, readModelWeights } from './transformer.finetune.js';
-import { forwardFlops } from './transformer.flops.js';
+import { finetuneTransformer } from './transformer.finetune.js';
 import type { TrainData, TrainResult } from './transformer.train.js';
 import type { TrainConfig } from './train.config.js';
 
@@ -183,11 +182,6 @@ export async function trainHeadsOnBase(
       ? { postprocess: 'runs-v2' as const, postprocess_heads: heads }
       : { postprocess: undefined }),
     base: { model: baseRef, heads },
-    // The base's counts are for its own heads: count this model's weights and work.
-    parameters: [...readModelWeights(result.bytes)]
-      .filter(([name]) => !name.startsWith('const_'))
-      .reduce((n, [, w]) => n + w.length, 0),
-    gflop_per_window: forwardFlops(result.card.architecture, result.card.appliances.length) / 1e9,
     training: {
       data: data.describe.train,
       licence: data.describe.licence,

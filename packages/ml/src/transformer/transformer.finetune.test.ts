@@ -62,6 +62,9 @@ describe('finetuneTransformer', () => {
     expect(r.card.appliances.map((a) => a.name)).toEqual(['kettle', 'washing_machine', 'fridge']);
     expect(r.card.finetune).toMatchObject({ base: 'tiny@1', heads: ['fridge'], added: ['fridge'] });
     expect(r.card.id).toBe('tiny+home');
+    // A third head's weights and work are counted, not the two-head base's.
+    expect(r.card.gflop_per_window).toBeGreaterThan(card.gflop_per_window);
+    expect(r.card.parameters).toBeGreaterThan(0);
     const before = await TransformerModel.fromBytes(card, bytes);
     const after = await TransformerModel.fromBytes(r.card, r.bytes);
     const probe = home(1, 11, 'probe');

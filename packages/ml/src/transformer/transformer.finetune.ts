@@ -28,6 +28,7 @@ import { exportInferenceModel } from '../onnx/graph.export.js';
 import { createForwardSession, TrainingSession } from '../onnx/graph.session.js';
 import { sha256Hex, type ModelCard } from './model.card.js';
 import type { ModelSpec } from './transformer.config.js';
+import { forwardFlops } from './transformer.flops.js';
 import {
   buildTransformerGraph,
   INPUT_MAINS,
@@ -601,6 +602,11 @@ export async function finetuneTransformer(
       [OUTPUT_POWER]: `float32 [batch, ${A}, ${L}]: estimated power in W per appliance (${appliances.join(', ')})`,
       [OUTPUT_ON_PROB]: `float32 [batch, ${A}, ${L}]: probability that each appliance is on`,
     },
+    // An added head adds weights and work: the base's counts are for its own heads.
+    parameters: [...finalWeights]
+      .filter(([name]) => !name.startsWith('const_'))
+      .reduce((n, [, w]) => n + w.length, 0),
+    gflop_per_window: forwardFlops(arch, A) / 1e9,
     finetune: {
       base: `${card.id}@${card.version}`,
       heads: trained,
