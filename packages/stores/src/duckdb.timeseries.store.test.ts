@@ -1,9 +1,9 @@
-// Proves the DuckDB time-series store meets the contract in memory and in a file, that a file keeps readings, estimates and their model version across close and reopen, that files from before the band and the phases open and gain them, and that its pool of readers answers concurrent reads in write order.
+// Proves the DuckDB time-series store meets the contract in memory and in a file, that a 30-day chart at 15 min and a year at 1 d read a few thousand rows from its rollups (the same buckets as the minute tables), that a file written before rollups gains them once as it opens, that a file keeps readings, estimates and their model version across close and reopen, that files from before the band and the phases open and gain them, and that its pool of readers answers concurrent reads in write order.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DuckDbTimeSeriesStore } from './duckdb.timeseries.store.js';
 import { timeSeriesConformance } from './timeseries.conformance.js';
 import { StoreUnavailableError } from './timeseries.store.js';
@@ -165,6 +165,109 @@ describe('duckdb time-series store', () => {
       phased,
     ]);
     await store.close();
+  });
+
+  it('reads a 30-day chart at 15 min and a year at 1 d from its rollups: few rows, the same buckets', async () => {
+    const path = await tempFile();
+    const year = Date.UTC(2024, 0, 1);
+    const DAY = 86_400_000;
+    const store = await DuckDbTimeSeriesStore.open({ path });
+    // A reading every 5 min and a fridge estimate every 15 min (a band on even days), for 366
+    // days, in the month-sized batches a backfill writes.
+    for (let d = 0; d < 366; d += 30) {
+      const days = Math.min(30, 366 - d);
+      const first = year + d * DAY;
+      await store.writeReadings(
+        'house-r',
+        Array.from({ length: days * 288 }, (_, i) => ({
+          ts: first + i * 300_000,
+          powerW: 100 + (i % 13),
+        })),
+      );
+      await store.writeEstimates(
+        'house-r',
+        'm@1',
+        Array.from({ length: days * 96 }, (_, i) => ({
+          ts: first + i * 900_000,
+          appliance: 'fridge',
+          powerW: 80 + (i % 3),
+          onProb: 0.5,
+          ...(Math.floor(i / 96) % 2 === 0 ? { lowW: 70, highW: 90 } : {}),
+        })),
+      );
+    }
+    const end = year + 366 * DAY - 7 * 60_000; // not on a bucket edge, as "now" never is
+    const reads: Array<[number, number, number]> = [
+      [end - 30 * DAY, end, 900],
+      [end - 30 * DAY, end, 3600],
+      [year + 5 * 60_000, end, 86_400],
+    ];
+    const viaRollups = [];
+    for (const [from, to, size] of reads) {
+      const rows = await store.rowsForBuckets('house-r', from, to, size);
+      // About one row per series and bucket answered (2 series), plus the ragged ends (at most
+      // a day's hours, an hour's quarters and 15 minutes of minute rows each); the minute
+      // tables hold 11,520 rows per 30 days.
+      const buckets = Math.ceil((to - from) / (size * 1000));
+      expect(rows, `${size} s over ${(to - from) / DAY} days`).toBeLessThanOrEqual(
+        2 * buckets + 2 * 2 * (24 + 4 + 3),
+      );
+      viaRollups.push(await store.readBuckets('house-r', from, to, size));
+    }
+    await store.close();
+
+    const minutes = await DuckDbTimeSeriesStore.open({ path, readRollups: false });
+    for (const [k, [from, to, size]] of reads.entries()) {
+      expect(await minutes.rowsForBuckets('house-r', from, to, size)).toBeGreaterThan(5000);
+      const direct = await minutes.readBuckets('house-r', from, to, size);
+      expect(viaRollups[k]!.map((b) => b.ts)).toEqual(direct.map((b) => b.ts));
+      viaRollups[k]!.forEach((b, i) => {
+        expect(b.powerW).toBeCloseTo(direct[i]!.powerW!, 9);
+        expect(Object.keys(b.appliances)).toEqual(Object.keys(direct[i]!.appliances));
+        for (const [name, want] of Object.entries(direct[i]!.appliances)) {
+          const got = b.appliances[name]!;
+          expect(got.powerW).toBeCloseTo(want.powerW, 9);
+          expect(got.onProb).toBeCloseTo(want.onProb, 9);
+          expect(got.lowW === undefined).toBe(want.lowW === undefined);
+          if (want.lowW !== undefined) expect(got.lowW).toBeCloseTo(want.lowW, 9);
+        }
+      });
+    }
+    await minutes.close();
+  });
+
+  it('builds rollups once, logged, when it opens a file written before them', async () => {
+    const path = await tempFile();
+    const first = await DuckDbTimeSeriesStore.open({ path });
+    await first.writeReadings(
+      'house-o',
+      Array.from({ length: 600 }, (_, i) => ({ ts: t0 + i * 60_000, powerW: i })),
+    );
+    await first.writeEstimates('house-o', 'm@1', [
+      { ts: t0, appliance: 'kettle', powerW: 2000, onProb: 1, lowW: 1900, highW: 2100 },
+      { ts: t0 + 60_000, appliance: 'kettle', powerW: 1000, onProb: 0.5, lowW: 900, highW: 1100 },
+    ]);
+    const expected = await first.readBuckets('house-o', t0, t0 + 600 * 60_000, 3600);
+    await first.close();
+    // The file as released before rollups.
+    const raw = await DuckDBInstance.create(path);
+    const connection = await raw.connect();
+    for (const level of [900, 3600, 86_400]) await connection.run(`DROP TABLE rollup_${level}`);
+    connection.closeSync();
+    raw.closeSync();
+
+    const log = vi.fn();
+    const reopened = await DuckDbTimeSeriesStore.open({ path, log });
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(log.mock.calls[0]![0]).toMatch(
+      /built the 15 min \/ 1 h \/ 1 d rollups .* \(41 rows at 15 min\)/,
+    );
+    expect(await reopened.rowsForBuckets('house-o', t0, t0 + 600 * 60_000, 3600)).toBe(11);
+    expect(await reopened.readBuckets('house-o', t0, t0 + 600 * 60_000, 3600)).toEqual(expected);
+    await reopened.close();
+    const again = await DuckDbTimeSeriesStore.open({ path, log });
+    expect(log).toHaveBeenCalledTimes(1);
+    await again.close();
   });
 
   it('refuses a pool without readers, naming the option', async () => {

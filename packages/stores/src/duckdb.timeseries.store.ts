@@ -11,6 +11,15 @@
  * snapshot of what was committed when it started, and a read first waits for the writes issued
  * before it (each resolves only after its COMMIT), so it sees them; one that waits for a free
  * reader may also see writes issued after it that committed meanwhile.
+ *
+ * Rollups: sums and counts of the mains and of each appliance's estimates per 15 min, 1 h and
+ * 1 d bucket (`rollup_900`, `rollup_3600`, `rollup_86400`), so a month or a year of buckets
+ * reads a few thousand rows instead of every minute. Each write recomputes the buckets it
+ * touched from the finer data inside its own transaction (exact under rewrites, no drift);
+ * `readBuckets` reads the aligned middle of its range from the coarsest rollup that divides the
+ * bucket size and the ragged ends from finer rollups and the minute tables, and divides the
+ * summed sums by the summed counts, so a bucket equals the mean over its raw points (up to
+ * floating-point summation order).
  */
 import {
   DuckDBInstance,
@@ -41,7 +50,18 @@ export interface DuckDbTimeSeriesStoreOptions {
   path?: string;
   /** Connections that serve reads at the same time (default 4, at least 1). */
   readers?: number;
+  /**
+   * Whether `readBuckets` reads the rollups (default true). They are kept up to date either way;
+   * false reads only the minute tables, for benchmarks that compare the two.
+   */
+  readRollups?: boolean;
+  /** Where the one-off rollup build of a file written before rollups is reported. */
+  log?: (message: string) => void;
 }
+
+/** Rollup bucket sizes in seconds, finest first; each divides the next. */
+const ROLLUP_LEVELS = [900, 3600, 86_400] as const;
+type RollupLevel = (typeof ROLLUP_LEVELS)[number];
 
 const DEFAULT_READERS = 4;
 
@@ -81,6 +101,22 @@ const SCHEMA = [
      ts BIGINT NOT NULL,
      power_w DOUBLE NOT NULL,
      PRIMARY KEY (building, appliance, ts))`,
+  // Rollups (see the file comment): appliance '' is the mains. No primary key: rows are only
+  // ever deleted and inserted per touched bucket, never upserted, and the index would cost
+  // every write.
+  ...ROLLUP_LEVELS.map(
+    (level) => `CREATE TABLE IF NOT EXISTS rollup_${level} (
+     building VARCHAR NOT NULL,
+     bucket BIGINT NOT NULL,
+     appliance VARCHAR NOT NULL,
+     n BIGINT NOT NULL,
+     power_sum DOUBLE NOT NULL,
+     on_prob_sum DOUBLE,
+     low_n BIGINT NOT NULL,
+     low_sum DOUBLE,
+     high_n BIGINT NOT NULL,
+     high_sum DOUBLE)`,
+  ),
   // Temporary tables live with the connection and never reach the database file.
   `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE estimates_stage (
@@ -112,24 +148,193 @@ const IN_RANGE = (startMs: number, endMs: number) => `ts >= ${int(startMs)} AND 
 const BUCKET = (column: string, size: number) =>
   `${column} - ((${column} % ${int(size)}) + ${int(size)}) % ${int(size)}`;
 
+/** A [from, to) range of bucket starts (rollups) or times (minute tables), in ms. */
+interface Span {
+  from: number;
+  to: number;
+}
+
+/** Where each part of a bucket read comes from: the minute tables and each rollup level. */
+interface BucketPlan {
+  base: Span[];
+  rollups: Array<{ level: RollupLevel; span: Span }>;
+}
+
+const floorTo = (t: number, size: number) => t - (((t % size) + size) % size);
+const ceilTo = (t: number, size: number) => -floorTo(-t, size);
+
 /**
- * Mains and estimates bucketed in one aggregation over both tables' rows, no join: one row per
- * (bucket, appliance), the mains as the row whose appliance is null, first in its bucket.
+ * Split [startMs, endMs) for buckets of `size` ms: the aligned middle from the coarsest rollup
+ * whose size divides `size` and that has a whole bucket in the range, each ragged end from the
+ * next finer level down to the minute tables. Every rollup bucket read lies wholly inside the
+ * range and inside one requested bucket, so summing its sums and counts is exact.
  */
-const READ_BUCKETS = (startMs: number, endMs: number, size: number) => `
-  SELECT bucket, appliance, avg(power_w) AS power_w, avg(on_prob) AS on_prob,
-         CASE WHEN count(low_w) = count(*) THEN avg(low_w) END AS low_w,
-         CASE WHEN count(high_w) = count(*) THEN avg(high_w) END AS high_w
-  FROM (
-    SELECT ${BUCKET('ts', size)} AS bucket, NULL::VARCHAR AS appliance, power_w,
-           NULL::DOUBLE AS on_prob, NULL::DOUBLE AS low_w, NULL::DOUBLE AS high_w
-    FROM readings WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
-    UNION ALL
-    SELECT ${BUCKET('ts', size)}, appliance, power_w, on_prob, low_w, high_w
-    FROM estimates WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
-  )
+function planBuckets(startMs: number, endMs: number, size: number, rollups: boolean): BucketPlan {
+  const levels = rollups
+    ? ROLLUP_LEVELS.filter(
+        (l) => size % (l * 1000) === 0 && ceilTo(startMs, l * 1000) < floorTo(endMs, l * 1000),
+      )
+    : [];
+  const plan: BucketPlan = { base: [], rollups: [] };
+  const add = (level: RollupLevel | null, from: number, to: number) => {
+    if (from >= to) return;
+    if (level === null) plan.base.push({ from, to });
+    else plan.rollups.push({ level, span: { from, to } });
+  };
+  // Walk from the finest level up: each level covers what lies between its own alignment and
+  // the next coarser one's, the coarsest covers the middle.
+  let lo = startMs;
+  let hi = endMs;
+  let finer: RollupLevel | null = null;
+  for (const level of levels) {
+    const a = ceilTo(startMs, level * 1000);
+    const b = floorTo(endMs, level * 1000);
+    add(finer, lo, a);
+    add(finer, b, hi);
+    lo = a;
+    hi = b;
+    finer = level;
+  }
+  add(finer, lo, hi);
+  return plan;
+}
+
+/**
+ * The rows a bucket read aggregates, one per minute-table row or rollup row, as (bucket,
+ * appliance (null: the mains), n, power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum).
+ * One UNION ALL branch per range, so each keeps its literal bounds for the zone maps; UNION
+ * ALL names columns after its first branch, so every branch names them.
+ */
+function bucketRows(plan: BucketPlan, size: number): string {
+  const branches: string[] = [];
+  for (const { from, to } of plan.base) {
+    branches.push(
+      `SELECT ${BUCKET('ts', size)} AS bucket, NULL::VARCHAR AS appliance, 1::BIGINT AS n,
+              power_w AS power_sum, NULL::DOUBLE AS on_prob_sum, 0::BIGINT AS low_n,
+              NULL::DOUBLE AS low_sum, 0::BIGINT AS high_n, NULL::DOUBLE AS high_sum
+       FROM readings WHERE building = $1 AND ${IN_RANGE(from, to)}`,
+      `SELECT ${BUCKET('ts', size)}, appliance, 1::BIGINT, power_w, on_prob,
+              (low_w IS NOT NULL)::BIGINT, low_w, (high_w IS NOT NULL)::BIGINT, high_w
+       FROM estimates WHERE building = $1 AND ${IN_RANGE(from, to)}`,
+    );
+  }
+  for (const { level, span } of plan.rollups) {
+    branches.push(
+      `SELECT ${BUCKET('bucket', size)} AS bucket, NULLIF(appliance, '') AS appliance, n,
+              power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum
+       FROM rollup_${level}
+       WHERE building = $1 AND bucket >= ${int(span.from)} AND bucket < ${int(span.to)}`,
+    );
+  }
+  return branches.join('\n  UNION ALL\n  ');
+}
+
+/**
+ * Mains and estimates bucketed in one aggregation over the planned rows, no join: one row per
+ * (bucket, appliance), the mains as the row whose appliance is null, first in its bucket. A
+ * mean is the summed sums over the summed counts; the band's only when every point had one.
+ */
+const READ_BUCKETS = (plan: BucketPlan, size: number) => `
+  SELECT bucket, appliance, sum(power_sum) / sum(n) AS power_w,
+         sum(on_prob_sum) / sum(n) AS on_prob,
+         CASE WHEN sum(low_n) = sum(n) THEN sum(low_sum) / sum(n) END AS low_w,
+         CASE WHEN sum(high_n) = sum(n) THEN sum(high_sum) / sum(n) END AS high_w
+  FROM (${bucketRows(plan, size)})
   GROUP BY bucket, appliance
   ORDER BY bucket, appliance NULLS FIRST`;
+
+/** Which rows of a minute table a rollup keeps: the mains (readings) or the estimates. */
+type RollupSource = 'readings' | 'estimates';
+
+/**
+ * Recompute, inside the caller's transaction, every rollup bucket that holds a time staged in
+ * `stage` (the batch just written), from the minute table for 15 min and from the next finer
+ * rollup above it. Deleting and re-inserting the touched buckets is exact under rewrites.
+ */
+async function refreshRollups(
+  c: DuckDBConnection,
+  buildingId: string,
+  source: RollupSource,
+  stage: 'readings_stage' | 'estimates_stage',
+  first: number,
+  last: number,
+): Promise<void> {
+  const mine = source === 'readings' ? `appliance = ''` : `appliance <> ''`;
+  let finer: RollupLevel | null = null;
+  for (const level of ROLLUP_LEVELS) {
+    const size = level * 1000;
+    // Literal bounds around the touched buckets (zone maps), then the exact set of them.
+    const from = floorTo(first, size);
+    const to = floorTo(last, size) + size;
+    const touched = `(SELECT DISTINCT ${BUCKET('ts', size)} FROM ${stage})`;
+    await c.run(
+      `DELETE FROM rollup_${level} WHERE building = $1 AND ${mine}
+         AND bucket >= ${int(from)} AND bucket < ${int(to)} AND bucket IN ${touched}`,
+      [buildingId],
+    );
+    const insert =
+      finer === null
+        ? source === 'readings'
+          ? `SELECT $1, ${BUCKET('ts', size)} AS b, '', count(*), sum(power_w), NULL,
+                    0, NULL, 0, NULL
+             FROM readings WHERE building = $1 AND ${IN_RANGE(from, to)}
+               AND ${BUCKET('ts', size)} IN ${touched}
+             GROUP BY b`
+          : `SELECT $1, ${BUCKET('ts', size)} AS b, appliance, count(*), sum(power_w),
+                    sum(on_prob), count(low_w), sum(low_w), count(high_w), sum(high_w)
+             FROM estimates WHERE building = $1 AND ${IN_RANGE(from, to)}
+               AND ${BUCKET('ts', size)} IN ${touched}
+             GROUP BY b, appliance`
+        : `SELECT $1, ${BUCKET('bucket', size)} AS b, appliance, sum(n), sum(power_sum),
+                  sum(on_prob_sum), sum(low_n), sum(low_sum), sum(high_n), sum(high_sum)
+           FROM rollup_${finer} WHERE building = $1 AND ${mine}
+             AND bucket >= ${int(from)} AND bucket < ${int(to)}
+             AND ${BUCKET('bucket', size)} IN ${touched}
+           GROUP BY b, appliance`;
+    await c.run(`INSERT INTO rollup_${level} ${insert}`, [buildingId]);
+    finer = level;
+  }
+}
+
+/**
+ * Build every rollup from the minute tables: a file written before rollups existed, once, as
+ * it opens.
+ */
+async function buildRollups(c: DuckDBConnection): Promise<void> {
+  await c.run(
+    `INSERT INTO rollup_900
+     SELECT building, ${BUCKET('ts', 900_000)} AS b, '', count(*), sum(power_w), NULL,
+            0, NULL, 0, NULL
+     FROM readings GROUP BY building, b
+     UNION ALL
+     SELECT building, ${BUCKET('ts', 900_000)} AS b, appliance, count(*), sum(power_w),
+            sum(on_prob), count(low_w), sum(low_w), count(high_w), sum(high_w)
+     FROM estimates GROUP BY building, b, appliance`,
+  );
+  for (const [finer, level] of [
+    [900, 3600],
+    [3600, 86_400],
+  ] as const) {
+    await c.run(
+      `INSERT INTO rollup_${level}
+       SELECT building, ${BUCKET('bucket', level * 1000)} AS b, appliance, sum(n),
+              sum(power_sum), sum(on_prob_sum), sum(low_n), sum(low_sum), sum(high_n),
+              sum(high_sum)
+       FROM rollup_${finer} GROUP BY building, b, appliance`,
+    );
+  }
+}
+
+/** Earliest and latest time of a batch. */
+function extent(batch: readonly { ts: number }[]): [number, number] {
+  let first = batch[0]!.ts;
+  let last = first;
+  for (const { ts } of batch) {
+    if (ts < first) first = ts;
+    if (ts > last) last = ts;
+  }
+  return [first, last];
+}
 
 /** Time-series store on embedded DuckDB; open it with {@link DuckDbTimeSeriesStore.open}. */
 export class DuckDbTimeSeriesStore implements TimeSeriesStore {
@@ -153,6 +358,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly readers: readonly DuckDBConnection[],
+    private readonly readRollups: boolean,
   ) {
     this.idleReaders = [...readers];
   }
@@ -165,10 +371,29 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const instance = await DuckDBInstance.create(options.path ?? ':memory:');
     try {
       const connection = await instance.connect();
+      const hadRollups =
+        (
+          await connection.runAndReadAll(
+            `SELECT 1 FROM information_schema.tables
+             WHERE table_schema = 'main' AND table_name = 'rollup_900'`,
+          )
+        ).currentRowCount > 0;
       for (const statement of SCHEMA) await connection.run(statement);
+      if (!hadRollups) {
+        const started = performance.now();
+        await connection.run('BEGIN TRANSACTION');
+        await buildRollups(connection);
+        await connection.run('COMMIT');
+        const built = await connection.runAndReadAll('SELECT count(*) FROM rollup_900');
+        const rows = num(built.getRows()[0]![0]!);
+        if (rows > 0)
+          options.log?.(
+            `duckdb: built the 15 min / 1 h / 1 d rollups of existing data (${rows} rows at 15 min) in ${Math.round(performance.now() - started)} ms`,
+          );
+      }
       const readers: DuckDBConnection[] = [];
       for (let i = 0; i < count; i++) readers.push(await instance.connect());
-      return new DuckDbTimeSeriesStore(instance, connection, readers);
+      return new DuckDbTimeSeriesStore(instance, connection, readers, options.readRollups ?? true);
     } catch (error) {
       instance.closeSync();
       throw error;
@@ -184,8 +409,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       const insert = `INSERT INTO readings (building, ts, power_w)
                       SELECT $1, ts, power_w FROM readings_stage`;
       const upsert = `${insert} ON CONFLICT DO UPDATE SET power_w = excluded.power_w`;
-      const overlap = await storedWithin(c, 'readings', buildingId, rows);
+      const [first, last] = extent(rows);
+      const overlap = await storedWithin(c, 'readings', buildingId, first, last);
       await c.run(overlap ? upsert : insert, [buildingId]);
+      await refreshRollups(c, buildingId, 'readings', 'readings_stage', first, last);
       await c.run('DELETE FROM readings_stage');
     });
   }
@@ -240,8 +467,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       const upsert = `${insert} ON CONFLICT DO UPDATE SET
                         power_w = excluded.power_w, on_prob = excluded.on_prob,
                         model = excluded.model, low_w = excluded.low_w, high_w = excluded.high_w`;
-      const overlap = await storedWithin(c, 'estimates', buildingId, rows);
+      const [first, last] = extent(rows);
+      const overlap = await storedWithin(c, 'estimates', buildingId, first, last);
       await c.run(overlap ? upsert : insert, [buildingId, modelVersion]);
+      await refreshRollups(c, buildingId, 'estimates', 'estimates_stage', first, last);
       await c.run('DELETE FROM estimates_stage');
     });
   }
@@ -297,9 +526,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
+    const plan = planBuckets(startMs, endMs, size, this.readRollups);
     // Columns, not rows: converting each row to JS values costs as much as the query itself.
     const [tsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(async (c) =>
-      (await c.runAndReadAll(READ_BUCKETS(startMs, endMs, size), [buildingId])).getColumnsJS(),
+      (await c.runAndReadAll(READ_BUCKETS(plan, size), [buildingId])).getColumnsJS(),
     );
     // Rows come sorted by bucket: first the mains (null appliance) when the bucket has
     // readings, then one per appliance estimated in it.
@@ -330,6 +560,24 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       bucket.appliances[String(appliance)] = mean;
     }
     return buckets;
+  }
+
+  /**
+   * How many stored rows `readBuckets` with the same arguments aggregates (minute rows plus
+   * rollup rows): what benchmarks and tests print and check, without timing anything.
+   */
+  async rowsForBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<number> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return 0;
+    const plan = planBuckets(startMs, endMs, size, this.readRollups);
+    const rows = await this.query(`SELECT count(*) FROM (${bucketRows(plan, size)})`, [buildingId]);
+    return num(rows[0]![0]!);
   }
 
   async writeSubmeter(
@@ -439,6 +687,8 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       await c.run('DELETE FROM readings WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM estimates WHERE building = $1', [buildingId]);
       await c.run('DELETE FROM submeter WHERE building = $1', [buildingId]);
+      for (const level of ROLLUP_LEVELS)
+        await c.run(`DELETE FROM rollup_${level} WHERE building = $1`, [buildingId]);
     });
     this.hasGrid.delete(buildingId);
   }
@@ -568,14 +818,9 @@ async function storedWithin(
   c: DuckDBConnection,
   table: 'readings' | 'estimates',
   buildingId: string,
-  batch: readonly { ts: number }[],
+  first: number,
+  last: number,
 ): Promise<boolean> {
-  let first = batch[0]!.ts;
-  let last = first;
-  for (const { ts } of batch) {
-    if (ts < first) first = ts;
-    if (ts > last) last = ts;
-  }
   const reader = await c.runAndReadAll(
     `SELECT 1 FROM ${table} WHERE building = $1 AND ${IN_RANGE(first, last + 1)} LIMIT 1`,
     [buildingId],

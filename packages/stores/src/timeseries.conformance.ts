@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   StoreUnavailableError,
+  type Bucket,
   type EstimatePoint,
   type Reading,
   type TimeSeriesStore,
@@ -39,6 +40,87 @@ function expectSortedByTime(points: readonly { ts: number }[]): void {
   for (let i = 1; i < points.length; i++) {
     expect(points[i]!.ts).toBeGreaterThanOrEqual(points[i - 1]!.ts);
   }
+}
+
+/**
+ * The buckets `readBuckets` must give, computed here from the raw points: the mean per aligned
+ * bucket of the points in [startMs, endMs), the band's mean only when every estimate had one.
+ */
+function bucketsOf(
+  readings: readonly Reading[],
+  estimates: readonly EstimatePoint[],
+  startMs: number,
+  endMs: number,
+  bucketS: number,
+): Bucket[] {
+  const size = bucketS * 1000;
+  const start = (ts: number) => ts - (((ts % size) + size) % size);
+  type Sums = { n: number; power: number; onProb: number; low: number; high: number; band: number };
+  const mains = new Map<number, { n: number; power: number }>();
+  const apps = new Map<number, Map<string, Sums>>();
+  for (const r of readings) {
+    if (r.ts < startMs || r.ts >= endMs) continue;
+    const m = mains.get(start(r.ts)) ?? { n: 0, power: 0 };
+    m.n += 1;
+    m.power += r.powerW;
+    mains.set(start(r.ts), m);
+  }
+  for (const e of estimates) {
+    if (e.ts < startMs || e.ts >= endMs) continue;
+    const inBucket = apps.get(start(e.ts)) ?? new Map<string, Sums>();
+    apps.set(start(e.ts), inBucket);
+    const a = inBucket.get(e.appliance) ?? { n: 0, power: 0, onProb: 0, low: 0, high: 0, band: 0 };
+    inBucket.set(e.appliance, a);
+    a.n += 1;
+    a.power += e.powerW;
+    a.onProb += e.onProb;
+    if (e.lowW !== undefined && e.lowW !== null && e.highW !== undefined && e.highW !== null) {
+      a.band += 1;
+      a.low += e.lowW;
+      a.high += e.highW;
+    }
+  }
+  const starts = [...new Set([...mains.keys(), ...apps.keys()])].sort((x, y) => x - y);
+  return starts.map((ts) => {
+    const m = mains.get(ts);
+    const appliances: Bucket['appliances'] = {};
+    for (const [name, a] of [...(apps.get(ts) ?? new Map<string, Sums>())].sort()) {
+      appliances[name] = { powerW: a.power / a.n, onProb: a.onProb / a.n };
+      if (a.band === a.n)
+        Object.assign(appliances[name], { lowW: a.low / a.n, highW: a.high / a.n });
+    }
+    return { ts, powerW: m ? m.power / m.n : null, appliances };
+  });
+}
+
+/** Same buckets, series and bands; every mean equal to within 1e-9 relative (summation order). */
+function expectSameBuckets(actual: readonly Bucket[], expected: readonly Bucket[]): void {
+  const close = (a: number | null | undefined, e: number | null | undefined, what: string) => {
+    if (a === null || a === undefined || e === null || e === undefined)
+      return expect(a ?? null, what).toBe(e ?? null);
+    expect(Math.abs(a - e), `${what}: ${a} vs ${e}`).toBeLessThanOrEqual(
+      1e-9 * Math.max(1, Math.abs(e)),
+    );
+  };
+  expect(actual.map((b) => b.ts)).toEqual(expected.map((b) => b.ts));
+  actual.forEach((b, i) => {
+    const e = expected[i]!;
+    close(b.powerW, e.powerW, `mains at ${b.ts}`);
+    expect(Object.keys(b.appliances).sort(), `appliances at ${b.ts}`).toEqual(
+      Object.keys(e.appliances).sort(),
+    );
+    for (const [name, v] of Object.entries(e.appliances)) {
+      const got = b.appliances[name]!;
+      const what = `${name} at ${b.ts}`;
+      close(got.powerW, v.powerW, `${what} power`);
+      close(got.onProb, v.onProb, `${what} onProb`);
+      expect('lowW' in got && got.lowW !== undefined, `${what} has a band`).toBe(
+        v.lowW !== undefined,
+      );
+      close(got.lowW, v.lowW, `${what} lowW`);
+      close(got.highW, v.highW, `${what} highW`);
+    }
+  });
 }
 
 /** Register the time-series store conformance suite for one implementation. */
@@ -375,6 +457,83 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
         [T0 + MIN, 1000],
         [T0 + MIN + 30 * S, 1500],
       ]);
+    });
+
+    it('gives coarse buckets equal to the means of the minute data, after writes, rewrites and deletes', async () => {
+      const b = building('coarse');
+      const DAY = 24 * 60 * MIN;
+      // Two days and a bit of minutes from T0 - 2 h (so a day boundary falls inside), with a few
+      // extra points between minutes; kettle estimates carry a band on part of their minutes.
+      const from = T0 - 120 * MIN;
+      const minutes = 2 * 1440 + 300;
+      let readings: Reading[] = [];
+      let estimates: EstimatePoint[] = [];
+      for (let i = 0; i < minutes; i++) {
+        const ts = from + i * MIN;
+        readings.push({ ts, powerW: 100 + (i % 37) * 12.5 });
+        if (i % 11 === 0) readings.push({ ts: ts + 20 * S, powerW: 3000 - (i % 5) * 100 });
+        const on = i % 29 < 4;
+        estimates.push({
+          ts,
+          appliance: 'kettle',
+          powerW: on ? 2000 : 0,
+          onProb: on ? 0.875 : 0.0625,
+          ...(i % 500 < 250 ? { lowW: on ? 1800 : 0, highW: on ? 2200 : 10 } : {}),
+        });
+        if (i % 3 === 0)
+          estimates.push({ ts, appliance: 'fridge', powerW: 80 + (i % 4), onProb: 0.5 });
+      }
+      await store.writeReadings(b, readings);
+      // Estimates arrive as the worker writes them: in batches of about an hour.
+      for (let i = 0; i < estimates.length; i += 150)
+        await store.writeEstimates(b, 'm@1', estimates.slice(i, i + 150));
+
+      // Ranges aligned and not (mid-bucket ends), buckets with and without a rollup to use.
+      const ranges: Array<[number, number]> = [
+        [from, from + minutes * MIN],
+        [T0 - 97 * MIN - 30 * S, T0 + DAY + 13 * 60 * MIN + 7 * MIN],
+        [T0, T0 + DAY],
+        [T0 + 7 * MIN, T0 + 50 * MIN],
+      ];
+      const sizes = [60, 600, 900, 1800, 3600, 7200, 21_600, 86_400, 172_800];
+      const check = async () => {
+        for (const [start, end] of ranges)
+          for (const size of sizes)
+            expectSameBuckets(
+              await store.readBuckets(b, start, end, size),
+              bucketsOf(readings, estimates, start, end, size),
+            );
+      };
+      await check();
+
+      // History re-estimated: the same minutes rewritten with other values (bands dropped on
+      // some, added on others), and some readings corrected.
+      const rewrite = (p: EstimatePoint, i: number): EstimatePoint => ({
+        ts: p.ts,
+        appliance: p.appliance,
+        powerW: p.powerW / 2 + 5,
+        onProb: 0.25,
+        ...(i % 2 === 0 ? { lowW: 1, highW: 2 + (i % 7) } : {}),
+      });
+      const redone = estimates.slice(700, 2300).map(rewrite);
+      await store.writeEstimates(b, 'm@2', redone);
+      const redoneKeys = new Map(redone.map((p) => [`${p.ts} ${p.appliance}`, p]));
+      estimates = estimates.map((p) => redoneKeys.get(`${p.ts} ${p.appliance}`) ?? p);
+      const corrected = readings.slice(1000, 1100).map((r) => ({ ts: r.ts, powerW: r.powerW + 1 }));
+      await store.writeReadings(b, corrected);
+      const correctedAt = new Map(corrected.map((r) => [r.ts, r]));
+      readings = readings.map((r) => correctedAt.get(r.ts) ?? r);
+      await check();
+
+      // Deleted, then written again: nothing of the old data survives in any bucket.
+      await store.deleteBuilding(b);
+      for (const size of sizes)
+        expect(await store.readBuckets(b, from, from + minutes * MIN, size)).toEqual([]);
+      readings = readings.slice(0, 2000).map((r) => ({ ts: r.ts, powerW: 7 }));
+      estimates = estimates.slice(0, 1500);
+      await store.writeReadings(b, readings);
+      await store.writeEstimates(b, 'm@3', estimates);
+      await check();
     });
 
     it('keeps buildings apart and deletes one without touching another', async () => {
