@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { InferenceEngine, ModelRegistry, writeRandomModel } from '@nilm/ml';
+import { InferenceEngine, ModelRegistry } from '@nilm/ml';
+import { writeRandomModel } from '@nilm/ml/testing';
 import {
   createPgliteMetadataStore,
   DuckDbTimeSeriesStore,

@@ -49,4 +49,3 @@ export * from './transformer/transformer.bench.js';
 export * from './onnx/index.js';
 export * from './discovery/load.events.js';
 export * from './discovery/device.clusters.js';
-export { writeRandomModel } from './transformer/model.fixture.js';

@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry, writeRandomModel } from '@nilm/ml';
+import { ModelRegistry } from '@nilm/ml';
+import { writeRandomModel } from '@nilm/ml/testing';
 import { runServer, type RunningServer } from '@nilm/server';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
