@@ -12,9 +12,8 @@
  * before it (each resolves only after its COMMIT), so it sees them; one that waits for a free
  * reader may also see writes issued after it that committed meanwhile.
  *
- * Rollups: sums and counts of the mains and of each appliance's estimates per 15 min, 1 h and
- * 1 d bucket (`rollup_900`, `rollup_3600`, `rollup_86400`), so a month or a year of buckets
- * reads a few thousand rows instead of every minute. Each write recomputes the buckets it
+ * Rollups (`timeseries.rollups.ts`): tables `rollup_900`, `rollup_3600` and `rollup_86400`
+ * per building, bucket and series (appliance '' is the mains). Each write recomputes the buckets it
  * touched from the finer data inside its own transaction (exact under rewrites, no drift);
  * `readBuckets` reads the aligned middle of its range from the coarsest rollup that divides the
  * bucket size and the ragged ends from finer rollups and the minute tables, and divides the
@@ -44,6 +43,13 @@ import {
   type Reading,
   type TimeSeriesStore,
 } from './timeseries.store.js';
+import {
+  ROLLUP_LEVELS,
+  floorTo,
+  planBuckets,
+  type BucketPlan,
+  type RollupLevel,
+} from './timeseries.rollups.js';
 
 export interface DuckDbTimeSeriesStoreOptions {
   /** Database file, created if missing; ':memory:' (the default) keeps nothing after close. */
@@ -58,10 +64,6 @@ export interface DuckDbTimeSeriesStoreOptions {
   /** Where the one-off rollup build of a file written before rollups is reported. */
   log?: (message: string) => void;
 }
-
-/** Rollup bucket sizes in seconds, finest first; each divides the next. */
-const ROLLUP_LEVELS = [900, 3600, 86_400] as const;
-type RollupLevel = (typeof ROLLUP_LEVELS)[number];
 
 const DEFAULT_READERS = 4;
 
@@ -148,57 +150,6 @@ const IN_RANGE = (startMs: number, endMs: number) => `ts >= ${int(startMs)} AND 
 const BUCKET = (column: string, size: number) =>
   `${column} - ((${column} % ${int(size)}) + ${int(size)}) % ${int(size)}`;
 
-/** A [from, to) range of bucket starts (rollups) or times (minute tables), in ms. */
-interface Span {
-  from: number;
-  to: number;
-}
-
-/** Where each part of a bucket read comes from: the minute tables and each rollup level. */
-interface BucketPlan {
-  base: Span[];
-  rollups: Array<{ level: RollupLevel; span: Span }>;
-}
-
-const floorTo = (t: number, size: number) => t - (((t % size) + size) % size);
-const ceilTo = (t: number, size: number) => -floorTo(-t, size);
-
-/**
- * Split [startMs, endMs) for buckets of `size` ms: the aligned middle from the coarsest rollup
- * whose size divides `size` and that has a whole bucket in the range, each ragged end from the
- * next finer level down to the minute tables. Every rollup bucket read lies wholly inside the
- * range and inside one requested bucket, so summing its sums and counts is exact.
- */
-function planBuckets(startMs: number, endMs: number, size: number, rollups: boolean): BucketPlan {
-  const levels = rollups
-    ? ROLLUP_LEVELS.filter(
-        (l) => size % (l * 1000) === 0 && ceilTo(startMs, l * 1000) < floorTo(endMs, l * 1000),
-      )
-    : [];
-  const plan: BucketPlan = { base: [], rollups: [] };
-  const add = (level: RollupLevel | null, from: number, to: number) => {
-    if (from >= to) return;
-    if (level === null) plan.base.push({ from, to });
-    else plan.rollups.push({ level, span: { from, to } });
-  };
-  // Walk from the finest level up: each level covers what lies between its own alignment and
-  // the next coarser one's, the coarsest covers the middle.
-  let lo = startMs;
-  let hi = endMs;
-  let finer: RollupLevel | null = null;
-  for (const level of levels) {
-    const a = ceilTo(startMs, level * 1000);
-    const b = floorTo(endMs, level * 1000);
-    add(finer, lo, a);
-    add(finer, b, hi);
-    lo = a;
-    hi = b;
-    finer = level;
-  }
-  add(finer, lo, hi);
-  return plan;
-}
-
 /**
  * The rows a bucket read aggregates, one per minute-table row or rollup row, as (bucket,
  * appliance (null: the mains), n, power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum).
@@ -247,53 +198,57 @@ const READ_BUCKETS = (plan: BucketPlan, size: number) => `
 type RollupSource = 'readings' | 'estimates';
 
 /**
- * Recompute, inside the caller's transaction, every rollup bucket that holds a time staged in
- * `stage` (the batch just written), from the minute table for 15 min and from the next finer
- * rollup above it. Deleting and re-inserting the touched buckets is exact under rewrites.
+ * Recompute, inside the caller's transaction, every rollup bucket that holds a time of `batch`
+ * (just written), from the minute table for 15 min and from the next finer rollup above it.
+ * Deleting and re-inserting the touched buckets is exact under rewrites.
  */
 async function refreshRollups(
   c: DuckDBConnection,
   buildingId: string,
   source: RollupSource,
-  stage: 'readings_stage' | 'estimates_stage',
-  first: number,
-  last: number,
+  batch: readonly { ts: number }[],
 ): Promise<void> {
   const mine = source === 'readings' ? `appliance = ''` : `appliance <> ''`;
+  // One request for all six statements (each round trip costs about as much as a statement):
+  // the building goes into the text, which its validation (^[a-zA-Z0-9_-]{1,64}$) makes safe.
+  assertBuildingId(buildingId);
+  const building = `'${buildingId}'`;
+  const statements: string[] = [];
   let finer: RollupLevel | null = null;
   for (const level of ROLLUP_LEVELS) {
     const size = level * 1000;
-    // Literal bounds around the touched buckets (zone maps), then the exact set of them.
-    const from = floorTo(first, size);
-    const to = floorTo(last, size) + size;
-    const touched = `(SELECT DISTINCT ${BUCKET('ts', size)} FROM ${stage})`;
-    await c.run(
-      `DELETE FROM rollup_${level} WHERE building = $1 AND ${mine}
-         AND bucket >= ${int(from)} AND bucket < ${int(to)} AND bucket IN ${touched}`,
-      [buildingId],
+    // The touched buckets as literals: their bounds for the zone maps, and the exact set only
+    // when it has gaps (a batch of consecutive minutes, the usual one, touches a whole run).
+    const touched = [...new Set(batch.map(({ ts }) => floorTo(ts, size)))].sort((a, b) => a - b);
+    const from = touched[0]!;
+    const to = touched.at(-1)! + size;
+    const gaps = touched.length < (to - from) / size;
+    const only = (column: string) =>
+      gaps ? ` AND ${BUCKET(column, size)} IN (${touched.map(int).join(', ')})` : '';
+    statements.push(
+      `DELETE FROM rollup_${level} WHERE building = ${building} AND ${mine}
+         AND bucket >= ${int(from)} AND bucket < ${int(to)}${only('bucket')}`,
     );
     const insert =
       finer === null
         ? source === 'readings'
-          ? `SELECT $1, ${BUCKET('ts', size)} AS b, '', count(*), sum(power_w), NULL,
+          ? `SELECT ${building}, ${BUCKET('ts', size)} AS b, '', count(*), sum(power_w), NULL,
                     0, NULL, 0, NULL
-             FROM readings WHERE building = $1 AND ${IN_RANGE(from, to)}
-               AND ${BUCKET('ts', size)} IN ${touched}
+             FROM readings WHERE building = ${building} AND ${IN_RANGE(from, to)}${only('ts')}
              GROUP BY b`
-          : `SELECT $1, ${BUCKET('ts', size)} AS b, appliance, count(*), sum(power_w),
+          : `SELECT ${building}, ${BUCKET('ts', size)} AS b, appliance, count(*), sum(power_w),
                     sum(on_prob), count(low_w), sum(low_w), count(high_w), sum(high_w)
-             FROM estimates WHERE building = $1 AND ${IN_RANGE(from, to)}
-               AND ${BUCKET('ts', size)} IN ${touched}
+             FROM estimates WHERE building = ${building} AND ${IN_RANGE(from, to)}${only('ts')}
              GROUP BY b, appliance`
-        : `SELECT $1, ${BUCKET('bucket', size)} AS b, appliance, sum(n), sum(power_sum),
+        : `SELECT ${building}, ${BUCKET('bucket', size)} AS b, appliance, sum(n), sum(power_sum),
                   sum(on_prob_sum), sum(low_n), sum(low_sum), sum(high_n), sum(high_sum)
-           FROM rollup_${finer} WHERE building = $1 AND ${mine}
-             AND bucket >= ${int(from)} AND bucket < ${int(to)}
-             AND ${BUCKET('bucket', size)} IN ${touched}
+           FROM rollup_${finer} WHERE building = ${building} AND ${mine}
+             AND bucket >= ${int(from)} AND bucket < ${int(to)}${only('bucket')}
            GROUP BY b, appliance`;
-    await c.run(`INSERT INTO rollup_${level} ${insert}`, [buildingId]);
+    statements.push(`INSERT INTO rollup_${level} ${insert}`);
     finer = level;
   }
+  await c.run(statements.join(';\n'));
 }
 
 /**
@@ -412,7 +367,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       const [first, last] = extent(rows);
       const overlap = await storedWithin(c, 'readings', buildingId, first, last);
       await c.run(overlap ? upsert : insert, [buildingId]);
-      await refreshRollups(c, buildingId, 'readings', 'readings_stage', first, last);
+      await refreshRollups(c, buildingId, 'readings', rows);
       await c.run('DELETE FROM readings_stage');
     });
   }
@@ -470,7 +425,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       const [first, last] = extent(rows);
       const overlap = await storedWithin(c, 'estimates', buildingId, first, last);
       await c.run(overlap ? upsert : insert, [buildingId, modelVersion]);
-      await refreshRollups(c, buildingId, 'estimates', 'estimates_stage', first, last);
+      await refreshRollups(c, buildingId, 'estimates', rows);
       await c.run('DELETE FROM estimates_stage');
     });
   }

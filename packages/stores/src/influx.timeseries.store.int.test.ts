@@ -1,10 +1,10 @@
-// Proves the InfluxDB time-series store meets the contract on a real InfluxDB (v1 HTTP API), honours a retention policy, stores the model version, and reports bad requests as plain errors and an unreachable or silent server as StoreUnavailableError.
+// Proves the InfluxDB time-series store meets the contract on a real InfluxDB (v1 HTTP API), reads long ranges from its rollups (few points, the same buckets as the minute data) and builds them once for a database written before them, honours a retention policy, stores the model version, and reports bad requests as plain errors and an unreachable or silent server as StoreUnavailableError.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { InfluxTimeSeriesStore, type StoreTimers } from './influx.timeseries.store.js';
 import { timeSeriesConformance } from './timeseries.conformance.js';
-import { StoreUnavailableError } from './timeseries.store.js';
+import { StoreUnavailableError, type Bucket } from './timeseries.store.js';
 
 const influxUrl = process.env.NILM_TEST_INFLUX_URL;
 if (influxUrl === undefined || influxUrl === '') {
@@ -42,6 +42,24 @@ afterAll(async () => {
 timeSeriesConformance('influxdb', () =>
   InfluxTimeSeriesStore.open({ url, database: freshDatabase(), createDatabase: true }),
 );
+
+/** The same buckets, series and bands, means within 1e-9 (summation order differs). */
+function expectClose(actual: readonly Bucket[], expected: readonly Bucket[]): void {
+  expect(actual.map((b) => b.ts)).toEqual(expected.map((b) => b.ts));
+  actual.forEach((b, i) => {
+    const e = expected[i]!;
+    if (e.powerW === null) expect(b.powerW).toBeNull();
+    else expect(b.powerW).toBeCloseTo(e.powerW, 9);
+    expect(Object.keys(b.appliances)).toEqual(Object.keys(e.appliances));
+    for (const [name, want] of Object.entries(e.appliances)) {
+      const got = b.appliances[name]!;
+      expect(got.powerW).toBeCloseTo(want.powerW, 9);
+      expect(got.onProb).toBeCloseTo(want.onProb, 9);
+      expect(got.lowW === undefined).toBe(want.lowW === undefined);
+      if (want.lowW !== undefined) expect(got.highW).toBeCloseTo(want.highW!, 9);
+    }
+  });
+}
 
 /** A port on which nothing listens: bound by the OS, then released. */
 async function closedPort(): Promise<number> {
@@ -106,6 +124,74 @@ describe('influxdb time-series store', () => {
     const [bucket] = await store.readBuckets('house-2', t0, t0 + 60_000, 60);
     expect(bucket!.appliances.kettle).toEqual({ powerW: 2850, onProb: 1 });
     await store.close();
+  });
+
+  it('reads 30 days from its rollups: few points, the same buckets; builds them once for an older database', async () => {
+    const database = freshDatabase();
+    const DAY = 86_400_000;
+    const first = Date.UTC(2024, 0, 1);
+    const store = await InfluxTimeSeriesStore.open({ url, database, createDatabase: true });
+    // 40 days: a reading every 5 min, a fridge estimate every 15 min (a band on even days).
+    for (let d = 0; d < 40; d += 10) {
+      const from = first + d * DAY;
+      await store.writeReadings(
+        'house-r',
+        Array.from({ length: 10 * 288 }, (_, i) => ({
+          ts: from + i * 300_000,
+          powerW: 100 + (i % 13),
+        })),
+      );
+      await store.writeEstimates(
+        'house-r',
+        'm@1',
+        Array.from({ length: 10 * 96 }, (_, i) => ({
+          ts: from + i * 900_000,
+          appliance: 'fridge',
+          powerW: 80 + (i % 3),
+          onProb: 0.5,
+          ...(Math.floor(i / 96) % 2 === 0 ? { lowW: 70, highW: 90 } : {}),
+        })),
+      );
+    }
+    const end = first + 40 * DAY - 7 * 60_000;
+    const reads: Array<[number, number]> = [
+      [end - 30 * DAY, 3600],
+      [end - 30 * DAY, 86_400],
+    ];
+    const minutes = await InfluxTimeSeriesStore.open({ url, database, readRollups: false });
+    const direct = [];
+    for (const [from, size] of reads) {
+      // About one point per series and bucket answered, plus the ragged ends (at most a day's
+      // hours, an hour's quarters and 15 minutes of minute data each); the minute data hold
+      // 11,520 points per 30 days.
+      const buckets = Math.ceil((end - from) / (size * 1000));
+      expect(await store.rowsForBuckets('house-r', from, end, size)).toBeLessThanOrEqual(
+        2 * buckets + 2 * 2 * (24 + 4 + 3),
+      );
+      expect(await minutes.rowsForBuckets('house-r', from, end, size)).toBeGreaterThan(10_000);
+      const want = await minutes.readBuckets('house-r', from, end, size);
+      direct.push(want);
+      expectClose(await store.readBuckets('house-r', from, end, size), want);
+    }
+    await store.close();
+    await minutes.close();
+
+    // The database as written before rollups: built once, on first use, and logged.
+    await influxql('DROP MEASUREMENT "mains_rollup"', database);
+    await influxql('DROP MEASUREMENT "estimate_rollup"', database);
+    await influxql('DROP MEASUREMENT "rollup_state"', database);
+    const log = vi.fn();
+    const older = await InfluxTimeSeriesStore.open({ url, database, log });
+    for (const [k, [from, size]] of reads.entries())
+      expectClose(await older.readBuckets('house-r', from, end, size), direct[k]!);
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(log.mock.calls[0]![0]).toMatch(/built the 15 min \/ 1 h \/ 1 d rollups/);
+    expect(await older.rowsForBuckets('house-r', end - 30 * DAY, end, 3600)).toBeLessThan(2000);
+    await older.close();
+    const again = await InfluxTimeSeriesStore.open({ url, database, log });
+    await again.readBuckets('house-r', first, end, 3600);
+    expect(log).toHaveBeenCalledTimes(1);
+    await again.close();
   });
 
   it('writes to and reads from the retention policy it is given', async () => {

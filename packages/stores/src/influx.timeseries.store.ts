@@ -21,6 +21,20 @@
  * with a newer model would then add a second estimate beside the old one instead of replacing
  * it, breaking the contract's (building, appliance, ts) key.
  *
+ * Rollups (`timeseries.rollups.ts`): measurements `mains_rollup` (tags `building`, `level`) and
+ * `estimate_rollup` (tags `appliance`, `building`, `level`), one point per 15 min / 1 h / 1 d
+ * bucket at its start, `level` its size in seconds, with fields `n` (points), `power_sum`, and
+ * for estimates `on_prob_sum`, `low_sum`, `high_sum` and `band` (1 when every estimate of the
+ * bucket had a band, else 0). After each write of readings or estimates the store recomputes
+ * the buckets of every level that the batch's time span covers from the minute measurement
+ * (sum and count per bucket, one query) and writes them, overwriting the earlier points: exact
+ * under rewrites, and a bucket never loses all its points (only deleteBuilding deletes, and it
+ * drops the rollup series too). Writes of one building run one after another in this store, so
+ * two batches' recomputations cannot overtake each other; two processes writing the same
+ * building's same series at once could (the worker alone writes estimates, the ingest path
+ * alone readings). A database written before rollups gets them built on first use, once,
+ * marked by a point in `rollup_state`.
+ *
  * Atomicity: a batch is sent as one request per `maxLinesPerWrite` lines. InfluxDB applies each
  * request on its own, so a failure part-way can leave the earlier chunks written; the call then
  * rejects, and retrying the whole batch is safe because every point is idempotent.
@@ -44,6 +58,13 @@ import {
   type Reading,
   type TimeSeriesStore,
 } from './timeseries.store.js';
+import {
+  ROLLUP_LEVELS,
+  floorTo,
+  planBuckets,
+  type BucketPlan,
+  type RollupLevel,
+} from './timeseries.rollups.js';
 
 export interface InfluxTimeSeriesStoreOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8086` (a path prefix is kept). */
@@ -77,6 +98,13 @@ export interface InfluxTimeSeriesStoreOptions {
    * test passes its own to decide when time is up instead of waiting for it.
    */
   timers?: StoreTimers;
+  /**
+   * Whether `readBuckets` reads the rollups (default true). They are kept up to date either way;
+   * false reads only the minute measurements, for benchmarks that compare the two.
+   */
+  readRollups?: boolean;
+  /** Where the one-off rollup build of a database written before rollups is reported. */
+  log?: (message: string) => void;
 }
 
 /** Schedules the store's time limits. */
@@ -117,6 +145,23 @@ const ESTIMATE = 'estimate';
 const NO_BAND = -1;
 const GRID = 'grid';
 const SUBMETER = 'submeter';
+const MAINS_ROLLUP = 'mains_rollup';
+const ESTIMATE_ROLLUP = 'estimate_rollup';
+/** Holds one point once every rollup of the database has been built. */
+const ROLLUP_STATE = 'rollup_state';
+/** Span of minute data one query of the one-off rollup build covers. */
+const BUILD_WINDOW_MS = 30 * 86_400_000;
+
+/** Sums and counts of one series in one bucket, as a rollup keeps them. */
+interface BucketSums {
+  n: number;
+  power: number;
+  onProb: number;
+  low: number;
+  high: number;
+  /** Every estimate summed had a band. */
+  band: boolean;
+}
 // InfluxDB holds times as int64 nanoseconds; query bounds outside it are rejected, so a caller's
 // "everything" range (e.g. 0 to Number.MAX_SAFE_INTEGER) is clamped to what can exist.
 const MIN_TS_MS = -MAX_TS_MS;
@@ -134,6 +179,10 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   private peak = 0;
   private readonly waiting: Array<() => void> = [];
   private closed = false;
+  /** Tail of each building's writes (write + rollup refresh), so they run in order. */
+  private readonly writing = new Map<string, Promise<unknown>>();
+  /** Settles once the database's rollups are known to be built (built here if need be). */
+  private rollupsReady: Promise<void> | null = null;
 
   private constructor(private readonly options: InfluxTimeSeriesStoreOptions) {
     if (options.token !== undefined && options.username !== undefined) {
@@ -180,8 +229,13 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   async writeReadings(buildingId: string, readings: readonly Reading[]): Promise<void> {
     assertReadings(buildingId, readings);
     const prefix = `${MAINS},building=${tagValue(buildingId)} power_w=`;
-    const lines = lastWins(readings, (r) => r.ts).map((r) => `${prefix}${r.powerW} ${r.ts}`);
-    await this.write(lines);
+    const batch = lastWins(readings, (r) => r.ts);
+    if (batch.length === 0) return;
+    const lines = batch.map((r) => `${prefix}${r.powerW} ${r.ts}`);
+    await this.inOrder(buildingId, async () => {
+      await this.write(lines);
+      await this.refreshRollups(buildingId, MAINS, batch);
+    });
   }
 
   async readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]> {
@@ -212,13 +266,18 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     assertEstimates(buildingId, modelVersion, points);
     const building = tagValue(buildingId);
     const model = stringField(modelVersion);
-    const lines = lastWins(points, (p) => `${p.ts} ${p.appliance}`).map(
+    const batch = lastWins(points, (p) => `${p.ts} ${p.appliance}`);
+    if (batch.length === 0) return;
+    const lines = batch.map(
       (p) =>
         `${ESTIMATE},appliance=${tagValue(p.appliance)},building=${building}` +
         ` on_prob=${p.onProb},power_w=${p.powerW},model=${model},` +
         `low_w=${p.lowW ?? NO_BAND},high_w=${p.highW ?? NO_BAND} ${p.ts}`,
     );
-    await this.write(lines);
+    await this.inOrder(buildingId, async () => {
+      await this.write(lines);
+      await this.refreshRollups(buildingId, ESTIMATE, batch);
+    });
   }
 
   async readEstimates(
@@ -267,45 +326,71 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
-    // GROUP BY time() buckets start at multiples of the interval from the epoch, whatever the
-    // range start, which is the contract's alignment; fill(none) leaves empty buckets out.
-    const where = `WHERE "building" = ${str(buildingId)} AND ${timeRange(startMs, endMs)}`;
-    const [mains, estimates] = await this.query(
-      `SELECT mean("power_w") AS "power_w" FROM ${this.from(MAINS)} ${where}` +
-        ` GROUP BY time(${size}ms) fill(none);` +
-        ` SELECT mean("power_w") AS "power_w", mean("on_prob") AS "on_prob",` +
-        ` mean("low_w") AS "low_w", mean("high_w") AS "high_w", min("low_w") AS "low_min",` +
-        ` count("low_w") AS "banded", count("power_w") AS "estimates"` +
-        ` FROM ${this.from(ESTIMATE)} ${where} GROUP BY time(${size}ms), "appliance" fill(none)`,
-    );
-    const buckets = new Map<number, Bucket>();
-    const bucketAt = (ts: number): Bucket => {
-      let bucket = buckets.get(ts);
-      if (!bucket) {
-        bucket = { ts, powerW: null, appliances: {} };
-        buckets.set(ts, bucket);
-      }
-      return bucket;
-    };
-    for (const row of rows(mains)) bucketAt(num(row.time)).powerW = num(row.power_w);
-    for (const series of estimates!.series ?? []) {
-      const appliance = series.tags?.appliance;
-      if (appliance === undefined) continue;
-      for (const row of seriesRows(series)) {
-        const mean: Bucket['appliances'][string] = {
-          powerW: num(row.power_w),
-          onProb: num(row.on_prob),
-        };
-        // The band's mean only when every estimate of the bucket has one (none at -1, none
-        // without the fields), as on every backend.
-        if (row.banded === row.estimates && typeof row.low_min === 'number' && row.low_min >= 0) {
-          mean.lowW = num(row.low_w);
-          mean.highW = num(row.high_w);
+    await this.ensureRollups();
+    const plan = planBuckets(startMs, endMs, size, this.options.readRollups ?? true);
+    const statements = bucketStatements(plan, size, buildingId, (m) => this.from(m));
+    const results = await this.query(statements.map((st) => st.q).join('; '));
+    // Sums per (bucket, series) over every part of the plan; '' is the mains.
+    const sums = new Map<number, Map<string, BucketSums>>();
+    statements.forEach(({ mains }, k) => {
+      for (const series of results[k]?.series ?? []) {
+        const name = mains ? '' : series.tags?.appliance;
+        if (name === undefined) continue;
+        for (const row of seriesRows(series)) {
+          const part = sumsOf(row);
+          if (part === null) continue;
+          const ts = num(row.time);
+          const inBucket = sums.get(ts) ?? new Map<string, BucketSums>();
+          sums.set(ts, inBucket);
+          const total = inBucket.get(name);
+          inBucket.set(name, total === undefined ? part : addSums(total, part));
         }
-        bucketAt(num(row.time)).appliances[appliance] = mean;
       }
-    }
-    return [...buckets.values()].sort((a, b) => a.ts - b.ts);
+    });
+    return [...sums.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([ts, inBucket]) => {
+        const bucket: Bucket = { ts, powerW: null, appliances: {} };
+        for (const [name, t] of [...inBucket].sort(([a], [b]) => compareText(a, b))) {
+          if (name === '') {
+            bucket.powerW = t.power / t.n;
+            continue;
+          }
+          const mean: Bucket['appliances'][string] = {
+            powerW: t.power / t.n,
+            onProb: t.onProb / t.n,
+          };
+          if (t.band) {
+            mean.lowW = t.low / t.n;
+            mean.highW = t.high / t.n;
+          }
+          bucket.appliances[name] = mean;
+        }
+        return bucket;
+      });
+  }
+
+  /**
+   * How many stored points `readBuckets` with the same arguments aggregates (minute points plus
+   * rollup points): what benchmarks print.
+   */
+  async rowsForBuckets(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    bucketS: number,
+  ): Promise<number> {
+    assertBuildingId(buildingId);
+    const size = bucketMs(bucketS);
+    if (!assertRange(startMs, endMs)) return 0;
+    await this.ensureRollups();
+    const plan = planBuckets(startMs, endMs, size, this.options.readRollups ?? true);
+    const statements = bucketStatements(plan, size, buildingId, (m) => this.from(m), true);
+    const results = await this.query(statements.map((st) => st.q).join('; '));
+    let count = 0;
+    for (const result of results)
+      for (const row of rows(result)) count += typeof row.n === 'number' ? row.n : 0;
+    return count;
   }
 
   async writeSubmeter(
@@ -407,8 +492,8 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     // Series are per database (across retention policies), so the names are not qualified.
     await this.command(
-      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)}, ${ident(GRID)}, ${ident(SUBMETER)}` +
-        ` WHERE "building" = ${str(buildingId)}`,
+      `DROP SERIES FROM ${ident(MAINS)}, ${ident(ESTIMATE)}, ${ident(GRID)}, ${ident(SUBMETER)},` +
+        ` ${ident(MAINS_ROLLUP)}, ${ident(ESTIMATE_ROLLUP)} WHERE "building" = ${str(buildingId)}`,
     );
   }
 
@@ -420,6 +505,108 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+
+  /** Run `work` after every write of the building issued before it in this store. */
+  private inOrder(buildingId: string, work: () => Promise<void>): Promise<void> {
+    const run = async () => {
+      await this.ensureRollups();
+      await work();
+    };
+    const result = (this.writing.get(buildingId) ?? Promise.resolve()).then(run, run);
+    const tail = result.catch(() => undefined);
+    this.writing.set(buildingId, tail);
+    void tail.then(() => {
+      if (this.writing.get(buildingId) === tail) this.writing.delete(buildingId);
+    });
+    return result;
+  }
+
+  /**
+   * Recompute and write the rollup points of every bucket, at each level, within the span of
+   * `batch` (just written to `measurement`), from the minute data.
+   */
+  private async refreshRollups(
+    buildingId: string,
+    measurement: typeof MAINS | typeof ESTIMATE,
+    batch: readonly { ts: number }[],
+  ): Promise<void> {
+    let first = batch[0]!.ts;
+    let last = first;
+    for (const { ts } of batch) {
+      if (ts < first) first = ts;
+      if (ts > last) last = ts;
+    }
+    const where = `WHERE "building" = ${str(buildingId)}`;
+    const q = ROLLUP_LEVELS.map((level) => {
+      const size = level * 1000;
+      const span = timeRange(floorTo(first, size), floorTo(last, size) + size);
+      return (
+        `${SUMS[measurement]} FROM ${this.from(measurement)} ${where} AND ${span}` +
+        ` GROUP BY time(${size}ms)${measurement === ESTIMATE ? ', "appliance"' : ''} fill(none)`
+      );
+    }).join('; ');
+    const results = await this.query(q);
+    const lines = ROLLUP_LEVELS.flatMap((level, k) =>
+      rollupLines(measurement, level, tagValue(buildingId), results[k]?.series ?? []),
+    );
+    await this.write(lines);
+  }
+
+  /** Build the rollups once if this database has minute data from before them. */
+  private ensureRollups(): Promise<void> {
+    this.rollupsReady ??= this.buildRollupsOnce().catch((error: unknown) => {
+      // Asked again on the next call: an outage must not leave the store without rollups.
+      this.rollupsReady = null;
+      throw error;
+    });
+    return this.rollupsReady;
+  }
+
+  private async buildRollupsOnce(): Promise<void> {
+    const [state] = await this.query(`SELECT last("built") FROM ${this.from(ROLLUP_STATE)}`);
+    if (rows(state).length > 0) return;
+    const started = Date.now();
+    let points = 0;
+    for (const measurement of [MAINS, ESTIMATE] as const) {
+      const [firstRow, lastRow] = await this.query(
+        `SELECT first("power_w") FROM ${this.from(measurement)};` +
+          ` SELECT last("power_w") FROM ${this.from(measurement)}`,
+      );
+      const [oldest] = rows(firstRow);
+      const [newest] = rows(lastRow);
+      if (oldest === undefined || newest === undefined) continue;
+      const day = ROLLUP_LEVELS.at(-1)! * 1000;
+      for (
+        let from = floorTo(num(oldest.time), day);
+        from <= num(newest.time);
+        from += BUILD_WINDOW_MS
+      ) {
+        const span = timeRange(from, from + BUILD_WINDOW_MS);
+        const group = measurement === ESTIMATE ? ', "building", "appliance"' : ', "building"';
+        const results = await this.query(
+          ROLLUP_LEVELS.map(
+            (level) =>
+              `${SUMS[measurement]} FROM ${this.from(measurement)} WHERE ${span}` +
+              ` GROUP BY time(${level * 1000}ms)${group} fill(none)`,
+          ).join('; '),
+        );
+        const lines = ROLLUP_LEVELS.flatMap((level, k) =>
+          (results[k]?.series ?? []).flatMap((series) =>
+            rollupLines(measurement, level, tagValue(series.tags?.building ?? ''), [series]),
+          ),
+        );
+        points += lines.length;
+        await this.write(lines);
+      }
+    }
+    // Now, not at 0: a retention policy refuses points older than it keeps. Once it drops this
+    // point the next store to open rebuilds the rollups, which rewrites the same values.
+    await this.write([`${ROLLUP_STATE} built=1 ${Date.now()}`]);
+    if (points > 0)
+      this.options.log?.(
+        `influxdb: built the 15 min / 1 h / 1 d rollups of existing data (${points} points) in ${Date.now() - started} ms`,
+      );
   }
 
   private async latest(measurement: string, buildingId: string): Promise<number | null> {
@@ -571,6 +758,123 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     }
     throw new Error(`influxdb rejected the request: ${message}`);
   }
+}
+
+/**
+ * What a rollup keeps of a bucket of minute data. For estimates, `low_min` and `low_n` say
+ * whether every estimate had a band (none stored at -1, none without the fields).
+ */
+const SUMS = {
+  [MAINS]: 'SELECT count("power_w") AS "n", sum("power_w") AS "power_sum"',
+  [ESTIMATE]:
+    'SELECT count("power_w") AS "n", sum("power_w") AS "power_sum",' +
+    ' sum("on_prob") AS "on_prob_sum", sum("low_w") AS "low_sum", sum("high_w") AS "high_sum",' +
+    ' count("low_w") AS "low_n", min("low_w") AS "low_min"',
+};
+
+/** Rollup points of one level from a bucketed sums query's series (tags: appliance). */
+function rollupLines(
+  measurement: typeof MAINS | typeof ESTIMATE,
+  level: RollupLevel,
+  building: string,
+  series: readonly Series[],
+): string[] {
+  return series.flatMap((one) => {
+    const tags =
+      measurement === MAINS
+        ? `${MAINS_ROLLUP},building=${building},level=${level}`
+        : `${ESTIMATE_ROLLUP},appliance=${tagValue(one.tags?.appliance ?? '')},building=${building},level=${level}`;
+    return seriesRows(one).flatMap((row) => {
+      const sums = sumsOf(row);
+      if (sums === null) return [];
+      const fields =
+        measurement === MAINS
+          ? `n=${sums.n},power_sum=${sums.power}`
+          : `n=${sums.n},power_sum=${sums.power},on_prob_sum=${sums.onProb},` +
+            `low_sum=${sums.low},high_sum=${sums.high},band=${sums.band ? 1 : 0}`;
+      return [`${tags} ${fields} ${num(row.time)}`];
+    });
+  });
+}
+
+/**
+ * Sums of one bucketed row, from minute data (`low_n`, `low_min`) or from rollups (`band`);
+ * null for a row without points.
+ */
+function sumsOf(row: Record<string, unknown>): BucketSums | null {
+  const n = typeof row.n === 'number' ? row.n : 0;
+  if (n === 0) return null;
+  const value = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const band =
+    'band' in row
+      ? row.band === 1
+      : row.low_n === n && typeof row.low_min === 'number' && row.low_min >= 0;
+  return {
+    n,
+    power: num(row.power_sum),
+    onProb: value(row.on_prob_sum),
+    low: value(row.low_sum),
+    high: value(row.high_sum),
+    band,
+  };
+}
+
+function addSums(a: BucketSums, b: BucketSums): BucketSums {
+  return {
+    n: a.n + b.n,
+    power: a.power + b.power,
+    onProb: a.onProb + b.onProb,
+    low: a.low + b.low,
+    high: a.high + b.high,
+    band: a.band && b.band,
+  };
+}
+
+/**
+ * The statements of a bucket read: per part of the plan, the mains' and the estimates' sums per
+ * bucket of `size` (minute data or rollup points); with `countOnly`, how many points each reads.
+ */
+function bucketStatements(
+  plan: BucketPlan,
+  size: number,
+  buildingId: string,
+  from: (measurement: string) => string,
+  countOnly = false,
+): Array<{ q: string; mains: boolean }> {
+  const building = `"building" = ${str(buildingId)}`;
+  const out: Array<{ q: string; mains: boolean }> = [];
+  const group = (mains: boolean) =>
+    countOnly ? '' : ` GROUP BY time(${size}ms)${mains ? '' : ', "appliance"'} fill(none)`;
+  for (const { from: a, to: b } of plan.base) {
+    for (const mains of [true, false]) {
+      const select = countOnly ? 'SELECT count("power_w") AS "n"' : SUMS[mains ? MAINS : ESTIMATE];
+      out.push({
+        q:
+          `${select} FROM ${from(mains ? MAINS : ESTIMATE)} WHERE ${building}` +
+          ` AND ${timeRange(a, b)}${group(mains)}`,
+        mains,
+      });
+    }
+  }
+  for (const { level, span } of plan.rollups) {
+    for (const mains of [true, false]) {
+      const select = countOnly
+        ? 'SELECT count("n") AS "n"'
+        : mains
+          ? 'SELECT sum("n") AS "n", sum("power_sum") AS "power_sum"'
+          : 'SELECT sum("n") AS "n", sum("power_sum") AS "power_sum",' +
+            ' sum("on_prob_sum") AS "on_prob_sum", sum("low_sum") AS "low_sum",' +
+            ' sum("high_sum") AS "high_sum", min("band") AS "band"';
+      out.push({
+        q:
+          `${select} FROM ${from(mains ? MAINS_ROLLUP : ESTIMATE_ROLLUP)}` +
+          ` WHERE ${building} AND "level" = '${level}' AND ${timeRange(span.from, span.to)}` +
+          group(mains),
+        mains,
+      });
+    }
+  }
+  return out;
 }
 
 /** Parse a (possibly chunked, newline-delimited) `/query` answer; InfluxQL errors throw. */

@@ -515,7 +515,11 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
         onProb: 0.25,
         ...(i % 2 === 0 ? { lowW: 1, highW: 2 + (i % 7) } : {}),
       });
-      const redone = estimates.slice(700, 2300).map(rewrite);
+      // A run of minutes, and scattered ones (buckets with gaps between them).
+      const redone = [
+        ...estimates.slice(700, 2300),
+        ...estimates.filter((_, i) => i % 97 === 0 && (i < 700 || i >= 2300)),
+      ].map(rewrite);
       await store.writeEstimates(b, 'm@2', redone);
       const redoneKeys = new Map(redone.map((p) => [`${p.ts} ${p.appliance}`, p]));
       estimates = estimates.map((p) => redoneKeys.get(`${p.ts} ${p.appliance}`) ?? p);
