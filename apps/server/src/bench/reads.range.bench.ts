@@ -1,11 +1,18 @@
 /**
- * Rows read and time taken by the two long-range reads of issue 16 on the embedded store, as
- * the readings/energy services run them: a 30-day chart (resolution auto, at most 1000 points)
- * and a 1-year daily-energy report, over one home with a year of one-minute readings and two
- * appliances' estimates. Also the one-day answer's size as points and as columns. Numbers, not
- * assertions (recorded in docs/benchmarks.md). Run: `npx tsx apps/server/src/bench/reads.range.bench.ts`.
+ * Rows read and time taken by the long-range reads of issue 16 on the embedded store, over one
+ * home with a year of one-minute readings and two appliances' estimates, in a file: the store's
+ * bucket reads of 30 days at 15 min and a year at 1 d, and the services' 30-day chart
+ * (resolution auto, at most 1000 points), each first from the minute tables only and then from
+ * the rollups, in the same run on the same file; then the 1-year daily-energy report (it reads
+ * minute buckets either way) and the one-day answer's size as points and as columns. Numbers,
+ * not assertions (recorded in docs/benchmarks.md). With `--influx <url>` the same writes and
+ * long reads then run on that InfluxDB (database `nilm_bench_rollups`, the home deleted first).
+ * Run: `npx tsx apps/server/src/bench/reads.range.bench.ts [--influx http://127.0.0.1:18086]`.
  */
-import { DuckDbTimeSeriesStore } from '@nilm/stores';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbTimeSeriesStore, InfluxTimeSeriesStore } from '@nilm/stores';
 import { ReadingsService } from '../services/readings.service.js';
 import { readingsColumns } from '../routes/readings.columns.js';
 
@@ -14,15 +21,21 @@ const DAY = 86_400_000;
 const DAYS = 366;
 const T0 = Date.UTC(2024, 0, 1);
 const END = T0 + DAYS * DAY;
-const REPEAT = 5;
+const REPEAT = 9;
 
 const round = (v: number, per: number) => Math.round(v * per) / per;
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The 99th percentile of a few runs is their slowest. */
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.99 * xs.length) - 1]!;
+const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(1)} ms`);
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number[]; last: T }> {
+async function timed<T>(
+  work: () => Promise<T>,
+  repeat = REPEAT,
+): Promise<{ ms: number[]; last: T }> {
   const ms: number[] = [];
   let last: T | undefined;
-  for (let i = 0; i < REPEAT; i++) {
+  for (let i = 0; i < repeat; i++) {
     const s = performance.now();
     last = await work();
     ms.push(performance.now() - s);
@@ -30,8 +43,14 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number[]; last: T
   return { ms, last: last! };
 }
 
-async function main(): Promise<void> {
-  const store = await DuckDbTimeSeriesStore.open();
+const spread = (xs: number[]) =>
+  `p50 ${ms(p50(xs))}, p99 ${ms(p99(xs))} (of ${xs.length}: ${ms(Math.min(...xs))} - ${ms(Math.max(...xs))})`;
+
+/** Either store: both keep rollups and count the rows a bucket read aggregates. */
+type RollupStore = DuckDbTimeSeriesStore | InfluxTimeSeriesStore;
+
+/** A year of minutes, a day per batch, then live minutes after it; prints what they cost. */
+async function fill(store: RollupStore): Promise<void> {
   const w0 = performance.now();
   for (let d = 0; d < DAYS; d++) {
     const start = T0 + d * DAY;
@@ -50,21 +69,75 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `wrote ${DAYS} days x 1440 minutes (readings + 2 appliances) in ${((performance.now() - w0) / 1000).toFixed(0)} s`,
+    `${store.kind}: wrote ${DAYS} days x 1440 minutes (readings + 2 appliances, rollups kept) in ${((performance.now() - w0) / 1000).toFixed(0)} s`,
   );
-  const service = new ReadingsService(store);
-  const rowsIn = async (from: number, to: number) =>
-    (await store.readReadings(HOME, from, to)).length +
-    (await store.readEstimates(HOME, from, to)).length;
+  // Live writes: the next minutes after the year (outside every read below) of readings and
+  // estimates, each one batch (its rollup buckets recomputed with it).
+  let next = END;
+  const live = await timed(async () => {
+    await store.writeReadings(HOME, [{ ts: next, powerW: 500 }]);
+    await store.writeEstimates(HOME, 'bench@1', [
+      { ts: next, appliance: 'kettle', powerW: 0, onProb: 0.05 },
+      { ts: next, appliance: 'fridge', powerW: 80, onProb: 0.6 },
+    ]);
+    next += 60_000;
+  });
+  console.log(
+    `${store.kind}: one minute written (readings + estimates, 2 batches): ${spread(live.ms)}`,
+  );
+}
 
-  const chartFrom = END - 30 * DAY;
-  const chart = await timed(() => service.readings(HOME, chartFrom, END, 'auto'));
+/** The long reads from the minute data, then from the rollups, with the p50 ratios. */
+async function compare(open: (readRollups: boolean) => Promise<RollupStore>): Promise<void> {
+  let store = await open(false);
+  const before = await longReads(store, `${store.kind}, minute data`);
+  await store.close();
+  store = await open(true);
+  const after = await longReads(store, `${store.kind}, rollups`);
+  await store.close();
   console.log(
-    `30-day chart: ${chart.last.buckets.length} points at ${chart.last.resolutionS} s, ${await rowsIn(chartFrom, END)} rows read, p50 ${p50(chart.ms).toFixed(0)} ms (of ${REPEAT}: ${chart.ms.map((m) => m.toFixed(0)).join(', ')})`,
+    `${store.kind}: p50 ratio minute data / rollups: ${before.map((b, i) => (b / after[i]!).toFixed(0)).join(', ')} (30 days at 15 min, 1 year at 1 d, 30-day chart)`,
   );
-  const year = await timed(() => service.energy(HOME, T0, END, 'day'));
+}
+
+/** The long reads on one opened store; returns each read's p50 for the ratio. */
+async function longReads(store: RollupStore, label: string): Promise<number[]> {
+  const service = new ReadingsService(store);
+  const from30 = END - 30 * DAY;
+  const p50s: number[] = [];
+  for (const [name, from, bucketS] of [
+    ['30 days at 15 min', from30, 900],
+    ['1 year at 1 d', T0, 86_400],
+  ] as const) {
+    const rows = await store.rowsForBuckets(HOME, from, END, bucketS);
+    const run = await timed(() => store.readBuckets(HOME, from, END, bucketS));
+    p50s.push(p50(run.ms));
+    console.log(
+      `${label}: ${name}: ${run.last.length} buckets, ${rows} rows read, ${spread(run.ms)}`,
+    );
+  }
+  const chart = await timed(() => service.readings(HOME, from30, END, 'auto'));
+  const rows = await store.rowsForBuckets(HOME, from30, END, chart.last.resolutionS);
+  p50s.push(p50(chart.ms));
   console.log(
-    `1-year daily energy: ${year.last.length} days, ${await rowsIn(T0, END)} rows read, p50 ${p50(year.ms).toFixed(0)} ms (of ${REPEAT}: ${year.ms.map((m) => m.toFixed(0)).join(', ')})`,
+    `${label}: 30-day chart (service, auto): ${chart.last.buckets.length} points at ${chart.last.resolutionS} s, ${rows} rows read, ${spread(chart.ms)}`,
+  );
+  return p50s;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'nilm-reads-range-'));
+  const path = join(dir, 'timeseries.duckdb');
+  const writer = await DuckDbTimeSeriesStore.open({ path });
+  await fill(writer);
+  await writer.close();
+  await compare((readRollups) => DuckDbTimeSeriesStore.open({ path, readRollups }));
+
+  const store = await DuckDbTimeSeriesStore.open({ path });
+  const service = new ReadingsService(store);
+  const year = await timed(() => service.energy(HOME, T0, END, 'day'), 3);
+  console.log(
+    `1-year daily energy (service; minute buckets, no rollup): ${year.last.length} days, ${await store.rowsForBuckets(HOME, T0, END, 60)} rows read, ${spread(year.ms)}`,
   );
   const day = await service.readings(HOME, END - DAY, END, '1m');
   const columns = JSON.stringify(readingsColumns(HOME, END - DAY, END, day)).length;
@@ -84,6 +157,18 @@ async function main(): Promise<void> {
     `one day at 1 min: ${(columns / 1024).toFixed(1)} KB as columns, ${(points / 1024).toFixed(1)} KB as points (both rounded alike; ${(columns / points).toFixed(2)})`,
   );
   await store.close();
+  await rm(dir, { recursive: true, force: true });
+
+  const at = process.argv.indexOf('--influx');
+  if (at < 0) return;
+  const url = process.argv[at + 1];
+  if (url === undefined) throw new Error('--influx needs the InfluxDB URL');
+  const database = 'nilm_bench_rollups';
+  const influx = await InfluxTimeSeriesStore.open({ url, database, createDatabase: true });
+  await influx.deleteBuilding(HOME);
+  await fill(influx);
+  await influx.close();
+  await compare((readRollups) => InfluxTimeSeriesStore.open({ url, database, readRollups }));
 }
 
 await main();
