@@ -15,6 +15,20 @@ import type { IngestService } from '../services/ingest.service.js';
 export const DEMO_BUILDING_ID = 'demo-home';
 /** Where the recording was made (REFIT is in the UK); its naive timestamps are wall-clock times there. */
 const DEMO_TIME_ZONE = 'Europe/London';
+/**
+ * What REFIT House 20 has among the model's heads, as its owner would tick them: the four the
+ * recording meters, and the fridge-freezer and tumble dryer REFIT metered there too (its one-day
+ * file in ../shared/data/refit-day). Heating, shower, cooking, EV and water heating are not
+ * electric there (not metered, not listed by REFIT), so their heads are not shown.
+ */
+export const DEMO_APPLIANCES = [
+  'kettle',
+  'microwave',
+  'dishwasher',
+  'washing_machine',
+  'fridge_freezer',
+  'tumble_dryer',
+] as const;
 
 /** A replay handing out the readings due by a wall time. */
 interface Replay {
@@ -59,6 +73,8 @@ export class DemoHome {
         isDemo: true,
         modelRef: null,
       });
+      // Said once, when the demo home is made: an owner's later choice stays.
+      await metadata.setAppliancesPresent(DEMO_BUILDING_ID, DEMO_APPLIANCES);
     }
     await metadata.setMember({ buildingId: DEMO_BUILDING_ID, userId: ownerId, role: 'owner' });
     // The replay stamps its readings relative to now: earlier runs' stamps would interleave.
