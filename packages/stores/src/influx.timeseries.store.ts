@@ -30,9 +30,12 @@
  * (sum and count per bucket, one query) and writes them, overwriting the earlier points: exact
  * under rewrites, and a bucket never loses all its points (only deleteBuilding deletes, and it
  * drops the rollup series too). Writes of one building run one after another in this store, so
- * two batches' recomputations cannot overtake each other; two processes writing the same
- * building's same series at once could (the worker alone writes estimates, the ingest path
- * alone readings). A database written before rollups gets them built on first use, once,
+ * two batches' recomputations cannot overtake each other. Nothing orders two processes that
+ * write the same building's readings (or its estimates) into the same buckets at once: a
+ * refresh that read before the other's write landed may finish last and leave stale sums until
+ * the next write there. A write that rejects after its minute data landed can leave its
+ * buckets' rollups behind until the batch is retried, which the contract allows and which
+ * recomputes them. A database written before rollups gets them built on first use, once,
  * marked by a point in `rollup_state`.
  *
  * Atomicity: a batch is sent as one request per `maxLinesPerWrite` lines. InfluxDB applies each
