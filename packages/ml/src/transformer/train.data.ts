@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applianceSpec, canonicalAppliance, onOffStates } from '../data/appliances.js';
 import type { Series } from '../data/series.js';
+import type { OnOffRule } from '../data/window.cache.format.js';
 import { WindowCache } from '../data/window.cache.reader.js';
 import { writeWindowCache } from '../data/window.cache.writer.js';
 import { createBatchBuffers, WindowSampler } from '../data/window.sampler.js';
@@ -15,9 +16,15 @@ import { NilmError } from '../errors.js';
 import type { CheckpointState } from './train.checkpoint.js';
 import type { ResolvedSettings, TrainData } from './train.settings.js';
 
-/** Power that a head's output 1.0 stands for: a high percentile of the appliance when on. */
-export function powerScale(series: readonly Series[], name: string): number {
-  const rule = applianceSpec(name);
+/**
+ * Power that a head's output 1.0 stands for: a high percentile of the appliance when on, by its
+ * vocabulary rule or, for a head outside the vocabulary (a named found device), by its own.
+ */
+export function powerScale(
+  series: readonly Series[],
+  name: string,
+  rule: OnOffRule = applianceSpec(name),
+): number {
   const on: number[] = [];
   for (const s of series) {
     const p = s.appliances[name];

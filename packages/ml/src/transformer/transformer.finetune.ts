@@ -15,7 +15,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { z } from 'zod';
-import { canonicalAppliance, findAppliance, onOffStates } from '../data/appliances.js';
+import { canonicalAppliance, findAppliance } from '../data/appliances.js';
 import type { OnOffRule } from '../data/window.cache.format.js';
 import type { Series } from '../data/series.js';
 import { WindowCache } from '../data/window.cache.reader.js';
@@ -166,27 +166,6 @@ interface FinetuneState {
   bestValLoss: number;
   history: FinetuneEpoch[];
   seconds: number;
-}
-
-/**
- * The power scale of a head outside the vocabulary: the 99th percentile of its on minutes under
- * its own rule (at least 100 W), as `powerScale` does for a vocabulary appliance.
- */
-function ownPowerScale(series: readonly Series[], name: string, rule: OnOffRule): number {
-  const on: number[] = [];
-  for (const s of series) {
-    const p = s.appliances[name];
-    if (!p) continue;
-    const st = onOffStates(p, s.periodS, rule);
-    for (let i = 0; i < p.length; i++) if (st[i] && Number.isFinite(p[i])) on.push(p[i]!);
-  }
-  if (on.length === 0)
-    throw new NilmError(
-      'DATA_EMPTY',
-      `"${name}" is never on in the training data; it cannot be learned`,
-    );
-  on.sort((a, b) => a - b);
-  return Math.max(100, Math.round(on[Math.min(on.length - 1, Math.floor(on.length * 0.99))]!));
 }
 
 /** The float initializers of an ONNX model by name: the trained weights of a model we exported. */
@@ -368,7 +347,7 @@ export async function finetuneTransformer(
     i < baseNames.length
       ? card.appliances[i]!.power_scale_w
       : own.has(a)
-        ? ownPowerScale(keepTrained(data.train), a, rules[a]!)
+        ? powerScale(keepTrained(data.train), a, rules[a]!)
         : // A head learnt from labels alone scales to the mains power of its labelled minutes.
           powerScale(keepTrained(data.train), a),
   );
