@@ -48,6 +48,7 @@ export function LivePowerPanel({ live }: { live: LiveState }) {
             aria-live="polite"
             aria-atomic="true"
             data-testid="live-power"
+            data-at={live.powerTime}
           >
             {formatPower(live.powerW, units)}
           </p>
