@@ -54,8 +54,14 @@ export interface Parts extends AppDeps {
   close(): Promise<void>;
 }
 
-/** Open every store, queue and the model engine the configuration names. */
-export async function createParts(config: ServerConfig): Promise<Parts> {
+/**
+ * Open every store, queue and the model engine the configuration names. `log` hears what the
+ * stores do once at opening (building the rollups of data stored before them, for example).
+ */
+export async function createParts(
+  config: ServerConfig,
+  log?: (message: string) => void,
+): Promise<Parts> {
   mkdirSync(config.dataDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
   const metadata: MetadataStore = config.DATABASE_URL
@@ -72,8 +78,9 @@ export async function createParts(config: ServerConfig): Promise<Parts> {
         token: config.INFLUX_TOKEN,
         // InfluxDB 3 has no CREATE DATABASE over InfluxQL; 1.x needs it once.
         createDatabase: !config.INFLUX_TOKEN,
+        log,
       })
-    : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb') });
+    : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb'), log });
   closers.push(() => timeseries.close());
   const engine = await InferenceEngine.open(config.modelsDir, {
     threads: intraOpThreads(config.NILM_ROLE, config.WORKER_CONCURRENCY),

@@ -78,7 +78,7 @@ export async function runServer(
   // A failed start says what to do (a full disk, a value thrown that is no Error).
   let parts: Parts;
   try {
-    parts = await createParts(config);
+    parts = await createParts(config, (message) => console.log(message));
   } catch (e) {
     throw startFailure(e, config.dataDir);
   }
