@@ -14,15 +14,31 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTrainConfig } from '../packages/ml/src/transformer/train.config.js';
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string', default: 'configs/default.yaml' },
-    out: { type: 'string', default: 'runs/loho' },
-    only: { type: 'string' },
-  },
-});
+/** Print what was wrong and what to do, then exit 2 (bad input), without a stack trace. */
+function refuse(message: string): never {
+  process.stderr.write(`leave-one-house-out: ${message}\n`);
+  process.exit(2);
+}
+
+let values: { config?: string; out?: string; only?: string };
+try {
+  ({ values } = parseArgs({
+    options: {
+      config: { type: 'string', default: 'configs/default.yaml' },
+      out: { type: 'string', default: 'runs/loho' },
+      only: { type: 'string' },
+    },
+  }));
+} catch (e) {
+  refuse(`${(e as Error).message}; options: --config <file> --out <dir> [--only <house,...>]`);
+}
 // The config as `nilm train` reads it: every path absolute, defaults filled in.
-const config = loadTrainConfig(values.config!);
+let config: ReturnType<typeof loadTrainConfig>;
+try {
+  config = loadTrainConfig(values.config!);
+} catch (e) {
+  refuse(`${(e as Error).message} (--config ${values.config})`);
+}
 const out = resolve(values.out!);
 
 /** A house's name in a file glob: REFIT_House9, IDEAL_House65, AMPds_House1. */
