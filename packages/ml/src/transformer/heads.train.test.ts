@@ -9,10 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Series } from '../data/series.js';
 import { BAND_EDGES } from './calibration.js';
 import { trainHeadsOnBase } from './heads.train.js';
 import type { ModelCard } from './model.card.js';
+import { syntheticHome } from './home.fixture.js';
 import { writeRandomModel } from './model.fixture.js';
 import { TrainConfigSchema, type TrainConfig } from './train.config.js';
 import { readModelCard, TransformerModel } from './transformer.disaggregator.js';
@@ -29,22 +29,10 @@ beforeAll(async () => {
 });
 
 /** `days` of a home: 150 W baseload with noise, a 120 W fridge on 15 of every 40 minutes. */
-function home(days: number, seed: number, source: string): Series {
-  const n = days * 1440;
-  const mains = new Float32Array(n);
-  const fridge = new Float32Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    fridge[i] = (i + seed) % 40 < 15 ? 120 : 0;
-    mains[i] = 150 + ((x / 2 ** 31) * 20 - 10) + fridge[i]!;
-  }
-  return { startMs: Date.UTC(2026, 0, 1), periodS: 60, mains, appliances: { fridge }, source };
-}
 // The validation home also meters the kettle (never on), so the kept kettle head's band is refitted.
-const valHome = home(1, 7, 'val');
+const valHome = syntheticHome(1, 7, 'val');
 const data: TrainData = {
-  train: [home(2, 3, 'train')],
+  train: [syntheticHome(2, 3, 'train')],
   val: [{ ...valHome, appliances: { ...valHome.appliances, kettle: new Float32Array(1440) } }],
   describe: { train: ['synthetic home'], licence: 'test' },
 };
@@ -87,7 +75,7 @@ describe('trainHeadsOnBase', () => {
     expect(card.appliances[1]!.band).toEqual(base.appliances[1]!.band);
     const before = await TransformerModel.fromBytes(base, baseBytes);
     const after = await TransformerModel.load(r.modelDir);
-    const probe = home(1, 11, 'probe');
+    const probe = syntheticHome(1, 11, 'probe');
     const b = await before.disaggregate(probe);
     const a = await after.disaggregate(probe);
     for (const name of ['kettle', 'washing_machine']) {

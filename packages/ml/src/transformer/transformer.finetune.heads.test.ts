@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Series } from '../data/series.js';
 import { scoreOnHome } from '../eval/home.scorecard.js';
 import type { ModelCard } from './model.card.js';
+import { syntheticHome } from './home.fixture.js';
 import { writeRandomModel } from './model.fixture.js';
 import { finetuneTransformer, type FinetuneData } from './transformer.finetune.js';
 import { TransformerModel } from './transformer.disaggregator.js';
@@ -26,26 +26,17 @@ beforeAll(async () => {
 });
 
 const PUMP = 'Pond pump';
+/** A 900 W pump on 20 of every 180 minutes. */
+const pumpHome = (days: number, seed: number, source: string) =>
+  syntheticHome(days, seed, source, {
+    name: PUMP,
+    watts: 900,
+    everyMin: 180,
+    onMin: 20,
+    phasePerSeed: 13,
+  });
 /** `days` of a home: 150 W baseload with noise, a 900 W pump for 20 of every 180 minutes. */
-function home(days: number, seed: number, source: string): Series {
-  const n = days * 1440;
-  const mains = new Float32Array(n);
-  const pump = new Float32Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    pump[i] = (i + seed * 13) % 180 < 20 ? 900 : 0;
-    mains[i] = 150 + ((x / 2 ** 31) * 20 - 10) + pump[i]!;
-  }
-  return {
-    startMs: Date.UTC(2026, 0, 1),
-    periodS: 60,
-    mains,
-    appliances: { [PUMP]: pump },
-    source,
-  };
-}
-const data: FinetuneData = { train: [home(3, 3, 'train')], val: [home(1, 7, 'val')] };
+const data: FinetuneData = { train: [pumpHome(3, 3, 'train')], val: [pumpHome(1, 7, 'val')] };
 const head = { name: PUMP, label: PUMP, onThresholdW: 270 };
 const settings = { appliances: [PUMP], heads: [head], epochs: 3, stepsPerEpoch: 6, batch: 8 };
 
@@ -67,7 +58,7 @@ describe('finetuneTransformer with a head outside the vocabulary', () => {
     expect(r.card.appliances.slice(0, 2)).toEqual(card.appliances);
     const before = await TransformerModel.fromBytes(card, bytes);
     const after = await TransformerModel.fromBytes(r.card, r.bytes);
-    const probe = home(1, 11, 'probe');
+    const probe = pumpHome(1, 11, 'probe');
     const b = await before.disaggregate(probe);
     const a = await after.disaggregate(probe);
     for (const name of ['kettle', 'washing_machine']) {

@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Series } from '../data/series.js';
 import { scoreOnHome } from '../eval/home.scorecard.js';
 import type { ModelCard } from './model.card.js';
+import { syntheticHome } from './home.fixture.js';
 import { writeRandomModel } from './model.fixture.js';
 import {
   finetuneTransformer,
@@ -30,19 +30,10 @@ beforeAll(async () => {
 });
 
 /** `days` of a home: 150 W baseload with noise, a 120 W fridge on 15 of every 40 minutes. */
-function home(days: number, seed: number, source: string): Series {
-  const n = days * 1440;
-  const mains = new Float32Array(n);
-  const fridge = new Float32Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    fridge[i] = (i + seed) % 40 < 15 ? 120 : 0;
-    mains[i] = 150 + ((x / 2 ** 31) * 20 - 10) + fridge[i]!;
-  }
-  return { startMs: Date.UTC(2026, 0, 1), periodS: 60, mains, appliances: { fridge }, source };
-}
-const data: FinetuneData = { train: [home(2, 3, 'train')], val: [home(1, 7, 'val')] };
+const data: FinetuneData = {
+  train: [syntheticHome(2, 3, 'train')],
+  val: [syntheticHome(1, 7, 'val')],
+};
 const settings = { appliances: ['fridge'], epochs: 3, stepsPerEpoch: 6, batch: 8, seed: 5 };
 const run = (
   dir: string,
@@ -67,7 +58,7 @@ describe('finetuneTransformer', () => {
     expect(r.card.parameters).toBeGreaterThan(0);
     const before = await TransformerModel.fromBytes(card, bytes);
     const after = await TransformerModel.fromBytes(r.card, r.bytes);
-    const probe = home(1, 11, 'probe');
+    const probe = syntheticHome(1, 11, 'probe');
     const b = await before.disaggregate(probe);
     const a = await after.disaggregate(probe);
     for (const name of ['kettle', 'washing_machine']) {
@@ -121,7 +112,7 @@ describe('finetuneTransformer', () => {
       message: /no training data for "toaster"/,
     });
     const short = {
-      ...home(1, 1, 's'),
+      ...syntheticHome(1, 1, 's'),
       mains: new Float32Array(20),
       appliances: { fridge: new Float32Array(20) },
     };
@@ -137,7 +128,7 @@ describe('finetuneTransformer', () => {
         },
       ),
     ).rejects.toMatchObject({ code: 'DATA_EMPTY', message: /no stretch of 32 minutes/ });
-    const hourly = { ...home(1, 1, 'h'), periodS: 3600 };
+    const hourly = { ...syntheticHome(1, 1, 'h'), periodS: 3600 };
     await expect(
       finetuneTransformer(
         { card, bytes },
