@@ -13,6 +13,8 @@ export * from './price.store.js';
 export * from './device.store.js';
 export * from './label.store.js';
 export * from './finetune.store.js';
+export * from './watermark.store.js';
+export * from './watermarked.timeseries.store.js';
 export * from './metadata.migrations.js';
 export * from './sql.metadata.store.js';
 export * from './pglite.metadata.store.js';

@@ -18,6 +18,7 @@ import { priceConformance } from './price.conformance.js';
 import { deviceConformance } from './device.conformance.js';
 import { labelConformance } from './label.conformance.js';
 import { finetuneConformance } from './finetune.conformance.js';
+import { watermarkConformance } from './watermark.conformance.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const MIN = 60_000;
@@ -62,6 +63,7 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
     deviceConformance({ store: () => store, id, building });
     labelConformance({ store: () => store, id, building });
     finetuneConformance({ store: () => store, id, building });
+    watermarkConformance({ store: () => store, id, building });
 
     describe('schema', () => {
       it('migrate again, even twice at once, is a no-op that keeps the data', async () => {

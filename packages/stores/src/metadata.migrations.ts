@@ -397,6 +397,28 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
         WHERE status = 'active'`,
     ],
   },
+  {
+    version: 15,
+    name: 'building watermarks',
+    statements: [
+      // Oldest and newest reading and estimate time per building (watermark.store.ts, issue
+      // 16.2): read instead of min/max scans of the time series. `filled` says the values came
+      // from a scan; `epoch` counts resets (a building's series deleted), so a scan that raced
+      // a reset cannot fill the row.
+      `CREATE TABLE building_watermarks (
+        building_id text PRIMARY KEY REFERENCES buildings (id) ON DELETE CASCADE,
+        filled boolean NOT NULL DEFAULT false,
+        epoch bigint NOT NULL DEFAULT 0,
+        reading_oldest bigint,
+        reading_newest bigint,
+        estimate_oldest bigint,
+        estimate_newest bigint
+      )`,
+      // Buildings from before the watermarks have data only a scan can tell: an unfilled row
+      // each, which their first read fills.
+      `INSERT INTO building_watermarks (building_id) SELECT id FROM buildings`,
+    ],
+  },
 ];
 
 /**

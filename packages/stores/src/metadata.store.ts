@@ -11,6 +11,7 @@ import type { PriceStore } from './price.store.js';
 import type { DeviceStore } from './device.store.js';
 import type { LabelStore } from './label.store.js';
 import type { FinetuneStore } from './finetune.store.js';
+import type { WatermarkStore } from './watermark.store.js';
 
 export type UserRole = 'admin' | 'user';
 export type MemberRole = 'owner' | 'member' | 'viewer';
@@ -135,7 +136,14 @@ export type SourceEvent =
   | { kind: 'error'; code: string; message: string; at: number };
 
 export interface MetadataStore
-  extends EstimateBacklog, AlertStore, PriceStore, LabelStore, DeviceStore, FinetuneStore {
+  extends
+    EstimateBacklog,
+    AlertStore,
+    PriceStore,
+    LabelStore,
+    DeviceStore,
+    FinetuneStore,
+    WatermarkStore {
   readonly kind: string;
   /** Apply pending migrations (idempotent, safe to run from several processes). */
   migrate(): Promise<void>;
@@ -145,7 +153,7 @@ export interface MetadataStore
   getUserByEmail(email: string): Promise<User | null>;
   listUsers(): Promise<User[]>;
 
-  /** Rejects with ConflictError when the id exists. */
+  /** Rejects with ConflictError when the id exists. Gives it an unfilled watermark row. */
   createBuilding(b: Omit<Building, 'createdAt'>): Promise<Building>;
   getBuilding(id: string): Promise<Building | null>;
   /** All buildings (admin), or those the user is a member of. */

@@ -24,6 +24,7 @@ import { createSqlPriceStore } from './sql.price.store.js';
 import { createSqlDeviceStore } from './sql.device.store.js';
 import { createSqlLabelStore } from './sql.label.store.js';
 import { createSqlFinetuneStore } from './sql.finetune.store.js';
+import { createSqlWatermarkStore } from './sql.watermark.store.js';
 
 export type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 
@@ -146,6 +147,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     ...createSqlDeviceStore(client, now),
     ...createSqlLabelStore(client, now),
     ...createSqlFinetuneStore(client, now),
+    ...createSqlWatermarkStore(client),
 
     async migrate() {
       await runMigrations(client, undefined, now);
@@ -191,10 +193,15 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
 
     async createBuilding(b) {
       const rows = await conflictAware(
+        // With its watermark row in the same statement: unfilled, as the time series may hold
+        // points under this id from before (its first read scans once).
         client.query<BuildingRow>(
-          `INSERT INTO buildings (id, name, timezone, is_demo, model_ref, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           RETURNING ${BUILDING_COLUMNS}`,
+          `WITH b AS (
+             INSERT INTO buildings (id, name, timezone, is_demo, model_ref, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING ${BUILDING_COLUMNS}
+           ), w AS (INSERT INTO building_watermarks (building_id) SELECT id FROM b)
+           SELECT ${BUILDING_COLUMNS} FROM b`,
           [b.id, b.name, b.timezone, b.isDemo, b.modelRef, now()],
         ),
         `building ${b.id} already exists; choose another id`,
