@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbTimeSeriesStore } from './duckdb.timeseries.store.js';
 import { METADATA_MIGRATIONS, runMigrations } from './metadata.migrations.js';
-import { ConflictError, type MetadataStore } from './metadata.store.js';
+import type { MetadataStore } from './metadata.store.js';
 import { createPgliteMetadataStore, createPgliteSqlClient } from './pglite.metadata.store.js';
 import { createSqlMetadataStore } from './sql.metadata.store.js';
 import { timeSeriesConformance } from './timeseries.conformance.js';
-import type { WatermarkStore } from './watermark.store.js';
+import { creatingBuildings, ensureBuilding } from './watermarked.fixture.js';
 import { WatermarkedTimeSeriesStore } from './watermarked.timeseries.store.js';
 
 const OPEN_TIMEOUT_MS = 120_000;
@@ -22,39 +22,15 @@ afterAll(async () => {
   await metadata?.close();
 }, OPEN_TIMEOUT_MS);
 
-async function createBuilding(id: string): Promise<void> {
-  try {
-    await metadata.createBuilding({ id, name: id, timezone: 'UTC', isDemo: false, modelRef: null });
-  } catch (e) {
-    if (!(e instanceof ConflictError)) throw e;
-  }
-}
-
-/**
- * The real PGlite watermarks, with each building the time-series suite names created first
- * (as the server creates a building before it stores points), so the whole suite runs through
- * the watermarks rather than the scan fallback. Invalid ids are left to the store to refuse.
- */
-function creatingBuildings(): WatermarkStore {
-  const valid = (id: string) => /^[a-zA-Z0-9_-]{1,64}$/.test(id);
-  return {
-    async widenWatermarks(id, series, oldest, newest) {
-      if (valid(id)) await createBuilding(id);
-      return metadata.widenWatermarks(id, series, oldest, newest);
-    },
-    async getWatermarks(ids) {
-      for (const id of ids) if (valid(id)) await createBuilding(id);
-      return metadata.getWatermarks(ids);
-    },
-    fillWatermarks: (id, epoch, scanned) => metadata.fillWatermarks(id, epoch, scanned),
-    resetWatermarks: (id) => metadata.resetWatermarks(id),
-  };
-}
+const createBuilding = (id: string) => ensureBuilding(metadata, id);
 
 timeSeriesConformance(
   'duckdb with pglite watermarks',
   async () =>
-    new WatermarkedTimeSeriesStore(await DuckDbTimeSeriesStore.open(), creatingBuildings()),
+    new WatermarkedTimeSeriesStore(
+      await DuckDbTimeSeriesStore.open(),
+      creatingBuildings(() => metadata),
+    ),
 );
 
 describe('watermarked time-series store', () => {
