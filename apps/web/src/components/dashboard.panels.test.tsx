@@ -1,5 +1,5 @@
 // Proves the dashboard panels show what a person needs (live watts, today's kWh and cost with the share of today that had readings, what's on, baseload, grid and solar where measured) from fixture data in the chosen units, and show loading, empty and error states instead of blanks.
-import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
+import type { EnergyResponse, ReadingsColumns } from '@nilm/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render, screen, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import DashboardPage from '../pages/dashboard.page.js';
 import { SessionProvider } from '../state/session.js';
 import { SettingsProvider, defaultSettings } from '../state/settings.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import {
   BaseloadPanel,
   GridPanel,
@@ -250,21 +251,16 @@ describe('DashboardPage against a fake API', () => {
     vi.unstubAllGlobals();
   });
 
-  const readings: ReadingsResponse = {
-    building_id: 'home',
-    start: '2026-01-01T00:00:00.000Z',
-    end: '2026-01-01T00:02:00.000Z',
-    resolution_s: 60,
-    estimate_coverage: 1,
-    appliances: ['kettle'],
-    points: [
+  const readings: ReadingsColumns = columnsOf(
+    [
       {
         time: '2026-01-01T00:01:00.000Z',
         power_w: 2100,
         appliances: { kettle: { power_w: 2000, on_prob: 0.97 } },
       },
     ],
-  };
+    { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:02:00.000Z', appliances: ['kettle'] },
+  );
 
   function fakeFetch(liveText: string) {
     return vi.fn((url: string) => {
@@ -275,7 +271,8 @@ describe('DashboardPage against a fake API', () => {
           new Response(liveText, { headers: { 'content-type': 'text/event-stream' } }),
         );
       if (url.includes('/energy')) return json(energy);
-      if (url.includes('/readings')) return json(readings);
+      // The columnar shape, which the app asks for.
+      if (url.includes('/readings') && url.includes('shape=columns')) return json(readings);
       // The building's tariff, which prices Today.
       if (url.endsWith('/tariff'))
         return json({

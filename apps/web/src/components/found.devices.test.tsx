@@ -7,6 +7,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { showLanguage } from '../i18n/i18n.setup.js';
 import { renderWithApi, type Routes } from '../test/api.fixture.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import { FoundDevicesPanel } from './found.devices.js';
 
 afterEach(async () => {
@@ -72,19 +73,18 @@ const routes = (devices: FoundDevice[]) =>
       },
     },
     'GET /api/v1/buildings/home/readings': {
-      body: {
-        building_id: 'home',
-        start: '2026-01-02T09:50:00.000Z',
-        end: '2026-01-02T10:30:00.000Z',
-        resolution_s: 60,
-        appliances: [],
-        estimate_coverage: null,
-        points: [0, 10, 20, 30, 40].map((m) => ({
+      body: columnsOf(
+        [0, 10, 20, 30, 40].map((m) => ({
           time: new Date(Date.parse('2026-01-02T09:50:00Z') + m * 60_000).toISOString(),
           power_w: m >= 10 && m < 30 ? 2000 : 200,
-          appliances: {},
         })),
-      },
+        {
+          start: '2026-01-02T09:50:00.000Z',
+          end: '2026-01-02T10:30:00.000Z',
+          appliances: [],
+          estimate_coverage: null,
+        },
+      ),
     },
   }) satisfies Routes;
 

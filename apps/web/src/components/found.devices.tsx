@@ -70,10 +70,8 @@ function ExampleChart({
     },
     0,
   );
-  const rows = (readings.data?.points ?? []).map((p) => ({
-    t: Date.parse(p.time),
-    w: p.power_w,
-  }));
+  const data = readings.data;
+  const rows = (data?.time_ms ?? []).map((t, i) => ({ t, w: data?.power_w[i] ?? null }));
   return (
     <div ref={ref} className="mt-2 min-h-[140px] w-full">
       {readings.error ? (

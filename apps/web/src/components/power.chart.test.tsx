@@ -5,26 +5,28 @@ import { toStackedRows, type ChartReadings } from '../lib/chart.data.js';
 import { seriesColor } from '../lib/colors.js';
 import { defaultUnits } from '../lib/format.js';
 import { SettingsProvider, defaultSettings } from '../state/settings.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import { StackedPowerChart } from './power.chart.js';
 
 // Ten minutes of a 90 W fridge with the kettle spiking to 2 kW for one minute at 00:05.
-const tenMinutes: ChartReadings = {
+const meta = {
   start: '2026-01-01T00:00:00.000Z',
   end: '2026-01-01T00:10:00.000Z',
   resolution_s: 60,
   appliances: ['fridge', 'kettle'],
-  points: Array.from({ length: 10 }, (_, i) => {
-    const kettle = i === 5 ? 2000 : 0;
-    return {
-      time: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-      power_w: 150 + kettle,
-      appliances: {
-        fridge: { power_w: 90, on_prob: 0.9 },
-        kettle: { power_w: kettle, on_prob: kettle ? 1 : 0 },
-      },
-    };
-  }),
 };
+const buckets = Array.from({ length: 10 }, (_, i) => {
+  const kettle = i === 5 ? 2000 : 0;
+  return {
+    time: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+    power_w: 150 + kettle,
+    appliances: {
+      fridge: { power_w: 90, on_prob: 0.9 },
+      kettle: { power_w: kettle, on_prob: kettle ? 1 : 0 },
+    },
+  };
+});
+const tenMinutes: ChartReadings = columnsOf(buckets, meta);
 const chart = toStackedRows(tenMinutes);
 
 function draw(units = defaultUnits, data = chart) {
@@ -69,10 +71,12 @@ it('draws no band when every minute has readings', () => {
 
 it('breaks the line and hatches the stretch without readings, titled and named in a legend line', () => {
   // The meter is silent from 00:03 to 00:07: four buckets without readings.
-  const gappy = toStackedRows({
-    ...tenMinutes,
-    points: tenMinutes.points.filter((_, i) => i < 3 || i > 6),
-  });
+  const gappy = toStackedRows(
+    columnsOf(
+      buckets.filter((_, i) => i < 3 || i > 6),
+      meta,
+    ),
+  );
   const svg = draw({ power: 'W', energy: 'kWh', time: '24h' }, gappy);
   const bands = [...svg.querySelectorAll('rect.no-readings')];
   expect(bands).toHaveLength(1);

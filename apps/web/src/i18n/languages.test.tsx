@@ -5,6 +5,7 @@ import { screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import DashboardPage from '../pages/dashboard.page.js';
 import { renderPage } from '../test/page.fixture.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import { i18n, showLanguage } from './i18n.setup.js';
 
 afterEach(async () => {
@@ -23,15 +24,11 @@ function renderDashboard() {
       url.includes('/live')
         ? new Response(live, { headers: { 'content-type': 'text/event-stream' } })
         : url.includes('/readings')
-          ? {
-              building_id: 'home',
+          ? columnsOf([], {
               start: '2026-01-01T00:00:00.000Z',
               end: '2026-01-01T00:02:00.000Z',
-              resolution_s: 60,
-              estimate_coverage: 1,
               appliances: ['kettle'],
-              points: [],
-            }
+            })
           : undefined,
   });
 }

@@ -27,7 +27,6 @@ import type {
   SourceBody,
   SourceList,
   RangeQuery,
-  ReadingsResponse,
   RunsQuery,
   RunsResponse,
   TariffBody,
@@ -61,6 +60,7 @@ import type {
 } from '@nilm/contracts';
 import { errorEntry, isAnswerCode } from '@nilm/contracts';
 import { i18n } from '../i18n/i18n.setup.js';
+import { decodeReadings } from './readings.columns.js';
 
 /**
  * An API failure: HTTP status (0 when the server could not be reached), code and message, and
@@ -359,8 +359,18 @@ export function createApiClient(opts: ApiClientOptions) {
     /** Owner or admin: say which appliances the building has; unknown names answer 422. */
     setAppliancesPresent: (id: string, body: AppliancesPresentBody) =>
       json<AppliancesPresentResponse>('PUT', `${b(id)}/appliances-present`, { body }),
-    readings: (id: string, query: RangeQuery, signal?: AbortSignal) =>
-      json<ReadingsResponse>('GET', `${b(id)}/readings`, { query, signal }),
+    /**
+     * Readings in the columnar shape (one array per series: fewer bytes, no object per point),
+     * checked by lib/readings.columns.ts. Finished history carries an ETag, so the browser's
+     * cache revalidates it (If-None-Match, 304) instead of fetching it again.
+     */
+    readings: async (id: string, query: RangeQuery, signal?: AbortSignal) =>
+      decodeReadings(
+        await json<unknown>('GET', `${b(id)}/readings`, {
+          query: { ...query, shape: 'columns' },
+          signal,
+        }),
+      ),
     /** An appliance's runs at the model's 1-minute resolution (at most 31 days). */
     applianceRuns: (id: string, name: string, query: RunsQuery, signal?: AbortSignal) =>
       json<RunsResponse>('GET', `${b(id)}/appliances/${encodeURIComponent(name)}/runs`, {

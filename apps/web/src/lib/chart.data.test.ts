@@ -1,4 +1,4 @@
-// Proves API reading points become stacked recharts rows (appliance watts, "other" as the unexplained remainder, nulls kept as gaps), and that stretches without readings are found on the API's bucket grid and break the rows with a marked gap instead of flat power.
+// Proves API readings (the columnar shape) become stacked recharts rows (appliance watts, "other" as the unexplained remainder, nulls kept as gaps), and that stretches without readings are found on the API's bucket grid and break the rows with a marked gap instead of flat power.
 import { describe, expect, it } from 'vitest';
 import {
   applianceRows,
@@ -12,17 +12,19 @@ import {
   widthBucket,
   type ChartReadings,
 } from './chart.data.js';
+import { columnsOf } from '../test/readings.fixture.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
 
 describe('toStackedRows', () => {
-  const res: ChartReadings = {
+  const meta = {
     start: '2026-01-01T00:00:00.000Z',
     end: '2026-01-01T00:03:00.000Z',
     resolution_s: 60,
-    appliances: ['fridge', 'kettle'],
-    points: [
+  };
+  const res: ChartReadings = columnsOf(
+    [
       {
         time: '2026-01-01T00:00:00.000Z',
         power_w: 2300,
@@ -38,7 +40,8 @@ describe('toStackedRows', () => {
       },
       { time: '2026-01-01T00:02:00.000Z', power_w: null, appliances: {} },
     ],
-  };
+    { ...meta, appliances: ['fridge', 'kettle'] },
+  );
 
   it('keeps the API order of appliances and stacks other last', () => {
     expect(toStackedRows(res).series).toEqual(['fridge', 'kettle', OTHER]);
@@ -61,7 +64,7 @@ describe('toStackedRows', () => {
   });
 
   it('gives an empty chart for no points', () => {
-    expect(toStackedRows({ ...res, appliances: ['fridge'], points: [] })).toEqual({
+    expect(toStackedRows(columnsOf([], { ...meta, appliances: ['fridge'] }))).toEqual({
       series: ['fridge', OTHER],
       rows: [],
       gaps: [],
@@ -123,20 +126,16 @@ describe('rows broken at gaps', () => {
     power_w: w,
     appliances: { kettle: { power_w: 60, on_prob: 0.9 } },
   });
-  const res: ChartReadings = {
+  const meta = {
     start: new Date(T0).toISOString(),
     end: new Date(T0 + 10 * MIN).toISOString(),
     resolution_s: 60,
     appliances: ['kettle'],
-    points: [
-      point(0, 100),
-      point(1, 100),
-      point(2, 100),
-      point(4, null),
-      point(6, 100),
-      point(7, 100),
-    ],
   };
+  const res: ChartReadings = columnsOf(
+    [point(0, 100), point(1, 100), point(2, 100), point(4, null), point(6, 100), point(7, 100)],
+    meta,
+  );
 
   it('carries the last value through its bucket, then a null marker row, then the next reading', () => {
     const { rows, gaps } = toStackedRows(res);
@@ -168,7 +167,7 @@ describe('rows broken at gaps', () => {
   it('says what share of the range had readings', () => {
     // 5 of the 10 minutes are in gaps.
     expect(readingsCoverage(res)).toBeCloseTo(0.5, 9);
-    expect(readingsCoverage({ ...res, points: [] })).toBe(0);
+    expect(readingsCoverage(columnsOf([], meta))).toBe(0);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
- * Shapes API readings into recharts rows for the stacked power chart, and picks the query for
- * a chosen range. Pure: no React, no fetch.
+ * Shapes API readings (the columnar answer, lib/readings.columns.ts) into recharts rows for the
+ * stacked power chart, and picks the query for a chosen range. Pure: no React, no fetch.
  */
-import type { ReadingsResponse } from '@nilm/contracts';
+import type { ReadingsColumns } from './readings.columns.js';
 
 export type RangeKey = '1h' | '24h' | '7d' | '30d';
 export const RANGES: readonly RangeKey[] = ['1h', '24h', '7d', '30d'];
@@ -36,11 +36,14 @@ export interface StackedChartData {
   gaps: Gap[];
 }
 
-/** What the chart needs of a readings response: its range and bucket size as well as points. */
+/** What the chart needs of a readings response: its range and bucket size as well as series. */
 export type ChartReadings = Pick<
-  ReadingsResponse,
-  'appliances' | 'points' | 'start' | 'end' | 'resolution_s'
+  ReadingsColumns,
+  'appliances' | 'time_ms' | 'power_w' | 'appliance_power_w' | 'start' | 'end' | 'resolution_s'
 >;
+
+/** What the gaps need: the times, mains power and the range with its bucket size. */
+type GapReadings = Pick<ChartReadings, 'time_ms' | 'power_w' | 'start' | 'end' | 'resolution_s'>;
 
 /** A range from a URL parameter; 24h when absent or unknown. */
 export function parseRange(s: string | null): RangeKey {
@@ -82,21 +85,22 @@ export function findGaps(
 }
 
 /** The gaps in a readings response: buckets without mains power, as the chart shows them. */
-export function readingGaps(res: Omit<ChartReadings, 'appliances'>): Gap[] {
-  const times = res.points.filter((p) => p.power_w !== null).map((p) => Date.parse(p.time));
+export function readingGaps(res: GapReadings): Gap[] {
+  const times = res.time_ms.filter((_, i) => res.power_w[i] !== null);
   return findGaps(times, Date.parse(res.start), Date.parse(res.end), res.resolution_s * 1000);
 }
 
 /** Share of [start, end) that had readings, 0..1, from the response's gaps (1 when none). */
-export function readingsCoverage(res: Omit<ChartReadings, 'appliances'>): number {
+export function readingsCoverage(res: GapReadings): number {
   const span = Date.parse(res.end) - Date.parse(res.start);
-  if (!(span > 0) || res.points.length === 0) return res.points.length === 0 ? 0 : 1;
+  const n = res.time_ms.length;
+  if (!(span > 0) || n === 0) return n === 0 ? 0 : 1;
   const missing = readingGaps(res).reduce((sum, g) => sum + (g.to - g.from), 0);
   return Math.max(0, 1 - missing / span);
 }
 
 /**
- * Chart rows for the points, broken at each gap. Before a gap, a copy of the last row at the
+ * Chart rows for the buckets (`values` of bucket i), broken at each gap. Before a gap, a copy of the last row at the
  * gap's start carries its value through its own bucket (a step chart ends each step at the next
  * row); then a marker row with every series null, so recharts (connectNulls off) breaks the line
  * instead of drawing flat power across the stretch. Points inside a gap (estimates without
@@ -105,9 +109,9 @@ export function readingsCoverage(res: Omit<ChartReadings, 'appliances'>): number
 function rowsWithGaps(
   res: ChartReadings,
   series: readonly string[],
-  values: (p: ChartReadings['points'][number]) => Record<string, number | null>,
+  values: (i: number) => Record<string, number | null>,
 ): { rows: ChartRow[]; gaps: Gap[] } {
-  if (res.points.length === 0) return { rows: [], gaps: [] };
+  if (res.time_ms.length === 0) return { rows: [], gaps: [] };
   const gaps = readingGaps(res);
   const nulls = Object.fromEntries(series.map((s) => [s, null])) as Record<string, null>;
   const rows: ChartRow[] = [];
@@ -118,13 +122,12 @@ function rowsWithGaps(
     rows.push({ t: gap.from, ...nulls, [NO_READINGS_UNTIL]: gap.to } as ChartRow);
     prev = undefined;
   };
-  for (const p of res.points) {
-    const t = Date.parse(p.time);
+  res.time_ms.forEach((t, i) => {
     while (g < gaps.length && gaps[g]!.from <= t) open(gaps[g++]!);
-    if (g > 0 && t < gaps[g - 1]!.to) continue;
-    prev = { t, ...values(p) } as ChartRow;
+    if (g > 0 && t < gaps[g - 1]!.to) return;
+    prev = { t, ...values(i) } as ChartRow;
     rows.push(prev);
-  }
+  });
   while (g < gaps.length) {
     const gap = gaps[g++]!;
     open(gap);
@@ -134,22 +137,23 @@ function rowsWithGaps(
 }
 
 /**
- * Turns readings into stacked rows. An appliance missing from a point is null (no estimate
+ * Turns readings into stacked rows. An appliance without an estimate in a bucket is null (no estimate
  * yet), not zero, so the chart shows a gap rather than a false "off". `other` is mains minus
  * the appliances' sum, never negative, and null when mains is missing. Stretches without
  * readings break the chart (see `findGaps`).
  */
 export function toStackedRows(res: ChartReadings): StackedChartData {
   const series = [...res.appliances, OTHER];
-  const { rows, gaps } = rowsWithGaps(res, series, (p) => {
+  const { rows, gaps } = rowsWithGaps(res, series, (i) => {
     const row: Record<string, number | null> = {};
     let sum = 0;
     for (const name of res.appliances) {
-      const v = p.appliances[name];
-      row[name] = v ? v.power_w : null;
-      if (v) sum += v.power_w;
+      const v = res.appliance_power_w[name]?.[i] ?? null;
+      row[name] = v;
+      if (v !== null) sum += v;
     }
-    row[OTHER] = p.power_w === null ? null : Math.max(0, p.power_w - sum);
+    const mains = res.power_w[i] ?? null;
+    row[OTHER] = mains === null ? null : Math.max(0, mains - sum);
     return row;
   });
   return { series, rows, gaps };
@@ -157,7 +161,7 @@ export function toStackedRows(res: ChartReadings): StackedChartData {
 
 /** Rows of one appliance's power (null where it has no estimate), broken at gaps like `toStackedRows`. */
 export function applianceRows(res: ChartReadings, name: string): { rows: ChartRow[]; gaps: Gap[] } {
-  return rowsWithGaps(res, [name], (p) => ({ [name]: p.appliances[name]?.power_w ?? null }));
+  return rowsWithGaps(res, [name], (i) => ({ [name]: res.appliance_power_w[name]?.[i] ?? null }));
 }
 
 /** The gaps a chart's rows mark (`NO_READINGS_UNTIL`), for drawing their bands. */

@@ -1,6 +1,7 @@
 // Proves report costs against hand-computed values: flat, time-of-use bands crossing midnight, Europe/London's 23- and 25-hour days, half-hour zones, and appliances plus Other adding up to Total.
-import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
+import type { EnergyResponse } from '@nilm/contracts';
 import { describe, expect, it } from 'vitest';
+import { columnsOf, type Bucket } from '../test/readings.fixture.js';
 import {
   costInZone,
   periodCosts,
@@ -11,7 +12,6 @@ import {
 import { costOf, type Tariff } from './tariff.js';
 
 type Period = EnergyResponse['periods'][number];
-type Point = ReadingsResponse['points'][number];
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -44,7 +44,7 @@ function hourly(
   at: (i: number) => { mains: number | null; apps?: Record<string, number> },
 ): PowerProfile {
   const t0 = Date.parse(start);
-  const points: Point[] = [];
+  const points: Bucket[] = [];
   for (let i = 0; i < hours; i++) {
     const { mains, apps = {} } = at(i);
     points.push({
@@ -55,7 +55,7 @@ function hourly(
       ),
     });
   }
-  return { resolution_s: 3600, points };
+  return columnsOf(points, { resolution_s: 3600 });
 }
 
 // Night 0.10 from 22:00 to 07:00 (crossing midnight), peak 0.40 from 16:00 to 19:00, else 0.25.
@@ -204,10 +204,11 @@ describe('periodCosts', () => {
         hourly(day.start, 0, () => ({ mains: 0 })),
       ),
     ).toEqual([{ appliances: {}, other: 0, baseload: 0, total: 0 }]);
-    const gap = periodCosts({ timezone: 'UTC', periods: [day] }, tou, {
-      resolution_s: 3600,
-      points: [],
-    })!;
+    const gap = periodCosts(
+      { timezone: 'UTC', periods: [day] },
+      tou,
+      columnsOf([], { resolution_s: 3600 }),
+    )!;
     expect(gap[0]!.total).toBeCloseTo(4 * ((9 * 0.1 + 3 * 0.4 + 12 * 0.25) / 24), 10);
   });
 });

@@ -9,14 +9,18 @@
  * times its price; where an hour is only partly covered, `/energy`'s kWh stay and the hours only
  * weight the price, so kWh and cost never disagree about how much energy there was.
  */
-import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
+import type { EnergyResponse } from '@nilm/contracts';
 import { localDaysTouched, minutePricer, zoneClock, type MinutePricer } from '@nilm/contracts';
+import type { ReadingsColumns } from './readings.columns.js';
 import { kwhOf, type EnergySlice, type MinuteOfDay, type Tariff } from './tariff.js';
 
 export { zoneClock };
 
-/** Mean power per bucket (`/readings` points and bucket size), hourly or finer. */
-export type PowerProfile = Pick<ReadingsResponse, 'points' | 'resolution_s'>;
+/** Mean power per bucket (`/readings` columns and bucket size), hourly or finer. */
+export type PowerProfile = Pick<
+  ReadingsColumns,
+  'time_ms' | 'power_w' | 'appliance_power_w' | 'resolution_s'
+>;
 
 /** Cost of one report period, in the tariff's currency. */
 export interface PeriodCost {
@@ -155,9 +159,11 @@ export function periodCosts(
 
   const pricer = pricerOf(tariff, energy.timezone);
   const stepMs = profile.resolution_s * 1000;
-  const buckets = profile.points
-    .map((point) => ({ start: Date.parse(point.time), point }))
+  // Bucket indexes in time order (the API sends them so; a profile built elsewhere may not).
+  const buckets = profile.time_ms
+    .map((start, i) => ({ start, i }))
     .sort((a, b) => a.start - b.start);
+  const appliancePower = Object.entries(profile.appliance_power_w);
   let first = 0;
 
   return energy.periods.map((p) => {
@@ -171,20 +177,23 @@ export function periodCosts(
     const apps = new Map<string, Mean>();
     // A bucket straddling a period edge (zones offset by half hours) is split pro rata.
     for (let k = first; k < buckets.length && buckets[k]!.start < to; k++) {
-      const { start, point } = buckets[k]!;
+      const { start, i } = buckets[k]!;
       const a = Math.max(start, from);
       const b = Math.min(start + stepMs, to);
       if (b <= a) continue;
       const share = (b - a) / stepMs;
       const price = pricer.mean(a, b);
-      if (point.power_w !== null) {
-        add(mains, kwhOf(point.power_w, profile.resolution_s) * share, price);
+      const watts = profile.power_w[i] ?? null;
+      if (watts !== null) {
+        add(mains, kwhOf(watts, profile.resolution_s) * share, price);
         add(covered, b - a, price);
       }
-      for (const [name, v] of Object.entries(point.appliances)) {
+      for (const [name, series] of appliancePower) {
+        const w = series[i] ?? null;
+        if (w === null) continue;
         let m = apps.get(name);
         if (!m) apps.set(name, (m = { weight: 0, priced: 0 }));
-        add(m, kwhOf(v.power_w, profile.resolution_s) * share, price);
+        add(m, kwhOf(w, profile.resolution_s) * share, price);
       }
     }
 

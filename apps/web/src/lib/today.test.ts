@@ -1,5 +1,6 @@
 // Proves today's cost: kWh x price under a flat tariff, and per-bucket pricing from mains readings under time-of-use.
 import { describe, expect, it } from 'vitest';
+import { columnsOf } from '../test/readings.fixture.js';
 import { slicesOf, startOfZonedDay, todayCost } from './today.js';
 
 describe('today', () => {
@@ -35,13 +36,15 @@ describe('today', () => {
   });
 
   it('turns 15-minute mains buckets into slices, skipping missing mains', () => {
-    const slices = slicesOf({
-      resolution_s: 900,
-      points: [
-        { time: '2026-01-01T00:00:00Z', power_w: 1000, appliances: {} },
-        { time: '2026-01-01T00:15:00Z', power_w: null, appliances: {} },
-      ],
-    });
+    const slices = slicesOf(
+      columnsOf(
+        [
+          { time: '2026-01-01T00:00:00Z', power_w: 1000, appliances: {} },
+          { time: '2026-01-01T00:15:00Z', power_w: null, appliances: {} },
+        ],
+        { resolution_s: 900 },
+      ),
+    );
     expect(slices).toHaveLength(1);
     expect(slices[0]!.kwh).toBeCloseTo(0.25, 10);
     expect(slices[0]!.end.toISOString()).toBe('2026-01-01T00:15:00.000Z');
@@ -54,11 +57,20 @@ describe('today', () => {
       bands: [{ name: 'all day', start: '00:00', end: '00:00', pricePerKwh: 0.1 }],
     };
     const grid = { import_w: 1000, export_w: 0, production_w: 2000 };
-    const readings = {
-      resolution_s: 3600,
-      points: [{ time: '2026-01-01T10:00:00Z', power_w: 3000, appliances: {}, grid }],
-    };
+    const readings = columnsOf(
+      [{ time: '2026-01-01T10:00:00Z', power_w: 3000, appliances: {}, grid }],
+      { resolution_s: 3600 },
+    );
     expect(slicesOf(readings)[0]!.kwh).toBeCloseTo(1, 10);
+    // A bucket whose meter measured no import counts its mains.
+    const mixed = columnsOf(
+      [
+        { time: '2026-01-01T10:00:00Z', power_w: 3000, grid },
+        { time: '2026-01-01T11:00:00Z', power_w: 500 },
+      ],
+      { resolution_s: 3600 },
+    );
+    expect(slicesOf(mixed).map((s) => s.kwh)).toEqual([1, 0.5]);
     expect(todayCost(1, tou, readings, 'UTC')).toBeCloseTo(0.1, 10);
   });
 
@@ -69,10 +81,9 @@ describe('today', () => {
     };
     expect(todayCost(4, tou, undefined, 'UTC')).toBeUndefined();
     // One hour at 2 kW = 2 kWh, all inside the all-day band at 0.10 = 0.20.
-    const readings = {
+    const readings = columnsOf([{ time: '2026-01-01T10:00:00Z', power_w: 2000, appliances: {} }], {
       resolution_s: 3600,
-      points: [{ time: '2026-01-01T10:00:00Z', power_w: 2000, appliances: {} }],
-    };
+    });
     expect(todayCost(2, tou, readings, 'UTC')).toBeCloseTo(0.2, 10);
   });
 
@@ -82,10 +93,9 @@ describe('today', () => {
       pricePerKwh: 0.3,
       bands: [{ name: 'night', start: '00:00', end: '07:00', pricePerKwh: 0.1 }],
     };
-    const readings = {
+    const readings = columnsOf([{ time: '2026-07-01T06:30:00Z', power_w: 4000, appliances: {} }], {
       resolution_s: 900,
-      points: [{ time: '2026-07-01T06:30:00Z', power_w: 4000, appliances: {} }],
-    };
+    });
     expect(todayCost(1, tou, readings, 'UTC')).toBeCloseTo(0.1, 10);
     expect(todayCost(1, tou, readings, 'Europe/London')).toBeCloseTo(0.3, 10);
   });

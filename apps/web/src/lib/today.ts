@@ -2,8 +2,9 @@
  * Today's window and cost: pure helpers for the dashboard's "Today" panel (the building's wall
  * clock is @nilm/contracts' time.zone.ts, shared with the server).
  */
-import { zonedClock, zonedTime, type ReadingsResponse } from '@nilm/contracts';
+import { zonedClock, zonedTime } from '@nilm/contracts';
 import { costInZone, hasTimeOfUse } from './pricing.js';
+import type { ReadingsColumns } from './readings.columns.js';
 import { kwhOf, type EnergySlice, type Tariff } from './tariff.js';
 
 /**
@@ -17,13 +18,16 @@ export function startOfZonedDay(now: Date, timeZone: string): string {
   return new Date(zonedTime(w.y, w.m, w.d, 0, 0, timeZone)).toISOString();
 }
 
+/** What the bill needs of readings: the buckets' times, mains and grid import. */
+export type BillReadings = Pick<ReadingsColumns, 'time_ms' | 'power_w' | 'grid' | 'resolution_s'>;
+
 /** Grid import (the mains where no import is measured) as energy slices, one per bucket. */
-export function slicesOf(res: Pick<ReadingsResponse, 'points' | 'resolution_s'>): EnergySlice[] {
-  return res.points.flatMap((p) => {
+export function slicesOf(res: BillReadings): EnergySlice[] {
+  return res.time_ms.flatMap((t, i) => {
     // What the bill counts: grid import where the meter measures it, else the mains.
-    const watts = p.grid?.import_w ?? p.power_w;
+    const watts = res.grid?.import_w[i] ?? res.power_w[i] ?? null;
     if (watts === null) return [];
-    const start = new Date(p.time);
+    const start = new Date(t);
     return [
       {
         start,
@@ -43,7 +47,7 @@ export function slicesOf(res: Pick<ReadingsResponse, 'points' | 'resolution_s'>)
 export function todayCost(
   kwh: number,
   tariff: Tariff,
-  readings: Pick<ReadingsResponse, 'points' | 'resolution_s'> | undefined,
+  readings: BillReadings | undefined,
   timeZone: string,
   exportKwh = 0,
 ): number | undefined {

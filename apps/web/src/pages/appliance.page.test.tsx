@@ -1,10 +1,11 @@
 // Proves the appliance page shows the server's minute-resolution runs for the chosen range (not runs guessed from the chart's coarse buckets), prices the mean run at the time-of-use rate in the building's zone in the chosen energy unit, draws hours without readings as a hatched gap with the share of the range that had readings, and shows the empty and error states.
-import type { BuildingList, ReadingsResponse, RunsResponse } from '@nilm/contracts';
+import type { BuildingList, ReadingsColumns, RunsResponse } from '@nilm/contracts';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
 import { defaultUnits } from '../lib/format.js';
 import { renderPage } from '../test/page.fixture.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import AppliancePage from './appliance.page.js';
 
 afterEach(() => {
@@ -13,19 +14,18 @@ afterEach(() => {
 });
 
 // Hourly chart buckets in which the kettle never looks on: runs must not come from these.
-const readings: ReadingsResponse = {
-  building_id: 'home',
+const hours = Array.from({ length: 24 }, (_, h) => ({
+  time: new Date(Date.UTC(2026, 5, 1, h)).toISOString(),
+  power_w: 150,
+  appliances: { kettle: { power_w: 50, on_prob: 0.05 } },
+}));
+const day = {
   start: '2026-06-01T00:00:00.000Z',
   end: '2026-06-02T00:00:00.000Z',
   resolution_s: 3600,
-  estimate_coverage: 1,
   appliances: ['kettle'],
-  points: Array.from({ length: 24 }, (_, h) => ({
-    time: new Date(Date.UTC(2026, 5, 1, h)).toISOString(),
-    power_w: 150,
-    appliances: { kettle: { power_w: 50, on_prob: 0.05 } },
-  })),
 };
+const readings: ReadingsColumns = columnsOf(hours, day);
 
 // 1 Jun 2026 (BST, UTC+1): the kettle runs for an hour at 04:00Z (05:00 local, night) and at
 // 06:00Z (07:00 local, day; still night in UTC), 1 kWh each.
@@ -80,7 +80,7 @@ const buildings: BuildingList = {
 
 /** Readings, buildings and `runsAnswer` for the runs route; the appliance list otherwise. */
 const answers =
-  (runsAnswer: () => unknown, chart: ReadingsResponse = readings) =>
+  (runsAnswer: () => unknown, chart: ReadingsColumns = readings) =>
   (url: string): unknown =>
     url.includes('/runs')
       ? runsAnswer()
@@ -124,13 +124,13 @@ it('draws hours without readings as a hatched gap and says the runs cover only t
   // jsdom lays nothing out; give the chart a width to draw in.
   vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(600);
   // No readings from 08:00 to 14:00: 6 of the 24 hours.
-  const gappy = {
-    ...readings,
-    points: readings.points.filter((p) => {
+  const gappy = columnsOf(
+    hours.filter((p) => {
       const h = new Date(p.time).getUTCHours();
       return h < 8 || h >= 14;
     }),
-  };
+    day,
+  );
   show(answers(() => runs, gappy));
   const history = await screen.findByRole('region', { name: 'Power history' });
   const figure = await within(history).findByRole('figure');

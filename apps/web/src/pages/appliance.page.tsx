@@ -98,7 +98,7 @@ export default function AppliancePage() {
   // Stretches without readings break the line and are hatched (lib/chart.data.ts).
   const rows = useMemo(() => (data ? applianceRows(data, name).rows : []), [data, name]);
   const coverage = useMemo(
-    () => (data && data.points.length > 0 ? readingsCoverage(data) : undefined),
+    () => (data && data.time_ms.length > 0 ? readingsCoverage(data) : undefined),
     [data],
   );
   // Runs come from the server at the model's 1-minute resolution: the chart's buckets are too

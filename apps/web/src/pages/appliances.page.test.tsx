@@ -1,11 +1,12 @@
 // Proves the appliances table (one card per appliance on a phone) shows each appliance's kWh and cost per period, "no data" (not a false 0 kWh) for periods without readings, the share of a period that had readings, and time-of-use costs priced by the hour in the chosen energy unit; in Dutch, names, headings, numbers and dates are Dutch.
-import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
+import type { EnergyResponse, ReadingsColumns } from '@nilm/contracts';
 import { screen, within } from '@testing-library/react';
 import { afterEach, expect, it, vi } from 'vitest';
 import { showLanguage } from '../i18n/i18n.setup.js';
 import { defaultUnits } from '../lib/format.js';
 import { phoneScreen } from '../test/media.fixture.js';
 import { renderPage, twoDays } from '../test/page.fixture.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import AppliancesPage from './appliances.page.js';
 
 afterEach(() => {
@@ -56,14 +57,14 @@ it('prices a time-of-use tariff hour by hour and shows the chosen energy unit', 
       },
     ],
   };
-  const hourly: Pick<ReadingsResponse, 'resolution_s' | 'points'> = {
-    resolution_s: 3600,
-    points: [6, 12].map((h) => ({
+  const hourly: ReadingsColumns = columnsOf(
+    [6, 12].map((h) => ({
       time: new Date(Date.UTC(2026, 0, 2, h)).toISOString(),
       power_w: 1000,
       appliances: { kettle: { power_w: h === 6 ? 1000 : 0, on_prob: 1 } },
     })),
-  };
+    { resolution_s: 3600 },
+  );
   renderPage('/b/home/appliances', '/b/:buildingId/appliances', <AppliancesPage />, {
     answer: (url) =>
       url.includes('/readings') ? hourly : url.includes('/energy') ? energy : undefined,

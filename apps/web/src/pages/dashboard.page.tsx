@@ -30,6 +30,7 @@ import {
 import { CheapestHoursPanel } from '../components/cheapest.hours.js';
 import { useTariffWithPrices } from '../state/prices.js';
 import { periodCoverage } from '../lib/coverage.js';
+import { latestEstimates } from '../lib/readings.columns.js';
 import { startOfZonedDay, todayCost } from '../lib/today.js';
 import { useLive } from '../state/live.js';
 import { applianceName } from '../lib/format.js';
@@ -112,10 +113,7 @@ function Dashboard({ buildingId }: { buildingId: string }) {
     const thresholds = new Map(
       (appliances.data?.appliances ?? []).map((a) => [a.name, a.on_prob_threshold]),
     );
-    const latest =
-      live.appliances ??
-      [...(readings.data?.points ?? [])].reverse().find((p) => Object.keys(p.appliances).length > 0)
-        ?.appliances;
+    const latest = live.appliances ?? (readings.data ? latestEstimates(readings.data) : undefined);
     if (!latest) return readings.data ? [] : undefined;
     return Object.entries(latest).map(([name, v]) => ({
       name,

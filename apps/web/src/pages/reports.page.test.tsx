@@ -1,5 +1,5 @@
 // Proves the Reports page shows energy as rows a person reads (on a phone as one card per period) (kWh and cost per appliance per day, "no data" days, Total row and column), prices a time-of-use tariff hour by hour from the hourly profile (differing from flat as computed by hand), draws the stacked bar chart, shows the chosen energy unit while the CSV keeps kWh, and gives each period's share with readings (Data coverage column, Total over the periods shown); in German the table reads German with decimal commas while the CSV keeps its English, machine format, and a language chosen while the page is open redraws the table in it.
-import type { EnergyResponse, ReadingsResponse } from '@nilm/contracts';
+import type { EnergyResponse, ReadingsColumns } from '@nilm/contracts';
 import { act, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -7,6 +7,7 @@ import { showLanguage } from '../i18n/i18n.setup.js';
 import { defaultUnits } from '../lib/format.js';
 import { phoneScreen } from '../test/media.fixture.js';
 import { renderPage, twoDays } from '../test/page.fixture.js';
+import { columnsOf } from '../test/readings.fixture.js';
 import ReportsPage from './reports.page.js';
 
 afterEach(() => {
@@ -135,14 +136,8 @@ const day: EnergyResponse = {
     },
   ],
 };
-const hourly: ReadingsResponse = {
-  building_id: 'home',
-  start: '2026-01-02T00:00:00.000Z',
-  end: '2026-01-03T00:00:00.000Z',
-  resolution_s: 3600,
-  estimate_coverage: 1,
-  appliances: ['kettle'],
-  points: Array.from({ length: 24 }, (_, h) => {
+const hourly: ReadingsColumns = columnsOf(
+  Array.from({ length: 24 }, (_, h) => {
     const kettle = h === 6 ? 1500 : 0;
     return {
       time: new Date(Date.UTC(2026, 0, 2, h)).toISOString(),
@@ -150,7 +145,8 @@ const hourly: ReadingsResponse = {
       appliances: { kettle: { power_w: kettle, on_prob: kettle ? 1 : 0 } },
     };
   }),
-};
+  { resolution_s: 3600, appliances: ['kettle'] },
+);
 const answer = (url: string) =>
   url.includes('/readings') ? hourly : url.includes('/energy') ? day : undefined;
 
@@ -182,7 +178,7 @@ it('prices a time-of-use tariff hour by hour in the building time zone', async (
   expect(screen.queryByText(/flat/)).not.toBeInTheDocument();
   const profileUrl = fetch.mock.calls.map((c) => c[0]).find((u) => u.includes('/readings'));
   expect(decodeURIComponent(profileUrl ?? '')).toBe(
-    '/api/v1/buildings/home/readings?start=2026-01-02T00:00:00.000Z&end=2026-01-03T00:00:00.000Z&resolution=1h',
+    '/api/v1/buildings/home/readings?start=2026-01-02T00:00:00.000Z&end=2026-01-03T00:00:00.000Z&resolution=1h&shape=columns',
   );
 });
 

@@ -31,7 +31,7 @@ import type {
   PriceFetchStatus,
   PricesImportResponse,
   PricesResponse,
-  ReadingsResponse,
+  ReadingsColumns,
   RunsResponse,
   Source,
   SourceList,
@@ -90,7 +90,7 @@ export interface ApiContract {
   'DELETE /api/v1/buildings/:id/labels/:labelId': null;
   'GET /api/v1/models': ModelList;
   'GET /api/v1/models/:ref/card': ModelCard;
-  'GET /api/v1/buildings/:id/readings': ReadingsResponse;
+  'GET /api/v1/buildings/:id/readings': ReadingsColumns;
   'GET /api/v1/buildings/:id/energy': EnergyResponse;
   'GET /api/v1/buildings/:id/appliances': ApplianceList;
   'GET /api/v1/buildings/:id/appliances/:name/runs': RunsResponse;
