@@ -1,4 +1,4 @@
-// Proves the DuckDB time-series store meets the contract in memory and in a file, that a 30-day chart at 15 min and a year at 1 d read a few thousand rows from its rollups (the same buckets as the minute tables), that a file written before rollups gains them once as it opens, that a file keeps readings, estimates and their model version across close and reopen, that files from before the band and the phases open and gain them, and that its pool of readers answers concurrent reads in write order.
+// Proves the DuckDB time-series store meets the contract in memory and in a file, that a 30-day chart at 15 min and a year at 1 d read a few thousand rows from its rollups (the same buckets as the minute tables), that a file written before rollups gains them once as it opens, that a file keeps readings, estimates and their model version across close and reopen, that files from before the band and the phases open and gain them, that its pool of readers answers concurrent reads in write order, and that its rollup rows give each bucket's counts and sums per series (grid points grouped alike).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -285,5 +285,40 @@ describe('duckdb time-series store', () => {
     await expect(read).resolves.toEqual([{ ts: t0, powerW: 5 }]);
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('duckdb rollup rows (fingerprints of what a bucket holds)', () => {
+  const day = Date.UTC(2024, 6, 1);
+  it('gives counts and sums per series and bucket, grid points grouped alike', async () => {
+    const store = await DuckDbTimeSeriesStore.open();
+    await store.writeReadings('fp', [
+      { ts: day + 60_000, powerW: 100 },
+      { ts: day + 120_000, powerW: 300 },
+      { ts: day + 86_400_000, powerW: 7 },
+    ]);
+    await store.writeEstimates('fp', 'm@1', [
+      { ts: day + 60_000, appliance: 'kettle', powerW: 40, onProb: 0.5, lowW: 30, highW: 50 },
+    ]);
+    await store.writeGrid('fp', [{ ts: day + 60_000, importW: 10, exportW: null, productionW: 2 }]);
+    const rows = await store.readRollupRows('fp', day, day + 86_400_000, 86_400);
+    const byKind = Object.fromEntries(rows.map((r) => [`${r.kind}:${r.appliance}`, r]));
+    expect(rows).toHaveLength(3);
+    expect(byKind['mains:']).toEqual({
+      bucket: day,
+      kind: 'mains',
+      appliance: '',
+      values: [2, 400, null, 0, null, 0, null],
+    });
+    expect(byKind['estimates:kettle']!.values).toEqual([1, 40, 0.5, 1, 30, 1, 50]);
+    expect(byKind['grid:']!.values).toEqual([1, 10, null, 1, 2, 0, 1]);
+    // A rewrite with another value changes the mains row.
+    await store.writeReadings('fp', [{ ts: day + 60_000, powerW: 101 }]);
+    const again = await store.readRollupRows('fp', day, day + 86_400_000, 86_400);
+    expect(again.find((r) => r.kind === 'mains')!.values[1]).toBe(401);
+    await expect(store.readRollupRows('fp', day, day + 1, 60)).rejects.toThrow(
+      'rollup level must be one of 900, 3600, 86400 s, got 60',
+    );
+    await store.close();
   });
 });

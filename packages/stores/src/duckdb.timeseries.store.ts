@@ -41,6 +41,7 @@ import {
   type EstimatePoint,
   type GridPoint,
   type Reading,
+  type RollupRow,
   type TimeSeriesStore,
 } from './timeseries.store.js';
 import {
@@ -533,6 +534,54 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const plan = planBuckets(startMs, endMs, size, this.readRollups);
     const rows = await this.query(`SELECT count(*) FROM (${bucketRows(plan, size)})`, [buildingId]);
     return num(rows[0]![0]!);
+  }
+
+  /**
+   * The rollup rows of `levelS` with buckets in [startMs, endMs) (see the contract), and per
+   * bucket the grid points' counts and sums (import, export, production), grouped from the grid
+   * table: the grid has no rollup, and most buildings have no grid rows at all.
+   */
+  async readRollupRows(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    levelS: number,
+  ): Promise<RollupRow[]> {
+    assertBuildingId(buildingId);
+    const level = ROLLUP_LEVELS.find((l) => l === levelS);
+    if (level === undefined)
+      throw new Error(`rollup level must be one of ${ROLLUP_LEVELS.join(', ')} s, got ${levelS}`);
+    if (!assertRange(startMs, endMs)) return [];
+    const size = level * 1000;
+    const grid = (await this.gridKnown(buildingId))
+      ? `UNION ALL
+         SELECT ${BUCKET('ts', size)} AS b, NULL, count(*), sum(import_w), sum(export_w),
+                count(import_w), sum(production_w), count(export_w), count(production_w)
+         FROM grid
+         WHERE building = $1 AND ${IN_RANGE(-floorTo(-startMs, size), -floorTo(-endMs, size))}
+         GROUP BY b`
+      : '';
+    const columns = await this.read(async (c) =>
+      (
+        await c.runAndReadAll(
+          `SELECT bucket, appliance, n, power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum
+           FROM rollup_${level}
+           WHERE building = $1 AND bucket >= ${int(startMs)} AND bucket < ${int(endMs)}
+           ${grid}`,
+          [buildingId],
+        )
+      ).getColumnsJS(),
+    );
+    const [bucketCol, applianceCol, ...valueCols] = columns;
+    return (bucketCol ?? []).map((bucket, i) => {
+      const appliance = applianceCol![i] as DuckDBValue;
+      return {
+        bucket: num(bucket as DuckDBValue),
+        kind: appliance === null ? 'grid' : appliance === '' ? 'mains' : 'estimates',
+        appliance: appliance === null ? '' : String(appliance),
+        values: valueCols.map((col) => nullableNum(col[i] as DuckDBValue)),
+      };
+    });
   }
 
   async writeSubmeter(

@@ -68,6 +68,21 @@ export interface GridPoint {
   phasesW?: readonly number[];
 }
 
+/**
+ * What a rollup bucket holds of one series (`readRollupRows`): the mains, one appliance's
+ * estimates, or the grid points (which have no rollup: their counts and sums per bucket come
+ * from the stored points). `values` are the counts and sums the store keeps for the series, in
+ * a fixed order per kind; null where no point carried the value.
+ */
+export interface RollupRow {
+  /** Bucket start, epoch ms, a multiple of the level's size. */
+  bucket: number;
+  kind: 'mains' | 'estimates' | 'grid';
+  /** The appliance for estimates, '' otherwise. */
+  appliance: string;
+  values: readonly (number | null)[];
+}
+
 /** Most phases a grid point holds (L1..L3). */
 export const MAX_PHASES = 3;
 
@@ -104,6 +119,19 @@ export interface TimeSeriesStore {
     endMs: number,
     bucketS: number,
   ): Promise<Bucket[]>;
+  /**
+   * The rollup rows at `levelS` seconds (900, 3600 or 86400) whose buckets start in
+   * [startMs, endMs), in no particular order: a fingerprint of what each bucket holds, for
+   * caches of results derived from its points. A write that adds, removes or changes a reading,
+   * estimate or grid point changes its bucket's rows (unless the changed values leave every
+   * count and sum of the series as it was). Optional: a store without it gets no such cache.
+   */
+  readRollupRows?(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    levelS: number,
+  ): Promise<RollupRow[]>;
   /** Write grid measurements (import, export, production); idempotent per (building, ts). */
   writeGrid(buildingId: string, points: readonly GridPoint[]): Promise<void>;
   /**

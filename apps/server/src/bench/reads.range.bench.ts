@@ -3,8 +3,9 @@
  * home with a year of one-minute readings and two appliances' estimates, in a file: the store's
  * bucket reads of 30 days at 15 min and a year at 1 d, and the services' 30-day chart
  * (resolution auto, at most 1000 points), each first from the minute tables only and then from
- * the rollups, in the same run on the same file; then the 1-year daily-energy report (it reads
- * minute buckets either way) and the one-day answer's size as points and as columns. Numbers,
+ * the rollups, in the same run on the same file; then the 1-year daily-energy report cold and
+ * with its finished days cached (`yearEnergy`) and the one-day answer's size as points and as
+ * columns. Numbers,
  * not assertions (recorded in docs/benchmarks.md). With `--influx <url>` the same writes and
  * long reads then run on that InfluxDB (database `nilm_bench_rollups`, the home deleted first).
  * Run: `npx tsx apps/server/src/bench/reads.range.bench.ts [--influx http://127.0.0.1:18086]`.
@@ -12,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDbTimeSeriesStore, InfluxTimeSeriesStore } from '@nilm/stores';
+import { DuckDbTimeSeriesStore, InfluxTimeSeriesStore, type TimeSeriesStore } from '@nilm/stores';
 import { ReadingsService } from '../services/readings.service.js';
 import { readingsColumns } from '../routes/readings.columns.js';
 
@@ -125,6 +126,87 @@ async function longReads(store: RollupStore, label: string): Promise<number[]> {
   return p50s;
 }
 
+/** The energy report's reads: rollup rows (fingerprints) and the ranges of its minute reads. */
+interface EnergyReads {
+  rollupRows: number;
+  minuteRanges: Array<[number, number]>;
+}
+
+/** The store, noting what the energy report reads from it into `reads`. */
+function counted(store: DuckDbTimeSeriesStore, reads: EnergyReads): TimeSeriesStore {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (name === 'readBuckets')
+        return (b: string, s: number, e: number, size: number) => {
+          if (size === 60) reads.minuteRanges.push([s, e]);
+          return store.readBuckets(b, s, e, size);
+        };
+      if (name === 'readRollupRows')
+        return async (b: string, s: number, e: number, level: number) => {
+          const rows = await store.readRollupRows(b, s, e, level);
+          reads.rollupRows += rows.length;
+          return rows;
+        };
+      return value;
+    },
+  });
+}
+
+/**
+ * The 1-year daily energy report (Europe/Berlin, the year's 365 finished days and today, whose
+ * minutes are the live ones written after the year): cold (a new cache every run: fingerprints,
+ * then every minute) and warm (finished days from the cache, checked against their rollup rows;
+ * today's minutes read), and a year of months warm; against the raw SQL scan of the year's minute
+ * rows (`SELECT count(*)` over what a cold report aggregates, `rowsForBuckets`) in the same run.
+ */
+async function yearEnergy(store: DuckDbTimeSeriesStore): Promise<void> {
+  const now = END + 12 * 3_600_000;
+  const from = END - 365 * DAY;
+  const zone = 'Europe/Berlin';
+  const rowsOf = async (reads: EnergyReads) => {
+    let rows = reads.rollupRows;
+    for (const [s, e] of reads.minuteRanges) rows += await store.rowsForBuckets(HOME, s, e, 60);
+    return rows;
+  };
+  const raw = await timed(() => store.rowsForBuckets(HOME, from, now, 60));
+  console.log(`raw SQL scan of the year's minute rows: ${raw.last} rows, ${spread(raw.ms)}`);
+  const coldReads: EnergyReads = { rollupRows: 0, minuteRanges: [] };
+  const probe = new ReadingsService(counted(store, coldReads), undefined, { now: () => now });
+  await probe.energy(HOME, from, now, 'day', zone);
+  const warmReads: EnergyReads = { rollupRows: 0, minuteRanges: [] };
+  const warmProbe = new ReadingsService(counted(store, warmReads), undefined, { now: () => now });
+  await warmProbe.energy(HOME, from, now, 'day', zone);
+  Object.assign(warmReads, { rollupRows: 0, minuteRanges: [] });
+  await warmProbe.energy(HOME, from, now, 'day', zone);
+  const cold = await timed(
+    () =>
+      new ReadingsService(store, undefined, { now: () => now }).energy(
+        HOME,
+        from,
+        now,
+        'day',
+        zone,
+      ),
+    5,
+  );
+  const service = new ReadingsService(store, undefined, { now: () => now });
+  await service.energy(HOME, from, now, 'day', zone);
+  const warm = await timed(() => service.energy(HOME, from, now, 'day', zone));
+  const months = await timed(() => service.energy(HOME, from, now, 'month', zone));
+  const uncached = new ReadingsService(store, undefined, { energyCache: null });
+  const same =
+    JSON.stringify(warm.last) ===
+    JSON.stringify(await uncached.energy(HOME, from, now, 'day', zone));
+  console.log(
+    `1-year daily energy, cold (${cold.last.length} days): ${await rowsOf(coldReads)} rows read (${coldReads.rollupRows} rollup rows, minutes of ${coldReads.minuteRanges.length} ranges), ${spread(cold.ms)}; p50 / raw scan p50 ${(p50(cold.ms) / p50(raw.ms)).toFixed(1)}`,
+  );
+  console.log(
+    `1-year daily energy, warm: ${await rowsOf(warmReads)} rows read (${warmReads.rollupRows} rollup rows, minutes of ${warmReads.minuteRanges.length} ranges), ${spread(warm.ms)}; p50 / raw scan p50 ${(p50(warm.ms) / p50(raw.ms)).toFixed(2)}; equal to the uncached report: ${same}`,
+  );
+  console.log(`1-year monthly energy, warm (${months.last.length} months): ${spread(months.ms)}`);
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'nilm-reads-range-'));
   const path = join(dir, 'timeseries.duckdb');
@@ -134,11 +216,8 @@ async function main(): Promise<void> {
   await compare((readRollups) => DuckDbTimeSeriesStore.open({ path, readRollups }));
 
   const store = await DuckDbTimeSeriesStore.open({ path });
+  await yearEnergy(store);
   const service = new ReadingsService(store);
-  const year = await timed(() => service.energy(HOME, T0, END, 'day'), 3);
-  console.log(
-    `1-year daily energy (service; minute buckets, no rollup): ${year.last.length} days, ${await store.rowsForBuckets(HOME, T0, END, 60)} rows read, ${spread(year.ms)}`,
-  );
   const day = await service.readings(HOME, END - DAY, END, '1m');
   const columns = JSON.stringify(readingsColumns(HOME, END - DAY, END, day)).length;
   const points = JSON.stringify(

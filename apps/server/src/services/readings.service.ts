@@ -6,7 +6,15 @@
 import { zonedClock, zonedMidnight } from '@nilm/contracts';
 import type { TimeSeriesStore, Bucket, GridPoint } from '@nilm/stores';
 import { ApiError } from '../errors.js';
-import { isShown, type ApplianceView, type PresentAppliances } from './appliances.service.js';
+import { type ApplianceView, type PresentAppliances } from './appliances.service.js';
+import {
+  EnergyDayCache,
+  EnergyDays,
+  nthSmallest,
+  sumParts,
+  type EnergyPart,
+  type Piece,
+} from './energy.days.js';
 
 /** Every appliance shown, on at 0.5: for a caller that knows no building settings. */
 const SHOW_ALL: ApplianceView = { present: null, onProbThreshold: new Map() };
@@ -87,12 +95,28 @@ export interface EnergyPeriodResult {
   selfConsumptionKwh: number | null;
 }
 
+export interface ReadingsServiceOptions {
+  /**
+   * Finished days' energy kept between requests (a new cache by default; null: none), checked
+   * on every use against the store's rollups (energy.days.ts).
+   */
+  energyCache?: EnergyDayCache | null;
+  /** The clock that says which days are finished (only which are worth caching). */
+  now?: () => number;
+}
+
 export class ReadingsService {
+  private readonly days: EnergyDays;
+
   constructor(
     private readonly timeseries: TimeSeriesStore,
     private readonly view: (buildingId: string) => Promise<ApplianceView> = () =>
       Promise.resolve(SHOW_ALL),
-  ) {}
+    options: ReadingsServiceOptions = {},
+  ) {
+    const cache = options.energyCache === undefined ? new EnergyDayCache() : options.energyCache;
+    this.days = new EnergyDays(timeseries, cache, options.now ?? Date.now);
+  }
 
   /** Buckets of mains and estimates over [start, end). */
   async readings(
@@ -155,6 +179,9 @@ export class ReadingsService {
    * minutes. The band is meant to hold one minute's true power 90 % of the time; summing its
    * ends assumes every minute errs the same way, so the range is wider than a 90 % interval of
    * the total (conservative).
+   *
+   * Finished local days come from a cache of their minute sums when the store's rollups say
+   * their data is unchanged (energy.days.ts), with the same numbers as from the minutes.
    */
   async energy(
     buildingId: string,
@@ -170,96 +197,77 @@ export class ReadingsService {
         'an energy report covers at most 400 days; shorten the range',
       );
     const edges = periodEdges(startMs, endMs, period, timeZone);
-    const [minute, gridMinutes, view] = await Promise.all([
-      this.timeseries.readBuckets(buildingId, edges[0]!, edges[edges.length - 1]!, 60),
-      this.timeseries.readGridBuckets(buildingId, edges[0]!, edges[edges.length - 1]!, 60),
-      this.view(buildingId),
-    ]);
-    let g = 0;
+    const pieces =
+      period === 'day'
+        ? edges.slice(1).map((to, i) => ({ from: edges[i]!, to, whole: true }))
+        : dayPieces(edges[0]!, edges.at(-1)!, timeZone);
+    const parts = await this.days.read(buildingId, pieces, this.view(buildingId));
     const out: EnergyPeriodResult[] = [];
-    let j = 0;
+    let k = 0;
     for (let p = 0; p + 1 < edges.length; p++) {
       const from = edges[p]!;
       const to = edges[p + 1]!;
-      let total = 0;
-      let covered = 0;
-      let estimated = 0;
-      let pending = 0;
-      const mains: number[] = [];
-      const apps: Record<string, number> = {};
-      const bands: Record<string, { low: number; high: number; known: boolean }> = {};
-      while (j < minute.length && minute[j]!.ts < to) {
-        const b = minute[j]!;
-        j++;
-        if (b.ts < from) continue;
-        const entries = Object.entries(b.appliances);
-        if (b.powerW !== null) {
-          total += b.powerW;
-          covered++;
-          mains.push(b.powerW);
-          if (entries.length > 0) estimated++;
-          else pending += b.powerW;
-        }
-        for (const [a, v] of entries) {
-          if (!isShown(view.present, a)) continue;
-          apps[a] = (apps[a] ?? 0) + v.powerW;
-          const band = (bands[a] ??= { low: 0, high: 0, known: true });
-          if (v.onProb < (view.onProbThreshold.get(a) ?? 0.5)) {
-            band.low += v.powerW;
-            band.high += v.powerW;
-          } else if (v.lowW !== undefined && v.highW !== undefined) {
-            band.low += v.lowW;
-            band.high += v.highW;
-          } else band.known = false;
-        }
-      }
-      const kwh = (w: number): number => (w * 60) / 3_600_000;
-      // Grid energy: sums of the minute means each meter measured, null when none did.
-      const sums = { importW: null, exportW: null, productionW: null } as Record<
-        'importW' | 'exportW' | 'productionW',
-        number | null
-      >;
-      while (g < gridMinutes.length && gridMinutes[g]!.ts < to) {
-        const m = gridMinutes[g]!;
-        g++;
-        if (m.ts < from) continue;
-        for (const k of ['importW', 'exportW', 'productionW'] as const) {
-          const v = m[k];
-          if (v !== null) sums[k] = (sums[k] ?? 0) + v;
-        }
-      }
-      const gridKwh = (w: number | null): number | null => (w === null ? null : kwh(w));
-      mains.sort((x, y) => x - y);
-      const base = mains.length ? mains[Math.floor(0.05 * (mains.length - 1))]! : 0;
-      const appliances = Object.fromEntries(Object.entries(apps).map(([a, w]) => [a, kwh(w)]));
-      const tracked = Object.values(appliances).reduce((x, y) => x + y, 0);
-      out.push({
-        startMs: from,
-        endMs: to,
-        totalKwh: kwh(total),
-        appliances,
-        ranges: Object.fromEntries(
-          Object.entries(bands).map(([a, r]) => [
-            a,
-            r.known ? { lowKwh: kwh(r.low), highKwh: kwh(r.high) } : null,
-          ]),
-        ),
-        otherKwh: Math.max(0, kwh(total - pending) - tracked),
-        pendingKwh: kwh(pending),
-        baseloadKwh: kwh(base * covered),
-        coverage: covered / ((to - from) / 60_000),
-        estimateCoverage: covered === 0 ? null : estimated / covered,
-        importKwh: gridKwh(sums.importW),
-        exportKwh: gridKwh(sums.exportW),
-        productionKwh: gridKwh(sums.productionW),
-        selfConsumptionKwh:
-          sums.productionW === null
-            ? null
-            : Math.max(0, kwh(sums.productionW) - (gridKwh(sums.exportW) ?? 0)),
-      });
+      const first = k;
+      while (k < pieces.length && pieces[k]!.to <= to) k++;
+      out.push(periodResult(from, to, parts.slice(first, k)));
     }
     return out;
   }
+}
+
+/**
+ * [from, to) cut at the local midnights inside it: whole local days, and the part of a day
+ * at either end when from or to is not a midnight (a span).
+ */
+function dayPieces(from: number, to: number, timeZone: string): Piece[] {
+  const midnights = periodEdges(from, to, 'day', timeZone);
+  const pieces: Piece[] = [];
+  for (let i = 0; i + 1 < midnights.length; i++) {
+    const a = Math.max(midnights[i]!, from);
+    const b = Math.min(midnights[i + 1]!, to);
+    if (a < b) pieces.push({ from: a, to: b, whole: a === midnights[i] && b === midnights[i + 1] });
+  }
+  return pieces;
+}
+
+/** One report period from the parts of its stretches (see `energy`). */
+function periodResult(from: number, to: number, parts: readonly EnergyPart[]): EnergyPeriodResult {
+  const sum = sumParts(parts);
+  const kwh = (w: number): number => (w * 60) / 3_600_000;
+  const gridKwh = (w: number | null): number | null => (w === null ? null : kwh(w));
+  const base =
+    sum.covered > 0
+      ? nthSmallest(
+          parts.map((x) => x.mains),
+          Math.floor(0.05 * (sum.covered - 1)),
+        )
+      : 0;
+  const appliances = Object.fromEntries([...sum.apps].map(([a, w]) => [a, kwh(w)]));
+  const tracked = Object.values(appliances).reduce((x, y) => x + y, 0);
+  return {
+    startMs: from,
+    endMs: to,
+    totalKwh: kwh(sum.total),
+    appliances,
+    ranges: Object.fromEntries(
+      [...sum.bands].map(([a, r]) => [
+        a,
+        r.known ? { lowKwh: kwh(r.low), highKwh: kwh(r.high) } : null,
+      ]),
+    ),
+    otherKwh: Math.max(0, kwh(sum.total - sum.pending) - tracked),
+    pendingKwh: kwh(sum.pending),
+    baseloadKwh: kwh(base * sum.covered),
+    coverage: sum.covered / ((to - from) / 60_000),
+    estimateCoverage: sum.covered === 0 ? null : sum.estimated / sum.covered,
+    importKwh: gridKwh(sum.grid.importW),
+    exportKwh: gridKwh(sum.grid.exportW),
+    productionKwh: gridKwh(sum.grid.productionW),
+    selfConsumptionKwh:
+      sum.grid.productionW === null
+        ? null
+        : Math.max(0, kwh(sum.grid.productionW) - (gridKwh(sum.grid.exportW) ?? 0)),
+  };
 }
 
 /**
