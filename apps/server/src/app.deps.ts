@@ -16,6 +16,7 @@ import {
   InfluxTimeSeriesStore,
   type MetadataStore,
   type TimeSeriesStore,
+  WatermarkedTimeSeriesStore,
 } from '@nilm/stores';
 import {
   createTokenVerifier,
@@ -69,7 +70,7 @@ export async function createParts(
     : await createPgliteMetadataStore({ dataDir: join(config.dataDir, 'metadata') });
   closers.push(() => metadata.close());
   await metadata.migrate();
-  const timeseries: TimeSeriesStore = config.INFLUX_URL
+  const points: TimeSeriesStore = config.INFLUX_URL
     ? await InfluxTimeSeriesStore.open({
         url: config.INFLUX_URL,
         database: config.INFLUX_DATABASE,
@@ -81,6 +82,9 @@ export async function createParts(
         log,
       })
     : await DuckDbTimeSeriesStore.open({ path: join(config.dataDir, 'timeseries.duckdb'), log });
+  // Every writer and reader of this process goes through it: newest/oldest reading and estimate
+  // times come from the metadata store's per-building watermarks, not min/max scans (issue 16).
+  const timeseries: TimeSeriesStore = new WatermarkedTimeSeriesStore(points, metadata);
   closers.push(() => timeseries.close());
   const engine = await InferenceEngine.open(config.modelsDir, {
     threads: intraOpThreads(config.NILM_ROLE, config.WORKER_CONCURRENCY),
