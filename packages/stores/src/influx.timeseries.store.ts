@@ -59,6 +59,7 @@ import {
   type EstimatePoint,
   type GridPoint,
   type Reading,
+  type RollupRow,
   type TimeSeriesStore,
 } from './timeseries.store.js';
 import {
@@ -489,6 +490,71 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       if (phasesW) point.phasesW = phasesW;
       return point;
     });
+  }
+
+  /**
+   * The rollup points of `levelS` with buckets in [startMs, endMs) (see the contract), and per
+   * bucket the grid points' counts and sums (import, export, production, phase L1), grouped
+   * from the grid measurement (the grid has no rollup). Rollups written by another process at
+   * the same moment can lag (see the header): a cache checked against them then keeps its older
+   * answer until the next write in those buckets.
+   */
+  async readRollupRows(
+    buildingId: string,
+    startMs: number,
+    endMs: number,
+    levelS: number,
+  ): Promise<RollupRow[]> {
+    assertBuildingId(buildingId);
+    const level = ROLLUP_LEVELS.find((l) => l === levelS);
+    if (level === undefined)
+      throw new Error(`rollup level must be one of ${ROLLUP_LEVELS.join(', ')} s, got ${levelS}`);
+    if (!assertRange(startMs, endMs)) return [];
+    await this.ensureRollups();
+    const size = level * 1000;
+    const where = (from: number, to: number) =>
+      `WHERE "building" = ${str(buildingId)} AND ${timeRange(from, to)}`;
+    const inLevel = `${where(startMs, endMs)} AND "level" = '${level}'`;
+    // Grid points of the buckets that start in the range, whole.
+    const gridFrom = -floorTo(-startMs, size);
+    const gridTo = -floorTo(-endMs, size);
+    const [mains, estimates, grid] = await this.query(
+      [
+        `SELECT "n", "power_sum" FROM ${this.from(MAINS_ROLLUP)} ${inLevel}`,
+        `SELECT "n", "power_sum", "on_prob_sum", "low_sum", "high_sum", "band"` +
+          ` FROM ${this.from(ESTIMATE_ROLLUP)} ${inLevel} GROUP BY "appliance"`,
+        `SELECT count("import_w") AS "a", sum("import_w") AS "b", count("export_w") AS "c",` +
+          ` sum("export_w") AS "d", count("production_w") AS "e", sum("production_w") AS "f",` +
+          ` count("l1_n") AS "g" FROM ${this.from(GRID)} ${where(gridFrom, gridTo)}` +
+          ` GROUP BY time(${size}ms) fill(none)`,
+      ].join('; '),
+    );
+    const value = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+    const rowsOf = (
+      result: StatementResult | undefined,
+      kind: RollupRow['kind'],
+      columns: readonly string[],
+    ): RollupRow[] =>
+      (result?.series ?? []).flatMap((series) =>
+        seriesRows(series).map((row) => ({
+          bucket: num(row.time),
+          kind,
+          appliance: kind === 'estimates' ? (series.tags?.appliance ?? '') : '',
+          values: columns.map((c) => value(row[c])),
+        })),
+      );
+    return [
+      ...rowsOf(mains, 'mains', ['n', 'power_sum']),
+      ...rowsOf(estimates, 'estimates', [
+        'n',
+        'power_sum',
+        'on_prob_sum',
+        'low_sum',
+        'high_sum',
+        'band',
+      ]),
+      ...rowsOf(grid, 'grid', ['a', 'b', 'c', 'd', 'e', 'f', 'g']),
+    ];
   }
 
   async deleteBuilding(buildingId: string): Promise<void> {
