@@ -70,6 +70,14 @@ describe('watermarked time-series store', () => {
     expect(await duck.latestReadingTs(b)).toBe(T + 60 * MIN);
   });
 
+  it("passes the inner store's rollup rows through", async () => {
+    const b = id('rollups');
+    await store.writeReadings(b, [{ ts: T, powerW: 4 }]);
+    const rows = await store.readRollupRows?.(b, T - 3_600_000, T + 3_600_000, 900);
+    expect(rows).toEqual(await duck.readRollupRows(b, T - 3_600_000, T + 3_600_000, 900));
+    expect(rows?.length).toBeGreaterThan(0);
+  });
+
   it('a refused batch widens nothing', async () => {
     const b = id('refused');
     await createBuilding(b);

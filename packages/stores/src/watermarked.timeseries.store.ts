@@ -49,12 +49,16 @@ export class WatermarkedTimeSeriesStore implements TimeSeriesStore {
   /** Per building: the delete in flight (writes wait for it). */
   private readonly deleting = new Map<string, Promise<void>>();
 
+  /** The inner store's rollup fingerprints, when it has them (caches of finished days). */
+  readonly readRollupRows?: TimeSeriesStore['readRollupRows'];
+
   constructor(
     /** The store that holds the points. */
     readonly inner: TimeSeriesStore,
     private readonly marks: WatermarkStore,
   ) {
     this.kind = inner.kind;
+    if (inner.readRollupRows) this.readRollupRows = inner.readRollupRows.bind(inner);
   }
 
   writeReadings(buildingId: string, readings: readonly Reading[]): Promise<void> {
