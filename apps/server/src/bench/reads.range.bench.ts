@@ -133,7 +133,7 @@ interface EnergyReads {
 }
 
 /** The store, noting what the energy report reads from it into `reads`. */
-function counted(store: DuckDbTimeSeriesStore, reads: EnergyReads): TimeSeriesStore {
+function counted(store: RollupStore, reads: EnergyReads): TimeSeriesStore {
   return new Proxy(store, {
     get(target, name, receiver) {
       const value: unknown = Reflect.get(target, name, receiver);
@@ -157,10 +157,11 @@ function counted(store: DuckDbTimeSeriesStore, reads: EnergyReads): TimeSeriesSt
  * The 1-year daily energy report (Europe/Berlin, the year's 365 finished days and today, whose
  * minutes are the live ones written after the year): cold (a new cache every run: fingerprints,
  * then every minute) and warm (finished days from the cache, checked against their rollup rows;
- * today's minutes read), and a year of months warm; against the raw SQL scan of the year's minute
- * rows (`SELECT count(*)` over what a cold report aggregates, `rowsForBuckets`) in the same run.
+ * today's minutes read), and a year of months warm; against the raw scan of the year's minute
+ * rows (a count over what a cold report aggregates, `rowsForBuckets`: SQL on DuckDB, InfluxQL on
+ * InfluxDB) in the same run.
  */
-async function yearEnergy(store: DuckDbTimeSeriesStore): Promise<void> {
+async function yearEnergy(store: RollupStore, coldRuns: number): Promise<void> {
   const now = END + 12 * 3_600_000;
   const from = END - 365 * DAY;
   const zone = 'Europe/Berlin';
@@ -170,7 +171,9 @@ async function yearEnergy(store: DuckDbTimeSeriesStore): Promise<void> {
     return rows;
   };
   const raw = await timed(() => store.rowsForBuckets(HOME, from, now, 60));
-  console.log(`raw SQL scan of the year's minute rows: ${raw.last} rows, ${spread(raw.ms)}`);
+  console.log(
+    `${store.kind}: raw scan of the year's minute rows (count): ${raw.last} rows, ${spread(raw.ms)}`,
+  );
   const coldReads: EnergyReads = { rollupRows: 0, minuteRanges: [] };
   const probe = new ReadingsService(counted(store, coldReads), undefined, { now: () => now });
   await probe.energy(HOME, from, now, 'day', zone);
@@ -188,7 +191,7 @@ async function yearEnergy(store: DuckDbTimeSeriesStore): Promise<void> {
         'day',
         zone,
       ),
-    5,
+    coldRuns,
   );
   const service = new ReadingsService(store, undefined, { now: () => now });
   await service.energy(HOME, from, now, 'day', zone);
@@ -199,12 +202,14 @@ async function yearEnergy(store: DuckDbTimeSeriesStore): Promise<void> {
     JSON.stringify(warm.last) ===
     JSON.stringify(await uncached.energy(HOME, from, now, 'day', zone));
   console.log(
-    `1-year daily energy, cold (${cold.last.length} days): ${await rowsOf(coldReads)} rows read (${coldReads.rollupRows} rollup rows, minutes of ${coldReads.minuteRanges.length} ranges), ${spread(cold.ms)}; p50 / raw scan p50 ${(p50(cold.ms) / p50(raw.ms)).toFixed(1)}`,
+    `${store.kind}: 1-year daily energy, cold (${cold.last.length} days): ${await rowsOf(coldReads)} rows read (${coldReads.rollupRows} rollup rows, minutes of ${coldReads.minuteRanges.length} ranges), ${spread(cold.ms)}; p50 / raw scan p50 ${(p50(cold.ms) / p50(raw.ms)).toFixed(1)}`,
   );
   console.log(
-    `1-year daily energy, warm: ${await rowsOf(warmReads)} rows read (${warmReads.rollupRows} rollup rows, minutes of ${warmReads.minuteRanges.length} ranges), ${spread(warm.ms)}; p50 / raw scan p50 ${(p50(warm.ms) / p50(raw.ms)).toFixed(2)}; equal to the uncached report: ${same}`,
+    `${store.kind}: 1-year daily energy, warm: ${await rowsOf(warmReads)} rows read (${warmReads.rollupRows} rollup rows, minutes of ${warmReads.minuteRanges.length} ranges), ${spread(warm.ms)}; p50 / raw scan p50 ${(p50(warm.ms) / p50(raw.ms)).toFixed(2)}; equal to the uncached report: ${same}`,
   );
-  console.log(`1-year monthly energy, warm (${months.last.length} months): ${spread(months.ms)}`);
+  console.log(
+    `${store.kind}: 1-year monthly energy, warm (${months.last.length} months): ${spread(months.ms)}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -216,7 +221,7 @@ async function main(): Promise<void> {
   await compare((readRollups) => DuckDbTimeSeriesStore.open({ path, readRollups }));
 
   const store = await DuckDbTimeSeriesStore.open({ path });
-  await yearEnergy(store);
+  await yearEnergy(store, 5);
   const service = new ReadingsService(store);
   const day = await service.readings(HOME, END - DAY, END, '1m');
   const columns = JSON.stringify(readingsColumns(HOME, END - DAY, END, day)).length;
@@ -248,6 +253,9 @@ async function main(): Promise<void> {
   await fill(influx);
   await influx.close();
   await compare((readRollups) => InfluxTimeSeriesStore.open({ url, database, readRollups }));
+  const again = await InfluxTimeSeriesStore.open({ url, database });
+  await yearEnergy(again, 3);
+  await again.close();
 }
 
 await main();
