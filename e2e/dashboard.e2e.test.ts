@@ -162,10 +162,12 @@ describe('the product in a browser', () => {
     const points = Number(asked.get('points'));
     expect(points).toBeGreaterThan(100);
     expect(points).toBeLessThanOrEqual(1300);
-    const body = (await response.json()) as { points: unknown[]; resolution_s: number };
-    expect(body.points.length).toBeLessThanOrEqual(points);
+    // The app reads the columnar shape (one array per series; issue 16.1).
+    expect(asked.get('shape')).toBe('columns');
+    const body = (await response.json()) as { time_ms: number[]; resolution_s: number };
+    expect(body.time_ms.length).toBeLessThanOrEqual(points);
     // The demo home holds 13 days: the chart shows all of them at a coarse resolution.
-    expect(body.points.length).toBeGreaterThan(100);
+    expect(body.time_ms.length).toBeGreaterThan(100);
     expect(body.resolution_s).toBeGreaterThan(60);
     await page.getByRole('region', { name: 'Power by appliance' }).locator('svg').first().waitFor();
     await shot('03b-dashboard-30d');
