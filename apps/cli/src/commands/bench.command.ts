@@ -31,11 +31,22 @@ export function registerBench(program: Command, config: CliConfig): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .option(
       '--server',
-      'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, worker capacity, history backfill rate',
+      'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, worker runs, history backfill rate, worker capacity',
     )
     .option(
       '--only <parts>',
-      'with --server: run only these parts, comma-separated (ingest, query, worker, backfill, wire)',
+      'with --server: run only these parts, comma-separated (ingest, query, worker, backfill, wire, capacity)',
+    )
+    .option('--homes <n>', 'with --server, capacity: simulated homes', '10000')
+    .option(
+      '--load-seconds <n>',
+      'with --server, capacity: seconds the homes send readings for',
+      '90',
+    )
+    .option(
+      '--workers <list>',
+      'with --server, capacity: worker counts to run, comma-separated',
+      '1,2',
     )
     .action(
       async (opts: {
@@ -45,6 +56,9 @@ export function registerBench(program: Command, config: CliConfig): void {
         json?: boolean;
         server?: boolean;
         only?: string;
+        homes: string;
+        loadSeconds: string;
+        workers: string;
       }) => {
         const seconds = Number(opts.seconds);
         if (opts.server) {
@@ -54,7 +68,12 @@ export function registerBench(program: Command, config: CliConfig): void {
           const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
           if (!opts.json)
             process.stderr.write(`benchmarking the server (${seconds} s per part)...\n`);
-          const r = await benchServer(process.env, root, seconds, only);
+          const capacity = {
+            homes: wholeNumber('--homes', opts.homes, 1, 1_000_000),
+            seconds: wholeNumber('--load-seconds', opts.loadSeconds, 1, 86_400),
+            workers: opts.workers.split(',').map((w) => wholeNumber('--workers', w.trim(), 1, 8)),
+          };
+          const r = await benchServer(process.env, root, seconds, only, capacity);
           process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatServerBench(r));
           return;
         }
@@ -108,6 +127,17 @@ export function registerBench(program: Command, config: CliConfig): void {
         );
       },
     );
+}
+
+/** A whole-number option within [min, max]; anything else stops with the option's name. */
+function wholeNumber(name: string, given: string, min: number, max: number): number {
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `${name} must be a whole number from ${min} to ${max}, got "${given}"`,
+    );
+  return n;
 }
 
 /** `--only a,b` as a list of known parts; an unknown name stops with the list of known ones. */

@@ -3,8 +3,10 @@
  * - ingest: HTTP POST /api/v1/ingest with batches of 5000 readings, next to the time-series
  *   store's own write rate measured in the same run;
  * - reads: p50/p99 latency of a one-day readings query at 50 concurrent clients;
- * - worker: the time of one incremental disaggregation run, and so how many homes sending a
- *   reading every 10 s one worker process keeps up with;
+ * - worker: the time of one incremental disaggregation run, and how runs of many homes at once
+ *   share the model's runtime calls;
+ * - capacity: N homes sending a reading every 10 s through the real ingest path and queue for a
+ *   fixed time, with 1 and 2 workers, and the backlog left at the end (capacity.bench.ts);
  * - backfill: 14 days of one-minute history imported into a home whose live data already flows,
  *   estimated from the backlog to the end, as minutes per second, next to the engine's own rate
  *   on the same 14 days in one call (the ratio is the worker's overhead: chunking, context
@@ -23,6 +25,7 @@ import { DisaggregationService } from '../services/disaggregation.service.js';
 import { benchBuilding, benchIngestPaths, type IngestPathRates } from './ingest.paths.bench.js';
 import { benchWire, type WireBenchResult } from './wire.bench.js';
 import { clientsElsewhere } from './query.clients.js';
+import { benchCapacity, formatCapacity, type CapacityResult } from './capacity.bench.js';
 
 export interface ServerBenchResult {
   stores: { timeseries: string; metadata: string; queue: string };
@@ -48,7 +51,6 @@ export interface ServerBenchResult {
   worker: {
     model: string;
     run_ms_mean: number;
-    homes_at_10s: number;
     /** The same homes' next minute run all at once: wall time per home, and runtime calls. */
     concurrent_ms_per_run: number;
     concurrent_runs: number;
@@ -67,6 +69,15 @@ export interface ServerBenchResult {
   } | null;
   /** Null when the web app is not built. */
   wire: WireBenchResult | null;
+  /** One per worker count asked for. */
+  capacity: CapacityResult[] | null;
+}
+
+/** The capacity part's sizes: homes, the load's wall time, and the worker counts to run. */
+export interface CapacityBenchOptions {
+  homes: number;
+  seconds: number;
+  workers: readonly number[];
 }
 
 /** The one-day readings query at one number of concurrent clients. */
@@ -85,7 +96,14 @@ export interface QueryLevel {
 }
 
 /** The parts of the server bench, in the order they run. */
-export const SERVER_BENCH_PARTS = ['ingest', 'query', 'worker', 'backfill', 'wire'] as const;
+export const SERVER_BENCH_PARTS = [
+  'ingest',
+  'query',
+  'worker',
+  'backfill',
+  'wire',
+  'capacity',
+] as const;
 export type ServerBenchPart = (typeof SERVER_BENCH_PARTS)[number];
 
 const pct = (sorted: number[], p: number): number =>
@@ -97,6 +115,7 @@ export async function benchServer(
   repoRoot: string,
   seconds = 5,
   only: readonly ServerBenchPart[] = SERVER_BENCH_PARTS,
+  capacityOptions: CapacityBenchOptions = { homes: 10_000, seconds: 90, workers: [1, 2] },
 ): Promise<ServerBenchResult> {
   const runs = (part: ServerBenchPart) => only.includes(part);
   const dir = mkdtempSync(join(tmpdir(), 'nilm-bench-'));
@@ -131,7 +150,8 @@ export async function benchServer(
     });
     const token = (await parts.issuer!.sign({ sub: 'bench', role: 'admin' })).token;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    for (const id of ['bench-raw', 'bench-http', 'bench-query']) await benchBuilding(parts, id);
+    if (runs('ingest') || runs('query') || runs('wire'))
+      for (const id of ['bench-raw', 'bench-http', 'bench-query']) await benchBuilding(parts, id);
     let ingest: ServerBenchResult['ingest'] = null;
     if (runs('ingest')) ingest = await benchIngest(parts, url, headers, seconds, config.MQTT_URL);
 
@@ -210,11 +230,10 @@ export async function benchServer(
         await Promise.all(win.map((w) => model!.runWindows(w, 1)));
         sharedMs += performance.now() - s0;
       }
-      // Each home needs one run per minute (its new complete minute); runs are sequential per core.
+      // How many homes a worker keeps up with is measured by running them (the capacity part).
       worker = {
         model: `${model!.card.id}@${model!.card.version}`,
         run_ms_mean: runMs,
-        homes_at_10s: Math.floor((60_000 / runMs) * config.WORKER_CONCURRENCY),
         concurrent_ms_per_run: concurrentMs / homes,
         concurrent_runs: homes,
         concurrent_runtime_calls: concurrentCalls,
@@ -272,6 +291,12 @@ export async function benchServer(
             authorization: headers.authorization,
           })
         : null;
+    let capacity: CapacityResult[] | null = null;
+    if (runs('capacity'))
+      capacity = await benchCapacity(parts, {
+        ...capacityOptions,
+        reconcileMs: config.WORKER_RECONCILE_MS,
+      });
     return {
       stores: {
         timeseries: parts.timeseries.kind,
@@ -283,6 +308,7 @@ export async function benchServer(
       worker,
       backfill,
       wire,
+      capacity,
     };
   } finally {
     await app.close();
@@ -456,7 +482,7 @@ export function formatServerBench(r: ServerBenchResult): string {
   const w = r.worker;
   if (w)
     lines.push(
-      `worker (${w.model}): ${w.run_ms_mean.toFixed(1)} ms per incremental run; keeps up with ${w.homes_at_10s} homes at one reading per 10 s`,
+      `worker (${w.model}): ${w.run_ms_mean.toFixed(1)} ms per incremental run, one at a time (how many homes it keeps up with: the capacity part)`,
       `  ${w.concurrent_runs} homes' runs at once: ${w.concurrent_ms_per_run.toFixed(1)} ms per run (${(w.concurrent_ms_per_run / w.run_ms_mean).toFixed(2)} of one at a time), ${w.concurrent_runtime_calls} runtime call${w.concurrent_runtime_calls === 1 ? '' : 's'} for ${w.concurrent_runs} runs`,
       `  the model alone, one window per home: ${w.model_ms_per_home_alone.toFixed(2)} ms per home in a call each, ${w.model_ms_per_home_shared.toFixed(2)} ms in one shared call (${(w.model_ms_per_home_shared / w.model_ms_per_home_alone).toFixed(2)})`,
     );
@@ -475,5 +501,6 @@ export function formatServerBench(r: ServerBenchResult): string {
       lines.push(
         `on the wire, ${name}: ${kb(v.wire_bytes)} (${v.encoding}) of ${kb(v.raw_bytes)} uncompressed, ${v.files} file${v.files === 1 ? '' : 's'}`,
       );
+  for (const c of r.capacity ?? []) lines.push(...formatCapacity(c));
   return lines.join('\n') + '\n';
 }

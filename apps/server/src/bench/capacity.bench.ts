@@ -1,0 +1,502 @@
+/**
+ * Worker capacity, measured by running it (issue 16.2): `homes` simulated homes, each with a few
+ * hours of one-minute history (the model's context; taken as estimated before, so it is not in
+ * the backlog), send one reading every `intervalS` through the real ingest path (IngestService:
+ * store write, backlog mark, enqueue) for `seconds` of wall time, while real `Worker`s take the
+ * jobs from the real queue. Nothing is multiplied: what is printed is what was done, and what was
+ * left undone at the end (the metadata store's backlog, the queue's waiting jobs, and each home's
+ * newest estimate behind its newest reading). Beside it, the same run times the time-series
+ * store alone on the write ingest makes (one reading of one home per call), one call at a time.
+ * The homes are seeded once; each worker count then runs on them in turn, so a later run starts
+ * with what the earlier one left (printed as its first backlog point).
+ *
+ * Queues: the configured one. The in-process queue has one consumer per process (an embedded
+ * server owns its DuckDB file), so there `workers: 2` is one Worker taking two jobs at a time,
+ * as `WORKER_CONCURRENCY=2` does; on Redis it is two Workers, each with its own BullMQ consumer
+ * (connection) on one queue, in this process (they share the stores' clients and the model,
+ * whose batcher packs their windows into shared runtime calls). The homes' readings are sent
+ * from this process too, so the load and the workers share the machine's cores.
+ */
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { BullMqJobQueue, MemoryJobQueue, type JobQueue } from '@nilm/queue';
+import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
+import type { Parts } from '../app.deps.js';
+import { Metrics } from '../metrics.js';
+import { IngestService } from '../services/ingest.service.js';
+import { Worker } from '../worker.js';
+
+export interface CapacityOptions {
+  /** Simulated homes. */
+  homes: number;
+  /** Wall time the homes send readings for, per worker count. */
+  seconds: number;
+  /** Worker counts to run, in turn (see the file's comment for what 2 means per queue). */
+  workers: readonly number[];
+  /** Seconds between two readings of one home. */
+  intervalS?: number;
+  /** One-minute history per home before the load starts (the model's context). */
+  historyMinutes?: number;
+  /** How often the workers reconcile (the server's WORKER_RECONCILE_MS). */
+  reconcileMs?: number;
+}
+
+/** The backlog at one moment of the load. */
+interface BacklogPoint {
+  /** Seconds since the load started. */
+  at_s: number;
+  /** Homes with a pending range in the metadata store's estimate backlog. */
+  pending_homes: number;
+  /** Queue jobs waiting, delayed or running. */
+  queued: number;
+}
+
+export interface CapacityResult {
+  homes: number;
+  workers: number;
+  /** How the workers ran (one Worker with concurrency, or Workers with consumers of their own). */
+  worker_mode: string;
+  seconds: number;
+  interval_s: number;
+  seed_seconds: number;
+  /** The time-series store alone: single-reading writes per second, one call at a time. */
+  store_writes_per_s: number;
+  /**
+   * On InfluxDB, the engine alone: one line-protocol point per HTTP write, one at a time, in a
+   * measurement of its own (no rollups); null on other stores.
+   */
+  engine_writes_per_s: number | null;
+  readings_offered_per_s: number;
+  readings_ingested_per_s: number;
+  ingest_p50_ms: number;
+  ingest_p99_ms: number;
+  ingest_failed: number;
+  jobs_done: number;
+  runs_with_readings: number;
+  estimates_written: number;
+  jobs_failed: number;
+  /** Runs per home per minute, averaged over the load. */
+  runs_per_home_minute: number;
+  /** Mean wall time of one run (its read, model and write), from the worker's histogram. */
+  run_ms_mean: number;
+  /** Snapshots during the load; the last one is taken as the homes stop sending. */
+  backlog: BacklogPoint[];
+  /** The newest estimate's minute behind the newest reading's minute, per home, at the end. */
+  lag_p50_s: number;
+  lag_p99_s: number;
+  lag_max_s: number;
+  /** Homes the lag is taken over (up to 500, spread evenly). */
+  lag_homes: number;
+  /** Of those, homes with no estimate from the load's minutes on (no run reached them). */
+  homes_not_reached: number;
+  /** After the load: the workers alone on what it left, for at most as long as the load ran. */
+  drain: {
+    homes_pending_before: number;
+    homes_pending_after: number;
+    seconds: number;
+    runs: number;
+  };
+  /** Summed time of each store call during the load (overlapping calls add up), top first. */
+  store_ms: Array<{ call: string; calls: number; ms: number }>;
+  /** Runtime calls of the model during the load. */
+  runtime_calls: number;
+  /** This process's CPU time over the load's wall time (2 = two cores busy), and its event loop's. */
+  cpu_cores_used: number;
+  event_loop_utilization: number;
+  rss_mib: number;
+  rss_peak_mib: number;
+  load_avg: [number, number, number];
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const MINUTE = 60_000;
+
+const last = <T>(xs: readonly T[]): T => xs[xs.length - 1]!;
+
+const pct = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+/** Call timing per method of a store, summed (a Proxy over the real store: nothing is faked). */
+class CallClock {
+  private readonly totals = new Map<string, { calls: number; ms: number }>();
+  on = false;
+
+  wrap<T extends object>(name: string, target: T): T {
+    return new Proxy(target, {
+      get: (t, p, r) => {
+        const v: unknown = Reflect.get(t, p, r);
+        if (typeof v !== 'function' || typeof p !== 'string') return v;
+        return (...args: unknown[]) => {
+          const out: unknown = (v as (...a: unknown[]) => unknown).apply(t, args);
+          if (!this.on || !(out instanceof Promise)) return out;
+          const s = performance.now();
+          return out.finally(() => this.add(`${name}.${p}`, performance.now() - s));
+        };
+      },
+    });
+  }
+
+  private add(call: string, ms: number): void {
+    const t = this.totals.get(call) ?? { calls: 0, ms: 0 };
+    t.calls++;
+    t.ms += ms;
+    this.totals.set(call, t);
+  }
+
+  top(n: number): CapacityResult['store_ms'] {
+    return [...this.totals]
+      .map(([call, t]) => ({ call, ...t }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, n);
+  }
+}
+
+/** Run `fn` over `items` with at most `limit` at once. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** A home's mains at reading `k`: a base load, a fridge cycle and now and then a kettle. */
+const powerAt = (h: number, k: number): number =>
+  150 + ((k * (h + 3)) % 400) + (k % 97 < 3 ? 2000 : 0) + ((k >> 4) % 2) * 90;
+
+/** InfluxDB's own rate for single-point writes over HTTP, one at a time, for about 3 s. */
+async function rawInfluxWrites(parts: Parts): Promise<number | null> {
+  const c = parts.config;
+  if (!c.INFLUX_URL) return null;
+  const url = new URL('write', c.INFLUX_URL.endsWith('/') ? c.INFLUX_URL : `${c.INFLUX_URL}/`);
+  url.searchParams.set('db', c.INFLUX_DATABASE);
+  url.searchParams.set('precision', 'ms');
+  const headers: Record<string, string> = {};
+  if (c.INFLUX_TOKEN) headers.authorization = `Token ${c.INFLUX_TOKEN}`;
+  else if (c.INFLUX_USERNAME)
+    headers.authorization = `Basic ${Buffer.from(`${c.INFLUX_USERNAME}:${c.INFLUX_PASSWORD ?? ''}`).toString('base64')}`;
+  let n = 0;
+  const t0 = performance.now();
+  const ts0 = Date.now() - 86_400_000;
+  while (performance.now() - t0 < 3_000) {
+    const r = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: `capbench_raw,building=b${n % 100} power_w=${n} ${ts0 + n}`,
+    });
+    if (r.status !== 204) throw new Error(`InfluxDB answered ${r.status} to a raw write`);
+    n++;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** Seed the homes once, time the store alone, then run each worker count on them in turn. */
+export async function benchCapacity(
+  parts: Parts,
+  opts: CapacityOptions,
+): Promise<CapacityResult[]> {
+  const { homes, seconds } = opts;
+  const historyMinutes = opts.historyMinutes ?? 400;
+  if (!Number.isInteger(homes) || homes < 1)
+    throw new RangeError(`homes must be a whole number >= 1, got ${homes}`);
+  for (const w of opts.workers)
+    if (!Number.isInteger(w) || w < 1 || w > 8)
+      throw new RangeError(`workers must be whole numbers from 1 to 8, got ${w}`);
+  if (!(seconds > 0)) throw new RangeError(`seconds must be > 0, got ${seconds}`);
+  const model = await parts.engine.model();
+  if (historyMinutes < model.window + model.window / 2)
+    throw new RangeError(
+      `historyMinutes must hold the model's context (${1.5 * model.window}), got ${historyMinutes}`,
+    );
+
+  // Seed: buildings and one-minute history ending a minute ago, straight to the stores.
+  const stamp = Date.now().toString(36);
+  const ids = Array.from({ length: homes }, (_, h) => `cap-${stamp}-${h}`);
+  const seed0 = performance.now();
+  const lastSeeded = Math.floor(Date.now() / MINUTE) * MINUTE - MINUTE;
+  await eachLimited(
+    ids.map((id, h) => [id, h] as const),
+    8,
+    async ([id, h]) => {
+      await parts.metadata.createBuilding({
+        id,
+        name: id,
+        timezone: 'UTC',
+        isDemo: false,
+        modelRef: null,
+      });
+      await parts.timeseries.writeReadings(
+        id,
+        Array.from({ length: historyMinutes }, (_, i) => ({
+          ts: lastSeeded - (historyMinutes - 1 - i) * MINUTE,
+          powerW: powerAt(h, i),
+        })),
+      );
+    },
+  );
+  const seedSeconds = (performance.now() - seed0) / 1000;
+
+  // The store alone on ingest's write: one reading of one home per call, for about 3 s.
+  let writes = 0;
+  const w0 = performance.now();
+  while (performance.now() - w0 < 3_000) {
+    const h = writes % homes;
+    await parts.timeseries.writeReadings(ids[h]!, [
+      { ts: lastSeeded + 30_000 + Math.floor(writes / homes), powerW: powerAt(h, writes) },
+    ]);
+    writes++;
+  }
+  const storeWritesPerS = writes / ((performance.now() - w0) / 1000);
+  const engineWritesPerS = await rawInfluxWrites(parts);
+
+  const results: CapacityResult[] = [];
+  for (const workers of opts.workers)
+    results.push(
+      await runLoad(parts, model, ids, {
+        ...opts,
+        workers,
+        historyMinutes,
+        stamp: `${stamp}-${workers}`,
+        historyEnd: lastSeeded,
+        seedSeconds,
+        storeWritesPerS,
+        engineWritesPerS,
+      }),
+    );
+  return results;
+}
+
+type Model = Awaited<ReturnType<Parts['engine']['model']>>;
+
+/** One load of `opts.seconds` with `opts.workers` workers on the seeded homes. */
+async function runLoad(
+  parts: Parts,
+  model: Model,
+  ids: readonly string[],
+  opts: Omit<CapacityOptions, 'workers'> & {
+    workers: number;
+    historyMinutes: number;
+    stamp: string;
+    /** The newest minute of the seeded history. */
+    historyEnd: number;
+    seedSeconds: number;
+    storeWritesPerS: number;
+    engineWritesPerS: number | null;
+  },
+): Promise<CapacityResult> {
+  const { homes, seconds, workers, historyMinutes, stamp } = opts;
+  const intervalMs = (opts.intervalS ?? 10) * 1000;
+  const clock = new CallClock();
+  const timeseries: TimeSeriesStore = clock.wrap('timeseries', parts.timeseries);
+  const metadata: MetadataStore = clock.wrap('metadata', parts.metadata);
+
+  // Queues: the ingest side's and each worker's.
+  const redisUrl = parts.config.REDIS_URL;
+  const queueName = `capbench-${stamp}`;
+  const newQueue = (): JobQueue =>
+    redisUrl
+      ? new BullMqJobQueue({ url: redisUrl, queueName, onError: () => undefined })
+      : new MemoryJobQueue();
+  const producer = newQueue();
+  const consumers: JobQueue[] = redisUrl
+    ? Array.from({ length: workers }, () => newQueue())
+    : [producer];
+  const metrics = new Metrics();
+  const runners = consumers.map(
+    (queue) =>
+      new Worker({ timeseries, metadata, queue, engine: parts.engine, metrics, log: quiet }),
+  );
+  const ingest = new IngestService({ timeseries, backlog: metadata, queue: producer });
+  const stats = async () => {
+    const s = await (redisUrl ? consumers[0]! : producer).stats();
+    return { completed: s.completed, queued: s.waiting + s.delayed + s.active };
+  };
+  const mine = new Set(ids);
+  const pendingHomes = async () =>
+    (await parts.metadata.buildingsWithPending(homes + 1000)).filter((id) => mine.has(id)).length;
+
+  const completed0 = (await stats()).completed;
+  const calls0 = model.batcher.calls;
+  // As the server starts them: take jobs, then one reconcile pass for what is already pending.
+  for (const w of runners)
+    w.start({
+      concurrency: redisUrl ? 1 : workers,
+      reconcileMs: opts.reconcileMs ?? 30_000,
+    });
+  await runners[0]!.reconcile();
+
+  // The load: home h sends at h/homes of each interval, so the readings come evenly spread.
+  const latencies: number[] = [];
+  let sent = 0;
+  let failed = 0;
+  let inFlight = 0;
+  const MAX_IN_FLIGHT = 64;
+  const backlog: BacklogPoint[] = [];
+  let rssPeak = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  backlog.push({ at_s: 0, pending_homes: await pendingHomes(), queued: (await stats()).queued });
+  clock.on = true;
+  const t0 = performance.now();
+  const loadStartMinute = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const end = t0 + seconds * 1000;
+  const snapEvery = Math.max(5_000, (seconds * 1000) / 6);
+  let nextSnap = t0 + snapEvery;
+  let k = 0; // readings due so far, in order (home k % homes, round floor(k / homes))
+  for (;;) {
+    const now = performance.now();
+    if (now >= end) break;
+    const due = Math.floor(((now - t0) / intervalMs) * homes);
+    while (k < due && inFlight < MAX_IN_FLIGHT) {
+      const h = k % homes;
+      const round = Math.floor(k / homes);
+      k++;
+      inFlight++;
+      const s = performance.now();
+      void ingest
+        .ingest(ids[h]!, [{ ts: Date.now(), power_w: powerAt(h, historyMinutes + round) }])
+        .then(
+          () => {
+            sent++;
+            latencies.push(performance.now() - s);
+          },
+          () => void failed++,
+        )
+        .finally(() => inFlight--);
+    }
+    if (now >= nextSnap) {
+      nextSnap += snapEvery;
+      backlog.push({
+        at_s: (now - t0) / 1000,
+        pending_homes: await pendingHomes(),
+        queued: (await stats()).queued,
+      });
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }
+    // Give the workers the loop until the next reading is due (or a send slot frees).
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  const wall = (performance.now() - t0) / 1000;
+  clock.on = false;
+  const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
+  backlog.push({ at_s: wall, pending_homes: await pendingHomes(), queued: (await stats()).queued });
+  const completed = (await stats()).completed - completed0;
+  const runtimeCalls = model.batcher.calls - calls0;
+  const rss = process.memoryUsage().rss;
+  rssPeak = Math.max(rssPeak, rss);
+  const load = loadavg() as [number, number, number];
+  const counts = async () => {
+    const v = (await metrics.inferenceSeconds.get()).values;
+    return {
+      runs: v.find((x) => x.metricName === 'nilm_inference_seconds_count')?.value ?? 0,
+      sum: v.find((x) => x.metricName === 'nilm_inference_seconds_sum')?.value ?? 0,
+    };
+  };
+  const atEnd = await counts();
+  const estimatesAtEnd = (await metrics.estimatesWritten.get()).values[0]?.value ?? 0;
+
+  // Each home's lag, as the homes stop sending (the workers go on meanwhile: a few seconds of
+  // optimism): its newest estimate's minute behind its newest reading's minute. Up to 500 homes
+  // spread evenly over all, so the queries stay short beside the load.
+  const lags: number[] = [];
+  let notReached = 0;
+  const sample = ids.filter((_, h) => h % Math.max(1, Math.floor(homes / 500)) === 0);
+  await eachLimited(sample, 8, async (id) => {
+    const [r, e] = await Promise.all([
+      parts.timeseries.latestReadingTs(id),
+      parts.timeseries.latestEstimateTs(id),
+    ]);
+    if (r === null) return;
+    // A home no run has reached is as far behind as its history's end (taken as estimated).
+    const newest = e ?? opts.historyEnd;
+    if (e === null || e < loadStartMinute) notReached++;
+    lags.push(Math.max(0, Math.floor(r / MINUTE) * MINUTE - newest) / 1000);
+  });
+  lags.sort((a, b) => a - b);
+
+  // The workers alone on what the load left: how fast the backlog drains with nothing arriving
+  // (for at most as long as the load ran).
+  const pendingLeft = last(backlog).pending_homes;
+  const d0 = performance.now();
+  let pendingNow = await pendingHomes();
+  while (pendingNow > 0 && performance.now() - d0 < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    pendingNow = await pendingHomes();
+  }
+  const drainSeconds = (performance.now() - d0) / 1000;
+  const drainRuns = (await counts()).runs - atEnd.runs;
+  for (const w of runners) w.stop();
+  // Closing waits for the running jobs; what waits in the queue is left undone.
+  await Promise.all([...new Set([producer, ...consumers])].map((q) => q.close()));
+
+  const runs = atEnd.runs;
+  const runSum = atEnd.sum;
+  const estimates = estimatesAtEnd;
+  const jobsFailed = (await metrics.jobsFailed.get()).values.reduce((a, v) => a + v.value, 0);
+  latencies.sort((a, b) => a - b);
+  return {
+    homes,
+    workers,
+    worker_mode: redisUrl
+      ? `${workers} Worker${workers === 1 ? '' : 's'}, each its own BullMQ consumer, in one process`
+      : `one Worker, ${workers} job${workers === 1 ? '' : 's'} at a time (in-process queue)`,
+    seconds: wall,
+    interval_s: intervalMs / 1000,
+    seed_seconds: opts.seedSeconds,
+    store_writes_per_s: opts.storeWritesPerS,
+    engine_writes_per_s: opts.engineWritesPerS,
+    readings_offered_per_s: (homes * 1000) / intervalMs,
+    readings_ingested_per_s: sent / wall,
+    ingest_p50_ms: pct(latencies, 0.5),
+    ingest_p99_ms: pct(latencies, 0.99),
+    ingest_failed: failed,
+    jobs_done: completed,
+    runs_with_readings: runs,
+    estimates_written: estimates,
+    jobs_failed: jobsFailed,
+    runs_per_home_minute: runs / homes / (wall / 60),
+    run_ms_mean: runs > 0 ? (runSum * 1000) / runs : NaN,
+    backlog,
+    lag_p50_s: pct(lags, 0.5),
+    lag_p99_s: pct(lags, 0.99),
+    lag_max_s: lags.length ? lags[lags.length - 1]! : NaN,
+    lag_homes: sample.length,
+    homes_not_reached: notReached,
+    drain: {
+      homes_pending_before: pendingLeft,
+      homes_pending_after: pendingNow,
+      seconds: drainSeconds,
+      runs: drainRuns,
+    },
+    store_ms: clock.top(8),
+    runtime_calls: runtimeCalls,
+    cpu_cores_used: (cpu.user + cpu.system) / 1e6 / wall,
+    event_loop_utilization: elu.utilization,
+    rss_mib: rss / 2 ** 20,
+    rss_peak_mib: rssPeak / 2 ** 20,
+    load_avg: load,
+  };
+}
+
+/** The result as the lines `nilm bench --server` prints. */
+export function formatCapacity(r: CapacityResult): string[] {
+  const end = last(r.backlog);
+  const d = r.drain;
+  return [
+    `capacity, ${r.homes} homes at one reading per ${r.interval_s} s for ${r.seconds.toFixed(0)} s, ${r.worker_mode} (seeded in ${r.seed_seconds.toFixed(0)} s):`,
+    `  ingest: ${r.readings_ingested_per_s.toFixed(0)} readings/s of ${r.readings_offered_per_s.toFixed(0)} offered (${(r.readings_ingested_per_s / r.readings_offered_per_s).toFixed(2)}), p50 ${r.ingest_p50_ms.toFixed(1)} ms, p99 ${r.ingest_p99_ms.toFixed(1)} ms, ${r.ingest_failed} failed; the store alone ${r.store_writes_per_s.toFixed(0)} single-reading writes/s one at a time (ingest at ${(r.readings_ingested_per_s / r.store_writes_per_s).toFixed(2)} of it)${r.engine_writes_per_s === null ? '' : `, InfluxDB alone ${r.engine_writes_per_s.toFixed(0)} single-point writes/s (the store at ${(r.store_writes_per_s / r.engine_writes_per_s).toFixed(2)} of it)`}`,
+    `  worker: ${r.jobs_done} jobs done, ${r.runs_with_readings} runs (${r.run_ms_mean.toFixed(1)} ms each, ${r.runs_per_home_minute.toFixed(2)} per home per minute), ${r.estimates_written} estimates written, ${r.runtime_calls} runtime calls, ${r.jobs_failed} failed`,
+    `  backlog during the load (s: homes pending / jobs queued): ${r.backlog.map((b) => `${b.at_s.toFixed(0)}: ${b.pending_homes}/${b.queued}`).join(', ')}`,
+    `  at the end: ${end.pending_homes} homes with pending readings, ${end.queued} jobs queued; newest estimate behind newest reading (${r.lag_homes} homes) p50 ${r.lag_p50_s.toFixed(0)} s, p99 ${r.lag_p99_s.toFixed(0)} s, max ${r.lag_max_s.toFixed(0)} s; ${r.homes_not_reached} of them not reached during the load`,
+    `  then the workers alone: ${d.homes_pending_before - d.homes_pending_after} of ${d.homes_pending_before} pending homes done in ${d.seconds.toFixed(0)} s (${d.runs} runs, ${(d.runs / d.seconds).toFixed(1)} runs/s), ${d.homes_pending_after} left`,
+    `  store time summed over calls: ${r.store_ms.map((s) => `${s.call} ${(s.ms / 1000).toFixed(1)} s/${s.calls}`).join(', ')}`,
+    `  process: ${r.cpu_cores_used.toFixed(2)} cores, event loop ${(r.event_loop_utilization * 100).toFixed(0)} % busy, RSS ${r.rss_mib.toFixed(0)} MiB (peak ${r.rss_peak_mib.toFixed(0)}), load average ${r.load_avg.map((x) => x.toFixed(2)).join(' ')}`,
+  ];
+}
