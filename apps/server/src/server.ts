@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { DuckDbTimeSeriesStore } from '@nilm/stores';
 import { build } from './app.js';
 import { hashPassword } from './auth/index.js';
 import { loadConfig, type ServerConfig } from './config.js';
@@ -26,6 +27,7 @@ import { DiscoveryService } from './services/discovery.service.js';
 import { SourceRunner, type SourceBroker } from './sources/source.runner.js';
 import { openSecretBox, type SecretBox } from './sources/secret.box.js';
 import { FinetuneRunner } from './finetune/finetune.runner.js';
+import { startClustering } from './store.clustering.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -85,6 +87,7 @@ export async function runServer(
   const log = console;
   const running: RunningServer = { config, parts, close: async () => undefined };
   let closeAlerts: () => Promise<void> = async () => undefined;
+  let stopClustering: () => Promise<void> = async () => undefined;
   try {
     let admin: Awaited<ReturnType<typeof bootstrapAdmin>> | undefined;
     if (!config.externalAuth) admin = await bootstrapAdmin(config, parts);
@@ -245,6 +248,15 @@ export async function runServer(
       );
       running.prices.start(config.PRICE_REFRESH_MS);
     }
+    // The embedded store keeps finished days in building order (InfluxDB needs nothing).
+    if (parts.timeseries instanceof DuckDbTimeSeriesStore)
+      stopClustering = startClustering({
+        store: parts.timeseries,
+        log: running.app?.log ?? {
+          info: (o, m) => log.log(m, o),
+          warn: (o, m) => log.warn(m, o),
+        },
+      });
   } catch (e) {
     await running.app?.close().catch(() => undefined);
     await parts.close();
@@ -254,6 +266,7 @@ export async function runServer(
   running.close = () =>
     (closing ??= (async () => {
       running.demo?.stop();
+      await stopClustering();
       await running.sources?.stop();
       await running.worker?.close();
       await running.prices?.stop();

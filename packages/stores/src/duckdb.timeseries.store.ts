@@ -1,10 +1,13 @@
 /**
  * The embedded time-series store: DuckDB in a file (or in memory), no server to run.
  *
- * Writes go through the appender into a per-connection staging table and are merged with one
- * `INSERT ... ON CONFLICT DO UPDATE` per batch (a plain INSERT when nothing stored can
- * collide), inside one transaction: the appender is the fast path into DuckDB, and the upsert
- * gives the contract's idempotency on the primary keys.
+ * Writes go through the appender into a per-connection staging table and are merged per batch,
+ * inside one transaction: the stored rows at the batch's times are deleted (only when the
+ * building has rows in the batch's span: live data, nearly always newer, skips it), then one
+ * INSERT. That gives the contract's idempotency (the last write of a time wins) without primary
+ * keys, whose index every insert and delete would maintain. Rows carry a building key and
+ * finished days are rewritten in building order (`duckdb.layout.ts`), so one building's range
+ * reads the few row groups that hold it, however many buildings share the file.
  * Writes run on one connection through a queue, so two calls can never interleave inside each
  * other's transaction. Reads run on a small pool of other connections to the same database, in
  * parallel with each other and with later writes: DuckDB gives each statement a consistent
@@ -51,6 +54,13 @@ import {
   type BucketPlan,
   type RollupLevel,
 } from './timeseries.rollups.js';
+import {
+  BuildingKeys,
+  LAYOUT_SCHEMA,
+  clusterSlice,
+  migrateToLayout,
+  nextClusterSlice,
+} from './duckdb.layout.js';
 
 export interface DuckDbTimeSeriesStoreOptions {
   /** Database file, created if missing; ':memory:' (the default) keeps nothing after close. */
@@ -69,57 +79,7 @@ export interface DuckDbTimeSeriesStoreOptions {
 const DEFAULT_READERS = 4;
 
 const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS readings (
-     building VARCHAR NOT NULL,
-     ts BIGINT NOT NULL,
-     power_w DOUBLE NOT NULL,
-     PRIMARY KEY (building, ts))`,
-  `CREATE TABLE IF NOT EXISTS estimates (
-     building VARCHAR NOT NULL,
-     appliance VARCHAR NOT NULL,
-     ts BIGINT NOT NULL,
-     power_w DOUBLE NOT NULL,
-     on_prob DOUBLE NOT NULL,
-     model VARCHAR NOT NULL,
-     PRIMARY KEY (building, appliance, ts))`,
-  // The band came later: files written before it gain the columns, their rows read null.
-  `ALTER TABLE estimates ADD COLUMN IF NOT EXISTS low_w DOUBLE`,
-  `ALTER TABLE estimates ADD COLUMN IF NOT EXISTS high_w DOUBLE`,
-  `CREATE TABLE IF NOT EXISTS grid (
-     building VARCHAR NOT NULL,
-     ts BIGINT NOT NULL,
-     import_w DOUBLE,
-     export_w DOUBLE,
-     production_w DOUBLE,
-     PRIMARY KEY (building, ts))`,
-  // Per-phase net power came later: files written before it gain the columns (null: a phase
-  // not measured, never 0).
-  `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l1_w DOUBLE`,
-  `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l2_w DOUBLE`,
-  `ALTER TABLE grid ADD COLUMN IF NOT EXISTS l3_w DOUBLE`,
-  // What a sub-meter (a smart plug bound to one appliance) measured, apart from the mains.
-  `CREATE TABLE IF NOT EXISTS submeter (
-     building VARCHAR NOT NULL,
-     appliance VARCHAR NOT NULL,
-     ts BIGINT NOT NULL,
-     power_w DOUBLE NOT NULL,
-     PRIMARY KEY (building, appliance, ts))`,
-  // Rollups (see the file comment): appliance '' is the mains. No primary key: rows are only
-  // ever deleted and inserted per touched bucket, never upserted, and the index would cost
-  // every write.
-  ...ROLLUP_LEVELS.map(
-    (level) => `CREATE TABLE IF NOT EXISTS rollup_${level} (
-     building VARCHAR NOT NULL,
-     bucket BIGINT NOT NULL,
-     appliance VARCHAR NOT NULL,
-     n BIGINT NOT NULL,
-     power_sum DOUBLE NOT NULL,
-     on_prob_sum DOUBLE,
-     low_n BIGINT NOT NULL,
-     low_sum DOUBLE,
-     high_n BIGINT NOT NULL,
-     high_sum DOUBLE)`,
-  ),
+  ...LAYOUT_SCHEMA,
   // Temporary tables live with the connection and never reach the database file.
   `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE estimates_stage (
@@ -143,6 +103,9 @@ function int(value: number): string {
   return String(value);
 }
 
+/** The building's rows: its key as a literal (for the row-group statistics), its id as $1. */
+const BY = (key: number) => `bkey = ${int(key)} AND building = $1`;
+
 /** `ts` in [startMs, endMs), as literals. */
 const IN_RANGE = (startMs: number, endMs: number) => `ts >= ${int(startMs)} AND ts < ${int(endMs)}`;
 
@@ -157,17 +120,17 @@ const BUCKET = (column: string, size: number) =>
  * One UNION ALL branch per range, so each keeps its literal bounds for the zone maps; UNION
  * ALL names columns after its first branch, so every branch names them.
  */
-function bucketRows(plan: BucketPlan, size: number): string {
+function bucketRows(plan: BucketPlan, size: number, key: number): string {
   const branches: string[] = [];
   for (const { from, to } of plan.base) {
     branches.push(
       `SELECT ${BUCKET('ts', size)} AS bucket, NULL::VARCHAR AS appliance, 1::BIGINT AS n,
               power_w AS power_sum, NULL::DOUBLE AS on_prob_sum, 0::BIGINT AS low_n,
               NULL::DOUBLE AS low_sum, 0::BIGINT AS high_n, NULL::DOUBLE AS high_sum
-       FROM readings WHERE building = $1 AND ${IN_RANGE(from, to)}`,
+       FROM readings WHERE ${BY(key)} AND ${IN_RANGE(from, to)}`,
       `SELECT ${BUCKET('ts', size)}, appliance, 1::BIGINT, power_w, on_prob,
               (low_w IS NOT NULL)::BIGINT, low_w, (high_w IS NOT NULL)::BIGINT, high_w
-       FROM estimates WHERE building = $1 AND ${IN_RANGE(from, to)}`,
+       FROM estimates WHERE ${BY(key)} AND ${IN_RANGE(from, to)}`,
     );
   }
   for (const { level, span } of plan.rollups) {
@@ -175,7 +138,7 @@ function bucketRows(plan: BucketPlan, size: number): string {
       `SELECT ${BUCKET('bucket', size)} AS bucket, NULLIF(appliance, '') AS appliance, n,
               power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum
        FROM rollup_${level}
-       WHERE building = $1 AND bucket >= ${int(span.from)} AND bucket < ${int(span.to)}`,
+       WHERE ${BY(key)} AND bucket >= ${int(span.from)} AND bucket < ${int(span.to)}`,
     );
   }
   return branches.join('\n  UNION ALL\n  ');
@@ -186,12 +149,12 @@ function bucketRows(plan: BucketPlan, size: number): string {
  * (bucket, appliance), the mains as the row whose appliance is null, first in its bucket. A
  * mean is the summed sums over the summed counts; the band's only when every point had one.
  */
-const READ_BUCKETS = (plan: BucketPlan, size: number) => `
+const READ_BUCKETS = (plan: BucketPlan, size: number, key: number) => `
   SELECT bucket, appliance, sum(power_sum) / sum(n) AS power_w,
          sum(on_prob_sum) / sum(n) AS on_prob,
          CASE WHEN sum(low_n) = sum(n) THEN sum(low_sum) / sum(n) END AS low_w,
          CASE WHEN sum(high_n) = sum(n) THEN sum(high_sum) / sum(n) END AS high_w
-  FROM (${bucketRows(plan, size)})
+  FROM (${bucketRows(plan, size, key)})
   GROUP BY bucket, appliance
   ORDER BY bucket, appliance NULLS FIRST`;
 
@@ -206,6 +169,7 @@ type RollupSource = 'readings' | 'estimates';
 async function refreshRollups(
   c: DuckDBConnection,
   buildingId: string,
+  key: number,
   source: RollupSource,
   batch: readonly { ts: number }[],
 ): Promise<void> {
@@ -214,6 +178,7 @@ async function refreshRollups(
   // the building goes into the text, which its validation (^[a-zA-Z0-9_-]{1,64}$) makes safe.
   assertBuildingId(buildingId);
   const building = `'${buildingId}'`;
+  const mineOnly = `bkey = ${int(key)} AND building = ${building}`;
   const statements: string[] = [];
   let finer: RollupLevel | null = null;
   for (const level of ROLLUP_LEVELS) {
@@ -227,23 +192,25 @@ async function refreshRollups(
     const only = (column: string) =>
       gaps ? ` AND ${BUCKET(column, size)} IN (${touched.map(int).join(', ')})` : '';
     statements.push(
-      `DELETE FROM rollup_${level} WHERE building = ${building} AND ${mine}
+      `DELETE FROM rollup_${level} WHERE ${mineOnly} AND ${mine}
          AND bucket >= ${int(from)} AND bucket < ${int(to)}${only('bucket')}`,
     );
     const insert =
       finer === null
         ? source === 'readings'
-          ? `SELECT ${building}, ${BUCKET('ts', size)} AS b, '', count(*), sum(power_w), NULL,
-                    0, NULL, 0, NULL
-             FROM readings WHERE building = ${building} AND ${IN_RANGE(from, to)}${only('ts')}
+          ? `SELECT ${building}, ${int(key)}, ${BUCKET('ts', size)} AS b, '', count(*),
+                    sum(power_w), NULL, 0, NULL, 0, NULL
+             FROM readings WHERE ${mineOnly} AND ${IN_RANGE(from, to)}${only('ts')}
              GROUP BY b`
-          : `SELECT ${building}, ${BUCKET('ts', size)} AS b, appliance, count(*), sum(power_w),
-                    sum(on_prob), count(low_w), sum(low_w), count(high_w), sum(high_w)
-             FROM estimates WHERE building = ${building} AND ${IN_RANGE(from, to)}${only('ts')}
+          : `SELECT ${building}, ${int(key)}, ${BUCKET('ts', size)} AS b, appliance, count(*),
+                    sum(power_w), sum(on_prob), count(low_w), sum(low_w), count(high_w),
+                    sum(high_w)
+             FROM estimates WHERE ${mineOnly} AND ${IN_RANGE(from, to)}${only('ts')}
              GROUP BY b, appliance`
-        : `SELECT ${building}, ${BUCKET('bucket', size)} AS b, appliance, sum(n), sum(power_sum),
-                  sum(on_prob_sum), sum(low_n), sum(low_sum), sum(high_n), sum(high_sum)
-           FROM rollup_${finer} WHERE building = ${building} AND ${mine}
+        : `SELECT ${building}, ${int(key)}, ${BUCKET('bucket', size)} AS b, appliance, sum(n),
+                  sum(power_sum), sum(on_prob_sum), sum(low_n), sum(low_sum), sum(high_n),
+                  sum(high_sum)
+           FROM rollup_${finer} WHERE ${mineOnly} AND ${mine}
              AND bucket >= ${int(from)} AND bucket < ${int(to)}${only('bucket')}
            GROUP BY b, appliance`;
     statements.push(`INSERT INTO rollup_${level} ${insert}`);
@@ -259,13 +226,13 @@ async function refreshRollups(
 async function buildRollups(c: DuckDBConnection): Promise<void> {
   await c.run(
     `INSERT INTO rollup_900
-     SELECT building, ${BUCKET('ts', 900_000)} AS b, '', count(*), sum(power_w), NULL,
+     SELECT building, bkey, ${BUCKET('ts', 900_000)} AS b, '', count(*), sum(power_w), NULL,
             0, NULL, 0, NULL
-     FROM readings GROUP BY building, b
+     FROM readings GROUP BY building, bkey, b
      UNION ALL
-     SELECT building, ${BUCKET('ts', 900_000)} AS b, appliance, count(*), sum(power_w),
+     SELECT building, bkey, ${BUCKET('ts', 900_000)} AS b, appliance, count(*), sum(power_w),
             sum(on_prob), count(low_w), sum(low_w), count(high_w), sum(high_w)
-     FROM estimates GROUP BY building, b, appliance`,
+     FROM estimates GROUP BY building, bkey, b, appliance`,
   );
   for (const [finer, level] of [
     [900, 3600],
@@ -273,10 +240,10 @@ async function buildRollups(c: DuckDBConnection): Promise<void> {
   ] as const) {
     await c.run(
       `INSERT INTO rollup_${level}
-       SELECT building, ${BUCKET('bucket', level * 1000)} AS b, appliance, sum(n),
+       SELECT building, bkey, ${BUCKET('bucket', level * 1000)} AS b, appliance, sum(n),
               sum(power_sum), sum(on_prob_sum), sum(low_n), sum(low_sum), sum(high_n),
               sum(high_sum)
-       FROM rollup_${finer} GROUP BY building, b, appliance`,
+       FROM rollup_${finer} GROUP BY building, bkey, b, appliance`,
     );
   }
 }
@@ -315,6 +282,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     private readonly connection: DuckDBConnection,
     private readonly readers: readonly DuckDBConnection[],
     private readonly readRollups: boolean,
+    private readonly keys: BuildingKeys,
   ) {
     this.idleReaders = [...readers];
   }
@@ -327,6 +295,12 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const instance = await DuckDBInstance.create(options.path ?? ':memory:');
     try {
       const connection = await instance.connect();
+      const migrating = performance.now();
+      const migrated = await migrateToLayout(connection, Date.now());
+      if (migrated !== null)
+        options.log?.(
+          `duckdb: rewrote ${migrated} rows of a file from an earlier release in building order, with building keys and no primary keys, in ${Math.round(performance.now() - migrating)} ms`,
+        );
       const hadRollups =
         (
           await connection.runAndReadAll(
@@ -349,7 +323,14 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       }
       const readers: DuckDBConnection[] = [];
       for (let i = 0; i < count; i++) readers.push(await instance.connect());
-      return new DuckDbTimeSeriesStore(instance, connection, readers, options.readRollups ?? true);
+      const keys = await BuildingKeys.load(connection);
+      return new DuckDbTimeSeriesStore(
+        instance,
+        connection,
+        readers,
+        options.readRollups ?? true,
+        keys,
+      );
     } catch (error) {
       instance.closeSync();
       throw error;
@@ -360,15 +341,24 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertReadings(buildingId, readings);
     const rows = lastWins(readings, (r) => r.ts);
     if (rows.length === 0) return;
+    const key = this.keys.forWrite(buildingId);
     await this.transaction(async (c) => {
+      await this.keys.save(c, buildingId);
       await stageReadings(c, rows);
-      const insert = `INSERT INTO readings (building, ts, power_w)
-                      SELECT $1, ts, power_w FROM readings_stage`;
-      const upsert = `${insert} ON CONFLICT DO UPDATE SET power_w = excluded.power_w`;
       const [first, last] = extent(rows);
-      const overlap = await storedWithin(c, 'readings', buildingId, first, last);
-      await c.run(overlap ? upsert : insert, [buildingId]);
-      await refreshRollups(c, buildingId, 'readings', rows);
+      // The last write of a time wins: its stored row goes first, when there may be one.
+      if (await storedWithin(c, 'readings', buildingId, key, first, last))
+        await c.run(
+          `DELETE FROM readings WHERE ${BY(key)} AND ${IN_RANGE(first, last + 1)}
+             AND ts IN (SELECT ts FROM readings_stage)`,
+          [buildingId],
+        );
+      await c.run(
+        `INSERT INTO readings (building, bkey, ts, power_w)
+         SELECT $1, ${int(key)}, ts, power_w FROM readings_stage`,
+        [buildingId],
+      );
+      await refreshRollups(c, buildingId, key, 'readings', rows);
       await c.run('DELETE FROM readings_stage');
     });
   }
@@ -378,7 +368,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     const rows = await this.query(
       `SELECT ts, power_w FROM readings
-       WHERE building = $1 AND ${IN_RANGE(startMs, endMs)} ORDER BY ts`,
+       WHERE ${BY(this.keys.of(buildingId))} AND ${IN_RANGE(startMs, endMs)} ORDER BY ts`,
       [buildingId],
     );
     return rows.map(([ts, powerW]) => ({ ts: num(ts), powerW: num(powerW) }));
@@ -386,13 +376,19 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
 
   async latestReadingTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
-    const rows = await this.query('SELECT max(ts) FROM readings WHERE building = $1', [buildingId]);
+    const rows = await this.query(
+      `SELECT max(ts) FROM readings WHERE ${BY(this.keys.of(buildingId))}`,
+      [buildingId],
+    );
     return nullableNum(rows[0]?.[0] ?? null);
   }
 
   async earliestReadingTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
-    const rows = await this.query('SELECT min(ts) FROM readings WHERE building = $1', [buildingId]);
+    const rows = await this.query(
+      `SELECT min(ts) FROM readings WHERE ${BY(this.keys.of(buildingId))}`,
+      [buildingId],
+    );
     return nullableNum(rows[0]?.[0] ?? null);
   }
 
@@ -404,7 +400,9 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertEstimates(buildingId, modelVersion, points);
     const rows = lastWins(points, (p) => `${p.ts} ${p.appliance}`);
     if (rows.length === 0) return;
+    const key = this.keys.forWrite(buildingId);
     await this.transaction(async (c) => {
+      await this.keys.save(c, buildingId);
       const appender = await c.createAppender('estimates_stage', 'main', 'temp');
       for (const p of rows) {
         appender.appendVarchar(p.appliance);
@@ -416,17 +414,24 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
         appender.endRow();
       }
       appender.closeSync();
-      const insert = `INSERT INTO estimates
-                        (building, appliance, ts, power_w, on_prob, model, low_w, high_w)
-                      SELECT $1, appliance, ts, power_w, on_prob, $2, low_w, high_w
-                      FROM estimates_stage`;
-      const upsert = `${insert} ON CONFLICT DO UPDATE SET
-                        power_w = excluded.power_w, on_prob = excluded.on_prob,
-                        model = excluded.model, low_w = excluded.low_w, high_w = excluded.high_w`;
       const [first, last] = extent(rows);
-      const overlap = await storedWithin(c, 'estimates', buildingId, first, last);
-      await c.run(overlap ? upsert : insert, [buildingId, modelVersion]);
-      await refreshRollups(c, buildingId, 'estimates', rows);
+      // The last write of a (time, appliance) wins: its stored row goes first.
+      if (await storedWithin(c, 'estimates', buildingId, key, first, last))
+        await c.run(
+          `DELETE FROM estimates USING estimates_stage s
+           WHERE estimates.bkey = ${int(key)} AND estimates.building = $1
+             AND estimates.ts >= ${int(first)} AND estimates.ts <= ${int(last)}
+             AND estimates.appliance = s.appliance AND estimates.ts = s.ts`,
+          [buildingId],
+        );
+      await c.run(
+        `INSERT INTO estimates
+           (building, bkey, appliance, ts, power_w, on_prob, model, low_w, high_w)
+         SELECT $1, ${int(key)}, appliance, ts, power_w, on_prob, $2, low_w, high_w
+         FROM estimates_stage`,
+        [buildingId, modelVersion],
+      );
+      await refreshRollups(c, buildingId, key, 'estimates', rows);
       await c.run('DELETE FROM estimates_stage');
     });
   }
@@ -443,7 +448,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (appliance !== undefined) params.push(appliance);
     const rows = await this.query(
       `SELECT ts, appliance, power_w, on_prob, low_w, high_w FROM estimates
-       WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}${appliance !== undefined ? ' AND appliance = $2' : ''}
+       WHERE ${BY(this.keys.of(buildingId))} AND ${IN_RANGE(startMs, endMs)}${appliance !== undefined ? ' AND appliance = $2' : ''}
        ORDER BY ts, appliance`,
       params,
     );
@@ -459,17 +464,19 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
 
   async latestEstimateTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
-    const rows = await this.query('SELECT max(ts) FROM estimates WHERE building = $1', [
-      buildingId,
-    ]);
+    const rows = await this.query(
+      `SELECT max(ts) FROM estimates WHERE ${BY(this.keys.of(buildingId))}`,
+      [buildingId],
+    );
     return nullableNum(rows[0]?.[0] ?? null);
   }
 
   async earliestEstimateTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
-    const rows = await this.query('SELECT min(ts) FROM estimates WHERE building = $1', [
-      buildingId,
-    ]);
+    const rows = await this.query(
+      `SELECT min(ts) FROM estimates WHERE ${BY(this.keys.of(buildingId))}`,
+      [buildingId],
+    );
     return nullableNum(rows[0]?.[0] ?? null);
   }
 
@@ -483,9 +490,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
     const plan = planBuckets(startMs, endMs, size, this.readRollups);
+    const key = this.keys.of(buildingId);
     // Columns, not rows: converting each row to JS values costs as much as the query itself.
     const [tsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(async (c) =>
-      (await c.runAndReadAll(READ_BUCKETS(plan, size), [buildingId])).getColumnsJS(),
+      (await c.runAndReadAll(READ_BUCKETS(plan, size, key), [buildingId])).getColumnsJS(),
     );
     // Rows come sorted by bucket: first the mains (null appliance) when the bucket has
     // readings, then one per appliance estimated in it.
@@ -532,7 +540,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return 0;
     const plan = planBuckets(startMs, endMs, size, this.readRollups);
-    const rows = await this.query(`SELECT count(*) FROM (${bucketRows(plan, size)})`, [buildingId]);
+    const rows = await this.query(
+      `SELECT count(*) FROM (${bucketRows(plan, size, this.keys.of(buildingId))})`,
+      [buildingId],
+    );
     return num(rows[0]![0]!);
   }
 
@@ -592,13 +603,21 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertSubmeter(buildingId, appliance, readings);
     const rows = lastWins(readings, (r) => r.ts);
     if (rows.length === 0) return;
-    // Sub-meters send a few points per call: always the upsert, no overlap probe.
+    const key = this.keys.forWrite(buildingId);
+    // Sub-meters send a few points per call: always the delete of the times written (the last
+    // write of a time wins), no overlap probe.
     await this.transaction(async (c) => {
+      await this.keys.save(c, buildingId);
       await stageReadings(c, rows);
+      const [first, last] = extent(rows);
       await c.run(
-        `INSERT INTO submeter (building, appliance, ts, power_w)
-         SELECT $1, $2, ts, power_w FROM readings_stage
-         ON CONFLICT DO UPDATE SET power_w = excluded.power_w`,
+        `DELETE FROM submeter WHERE ${BY(key)} AND appliance = $2
+           AND ${IN_RANGE(first, last + 1)} AND ts IN (SELECT ts FROM readings_stage)`,
+        [buildingId, appliance],
+      );
+      await c.run(
+        `INSERT INTO submeter (building, bkey, appliance, ts, power_w)
+         SELECT $1, ${int(key)}, $2, ts, power_w FROM readings_stage`,
         [buildingId, appliance],
       );
       await c.run('DELETE FROM readings_stage');
@@ -617,7 +636,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     const rows = await this.query(
       `SELECT ${BUCKET('ts', size)} AS bucket, avg(power_w) FROM submeter
-       WHERE building = $1 AND appliance = $2 AND ${IN_RANGE(startMs, endMs)}
+       WHERE ${BY(this.keys.of(buildingId))} AND appliance = $2 AND ${IN_RANGE(startMs, endMs)}
        GROUP BY bucket ORDER BY bucket`,
       [buildingId, appliance],
     );
@@ -630,16 +649,17 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (rows.length === 0) return;
     // Before the write, so no read can cache "none" once these rows are committed.
     this.hasGrid.set(buildingId, true);
+    const key = this.keys.forWrite(buildingId);
     await this.transaction(async (c) => {
-      // Few points per call (a meter's readings): one parameterised upsert each.
-      for (const p of rows)
+      await this.keys.save(c, buildingId);
+      // Few points per call (a meter's readings): per point, the delete of its time (the last
+      // write of a time wins) and one parameterised insert.
+      for (const p of rows) {
+        await c.run(`DELETE FROM grid WHERE ${BY(key)} AND ts = ${int(p.ts)}`, [buildingId]);
         await c.run(
           `INSERT INTO grid
-             (building, ts, import_w, export_w, production_w, l1_w, l2_w, l3_w)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT DO UPDATE SET import_w = excluded.import_w,
-             export_w = excluded.export_w, production_w = excluded.production_w,
-             l1_w = excluded.l1_w, l2_w = excluded.l2_w, l3_w = excluded.l3_w`,
+             (building, bkey, ts, import_w, export_w, production_w, l1_w, l2_w, l3_w)
+           VALUES ($1, ${int(key)}, $2, $3, $4, $5, $6, $7, $8)`,
           [
             buildingId,
             BigInt(p.ts),
@@ -651,6 +671,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
             p.phasesW?.[2] ?? null,
           ],
         );
+      }
     });
   }
 
@@ -667,7 +688,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const rows = await this.query(
       `SELECT ${BUCKET('ts', size)} AS bucket, avg(import_w), avg(export_w), avg(production_w),
               avg(l1_w), avg(l2_w), avg(l3_w)
-       FROM grid WHERE building = $1 AND ${IN_RANGE(startMs, endMs)}
+       FROM grid WHERE ${BY(this.keys.of(buildingId))} AND ${IN_RANGE(startMs, endMs)}
        GROUP BY bucket ORDER BY bucket`,
       [buildingId],
     );
@@ -686,22 +707,50 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
 
   async deleteBuilding(buildingId: string): Promise<void> {
     assertBuildingId(buildingId);
+    // The key stays with the building (keys are never reused); its rows go.
+    const key = this.keys.of(buildingId);
     await this.transaction(async (c) => {
-      await c.run('DELETE FROM grid WHERE building = $1', [buildingId]);
-      await c.run('DELETE FROM readings WHERE building = $1', [buildingId]);
-      await c.run('DELETE FROM estimates WHERE building = $1', [buildingId]);
-      await c.run('DELETE FROM submeter WHERE building = $1', [buildingId]);
+      for (const table of ['grid', 'readings', 'estimates', 'submeter'])
+        await c.run(`DELETE FROM ${table} WHERE ${BY(key)}`, [buildingId]);
       for (const level of ROLLUP_LEVELS)
-        await c.run(`DELETE FROM rollup_${level} WHERE building = $1`, [buildingId]);
+        await c.run(`DELETE FROM rollup_${level} WHERE ${BY(key)}`, [buildingId]);
     });
     this.hasGrid.delete(buildingId);
+  }
+
+  /**
+   * Rewrite the finished slices that are not yet in building order (`duckdb.layout.ts`): each
+   * slice in its own transaction, so writes go on between them. At most `maxSlices` (default:
+   * all). Run it now and then (the server does, hourly); returns what it rewrote.
+   */
+  async cluster(
+    options: { nowMs?: number; maxSlices?: number } = {},
+  ): Promise<{ slices: number; rows: number }> {
+    const nowMs = options.nowMs ?? Date.now();
+    const max = options.maxSlices ?? Infinity;
+    let slices = 0;
+    let rows = 0;
+    for (let more = true; more && slices < max;) {
+      await this.transaction(async (c) => {
+        const slice = await nextClusterSlice(c, nowMs);
+        if (slice === null) more = false;
+        else {
+          rows += await clusterSlice(c, slice);
+          slices++;
+        }
+      });
+    }
+    return { slices, rows };
   }
 
   /** Whether the building has any grid row; asked of the database once, then kept. */
   private async gridKnown(buildingId: string): Promise<boolean> {
     const known = this.hasGrid.get(buildingId);
     if (known !== undefined) return known;
-    const rows = await this.query('SELECT 1 FROM grid WHERE building = $1 LIMIT 1', [buildingId]);
+    const rows = await this.query(
+      `SELECT 1 FROM grid WHERE ${BY(this.keys.of(buildingId))} LIMIT 1`,
+      [buildingId],
+    );
     // A writeGrid that started meanwhile has set true already: keep it.
     if (!this.hasGrid.has(buildingId)) this.hasGrid.set(buildingId, rows.length > 0);
     return this.hasGrid.get(buildingId)!;
@@ -812,21 +861,22 @@ async function stageReadings(c: DuckDBConnection, rows: readonly Reading[]): Pro
 }
 
 /**
- * Whether the building has any stored row between the batch's first and last time. ON CONFLICT
- * probes the primary-key index for every row, which costs about as much again as the insert;
- * live data is nearly always newer than anything stored, so this one range check lets that
- * common case take a plain INSERT. The answer is exact: it runs inside the write's
- * transaction, and this connection is the only writer (DuckDB locks the file to one process).
+ * Whether the building has any stored row between the batch's first and last time. Live data
+ * is nearly always newer than anything stored, so this one range check lets that common case
+ * skip the delete of the batch's times and take a plain INSERT. The answer is exact: it runs
+ * inside the write's transaction, and this connection is the only writer (DuckDB locks the
+ * file to one process).
  */
 async function storedWithin(
   c: DuckDBConnection,
   table: 'readings' | 'estimates',
   buildingId: string,
+  key: number,
   first: number,
   last: number,
 ): Promise<boolean> {
   const reader = await c.runAndReadAll(
-    `SELECT 1 FROM ${table} WHERE building = $1 AND ${IN_RANGE(first, last + 1)} LIMIT 1`,
+    `SELECT 1 FROM ${table} WHERE ${BY(key)} AND ${IN_RANGE(first, last + 1)} LIMIT 1`,
     [buildingId],
   );
   return reader.currentRowCount > 0;
