@@ -129,7 +129,7 @@ const CLUSTERED: readonly ClusteredTable[] = [
  * Where clustering stops: slices that end before the start of yesterday (UTC), so rows that may
  * still be written (today's, late estimates of yesterday) stay in arrival order.
  */
-export function clusterCut(nowMs: number, sliceMs: number): number {
+function clusterCut(nowMs: number, sliceMs: number): number {
   return floorTo(floorTo(nowMs, DAY_MS) - DAY_MS, sliceMs);
 }
 
@@ -254,7 +254,7 @@ export async function migrateToLayout(c: DuckDBConnection, nowMs: number): Promi
 }
 
 /** One slice to rewrite: [fromMs, toMs) of a table, and the table's order. */
-export interface ClusterSlice {
+interface ClusterSlice {
   table: ClusteredTable;
   fromMs: number;
   toMs: number;
