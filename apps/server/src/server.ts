@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { DuckDbTimeSeriesStore } from '@nilm/stores';
+import { DuckDbTimeSeriesStore, WatermarkedTimeSeriesStore } from '@nilm/stores';
 import { build } from './app.js';
 import { hashPassword } from './auth/index.js';
 import { loadConfig, type ServerConfig } from './config.js';
@@ -249,9 +249,13 @@ export async function runServer(
       running.prices.start(config.PRICE_REFRESH_MS);
     }
     // The embedded store keeps finished days in building order (InfluxDB needs nothing).
-    if (parts.timeseries instanceof DuckDbTimeSeriesStore)
+    const points =
+      parts.timeseries instanceof WatermarkedTimeSeriesStore
+        ? parts.timeseries.inner
+        : parts.timeseries;
+    if (points instanceof DuckDbTimeSeriesStore)
       stopClustering = startClustering({
-        store: parts.timeseries,
+        store: points,
         log: running.app?.log ?? {
           info: (o, m) => log.log(m, o),
           warn: (o, m) => log.warn(m, o),

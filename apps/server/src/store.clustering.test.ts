@@ -21,7 +21,8 @@ const flush = () => new Promise((r) => setImmediate(r));
 describe('startClustering', () => {
   it('rewrites finished days on its first pass, logs it, then passes hourly and stops', async () => {
     const store = await DuckDbTimeSeriesStore.open();
-    const old = Date.now() - 5 * 86_400_000;
+    // Long finished: a slice of every level (day, week, 28 days) holds it.
+    const old = Date.UTC(2025, 0, 1);
     await store.writeReadings('home-a', [{ ts: old, powerW: 1 }]);
     await store.writeReadings('home-b', [{ ts: old, powerW: 2 }]);
     const log = { info: vi.fn(), warn: vi.fn() };
@@ -31,7 +32,7 @@ describe('startClustering', () => {
     pending.shift()!.fn();
     await vi.waitFor(() => expect(pending.map((p) => p.ms)).toEqual([3_600_000]));
     expect(log.info).toHaveBeenCalledTimes(1);
-    expect(log.info.mock.calls[0]![0]).toMatchObject({ slices: 2, rows: 4 });
+    expect(log.info.mock.calls[0]![0]).toMatchObject({ slices: 4, rows: 8 });
     // Nothing finished since: no log.
     pending.shift()!.fn();
     await vi.waitFor(() => expect(pending).toHaveLength(1));

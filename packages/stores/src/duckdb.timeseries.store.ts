@@ -564,12 +564,13 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       throw new Error(`rollup level must be one of ${ROLLUP_LEVELS.join(', ')} s, got ${levelS}`);
     if (!assertRange(startMs, endMs)) return [];
     const size = level * 1000;
+    const key = this.keys.of(buildingId);
     const grid = (await this.gridKnown(buildingId))
       ? `UNION ALL
          SELECT ${BUCKET('ts', size)} AS b, NULL, count(*), sum(import_w), sum(export_w),
                 count(import_w), sum(production_w), count(export_w), count(production_w)
          FROM grid
-         WHERE building = $1 AND ${IN_RANGE(-floorTo(-startMs, size), -floorTo(-endMs, size))}
+         WHERE ${BY(key)} AND ${IN_RANGE(-floorTo(-startMs, size), -floorTo(-endMs, size))}
          GROUP BY b`
       : '';
     const columns = await this.read(async (c) =>
@@ -577,7 +578,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
         await c.runAndReadAll(
           `SELECT bucket, appliance, n, power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum
            FROM rollup_${level}
-           WHERE building = $1 AND bucket >= ${int(startMs)} AND bucket < ${int(endMs)}
+           WHERE ${BY(key)} AND bucket >= ${int(startMs)} AND bucket < ${int(endMs)}
            ${grid}`,
           [buildingId],
         )
