@@ -49,6 +49,11 @@ export interface QueueStats {
 export interface JobQueue {
   readonly kind: string;
   enqueue(buildingId: string): Promise<void>;
+  /**
+   * `enqueue` for each building, in one round trip where the backend allows (ingest gathers
+   * the enqueues of concurrent calls: one per reading was a Redis call per reading).
+   */
+  enqueueMany(buildingIds: readonly string[]): Promise<void>;
   /** Start processing jobs with `handler` (one processor per queue instance). */
   process(handler: JobHandler, opts?: ProcessOptions): void;
   stats(): Promise<QueueStats>;

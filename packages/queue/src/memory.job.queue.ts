@@ -81,6 +81,12 @@ export class MemoryJobQueue implements JobQueue {
     }
   }
 
+  /** `enqueue` for each building, in order. */
+  async enqueueMany(buildingIds: readonly string[]): Promise<void> {
+    if (this.closing) throw new QueueClosedError(this.kind);
+    for (const id of buildingIds) await this.enqueue(id);
+  }
+
   /** Start running jobs with `handler`, at most `concurrency` at a time. */
   process(handler: JobHandler, opts: ProcessOptions = {}): void {
     if (this.closing) throw new QueueClosedError(this.kind);

@@ -170,6 +170,26 @@ export function queueConformance(
       expect(runs.sort()).toEqual(['b1', 'b2']);
     });
 
+    it('enqueueMany queues and de-duplicates like enqueue, in one call', async () => {
+      const { queue } = await newQueue();
+      await queue.enqueue('b1');
+      await queue.enqueueMany(['b1', 'b2', 'b3', 'b2']);
+      await queue.enqueueMany([]);
+      expect(await queue.stats()).toEqual({
+        waiting: 3,
+        active: 0,
+        delayed: 0,
+        failed: 0,
+        completed: 0,
+      });
+      const runs: string[] = [];
+      queue.process(async (job) => {
+        runs.push(job.buildingId);
+      });
+      await statsReach(queue, { ...IDLE, completed: 3 });
+      expect(runs.sort()).toEqual(['b1', 'b2', 'b3']);
+    });
+
     it('queues exactly one more job when enqueued while the job runs, after it', async () => {
       const { queue } = await newQueue();
       const started = newGate();
@@ -335,6 +355,7 @@ export function queueConformance(
       await closing;
       expect(finishedAtClose).toBe(true);
       await expect(queue.enqueue('b3')).rejects.toBeInstanceOf(QueueClosedError);
+      await expect(queue.enqueueMany(['b3'])).rejects.toBeInstanceOf(QueueClosedError);
       await expect(queue.close()).resolves.toBeUndefined();
     });
 
