@@ -16,6 +16,8 @@ interface ClientsResult {
   statusOther: number;
   /** Points (or times, for columns) in the last 200 answer. */
   points: number;
+  /** Content-Encoding of the last 200 answer ('identity' when none). */
+  encoding: string;
 }
 
 interface ClientsJob {
@@ -33,6 +35,7 @@ async function runClients(job: ClientsJob): Promise<ClientsResult> {
   let status503 = 0;
   let statusOther = 0;
   let points = 0;
+  let encoding = 'identity';
   const deadline = performance.now() + job.seconds * 1000;
   const client = async (): Promise<void> => {
     while (performance.now() < deadline) {
@@ -41,6 +44,7 @@ async function runClients(job: ClientsJob): Promise<ClientsResult> {
       const text = await r.text();
       if (r.status === 200) {
         latencies.push(performance.now() - s);
+        encoding = r.headers.get('content-encoding') ?? 'identity';
         const body = JSON.parse(text) as { points?: unknown[]; time_ms?: unknown[] };
         points = (body.points ?? body.time_ms ?? []).length;
       } else if (r.status === 503) status503++;
@@ -49,7 +53,7 @@ async function runClients(job: ClientsJob): Promise<ClientsResult> {
   };
   await Promise.all(Array.from({ length: job.clients }, client));
   latencies.sort((a, b) => a - b);
-  return { latencies, status503, statusOther, points };
+  return { latencies, status503, statusOther, points, encoding };
 }
 
 /** Run the clients in a child process (same Node) and wait for their result. */

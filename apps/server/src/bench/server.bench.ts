@@ -47,6 +47,8 @@ export interface ServerBenchResult {
     store_50_unavailable: number;
     /** One row per number of concurrent clients (1, 10, 50). */
     levels: QueryLevel[];
+    /** The same day as `shape=columns` (what the web dashboard asks for) at 50 clients. */
+    columns_50: QueryLevel;
   } | null;
   worker: {
     model: string;
@@ -93,6 +95,8 @@ export interface QueryLevel {
   /** Answers 503 (store or queue unavailable, or overloaded) and any other non-200. */
   status_503: number;
   status_other: number;
+  /** Content-Encoding of the last 200 answer ('identity' when none). */
+  encoding: string;
 }
 
 /** The parts of the server bench, in the order they run. */
@@ -426,15 +430,14 @@ async function benchQuery(
     );
   concurrent.sort((a, b) => a - b);
   let points = 0;
-  const levels: QueryLevel[] = [];
-  for (const clients of [1, 10, 50]) {
+  const level = async (url: string, clients: number): Promise<QueryLevel> => {
     // The clients run in a process of their own, so parsing the answers does not load the server.
-    const run = await clientsElsewhere({ url: queryUrl, headers, clients, seconds });
+    const run = await clientsElsewhere({ url, headers, clients, seconds });
     const { latencies, status503, statusOther } = run;
     if (run.points > 0) points = run.points;
     const p50 = latencies.length ? pct(latencies, 0.5) : NaN;
     const p99 = latencies.length ? pct(latencies, 0.99) : NaN;
-    levels.push({
+    return {
       clients,
       requests: latencies.length,
       p50_ms: p50,
@@ -443,8 +446,12 @@ async function benchQuery(
       p99_to_store: p99 / storeP50,
       status_503: status503,
       status_other: statusOther,
-    });
-  }
+      encoding: run.encoding,
+    };
+  };
+  const levels: QueryLevel[] = [];
+  for (const clients of [1, 10, 50]) levels.push(await level(queryUrl, clients));
+  const columns50 = await level(`${queryUrl}&shape=columns`, 50);
   return {
     points_per_response: points,
     store_p50_ms: storeP50,
@@ -452,6 +459,7 @@ async function benchQuery(
     store_50_p99_ms: concurrent.length ? pct(concurrent, 0.99) : NaN,
     store_50_unavailable: unavailable,
     levels,
+    columns_50: columns50,
   };
 }
 
@@ -474,10 +482,11 @@ export function formatServerBench(r: ServerBenchResult): string {
     lines.push(
       `one-day readings query (${q.points_per_response} points): the store alone p50 ${q.store_p50_ms.toFixed(1)} ms; 50 store calls at once p50 ${q.store_50_p50_ms.toFixed(1)} ms, p99 ${q.store_50_p99_ms.toFixed(1)} ms (${(q.store_50_p99_ms / q.store_p50_ms).toFixed(1)}x), ${q.store_50_unavailable} of 200 unavailable`,
     );
+    const line = (l: QueryLevel, what: string) =>
+      `  ${what}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers (${l.encoding}); ${l.status_503} answered 503, ${l.status_other} other errors`;
     for (const l of q.levels)
-      lines.push(
-        `  ${l.clients} client${l.clients === 1 ? '' : 's'}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers; ${l.status_503} answered 503, ${l.status_other} other errors`,
-      );
+      lines.push(line(l, `${l.clients} client${l.clients === 1 ? '' : 's'}`));
+    lines.push(line(q.columns_50, `${q.columns_50.clients} clients, shape=columns`));
   }
   const w = r.worker;
   if (w)

@@ -9,8 +9,15 @@ import { createHash } from 'node:crypto';
 
 /** The weak ETag of a JSON answer. */
 export function etagOf(body: unknown): string {
-  const digest = createHash('sha1').update(JSON.stringify(body)).digest('base64url');
-  return `W/"${digest}"`;
+  return etagOfText(JSON.stringify(body));
+}
+
+/**
+ * The weak ETag of an answer already serialised: of the bytes that go out, so an answer sent
+ * from the readings cache and one computed afresh carry the same tag in every process.
+ */
+export function etagOfText(text: string | Buffer): string {
+  return `W/"${createHash('sha1').update(text).digest('base64url')}"`;
 }
 
 /** Whether an If-None-Match header names `etag` (weak comparison; `*` matches anything). */

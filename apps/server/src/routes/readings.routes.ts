@@ -3,7 +3,7 @@
  * updates (SSE).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   ApplianceList,
@@ -24,8 +24,13 @@ import {
 import { authorize, requireUser } from '../route.guards.js';
 import type { AppDeps } from '../app.deps.js';
 import type { LiveHub } from '../services/live.hub.js';
-import { applianceView, buildingAppliances } from '../services/appliances.service.js';
 import {
+  applianceView,
+  buildingAppliances,
+  presentAppliances,
+} from '../services/appliances.service.js';
+import {
+  chooseResolution,
   energyCsv,
   readingsCsv,
   ReadingsService,
@@ -33,8 +38,17 @@ import {
 } from '../services/readings.service.js';
 import { MAX_RUNS, RunsService } from '../services/runs.service.js';
 import { parseQueryTime } from '../time.parse.js';
-import { etagOf, matches } from './http.etag.js';
+import { etagOf, etagOfText, matches } from './http.etag.js';
 import { readingsColumns } from './readings.columns.js';
+import {
+  answerKey,
+  FreshReads,
+  negotiateEncoding,
+  rangeFingerprint,
+  ReadingsAnswerCache,
+  viewSignature,
+  type CachedAnswer,
+} from './readings.cache.js';
 import type { GridPoint } from '@nilm/stores';
 
 const Params = Type.Object({ id: Id });
@@ -52,17 +66,88 @@ function notModified(ifNoneMatch: string | undefined, body: unknown, reply: Fast
   return matches(ifNoneMatch, tag);
 }
 
+/** A computed readings answer: its body, and its bytes when it is finished. */
+interface Computed {
+  body: ReadingsResponse | ReadingsColumns;
+  answer?: CachedAnswer;
+}
+
+/** What the route's serializer made, as bytes (it makes strings; the type allows buffers). */
+function bytesOf(serialized: string | ArrayBuffer | Buffer): Buffer {
+  if (typeof serialized === 'string') return Buffer.from(serialized, 'utf8');
+  return Buffer.isBuffer(serialized) ? serialized : Buffer.from(serialized);
+}
+
+/** A finished answer that is not cached. */
+function answerOf(body: Buffer): CachedAnswer {
+  return { body, etag: etagOfText(body) };
+}
+
+/**
+ * Send a finished answer with its ETag (304 when If-None-Match holds it), compressed here as the
+ * client accepts: from the cache's kept forms when `answers` holds it under `key`. The reply then
+ * carries Content-Encoding, which @fastify/compress leaves alone (it passes on any reply already
+ * encoded); an answer sent plain is negotiated and compressed by it as any other.
+ */
+async function sendAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answers: ReadingsAnswerCache | null,
+  key: string,
+  answer: CachedAnswer,
+): Promise<FastifyReply> {
+  reply.header('etag', answer.etag).header('cache-control', 'private, no-cache');
+  if (matches(request.headers['if-none-match'], answer.etag)) return reply.code(304).send(null);
+  reply.header('content-type', 'application/json; charset=utf-8');
+  const encoding =
+    answers && answer.body.byteLength >= COMPRESS_FROM_BYTES && !request.headers['x-no-compression']
+      ? negotiateEncoding(request.headers['accept-encoding'])
+      : null;
+  if (!encoding) return reply.send(answer.body);
+  const bytes = await answers!.encoded(key, answer, encoding);
+  const vary = reply.getHeader('vary');
+  const varies = (Array.isArray(vary) ? vary : vary === undefined ? [] : [String(vary)]).filter(
+    (v) => v !== '',
+  );
+  if (!varies.some((v) => v.toLowerCase().includes('accept-encoding')))
+    reply.header('vary', [...varies, 'accept-encoding'].join(', '));
+  return reply.header('content-encoding', encoding).send(bytes);
+}
+
 /** `v` rounded to 1/`per` (10: 0.1, 1000: 0.001). */
 const round = (v: number, per: number) => Math.round(v * per) / per;
 
-export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live: LiveHub): void {
+/** Options of the readings routes beyond the app's dependencies. */
+export interface ReadingRoutesOptions {
+  /**
+   * Finished readings answers kept in memory (readings.cache.ts): a 64 MB cache by default;
+   * null keeps none (every answer computed afresh).
+   */
+  answerCache?: ReadingsAnswerCache | null;
+}
+
+/** Bodies smaller than this leave uncompressed (the threshold @fastify/compress is given). */
+const COMPRESS_FROM_BYTES = 1024;
+
+export function registerReadingRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  live: LiveHub,
+  options: ReadingRoutesOptions = {},
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  // Every view shows only the appliances the building has (the others' power is "other").
-  const service = new ReadingsService(deps.timeseries, (id) =>
-    applianceView(deps.engine, deps.metadata, id),
-  );
-  const runs = new RunsService(deps);
   const now = deps.now ?? Date.now;
+  // Every view shows only the appliances the building has (the others' power is "other").
+  const viewOf = (id: string) => applianceView(deps.engine, deps.metadata, id);
+  // The service's finished days are those before the app's clock, as the routes' ranges are.
+  const service = new ReadingsService(deps.timeseries, viewOf, { now });
+  const runs = new RunsService(deps);
+  const answers =
+    options.answerCache === undefined ? new ReadingsAnswerCache() : options.answerCache;
+  const fingerprints = new FreshReads<string | null>();
+  const views = new FreshReads<string>();
+  /** Answers being computed, by key and fingerprint, so many clients at once compute one. */
+  const computing = new Map<string, Promise<Computed>>();
   const range = (q: { start: string; end?: string }): [number, number] => [
     parseQueryTime(q.start, 'start', now()),
     parseQueryTime(q.end ?? 'now', 'end', now()),
@@ -96,19 +181,62 @@ export function registerReadingRoutes(app: FastifyInstance, deps: AppDeps, live:
       },
     },
     async (request, reply) => {
-      await authorize(request, deps.metadata, request.params.id, 'read');
-      const { r, start, end } = await readings(request.params.id, request.query);
+      const id = request.params.id;
+      await authorize(request, deps.metadata, id, 'read');
+      const q = request.query;
+      const [start, end] = range(q);
+      const shape = q.shape ?? 'points';
+      const bodyOf = (r: ReadingsResult) =>
+        shape === 'columns' ? readingsColumns(id, start, end, r) : pointsOf(id, start, end, r);
       // History that is over and estimated: the answer can change only by a re-estimate or a
-      // re-import, which changes its content and so its ETag.
-      const finished =
-        end <= now() - 60_000 && (r.estimateCoverage === null || r.estimateCoverage === 1);
-      const body =
-        request.query.shape === 'columns'
-          ? readingsColumns(request.params.id, start, end, r)
-          : pointsOf(request.params.id, start, end, r);
-      if (finished && notModified(request.headers['if-none-match'], body, reply))
-        return reply.code(304).send(null);
-      return body;
+      // re-import, which changes its content and so its ETag (and the cache's fingerprint).
+      const over = end > start && end <= now() - 60_000;
+      if (over && answers) {
+        // Both read after this request arrived (FreshReads), before the data on a miss: a write
+        // in between changes the fingerprint, so what is cached is never newer than its key says.
+        // Of the building's view an answer depends only on the appliances shown (`present`, which
+        // `applianceView` takes from `presentAppliances`): one metadata read, not the model's.
+        const [fingerprint, view] = await Promise.all([
+          fingerprints.get(`${id}\u0002${start}\u0002${end}`, () =>
+            rangeFingerprint(deps.timeseries, id, start, end, now()),
+          ),
+          views.get(id, async () => viewSignature(await presentAppliances(deps.metadata, id))),
+        ]);
+        if (fingerprint !== null) {
+          const resolutionS = chooseResolution(start, end, q.resolution, q.points);
+          const key = answerKey({
+            buildingId: id,
+            startMs: start,
+            endMs: end,
+            resolutionS,
+            shape,
+            view,
+          });
+          const cached = answers.get(key, fingerprint);
+          if (cached) return sendAnswer(request, reply, answers, key, cached);
+          const flight = `${key}\u0003${fingerprint}`;
+          let computed = computing.get(flight);
+          if (!computed) {
+            computed = (async (): Promise<Computed> => {
+              const r = await service.readings(id, start, end, q.resolution, q.points);
+              const body = bodyOf(r);
+              if (!(r.estimateCoverage === null || r.estimateCoverage === 1)) return { body };
+              const text = bytesOf(reply.serialize(body));
+              // A view changed while computing may have shaped the data: keep it uncached.
+              const viewAfter = viewSignature(await presentAppliances(deps.metadata, id));
+              if (viewAfter !== view) return { body, answer: answerOf(text) };
+              return { body, answer: answers.set(key, fingerprint, text) };
+            })().finally(() => computing.delete(flight));
+            computing.set(flight, computed);
+          }
+          const { body, answer } = await computed;
+          return answer ? sendAnswer(request, reply, answers, key, answer) : body;
+        }
+      }
+      const r = await service.readings(id, start, end, q.resolution, q.points);
+      const body = bodyOf(r);
+      if (!(over && (r.estimateCoverage === null || r.estimateCoverage === 1))) return body;
+      return sendAnswer(request, reply, null, '', answerOf(bytesOf(reply.serialize(body))));
     },
   );
 
