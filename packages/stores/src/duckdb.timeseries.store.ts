@@ -33,17 +33,21 @@ import {
   StoreUnavailableError,
   assertBuildingId,
   assertEstimates,
+  assertEstimatesMany,
   assertGrid,
   assertRange,
   assertReadings,
+  assertReadingsMany,
   assertSubmeter,
   bucketMs,
   lastWins,
   phasesOf,
   type Bucket,
   type EstimatePoint,
+  type EstimatesBatch,
   type GridPoint,
   type Reading,
+  type ReadingsBatch,
   type RollupRow,
   type TimeSeriesStore,
 } from './timeseries.store.js';
@@ -83,6 +87,22 @@ const SCHEMA = [
   // Temporary tables live with the connection and never reach the database file.
   `CREATE TEMP TABLE readings_stage (ts BIGINT NOT NULL, power_w DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE estimates_stage (
+     appliance VARCHAR NOT NULL,
+     ts BIGINT NOT NULL,
+     power_w DOUBLE NOT NULL,
+     on_prob DOUBLE NOT NULL,
+     low_w DOUBLE,
+     high_w DOUBLE)`,
+  // Multi-building writes stage each row with its building and key.
+  `CREATE TEMP TABLE readings_many_stage (
+     building VARCHAR NOT NULL,
+     bkey INTEGER NOT NULL,
+     ts BIGINT NOT NULL,
+     power_w DOUBLE NOT NULL)`,
+  `CREATE TEMP TABLE estimates_many_stage (
+     building VARCHAR NOT NULL,
+     bkey INTEGER NOT NULL,
+     model VARCHAR NOT NULL,
      appliance VARCHAR NOT NULL,
      ts BIGINT NOT NULL,
      power_w DOUBLE NOT NULL,
@@ -217,6 +237,116 @@ async function refreshRollups(
     finer = level;
   }
   await c.run(statements.join(';\n'));
+}
+
+/** The stage of a multi-building write of each minute table. */
+const MANY_STAGE: Record<RollupSource, string> = {
+  readings: 'readings_many_stage',
+  estimates: 'estimates_many_stage',
+};
+
+/**
+ * Recompute, inside the caller's transaction, every rollup bucket at every level that holds a
+ * staged row of a multi-building write (just merged into the minute table), for all its
+ * buildings at once: per level one DELETE and one INSERT joined with the touched (building,
+ * bucket) pairs, which come from the stage. The batch's overall span bounds each statement as
+ * literals, for the zone maps: one scan of the recent rows serves every building, where the
+ * single-building refresh scanned them once per building. Exact under rewrites, like it.
+ */
+async function refreshRollupsMany(
+  c: DuckDBConnection,
+  source: RollupSource,
+  first: number,
+  last: number,
+): Promise<void> {
+  const mine = (t: string) =>
+    source === 'readings' ? `${t}.appliance = ''` : `${t}.appliance <> ''`;
+  const stage = MANY_STAGE[source];
+  const statements: string[] = [];
+  let finer: RollupLevel | null = null;
+  for (const level of ROLLUP_LEVELS) {
+    const size = level * 1000;
+    const from = floorTo(first, size);
+    const to = floorTo(last, size) + size;
+    const touched = `(SELECT DISTINCT building, bkey, ${BUCKET('ts', size)} AS b FROM ${stage})`;
+    const pairs = (t: string, column: string) =>
+      `${t}.bkey = t.bkey AND ${t}.building = t.building AND ${BUCKET(`${t}.${column}`, size)} = t.b`;
+    statements.push(
+      `DELETE FROM rollup_${level} USING ${touched} t
+       WHERE rollup_${level}.bkey = t.bkey AND rollup_${level}.building = t.building
+         AND rollup_${level}.bucket = t.b AND ${mine(`rollup_${level}`)}
+         AND rollup_${level}.bucket >= ${int(from)} AND rollup_${level}.bucket < ${int(to)}`,
+    );
+    const insert =
+      finer === null
+        ? source === 'readings'
+          ? `SELECT t.building, t.bkey, t.b, '', count(*), sum(m.power_w), NULL, 0, NULL, 0,
+                    NULL
+             FROM readings m JOIN ${touched} t ON ${pairs('m', 'ts')}
+             WHERE m.ts >= ${int(from)} AND m.ts < ${int(to)}
+             GROUP BY t.building, t.bkey, t.b`
+          : `SELECT t.building, t.bkey, t.b, m.appliance, count(*),
+                    sum(m.power_w), sum(m.on_prob), count(m.low_w), sum(m.low_w),
+                    count(m.high_w), sum(m.high_w)
+             FROM estimates m JOIN ${touched} t ON ${pairs('m', 'ts')}
+             WHERE m.ts >= ${int(from)} AND m.ts < ${int(to)}
+             GROUP BY t.building, t.bkey, t.b, m.appliance`
+        : `SELECT t.building, t.bkey, t.b, f.appliance, sum(f.n),
+                  sum(f.power_sum), sum(f.on_prob_sum), sum(f.low_n), sum(f.low_sum),
+                  sum(f.high_n), sum(f.high_sum)
+           FROM rollup_${finer} f JOIN ${touched} t ON ${pairs('f', 'bucket')}
+           WHERE ${mine('f')} AND f.bucket >= ${int(from)} AND f.bucket < ${int(to)}
+           GROUP BY t.building, t.bkey, t.b, f.appliance`;
+    statements.push(`INSERT INTO rollup_${level} ${insert}`);
+    finer = level;
+  }
+  await c.run(statements.join(';\n'));
+}
+
+/**
+ * Merge a multi-building write's stage into its minute table, inside the caller's transaction:
+ * the stored rows at the staged keys go first (the last write wins), but only for buildings
+ * that have stored rows within their own staged span (one probe for all of them; live data,
+ * newer than anything stored, skips the delete), then one INSERT, then the rollups. `first`
+ * and `last` are the earliest and latest staged times.
+ */
+async function mergeStaged(
+  c: DuckDBConnection,
+  source: RollupSource,
+  first: number,
+  last: number,
+): Promise<void> {
+  const stage = MANY_STAGE[source];
+  const span = (t: string) => `${t}.ts >= ${int(first)} AND ${t}.ts <= ${int(last)}`;
+  const probe = await c.runAndReadAll(
+    `SELECT DISTINCT m.bkey FROM ${source} m
+     JOIN (SELECT building, bkey, min(ts) AS f, max(ts) AS l FROM ${stage} GROUP BY ALL) e
+       ON m.bkey = e.bkey AND m.building = e.building AND m.ts >= e.f AND m.ts <= e.l
+     WHERE ${span('m')}`,
+  );
+  const stored = probe.getRows().map(([bkey]) => int(num(bkey!)));
+  if (stored.length > 0) {
+    const sameKey =
+      source === 'readings'
+        ? `${source}.ts = s.ts`
+        : `${source}.ts = s.ts AND ${source}.appliance = s.appliance`;
+    await c.run(
+      `DELETE FROM ${source} USING ${stage} s
+       WHERE ${span(source)} AND ${source}.bkey IN (${stored.join(', ')})
+         AND ${source}.bkey = s.bkey AND ${source}.building = s.building AND ${sameKey}`,
+    );
+  }
+  await c.run(
+    source === 'readings'
+      ? `INSERT INTO readings (building, bkey, ts, power_w)
+         SELECT building, bkey, ts, power_w FROM ${stage}`
+      : `INSERT INTO estimates
+           (building, bkey, appliance, ts, power_w, on_prob, model, low_w, high_w)
+         SELECT building, bkey, appliance, ts, power_w, on_prob, model, low_w, high_w
+         FROM ${stage}`,
+  );
+  await refreshRollupsMany(c, source, first, last);
+  await c.run(`DELETE FROM ${stage}`);
 }
 
 /**
@@ -363,6 +493,32 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     });
   }
 
+  async writeReadingsMany(batches: readonly ReadingsBatch[]): Promise<void> {
+    assertReadingsMany(batches);
+    const rows = lastWins(
+      batches.flatMap(({ buildingId, readings }) =>
+        readings.map((r) => ({ buildingId, ts: r.ts, powerW: r.powerW })),
+      ),
+      (r) => `${r.buildingId} ${r.ts}`,
+    );
+    if (rows.length === 0) return;
+    const keys = this.keysForWrite(rows);
+    await this.transaction(async (c) => {
+      for (const buildingId of keys.keys()) await this.keys.save(c, buildingId);
+      const appender = await c.createAppender('readings_many_stage', 'main', 'temp');
+      for (const r of rows) {
+        appender.appendVarchar(r.buildingId);
+        appender.appendInteger(keys.get(r.buildingId)!);
+        appender.appendBigInt(BigInt(r.ts));
+        appender.appendDouble(r.powerW);
+        appender.endRow();
+      }
+      appender.closeSync();
+      const [first, last] = extent(rows);
+      await mergeStaged(c, 'readings', first, last);
+    });
+  }
+
   async readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]> {
     assertBuildingId(buildingId);
     if (!assertRange(startMs, endMs)) return [];
@@ -433,6 +589,37 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       );
       await refreshRollups(c, buildingId, key, 'estimates', rows);
       await c.run('DELETE FROM estimates_stage');
+    });
+  }
+
+  async writeEstimatesMany(batches: readonly EstimatesBatch[]): Promise<void> {
+    assertEstimatesMany(batches);
+    const rows = lastWins(
+      batches.flatMap(({ buildingId, modelVersion, points }) =>
+        points.map((p) => ({ buildingId, modelVersion, p, ts: p.ts })),
+      ),
+      (r) => `${r.buildingId} ${r.ts} ${r.p.appliance}`,
+    );
+    if (rows.length === 0) return;
+    const keys = this.keysForWrite(rows);
+    await this.transaction(async (c) => {
+      for (const buildingId of keys.keys()) await this.keys.save(c, buildingId);
+      const appender = await c.createAppender('estimates_many_stage', 'main', 'temp');
+      for (const { buildingId, modelVersion, p } of rows) {
+        appender.appendVarchar(buildingId);
+        appender.appendInteger(keys.get(buildingId)!);
+        appender.appendVarchar(modelVersion);
+        appender.appendVarchar(p.appliance);
+        appender.appendBigInt(BigInt(p.ts));
+        appender.appendDouble(p.powerW);
+        appender.appendDouble(p.onProb);
+        appendNullableDouble(appender, p.lowW);
+        appendNullableDouble(appender, p.highW);
+        appender.endRow();
+      }
+      appender.closeSync();
+      const [first, last] = extent(rows);
+      await mergeStaged(c, 'estimates', first, last);
     });
   }
 
@@ -742,6 +929,14 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
       });
     }
     return { slices, rows };
+  }
+
+  /** The key of every building of a write, handed out now for those without one. */
+  private keysForWrite(rows: readonly { buildingId: string }[]): Map<string, number> {
+    const keys = new Map<string, number>();
+    for (const { buildingId } of rows)
+      if (!keys.has(buildingId)) keys.set(buildingId, this.keys.forWrite(buildingId));
+    return keys;
   }
 
   /** Whether the building has any grid row; asked of the database once, then kept. */

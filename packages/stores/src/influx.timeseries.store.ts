@@ -47,9 +47,11 @@ import {
   StoreUnavailableError,
   assertBuildingId,
   assertEstimates,
+  assertEstimatesMany,
   assertGrid,
   assertRange,
   assertReadings,
+  assertReadingsMany,
   assertSubmeter,
   bucketMs,
   lastWins,
@@ -57,8 +59,10 @@ import {
   phasesOf,
   type Bucket,
   type EstimatePoint,
+  type EstimatesBatch,
   type GridPoint,
   type Reading,
+  type ReadingsBatch,
   type RollupRow,
   type TimeSeriesStore,
 } from './timeseries.store.js';
@@ -153,6 +157,12 @@ const MAINS_ROLLUP = 'mains_rollup';
 const ESTIMATE_ROLLUP = 'estimate_rollup';
 /** Holds one point once every rollup of the database has been built. */
 const ROLLUP_STATE = 'rollup_state';
+/**
+ * Most characters of InfluxQL in one `/query` request of a multi-building rollup refresh: the
+ * statements go in the URL (InfluxDB 3 documents GET for the v1 query API), and servers and
+ * proxies refuse long ones (InfluxDB 1.x allows 1 MB of headers, many proxies 8-64 KB).
+ */
+const MAX_QUERY_CHARS = 12_000;
 /** Span of minute data one query of the one-off rollup build covers. */
 const BUILD_WINDOW_MS = 30 * 86_400_000;
 
@@ -236,9 +246,33 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     const batch = lastWins(readings, (r) => r.ts);
     if (batch.length === 0) return;
     const lines = batch.map((r) => `${prefix}${r.powerW} ${r.ts}`);
-    await this.inOrder(buildingId, async () => {
+    await this.inOrder([buildingId], async () => {
       await this.write(lines);
       await this.refreshRollups(buildingId, MAINS, batch);
+    });
+  }
+
+  /**
+   * All buildings' readings in one line-protocol body per `maxLinesPerWrite` lines, then one
+   * rollup refresh for all of them (see refreshRollupsMany); after every write issued before it
+   * of any of its buildings, and before any issued after.
+   */
+  async writeReadingsMany(batches: readonly ReadingsBatch[]): Promise<void> {
+    assertReadingsMany(batches);
+    const rows = lastWins(
+      batches.flatMap(({ buildingId, readings }) =>
+        readings.map((r) => ({ buildingId, ts: r.ts, powerW: r.powerW })),
+      ),
+      (r) => `${r.buildingId} ${r.ts}`,
+    );
+    if (rows.length === 0) return;
+    const lines = rows.map(
+      (r) => `${MAINS},building=${tagValue(r.buildingId)} power_w=${r.powerW} ${r.ts}`,
+    );
+    const spans = spansOf(rows);
+    await this.inOrder([...spans.keys()], async () => {
+      await this.write(lines);
+      await this.refreshRollupsMany(MAINS, spans);
     });
   }
 
@@ -278,9 +312,32 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
         ` on_prob=${p.onProb},power_w=${p.powerW},model=${model},` +
         `low_w=${p.lowW ?? NO_BAND},high_w=${p.highW ?? NO_BAND} ${p.ts}`,
     );
-    await this.inOrder(buildingId, async () => {
+    await this.inOrder([buildingId], async () => {
       await this.write(lines);
       await this.refreshRollups(buildingId, ESTIMATE, batch);
+    });
+  }
+
+  /** Like writeReadingsMany, for estimates. */
+  async writeEstimatesMany(batches: readonly EstimatesBatch[]): Promise<void> {
+    assertEstimatesMany(batches);
+    const rows = lastWins(
+      batches.flatMap(({ buildingId, modelVersion, points }) =>
+        points.map((p) => ({ buildingId, modelVersion, p, ts: p.ts })),
+      ),
+      (r) => `${r.buildingId} ${r.ts} ${r.p.appliance}`,
+    );
+    if (rows.length === 0) return;
+    const lines = rows.map(
+      ({ buildingId, modelVersion, p }) =>
+        `${ESTIMATE},appliance=${tagValue(p.appliance)},building=${tagValue(buildingId)}` +
+        ` on_prob=${p.onProb},power_w=${p.powerW},model=${stringField(modelVersion)},` +
+        `low_w=${p.lowW ?? NO_BAND},high_w=${p.highW ?? NO_BAND} ${p.ts}`,
+    );
+    const spans = spansOf(rows);
+    await this.inOrder([...spans.keys()], async () => {
+      await this.write(lines);
+      await this.refreshRollupsMany(ESTIMATE, spans);
     });
   }
 
@@ -576,17 +633,28 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return Promise.resolve();
   }
 
-  /** Run `work` after every write of the building issued before it in this store. */
-  private inOrder(buildingId: string, work: () => Promise<void>): Promise<void> {
+  /**
+   * Run `work` after every write issued before it in this store of any of `buildingIds`; later
+   * writes of any of them wait for it. Each write waits only on writes issued before it, so
+   * writes of overlapping sets of buildings cannot wait on each other in a cycle.
+   */
+  private inOrder(buildingIds: readonly string[], work: () => Promise<void>): Promise<void> {
     const run = async () => {
       await this.ensureRollups();
       await work();
     };
-    const result = (this.writing.get(buildingId) ?? Promise.resolve()).then(run, run);
+    const before = buildingIds.flatMap((id) => this.writing.get(id) ?? []);
+    const result = (
+      before.length === 0
+        ? Promise.resolve()
+        : before.length === 1
+          ? before[0]!
+          : Promise.all(before)
+    ).then(run, run);
     const tail = result.catch(() => undefined);
-    this.writing.set(buildingId, tail);
+    for (const id of buildingIds) this.writing.set(id, tail);
     void tail.then(() => {
-      if (this.writing.get(buildingId) === tail) this.writing.delete(buildingId);
+      for (const id of buildingIds) if (this.writing.get(id) === tail) this.writing.delete(id);
     });
     return result;
   }
@@ -618,6 +686,74 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     const results = await this.query(q);
     const lines = ROLLUP_LEVELS.flatMap((level, k) =>
       rollupLines(measurement, level, tagValue(buildingId), results[k]?.series ?? []),
+    );
+    await this.write(lines);
+  }
+
+  /**
+   * The multi-building refresh: for each building, the same buckets as refreshRollups over its
+   * own span. Buildings whose spans cover the same buckets at every level (all of them, for live
+   * data) share one statement per level that groups by building; the statements go out in as
+   * few requests as MAX_QUERY_CHARS allows, and the rollup points of all buildings in one write
+   * (per `maxLinesPerWrite` lines).
+   */
+  private async refreshRollupsMany(
+    measurement: typeof MAINS | typeof ESTIMATE,
+    spans: ReadonlyMap<string, readonly [number, number]>,
+  ): Promise<void> {
+    // Buildings by the bucket range their span covers at each level.
+    const groups = new Map<string, { ranges: Array<[number, number]>; ids: string[] }>();
+    for (const [id, [first, last]] of spans) {
+      const ranges = ROLLUP_LEVELS.map((level): [number, number] => {
+        const size = level * 1000;
+        return [floorTo(first, size), floorTo(last, size) + size];
+      });
+      const key = ranges.flat().join(' ');
+      const group = groups.get(key) ?? { ranges, ids: [] };
+      groups.set(key, group);
+      group.ids.push(id);
+    }
+    const by = measurement === ESTIMATE ? '"building", "appliance"' : '"building"';
+    const statements: Array<{ level: RollupLevel; q: string }> = [];
+    for (const { ranges, ids } of groups.values()) {
+      // Building ids are ^[a-zA-Z0-9_-]+$ (validated): safe inside a regex as they are.
+      const budget = Math.floor(MAX_QUERY_CHARS / ROLLUP_LEVELS.length) - 400;
+      for (const chunk of chunkByLength(ids, budget)) {
+        const which =
+          chunk.length === 1
+            ? `"building" = ${str(chunk[0]!)}`
+            : `"building" =~ /^(?:${chunk.join('|')})$/`;
+        ROLLUP_LEVELS.forEach((level, k) => {
+          const [from, to] = ranges[k]!;
+          statements.push({
+            level,
+            q:
+              `${SUMS[measurement]} FROM ${this.from(measurement)} WHERE ${which}` +
+              ` AND ${timeRange(from, to)} GROUP BY time(${level * 1000}ms), ${by} fill(none)`,
+          });
+        });
+      }
+    }
+    // Statements packed into requests, which run side by side (they only read).
+    const requests: Array<typeof statements> = [];
+    let size = Infinity;
+    for (const st of statements) {
+      if (size + st.q.length + 2 > MAX_QUERY_CHARS) {
+        requests.push([]);
+        size = 0;
+      }
+      requests.at(-1)!.push(st);
+      size += st.q.length + 2;
+    }
+    const answers = await Promise.all(
+      requests.map((sts) => this.query(sts.map((st) => st.q).join('; '))),
+    );
+    const lines = requests.flatMap((sts, r) =>
+      sts.flatMap(({ level }, k) =>
+        (answers[r]![k]?.series ?? []).flatMap((series) =>
+          rollupLines(measurement, level, tagValue(series.tags?.building ?? ''), [series]),
+        ),
+      ),
     );
     await this.write(lines);
   }
@@ -944,6 +1080,37 @@ function bucketStatements(
     }
   }
   return out;
+}
+
+/** Earliest and latest time per building of a multi-building write. */
+function spansOf(
+  rows: readonly { buildingId: string; ts: number }[],
+): Map<string, [number, number]> {
+  const spans = new Map<string, [number, number]>();
+  for (const { buildingId, ts } of rows) {
+    const span = spans.get(buildingId);
+    if (span === undefined) spans.set(buildingId, [ts, ts]);
+    else {
+      if (ts < span[0]) span[0] = ts;
+      if (ts > span[1]) span[1] = ts;
+    }
+  }
+  return spans;
+}
+
+/** Consecutive runs of `ids` whose lengths (plus a separator each) stay within `budget`. */
+function chunkByLength(ids: readonly string[], budget: number): string[][] {
+  const chunks: string[][] = [];
+  let used = Infinity;
+  for (const id of ids) {
+    if (used + id.length + 1 > budget) {
+      chunks.push([]);
+      used = 0;
+    }
+    chunks.at(-1)!.push(id);
+    used += id.length + 1;
+  }
+  return chunks;
 }
 
 /** Parse a (possibly chunked, newline-delimited) `/query` answer; InfluxQL errors throw. */

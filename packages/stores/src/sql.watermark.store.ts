@@ -1,8 +1,8 @@
 /**
  * The watermarks part of the metadata store (watermark.store.ts) over the same tiny SQL client
  * as the rest, so PGlite and PostgreSQL run the same statements. Every change is one statement
- * on the building's row, so concurrent writers serialise on its row lock and least/greatest
- * merge their spans in any order.
+ * (on the building's row, or on many buildings' rows locked in id order), so concurrent writers
+ * serialise on the row locks and least/greatest merge their spans in any order.
  */
 import {
   assertWatermarkSpan,
@@ -69,6 +69,42 @@ export function createSqlWatermarkStore(client: SqlClient): WatermarkStore {
          WHERE building_id = $1
            AND (${oldest} IS NULL OR ${oldest} > $2::bigint OR ${newest} < $3::bigint)`,
         [buildingId, oldestMs, newestMs],
+      );
+    },
+
+    async widenWatermarksMany(series: WatermarkSeries, spans) {
+      // One span per building, merged, so no row is matched twice by the UPDATE's join.
+      const merged = new Map<string, [number, number]>();
+      for (const { buildingId, oldestMs, newestMs } of spans) {
+        assertWatermarkSpan(oldestMs, newestMs);
+        const span = merged.get(buildingId);
+        merged.set(
+          buildingId,
+          span === undefined
+            ? [oldestMs, newestMs]
+            : [Math.min(span[0], oldestMs), Math.max(span[1], newestMs)],
+        );
+      }
+      if (merged.size === 0) return;
+      const ids = [...merged.keys()].sort();
+      const [oldest, newest] = SERIES_COLUMNS[series];
+      // The rows that need a write are locked first, in id order (FOR UPDATE locks rows as the
+      // sort hands them out), so two writers of overlapping buildings take their locks in the
+      // same order and never deadlock; under READ COMMITTED a row another writer widened
+      // meanwhile is checked again at its newest version, and skipped when now covered.
+      await client.query(
+        `WITH span AS (
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS s(id, o, n)),
+         locked AS (
+           SELECT w.building_id FROM building_watermarks w JOIN span ON span.id = w.building_id
+           WHERE w.${oldest} IS NULL OR w.${oldest} > span.o OR w.${newest} < span.n
+           ORDER BY w.building_id
+           FOR UPDATE OF w)
+         UPDATE building_watermarks w
+         SET ${oldest} = least(w.${oldest}, span.o), ${newest} = greatest(w.${newest}, span.n)
+         FROM locked, span
+         WHERE w.building_id = locked.building_id AND span.id = w.building_id`,
+        [ids, ids.map((id) => merged.get(id)![0]), ids.map((id) => merged.get(id)![1])],
       );
     },
 

@@ -9,7 +9,10 @@ import {
   StoreUnavailableError,
   type Bucket,
   type EstimatePoint,
+  type EstimatesBatch,
   type Reading,
+  type ReadingsBatch,
+  type RollupRow,
   type TimeSeriesStore,
 } from './timeseries.store.js';
 
@@ -121,6 +124,43 @@ function expectSameBuckets(actual: readonly Bucket[], expected: readonly Bucket[
       close(got.highW, v.highW, `${what} highW`);
     }
   });
+}
+
+/** Rollup rows in one order (the contract gives none), for comparing two buildings' rows. */
+function sortedRollups(rows: readonly RollupRow[]): RollupRow[] {
+  const key = (r: RollupRow) => `${r.bucket} ${r.kind} ${r.appliance}`;
+  return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
+ * Everything a reader can see of a building in [startMs, endMs): points, buckets of several
+ * sizes, rollup rows at every level (when the store has them) and the oldest/newest times.
+ */
+async function everythingOf(
+  store: TimeSeriesStore,
+  b: string,
+  startMs: number,
+  endMs: number,
+): Promise<unknown> {
+  const buckets: Record<number, Bucket[]> = {};
+  for (const size of [60, 900, 3600, 86_400, 172_800])
+    buckets[size] = await store.readBuckets(b, startMs, endMs, size);
+  const rollups: Record<number, RollupRow[]> = {};
+  if (store.readRollupRows)
+    for (const level of [900, 3600, 86_400])
+      rollups[level] = sortedRollups(await store.readRollupRows(b, startMs, endMs, level));
+  return {
+    readings: await store.readReadings(b, startMs, endMs),
+    estimates: [...(await store.readEstimates(b, startMs, endMs))].sort(byTsThenAppliance),
+    buckets,
+    rollups,
+    times: [
+      await store.earliestReadingTs(b),
+      await store.latestReadingTs(b),
+      await store.earliestEstimateTs(b),
+      await store.latestEstimateTs(b),
+    ],
+  };
 }
 
 /** Register the time-series store conformance suite for one implementation. */
@@ -538,6 +578,214 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       await store.writeReadings(b, readings);
       await store.writeEstimates(b, 'm@3', estimates);
       await check();
+    });
+
+    it('writes many buildings in one call as one call per building would: a building twice, stored times rewritten', async () => {
+      const DAY = 24 * 60 * MIN;
+      // Three buildings written through the many-writes, three twins through one call per batch.
+      const many = [building('many'), building('many'), building('many')];
+      const single = [building('single'), building('single'), building('single')];
+      // Values are multiples of 1/8, so every sum is exact and the twins' rows compare equal.
+      const stored = (k: number): Reading[] =>
+        Array.from({ length: 40 }, (_, i) => ({ ts: T0 + i * MIN, powerW: 100 * k + i / 8 }));
+      const storedEstimates = (k: number): EstimatePoint[] =>
+        Array.from({ length: 40 }, (_, i) => ({
+          ts: T0 + i * MIN,
+          appliance: i % 2 ? 'kettle' : 'fridge',
+          powerW: 10 * k + i,
+          onProb: 0.5,
+          ...(i % 4 === 0 ? { lowW: 1, highW: 2 } : {}),
+        }));
+      for (const ids of [many, single])
+        for (const [k, b] of ids.entries()) {
+          await store.writeReadings(b, stored(k));
+          await store.writeEstimates(b, 'm@1', storedEstimates(k));
+        }
+      const readings = (ids: string[]): ReadingsBatch[] => [
+        {
+          buildingId: ids[0]!,
+          // A stored time rewritten, new ones, and a time twice in the batch (the later wins).
+          readings: [
+            { ts: T0 + 5 * MIN, powerW: 7.5 },
+            { ts: T0 + 90 * MIN, powerW: 1 },
+            { ts: T0 + 90 * MIN, powerW: 2.25 },
+          ],
+        },
+        // Another day, in another building.
+        { buildingId: ids[1]!, readings: [{ ts: T0 + DAY + 3 * MIN, powerW: 42 }] },
+        // The first building again: its later batch wins at T0 + 5 min.
+        {
+          buildingId: ids[0]!,
+          readings: [
+            { ts: T0 + 5 * MIN, powerW: 9.125 },
+            { ts: T0 - 2 * DAY, powerW: 3 },
+          ],
+        },
+        // Same span as the second building's: refreshed in one statement with it.
+        { buildingId: ids[2]!, readings: [{ ts: T0 + DAY + 3 * MIN, powerW: 8 }] },
+        { buildingId: ids[0]!, readings: [] },
+      ];
+      const estimates = (ids: string[]): EstimatesBatch[] => [
+        {
+          buildingId: ids[0]!,
+          modelVersion: 'm@2',
+          points: [
+            { ts: T0 + 6 * MIN, appliance: 'fridge', powerW: 3.5, onProb: 0.25 },
+            { ts: T0 + 7 * MIN, appliance: 'kettle', powerW: 2000, onProb: 1, lowW: 5, highW: 6 },
+            { ts: T0 + 2 * DAY, appliance: 'oven', powerW: 800, onProb: 0.75 },
+          ],
+        },
+        {
+          buildingId: ids[2]!,
+          modelVersion: 'm@2',
+          points: [{ ts: T0 + 8 * MIN, appliance: 'fridge', powerW: 1, onProb: 0.125 }],
+        },
+        {
+          buildingId: ids[0]!,
+          modelVersion: 'm@3',
+          points: [{ ts: T0 + 6 * MIN, appliance: 'fridge', powerW: 4.5, onProb: 0.5 }],
+        },
+        {
+          buildingId: ids[1]!,
+          modelVersion: 'm@3',
+          points: [{ ts: T0 + 8 * MIN, appliance: 'kettle', powerW: 2, onProb: 1 }],
+        },
+        { buildingId: ids[2]!, modelVersion: 'm@3', points: [] },
+      ];
+      await store.writeReadingsMany(readings(many));
+      await store.writeEstimatesMany(estimates(many));
+      for (const { buildingId, readings: r } of readings(single))
+        await store.writeReadings(buildingId, r);
+      for (const { buildingId, modelVersion, points } of estimates(single))
+        await store.writeEstimates(buildingId, modelVersion, points);
+
+      const from = T0 - 3 * DAY;
+      const to = T0 + 3 * DAY;
+      for (let k = 0; k < 3; k++)
+        expect(await everythingOf(store, many[k]!, from, to), `building ${k}`).toEqual(
+          await everythingOf(store, single[k]!, from, to),
+        );
+      // And the values are the ones written last.
+      expect(await store.readReadings(many[0]!, T0 + 5 * MIN, T0 + 5 * MIN + 1)).toEqual([
+        { ts: T0 + 5 * MIN, powerW: 9.125 },
+      ]);
+      expect(await store.readReadings(many[0]!, T0 + 90 * MIN, T0 + 91 * MIN)).toEqual([
+        { ts: T0 + 90 * MIN, powerW: 2.25 },
+      ]);
+      expect(await store.readEstimates(many[0]!, T0 + 6 * MIN, T0 + 7 * MIN)).toEqual([
+        noBand({ ts: T0 + 6 * MIN, appliance: 'fridge', powerW: 4.5, onProb: 0.5 }),
+      ]);
+      expect(await store.earliestReadingTs(many[0]!)).toBe(T0 - 2 * DAY);
+      expect(await store.latestEstimateTs(many[0]!)).toBe(T0 + 2 * DAY);
+    });
+
+    it('writes hundreds of buildings in one call, their rollups too', async () => {
+      const DAY = 24 * 60 * MIN;
+      // Long ids, so a store that names buildings in its statements must split them.
+      const ids = Array.from({ length: 300 }, () => building('many_buildings_with_long_ids'));
+      await store.writeReadingsMany(
+        ids.map((buildingId, k) => ({ buildingId, readings: [{ ts: T0 + MIN, powerW: k }] })),
+      );
+      await store.writeEstimatesMany(
+        ids.map((buildingId, k) => ({
+          buildingId,
+          modelVersion: 'm@1',
+          points: [{ ts: T0 + MIN, appliance: 'fridge', powerW: k + 0.5, onProb: 0.5 }],
+        })),
+      );
+      for (const [k, b] of ids.entries()) {
+        const expected = [
+          { ts: T0, powerW: k, appliances: { fridge: { powerW: k + 0.5, onProb: 0.5 } } },
+        ];
+        // Whole 15 min and whole days: read from the rollups where the store keeps them.
+        expect(await store.readBuckets(b, T0, T0 + 15 * MIN, 900), b).toEqual(expected);
+        expect(await store.readBuckets(b, T0, T0 + DAY, 86_400), b).toEqual(expected);
+      }
+    });
+
+    it('rejects a many-write with one invalid batch as a whole, naming its building, writing nothing', async () => {
+      const a = building('manybad');
+      const b = building('manybad');
+      const ok = [{ ts: T0, powerW: 1 }];
+      const error = await store
+        .writeReadingsMany([
+          { buildingId: a, readings: ok },
+          { buildingId: b, readings: [...ok, { ts: T0 + S, powerW: Number.NaN }] },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(StoreUnavailableError);
+      expect(String(error)).toContain(`building ${b}`);
+      expect(String(error)).toMatch(/powerW.*nothing was written/);
+      await expect(
+        store.writeReadingsMany([
+          { buildingId: a, readings: ok },
+          { buildingId: 'bad id!', readings: ok },
+        ]),
+      ).rejects.toThrow(/building id "bad id!"/);
+      const point = { ts: T0, appliance: 'kettle', powerW: 1, onProb: 1 };
+      await expect(
+        store.writeEstimatesMany([
+          { buildingId: a, modelVersion: 'm@1', points: [point] },
+          { buildingId: b, modelVersion: 'm@1', points: [{ ...point, lowW: 5 }] },
+        ]),
+      ).rejects.toThrow(new RegExp(`building ${b}: give both lowW and highW`));
+      await expect(
+        store.writeEstimatesMany([
+          { buildingId: a, modelVersion: 'm@1', points: [point] },
+          { buildingId: b, modelVersion: '', points: [point] },
+        ]),
+      ).rejects.toThrow(new RegExp(`building ${b}: modelVersion`));
+      for (const id of [a, b]) {
+        expect(await store.readReadings(id, T0, T0 + MIN)).toEqual([]);
+        expect(await store.readEstimates(id, T0, T0 + MIN)).toEqual([]);
+        expect(await store.latestReadingTs(id)).toBeNull();
+        expect(await store.latestEstimateTs(id)).toBeNull();
+      }
+    });
+
+    it('takes an empty many-write as a no-op and skips buildings without points', async () => {
+      await store.writeReadingsMany([]);
+      await store.writeEstimatesMany([]);
+      const empty = building('manyempty');
+      const full = building('manyfull');
+      await store.writeReadingsMany([
+        { buildingId: empty, readings: [] },
+        { buildingId: full, readings: [{ ts: T0, powerW: 5 }] },
+      ]);
+      await store.writeEstimatesMany([
+        { buildingId: full, modelVersion: 'm@1', points: [] },
+        { buildingId: empty, modelVersion: 'm@1', points: [] },
+      ]);
+      for (const read of [
+        store.latestReadingTs(empty),
+        store.earliestReadingTs(empty),
+        store.latestEstimateTs(empty),
+        store.latestEstimateTs(full),
+      ])
+        expect(await read).toBeNull();
+      expect(await store.readBuckets(empty, T0, T0 + MIN, 60)).toEqual([]);
+      expect(await store.readBuckets(full, T0, T0 + MIN, 60)).toEqual([
+        { ts: T0, powerW: 5, appliances: {} },
+      ]);
+    });
+
+    it('orders many-writes and single writes of a building as they were issued', async () => {
+      const a = building('manyorder');
+      const b = building('manyorder');
+      // Issued together, never awaited in between: the last one issued wins for each time.
+      await Promise.all([
+        store.writeReadingsMany([
+          { buildingId: a, readings: [{ ts: T0, powerW: 1 }] },
+          { buildingId: b, readings: [{ ts: T0, powerW: 1 }] },
+        ]),
+        store.writeReadings(a, [{ ts: T0, powerW: 2 }]),
+        store.writeReadingsMany([{ buildingId: a, readings: [{ ts: T0, powerW: 3 }] }]),
+        store.writeReadings(b, [{ ts: T0, powerW: 4 }]),
+      ]);
+      expect(await store.readReadings(a, T0, T0 + MIN)).toEqual([{ ts: T0, powerW: 3 }]);
+      expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([{ ts: T0, powerW: 4 }]);
+      expect((await store.readBuckets(a, T0, T0 + MIN, 60))[0]?.powerW).toBe(3);
     });
 
     it('keeps buildings apart and deletes one without touching another', async () => {

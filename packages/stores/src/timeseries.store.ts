@@ -83,6 +83,19 @@ export interface RollupRow {
   values: readonly (number | null)[];
 }
 
+/** One building's part of a multi-building readings write. */
+export interface ReadingsBatch {
+  buildingId: string;
+  readings: readonly Reading[];
+}
+
+/** One building's part of a multi-building estimates write. */
+export interface EstimatesBatch {
+  buildingId: string;
+  modelVersion: string;
+  points: readonly EstimatePoint[];
+}
+
 /** Most phases a grid point holds (L1..L3). */
 export const MAX_PHASES = 3;
 
@@ -90,6 +103,14 @@ export interface TimeSeriesStore {
   /** Short name for logs and /ready: 'duckdb' or 'influxdb'. */
   readonly kind: string;
   writeReadings(buildingId: string, readings: readonly Reading[]): Promise<void>;
+  /**
+   * Write many buildings' readings in one store call: the same result as writeReadings per
+   * batch in order (a building may appear more than once; the last write of a time wins),
+   * validated as a whole first (one bad batch: nothing written, the error names its building).
+   * It costs about one single-building write, not one per building: what lets one process keep
+   * up with thousands of homes (issue 16).
+   */
+  writeReadingsMany(batches: readonly ReadingsBatch[]): Promise<void>;
   readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]>;
   /** Time of the newest reading of a building, or null. */
   latestReadingTs(buildingId: string): Promise<number | null>;
@@ -101,6 +122,8 @@ export interface TimeSeriesStore {
     modelVersion: string,
     points: readonly EstimatePoint[],
   ): Promise<void>;
+  /** Likewise for estimates: writeEstimates per batch in order, in one store call. */
+  writeEstimatesMany(batches: readonly EstimatesBatch[]): Promise<void>;
   /** Estimates in [startMs, endMs), of every appliance or only of `appliance` when given. */
   readEstimates(
     buildingId: string,
@@ -237,6 +260,31 @@ export function assertReadings(buildingId: string, readings: readonly Reading[])
     const where = `reading ${i} of building ${buildingId}`;
     assertTs(r.ts, where);
     assertFinite(r.powerW, 'powerW', where);
+  });
+}
+
+/**
+ * Validate every batch of a multi-building readings write before any of it is written; the
+ * error names the batch's building (and its place in the call).
+ */
+export function assertReadingsMany(batches: readonly ReadingsBatch[]): void {
+  if (!Array.isArray(batches))
+    fail('writeReadingsMany: expected an array of { buildingId, readings }');
+  batches.forEach((b, k) => {
+    if (!Array.isArray(b?.readings))
+      fail(`batch ${k} (building ${String(b?.buildingId)}): readings must be an array`);
+    assertReadings(b.buildingId, b.readings);
+  });
+}
+
+/** Validate every batch of a multi-building estimates write before any of it is written. */
+export function assertEstimatesMany(batches: readonly EstimatesBatch[]): void {
+  if (!Array.isArray(batches))
+    fail('writeEstimatesMany: expected an array of { buildingId, modelVersion, points }');
+  batches.forEach((b, k) => {
+    if (!Array.isArray(b?.points))
+      fail(`batch ${k} (building ${String(b?.buildingId)}): points must be an array`);
+    assertEstimates(b.buildingId, b.modelVersion, b.points);
   });
 }
 

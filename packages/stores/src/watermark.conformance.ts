@@ -2,7 +2,8 @@
  * The watermark part of the metadata store conformance suite (registered by
  * `metadataConformance`): a new building has an unfilled, empty row; widening takes the least
  * oldest and greatest newest per series, also from concurrent writers, and ignores unknown
- * buildings; a fill merges its scan with what was widened and marks the row filled, a second
+ * buildings; widening many buildings in one call equals one call per span (a building twice
+ * too), concurrent calls over overlapping buildings lose nothing, and a bad span widens nothing; a fill merges its scan with what was widened and marks the row filled, a second
  * fill changes nothing, and a fill under an epoch a reset has passed changes nothing; a reset
  * empties the row and bumps its epoch; many buildings read in one call; rows go with their
  * building; bad spans are refused.
@@ -72,6 +73,81 @@ export function watermarkConformance(ctx: WatermarkConformanceContext): void {
       const w = await one(b);
       expect([w?.oldestEstimateMs, w?.newestEstimateMs]).toEqual([T, T + 18 * MIN]);
       expect([w?.oldestReadingMs, w?.newestReadingMs]).toEqual([T + MIN, T + 19 * MIN]);
+    });
+
+    it('widens many buildings in one call as one call per span would', async () => {
+      const store = ctx.store();
+      const [a, b, c, d] = [id('wm-wmany'), id('wm-wmany'), id('wm-wmany'), id('wm-wmany')];
+      for (const x of [a, b, c, d]) await building(x);
+      await store.widenWatermarks(a, 'readings', T, T + 10 * MIN);
+      await store.widenWatermarks(c, 'estimates', T, T);
+      await store.widenWatermarksMany('readings', [
+        // Inside what a holds: nothing changes.
+        { buildingId: a, oldestMs: T + MIN, newestMs: T + 2 * MIN },
+        { buildingId: b, oldestMs: T + 5 * MIN, newestMs: T + 6 * MIN },
+        // b twice: both spans count.
+        { buildingId: b, oldestMs: T - MIN, newestMs: T },
+        { buildingId: c, oldestMs: T + 3 * MIN, newestMs: T + 4 * MIN },
+        // Unknown buildings are ignored.
+        { buildingId: id('wm-wmany-gone'), oldestMs: T, newestMs: T },
+      ]);
+      await store.widenWatermarksMany('estimates', [
+        { buildingId: c, oldestMs: T - 5 * MIN, newestMs: T - 4 * MIN },
+      ]);
+      await store.widenWatermarksMany('readings', []);
+      const rows = await store.getWatermarks([a, b, c, d]);
+      const got = [a, b, c, d].map((x) => {
+        const { filled: _f, epoch: _e, ...w } = rows.get(x)!;
+        return w;
+      });
+      expect(got).toEqual([
+        { ...NONE, oldestReadingMs: T, newestReadingMs: T + 10 * MIN },
+        { ...NONE, oldestReadingMs: T - MIN, newestReadingMs: T + 6 * MIN },
+        {
+          oldestReadingMs: T + 3 * MIN,
+          newestReadingMs: T + 4 * MIN,
+          oldestEstimateMs: T - 5 * MIN,
+          newestEstimateMs: T,
+        },
+        NONE,
+      ]);
+    });
+
+    it('concurrent many-widenings over overlapping buildings lose nothing and do not deadlock', async () => {
+      const store = ctx.store();
+      const ids = Array.from({ length: 6 }, () => id('wm-wmrace'));
+      for (const x of ids) await building(x);
+      // Each call names the buildings in another order; every span must survive.
+      await Promise.all(
+        Array.from({ length: 12 }, (_, k) =>
+          store.widenWatermarksMany(
+            'readings',
+            (k % 2 ? [...ids].reverse() : ids).map((buildingId, i) => ({
+              buildingId,
+              oldestMs: T + (k + i) * MIN,
+              newestMs: T + (k + i) * MIN,
+            })),
+          ),
+        ),
+      );
+      const rows = await store.getWatermarks(ids);
+      // Building at place i of `ids` gets i + k from even calls, 5 - i + k from odd ones.
+      expect(ids.map((x) => [rows.get(x)?.oldestReadingMs, rows.get(x)?.newestReadingMs])).toEqual(
+        ids.map((_, i) => [T + Math.min(i, 6 - i) * MIN, T + Math.max(10 + i, 16 - i) * MIN]),
+      );
+    });
+
+    it('refuses a many-widening with one bad span, widening nothing', async () => {
+      const store = ctx.store();
+      const b = id('wm-wmbad');
+      await building(b);
+      await expect(
+        store.widenWatermarksMany('readings', [
+          { buildingId: b, oldestMs: T, newestMs: T },
+          { buildingId: b, oldestMs: T + 1, newestMs: T },
+        ]),
+      ).rejects.toThrow(/oldest <= newest/);
+      expect(await one(b)).toEqual({ ...NONE, filled: false, epoch: 0 });
     });
 
     it('a fill merges its scan with what was widened; a second fill changes nothing', async () => {

@@ -51,6 +51,17 @@ export interface WatermarkStore {
     oldestMs: number,
     newestMs: number,
   ): Promise<void>;
+  /**
+   * Widen many buildings' watermarks of `series` at once (a multi-building write just durable),
+   * each to cover its span, in one statement: as widenWatermarks per span, a building that
+   * appears twice widened by both. Rows are locked in building id order, so concurrent calls
+   * over overlapping buildings cannot deadlock; rows already covering their span are not
+   * written. Every span is validated before anything is written.
+   */
+  widenWatermarksMany(
+    series: WatermarkSeries,
+    spans: ReadonlyArray<{ buildingId: string; oldestMs: number; newestMs: number }>,
+  ): Promise<void>;
   /** The rows of these buildings, in one query; buildings without a row are absent. */
   getWatermarks(buildingIds: readonly string[]): Promise<Map<string, StoredWatermarks>>;
   /**

@@ -28,6 +28,10 @@ export function creatingBuildings(metadata: () => MetadataStore): WatermarkStore
       await ensure(id);
       return metadata().widenWatermarks(id, series, oldest, newest);
     },
+    async widenWatermarksMany(series, spans) {
+      for (const { buildingId } of spans) await ensure(buildingId);
+      return metadata().widenWatermarksMany(series, spans);
+    },
     async getWatermarks(ids) {
       for (const id of ids) await ensure(id);
       return metadata().getWatermarks(ids);

@@ -21,8 +21,10 @@
 import type {
   Bucket,
   EstimatePoint,
+  EstimatesBatch,
   GridPoint,
   Reading,
+  ReadingsBatch,
   TimeSeriesStore,
 } from './timeseries.store.js';
 import type { BuildingWatermarks, WatermarkSeries, WatermarkStore } from './watermark.store.js';
@@ -74,6 +76,24 @@ export class WatermarkedTimeSeriesStore implements TimeSeriesStore {
   ): Promise<void> {
     return this.write(buildingId, 'estimates', points, () =>
       this.inner.writeEstimates(buildingId, modelVersion, points),
+    );
+  }
+
+  /** The inner many-write, then every building's watermarks widened in one statement. */
+  writeReadingsMany(batches: readonly ReadingsBatch[]): Promise<void> {
+    return this.writeMany(
+      'readings',
+      batches.map((b) => ({ buildingId: b.buildingId, points: b.readings })),
+      () => this.inner.writeReadingsMany(batches),
+    );
+  }
+
+  /** The inner many-write, then every building's watermarks widened in one statement. */
+  writeEstimatesMany(batches: readonly EstimatesBatch[]): Promise<void> {
+    return this.writeMany(
+      'estimates',
+      batches.map((b) => ({ buildingId: b.buildingId, points: b.points })),
+      () => this.inner.writeEstimatesMany(batches),
     );
   }
 
@@ -214,16 +234,52 @@ export class WatermarkedTimeSeriesStore implements TimeSeriesStore {
       const [first, last] = extent(batch);
       await this.marks.widenWatermarks(buildingId, series, first, last);
     };
-    const done = run();
-    let inFlight = this.writing.get(buildingId);
-    if (!inFlight) this.writing.set(buildingId, (inFlight = new Set()));
+    return this.track([buildingId], run());
+  }
+
+  /**
+   * A multi-building write: after the deletes in flight of any of its buildings, through the
+   * inner store, then one widening statement for the spans of every building with points.
+   * Deletes of any of its buildings issued meanwhile wait for it, as for a single write.
+   */
+  private writeMany(
+    series: WatermarkSeries,
+    batches: ReadonlyArray<{ buildingId: string; points: readonly { ts: number }[] }>,
+    put: () => Promise<void>,
+  ): Promise<void> {
+    const ids = [...new Set(batches.map((b) => b?.buildingId))];
+    const deletes = ids.flatMap((id) => this.deleting.get(id) ?? []);
+    const run = async (): Promise<void> => {
+      // Awaited only when there are some, so a write with none reaches the inner store in the
+      // order it was issued, like a single write.
+      if (deletes.length > 0) await Promise.all(deletes);
+      // The inner store validates the batches: nothing is widened for a call it refused.
+      await put();
+      const spans = batches
+        .filter((b) => b.points.length > 0)
+        .map(({ buildingId, points }) => {
+          const [oldestMs, newestMs] = extent(points);
+          return { buildingId, oldestMs, newestMs };
+        });
+      if (spans.length > 0) await this.marks.widenWatermarksMany(series, spans);
+    };
+    return this.track(ids, run());
+  }
+
+  /** Count `done` as a write in flight of each of `buildingIds` until it settles. */
+  private track(buildingIds: readonly string[], done: Promise<void>): Promise<void> {
     const settled = done.catch(() => undefined);
-    inFlight.add(settled);
-    void settled.then(() => {
-      inFlight.delete(settled);
-      if (inFlight.size === 0 && this.writing.get(buildingId) === inFlight)
-        this.writing.delete(buildingId);
-    });
+    for (const buildingId of buildingIds) {
+      let inFlight = this.writing.get(buildingId);
+      if (!inFlight) this.writing.set(buildingId, (inFlight = new Set()));
+      const mine = inFlight;
+      mine.add(settled);
+      void settled.then(() => {
+        mine.delete(settled);
+        if (mine.size === 0 && this.writing.get(buildingId) === mine)
+          this.writing.delete(buildingId);
+      });
+    }
     return done;
   }
 
