@@ -15,7 +15,11 @@
  * - An `audit` range (bucket -1) asks for a check rather than a redo: estimate only where
  *   readings lack estimates. Migration adds one per building that existed before the backlog,
  *   whose history may hold such holes.
+ * - A time to mark is a whole number of epoch ms in [0, MAX_TS_MS], as a stored reading's is: a
+ *   negative one would land in bucket -1, the audit range. A call with any other time is refused
+ *   before anything is marked.
  */
+import { MAX_TS_MS } from './timeseries.store.js';
 
 /** One hour, the width of a backlog bucket. */
 export const BACKLOG_BUCKET_MS = 3_600_000;
@@ -59,9 +63,17 @@ export interface BacklogSummary {
 export interface EstimateBacklog {
   /**
    * Record that readings at these times need estimating. Idempotent per time; a building that
-   * does not exist (deleted meanwhile) is ignored. Resolves once the marks are durable.
+   * does not exist (deleted meanwhile) is ignored. Resolves once the marks are durable. A bad
+   * time (see the contract above) refuses the call before anything is marked.
    */
   markPending(buildingId: string, timesMs: readonly number[]): Promise<void>;
+  /**
+   * markPending for several buildings at once, with the same result as one markPending per
+   * entry (a building may appear in several entries; one that does not exist is ignored), in as
+   * few statements as the rows allow: what lets one process mark a thousand ingest calls a
+   * second. Any bad time refuses the whole call before anything is marked.
+   */
+  markPendingMany(entries: ReadonlyArray<PendingMarks>): Promise<void>;
   /** The building's ranges, non-audit newest first (by toMs), then the audit range; at most `limit`. */
   listPending(buildingId: string, limit: number): Promise<PendingRange[]>;
   /** Clear or shrink ranges that were estimated; a range marked again since it was listed stays. */
@@ -71,17 +83,54 @@ export interface EstimateBacklog {
   backlogSummary(buildingId: string): Promise<BacklogSummary>;
 }
 
-/** Readings' times grouped per hour bucket: [bucket, fromMs, toMs) with toMs just after the newest. */
-export function backlogSpans(timesMs: readonly number[]): Array<[number, number, number]> {
-  const byBucket = new Map<number, [number, number, number]>();
-  for (const ts of timesMs) {
-    const bucket = Math.floor(ts / BACKLOG_BUCKET_MS);
-    const span = byBucket.get(bucket);
-    if (!span) byBucket.set(bucket, [bucket, ts, ts + 1]);
-    else {
-      if (ts < span[1]) span[1] = ts;
-      if (ts + 1 > span[2]) span[2] = ts + 1;
-    }
+/** Times of one building's readings to mark, for markPendingMany. */
+export interface PendingMarks {
+  buildingId: string;
+  timesMs: readonly number[];
+}
+
+/** One row of the backlog to mark: [buildingId, bucket, fromMs, toMs). */
+export type BacklogRow = [buildingId: string, bucket: number, fromMs: number, toMs: number];
+
+/** Refuse a time that is not a reading's time (plain Error: bad input, retrying cannot help). */
+function assertMarkTime(ts: number, buildingId: string): void {
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0 || ts > MAX_TS_MS) {
+    throw new Error(
+      `cannot mark ${String(ts)} for building ${JSON.stringify(buildingId)}: a reading's time ` +
+        `must be a whole number of epoch milliseconds in [0, ${MAX_TS_MS}]; fix the time, ` +
+        'nothing was marked',
+    );
   }
-  return [...byBucket.values()].sort((a, b) => a[0] - b[0]);
+}
+
+function widen(byBucket: Map<number, BacklogRow>, buildingId: string, ts: number): void {
+  const bucket = Math.floor(ts / BACKLOG_BUCKET_MS);
+  const span = byBucket.get(bucket);
+  if (!span) byBucket.set(bucket, [buildingId, bucket, ts, ts + 1]);
+  else {
+    if (ts < span[2]) span[2] = ts;
+    if (ts + 1 > span[3]) span[3] = ts + 1;
+  }
+}
+
+/**
+ * The rows that mark `entries`: one per building and bucket, entries of the same building
+ * merged (an upsert cannot touch one row twice in a statement), ordered by building id
+ * (code units, the "C" collation of these ASCII ids) then bucket. Every time is checked before
+ * any row is made, so a bad one refuses the whole call.
+ */
+export function backlogRows(entries: ReadonlyArray<PendingMarks>): BacklogRow[] {
+  for (const { buildingId, timesMs } of entries) {
+    for (const ts of timesMs) assertMarkTime(ts, buildingId);
+  }
+  const byBuilding = new Map<string, Map<number, BacklogRow>>();
+  for (const { buildingId, timesMs } of entries) {
+    if (timesMs.length === 0) continue;
+    let byBucket = byBuilding.get(buildingId);
+    if (!byBucket) byBuilding.set(buildingId, (byBucket = new Map()));
+    for (const ts of timesMs) widen(byBucket, buildingId, ts);
+  }
+  const rows: BacklogRow[] = [];
+  for (const byBucket of byBuilding.values()) for (const row of byBucket.values()) rows.push(row);
+  return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
 }

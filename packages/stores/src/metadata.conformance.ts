@@ -813,6 +813,153 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(ranges).toHaveLength(48);
         for (const r of ranges) expect(r.toMs - r.fromMs).toBe(7 * MIN + 1);
       });
+
+      /** What listPending shows of a building's ranges, less the seq (new on every mark). */
+      const shape = async (bid: string) =>
+        (await store.listPending(bid, 10_000)).map((r) => [r.bucket, r.fromMs, r.toMs, r.audit]);
+
+      it('markPendingMany leaves every building as one markPending per entry does', async () => {
+        const times = [
+          [T0 + 3 * MIN, T0 + 2 * H + 7 * MIN, T0 + 59 * MIN],
+          [T0 + H],
+          [T0 + 5 * H + 1, T0 + 5 * H, T0 + 30 * MIN, T0 + 4 * H + 59 * MIN],
+        ];
+        const many = [];
+        const single = [];
+        for (let k = 0; k < times.length; k++) {
+          many.push(await building(id('bl')));
+          single.push(await building(id('bl')));
+        }
+        // Some ranges exist already, so the upsert widens rows as well as adding them.
+        for (const b of [...many, ...single]) await store.markPending(b.id, [T0 + 40 * MIN]);
+        await store.markPendingMany(many.map((b, k) => ({ buildingId: b.id, timesMs: times[k] })));
+        for (const [k, b] of single.entries()) await store.markPending(b.id, times[k]);
+        for (let k = 0; k < times.length; k++) {
+          expect(await shape(many[k].id)).toEqual(await shape(single[k].id));
+        }
+        expect(await shape(many[2].id)).toEqual([
+          [T0 / H + 5, T0 + 5 * H, T0 + 5 * H + 2, false],
+          [T0 / H + 4, T0 + 4 * H + 59 * MIN, T0 + 4 * H + 59 * MIN + 1, false],
+          [T0 / H, T0 + 30 * MIN, T0 + 40 * MIN + 1, false],
+        ]);
+      });
+
+      it('markPendingMany merges a building that appears in several entries', async () => {
+        const [a, c] = [await building(id('bl')), await building(id('bl'))];
+        await store.markPendingMany([
+          { buildingId: a.id, timesMs: [T0 + 10 * MIN, T0 + H + 20 * MIN] },
+          { buildingId: c.id, timesMs: [T0 + 15 * MIN] },
+          { buildingId: a.id, timesMs: [T0 + 5 * MIN, T0 + H + 50 * MIN] },
+          { buildingId: a.id, timesMs: [] },
+        ]);
+        expect(await shape(a.id)).toEqual([
+          [T0 / H + 1, T0 + H + 20 * MIN, T0 + H + 50 * MIN + 1, false],
+          [T0 / H, T0 + 5 * MIN, T0 + 10 * MIN + 1, false],
+        ]);
+        expect(await shape(c.id)).toEqual([[T0 / H, T0 + 15 * MIN, T0 + 15 * MIN + 1, false]]);
+      });
+
+      it('markPendingMany drops a building that does not exist and marks the others', async () => {
+        const [a, gone, c] = [
+          await building(id('bl')),
+          await building(id('bl')),
+          await building(id('bl')),
+        ];
+        await store.deleteBuilding(gone.id);
+        const missing = id('missing');
+        await store.markPendingMany([
+          { buildingId: a.id, timesMs: [T0] },
+          { buildingId: gone.id, timesMs: [T0] },
+          { buildingId: missing, timesMs: [T0 + H] },
+          { buildingId: c.id, timesMs: [T0 + H] },
+        ]);
+        expect(await shape(a.id)).toEqual([[T0 / H, T0, T0 + 1, false]]);
+        expect(await shape(c.id)).toEqual([[T0 / H + 1, T0 + H, T0 + H + 1, false]]);
+        expect(await store.listPending(gone.id, 10)).toEqual([]);
+        expect(await store.listPending(missing, 10)).toEqual([]);
+        const waiting = await store.buildingsWithPending(10_000);
+        expect(waiting).not.toContain(gone.id);
+        expect(waiting).not.toContain(missing);
+      });
+
+      it('markPendingMany gives a marked range a new seq, so a resolve listed before it keeps it', async () => {
+        const [a, c] = [await building(id('bl')), await building(id('bl'))];
+        await store.markPendingMany([
+          { buildingId: a.id, timesMs: [T0, T0 + H] },
+          { buildingId: c.id, timesMs: [T0] },
+        ]);
+        const [aNewer, aOlder] = await store.listPending(a.id, 10);
+        const [cBefore] = await store.listPending(c.id, 10);
+        // Only a's newer hour is marked again while a worker estimates.
+        await store.markPendingMany([{ buildingId: a.id, timesMs: [T0 + H + 30 * MIN] }]);
+        const [aNewer2, aOlder2] = await store.listPending(a.id, 10);
+        expect(aNewer2.seq).not.toBe(aNewer.seq);
+        expect(aOlder2.seq).toBe(aOlder.seq);
+        expect((await store.listPending(c.id, 10))[0].seq).toBe(cBefore.seq);
+        await store.resolvePending(a.id, [
+          { bucket: aNewer.bucket, seq: aNewer.seq },
+          { bucket: aOlder.bucket, seq: aOlder.seq },
+        ]);
+        expect(await shape(a.id)).toEqual([[T0 / H + 1, T0 + H, T0 + H + 30 * MIN + 1, false]]);
+      });
+
+      it('markPendingMany with nothing to mark changes nothing', async () => {
+        const b = await building(id('bl'));
+        await store.markPendingMany([]);
+        await store.markPendingMany([{ buildingId: b.id, timesMs: [] }]);
+        expect(await store.listPending(b.id, 10)).toEqual([]);
+        expect(await store.buildingsWithPending(10_000)).not.toContain(b.id);
+      });
+
+      it('a time that is not a reading time refuses the whole call, and nothing is marked', async () => {
+        const [a, c] = [await building(id('bl')), await building(id('bl'))];
+        // -1 would otherwise land in bucket -1, the audit range.
+        const bad = [NaN, Infinity, -1, T0 + 0.5, 9_223_372_036_855, '1' as unknown as number];
+        for (const ts of bad) {
+          await expect(
+            store.markPendingMany([
+              { buildingId: a.id, timesMs: [T0] },
+              { buildingId: c.id, timesMs: [T0 + H, ts] },
+            ]),
+          ).rejects.toThrow(/whole number of epoch milliseconds.*nothing was marked/);
+          await expect(store.markPending(c.id, [T0, ts])).rejects.toThrow(/nothing was marked/);
+        }
+        expect(await store.listPending(a.id, 10)).toEqual([]);
+        expect(await store.listPending(c.id, 10)).toEqual([]);
+      });
+
+      it('markPendingMany marks more rows than one statement holds, across buildings', async () => {
+        // 3 x 400 hours = 1,200 rows: the second statement starts inside the second building.
+        const bs = [await building(id('bl')), await building(id('bl')), await building(id('bl'))];
+        const times = Array.from({ length: 400 }, (_, h) => T0 + h * H + 7 * MIN);
+        await store.markPendingMany(bs.map((b) => ({ buildingId: b.id, timesMs: times })));
+        for (const b of bs) {
+          const summary = await store.backlogSummary(b.id);
+          expect([summary.ranges, summary.pendingMs]).toEqual([400, 400]);
+        }
+      });
+
+      it('concurrent markPendingMany calls over the same buildings neither deadlock nor lose a mark', async () => {
+        const bs: Awaited<ReturnType<typeof building>>[] = [];
+        for (let k = 0; k < 8; k++) bs.push(await building(id('bl')));
+        const hours = Array.from({ length: 120 }, (_, h) => h);
+        // Every other call lists buildings and hours backwards: rows locked in the order given
+        // would deadlock on PostgreSQL (seen with the store's ordering removed); the store
+        // orders them itself.
+        const calls = Array.from({ length: 8 }, (_, k) => {
+          const flip = <T>(xs: T[]): T[] => (k % 2 === 0 ? xs : [...xs].reverse());
+          return flip(bs).map((b) => ({
+            buildingId: b.id,
+            timesMs: flip(hours).map((h) => T0 + h * H + k * MIN),
+          }));
+        });
+        await Promise.all(calls.map((c) => store.markPendingMany(c)));
+        for (const b of bs) {
+          const ranges = await store.listPending(b.id, 1000);
+          expect(ranges).toHaveLength(hours.length);
+          for (const r of ranges) expect(r.toMs - r.fromMs).toBe(7 * MIN + 1);
+        }
+      });
     });
 
     describe('sources', () => {

@@ -18,7 +18,7 @@ import {
   type UserRole,
 } from './metadata.store.js';
 import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migrations.js';
-import { backlogSpans, type PendingRange } from './estimate.backlog.js';
+import { backlogRows, type PendingMarks, type PendingRange } from './estimate.backlog.js';
 import { createSqlAlertStore } from './sql.alert.store.js';
 import { createSqlPriceStore } from './sql.price.store.js';
 import { createSqlDeviceStore } from './sql.device.store.js';
@@ -88,7 +88,10 @@ interface BacklogRow {
   audit: boolean;
 }
 
-/** Hour buckets per INSERT: a year-long import marks 8,760; 3 parameters each stays far below 65,535. */
+/**
+ * Backlog rows per INSERT: a year-long import marks 8,760 hour buckets; 4 parameters each
+ * stays far below PostgreSQL's 65,535.
+ */
 const MARK_ROWS_PER_STATEMENT = 1000;
 
 interface SourceRow {
@@ -138,6 +141,38 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       [id],
     );
     return rows.length === 0 ? null : toBuilding(rows[0]);
+  }
+
+  async function markPendingMany(entries: ReadonlyArray<PendingMarks>): Promise<void> {
+    // Validated and merged before any SQL: a bad time refuses the whole call unmarked.
+    const rows = backlogRows(entries);
+    const at = now();
+    // Rows ordered by building then bucket in every statement (the ORDER BY uses "C", the
+    // order backlogRows sorts in), so concurrent marks take their row locks in one order and
+    // cannot deadlock. The statements are not one transaction: each is durable alone, a mark
+    // is idempotent, and no lock is held from one statement to the next.
+    for (let i = 0; i < rows.length; i += MARK_ROWS_PER_STATEMENT) {
+      const part = rows.slice(i, i + MARK_ROWS_PER_STATEMENT);
+      const params: unknown[] = [at];
+      const values = part.map(([buildingId, bucket, from, to]) => {
+        params.push(buildingId, bucket, from, to);
+        const k = params.length;
+        return `($${k - 3}::text, $${k - 2}::bigint, $${k - 1}::bigint, $${k}::bigint)`;
+      });
+      // The join drops the rows of a building that does not exist (deleted meanwhile).
+      await client.query(
+        `INSERT INTO estimate_backlog (building_id, bucket, from_ms, to_ms, seq, audit, marked_at)
+         SELECT b.id, v.bucket, v.from_ms, v.to_ms, nextval('estimate_backlog_seq'), false, $1
+         FROM (VALUES ${values.join(', ')}) AS v (building_id, bucket, from_ms, to_ms)
+         JOIN buildings b ON b.id = v.building_id
+         ORDER BY v.building_id COLLATE "C", v.bucket
+         ON CONFLICT (building_id, bucket) DO UPDATE
+           SET from_ms = least(estimate_backlog.from_ms, EXCLUDED.from_ms),
+               to_ms = greatest(estimate_backlog.to_ms, EXCLUDED.to_ms),
+               seq = EXCLUDED.seq`,
+        params,
+      );
+    }
   }
 
   return {
@@ -435,34 +470,10 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       return toTariff(rows[0].tariff);
     },
 
-    async markPending(buildingId, timesMs) {
-      const spans = backlogSpans(timesMs);
-      const at = now();
-      // Buckets in ascending order in every statement, so concurrent marks of one building take
-      // their row locks in the same order and cannot deadlock.
-      for (let i = 0; i < spans.length; i += MARK_ROWS_PER_STATEMENT) {
-        const part = spans.slice(i, i + MARK_ROWS_PER_STATEMENT);
-        const params: unknown[] = [buildingId, at];
-        const values = part.map(([bucket, from, to]) => {
-          params.push(bucket, from, to);
-          const k = params.length;
-          return `($${k - 2}::bigint, $${k - 1}::bigint, $${k}::bigint)`;
-        });
-        // A building deleted meanwhile has no row to reference: its marks are dropped.
-        await client.query(
-          `INSERT INTO estimate_backlog (building_id, bucket, from_ms, to_ms, seq, audit, marked_at)
-           SELECT b.id, v.bucket, v.from_ms, v.to_ms, nextval('estimate_backlog_seq'), false, $2
-           FROM buildings b, (VALUES ${values.join(', ')}) AS v (bucket, from_ms, to_ms)
-           WHERE b.id = $1
-           ORDER BY v.bucket
-           ON CONFLICT (building_id, bucket) DO UPDATE
-             SET from_ms = least(estimate_backlog.from_ms, EXCLUDED.from_ms),
-                 to_ms = greatest(estimate_backlog.to_ms, EXCLUDED.to_ms),
-                 seq = EXCLUDED.seq`,
-          params,
-        );
-      }
-    },
+    // markPendingMany of one entry: one marked building per call measured no slower on PGlite
+    // than markPending's former single-building statement (within the noise of a shared host).
+    markPending: (buildingId, timesMs) => markPendingMany([{ buildingId, timesMs }]),
+    markPendingMany,
 
     async listPending(buildingId, limit) {
       const rows = await client.query<BacklogRow>(
