@@ -2,7 +2,10 @@
 // and last 30 days, in the point shape and the columnar one (`shape=columns`, what the app
 // reads), each as sent with no compression, gzip and brotli. Then whether finished history is
 // revalidated rather than fetched again: the server's ETag and 304, and Chromium's own HTTP
-// cache sending If-None-Match for a fetch made as the web app's client makes it.
+// cache sending If-None-Match for a fetch made as the web app's client makes it. Last, what a
+// dashboard refresh of the 24 h and 30 d charts costs: one request of the open range (`-24h`,
+// fetched whole every time) against the web client's split (apps/web/src/lib/readings.split.ts:
+// finished history revalidated with If-None-Match, 304, plus the live tail), bytes with headers.
 //
 //   npm run build && npx tsx scripts/readings-wire.ts [--port 18511] [--wait-s 600]
 //
@@ -12,7 +15,10 @@
 // buckets. Bytes are the body as sent, counted before any decoding.
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
+import { brotliDecompressSync } from 'node:zlib';
 import { launchChromium, startProduct } from '../e2e/product.fixture.js';
+// The web client's own split, so the requests measured are the ones the dashboard sends.
+import { splitReadingsQuery } from '../apps/web/src/lib/readings.split.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,18 +33,49 @@ if (!Number.isInteger(port) || port <= 0 || !(waitS >= 0)) {
   process.exit(2);
 }
 
-/** GET `url`; the status, the body bytes as sent, and the headers. */
+/**
+ * GET `url`; the status, the body bytes as sent, the response head's bytes (status line and
+ * headers as received), the headers, and the milliseconds to the last byte.
+ */
 function get(
   url: string,
   headers: Record<string, string>,
-): Promise<{ status: number; bytes: number; headers: Record<string, unknown>; body: Buffer }> {
+): Promise<{
+  status: number;
+  bytes: number;
+  headBytes: number;
+  ms: number;
+  headers: Record<string, unknown>;
+  body: Buffer;
+}> {
+  const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, bytes: body.length, headers: res.headers, body });
+        let headBytes = Buffer.byteLength(
+          'HTTP/' +
+            res.httpVersion +
+            ' ' +
+            String(res.statusCode) +
+            ' ' +
+            res.statusMessage +
+            '\r\n\r\n',
+        );
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          headBytes += Buffer.byteLength(
+            res.rawHeaders[i]! + ': ' + res.rawHeaders[i + 1]! + '\r\n',
+          );
+        resolve({
+          status: res.statusCode ?? 0,
+          bytes: body.length,
+          headBytes,
+          ms: performance.now() - t0,
+          headers: res.headers,
+          body,
+        });
       });
       res.on('error', reject);
     });
@@ -136,6 +173,81 @@ try {
     `\nserver: ETag ${etag || '(none)'}, cache-control ${String(first.headers['cache-control'])}; ` +
       `with If-None-Match: ${again.status}, ${again.bytes} body bytes\n`,
   );
+
+  // A dashboard refresh (every 60 s) of the 24 h and 30 d charts at 900 px, brotli as browsers
+  // accept it. Before: one request of the open range, read whole every time. After: the client's
+  // split of the same query, first load (both 200), then a refresh (history revalidated with the
+  // ETag it got: 304; the tail again). Bytes are head + body as received; times are each request's
+  // to its last byte, the parts' in parallel as the client sends them.
+  const br = { ...auth, 'accept-encoding': 'br' };
+  const wire = (r: { bytes: number; headBytes: number }) => r.bytes + r.headBytes;
+  const asUrl = (q: Record<string, string | number | undefined>) =>
+    readings(
+      new URLSearchParams(
+        Object.entries({ ...q, shape: 'columns' }).flatMap(([k, v]): [string, string][] =>
+          v === undefined ? [] : [[k, String(v)]],
+        ),
+      ).toString(),
+    );
+  process.stdout.write(
+    '\n| refresh of | before: one request | after, first load: history + tail | after, refresh: history (304) + tail | refresh bytes after / before |\n|---|---|---|---|---|\n',
+  );
+  for (const start of ['-24h', '-30d']) {
+    const query = { start, resolution: 'auto' as const, points: 900 };
+    const whole = await get(asUrl(query), br);
+    if (whole.status !== 200) throw new Error(start + ' answered ' + String(whole.status));
+    const split = splitReadingsQuery(query, Date.now());
+    if (!split) throw new Error('the web client does not split ' + start);
+    const [history, tail] = await Promise.all([
+      get(asUrl(split.history), br),
+      get(asUrl(split.tail), br),
+    ]);
+    const etag = String(history.headers.etag ?? '');
+    if (history.status !== 200 || tail.status !== 200 || !etag)
+      throw new Error(
+        start +
+          ' split: history ' +
+          String(history.status) +
+          (etag ? '' : ' without an ETag (not finished?)') +
+          ', tail ' +
+          String(tail.status),
+      );
+    const [again, tailAgain] = await Promise.all([
+      get(asUrl(split.history), { ...br, 'if-none-match': etag }),
+      get(asUrl(split.tail), br),
+    ]);
+    if (again.status !== 304)
+      throw new Error(start + ' history revalidated: ' + String(again.status));
+    const ms = (a: { ms: number }, b: { ms: number }) => Math.max(a.ms, b.ms).toFixed(0) + ' ms';
+    process.stdout.write(
+      '| ' +
+        start +
+        ' (' +
+        String(
+          (JSON.parse(brotliDecompressSync(whole.body).toString()) as { time_ms: number[] }).time_ms
+            .length,
+        ) +
+        ' buckets) | ' +
+        String(wire(whole)) +
+        ' B, ' +
+        whole.ms.toFixed(0) +
+        ' ms | ' +
+        String(wire(history)) +
+        ' + ' +
+        String(wire(tail)) +
+        ' B, ' +
+        ms(history, tail) +
+        ' | ' +
+        String(wire(again)) +
+        ' + ' +
+        String(wire(tailAgain)) +
+        ' B, ' +
+        ms(again, tailAgain) +
+        ' | ' +
+        ((wire(again) + wire(tailAgain)) / wire(whole)).toFixed(2) +
+        ' |\n',
+    );
+  }
 
   // Chromium: the same request as the web app's client sends it (fetch's default cache mode,
   // Bearer token, Accept JSON), twice; what went over the network the second time.

@@ -310,9 +310,20 @@ describe('DashboardPage against a fake API', () => {
     // The live estimate (kettle off, 2%) replaces the last stored point (kettle on, 97%).
     const whatsOn = screen.getByRole('region', { name: "What's on now" });
     expect(await within(whatsOn).findByText('2%')).toBeInTheDocument();
-    const call = f.mock.calls.find(([u]) => u.includes('/readings?'));
-    expect(call?.[0]).toContain('resolution=auto');
-    expect(call?.[0]).toContain('points=');
+    // The 24 h chart: finished history (absolute start and end, the same URL for an hour) and the
+    // live tail, both at the bucket size the chart's width picks (lib/readings.split.ts).
+    const asked = f.mock.calls
+      .map(([u]) => new URL(u, 'http://app'))
+      .filter((u) => u.pathname.endsWith('/readings'));
+    const history = asked.find((u) => u.searchParams.has('end'));
+    const tail = asked.find((u) => !u.searchParams.has('end'));
+    expect(history?.searchParams.get('start')).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
+    expect(tail?.searchParams.get('start')).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
+    // jsdom measures no width, so the chart asks for 600 points: 144 s a bucket, so 5 minutes;
+    // the history's 23 h asks for them as 'auto' with 482 points (276 to 689 pick 5 minutes).
+    expect(history?.searchParams.get('resolution')).toBe('auto');
+    expect(history?.searchParams.get('points')).toBe('482');
+    expect(tail?.searchParams.get('resolution')).toBe('5m');
   });
 
   it("shows the API's message when readings fail", async () => {

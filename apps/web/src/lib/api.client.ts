@@ -61,6 +61,7 @@ import type {
 import { errorEntry, isAnswerCode } from '@nilm/contracts';
 import { i18n } from '../i18n/i18n.setup.js';
 import { decodeReadings } from './readings.columns.js';
+import { mergeReadings, splitReadingsQuery } from './readings.split.js';
 
 /**
  * An API failure: HTTP status (0 when the server could not be reached), code and message, and
@@ -362,15 +363,25 @@ export function createApiClient(opts: ApiClientOptions) {
     /**
      * Readings in the columnar shape (one array per series: fewer bytes, no object per point),
      * checked by lib/readings.columns.ts. Finished history carries an ETag, so the browser's
-     * cache revalidates it (If-None-Match, 304) instead of fetching it again.
+     * cache revalidates it (If-None-Match, 304) instead of fetching it again. A long range that
+     * ends now (the dashboard's -24h, -30d) is read as finished history, whose URL stays the same
+     * for an hour, plus the live tail, in parallel, and merged (lib/readings.split.ts).
      */
-    readings: async (id: string, query: RangeQuery, signal?: AbortSignal) =>
-      decodeReadings(
-        await json<unknown>('GET', `${b(id)}/readings`, {
-          query: { ...query, shape: 'columns' },
-          signal,
-        }),
-      ),
+    readings: async (id: string, query: RangeQuery, signal?: AbortSignal) => {
+      const one = async (q: RangeQuery) =>
+        decodeReadings(
+          await json<unknown>('GET', `${b(id)}/readings`, {
+            query: { ...q, shape: 'columns' },
+            signal,
+          }),
+        );
+      const split = splitReadingsQuery(query, Date.now());
+      if (!split) return one(query);
+      const [history, tail] = await Promise.all([one(split.history), one(split.tail)]);
+      // A server whose 'auto' picked other steps than the split expects: one request after all.
+      if (history.resolution_s !== tail.resolution_s) return one(query);
+      return mergeReadings(history, tail, split.seamMs);
+    },
     /** An appliance's runs at the model's 1-minute resolution (at most 31 days). */
     applianceRuns: (id: string, name: string, query: RunsQuery, signal?: AbortSignal) =>
       json<RunsResponse>('GET', `${b(id)}/appliances/${encodeURIComponent(name)}/runs`, {
