@@ -95,6 +95,8 @@ export interface QueryLevel {
   /** Answers 503 (store or queue unavailable, or overloaded) and any other non-200. */
   status_503: number;
   status_other: number;
+  /** 200 answers of another length than the client's first (the data did not change). */
+  changed_length: number;
   /** Content-Encoding of the last 200 answer ('identity' when none). */
   encoding: string;
 }
@@ -446,6 +448,7 @@ async function benchQuery(
       p99_to_store: p99 / storeP50,
       status_503: status503,
       status_other: statusOther,
+      changed_length: run.changedLength,
       encoding: run.encoding,
     };
   };
@@ -483,7 +486,7 @@ export function formatServerBench(r: ServerBenchResult): string {
       `one-day readings query (${q.points_per_response} points): the store alone p50 ${q.store_p50_ms.toFixed(1)} ms; 50 store calls at once p50 ${q.store_50_p50_ms.toFixed(1)} ms, p99 ${q.store_50_p99_ms.toFixed(1)} ms (${(q.store_50_p99_ms / q.store_p50_ms).toFixed(1)}x), ${q.store_50_unavailable} of 200 unavailable`,
     );
     const line = (l: QueryLevel, what: string) =>
-      `  ${what}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers (${l.encoding}); ${l.status_503} answered 503, ${l.status_other} other errors`;
+      `  ${what}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers (${l.encoding}); ${l.status_503} answered 503, ${l.status_other} other errors${l.changed_length ? `, ${l.changed_length} of another length` : ''}`;
     for (const l of q.levels)
       lines.push(line(l, `${l.clients} client${l.clients === 1 ? '' : 's'}`));
     lines.push(line(q.columns_50, `${q.columns_50.clients} clients, shape=columns`));
