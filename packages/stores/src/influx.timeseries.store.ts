@@ -163,6 +163,13 @@ const ROLLUP_STATE = 'rollup_state';
  * proxies refuse long ones (InfluxDB 1.x allows 1 MB of headers, many proxies 8-64 KB).
  */
 const MAX_QUERY_CHARS = 12_000;
+/**
+ * Most series one request of a multi-building rollup refresh aggregates: InfluxDB's cost grows
+ * with the series (100 buildings' estimates, 11 appliances at 3 levels, took 1.9 s in one
+ * request on a loaded 2-core machine), and a request past `timeoutMs` counts as unavailable:
+ * 1000 buildings' estimates in requests of about 130 buildings, side by side, took over 10 s.
+ */
+const MAX_REFRESH_SERIES = 1500;
 /** Span of minute data one query of the one-off rollup build covers. */
 const BUILD_WINDOW_MS = 30 * 86_400_000;
 
@@ -272,7 +279,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     const spans = spansOf(rows);
     await this.inOrder([...spans.keys()], async () => {
       await this.write(lines);
-      await this.refreshRollupsMany(MAINS, spans);
+      await this.refreshRollupsMany(MAINS, spans, 1);
     });
   }
 
@@ -337,7 +344,8 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     const spans = spansOf(rows);
     await this.inOrder([...spans.keys()], async () => {
       await this.write(lines);
-      await this.refreshRollupsMany(ESTIMATE, spans);
+      // The appliances of this call stand for the building's series in the refreshed buckets.
+      await this.refreshRollupsMany(ESTIMATE, spans, new Set(rows.map((r) => r.p.appliance)).size);
     });
   }
 
@@ -700,6 +708,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   private async refreshRollupsMany(
     measurement: typeof MAINS | typeof ESTIMATE,
     spans: ReadonlyMap<string, readonly [number, number]>,
+    seriesPerBuilding: number,
   ): Promise<void> {
     // Buildings by the bucket range their span covers at each level.
     const groups = new Map<string, { ranges: Array<[number, number]>; ids: string[] }>();
@@ -714,11 +723,15 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       group.ids.push(id);
     }
     const by = measurement === ESTIMATE ? '"building", "appliance"' : '"building"';
-    const statements: Array<{ level: RollupLevel; q: string }> = [];
+    // Series per building: one for the mains, one per appliance estimated for estimates (known
+    // only from the data; the batches' own appliances are a fair guess, see the caller).
+    const perBuilding = Math.max(1, seriesPerBuilding);
+    const maxIds = Math.max(1, Math.floor(MAX_REFRESH_SERIES / ROLLUP_LEVELS.length / perBuilding));
+    const statements: Array<{ level: RollupLevel; q: string; ids: number }> = [];
     for (const { ranges, ids } of groups.values()) {
       // Building ids are ^[a-zA-Z0-9_-]+$ (validated): safe inside a regex as they are.
       const budget = Math.floor(MAX_QUERY_CHARS / ROLLUP_LEVELS.length) - 400;
-      for (const chunk of chunkByLength(ids, budget)) {
+      for (const chunk of chunkByLength(ids, budget, maxIds)) {
         const which =
           chunk.length === 1
             ? `"building" = ${str(chunk[0]!)}`
@@ -727,6 +740,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
           const [from, to] = ranges[k]!;
           statements.push({
             level,
+            ids: chunk.length,
             q:
               `${SUMS[measurement]} FROM ${this.from(measurement)} WHERE ${which}` +
               ` AND ${timeRange(from, to)} GROUP BY time(${level * 1000}ms), ${by} fill(none)`,
@@ -734,20 +748,27 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
         });
       }
     }
-    // Statements packed into requests, which run side by side (they only read).
+    // Statements packed into requests (within MAX_QUERY_CHARS, and MAX_REFRESH_SERIES counting
+    // each chunk's buildings per statement), one at a time: side by side they only shared the
+    // server's CPU, and each took longer than the time limit.
     const requests: Array<typeof statements> = [];
     let size = Infinity;
+    let series = Infinity;
     for (const st of statements) {
-      if (size + st.q.length + 2 > MAX_QUERY_CHARS) {
+      if (
+        size + st.q.length + 2 > MAX_QUERY_CHARS ||
+        series + st.ids * perBuilding > MAX_REFRESH_SERIES
+      ) {
         requests.push([]);
         size = 0;
+        series = 0;
       }
       requests.at(-1)!.push(st);
       size += st.q.length + 2;
+      series += st.ids * perBuilding;
     }
-    const answers = await Promise.all(
-      requests.map((sts) => this.query(sts.map((st) => st.q).join('; '))),
-    );
+    const answers: StatementResult[][] = [];
+    for (const sts of requests) answers.push(await this.query(sts.map((st) => st.q).join('; ')));
     const lines = requests.flatMap((sts, r) =>
       sts.flatMap(({ level }, k) =>
         (answers[r]![k]?.series ?? []).flatMap((series) =>
@@ -1098,12 +1119,15 @@ function spansOf(
   return spans;
 }
 
-/** Consecutive runs of `ids` whose lengths (plus a separator each) stay within `budget`. */
-function chunkByLength(ids: readonly string[], budget: number): string[][] {
+/**
+ * Consecutive runs of at most `most` of `ids` whose lengths (plus a separator each) stay within
+ * `budget`.
+ */
+function chunkByLength(ids: readonly string[], budget: number, most: number): string[][] {
   const chunks: string[][] = [];
   let used = Infinity;
   for (const id of ids) {
-    if (used + id.length + 1 > budget) {
+    if (used + id.length + 1 > budget || chunks.at(-1)!.length >= most) {
       chunks.push([]);
       used = 0;
     }

@@ -1,9 +1,9 @@
 /**
  * What one store call per building costs against one call for many buildings (issue 16: one
  * worker process must keep up with 10,000 homes sending a reading every 10 s, 1,000 a second).
- * Run: `npx tsx packages/stores/src/write.many.bench.ts [buildings]` (default 1000); with
- * INFLUX_URL (e.g. http://127.0.0.1:18086) InfluxDB too, in a scratch database dropped at the
- * end.
+ * Run: `npx tsx packages/stores/src/write.many.bench.ts [buildings] [stores]` (default 1000,
+ * and every store: `memory,file,influxdb`); InfluxDB only with INFLUX_URL (e.g.
+ * http://127.0.0.1:18086), in a scratch database dropped at the end.
  *
  * Per store (DuckDB in memory, DuckDB in a file, InfluxDB): every building first gets one
  * reading and one set of estimates (untimed, so building keys exist, as in a running
@@ -38,10 +38,15 @@ const APPLIANCES = [
   'television',
 ];
 
-const [nArg] = process.argv.slice(2);
+const [nArg, storesArg] = process.argv.slice(2);
 const n = Number(nArg ?? 1000);
 if (!Number.isInteger(n) || n < 1)
   throw new Error(`buildings must be a whole number >= 1, got ${nArg}`);
+const STORES = ['memory', 'file', 'influxdb'];
+const stores = new Set((storesArg ?? STORES.join(',')).split(','));
+for (const s of stores)
+  if (!STORES.includes(s))
+    throw new Error(`unknown store ${JSON.stringify(s)}: give some of ${STORES.join(',')}`);
 const influxUrl = process.env['INFLUX_URL'];
 
 const stamp = Date.now().toString(36);
@@ -131,12 +136,12 @@ async function bench(label: string, store: TimeSeriesStore): Promise<void> {
   console.log(`  load average after: ${load()}`);
 }
 
-{
+if (stores.has('memory')) {
   const store = await DuckDbTimeSeriesStore.open();
   await bench('duckdb in memory', store);
   await store.close();
 }
-{
+if (stores.has('file')) {
   const dir = await mkdtemp(join(tmpdir(), 'nilm-wmbench-'));
   try {
     const store = await DuckDbTimeSeriesStore.open({ path: join(dir, 'timeseries.duckdb') });
@@ -146,7 +151,9 @@ async function bench(label: string, store: TimeSeriesStore): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
 }
-if (influxUrl !== undefined && influxUrl !== '') {
+if (!stores.has('influxdb')) {
+  // Not asked for.
+} else if (influxUrl !== undefined && influxUrl !== '') {
   const database = `nilm_wmbench_${stamp}`;
   const store = await InfluxTimeSeriesStore.open({
     url: influxUrl,
