@@ -13,6 +13,8 @@ import { DisaggregationService } from './services/disaggregation.service.js';
 
 /** Buildings one reconcile pass enqueues at most, those waiting longest first. */
 const RECONCILE_LIMIT = 10_000;
+/** Buildings one enqueue round trip of a reconcile pass carries. */
+const ENQUEUE_CHUNK = 500;
 
 export interface WorkerDeps {
   timeseries: TimeSeriesStore;
@@ -99,9 +101,12 @@ export class Worker {
     this.reconciling = true;
     const enqueued: string[] = [];
     try {
-      for (const id of await this.deps.metadata.buildingsWithPending(RECONCILE_LIMIT)) {
-        await this.deps.queue.enqueue(id);
-        enqueued.push(id);
+      const ids = await this.deps.metadata.buildingsWithPending(RECONCILE_LIMIT);
+      // In round trips of ENQUEUE_CHUNK (a Redis call per building was most of a pass).
+      for (let i = 0; i < ids.length; i += ENQUEUE_CHUNK) {
+        const chunk = ids.slice(i, i + ENQUEUE_CHUNK);
+        await this.deps.queue.enqueueMany(chunk);
+        enqueued.push(...chunk);
       }
     } catch (e) {
       this.deps.log.warn({ err: e }, 'reconcile pass failed; retrying on the next pass');

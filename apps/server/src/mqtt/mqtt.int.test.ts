@@ -11,6 +11,7 @@ import {
   createPgliteMetadataStore,
   type MetadataStore,
   type Reading,
+  type ReadingsBatch,
   type TimeSeriesStore,
 } from '@nilm/stores';
 import { generateDeviceToken } from '../auth/device.token.js';
@@ -92,7 +93,7 @@ async function world(wrap: (s: TimeSeriesStore) => TimeSeriesStore = (s) => s) {
   const ingest = new IngestService({
     timeseries: wrap(store),
     // The backlog is the metadata store's; these tests are about MQTT, so marks are only kept.
-    backlog: { markPending: async () => undefined },
+    backlog: { markPendingMany: async () => undefined },
     queue,
     onIngest: (buildingId, r) => writes.push({ buildingId, count: r.length }),
   });
@@ -293,10 +294,10 @@ describe('MqttIngest on Mosquitto, token in the payload', () => {
       (store) =>
         new Proxy(store, {
           get(target, key) {
-            if (key === 'writeReadings') {
-              return async (id: string, readings: readonly Reading[]) => {
+            if (key === 'writeReadingsMany') {
+              return async (batches: readonly ReadingsBatch[]) => {
                 if (down) throw new StoreUnavailableError('duckdb', 'simulated outage');
-                return target.writeReadings(id, readings);
+                return target.writeReadingsMany(batches);
               };
             }
             const value: unknown = Reflect.get(target, key);
