@@ -153,7 +153,8 @@ export function disaggregationScenarios(name: string, open: () => Promise<Scenar
         await ingest(id, [reading]);
         const r = await service.run(id);
         expect(r.more).toBe(false);
-        // The new minute and the half window before it, which now sees what came after it.
+        // The new minute and minutes of the half window before it, which now see what came
+        // after them (those whose minutes seen after them reached a power of two).
         expect(r.written).toBeGreaterThan(APPLIANCES);
         expect(await ctx.timeseries.latestEstimateTs(id)).toBe(reading.ts);
       }
@@ -217,10 +218,10 @@ export function disaggregationScenarios(name: string, open: () => Promise<Scenar
       // A run whose second write never happens: the process dies in the middle of the job.
       let writes = 0;
       const dying: TimeSeriesStore = Object.create(ctx.timeseries, {
-        writeEstimates: {
-          value: async (...args: Parameters<TimeSeriesStore['writeEstimates']>) => {
+        writeEstimatesMany: {
+          value: async (...args: Parameters<TimeSeriesStore['writeEstimatesMany']>) => {
             if (++writes === 2) throw new Error('killed');
-            return ctx.timeseries.writeEstimates(...args);
+            return ctx.timeseries.writeEstimatesMany(...args);
           },
         },
       });

@@ -1,24 +1,4 @@
 /**
- * The worker's job: bring a building's per-appliance estimates up to date with its readings,
- * newest first, then back to its oldest reading. Stateless: everything it needs is read from
- * the stores, so any worker can take any building's job, and a job that is run twice writes the
- * same estimates twice (idempotent).
- *
- * One run does at most one chunk of each kind, each at most `maxCatchUpS` long:
- * - Forward (live data first): from the minute after the newest estimate up to the newest
- *   complete minute, reading one model window of context before it. The last half window is
- *   recomputed when newer minutes arrive, as the model then sees what came after it. A new
- *   building starts at its first reading of the last `historyS`, so recent results show soon.
- * - Backward (history), only once forward is caught up: the chunk just before the oldest
- *   estimate, down to the oldest reading, reading one window of context before it and half a
- *   window after it, so the model sees both sides; only minutes inside the chunk are written.
- *   This covers imported history, including readings imported later that are older than
- *   every estimate.
- * A chunk with no readings (a gap longer than a chunk) jumps to where readings resume, so every
- * run makes progress. The result says `more` while either direction has work left; a run on a
- * fully covered building writes nothing.
- */
-/**
  * The worker's job: estimate what a building's estimate backlog (estimate.backlog.ts) says is
  * left, newest first. Stateless: the backlog and the readings are read from the stores, so any
  * worker can take any building's job, and a job that is run twice writes the same estimates
@@ -29,8 +9,10 @@
  *   estimated as one stretch. Each stretch is widened by half a model window on both sides,
  *   since the model now sees readings that those minutes' estimates were made without (newer
  *   live minutes, or history imported next to them), and is read with one window of context
- *   before it and half a window after it. A range longer than what is left of the run is done
- *   from its newest end and shrinks; the rest waits for the next run.
+ *   before it and half a window after it. At the live edge (nothing read after the stretch)
+ *   only some minutes of the half window before it are written again (`refreshed`). A range
+ *   longer than what is left of the run is done from its newest end and shrinks; the rest
+ *   waits for the next run.
  * - Then an audit range, if the building has one (history from before the backlog): the newest
  *   unchecked stretch is read at the model's period, and only minutes with readings but no
  *   estimates are estimated.
@@ -42,6 +24,7 @@ import type { InferenceEngine } from '@nilm/ml';
 import { toGrid, type Series } from '@nilm/ml';
 import type {
   EstimatePoint,
+  EstimatesBatch,
   MetadataStore,
   PendingRange,
   Reading,
@@ -49,6 +32,7 @@ import type {
   TimeSeriesStore,
 } from '@nilm/stores';
 import { UnrecoverableJobError } from '@nilm/queue';
+import { WriteGatherer } from './write.gatherer.js';
 
 export interface DisaggregationDeps {
   timeseries: TimeSeriesStore;
@@ -95,8 +79,17 @@ const RANGES_PER_RUN = 200;
 export class DisaggregationService {
   /** At most this much of a building's time per run, so one building cannot hold a worker for long. */
   maxCatchUpS = 2 * 86_400;
+  /**
+   * The estimates of runs in flight at once (a worker's concurrent jobs) share store writes
+   * (write.gatherer.ts): one transaction and rollup refresh for many buildings.
+   */
+  readonly writes: WriteGatherer<EstimatesBatch>;
 
-  constructor(private readonly deps: DisaggregationDeps) {}
+  constructor(private readonly deps: DisaggregationDeps) {
+    this.writes = new WriteGatherer({
+      write: (items) => deps.timeseries.writeEstimatesMany(items),
+    });
+  }
 
   /** Estimate the newest part of one building's backlog. Throws UnrecoverableJobError for a building that does not exist. */
   async run(buildingId: string): Promise<RunResult> {
@@ -120,7 +113,9 @@ export class DisaggregationService {
     const half = Math.floor(model.window / 2) * b.periodMs;
     for (const [from, to] of stretches) {
       const chunk = await this.read(b, from - half, to + half, half);
-      written += await this.estimate(b, chunk);
+      // Nothing read after the stretch: it is the live edge (see `refreshed`).
+      const live = !chunk.readings.some((r) => r.ts >= to);
+      written += await this.estimate(b, chunk, live ? { from, to } : undefined);
       samples += chunk.readings.length;
     }
     const audit = pending.find((r) => r.audit);
@@ -231,9 +226,18 @@ export class DisaggregationService {
     return { from, to, contextFrom, contextTo, readings };
   }
 
-  /** Run the model over a chunk with its context and write the estimates inside the chunk. */
-  private async estimate(b: Building, c: Chunk): Promise<number> {
+  /**
+   * Run the model over a chunk with its context and write the estimates inside the chunk; with
+   * `live` (the stretch of new cells at the live edge), of the half window before it only the
+   * minutes `refreshed` names.
+   */
+  private async estimate(
+    b: Building,
+    c: Chunk,
+    live?: { from: number; to: number },
+  ): Promise<number> {
     const { model, periodMs } = b;
+    const halfCells = Math.floor(model.window / 2);
     const series = this.toSeries(c.readings, model.periodS, c.contextFrom, c.contextTo);
     const out = await model.disaggregate(series);
     const points: EstimatePoint[] = [];
@@ -244,6 +248,7 @@ export class DisaggregationService {
         if (!Number.isFinite(p)) continue;
         const ts = series.startMs + i * periodMs;
         if (ts < c.from || ts >= c.to) continue;
+        if (live && ts < live.from && !refreshed(ts, live, periodMs, halfCells)) continue;
         points.push({
           ts,
           appliance,
@@ -254,11 +259,11 @@ export class DisaggregationService {
       }
     }
     if (points.length > 0)
-      await this.deps.timeseries.writeEstimates(
-        b.id,
-        `${model.card.id}@${model.card.version}`,
+      await this.writes.add({
+        buildingId: b.id,
+        modelVersion: `${model.card.id}@${model.card.version}`,
         points,
-      );
+      });
     return points.length;
   }
 
@@ -288,6 +293,31 @@ export class DisaggregationService {
     }
     return { startMs: fromMs, periodS, mains, appliances: {}, source: 'store' };
   }
+}
+
+/**
+ * Whether a live run re-writes minute `ts`, one of the half window before its new cells
+ * [from, to). Each new minute lets the model see one more minute after the earlier ones, and
+ * writing the whole half window again on every run (129 minutes x every appliance, for what is
+ * usually one new minute) was most of a live run's cost. A minute is re-written instead when
+ * the minutes seen after it reach 1, 2, 4, 8, ... and finally half a window (where a run of
+ * any later stretch no longer reaches it): about 9 of the 129 minutes per new minute. Its last
+ * estimate is the one the whole-window refresh left, made in the same run from the same read;
+ * in between it keeps an estimate that saw at least half as much of what followed it.
+ */
+export function refreshed(
+  ts: number,
+  live: { from: number; to: number },
+  periodMs: number,
+  halfCells: number,
+): boolean {
+  // Minutes seen after `ts` before this run, and after it.
+  const before = Math.round((live.from - ts) / periodMs) - 1;
+  const after = before + Math.round((live.to - live.from) / periodMs);
+  if (before < halfCells && after >= halfCells) return true;
+  let k = 1;
+  while (k <= before) k *= 2;
+  return k <= after && k <= halfCells;
 }
 
 /**
