@@ -175,8 +175,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * step); both sets of parameters stay the same from one refresh to the next.
  *
  * A relative start is floored to the hour and to the bucket, so the history's URL stays the same
- * for an hour (the chart shows at most an hour more than asked); an absolute start is kept as
- * given. A client clock more than an hour ahead of the server's makes the tail start after the
+ * for an hour: the chart shows up to an hour (one bucket, for buckets of an hour or more) more
+ * than asked, drawn from the server's answer as it is; an absolute start is kept as given. A client clock more than an hour ahead of the server's makes the tail start after the
  * server's now, which it refuses; we accept that over reading the server's clock first.
  */
 export function splitReadingsQuery(query: RangeQuery, nowMs: number): ReadingsSplit | null {
