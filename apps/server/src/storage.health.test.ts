@@ -50,7 +50,7 @@ function fillDisk(t: TestApp): () => void {
   const enospc = () =>
     Promise.reject(Object.assign(new Error('write: no space left on device'), { code: 'ENOSPC' }));
   const spies = [
-    vi.spyOn(t.parts.timeseries, 'writeReadings').mockImplementation(enospc),
+    vi.spyOn(t.parts.timeseries, 'writeReadingsMany').mockImplementation(enospc),
     vi.spyOn(t.parts.metadata, 'setTariff').mockImplementation(enospc),
   ];
   return () => spies.forEach((s) => s.mockRestore());

@@ -308,11 +308,11 @@ describe('POST /api/v1/buildings/{id}/import', () => {
   });
 
   it('answers 503 when the store fails part-way; the same file sent again completes it', async () => {
-    const write = parts.timeseries.writeReadings.bind(parts.timeseries);
+    const write = parts.timeseries.writeReadingsMany.bind(parts.timeseries);
     let calls = 0;
-    const spy = vi.spyOn(parts.timeseries, 'writeReadings').mockImplementation(async (b, r) => {
+    const spy = vi.spyOn(parts.timeseries, 'writeReadingsMany').mockImplementation(async (b) => {
       if (++calls === 2) throw new StoreUnavailableError('duckdb', 'simulated outage');
-      return write(b, r);
+      return write(b);
     });
     try {
       const r = await post('flaky', EXCERPT, 'format=dataset');
