@@ -154,7 +154,17 @@ describe('the product in a browser', () => {
 
   it('draws 30 days from about one point per pixel, not 43 200 minutes', async () => {
     const [response] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/readings?') && r.url().includes('start=-30d')),
+      // The 30-day chart's finished history (lib/readings.split.ts): absolute start and end,
+      // starting about 30 days ago; the live tail is asked beside it.
+      page.waitForResponse((r) => {
+        const u = new URL(r.url());
+        const start = Date.parse(u.searchParams.get('start') ?? '');
+        return (
+          u.pathname.endsWith('/readings') &&
+          u.searchParams.has('end') &&
+          start < Date.now() - 29 * 86_400_000
+        );
+      }),
       page.getByRole('tab', { name: '30d' }).click(),
     ]);
     const asked = new URL(response.url()).searchParams;
