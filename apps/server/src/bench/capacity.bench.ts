@@ -10,11 +10,13 @@
  * The homes are seeded once; each worker count then runs on them in turn, so a later run starts
  * with what the earlier one left (printed as its first backlog point).
  *
- * Queues: the configured one. The in-process queue has one consumer per process (an embedded
- * server owns its DuckDB file), so there `workers: 2` is one Worker taking two jobs at a time,
- * as `WORKER_CONCURRENCY=2` does; on Redis it is two Workers, each with its own BullMQ consumer
- * (connection) on one queue, in this process (they share the stores' clients and the model,
- * whose batcher packs their windows into shared runtime calls). The homes' readings are sent
+ * Queues: the configured one. Each Worker takes WORKER_CONCURRENCY jobs at a time, as the
+ * server's does (their estimates share store writes, their windows runtime calls). The
+ * in-process queue has one consumer per process (an embedded server owns its DuckDB file), so
+ * there `workers: 2` is one Worker taking twice as many jobs at a time; on Redis it is two
+ * Workers, each with its own BullMQ consumer (connection) on one queue, in this process (they
+ * share the stores' clients and the model, whose batcher packs their windows into shared
+ * runtime calls). The homes' readings are sent
  * from this process too, so the load and the workers share the machine's cores.
  */
 import { loadavg } from 'node:os';
@@ -98,6 +100,10 @@ export interface CapacityResult {
   };
   /** Summed time of each store call during the load (overlapping calls add up), top first. */
   store_ms: Array<{ call: string; calls: number; ms: number }>;
+  /** Store calls ingest made and the ingest calls they carried (gathered, write.gatherer.ts). */
+  ingest_writes: { calls: number; items: number };
+  /** Store calls the workers' estimates took and the runs' writes they carried. */
+  estimate_writes: { calls: number; items: number };
   /** Runtime calls of the model during the load. */
   runtime_calls: number;
   /** This process's CPU time over the load's wall time (2 = two cores busy), and its event loop's. */
@@ -219,26 +225,27 @@ export async function benchCapacity(
   const ids = Array.from({ length: homes }, (_, h) => `cap-${stamp}-${h}`);
   const seed0 = performance.now();
   const lastSeeded = Math.floor(Date.now() / MINUTE) * MINUTE - MINUTE;
-  await eachLimited(
-    ids.map((id, h) => [id, h] as const),
-    8,
-    async ([id, h]) => {
-      await parts.metadata.createBuilding({
-        id,
-        name: id,
-        timezone: 'UTC',
-        isDemo: false,
-        modelRef: null,
-      });
-      await parts.timeseries.writeReadings(
-        id,
-        Array.from({ length: historyMinutes }, (_, i) => ({
+  await eachLimited(ids, 8, async (id) => {
+    await parts.metadata.createBuilding({
+      id,
+      name: id,
+      timezone: 'UTC',
+      isDemo: false,
+      modelRef: null,
+    });
+  });
+  // The history in store calls of 50 homes each (one call per home took 1300 s for 10,000).
+  const SEED_HOMES_PER_CALL = 50;
+  for (let h0 = 0; h0 < homes; h0 += SEED_HOMES_PER_CALL)
+    await parts.timeseries.writeReadingsMany(
+      ids.slice(h0, h0 + SEED_HOMES_PER_CALL).map((buildingId, j) => ({
+        buildingId,
+        readings: Array.from({ length: historyMinutes }, (_, i) => ({
           ts: lastSeeded - (historyMinutes - 1 - i) * MINUTE,
-          powerW: powerAt(h, i),
+          powerW: powerAt(h0 + j, i),
         })),
-      );
-    },
-  );
+      })),
+    );
   const seedSeconds = (performance.now() - seed0) / 1000;
 
   // The store alone on ingest's write: one reading of one home per call, for about 3 s.
@@ -323,9 +330,12 @@ async function runLoad(
   const completed0 = (await stats()).completed;
   const calls0 = model.batcher.calls;
   // As the server starts them: take jobs, then one reconcile pass for what is already pending.
+  // Each Worker takes WORKER_CONCURRENCY jobs at a time, as the server's does; the in-process
+  // queue has one consumer, so there N workers are one Worker taking N times as many.
+  const perWorker = parts.config.WORKER_CONCURRENCY;
   for (const w of runners)
     w.start({
-      concurrency: redisUrl ? 1 : workers,
+      concurrency: redisUrl ? perWorker : workers * perWorker,
       reconcileMs: opts.reconcileMs ?? 30_000,
     });
   await runners[0]!.reconcile();
@@ -445,8 +455,13 @@ async function runLoad(
     homes,
     workers,
     worker_mode: redisUrl
-      ? `${workers} Worker${workers === 1 ? '' : 's'}, each its own BullMQ consumer, in one process`
-      : `one Worker, ${workers} job${workers === 1 ? '' : 's'} at a time (in-process queue)`,
+      ? `${workers} Worker${workers === 1 ? '' : 's'}, each its own BullMQ consumer taking ${perWorker} job${perWorker === 1 ? '' : 's'} at a time, in one process`
+      : `one Worker, ${workers * perWorker} job${workers * perWorker === 1 ? '' : 's'} at a time (in-process queue)`,
+    ingest_writes: { calls: ingest.writes.calls, items: ingest.writes.items },
+    estimate_writes: {
+      calls: runners.reduce((a, w) => a + w.service.writes.calls, 0),
+      items: runners.reduce((a, w) => a + w.service.writes.items, 0),
+    },
     seconds: wall,
     interval_s: intervalMs / 1000,
     seed_seconds: opts.seedSeconds,
@@ -492,6 +507,7 @@ export function formatCapacity(r: CapacityResult): string[] {
   return [
     `capacity, ${r.homes} homes at one reading per ${r.interval_s} s for ${r.seconds.toFixed(0)} s, ${r.worker_mode} (seeded in ${r.seed_seconds.toFixed(0)} s):`,
     `  ingest: ${r.readings_ingested_per_s.toFixed(0)} readings/s of ${r.readings_offered_per_s.toFixed(0)} offered (${(r.readings_ingested_per_s / r.readings_offered_per_s).toFixed(2)}), p50 ${r.ingest_p50_ms.toFixed(1)} ms, p99 ${r.ingest_p99_ms.toFixed(1)} ms, ${r.ingest_failed} failed; the store alone ${r.store_writes_per_s.toFixed(0)} single-reading writes/s one at a time (ingest at ${(r.readings_ingested_per_s / r.store_writes_per_s).toFixed(2)} of it)${r.engine_writes_per_s === null ? '' : `, InfluxDB alone ${r.engine_writes_per_s.toFixed(0)} single-point writes/s (the store at ${(r.store_writes_per_s / r.engine_writes_per_s).toFixed(2)} of it)`}`,
+    `  gathered writes: ingest ${r.ingest_writes.items} calls in ${r.ingest_writes.calls} store writes (${(r.ingest_writes.items / Math.max(1, r.ingest_writes.calls)).toFixed(1)} each), estimates of ${r.estimate_writes.items} runs in ${r.estimate_writes.calls} store writes (${(r.estimate_writes.items / Math.max(1, r.estimate_writes.calls)).toFixed(1)} each)`,
     `  worker: ${r.jobs_done} jobs done, ${r.runs_with_readings} runs (${r.run_ms_mean.toFixed(1)} ms each, ${r.runs_per_home_minute.toFixed(2)} per home per minute), ${r.estimates_written} estimates written, ${r.runtime_calls} runtime calls, ${r.jobs_failed} failed`,
     `  backlog during the load (s: homes pending / jobs queued): ${r.backlog.map((b) => `${b.at_s.toFixed(0)}: ${b.pending_homes}/${b.queued}`).join(', ')}`,
     `  at the end: ${end.pending_homes} homes with pending readings, ${end.queued} jobs queued; newest estimate behind newest reading (${r.lag_homes} homes) p50 ${r.lag_p50_s.toFixed(0)} s, p99 ${r.lag_p99_s.toFixed(0)} s, max ${r.lag_max_s.toFixed(0)} s; ${r.homes_not_reached} of them not reached during the load`,
