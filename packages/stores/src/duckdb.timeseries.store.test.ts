@@ -119,6 +119,46 @@ describe('duckdb time-series store', () => {
     }
   });
 
+  it('makes a read wait for the writes of its building issued before it, not for other buildings', async () => {
+    const store = await DuckDbTimeSeriesStore.open();
+    try {
+      // Not awaited: a multi-building write, then reads of two of its buildings.
+      const written = store.writeReadingsMany([
+        { buildingId: 'many-a', readings: [{ ts: t0, powerW: 1 }] },
+        { buildingId: 'many-b', readings: [{ ts: t0, powerW: 2 }] },
+      ]);
+      const [a, b] = await Promise.all([
+        store.readReadings('many-a', t0, t0 + 1),
+        store.readReadings('many-b', t0, t0 + 1),
+      ]);
+      expect([a, b]).toEqual([[{ ts: t0, powerW: 1 }], [{ ts: t0, powerW: 2 }]]);
+      await written;
+
+      // A long write of one building queued: a read of another answers before it ends.
+      let bigDone = false;
+      const big = store
+        .writeReadings(
+          'many-big',
+          Array.from({ length: 300_000 }, (_, i) => ({ ts: t0 + i * 1000, powerW: i % 500 })),
+        )
+        .then(() => {
+          bigDone = true;
+        });
+      expect(await store.readReadings('many-a', t0, t0 + 1)).toEqual([{ ts: t0, powerW: 1 }]);
+      expect(bigDone).toBe(false);
+      await big;
+      // A read of no building in particular (ping) still waits for every write before it.
+      let written3 = false;
+      void store.writeReadings('many-c', [{ ts: t0, powerW: 3 }]).then(() => {
+        written3 = true;
+      });
+      await store.ping();
+      expect(written3).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads grid rows written after it found none, and after reopening the file', async () => {
     const path = await tempFile();
     const store = await DuckDbTimeSeriesStore.open({ path });

@@ -394,6 +394,8 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   readonly kind = 'duckdb';
   /** Tail of the write queue; every write chains onto it. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Per building: the newest write of it in flight (reads of it wait for it). */
+  private readonly buildingWrites = new Map<string, Promise<unknown>>();
   private closing: Promise<void> | null = null;
   /** Reader connections not running a statement now. */
   private readonly idleReaders: DuckDBConnection[];
@@ -472,7 +474,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const rows = lastWins(readings, (r) => r.ts);
     if (rows.length === 0) return;
     const key = this.keys.forWrite(buildingId);
-    await this.transaction(async (c) => {
+    await this.transaction([buildingId], async (c) => {
       await this.keys.save(c, buildingId);
       await stageReadings(c, rows);
       const [first, last] = extent(rows);
@@ -503,7 +505,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     );
     if (rows.length === 0) return;
     const keys = this.keysForWrite(rows);
-    await this.transaction(async (c) => {
+    await this.transaction(keys.keys(), async (c) => {
       for (const buildingId of keys.keys()) await this.keys.save(c, buildingId);
       const appender = await c.createAppender('readings_many_stage', 'main', 'temp');
       for (const r of rows) {
@@ -523,6 +525,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     if (!assertRange(startMs, endMs)) return [];
     const rows = await this.query(
+      buildingId,
       `SELECT ts, power_w FROM readings
        WHERE ${BY(this.keys.of(buildingId))} AND ${IN_RANGE(startMs, endMs)} ORDER BY ts`,
       [buildingId],
@@ -533,6 +536,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   async latestReadingTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
     const rows = await this.query(
+      buildingId,
       `SELECT max(ts) FROM readings WHERE ${BY(this.keys.of(buildingId))}`,
       [buildingId],
     );
@@ -542,6 +546,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   async earliestReadingTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
     const rows = await this.query(
+      buildingId,
       `SELECT min(ts) FROM readings WHERE ${BY(this.keys.of(buildingId))}`,
       [buildingId],
     );
@@ -557,7 +562,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const rows = lastWins(points, (p) => `${p.ts} ${p.appliance}`);
     if (rows.length === 0) return;
     const key = this.keys.forWrite(buildingId);
-    await this.transaction(async (c) => {
+    await this.transaction([buildingId], async (c) => {
       await this.keys.save(c, buildingId);
       const appender = await c.createAppender('estimates_stage', 'main', 'temp');
       for (const p of rows) {
@@ -602,7 +607,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     );
     if (rows.length === 0) return;
     const keys = this.keysForWrite(rows);
-    await this.transaction(async (c) => {
+    await this.transaction(keys.keys(), async (c) => {
       for (const buildingId of keys.keys()) await this.keys.save(c, buildingId);
       const appender = await c.createAppender('estimates_many_stage', 'main', 'temp');
       for (const { buildingId, modelVersion, p } of rows) {
@@ -634,6 +639,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const params: DuckDBValue[] = [buildingId];
     if (appliance !== undefined) params.push(appliance);
     const rows = await this.query(
+      buildingId,
       `SELECT ts, appliance, power_w, on_prob, low_w, high_w FROM estimates
        WHERE ${BY(this.keys.of(buildingId))} AND ${IN_RANGE(startMs, endMs)}${appliance !== undefined ? ' AND appliance = $2' : ''}
        ORDER BY ts, appliance`,
@@ -652,6 +658,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   async latestEstimateTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
     const rows = await this.query(
+      buildingId,
       `SELECT max(ts) FROM estimates WHERE ${BY(this.keys.of(buildingId))}`,
       [buildingId],
     );
@@ -661,6 +668,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   async earliestEstimateTs(buildingId: string): Promise<number | null> {
     assertBuildingId(buildingId);
     const rows = await this.query(
+      buildingId,
       `SELECT min(ts) FROM estimates WHERE ${BY(this.keys.of(buildingId))}`,
       [buildingId],
     );
@@ -679,8 +687,10 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const plan = planBuckets(startMs, endMs, size, this.readRollups);
     const key = this.keys.of(buildingId);
     // Columns, not rows: converting each row to JS values costs as much as the query itself.
-    const [tsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(async (c) =>
-      (await c.runAndReadAll(READ_BUCKETS(plan, size, key), [buildingId])).getColumnsJS(),
+    const [tsCol, applianceCol, powerCol, onProbCol, lowCol, highCol] = await this.read(
+      buildingId,
+      async (c) =>
+        (await c.runAndReadAll(READ_BUCKETS(plan, size, key), [buildingId])).getColumnsJS(),
     );
     // Rows come sorted by bucket: first the mains (null appliance) when the bucket has
     // readings, then one per appliance estimated in it.
@@ -728,6 +738,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return 0;
     const plan = planBuckets(startMs, endMs, size, this.readRollups);
     const rows = await this.query(
+      buildingId,
       `SELECT count(*) FROM (${bucketRows(plan, size, this.keys.of(buildingId))})`,
       [buildingId],
     );
@@ -760,7 +771,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
          WHERE ${BY(key)} AND ${IN_RANGE(-floorTo(-startMs, size), -floorTo(-endMs, size))}
          GROUP BY b`
       : '';
-    const columns = await this.read(async (c) =>
+    const columns = await this.read(buildingId, async (c) =>
       (
         await c.runAndReadAll(
           `SELECT bucket, appliance, n, power_sum, on_prob_sum, low_n, low_sum, high_n, high_sum
@@ -794,7 +805,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const key = this.keys.forWrite(buildingId);
     // Sub-meters send a few points per call: always the delete of the times written (the last
     // write of a time wins), no overlap probe.
-    await this.transaction(async (c) => {
+    await this.transaction([buildingId], async (c) => {
       await this.keys.save(c, buildingId);
       await stageReadings(c, rows);
       const [first, last] = extent(rows);
@@ -823,6 +834,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const size = bucketMs(bucketS);
     if (!assertRange(startMs, endMs)) return [];
     const rows = await this.query(
+      buildingId,
       `SELECT ${BUCKET('ts', size)} AS bucket, avg(power_w) FROM submeter
        WHERE ${BY(this.keys.of(buildingId))} AND appliance = $2 AND ${IN_RANGE(startMs, endMs)}
        GROUP BY bucket ORDER BY bucket`,
@@ -838,7 +850,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     // Before the write, so no read can cache "none" once these rows are committed.
     this.hasGrid.set(buildingId, true);
     const key = this.keys.forWrite(buildingId);
-    await this.transaction(async (c) => {
+    await this.transaction([buildingId], async (c) => {
       await this.keys.save(c, buildingId);
       // Few points per call (a meter's readings): per point, the delete of its time (the last
       // write of a time wins) and one parameterised insert.
@@ -874,6 +886,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     if (!assertRange(startMs, endMs)) return [];
     if (!(await this.gridKnown(buildingId))) return [];
     const rows = await this.query(
+      buildingId,
       `SELECT ${BUCKET('ts', size)} AS bucket, avg(import_w), avg(export_w), avg(production_w),
               avg(l1_w), avg(l2_w), avg(l3_w)
        FROM grid WHERE ${BY(this.keys.of(buildingId))} AND ${IN_RANGE(startMs, endMs)}
@@ -897,7 +910,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     assertBuildingId(buildingId);
     // The key stays with the building (keys are never reused); its rows go.
     const key = this.keys.of(buildingId);
-    await this.transaction(async (c) => {
+    await this.transaction([buildingId], async (c) => {
       for (const table of ['grid', 'readings', 'estimates', 'submeter'])
         await c.run(`DELETE FROM ${table} WHERE ${BY(key)}`, [buildingId]);
       for (const level of ROLLUP_LEVELS)
@@ -919,7 +932,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     let slices = 0;
     let rows = 0;
     for (let more = true; more && slices < max;) {
-      await this.transaction(async (c) => {
+      await this.transaction([], async (c) => {
         const slice = await nextClusterSlice(c, nowMs);
         if (slice === null) more = false;
         else {
@@ -944,6 +957,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     const known = this.hasGrid.get(buildingId);
     if (known !== undefined) return known;
     const rows = await this.query(
+      buildingId,
       `SELECT 1 FROM grid WHERE ${BY(this.keys.of(buildingId))} LIMIT 1`,
       [buildingId],
     );
@@ -953,7 +967,7 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1', []);
+    await this.query(null, 'SELECT 1', []);
   }
 
   /** Wait for queued operations, then close; later calls reject with StoreUnavailableError. */
@@ -990,19 +1004,22 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
   }
 
   /**
-   * Run `work` on a reader connection of its own, after the writes issued before it, waiting for
-   * a free reader when all are busy.
+   * Run `work` on a reader connection of its own, after the writes of `building` issued before
+   * it (of every building when null), waiting for a free reader when all are busy.
    */
-  private read<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  private read<T>(building: string | null, work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     try {
       this.refuseIfClosing();
     } catch (error) {
       return Promise.reject(error);
     }
-    // Writes issued before this read are waited for, so a caller that starts a write and then a
-    // read (without awaiting the write) still reads what it wrote, as with one queue; reads
-    // never wait for each other, nor for writes issued after them.
-    const writesBefore = this.tail;
+    // The building's writes issued before this read are waited for, so a caller that starts a
+    // write and then a read (without awaiting the write) still reads what it wrote, as with one
+    // queue; reads never wait for each other, for writes issued after them, nor for other
+    // buildings' writes: with many homes a worker's read would otherwise wait behind every
+    // home's ingest write queued before it (issue 16.2).
+    const writesBefore =
+      building === null ? this.tail : (this.buildingWrites.get(building) ?? Promise.resolve());
     const run = async (): Promise<T> => {
       await writesBefore;
       const c =
@@ -1025,8 +1042,16 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
     return result;
   }
 
-  private transaction(work: (c: DuckDBConnection) => Promise<void>): Promise<void> {
-    return this.exclusive(async (c) => {
+  /**
+   * Run `work` in one transaction on the writer connection, after every write queued before it;
+   * reads of `buildings` issued from now on wait for it (see `read`). A write without buildings
+   * (clustering, which changes no answer) is waited for by reads of no building in particular.
+   */
+  private transaction(
+    buildings: Iterable<string>,
+    work: (c: DuckDBConnection) => Promise<void>,
+  ): Promise<void> {
+    const result = this.exclusive(async (c) => {
       await c.run('BEGIN TRANSACTION');
       try {
         await work(c);
@@ -1038,10 +1063,23 @@ export class DuckDbTimeSeriesStore implements TimeSeriesStore {
         throw error;
       }
     });
+    // Writes run one at a time, so a building's newest write settles after its older ones.
+    const settled = result.catch(() => undefined);
+    for (const b of buildings) {
+      this.buildingWrites.set(b, settled);
+      void settled.then(() => {
+        if (this.buildingWrites.get(b) === settled) this.buildingWrites.delete(b);
+      });
+    }
+    return result;
   }
 
-  private query(sql: string, values: DuckDBValue[]): Promise<DuckDBValue[][]> {
-    return this.read(async (c) => (await c.runAndReadAll(sql, values)).getRows());
+  private query(
+    building: string | null,
+    sql: string,
+    values: DuckDBValue[],
+  ): Promise<DuckDBValue[][]> {
+    return this.read(building, async (c) => (await c.runAndReadAll(sql, values)).getRows());
   }
 }
 
