@@ -43,12 +43,32 @@ describe('refreshed (live runs re-write part of the half window)', () => {
       const to = (edge + d) * P;
       for (let m = Math.max(0, edge - HALF); m < edge; m++) {
         lastReach.set(m, run);
-        if (refreshed(m * P, { from, to }, P, HALF)) lastWrite.set(m, run);
+        if (refreshed(m * P, { from, to, fromSeen: false }, P, HALF)) lastWrite.set(m, run);
       }
       edge += d;
     }
     // The whole-window refresh last wrote a minute in the last run that reached it; so do we.
     for (let m = 0; m < 400; m++) expect([m, lastWrite.get(m)]).toEqual([m, lastReach.get(m)]);
+  });
+
+  it('re-writes nothing before a minute seen before, and each minute once per power of two, for a meter reporting every 10 s', () => {
+    // Six runs per minute: the first sees the minute new, the next five see it again.
+    const writes = new Map<number, number>();
+    const last = new Map<number, string>();
+    for (let minute = 0; minute < 600; minute++)
+      for (let k = 0; k < 6; k++) {
+        const live = { from: minute * P, to: (minute + 1) * P, fromSeen: k > 0 };
+        for (let m = Math.max(0, minute - HALF); m < minute; m++)
+          if (refreshed(m * P, live, P, HALF)) {
+            writes.set(m, (writes.get(m) ?? 0) + 1);
+            last.set(m, `${minute}/${k}`);
+          }
+      }
+    for (let m = 0; m < 400; m++) {
+      // 1, 2, 4, ..., 128 minutes seen after it: 8 writes, the last as minute m + 128 arrives.
+      expect([m, writes.get(m)]).toEqual([m, 8]);
+      expect([m, last.get(m)]).toEqual([m, `${m + HALF}/0`]);
+    }
   });
 
   it('works with a half window that is not a power of two', () => {

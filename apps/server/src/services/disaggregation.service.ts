@@ -73,6 +73,20 @@ interface Chunk {
   readings: Reading[];
 }
 
+/** Cells [from, to) a run estimates; `firstMs`: its first pending reading (from may be earlier). */
+interface Stretch {
+  from: number;
+  to: number;
+  firstMs: number;
+}
+
+/** A stretch at the live edge; `fromSeen`: its first cell was estimated before, in part. */
+export interface LiveStretch {
+  from: number;
+  to: number;
+  fromSeen: boolean;
+}
+
 /** How many pending ranges one run looks at: more than a run's budget can hold (48 hours). */
 const RANGES_PER_RUN = 200;
 
@@ -111,11 +125,13 @@ export class DisaggregationService {
     let written = 0;
     let samples = 0;
     const half = Math.floor(model.window / 2) * b.periodMs;
-    for (const [from, to] of stretches) {
+    for (const { from, to, firstMs } of stretches) {
       const chunk = await this.read(b, from - half, to + half, half);
-      // Nothing read after the stretch: it is the live edge (see `refreshed`).
+      // Nothing read after the stretch: it is the live edge (see `refreshed`). Readings of its
+      // first minute from before its first pending one were estimated by an earlier run.
       const live = !chunk.readings.some((r) => r.ts >= to);
-      written += await this.estimate(b, chunk, live ? { from, to } : undefined);
+      const fromSeen = chunk.readings.some((r) => r.ts >= from && r.ts < firstMs);
+      written += await this.estimate(b, chunk, live ? { from, to, fromSeen } : undefined);
       samples += chunk.readings.length;
     }
     const audit = pending.find((r) => r.audit);
@@ -147,29 +163,32 @@ export class DisaggregationService {
     b: Building,
     ranges: readonly PendingRange[],
     budgetMs: number,
-  ): { stretches: Array<[number, number]>; resolved: ResolvedRange[]; usedMs: number } {
+  ): { stretches: Stretch[]; resolved: ResolvedRange[]; usedMs: number } {
     const { periodMs } = b;
     const joinMs = b.model.window * periodMs;
-    const stretches: Array<[number, number]> = [];
+    const stretches: Stretch[] = [];
     const resolved: ResolvedRange[] = [];
     let usedMs = 0;
     for (const r of ranges) {
       const left = budgetMs - usedMs;
       if (left <= 0) break;
       let from = Math.floor(r.fromMs / periodMs) * periodMs;
+      let firstMs = r.fromMs;
       const to = Math.floor((r.toMs - 1) / periodMs) * periodMs + periodMs;
       if (to - from > left) {
         from = to - left;
+        firstMs = from;
         resolved.push({ bucket: r.bucket, seq: r.seq, cutMs: from });
       } else resolved.push({ bucket: r.bucket, seq: r.seq });
       usedMs += to - from;
       const last = stretches[stretches.length - 1];
       // Ranges come newest first, but two of them may overlap (one bucket's range ends inside
       // the next only through a clock change of the meter): join rather than assume order.
-      if (last && from < last[1] + joinMs && to > last[0] - joinMs) {
-        last[0] = Math.min(last[0], from);
-        last[1] = Math.max(last[1], to);
-      } else stretches.push([from, to]);
+      if (last && from < last.to + joinMs && to > last.from - joinMs) {
+        last.from = Math.min(last.from, from);
+        last.to = Math.max(last.to, to);
+        last.firstMs = Math.min(last.firstMs, firstMs);
+      } else stretches.push({ from, to, firstMs });
     }
     return { stretches, resolved, usedMs };
   }
@@ -231,11 +250,7 @@ export class DisaggregationService {
    * `live` (the stretch of new cells at the live edge), of the half window before it only the
    * minutes `refreshed` names.
    */
-  private async estimate(
-    b: Building,
-    c: Chunk,
-    live?: { from: number; to: number },
-  ): Promise<number> {
+  private async estimate(b: Building, c: Chunk, live?: LiveStretch): Promise<number> {
     const { model, periodMs } = b;
     const halfCells = Math.floor(model.window / 2);
     const series = this.toSeries(c.readings, model.periodS, c.contextFrom, c.contextTo);
@@ -296,24 +311,27 @@ export class DisaggregationService {
 }
 
 /**
- * Whether a live run re-writes minute `ts`, one of the half window before its new cells
+ * Whether a live run re-writes minute `ts`, one of the half window before its cells
  * [from, to). Each new minute lets the model see one more minute after the earlier ones, and
  * writing the whole half window again on every run (129 minutes x every appliance, for what is
- * usually one new minute) was most of a live run's cost. A minute is re-written instead when
- * the minutes seen after it reach 1, 2, 4, 8, ... and finally half a window (where a run of
- * any later stretch no longer reaches it): about 9 of the 129 minutes per new minute. Its last
- * estimate is the one the whole-window refresh left, made in the same run from the same read;
- * in between it keeps an estimate that saw at least half as much of what followed it.
+ * usually one new minute, or none: a meter reporting every 10 s starts a run for a minute
+ * already estimated in part) was most of a live run's cost. A minute is re-written instead
+ * when the minutes seen after it reach 1, 2, 4, 8, ... and finally half a window: about 9 of
+ * the 129 minutes per new minute, none for another reading of a minute seen before. Its last
+ * estimate is made once half a window after it has been seen, as with the whole-window
+ * refresh, which could re-write it once more while the newest of those minutes was still
+ * filling; in between it keeps an estimate that saw at least half as much of what followed it.
  */
 export function refreshed(
   ts: number,
-  live: { from: number; to: number },
+  live: LiveStretch,
   periodMs: number,
   halfCells: number,
 ): boolean {
-  // Minutes seen after `ts` before this run, and after it.
-  const before = Math.round((live.from - ts) / periodMs) - 1;
-  const after = before + Math.round((live.to - live.from) / periodMs);
+  // Minutes seen after `ts` before this run (its first cell among them when seen), and after.
+  const cells = Math.round((live.from - ts) / periodMs);
+  const before = live.fromSeen ? cells : cells - 1;
+  const after = cells - 1 + Math.round((live.to - live.from) / periodMs);
   if (before < halfCells && after >= halfCells) return true;
   let k = 1;
   while (k <= before) k *= 2;
