@@ -159,6 +159,52 @@ describe('duckdb time-series store', () => {
     }
   });
 
+  it('makes a many-read wait for the writes of each of its buildings issued before it, not for others', async () => {
+    const store = await DuckDbTimeSeriesStore.open();
+    try {
+      // Not awaited: writes of two buildings, then one read of both.
+      const written = Promise.all([
+        store.writeReadings('rm-a', [{ ts: t0, powerW: 1 }]),
+        store.writeReadingsMany([{ buildingId: 'rm-b', readings: [{ ts: t0, powerW: 2 }] }]),
+      ]);
+      expect(
+        await store.readReadingsMany([
+          { buildingId: 'rm-b', startMs: t0, endMs: t0 + 1 },
+          { buildingId: 'rm-a', startMs: t0, endMs: t0 + 1 },
+        ]),
+      ).toEqual([[{ ts: t0, powerW: 2 }], [{ ts: t0, powerW: 1 }]]);
+      await written;
+
+      // A long write of another building queued: the many-read answers before it ends.
+      let bigDone = false;
+      const big = store
+        .writeReadings(
+          'rm-big',
+          Array.from({ length: 300_000 }, (_, i) => ({ ts: t0 + i * 1000, powerW: i % 500 })),
+        )
+        .then(() => {
+          bigDone = true;
+        });
+      expect(
+        await store.readReadingsMany([
+          { buildingId: 'rm-a', startMs: t0, endMs: t0 + 1 },
+          { buildingId: 'rm-b', startMs: t0, endMs: t0 + 1 },
+        ]),
+      ).toEqual([[{ ts: t0, powerW: 1 }], [{ ts: t0, powerW: 2 }]]);
+      expect(bigDone).toBe(false);
+      // Naming that building too makes it wait, and read all of it.
+      const [, whole] = await store.readReadingsMany([
+        { buildingId: 'rm-a', startMs: t0, endMs: t0 + 1 },
+        { buildingId: 'rm-big', startMs: t0, endMs: t0 + 300_000_000 },
+      ]);
+      expect(bigDone).toBe(true);
+      expect(whole).toHaveLength(300_000);
+      await big;
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads grid rows written after it found none, and after reopening the file', async () => {
     const path = await tempFile();
     const store = await DuckDbTimeSeriesStore.open({ path });

@@ -12,6 +12,7 @@ import {
   type EstimatesBatch,
   type Reading,
   type ReadingsBatch,
+  type ReadingsRange,
   type RollupRow,
   type TimeSeriesStore,
 } from './timeseries.store.js';
@@ -786,6 +787,97 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       expect(await store.readReadings(a, T0, T0 + MIN)).toEqual([{ ts: T0, powerW: 3 }]);
       expect(await store.readReadings(b, T0, T0 + MIN)).toEqual([{ ts: T0, powerW: 4 }]);
       expect((await store.readBuckets(a, T0, T0 + MIN, 60))[0]?.powerW).toBe(3);
+    });
+
+    it('reads many ranges in one call as readReadings would per range, in the order asked', async () => {
+      const a = building('readmany');
+      const b = building('readmany');
+      const c = building('readmany');
+      const quiet = building('readmany');
+      const unknown = building('readmany');
+      // Arrival order, time-major: every building's reading at t, then t + 10 s, ...
+      const steps = Array.from({ length: 30 }, (_, i) => T0 + i * 10 * S);
+      await store.writeReadingsMany(
+        steps.flatMap((ts, i) =>
+          [a, b, c].map((id, j) => ({ buildingId: id, readings: [{ ts, powerW: i * 10 + j }] })),
+        ),
+      );
+      await store.writeReadings(quiet, [{ ts: T0 + 10 * MIN, powerW: 7 }]);
+      const ranges = [
+        { buildingId: c, startMs: T0 + MIN, endMs: T0 + 3 * MIN },
+        { buildingId: a, startMs: T0, endMs: T0 + 5 * MIN },
+        // The same building twice, with overlapping and with disjoint ranges.
+        { buildingId: c, startMs: T0 + 2 * MIN, endMs: T0 + 2 * MIN + 25 * S },
+        { buildingId: a, startMs: T0 + 4 * MIN + 30 * S, endMs: T0 + 4 * MIN + 31 * S },
+        { buildingId: unknown, startMs: T0, endMs: T0 + 5 * MIN },
+        // Stored rows, but none in the range; an empty and an inverted range.
+        { buildingId: quiet, startMs: T0, endMs: T0 + 5 * MIN },
+        { buildingId: b, startMs: T0 + MIN, endMs: T0 + MIN },
+        { buildingId: b, startMs: T0 + 2 * MIN, endMs: T0 + MIN },
+        { buildingId: b, startMs: T0 + 4 * MIN + 50 * S, endMs: T0 + 24 * 60 * MIN },
+      ];
+      const many = await store.readReadingsMany(ranges);
+      const single = await Promise.all(
+        ranges.map((r) => store.readReadings(r.buildingId, r.startMs, r.endMs)),
+      );
+      expect(many).toEqual(single);
+      // And against what was written, so two equally wrong answers cannot pass.
+      expect(many.map((r) => r.length)).toEqual([12, 30, 3, 1, 0, 0, 0, 0, 1]);
+      expect(many[2]).toEqual([
+        { ts: T0 + 2 * MIN, powerW: 120 + 2 },
+        { ts: T0 + 2 * MIN + 10 * S, powerW: 130 + 2 },
+        { ts: T0 + 2 * MIN + 20 * S, powerW: 140 + 2 },
+      ]);
+      expect(many[3]).toEqual([{ ts: T0 + 4 * MIN + 30 * S, powerW: 270 }]);
+      expect(many[8]).toEqual([{ ts: T0 + 4 * MIN + 50 * S, powerW: 291 }]);
+      expectSortedByTime(many[1]!);
+      expect(await store.readReadingsMany([])).toEqual([]);
+      expect(
+        await store.readReadingsMany([{ buildingId: unknown, startMs: T0, endMs: T0 + MIN }]),
+      ).toEqual([[]]);
+    });
+
+    it('reads the writes issued before a many-read, and many ranges over hundreds of buildings', async () => {
+      const ids = Array.from({ length: 300 }, () => building('readmanybig'));
+      // Not awaited: the read is issued after the write and must see it.
+      const written = store.writeReadingsMany(
+        ids.map((id, k) => ({
+          buildingId: id,
+          readings: [0, 1, 2].map((i) => ({ ts: T0 + i * MIN, powerW: k * 3 + i })),
+        })),
+      );
+      const read = await store.readReadingsMany(
+        ids.map((id, k) => ({ buildingId: id, startMs: T0 + (k % 3) * MIN, endMs: T0 + 60 * MIN })),
+      );
+      await written;
+      expect(read).toEqual(
+        ids.map((_, k) =>
+          [0, 1, 2].filter((i) => i >= k % 3).map((i) => ({ ts: T0 + i * MIN, powerW: k * 3 + i })),
+        ),
+      );
+    });
+
+    it('refuses a many-read with one bad range as a whole, naming it', async () => {
+      const a = building('readmanybad');
+      await store.writeReadings(a, [{ ts: T0, powerW: 1 }]);
+      const ok = { buildingId: a, startMs: T0, endMs: T0 + MIN };
+      for (const [bad, pattern] of [
+        [
+          { buildingId: 'bad id!', startMs: T0, endMs: T0 + MIN },
+          /range 1 .*building id "bad id!"/,
+        ],
+        [{ buildingId: a, startMs: T0 + 0.5, endMs: T0 + MIN }, /range 1 .*integer epoch/],
+        [{ buildingId: a, startMs: T0, endMs: Number.NaN }, /range 1 .*integer epoch/],
+      ] as const) {
+        const error = await store.readReadingsMany([ok, bad, ok]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect(error).not.toBeInstanceOf(StoreUnavailableError);
+        expect(String(error)).toMatch(pattern);
+        expect(String(error)).toContain('nothing was read');
+      }
+      await expect(
+        store.readReadingsMany(null as unknown as readonly ReadingsRange[]),
+      ).rejects.toThrow(/expected an array/);
     });
 
     it('keeps buildings apart and deletes one without touching another', async () => {

@@ -96,6 +96,13 @@ export interface EstimatesBatch {
   points: readonly EstimatePoint[];
 }
 
+/** One building's part of a multi-building readings read. */
+export interface ReadingsRange {
+  buildingId: string;
+  startMs: number;
+  endMs: number;
+}
+
 /** Most phases a grid point holds (L1..L3). */
 export const MAX_PHASES = 3;
 
@@ -112,6 +119,15 @@ export interface TimeSeriesStore {
    */
   writeReadingsMany(batches: readonly ReadingsBatch[]): Promise<void>;
   readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]>;
+  /**
+   * readReadings for each range, in one store call where the backend allows: the answer has one
+   * array per range, in order, each exactly what readReadings would answer (a building may
+   * appear more than once; an empty range or unknown building answers []). Every range is
+   * validated first (one bad range: nothing read, the error names its place and building). On a
+   * store whose recent rows are not kept by building, concurrent runs' reads then share one scan
+   * of them instead of one scan each (issue 16).
+   */
+  readReadingsMany(ranges: readonly ReadingsRange[]): Promise<Reading[][]>;
   /** Time of the newest reading of a building, or null. */
   latestReadingTs(buildingId: string): Promise<number | null>;
   /** Time of the oldest reading of a building, or null. */
@@ -379,6 +395,29 @@ export function assertRange(startMs: number, endMs: number): boolean {
     );
   }
   return startMs < endMs;
+}
+
+/**
+ * Validate every range of a multi-building read before anything is read; returns, per range,
+ * whether it is non-empty (startMs < endMs). The error names the range's place and building.
+ */
+export function assertRangesMany(ranges: readonly ReadingsRange[]): boolean[] {
+  if (!Array.isArray(ranges))
+    throw new Error('readReadingsMany: expected an array of { buildingId, startMs, endMs }');
+  return ranges.map((r, k) => {
+    try {
+      if (typeof r !== 'object' || r === null)
+        throw new Error('expected { buildingId, startMs, endMs }');
+      assertBuildingId(r.buildingId);
+      return assertRange(r.startMs, r.endMs);
+    } catch (error) {
+      const building = typeof r === 'object' && r !== null ? String(r.buildingId) : '?';
+      throw new Error(
+        `range ${k} (building ${building}): ${error instanceof Error ? error.message : String(error)}; nothing was read`,
+        { cause: error },
+      );
+    }
+  });
 }
 
 /** Validate a bucket size in seconds and return it in milliseconds. */

@@ -25,6 +25,7 @@ import type {
   GridPoint,
   Reading,
   ReadingsBatch,
+  ReadingsRange,
   TimeSeriesStore,
 } from './timeseries.store.js';
 import type { BuildingWatermarks, WatermarkSeries, WatermarkStore } from './watermark.store.js';
@@ -140,6 +141,10 @@ export class WatermarkedTimeSeriesStore implements TimeSeriesStore {
 
   readReadings(buildingId: string, startMs: number, endMs: number): Promise<Reading[]> {
     return this.inner.readReadings(buildingId, startMs, endMs);
+  }
+
+  readReadingsMany(ranges: readonly ReadingsRange[]): Promise<Reading[][]> {
+    return this.inner.readReadingsMany(ranges);
   }
 
   readEstimates(
