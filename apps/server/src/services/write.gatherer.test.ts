@@ -100,6 +100,18 @@ describe('WriteGatherer', () => {
     expect(w.calls).toEqual([[1], [2, 3]]);
   });
 
+  it('answers each item of a gathered read with its own result', async () => {
+    const calls: number[][] = [];
+    const g = new WriteGatherer<number, string>({
+      write: async (items) => {
+        calls.push(items);
+        return items.map((i) => `r${i}`);
+      },
+    });
+    expect(await Promise.all([g.add(1), g.add(2), g.add(3)])).toEqual(['r1', 'r2', 'r3']);
+    expect(calls).toEqual([[1], [2, 3]]);
+  });
+
   it('fails an item whose write throws before returning a promise', async () => {
     const g = new WriteGatherer<number>({
       write: () => {

@@ -1,5 +1,5 @@
 /**
- * Gathers concurrent writes into one store call (issue 16.2). A write that finds nothing in
+ * Gathers concurrent writes (or reads) into one store call (issue 16.2). A write that finds nothing in
  * flight goes out at once, alone, so a quiet system adds no delay; writes that arrive while a
  * call is in flight wait for it to end and then go out together in the next call (up to
  * `maxItems`). Under load the calls grow by themselves: each costs one transaction and one
@@ -14,15 +14,18 @@
  */
 import { StoreUnavailableError } from '@nilm/stores';
 
-interface Waiting<T> {
+interface Waiting<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (e: unknown) => void;
 }
 
-export interface GathererOptions<T> {
-  /** Write these items in one call (in order: a later item of one building wins). */
-  write: (items: T[]) => Promise<void>;
+export interface GathererOptions<T, R = void> {
+  /**
+   * Write (or read) these items in one call, in order: a later item of one building wins; a
+   * read answers one result per item, in the same order.
+   */
+  write: (items: T[]) => Promise<R[] | void>;
   /** Most items in one call (default 1000). */
   maxItems?: number;
   /**
@@ -32,18 +35,21 @@ export interface GathererOptions<T> {
   failsAll?: (e: unknown) => boolean;
 }
 
-export class WriteGatherer<T> {
-  private queue: Array<Waiting<T>> = [];
+export class WriteGatherer<T, R = void> {
+  private queue: Array<Waiting<T, R>> = [];
   private flushing = false;
   /** Calls made and items they carried (benchmarks print them). */
   calls = 0;
   items = 0;
 
-  constructor(private readonly opts: GathererOptions<T>) {}
+  constructor(private readonly opts: GathererOptions<T, R>) {}
 
-  /** Write `item` with whatever else is waiting; settles when it is durable or has failed. */
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Write `item` with whatever else is waiting; settles when it is durable or has failed (a
+   * read: with its own result).
+   */
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.flushing) void this.flush();
     });
@@ -58,8 +64,8 @@ export class WriteGatherer<T> {
         this.calls++;
         this.items += batch.length;
         try {
-          await this.opts.write(batch.map((w) => w.item));
-          for (const w of batch) w.resolve();
+          const results = await this.opts.write(batch.map((w) => w.item));
+          batch.forEach((w, i) => w.resolve(results?.[i] as R));
         } catch (e) {
           const failsAll = this.opts.failsAll ?? ((x) => x instanceof StoreUnavailableError);
           if (batch.length === 1 || failsAll(e)) {
@@ -69,8 +75,8 @@ export class WriteGatherer<T> {
           // One write the store refused must not fail the others: each alone, in order.
           for (const w of batch) {
             try {
-              await this.opts.write([w.item]);
-              w.resolve();
+              const [result] = (await this.opts.write([w.item])) ?? [];
+              w.resolve(result as R);
             } catch (one) {
               w.reject(one);
             }
