@@ -837,10 +837,11 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       ).toEqual([[]]);
     });
 
-    it('reads the writes issued before a many-read, and many ranges over hundreds of buildings', async () => {
+    it('reads many ranges over hundreds of buildings in one call', async () => {
       const ids = Array.from({ length: 300 }, () => building('readmanybig'));
-      // Not awaited: the read is issued after the write and must see it.
-      const written = store.writeReadingsMany(
+      // Awaited: the contract does not make a read wait for an unawaited write (InfluxDB's reads
+      // do not; DuckDB's many-read does, tested there).
+      await store.writeReadingsMany(
         ids.map((id, k) => ({
           buildingId: id,
           readings: [0, 1, 2].map((i) => ({ ts: T0 + i * MIN, powerW: k * 3 + i })),
@@ -849,7 +850,6 @@ export function timeSeriesConformance(name: string, make: () => Promise<TimeSeri
       const read = await store.readReadingsMany(
         ids.map((id, k) => ({ buildingId: id, startMs: T0 + (k % 3) * MIN, endMs: T0 + 60 * MIN })),
       );
-      await written;
       expect(read).toEqual(
         ids.map((_, k) =>
           [0, 1, 2].filter((i) => i >= k % 3).map((i) => ({ ts: T0 + i * MIN, powerW: k * 3 + i })),
