@@ -9,7 +9,8 @@ function rewritten(newCells: number): number[] {
   const from = 1_000 * P;
   const to = from + newCells * P;
   const out: number[] = [];
-  for (let a = 1; a <= HALF; a++) if (refreshed(from - a * P, { from, to }, P, HALF)) out.push(a);
+  for (let a = 1; a <= HALF; a++)
+    if (refreshed(from - a * P, { from, to, fromSeen: false }, P, HALF)) out.push(a);
   return out;
 }
 
@@ -74,7 +75,7 @@ describe('refreshed (live runs re-write part of the half window)', () => {
   it('works with a half window that is not a power of two', () => {
     const from = 1_000 * P;
     const at = (a: number, d: number) =>
-      refreshed(from - a * P, { from, to: from + d * P }, P, 100);
+      refreshed(from - a * P, { from, to: from + d * P, fromSeen: false }, P, 100);
     expect(at(100, 1)).toBe(true);
     expect(at(99, 1)).toBe(false);
     expect(at(64, 1)).toBe(true);

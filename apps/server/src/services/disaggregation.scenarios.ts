@@ -255,9 +255,9 @@ export function disaggregationScenarios(name: string, open: () => Promise<Scenar
       const late = { ts: t + 30 * MIN, powerW: 3000 };
       let injected = false;
       const racing: TimeSeriesStore = Object.create(ctx.timeseries, {
-        readReadings: {
-          value: async (...args: Parameters<TimeSeriesStore['readReadings']>) => {
-            const rows = await ctx.timeseries.readReadings(...args);
+        readReadingsMany: {
+          value: async (...args: Parameters<TimeSeriesStore['readReadingsMany']>) => {
+            const rows = await ctx.timeseries.readReadingsMany(...args);
             // After the worker has read, the meter's next reading lands in the same hour.
             if (!injected) {
               injected = true;

@@ -28,6 +28,7 @@ import type {
   MetadataStore,
   PendingRange,
   Reading,
+  ReadingsRange,
   ResolvedRange,
   TimeSeriesStore,
 } from '@nilm/stores';
@@ -98,10 +99,19 @@ export class DisaggregationService {
    * (write.gatherer.ts): one transaction and rollup refresh for many buildings.
    */
   readonly writes: WriteGatherer<EstimatesBatch>;
+  /**
+   * Likewise their readings reads (readReadingsMany): recent rows lie in arrival order, so a
+   * read of one home scans every home's recent rows; one read serves the runs in flight.
+   */
+  readonly reads: WriteGatherer<ReadingsRange, Reading[]>;
 
   constructor(private readonly deps: DisaggregationDeps) {
     this.writes = new WriteGatherer({
       write: (items) => deps.timeseries.writeEstimatesMany(items),
+    });
+    this.reads = new WriteGatherer({
+      write: (ranges) => deps.timeseries.readReadingsMany(ranges),
+      maxItems: 64,
     });
   }
 
@@ -241,7 +251,11 @@ export class DisaggregationService {
   private async read(b: Building, from: number, to: number, afterMs: number): Promise<Chunk> {
     const contextFrom = from - (b.model.window - 1) * b.periodMs;
     const contextTo = to + afterMs;
-    const readings = await this.deps.timeseries.readReadings(b.id, contextFrom, contextTo);
+    const readings = await this.reads.add({
+      buildingId: b.id,
+      startMs: contextFrom,
+      endMs: contextTo,
+    });
     return { from, to, contextFrom, contextTo, readings };
   }
 
