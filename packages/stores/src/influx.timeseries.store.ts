@@ -26,16 +26,18 @@
  * bucket at its start, `level` its size in seconds, with fields `n` (points), `power_sum`, and
  * for estimates `on_prob_sum`, `low_sum`, `high_sum` and `band` (1 when every estimate of the
  * bucket had a band, else 0). After each write of readings or estimates the store recomputes
- * the buckets of every level that the batch's time span covers from the minute measurement
- * (sum and count per bucket, one query) and writes them, overwriting the earlier points: exact
- * under rewrites, and a bucket never loses all its points (only deleteBuilding deletes, and it
- * drops the rollup series too). Writes of one building run one after another in this store, so
- * two batches' recomputations cannot overtake each other. Nothing orders two processes that
- * write the same building's readings (or its estimates) into the same buckets at once: a
- * refresh that read before the other's write landed may finish last and leave stale sums until
- * the next write there. A write that rejects after its minute data landed can leave its
- * buckets' rollups behind until the batch is retried, which the contract allows and which
- * recomputes them. A database written before rollups gets them built on first use, once,
+ * the 15 min buckets that the batch's time span covers from the minute measurement (sum and
+ * count per bucket) and writes them, then the 1 h and 1 d buckets it covers from the 15 min
+ * points (sums of sums), overwriting the earlier points: exact under rewrites, and a bucket
+ * never loses all its points (only deleteBuilding deletes, and it drops the rollup series too).
+ * A database written before the coarse levels came from the 15 min ones holds the same points,
+ * so it reads and refreshes the same way. Writes of one building run one after another in this
+ * store, so two batches' recomputations cannot overtake each other. Nothing orders two
+ * processes that write the same building's readings (or its estimates) into the same buckets
+ * at once: a refresh that read before the other's write landed may finish last and leave stale
+ * sums until the next write there. A write that rejects after its minute data landed can leave
+ * its buckets' rollups behind (and the hours and days summed from them by later writes) until
+ * the batch is retried, which the contract allows and which recomputes them. A database written before rollups gets them built on first use, once,
  * marked by a point in `rollup_state`.
  *
  * Atomicity: a batch is sent as one request per `maxLinesPerWrite` lines. InfluxDB applies each
@@ -704,14 +706,11 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return result;
   }
 
-  /**
-   * Recompute and write the rollup points of every bucket, at each level, within the span of
-   * `batch` (just written to `measurement`), from the minute data.
-   */
-  private async refreshRollups(
+  /** refreshRollupsMany for one building's batch. */
+  private refreshRollups(
     buildingId: string,
     measurement: typeof MAINS | typeof ESTIMATE,
-    batch: readonly { ts: number }[],
+    batch: readonly { ts: number; appliance?: string }[],
   ): Promise<void> {
     let first = batch[0]!.ts;
     let last = first;
@@ -719,38 +718,46 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       if (ts < first) first = ts;
       if (ts > last) last = ts;
     }
-    const where = `WHERE "building" = ${str(buildingId)}`;
-    const q = ROLLUP_LEVELS.map((level) => {
-      const size = level * 1000;
-      const span = timeRange(floorTo(first, size), floorTo(last, size) + size);
-      return (
-        `${SUMS[measurement]} FROM ${this.from(measurement)} ${where} AND ${span}` +
-        ` GROUP BY time(${size}ms)${measurement === ESTIMATE ? ', "appliance"' : ''} fill(none)`
-      );
-    }).join('; ');
-    const results = await this.query(q);
-    const lines = ROLLUP_LEVELS.flatMap((level, k) =>
-      rollupLines(measurement, level, tagValue(buildingId), results[k]?.series ?? []),
-    );
-    await this.write(lines);
+    const series = new Set(batch.map((p) => p.appliance)).size;
+    return this.refreshRollupsMany(measurement, new Map([[buildingId, [first, last]]]), series);
   }
 
   /**
-   * The multi-building refresh: for each building, the same buckets as refreshRollups over its
-   * own span. Buildings whose spans cover the same buckets at every level (all of them, for live
-   * data) share one statement per level that groups by building; the statements go out in as
-   * few requests as MAX_QUERY_CHARS allows, and the rollup points of all buildings in one write
-   * (per `maxLinesPerWrite` lines).
+   * Recompute and write the rollup points of every bucket, at each level, that each building's
+   * span (just written to `measurement`) touches: the 15 min buckets from the minute data, then
+   * the 1 h and 1 d buckets from those 15 min points (their sums and counts add up, and `band`
+   * is their minimum), so the coarse levels aggregate at most 4 and 96 points per series instead
+   * of every minute of the hour or day (the day's minutes were most of a refresh's cost). The
+   * 15 min points outside the span are what earlier refreshes wrote from the minute data.
    */
   private async refreshRollupsMany(
     measurement: typeof MAINS | typeof ESTIMATE,
     spans: ReadonlyMap<string, readonly [number, number]>,
     seriesPerBuilding: number,
   ): Promise<void> {
+    const [finest, ...coarser] = ROLLUP_LEVELS;
+    await this.refreshLevels(measurement, spans, seriesPerBuilding, [finest], false);
+    await this.refreshLevels(measurement, spans, seriesPerBuilding, coarser, true);
+  }
+
+  /**
+   * Rewrite the rollup points of `levels` over each building's span, summed from the minute
+   * data or (`fromFinest`) from the finest level's rollup points. Buildings whose spans cover
+   * the same buckets at every level (all of them, for live data) share one statement per level
+   * that groups by building; the statements go out in as few requests as MAX_QUERY_CHARS
+   * allows, and the rollup points of all buildings in one write (per `maxLinesPerWrite` lines).
+   */
+  private async refreshLevels(
+    measurement: typeof MAINS | typeof ESTIMATE,
+    spans: ReadonlyMap<string, readonly [number, number]>,
+    seriesPerBuilding: number,
+    levels: readonly RollupLevel[],
+    fromFinest: boolean,
+  ): Promise<void> {
     // Buildings by the bucket range their span covers at each level.
     const groups = new Map<string, { ranges: Array<[number, number]>; ids: string[] }>();
     for (const [id, [first, last]] of spans) {
-      const ranges = ROLLUP_LEVELS.map((level): [number, number] => {
+      const ranges = levels.map((level): [number, number] => {
         const size = level * 1000;
         return [floorTo(first, size), floorTo(last, size) + size];
       });
@@ -760,27 +767,31 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       group.ids.push(id);
     }
     const by = measurement === ESTIMATE ? '"building", "appliance"' : '"building"';
+    const source = fromFinest
+      ? `${ROLLUP_SUMS[measurement]} FROM ${this.from(ROLLUP_OF[measurement])}`
+      : `${SUMS[measurement]} FROM ${this.from(measurement)}`;
+    const finest = fromFinest ? ` AND "level" = '${ROLLUP_LEVELS[0]}'` : '';
     // Series per building: one for the mains, one per appliance estimated for estimates (known
-    // only from the data; the batches' own appliances are a fair guess, see the caller).
+    // only from the data; the batches' own appliances are a fair guess, see the callers).
     const perBuilding = Math.max(1, seriesPerBuilding);
-    const maxIds = Math.max(1, Math.floor(MAX_REFRESH_SERIES / ROLLUP_LEVELS.length / perBuilding));
+    const maxIds = Math.max(1, Math.floor(MAX_REFRESH_SERIES / levels.length / perBuilding));
     const statements: Array<{ level: RollupLevel; q: string; ids: number }> = [];
     for (const { ranges, ids } of groups.values()) {
       // Building ids are ^[a-zA-Z0-9_-]+$ (validated): safe inside a regex as they are.
-      const budget = Math.floor(MAX_QUERY_CHARS / ROLLUP_LEVELS.length) - 400;
+      const budget = Math.floor(MAX_QUERY_CHARS / levels.length) - 400;
       for (const chunk of chunkByLength(ids, budget, maxIds)) {
         const which =
           chunk.length === 1
             ? `"building" = ${str(chunk[0]!)}`
             : `"building" =~ /^(?:${chunk.join('|')})$/`;
-        ROLLUP_LEVELS.forEach((level, k) => {
+        levels.forEach((level, k) => {
           const [from, to] = ranges[k]!;
           statements.push({
             level,
             ids: chunk.length,
             q:
-              `${SUMS[measurement]} FROM ${this.from(measurement)} WHERE ${which}` +
-              ` AND ${timeRange(from, to)} GROUP BY time(${level * 1000}ms), ${by} fill(none)`,
+              `${source} WHERE ${which}${finest} AND ${timeRange(from, to)}` +
+              ` GROUP BY time(${level * 1000}ms), ${by} fill(none)`,
           });
         });
       }
@@ -1035,6 +1046,18 @@ const SUMS = {
     ' count("low_w") AS "low_n", min("low_w") AS "low_min"',
 };
 
+/** What a coarser bucket keeps of the rollup points within it: their sums, all banded or not. */
+const ROLLUP_SUMS = {
+  [MAINS]: 'SELECT sum("n") AS "n", sum("power_sum") AS "power_sum"',
+  [ESTIMATE]:
+    'SELECT sum("n") AS "n", sum("power_sum") AS "power_sum",' +
+    ' sum("on_prob_sum") AS "on_prob_sum", sum("low_sum") AS "low_sum",' +
+    ' sum("high_sum") AS "high_sum", min("band") AS "band"',
+};
+
+/** The rollup measurement of each minute measurement. */
+const ROLLUP_OF = { [MAINS]: MAINS_ROLLUP, [ESTIMATE]: ESTIMATE_ROLLUP };
+
 /** Rollup points of one level from a bucketed sums query's series (tags: appliance). */
 function rollupLines(
   measurement: typeof MAINS | typeof ESTIMATE,
@@ -1121,16 +1144,10 @@ function bucketStatements(
   }
   for (const { level, span } of plan.rollups) {
     for (const mains of [true, false]) {
-      const select = countOnly
-        ? 'SELECT count("n") AS "n"'
-        : mains
-          ? 'SELECT sum("n") AS "n", sum("power_sum") AS "power_sum"'
-          : 'SELECT sum("n") AS "n", sum("power_sum") AS "power_sum",' +
-            ' sum("on_prob_sum") AS "on_prob_sum", sum("low_sum") AS "low_sum",' +
-            ' sum("high_sum") AS "high_sum", min("band") AS "band"';
+      const select = countOnly ? 'SELECT count("n") AS "n"' : ROLLUP_SUMS[mains ? MAINS : ESTIMATE];
       out.push({
         q:
-          `${select} FROM ${from(mains ? MAINS_ROLLUP : ESTIMATE_ROLLUP)}` +
+          `${select} FROM ${from(ROLLUP_OF[mains ? MAINS : ESTIMATE])}` +
           ` WHERE ${building} AND "level" = '${level}' AND ${timeRange(span.from, span.to)}` +
           group(mains),
         mains,
