@@ -1,6 +1,6 @@
 // Proves TokenVerifier accepts only correctly signed, current tokens from configured keys, with real jose crypto against a real JWKS server.
 import { generateKeyPair } from 'jose';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { AuthError, type AuthErrorCode } from './auth.errors.js';
 import {
@@ -425,5 +425,58 @@ describe('configuration', () => {
   it('rejects a short HS256 secret at construction', () => {
     expect(() => new TokenVerifier({ hs256Secret: 'short' })).toThrow(AuthError);
     expect(() => createTokenVerifier({ hs256Secret: 'short' })).toThrow(/32 characters/);
+  });
+});
+
+describe('tokens verified before', () => {
+  it('still expire: a remembered token is refused once past exp and the tolerance', async () => {
+    const verifier = await setup();
+    const token = await sign(ec, { exp: sec(clock.t) + 60 });
+    await expect(verifier.verify(`Bearer ${token}`)).resolves.toMatchObject({ sub: 'user-1' });
+    clock.t += 89_000;
+    await expect(verifier.verify(`Bearer ${token}`)).resolves.toMatchObject({ sub: 'user-1' });
+    clock.t += 2_000;
+    await expectCode(verifier.verify(`Bearer ${token}`), 'AUTH_EXPIRED');
+  });
+
+  it('stop working when their key leaves the key set, as a token never seen does', async () => {
+    const verifier = await setup([rsa.jwk, ec.jwk]);
+    const token = await sign(ec);
+    await expect(verifier.verify(`Bearer ${token}`)).resolves.toMatchObject({ sub: 'user-1' });
+    server.keys = [rsa.jwk];
+    clock.t += 10 * 60_000;
+    // Served while the key set refreshes in the background, then refused with the key gone.
+    await verifier.verify(`Bearer ${token}`).catch(() => undefined);
+    await vi.waitFor(() => expect(server.requests).toBe(2));
+    await vi.waitFor(() => expectCode(verifier.verify(`Bearer ${token}`), 'AUTH_UNKNOWN_KEY'));
+  });
+
+  it('are checked again when another key now answers to their kid', async () => {
+    const verifier = await setup([rsa.jwk]);
+    const token = await sign(rsa);
+    await expect(verifier.verify(`Bearer ${token}`)).resolves.toMatchObject({ sub: 'user-1' });
+    const impostor = await makeKey('RS256', 'rsa-1');
+    server.keys = [impostor.jwk];
+    clock.t += 10 * 60_000;
+    await verifier.verify(`Bearer ${token}`).catch(() => undefined);
+    await vi.waitFor(() => expect(server.requests).toBe(2));
+    await vi.waitFor(() =>
+      expectCode(verifier.verify(`Bearer ${token}`), 'AUTH_INVALID_SIGNATURE'),
+    );
+    // A token of the new key is accepted: nothing stale is served for the kid.
+    await expect(verifier.verify(`Bearer ${await sign(impostor)}`)).resolves.toMatchObject({
+      sub: 'user-1',
+    });
+  });
+
+  it('are never remembered when refused: a forged copy is refused every time', async () => {
+    const verifier = await setup();
+    const good = await sign(rsa);
+    await verifier.verify(`Bearer ${good}`);
+    const [h, p] = good.split('.');
+    const forged = `${h}.${p}.${'A'.repeat(342)}`;
+    await expectCode(verifier.verify(`Bearer ${forged}`), 'AUTH_INVALID_SIGNATURE');
+    await expectCode(verifier.verify(`Bearer ${forged}`), 'AUTH_INVALID_SIGNATURE');
+    await expect(verifier.verify(`Bearer ${good}`)).resolves.toMatchObject({ sub: 'user-1' });
   });
 });

@@ -76,6 +76,9 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const BEARER_PREFIX = 'Bearer ';
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** Most verified tokens a verifier remembers (a few MB at most). */
+const VERIFIED_KEPT = 10_000;
+
 interface KeyPlan {
   key: CryptoKey | Uint8Array;
   alg: string;
@@ -202,6 +205,12 @@ function fromJoseError(err: unknown, plan: KeyPlan): AuthError {
  *   HS256 token "signed" with an RSA public key never meets that key.
  * - `exp` and a non-empty string `sub` are required; `exp`, `nbf` and `iat` are checked with
  *   `clockToleranceSec` of slack; `iss` and `aud` are checked when configured.
+ * - A token verified once is remembered (up to `VERIFIED_KEPT` tokens, the oldest forgotten
+ *   first) so that its signature is not checked again on every request: an ES256 verification
+ *   cost about a tenth of a cached readings answer. A remembered token is accepted again only
+ *   while it has not expired (with the same slack) and while its header still leads to the very
+ *   key that verified it: a key removed from the JWKS, or replaced under the same kid, sends the
+ *   token through full verification again. Refusals are never remembered.
  */
 export class TokenVerifier {
   private readonly jwks: JwksKeySource | undefined;
@@ -212,6 +221,11 @@ export class TokenVerifier {
   private readonly toleranceSec: number;
   private readonly now: Clock;
   private readonly accepted: ReadonlySet<string>;
+  /** Tokens verified before, by their text: the key that verified each and what it said. */
+  private readonly verified = new Map<
+    string,
+    { key: CryptoKey | Uint8Array; result: VerifiedToken }
+  >();
 
   constructor(options: TokenVerifierOptions) {
     if (options.hs256Secret !== undefined && options.hs256Secret.length < MIN_HS256_SECRET_LENGTH) {
@@ -276,6 +290,13 @@ export class TokenVerifier {
     }
     const plan = await this.planKey(header);
     const nowMs = this.now();
+    const known = this.verified.get(token);
+    if (known) {
+      // Time only moves forward, so `nbf` and `iat` still hold; `exp` is checked again.
+      if (known.key === plan.key && known.result.exp > Math.floor(nowMs / 1000) - this.toleranceSec)
+        return known.result;
+      this.verified.delete(token);
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, plan.key, {
@@ -289,7 +310,11 @@ export class TokenVerifier {
     } catch (err) {
       throw fromJoseError(err, plan);
     }
-    return this.toVerified(payload, plan.source, nowMs);
+    const result = this.toVerified(payload, plan.source, nowMs);
+    if (this.verified.size >= VERIFIED_KEPT)
+      this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { key: plan.key, result });
+    return result;
   }
 
   /** Choose the one key (and algorithm) this token may be checked with, from our config only. */
