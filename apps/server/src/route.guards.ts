@@ -18,6 +18,7 @@ import {
   type TokenVerifier,
 } from './auth/index.js';
 import { ApiError } from './errors.js';
+import { FreshReads } from './fresh.reads.js';
 
 /** The form of every building id: the pattern of the contracts' `Id`. */
 const BUILDING_ID = new RegExp((Id as { pattern?: string }).pattern ?? '^[a-zA-Z0-9_-]{1,64}$');
@@ -119,6 +120,37 @@ export function requireAdmin(request: FastifyRequest): Extract<RequestCaller, { 
   return u;
 }
 
+/** What `authorize` reads of a building for one caller. */
+interface Access {
+  building: Building | null;
+  memberRole: Awaited<ReturnType<MetadataStore['getMemberRole']>>;
+}
+
+/** Per metadata store, its access reads in flight (shared by requests that came before them). */
+const accessReads = new WeakMap<MetadataStore, FreshReads<Access>>();
+
+/**
+ * The building and the caller's membership, read after this call began. Concurrent requests of
+ * one caller for one building (a dashboard's charts, 50 clients of a bench) share a read that
+ * began after each of them arrived (FreshReads), so a membership removed before a request
+ * arrived is always seen by it, and two metadata queries serve many requests.
+ */
+function readAccess(
+  metadata: MetadataStore,
+  buildingId: string,
+  userId: string | null,
+): Promise<Access> {
+  let reads = accessReads.get(metadata);
+  if (!reads) accessReads.set(metadata, (reads = new FreshReads<Access>()));
+  return reads.get(`${buildingId}\u0000${userId ?? ''}`, async () => {
+    const [building, memberRole] = await Promise.all([
+      metadata.getBuilding(buildingId),
+      userId === null ? null : metadata.getMemberRole(buildingId, userId),
+    ]);
+    return { building, memberRole };
+  });
+}
+
 /**
  * The building, if the caller may perform `action` on it. A building the caller has no
  * relation to answers 404 exactly like one that does not exist.
@@ -134,9 +166,11 @@ export async function authorize(
   // are validated (in onRequest, before a streamed body) must not hand a NUL to PostgreSQL.
   if (!BUILDING_ID.test(buildingId))
     throw new ApiError('BUILDING_NOT_FOUND', `building "${buildingId}" not found`);
-  const building = await metadata.getBuilding(buildingId);
-  const memberRole =
-    caller.kind === 'user' ? await metadata.getMemberRole(buildingId, caller.userId) : null;
+  const { building, memberRole } = await readAccess(
+    metadata,
+    buildingId,
+    caller.kind === 'user' ? caller.userId : null,
+  );
   const decision = decideAccess({
     caller:
       caller.kind === 'user'

@@ -1,8 +1,7 @@
 // Proves the readings answer cache keeps finished answers within its byte bound (least recently
 // used out), keys them by the appliances shown, revalidates them by the store's rollups (a reading
-// rewritten through another handle changes the next answer), shares reads only with callers that
-// came before they began, and, through the real app, sends the same bytes cached as computed, in
-// br, gzip or plain, with 304 on a matching If-None-Match.
+// rewritten through another handle changes the next answer), and, through the real app, sends
+// the same bytes cached as computed, in br, gzip or plain, with 304 on a matching If-None-Match.
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { ReadingsColumns, ReadingsResponse } from '@nilm/contracts';
 import {
@@ -14,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestApp, type TestApp } from '../app.fixture.js';
 import {
   answerKey,
-  FreshReads,
   negotiateEncoding,
   rangeFingerprint,
   ReadingsAnswerCache,
@@ -177,38 +175,6 @@ describe('rangeFingerprint', () => {
     }) as TimeSeriesStore;
     expect(await rangeFingerprint(noRollups, 'home', T0, T0 + DAY, T0 + 10 * DAY)).toBeNull();
     expect(await rangeFingerprint(store, 'nobody', T0, T0 + DAY, T0 + 10 * DAY)).toBeNull();
-  });
-});
-
-describe('FreshReads', () => {
-  /** A read that ends when the test says, numbered in the order reads began. */
-  function reads() {
-    const started: Array<(v: number) => void> = [];
-    const read = () => new Promise<number>((resolve) => started.push(resolve));
-    return { started, read };
-  }
-
-  it('shares a read only with callers that came before it began', async () => {
-    const fresh = new FreshReads<number>();
-    const { started, read } = reads();
-    const a = fresh.get('k', read);
-    // b comes while a's read runs: it must not take a's rows, but the next read's.
-    const b = fresh.get('k', read);
-    const c = fresh.get('k', read);
-    expect(started).toHaveLength(1);
-    started[0]!(1);
-    expect(await a).toBe(1);
-    await Promise.resolve();
-    await new Promise((r) => setImmediate(r));
-    expect(started).toHaveLength(2);
-    started[1]!(2);
-    expect(await b).toBe(2);
-    expect(await c).toBe(2);
-    expect(fresh.inFlight).toBe(0);
-    // Other keys read on their own; a failed read fails its callers and is forgotten.
-    const failing = fresh.get('x', () => Promise.reject(new Error('store down')));
-    await expect(failing).rejects.toThrow('store down');
-    expect(fresh.inFlight).toBe(0);
   });
 });
 

@@ -42,13 +42,13 @@ import { etagOf, etagOfText, matches } from './http.etag.js';
 import { readingsColumns } from './readings.columns.js';
 import {
   answerKey,
-  FreshReads,
   negotiateEncoding,
   rangeFingerprint,
   ReadingsAnswerCache,
   viewSignature,
   type CachedAnswer,
 } from './readings.cache.js';
+import { FreshReads } from '../fresh.reads.js';
 import type { GridPoint } from '@nilm/stores';
 
 const Params = Type.Object({ id: Id });
