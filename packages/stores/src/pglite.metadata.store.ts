@@ -7,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { MetadataStore } from './metadata.store.js';
 import type { SqlClient, SqlExecutor } from './metadata.migrations.js';
 import { createSqlMetadataStore } from './sql.metadata.store.js';
+import { withReadCache } from './sql.read.cache.js';
 import { StoreUnavailableError } from './timeseries.store.js';
 
 export interface PgliteMetadataStoreOptions {
@@ -50,10 +51,14 @@ export async function createPgliteSqlClient(dataDir?: string): Promise<SqlClient
   };
 }
 
-/** The embedded metadata store; call `migrate()` before first use. */
+/**
+ * The embedded metadata store; call `migrate()` before first use. The reads every request makes
+ * (a building, a member's role, the appliances present) are kept in memory until a statement
+ * that could change them runs (`sql.read.cache.ts`): no other process writes this database.
+ */
 export async function createPgliteMetadataStore(
   options: PgliteMetadataStoreOptions = {},
 ): Promise<MetadataStore> {
-  const client = await createPgliteSqlClient(options.dataDir);
+  const client = withReadCache(await createPgliteSqlClient(options.dataDir));
   return createSqlMetadataStore({ kind: 'pglite', client, now: options.now });
 }
