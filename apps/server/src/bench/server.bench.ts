@@ -99,6 +99,13 @@ export interface QueryLevel {
   changed_length: number;
   /** Content-Encoding of the last 200 answer ('identity' when none). */
   encoding: string;
+  /**
+   * CPU per 200 answer, ms (user + system): of the server's process (the server and this bench,
+   * which is idle while the clients run) and of the clients' process. Their sum over the cores
+   * says whether the server or its clients were the limit.
+   */
+  server_cpu_ms_per_answer: number;
+  client_cpu_ms_per_answer: number;
 }
 
 /** The parts of the server bench, in the order they run. */
@@ -434,7 +441,15 @@ async function benchQuery(
   let points = 0;
   const level = async (url: string, clients: number): Promise<QueryLevel> => {
     // The clients run in a process of their own, so parsing the answers does not load the server.
-    const run = await clientsElsewhere({ url, headers, clients, seconds });
+    const cpuBefore = process.cpuUsage();
+    // What a browser sends: the server answers brotli from its cache of finished answers.
+    const run = await clientsElsewhere({
+      url,
+      headers: { authorization: headers.authorization!, 'accept-encoding': 'gzip, deflate, br' },
+      clients,
+      seconds,
+    });
+    const cpu = process.cpuUsage(cpuBefore);
     const { latencies, status503, statusOther } = run;
     if (run.points > 0) points = run.points;
     const p50 = latencies.length ? pct(latencies, 0.5) : NaN;
@@ -450,6 +465,8 @@ async function benchQuery(
       status_other: statusOther,
       changed_length: run.changedLength,
       encoding: run.encoding,
+      server_cpu_ms_per_answer: (cpu.user + cpu.system) / 1000 / latencies.length,
+      client_cpu_ms_per_answer: run.cpuMs / latencies.length,
     };
   };
   const levels: QueryLevel[] = [];
@@ -486,7 +503,7 @@ export function formatServerBench(r: ServerBenchResult): string {
       `one-day readings query (${q.points_per_response} points): the store alone p50 ${q.store_p50_ms.toFixed(1)} ms; 50 store calls at once p50 ${q.store_50_p50_ms.toFixed(1)} ms, p99 ${q.store_50_p99_ms.toFixed(1)} ms (${(q.store_50_p99_ms / q.store_p50_ms).toFixed(1)}x), ${q.store_50_unavailable} of 200 unavailable`,
     );
     const line = (l: QueryLevel, what: string) =>
-      `  ${what}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers (${l.encoding}); ${l.status_503} answered 503, ${l.status_other} other errors${l.changed_length ? `, ${l.changed_length} of another length` : ''}`;
+      `  ${what}: p50 ${l.p50_ms.toFixed(1)} ms (${l.p50_to_store.toFixed(1)}x the store), p99 ${l.p99_ms.toFixed(1)} ms (${l.p99_to_store.toFixed(1)}x) over ${l.requests} answers (${l.encoding}); ${l.status_503} answered 503, ${l.status_other} other errors${l.changed_length ? `, ${l.changed_length} of another length` : ''}; CPU per answer: server ${l.server_cpu_ms_per_answer.toFixed(2)} ms, clients ${l.client_cpu_ms_per_answer.toFixed(2)} ms`;
     for (const l of q.levels)
       lines.push(line(l, `${l.clients} client${l.clients === 1 ? '' : 's'}`));
     lines.push(line(q.columns_50, `${q.columns_50.clients} clients, shape=columns`));
