@@ -76,11 +76,36 @@ export interface EstimateBacklog {
   markPendingMany(entries: ReadonlyArray<PendingMarks>): Promise<void>;
   /** The building's ranges, non-audit newest first (by toMs), then the audit range; at most `limit`. */
   listPending(buildingId: string, limit: number): Promise<PendingRange[]>;
+  /**
+   * listPending for several buildings at once (a worker's runs in flight): one answer per
+   * query, in order, as listPending gives it, in as few statements as the queries allow. A
+   * limit that is not a whole number >= 0 refuses the whole call.
+   */
+  listPendingMany(queries: ReadonlyArray<PendingQuery>): Promise<PendingRange[][]>;
   /** Clear or shrink ranges that were estimated; a range marked again since it was listed stays. */
   resolvePending(buildingId: string, done: readonly ResolvedRange[]): Promise<void>;
+  /**
+   * resolvePending for several buildings at once, in as few statements as the ranges allow,
+   * each of them whole. A range named twice (two runs of one building) is resolved as far as
+   * either says: all of it if one does, else from the lower cut. A bad entry (a bucket, seq or
+   * cut that listPending cannot have given) refuses the whole call before anything is resolved.
+   */
+  resolvePendingMany(entries: ReadonlyArray<PendingResolution>): Promise<void>;
   /** Buildings that have a pending range, at most `limit`, those waiting longest first. */
   buildingsWithPending(limit: number): Promise<string[]>;
   backlogSummary(buildingId: string): Promise<BacklogSummary>;
+}
+
+/** One building's listPending, for listPendingMany. */
+export interface PendingQuery {
+  buildingId: string;
+  limit: number;
+}
+
+/** One building's resolvePending, for resolvePendingMany. */
+export interface PendingResolution {
+  buildingId: string;
+  done: readonly ResolvedRange[];
 }
 
 /** Times of one building's readings to mark, for markPendingMany. */
@@ -133,4 +158,57 @@ export function backlogRows(entries: ReadonlyArray<PendingMarks>): BacklogRow[] 
   const rows: BacklogRow[] = [];
   for (const byBucket of byBuilding.values()) for (const row of byBucket.values()) rows.push(row);
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+}
+
+/** Refuse a listPendingMany with a limit that is not a whole number >= 0, before any SQL. */
+export function assertPendingQueries(queries: ReadonlyArray<PendingQuery>): void {
+  for (const { buildingId, limit } of queries) {
+    if (typeof buildingId !== 'string' || !Number.isSafeInteger(limit) || limit < 0)
+      throw new Error(
+        `cannot list the backlog of building ${JSON.stringify(buildingId)} with limit ` +
+          `${String(limit)}: give a building id and a whole number >= 0; nothing was listed`,
+      );
+  }
+}
+
+/** One range to resolve: [buildingId, bucket, seq, cutMs or null for all of it]. */
+export type ResolutionRow = [buildingId: string, bucket: number, seq: string, cutMs: number | null];
+
+/**
+ * The rows that resolve `entries`, one per range named (see resolvePendingMany for a range named
+ * twice), ordered by building id (code units) then bucket. Every entry is checked before any
+ * row is made, so a bad one refuses the whole call.
+ */
+export function resolutionRows(entries: ReadonlyArray<PendingResolution>): ResolutionRow[] {
+  for (const { buildingId, done } of entries) {
+    for (const r of done) {
+      const bad =
+        typeof buildingId !== 'string'
+          ? 'a building id'
+          : !Number.isSafeInteger(r.bucket)
+            ? 'a whole bucket'
+            : typeof r.seq !== 'string' || !/^-?[0-9]{1,19}$/.test(r.seq)
+              ? 'the seq listPending gave'
+              : r.cutMs !== undefined &&
+                  (!Number.isSafeInteger(r.cutMs) || r.cutMs < 0 || r.cutMs > MAX_TS_MS)
+                ? `a cut in whole epoch milliseconds in [0, ${MAX_TS_MS}]`
+                : null;
+      if (bad !== null)
+        throw new Error(
+          `cannot resolve ${JSON.stringify(r)} of building ${JSON.stringify(buildingId)}: ` +
+            `give ${bad}; nothing was resolved`,
+        );
+    }
+  }
+  const byRange = new Map<string, ResolutionRow>();
+  for (const { buildingId, done } of entries) {
+    for (const { bucket, seq, cutMs } of done) {
+      const key = `${buildingId} ${bucket} ${seq}`;
+      const cut = cutMs ?? null;
+      const seen = byRange.get(key);
+      if (!seen) byRange.set(key, [buildingId, bucket, seq, cut]);
+      else if (seen[3] !== null) seen[3] = cut === null ? null : Math.min(seen[3], cut);
+    }
+  }
+  return [...byRange.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
 }

@@ -12,7 +12,7 @@ import {
   type MetadataStore,
   type UserRole,
 } from './metadata.store.js';
-import { BACKLOG_BUCKET_MS } from './estimate.backlog.js';
+import { BACKLOG_BUCKET_MS, type PendingRange } from './estimate.backlog.js';
 import { alertConformance } from './alert.conformance.js';
 import { priceConformance } from './price.conformance.js';
 import { deviceConformance } from './device.conformance.js';
@@ -959,6 +959,125 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
           expect(ranges).toHaveLength(hours.length);
           for (const r of ranges) expect(r.toMs - r.fromMs).toBe(7 * MIN + 1);
         }
+      });
+    });
+
+    describe('estimate backlog of many buildings at once', () => {
+      const H = BACKLOG_BUCKET_MS;
+      const T0 = Date.UTC(2024, 0, 1);
+      const shape = async (bid: string) =>
+        (await store.listPending(bid, 10_000)).map((r) => [r.bucket, r.fromMs, r.toMs, r.audit]);
+
+      it('listPendingMany answers each query as listPending does, in order, a building twice', async () => {
+        const [a, c, empty] = [
+          await building(id('blm')),
+          await building(id('blm')),
+          await building(id('blm')),
+        ];
+        await store.markPending(a.id, [T0, T0 + H + MIN, T0 + 3 * H + 2 * MIN]);
+        await store.markPending(c.id, [T0 + 5 * H]);
+        const queries = [
+          { buildingId: a.id, limit: 200 },
+          { buildingId: c.id, limit: 1 },
+          { buildingId: empty.id, limit: 10 },
+          { buildingId: a.id, limit: 2 },
+          { buildingId: id('missing'), limit: 5 },
+          { buildingId: a.id, limit: 0 },
+        ];
+        const many = await store.listPendingMany(queries);
+        const one = [];
+        for (const q of queries) one.push(await store.listPending(q.buildingId, q.limit));
+        expect(many).toEqual(one);
+        expect(many.map((r) => r.length)).toEqual([3, 1, 0, 2, 0, 0]);
+        expect(await store.listPendingMany([])).toEqual([]);
+      });
+
+      it('resolvePendingMany leaves every building as resolvePending per entry does', async () => {
+        const pairs = [];
+        for (let k = 0; k < 3; k++)
+          pairs.push([await building(id('blm')), await building(id('blm'))]);
+        const times = [T0, T0 + 40 * MIN, T0 + H + 10 * MIN, T0 + 2 * H + 5 * MIN];
+        for (const pair of pairs) for (const b of pair) await store.markPending(b.id, times);
+        // Per building: what a run did with the ranges it listed (newest first: 2 h, 1 h, 0 h).
+        const plans = [
+          // All of them.
+          (r: PendingRange[]) => r.map(({ bucket, seq }) => ({ bucket, seq })),
+          // The newest whole, the middle cut at its start (cleared), the oldest inside (shrunk).
+          (r: PendingRange[]) => [
+            { bucket: r[0].bucket, seq: r[0].seq },
+            { bucket: r[1].bucket, seq: r[1].seq, cutMs: T0 },
+            { bucket: r[2].bucket, seq: r[2].seq, cutMs: T0 + 20 * MIN },
+          ],
+          // Marked again after it was listed: the newest stays.
+          (r: PendingRange[]) => r.slice(0, 1).map(({ bucket, seq }) => ({ bucket, seq })),
+        ];
+        const listed: PendingRange[][][] = [];
+        for (const [many, single] of pairs)
+          listed.push([
+            await store.listPending(many.id, 10),
+            await store.listPending(single.id, 10),
+          ]);
+        for (const [many, single] of pairs.slice(2))
+          for (const b of [many, single]) await store.markPending(b.id, [T0 + 2 * H + 50 * MIN]);
+        await store.resolvePendingMany(
+          pairs.map(([many], k) => ({ buildingId: many.id, done: plans[k](listed[k][0]) })),
+        );
+        for (const [k, [, single]] of pairs.entries())
+          await store.resolvePending(single.id, plans[k](listed[k][1]));
+        for (const [many, single] of pairs)
+          expect(await shape(many.id)).toEqual(await shape(single.id));
+        expect(await shape(pairs[0][0].id)).toEqual([]);
+        expect(await shape(pairs[1][0].id)).toEqual([[T0 / H, T0, T0 + 20 * MIN, false]]);
+        expect(await shape(pairs[2][0].id)).toEqual([
+          [T0 / H + 2, T0 + 2 * H + 5 * MIN, T0 + 2 * H + 50 * MIN + 1, false],
+          [T0 / H + 1, T0 + H + 10 * MIN, T0 + H + 10 * MIN + 1, false],
+          [T0 / H, T0, T0 + 40 * MIN + 1, false],
+        ]);
+        await store.resolvePendingMany([]);
+      });
+
+      it('resolvePendingMany resolves a range named twice as far as either says', async () => {
+        const [a, c] = [await building(id('blm')), await building(id('blm'))];
+        for (const b of [a, c]) await store.markPending(b.id, [T0, T0 + 50 * MIN]);
+        const [ra] = await store.listPending(a.id, 1);
+        const [rc] = await store.listPending(c.id, 1);
+        await store.resolvePendingMany([
+          { buildingId: a.id, done: [{ bucket: ra.bucket, seq: ra.seq, cutMs: T0 + 30 * MIN }] },
+          { buildingId: c.id, done: [{ bucket: rc.bucket, seq: rc.seq, cutMs: T0 + 30 * MIN }] },
+          { buildingId: a.id, done: [{ bucket: ra.bucket, seq: ra.seq, cutMs: T0 + 10 * MIN }] },
+          { buildingId: c.id, done: [{ bucket: rc.bucket, seq: rc.seq }] },
+        ]);
+        expect(await shape(a.id)).toEqual([[T0 / H, T0, T0 + 10 * MIN, false]]);
+        expect(await shape(c.id)).toEqual([]);
+      });
+
+      it('a bad query or entry refuses the whole many-call, and nothing is resolved', async () => {
+        const [a, c] = [await building(id('blm')), await building(id('blm'))];
+        for (const b of [a, c]) await store.markPending(b.id, [T0]);
+        for (const limit of [-1, 1.5, NaN, '3' as unknown as number])
+          await expect(
+            store.listPendingMany([
+              { buildingId: a.id, limit: 1 },
+              { buildingId: c.id, limit },
+            ]),
+          ).rejects.toThrow(/whole number >= 0; nothing was listed/);
+        const [ra] = await store.listPending(a.id, 1);
+        const [rc] = await store.listPending(c.id, 1);
+        const bad = [
+          { bucket: 1.5, seq: rc.seq },
+          { bucket: rc.bucket, seq: 'x' },
+          { bucket: rc.bucket, seq: rc.seq, cutMs: -1 },
+          { bucket: rc.bucket, seq: rc.seq, cutMs: NaN },
+        ];
+        for (const r of bad)
+          await expect(
+            store.resolvePendingMany([
+              { buildingId: a.id, done: [{ bucket: ra.bucket, seq: ra.seq }] },
+              { buildingId: c.id, done: [r] },
+            ]),
+          ).rejects.toThrow(new RegExp(`building "${c.id}".*nothing was resolved`));
+        expect(await store.listPending(a.id, 1)).toEqual([ra]);
+        expect(await store.listPending(c.id, 1)).toEqual([rc]);
       });
     });
 

@@ -18,7 +18,15 @@ import {
   type UserRole,
 } from './metadata.store.js';
 import { runMigrations, type SqlClient, type SqlExecutor } from './metadata.migrations.js';
-import { backlogRows, type PendingMarks, type PendingRange } from './estimate.backlog.js';
+import {
+  assertPendingQueries,
+  backlogRows,
+  resolutionRows,
+  type PendingMarks,
+  type PendingQuery,
+  type PendingRange,
+  type PendingResolution,
+} from './estimate.backlog.js';
 import { createSqlAlertStore } from './sql.alert.store.js';
 import { createSqlPriceStore } from './sql.price.store.js';
 import { createSqlDeviceStore } from './sql.device.store.js';
@@ -93,6 +101,8 @@ interface BacklogRow {
  * stays far below PostgreSQL's 65,535.
  */
 const MARK_ROWS_PER_STATEMENT = 1000;
+/** Queries per statement of listPendingMany, ranges per statement of resolvePendingMany. */
+const ROWS_PER_LOOKUP = 1000;
 
 interface SourceRow {
   id: string;
@@ -141,6 +151,60 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       [id],
     );
     return rows.length === 0 ? null : toBuilding(rows[0]);
+  }
+
+  async function listPendingMany(queries: ReadonlyArray<PendingQuery>): Promise<PendingRange[][]> {
+    assertPendingQueries(queries);
+    const answer: PendingRange[][] = queries.map(() => []);
+    for (let i = 0; i < queries.length; i += ROWS_PER_LOOKUP) {
+      const params: unknown[] = [];
+      const values = queries.slice(i, i + ROWS_PER_LOOKUP).map(({ buildingId, limit }, k) => {
+        params.push(buildingId, limit);
+        return `($${params.length - 1}::text, $${params.length}::bigint, ${i + k})`;
+      });
+      // Each query's own LIMIT, as listPending's, through a lateral subquery per query.
+      const rows = await client.query<BacklogRow & { k: number }>(
+        `SELECT q.k, e.* FROM (VALUES ${values.join(', ')}) AS q (building_id, lim, k)
+         CROSS JOIN LATERAL (
+           SELECT ${BACKLOG_COLUMNS} FROM estimate_backlog b WHERE b.building_id = q.building_id
+           ORDER BY audit, to_ms DESC LIMIT q.lim) e
+         ORDER BY q.k, e.audit, e.to_ms DESC`,
+        params,
+      );
+      for (const r of rows) answer[Number(r.k)]!.push(toPendingRange(r));
+    }
+    return answer;
+  }
+
+  async function resolvePendingMany(entries: ReadonlyArray<PendingResolution>): Promise<void> {
+    // Checked and merged before any SQL (one row per range): a bad entry resolves nothing.
+    const rows = resolutionRows(entries);
+    for (let i = 0; i < rows.length; i += ROWS_PER_LOOKUP) {
+      const params: unknown[] = [];
+      const values = rows.slice(i, i + ROWS_PER_LOOKUP).map((row) => {
+        params.push(...row);
+        const k = params.length;
+        return `($${k - 3}::text, $${k - 2}::bigint, $${k - 1}::bigint, $${k}::bigint)`;
+      });
+      // A range is deleted when done whole or cut at or before its start, else shrunk to end
+      // at the cut; either only while its seq is the one listed. Each range is named once, so
+      // the two statements touch different rows, and each row's change stands alone: no
+      // transaction needed. Plain DELETE and UPDATE of the backlog, so a read cache over the
+      // client (sql.read.cache.ts) keeps its reads.
+      const d = `(VALUES ${values.join(', ')}) AS d (building_id, bucket, seq, cut)`;
+      const same = 'e.building_id = d.building_id AND e.bucket = d.bucket AND e.seq = d.seq';
+      await client.query(
+        `DELETE FROM estimate_backlog e USING ${d}
+         WHERE ${same} AND (d.cut IS NULL OR e.from_ms >= d.cut)`,
+        params,
+      );
+      if (rows.slice(i, i + ROWS_PER_LOOKUP).some((row) => row[3] !== null))
+        await client.query(
+          `UPDATE estimate_backlog e SET to_ms = d.cut FROM ${d}
+           WHERE ${same} AND d.cut IS NOT NULL AND e.from_ms < d.cut`,
+          params,
+        );
+    }
   }
 
   async function markPendingMany(entries: ReadonlyArray<PendingMarks>): Promise<void> {
@@ -483,31 +547,11 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       );
       return rows.map(toPendingRange);
     },
+    listPendingMany,
 
-    async resolvePending(buildingId, done) {
-      if (done.length === 0) return;
-      await client.transaction(async (tx) => {
-        for (const r of done) {
-          if (r.cutMs === undefined) {
-            await tx.query(
-              'DELETE FROM estimate_backlog WHERE building_id = $1 AND bucket = $2 AND seq = $3',
-              [buildingId, r.bucket, r.seq],
-            );
-          } else {
-            await tx.query(
-              `UPDATE estimate_backlog SET to_ms = $4
-               WHERE building_id = $1 AND bucket = $2 AND seq = $3 AND from_ms < $4`,
-              [buildingId, r.bucket, r.seq, r.cutMs],
-            );
-            await tx.query(
-              `DELETE FROM estimate_backlog
-               WHERE building_id = $1 AND bucket = $2 AND seq = $3 AND from_ms >= $4`,
-              [buildingId, r.bucket, r.seq, r.cutMs],
-            );
-          }
-        }
-      });
-    },
+    // One or two statements, where it was a transaction of one or two per range.
+    resolvePending: (buildingId, done) => resolvePendingMany([{ buildingId, done }]),
+    resolvePendingMany,
 
     async buildingsWithPending(limit) {
       const rows = await client.query<{ building_id: string }>(

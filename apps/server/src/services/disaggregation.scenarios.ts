@@ -3,8 +3,9 @@
  * unit tier; PostgreSQL + InfluxDB in the integration tier), with a tiny random model: every
  * reading minute ends up estimated exactly once per appliance, checked minute by minute, for
  * live readings then history, history then live, history arriving newest day first, two
- * overlapping imports, a week-long gap, a run that dies half way, and readings that arrive
- * during a run. Newest data is estimated first. Test files call `disaggregationScenarios`.
+ * overlapping imports, a week-long gap, a run that dies half way, readings that arrive during a
+ * run, and runs of several buildings at once (their backlog statements shared). Newest data is
+ * estimated first. Test files call `disaggregationScenarios`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceEngine } from '@nilm/ml';
@@ -283,6 +284,30 @@ export function disaggregationScenarios(name: string, open: () => Promise<Scenar
       const service = await newBuilding(id);
       expect(await service.run(id)).toEqual({ written: 0, more: false });
       await expect(service.run('no-such-building')).rejects.toThrow(/does not exist/);
+    });
+
+    it('runs of several buildings at once share backlog statements and estimate each minute once', async () => {
+      const ids = Array.from({ length: 6 }, (_, k) => `together-${k}`);
+      const service = await newBuilding(ids[0]!);
+      for (const id of ids.slice(1)) await newBuilding(id);
+      const now = Date.UTC(2024, 3, 2, 9, 0);
+      const readings = minutes(now - 6 * 60 * MIN, now + MIN);
+      for (const id of ids) await ingest(id, readings);
+      const before = { calls: service.pending.calls, items: service.pending.items };
+      let left = ids;
+      for (let round = 0; left.length > 0 && round < 20; round++) {
+        const results = await Promise.all(left.map((id) => service.run(id)));
+        left = left.filter((_, k) => results[k]!.more);
+      }
+      expect(left).toEqual([]);
+      for (const id of ids) {
+        await expectEachMinuteOnce(id, tsOf(readings));
+        expect(await ctx.metadata.listPending(id, 10)).toEqual([]);
+      }
+      // The first run's lookup goes out alone, the five behind it in one statement.
+      expect(service.pending.calls - before.calls).toBeLessThan(
+        service.pending.items - before.items,
+      );
     });
   });
 }

@@ -26,7 +26,9 @@ import type {
   EstimatePoint,
   EstimatesBatch,
   MetadataStore,
+  PendingQuery,
   PendingRange,
+  PendingResolution,
   Reading,
   ReadingsRange,
   ResolvedRange,
@@ -104,6 +106,12 @@ export class DisaggregationService {
    * read of one home scans every home's recent rows; one read serves the runs in flight.
    */
   readonly reads: WriteGatherer<ReadingsRange, Reading[]>;
+  /**
+   * Likewise their backlog lookups and resolves (listPendingMany, resolvePendingMany): one
+   * statement for the runs in flight, where each run made three or more round trips of its own.
+   */
+  readonly pending: WriteGatherer<PendingQuery, PendingRange[]>;
+  readonly resolves: WriteGatherer<PendingResolution>;
 
   constructor(private readonly deps: DisaggregationDeps) {
     this.writes = new WriteGatherer({
@@ -113,15 +121,25 @@ export class DisaggregationService {
       write: (ranges) => deps.timeseries.readReadingsMany(ranges),
       maxItems: 64,
     });
+    this.pending = new WriteGatherer({
+      write: (queries) => deps.metadata.listPendingMany(queries),
+      maxItems: 64,
+    });
+    this.resolves = new WriteGatherer({
+      write: (entries) => deps.metadata.resolvePendingMany(entries),
+      maxItems: 64,
+    });
   }
 
   /** Estimate the newest part of one building's backlog. Throws UnrecoverableJobError for a building that does not exist. */
   async run(buildingId: string): Promise<RunResult> {
     const t0 = performance.now();
     const { metadata, engine } = this.deps;
-    const building = await metadata.getBuilding(buildingId);
+    const [building, pending] = await Promise.all([
+      metadata.getBuilding(buildingId),
+      this.pending.add({ buildingId, limit: RANGES_PER_RUN }),
+    ]);
     if (!building) throw new UnrecoverableJobError(`building "${buildingId}" does not exist`);
-    const pending = await metadata.listPending(buildingId, RANGES_PER_RUN);
     if (pending.length === 0) return { written: 0, more: false };
     const model = await engine.model(building.modelRef ?? undefined);
     const b: Building = { id: buildingId, model, periodMs: model.periodS * 1000 };
@@ -151,8 +169,8 @@ export class DisaggregationService {
       samples += done.samples;
       resolved.push(done.resolved);
     }
-    await metadata.resolvePending(buildingId, resolved);
-    const more = (await metadata.listPending(buildingId, 1)).length > 0;
+    if (resolved.length > 0) await this.resolves.add({ buildingId, done: resolved });
+    const more = (await this.pending.add({ buildingId, limit: 1 })).length > 0;
     if (samples > 0)
       this.deps.onRun?.({
         buildingId,
