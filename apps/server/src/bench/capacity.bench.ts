@@ -19,14 +19,17 @@
  * runtime calls). The homes' readings are sent
  * from this process too, so the load and the workers share the machine's cores.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { BullMqJobQueue, MemoryJobQueue, type JobQueue } from '@nilm/queue';
 import type { MetadataStore, TimeSeriesStore } from '@nilm/stores';
 import type { Parts } from '../app.deps.js';
 import { Metrics } from '../metrics.js';
 import { IngestService } from '../services/ingest.service.js';
 import { Worker } from '../worker.js';
+import type { CapacityWorkerArgs, CapacityWorkerMessage } from './capacity.worker.js';
 
 export interface CapacityOptions {
   /** Simulated homes. */
@@ -108,6 +111,8 @@ export interface CapacityResult {
   runtime_calls: number;
   /** This process's CPU time over the load's wall time (2 = two cores busy), and its event loop's. */
   cpu_cores_used: number;
+  /** On Redis, the worker processes together: CPU over the load's wall time (from their start), RSS. */
+  worker_processes: { cpu_cores: number; rss_mib: number } | null;
   event_loop_utilization: number;
   rss_mib: number;
   rss_peak_mib: number;
@@ -123,7 +128,7 @@ const pct = (sorted: readonly number[], p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /** Call timing per method of a store, summed (a Proxy over the real store: nothing is faked). */
-class CallClock {
+export class CallClock {
   private readonly totals = new Map<string, { calls: number; ms: number }>();
   on = false;
 
@@ -155,6 +160,192 @@ class CallClock {
       .sort((a, b) => b.ms - a.ms)
       .slice(0, n);
   }
+}
+
+/** What workers did so far (summed over workers; a worker process reports its own). */
+export interface WorkerCounts {
+  /** Runs that read readings, and their summed wall time in seconds. */
+  runs: number;
+  runSeconds: number;
+  estimates: number;
+  jobsFailed: number;
+  /** Store calls their estimates took, and the runs' writes those carried. */
+  writes: { calls: number; items: number };
+  runtimeCalls: number;
+  /** The workers' own store calls (worker processes only; in process they are the load's). */
+  storeMs: CapacityResult['store_ms'];
+  /** CPU seconds of worker processes (0 in process: counted with the load's). */
+  cpuSeconds: number;
+  rssMib: number;
+}
+
+/** The counts of `workers` sharing `metrics`, for a worker process's report. */
+export async function workerCounts(
+  metrics: Metrics,
+  worker: Worker,
+  runtimeCalls: number,
+  clock: CallClock,
+  cpu0: NodeJS.CpuUsage,
+): Promise<WorkerCounts> {
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ...(await metricCounts(metrics)),
+    writes: { calls: worker.service.writes.calls, items: worker.service.writes.items },
+    runtimeCalls,
+    storeMs: clock.top(50),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    rssMib: process.memoryUsage().rss / 2 ** 20,
+  };
+}
+
+async function metricCounts(
+  metrics: Metrics,
+): Promise<Pick<WorkerCounts, 'runs' | 'runSeconds' | 'estimates' | 'jobsFailed'>> {
+  const v = (await metrics.inferenceSeconds.get()).values;
+  return {
+    runs: v.find((x) => x.metricName === 'nilm_inference_seconds_count')?.value ?? 0,
+    runSeconds: v.find((x) => x.metricName === 'nilm_inference_seconds_sum')?.value ?? 0,
+    estimates: (await metrics.estimatesWritten.get()).values[0]?.value ?? 0,
+    jobsFailed: (await metrics.jobsFailed.get()).values.reduce((a, x) => a + x.value, 0),
+  };
+}
+
+/** Workers the load runs beside: in this process, or processes of their own. */
+interface WorkerPool {
+  /** How they run, for the report. */
+  mode: string;
+  /** Take jobs (and run one reconcile pass, as the server does at start). */
+  start(): Promise<void>;
+  counts(): Promise<WorkerCounts>;
+  /** Stop taking jobs, wait for the running ones; the final counts. */
+  stop(): Promise<WorkerCounts>;
+}
+
+/** Workers in this process: one per consumer queue, sharing the load's stores and model. */
+function inProcessPool(
+  parts: Parts,
+  model: Model,
+  stores: { timeseries: TimeSeriesStore; metadata: MetadataStore },
+  consumers: readonly JobQueue[],
+  concurrency: number,
+  reconcileMs: number,
+  mode: string,
+): WorkerPool {
+  const metrics = new Metrics();
+  const runners = consumers.map(
+    (queue) => new Worker({ ...stores, queue, engine: parts.engine, metrics, log: quiet }),
+  );
+  const calls0 = model.batcher.calls;
+  const counts = async (): Promise<WorkerCounts> => ({
+    ...(await metricCounts(metrics)),
+    writes: {
+      calls: runners.reduce((a, w) => a + w.service.writes.calls, 0),
+      items: runners.reduce((a, w) => a + w.service.writes.items, 0),
+    },
+    runtimeCalls: model.batcher.calls - calls0,
+    storeMs: [],
+    cpuSeconds: 0,
+    rssMib: 0,
+  });
+  return {
+    mode,
+    async start() {
+      for (const w of runners) w.start({ concurrency, reconcileMs });
+      await runners[0]!.reconcile();
+    },
+    counts,
+    async stop() {
+      for (const w of runners) w.stop();
+      // Closing waits for the running jobs.
+      await Promise.all(consumers.map((q) => q.close()));
+      return counts();
+    },
+  };
+}
+
+/**
+ * `n` worker processes (capacity.worker.ts) on the Redis queue `queueName`, each taking
+ * `concurrency` jobs at a time with its own stores, model and event loop, as `nilm worker`
+ * processes would.
+ */
+function processPool(
+  n: number,
+  args: Omit<CapacityWorkerArgs, 'reconcile'>,
+  mode: string,
+): WorkerPool {
+  const here = fileURLToPath(import.meta.url);
+  const script = here.replace(/capacity\.bench\.(ts|js)$/, 'capacity.worker.$1');
+  // From the TypeScript sources (tsx registered in this process by `nilm`), the child loads tsx
+  // itself; compiled, it runs the compiled script.
+  const execArgv = here.endsWith('.ts')
+    ? [...process.execArgv, '--import', import.meta.resolve('tsx/esm')]
+    : process.execArgv;
+  const children: ChildProcess[] = [];
+  const answers: Array<Array<(m: CapacityWorkerMessage) => void>> = [];
+  const next = (k: number) =>
+    new Promise<CapacityWorkerMessage>((resolve, reject) => {
+      answers[k]!.push(resolve);
+      children[k]!.once('exit', (code) =>
+        reject(new Error(`capacity worker process ${k} exited (${code}) before answering`)),
+      );
+    });
+  const ask = async (type: 'counts' | 'stop'): Promise<WorkerCounts> => {
+    const all = await Promise.all(
+      children.map(async (child, k) => {
+        const answer = next(k);
+        child.send({ type });
+        const m = await answer;
+        if (m.type !== 'counts')
+          throw new Error(`capacity worker process ${k}: ${JSON.stringify(m)}`);
+        return m.counts;
+      }),
+    );
+    return sumCounts(all);
+  };
+  return {
+    mode,
+    async start() {
+      for (let k = 0; k < n; k++) {
+        const payload: CapacityWorkerArgs = { ...args, reconcile: k === 0 };
+        const child = fork(script, [JSON.stringify(payload)], {
+          execArgv,
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        children.push(child);
+        answers.push([]);
+        child.on('message', (m: CapacityWorkerMessage) => answers[k]!.shift()?.(m));
+      }
+      const ready = await Promise.all(children.map((_, k) => next(k)));
+      const failed = ready.find((m) => m.type !== 'ready');
+      if (failed) {
+        for (const c of children) c.kill();
+        throw new Error(`a capacity worker process did not start: ${JSON.stringify(failed)}`);
+      }
+    },
+    counts: () => ask('counts'),
+    stop: () => ask('stop'),
+  };
+}
+
+function sumCounts(all: readonly WorkerCounts[]): WorkerCounts {
+  const store = new Map<string, { calls: number; ms: number }>();
+  for (const c of all)
+    for (const s of c.storeMs) {
+      const t = store.get(s.call) ?? { calls: 0, ms: 0 };
+      store.set(s.call, { calls: t.calls + s.calls, ms: t.ms + s.ms });
+    }
+  const sum = (f: (c: WorkerCounts) => number) => all.reduce((a, c) => a + f(c), 0);
+  return {
+    runs: sum((c) => c.runs),
+    runSeconds: sum((c) => c.runSeconds),
+    estimates: sum((c) => c.estimates),
+    jobsFailed: sum((c) => c.jobsFailed),
+    writes: { calls: sum((c) => c.writes.calls), items: sum((c) => c.writes.items) },
+    runtimeCalls: sum((c) => c.runtimeCalls),
+    storeMs: [...store].map(([call, t]) => ({ call: `worker ${call}`, ...t })),
+    cpuSeconds: sum((c) => c.cpuSeconds),
+    rssMib: sum((c) => c.rssMib),
+  };
 }
 
 /** Run `fn` over `items` with at most `limit` at once. */
@@ -310,17 +501,29 @@ async function runLoad(
       ? new BullMqJobQueue({ url: redisUrl, queueName, onError: () => undefined })
       : new MemoryJobQueue();
   const producer = newQueue();
-  const consumers: JobQueue[] = redisUrl
-    ? Array.from({ length: workers }, () => newQueue())
-    : [producer];
-  const metrics = new Metrics();
-  const runners = consumers.map(
-    (queue) =>
-      new Worker({ timeseries, metadata, queue, engine: parts.engine, metrics, log: quiet }),
-  );
+  const perWorker = parts.config.WORKER_CONCURRENCY;
+  const reconcileMs = opts.reconcileMs ?? 30_000;
+  // On Redis each worker is a process of its own (capacity.worker.ts), as `nilm worker`s are
+  // deployed. The in-process queue has one consumer (an embedded server owns its DuckDB file),
+  // so there N workers are one Worker in this process taking N times as many jobs at a time.
+  const pool: WorkerPool = redisUrl
+    ? processPool(
+        workers,
+        { modelsDir: parts.config.modelsDir, queueName, concurrency: perWorker, reconcileMs },
+        `${workers} worker process${workers === 1 ? '' : 'es'}, each its own BullMQ consumer taking ${perWorker} job${perWorker === 1 ? '' : 's'} at a time`,
+      )
+    : inProcessPool(
+        parts,
+        model,
+        { timeseries, metadata },
+        [producer],
+        workers * perWorker,
+        reconcileMs,
+        `one Worker, ${workers * perWorker} job${workers * perWorker === 1 ? '' : 's'} at a time (in-process queue)`,
+      );
   const ingest = new IngestService({ timeseries, backlog: metadata, queue: producer });
   const stats = async () => {
-    const s = await (redisUrl ? consumers[0]! : producer).stats();
+    const s = await producer.stats();
     return { completed: s.completed, queued: s.waiting + s.delayed + s.active };
   };
   const mine = new Set(ids);
@@ -328,17 +531,8 @@ async function runLoad(
     (await parts.metadata.buildingsWithPending(homes + 1000)).filter((id) => mine.has(id)).length;
 
   const completed0 = (await stats()).completed;
-  const calls0 = model.batcher.calls;
   // As the server starts them: take jobs, then one reconcile pass for what is already pending.
-  // Each Worker takes WORKER_CONCURRENCY jobs at a time, as the server's does; the in-process
-  // queue has one consumer, so there N workers are one Worker taking N times as many.
-  const perWorker = parts.config.WORKER_CONCURRENCY;
-  for (const w of runners)
-    w.start({
-      concurrency: redisUrl ? perWorker : workers * perWorker,
-      reconcileMs: opts.reconcileMs ?? 30_000,
-    });
-  await runners[0]!.reconcile();
+  await pool.start();
 
   // The load: home h sends at h/homes of each interval, so the readings come evenly spread.
   const latencies: number[] = [];
@@ -400,19 +594,10 @@ async function runLoad(
   const elu = performance.eventLoopUtilization(elu0);
   backlog.push({ at_s: wall, pending_homes: await pendingHomes(), queued: (await stats()).queued });
   const completed = (await stats()).completed - completed0;
-  const runtimeCalls = model.batcher.calls - calls0;
   const rss = process.memoryUsage().rss;
   rssPeak = Math.max(rssPeak, rss);
   const load = loadavg() as [number, number, number];
-  const counts = async () => {
-    const v = (await metrics.inferenceSeconds.get()).values;
-    return {
-      runs: v.find((x) => x.metricName === 'nilm_inference_seconds_count')?.value ?? 0,
-      sum: v.find((x) => x.metricName === 'nilm_inference_seconds_sum')?.value ?? 0,
-    };
-  };
-  const atEnd = await counts();
-  const estimatesAtEnd = (await metrics.estimatesWritten.get()).values[0]?.value ?? 0;
+  const atEnd = await pool.counts();
 
   // Each home's lag, as the homes stop sending (the workers go on meanwhile: a few seconds of
   // optimism): its newest estimate's minute behind its newest reading's minute. Up to 500 homes
@@ -443,27 +628,18 @@ async function runLoad(
     pendingNow = await pendingHomes();
   }
   const drainSeconds = (performance.now() - d0) / 1000;
-  const drainRuns = (await counts()).runs - atEnd.runs;
-  for (const w of runners) w.stop();
-  // Closing waits for the running jobs; what waits in the queue is left undone.
-  await Promise.all([...new Set([producer, ...consumers])].map((q) => q.close()));
+  const final = await pool.stop();
+  const drainRuns = final.runs - atEnd.runs;
+  await producer.close();
 
   const runs = atEnd.runs;
-  const runSum = atEnd.sum;
-  const estimates = estimatesAtEnd;
-  const jobsFailed = (await metrics.jobsFailed.get()).values.reduce((a, v) => a + v.value, 0);
   latencies.sort((a, b) => a - b);
   return {
     homes,
     workers,
-    worker_mode: redisUrl
-      ? `${workers} Worker${workers === 1 ? '' : 's'}, each its own BullMQ consumer taking ${perWorker} job${perWorker === 1 ? '' : 's'} at a time, in one process`
-      : `one Worker, ${workers * perWorker} job${workers * perWorker === 1 ? '' : 's'} at a time (in-process queue)`,
+    worker_mode: pool.mode,
     ingest_writes: { calls: ingest.writes.calls, items: ingest.writes.items },
-    estimate_writes: {
-      calls: runners.reduce((a, w) => a + w.service.writes.calls, 0),
-      items: runners.reduce((a, w) => a + w.service.writes.items, 0),
-    },
+    estimate_writes: atEnd.writes,
     seconds: wall,
     interval_s: intervalMs / 1000,
     seed_seconds: opts.seedSeconds,
@@ -476,10 +652,10 @@ async function runLoad(
     ingest_failed: failed,
     jobs_done: completed,
     runs_with_readings: runs,
-    estimates_written: estimates,
-    jobs_failed: jobsFailed,
+    estimates_written: atEnd.estimates,
+    jobs_failed: final.jobsFailed,
     runs_per_home_minute: runs / homes / (wall / 60),
-    run_ms_mean: runs > 0 ? (runSum * 1000) / runs : NaN,
+    run_ms_mean: runs > 0 ? (atEnd.runSeconds * 1000) / runs : NaN,
     backlog,
     lag_p50_s: pct(lags, 0.5),
     lag_p99_s: pct(lags, 0.99),
@@ -492,9 +668,12 @@ async function runLoad(
       seconds: drainSeconds,
       runs: drainRuns,
     },
-    store_ms: clock.top(8),
-    runtime_calls: runtimeCalls,
+    store_ms: [...clock.top(8), ...atEnd.storeMs].sort((a, b) => b.ms - a.ms).slice(0, 10),
+    runtime_calls: atEnd.runtimeCalls,
     cpu_cores_used: (cpu.user + cpu.system) / 1e6 / wall,
+    worker_processes: redisUrl
+      ? { cpu_cores: atEnd.cpuSeconds / wall, rss_mib: atEnd.rssMib }
+      : null,
     event_loop_utilization: elu.utilization,
     rss_mib: rss / 2 ** 20,
     rss_peak_mib: rssPeak / 2 ** 20,
@@ -515,6 +694,6 @@ export function formatCapacity(r: CapacityResult): string[] {
     `  at the end: ${end.pending_homes} homes with pending readings, ${end.queued} jobs queued; newest estimate behind newest reading (${r.lag_homes} homes) p50 ${r.lag_p50_s.toFixed(0)} s, p99 ${r.lag_p99_s.toFixed(0)} s, max ${r.lag_max_s.toFixed(0)} s; ${r.homes_not_reached} of them not reached during the load`,
     `  then the workers alone: ${d.homes_pending_before - d.homes_pending_after} of ${d.homes_pending_before} pending homes done in ${d.seconds.toFixed(0)} s (${d.runs} runs, ${(d.runs / d.seconds).toFixed(1)} runs/s), ${d.homes_pending_after} left`,
     `  store time summed over calls: ${r.store_ms.map((s) => `${s.call} ${(s.ms / 1000).toFixed(1)} s/${s.calls}`).join(', ')}`,
-    `  process: ${r.cpu_cores_used.toFixed(2)} cores, event loop ${(r.event_loop_utilization * 100).toFixed(0)} % busy, RSS ${r.rss_mib.toFixed(0)} MiB (peak ${r.rss_peak_mib.toFixed(0)}), load average ${r.load_avg.map((x) => x.toFixed(2)).join(' ')}`,
+    `  process: ${r.cpu_cores_used.toFixed(2)} cores, event loop ${(r.event_loop_utilization * 100).toFixed(0)} % busy, RSS ${r.rss_mib.toFixed(0)} MiB (peak ${r.rss_peak_mib.toFixed(0)}), load average ${r.load_avg.map((x) => x.toFixed(2)).join(' ')}${r.worker_processes === null ? '' : `; worker processes ${r.worker_processes.cpu_cores.toFixed(2)} cores (from their start), RSS ${r.worker_processes.rss_mib.toFixed(0)} MiB together`}`,
   ];
 }
