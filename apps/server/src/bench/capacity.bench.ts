@@ -13,11 +13,11 @@
  * Queues: the configured one. Each Worker takes WORKER_CONCURRENCY jobs at a time, as the
  * server's does (their estimates share store writes, their windows runtime calls). The
  * in-process queue has one consumer per process (an embedded server owns its DuckDB file), so
- * there `workers: 2` is one Worker taking twice as many jobs at a time; on Redis it is two
- * Workers, each with its own BullMQ consumer (connection) on one queue, in this process (they
- * share the stores' clients and the model, whose batcher packs their windows into shared
- * runtime calls). The homes' readings are sent
- * from this process too, so the load and the workers share the machine's cores.
+ * there `workers: 2` is one Worker in this process taking twice as many jobs at a time. On Redis
+ * each worker is a process of its own (capacity.worker.ts: its own stores' clients, model and
+ * event loop, as `nilm worker` processes), `workers: 1` included, so this process holds only
+ * the load. The homes' readings are sent from this process, so the load and the workers share
+ * the machine's cores.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
