@@ -76,6 +76,7 @@ import {
   planBuckets,
   type BucketPlan,
   type RollupLevel,
+  type Span,
 } from './timeseries.rollups.js';
 
 export interface InfluxTimeSeriesStoreOptions {
@@ -726,73 +727,75 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
    * Recompute and write the rollup points of every bucket, at each level, that each building's
    * span (just written to `measurement`) touches: the 15 min buckets from the minute data, then
    * the 1 h and 1 d buckets from those 15 min points (their sums and counts add up, and `band`
-   * is their minimum), so the coarse levels aggregate at most 4 and 96 points per series instead
-   * of every minute of the hour or day (the day's minutes were most of a refresh's cost). The
-   * 15 min points outside the span are what earlier refreshes wrote from the minute data.
+   * is their minimum): one statement grouped by hour over the touched days gives the hours, and
+   * summed per day, the days. The coarse levels so aggregate at most 96 points per series
+   * instead of every minute of the day, and in one pass over the series instead of one per
+   * level (InfluxDB's cost grows with the series a statement touches). The 15 min points
+   * outside the span are what earlier refreshes wrote from the minute data.
    */
   private async refreshRollupsMany(
     measurement: typeof MAINS | typeof ESTIMATE,
     spans: ReadonlyMap<string, readonly [number, number]>,
     seriesPerBuilding: number,
   ): Promise<void> {
-    const [finest, ...coarser] = ROLLUP_LEVELS;
-    await this.refreshLevels(measurement, spans, seriesPerBuilding, [finest], false);
-    await this.refreshLevels(measurement, spans, seriesPerBuilding, coarser, true);
+    await this.refreshPass(measurement, spans, seriesPerBuilding, false);
+    await this.refreshPass(measurement, spans, seriesPerBuilding, true);
   }
 
   /**
-   * Rewrite the rollup points of `levels` over each building's span, summed from the minute
-   * data or (`fromFinest`) from the finest level's rollup points. Buildings whose spans cover
-   * the same buckets at every level (all of them, for live data) share one statement per level
-   * that groups by building; the statements go out in as few requests as MAX_QUERY_CHARS
-   * allows, and the rollup points of all buildings in one write (per `maxLinesPerWrite` lines).
+   * One pass of refreshRollupsMany: the 15 min buckets from the minute data, or (`coarse`) the
+   * hours and days from the 15 min points. Buildings whose spans cover the same buckets (all of
+   * them, for live data) share one statement that groups by building; the statements go out in
+   * as few requests as MAX_QUERY_CHARS and MAX_REFRESH_SERIES allow, and the rollup points of
+   * all buildings in one write (per `maxLinesPerWrite` lines).
    */
-  private async refreshLevels(
+  private async refreshPass(
     measurement: typeof MAINS | typeof ESTIMATE,
     spans: ReadonlyMap<string, readonly [number, number]>,
     seriesPerBuilding: number,
-    levels: readonly RollupLevel[],
-    fromFinest: boolean,
+    coarse: boolean,
   ): Promise<void> {
-    // Buildings by the bucket range their span covers at each level.
-    const groups = new Map<string, { ranges: Array<[number, number]>; ids: string[] }>();
+    const [quarter, hour, day] = ROLLUP_LEVELS.map((level) => level * 1000) as [
+      number,
+      number,
+      number,
+    ];
+    // Buckets the statement groups by, and whole buckets of `read` that it reads.
+    const by = coarse ? hour : quarter;
+    const read = coarse ? day : quarter;
+    const groups = new Map<string, { from: number; to: number; ids: string[]; hours: Span }>();
     for (const [id, [first, last]] of spans) {
-      const ranges = levels.map((level): [number, number] => {
-        const size = level * 1000;
-        return [floorTo(first, size), floorTo(last, size) + size];
-      });
-      const key = ranges.flat().join(' ');
-      const group = groups.get(key) ?? { ranges, ids: [] };
+      const from = floorTo(first, read);
+      const to = floorTo(last, read) + read;
+      const hours = { from: floorTo(first, hour), to: floorTo(last, hour) + hour };
+      const key = `${from} ${to} ${hours.from} ${hours.to}`;
+      const group = groups.get(key) ?? { from, to, ids: [], hours };
       groups.set(key, group);
       group.ids.push(id);
     }
-    const by = measurement === ESTIMATE ? '"building", "appliance"' : '"building"';
-    const source = fromFinest
-      ? `${ROLLUP_SUMS[measurement]} FROM ${this.from(ROLLUP_OF[measurement])}`
-      : `${SUMS[measurement]} FROM ${this.from(measurement)}`;
-    const finest = fromFinest ? ` AND "level" = '${ROLLUP_LEVELS[0]}'` : '';
+    const tags = measurement === ESTIMATE ? '"building", "appliance"' : '"building"';
+    const source = coarse
+      ? `${ROLLUP_SUMS[measurement]} FROM ${this.from(ROLLUP_OF[measurement])}` +
+        ` WHERE "level" = '${ROLLUP_LEVELS[0]}' AND`
+      : `${SUMS[measurement]} FROM ${this.from(measurement)} WHERE`;
     // Series per building: one for the mains, one per appliance estimated for estimates (known
     // only from the data; the batches' own appliances are a fair guess, see the callers).
     const perBuilding = Math.max(1, seriesPerBuilding);
-    const maxIds = Math.max(1, Math.floor(MAX_REFRESH_SERIES / levels.length / perBuilding));
-    const statements: Array<{ level: RollupLevel; q: string; ids: number }> = [];
-    for (const { ranges, ids } of groups.values()) {
+    const maxIds = Math.max(1, Math.floor(MAX_REFRESH_SERIES / perBuilding));
+    const statements: Array<{ q: string; ids: number; hours: Span }> = [];
+    for (const { from, to, ids, hours } of groups.values()) {
       // Building ids are ^[a-zA-Z0-9_-]+$ (validated): safe inside a regex as they are.
-      const budget = Math.floor(MAX_QUERY_CHARS / levels.length) - 400;
-      for (const chunk of chunkByLength(ids, budget, maxIds)) {
+      for (const chunk of chunkByLength(ids, MAX_QUERY_CHARS - 400, maxIds)) {
         const which =
           chunk.length === 1
             ? `"building" = ${str(chunk[0]!)}`
             : `"building" =~ /^(?:${chunk.join('|')})$/`;
-        levels.forEach((level, k) => {
-          const [from, to] = ranges[k]!;
-          statements.push({
-            level,
-            ids: chunk.length,
-            q:
-              `${source} WHERE ${which}${finest} AND ${timeRange(from, to)}` +
-              ` GROUP BY time(${level * 1000}ms), ${by} fill(none)`,
-          });
+        statements.push({
+          ids: chunk.length,
+          hours,
+          q:
+            `${source} ${which} AND ${timeRange(from, to)}` +
+            ` GROUP BY time(${by}ms), ${tags} fill(none)`,
         });
       }
     }
@@ -815,15 +818,31 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       size += st.q.length + 2;
       series += st.ids * perBuilding;
     }
-    const answers: StatementResult[][] = [];
-    for (const sts of requests) answers.push(await this.query(sts.map((st) => st.q).join('; ')));
-    const lines = requests.flatMap((sts, r) =>
-      sts.flatMap(({ level }, k) =>
-        (answers[r]![k]?.series ?? []).flatMap((series) =>
-          rollupLines(measurement, level, tagValue(series.tags?.building ?? ''), [series]),
-        ),
-      ),
-    );
+    const lines: string[] = [];
+    for (const sts of requests) {
+      const results = await this.query(sts.map((st) => st.q).join('; '));
+      sts.forEach(({ hours }, k) => {
+        for (const one of results[k]?.series ?? []) {
+          const line = (level: RollupLevel, ts: number, sums: BucketSums) =>
+            rollupLine(measurement, level, one.tags ?? {}, ts, sums);
+          const days = new Map<number, BucketSums>();
+          for (const row of seriesRows(one)) {
+            const sums = sumsOf(row);
+            if (sums === null) continue;
+            const ts = num(row.time);
+            if (!coarse) {
+              lines.push(line(ROLLUP_LEVELS[0], ts, sums));
+              continue;
+            }
+            if (ts >= hours.from && ts < hours.to) lines.push(line(ROLLUP_LEVELS[1], ts, sums));
+            const d = floorTo(ts, day);
+            const sum = days.get(d);
+            days.set(d, sum === undefined ? sums : addSums(sum, sums));
+          }
+          for (const [d, sums] of days) lines.push(line(ROLLUP_LEVELS[2], d, sums));
+        }
+      });
+    }
     await this.write(lines);
   }
 
@@ -866,9 +885,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
           ).join('; '),
         );
         const lines = ROLLUP_LEVELS.flatMap((level, k) =>
-          (results[k]?.series ?? []).flatMap((series) =>
-            rollupLines(measurement, level, tagValue(series.tags?.building ?? ''), [series]),
-          ),
+          rollupLines(measurement, level, results[k]?.series ?? []),
         );
         points += lines.length;
         await this.write(lines);
@@ -1058,29 +1075,36 @@ const ROLLUP_SUMS = {
 /** The rollup measurement of each minute measurement. */
 const ROLLUP_OF = { [MAINS]: MAINS_ROLLUP, [ESTIMATE]: ESTIMATE_ROLLUP };
 
-/** Rollup points of one level from a bucketed sums query's series (tags: appliance). */
+/** Rollup points of one level from a bucketed sums query's series (tags: building, appliance). */
 function rollupLines(
   measurement: typeof MAINS | typeof ESTIMATE,
   level: RollupLevel,
-  building: string,
   series: readonly Series[],
 ): string[] {
-  return series.flatMap((one) => {
-    const tags =
-      measurement === MAINS
-        ? `${MAINS_ROLLUP},building=${building},level=${level}`
-        : `${ESTIMATE_ROLLUP},appliance=${tagValue(one.tags?.appliance ?? '')},building=${building},level=${level}`;
-    return seriesRows(one).flatMap((row) => {
+  return series.flatMap((one) =>
+    seriesRows(one).flatMap((row) => {
       const sums = sumsOf(row);
-      if (sums === null) return [];
-      const fields =
-        measurement === MAINS
-          ? `n=${sums.n},power_sum=${sums.power}`
-          : `n=${sums.n},power_sum=${sums.power},on_prob_sum=${sums.onProb},` +
-            `low_sum=${sums.low},high_sum=${sums.high},band=${sums.band ? 1 : 0}`;
-      return [`${tags} ${fields} ${num(row.time)}`];
-    });
-  });
+      return sums === null
+        ? []
+        : [rollupLine(measurement, level, one.tags ?? {}, num(row.time), sums)];
+    }),
+  );
+}
+
+/** The rollup point of one series (by its query tags: building, appliance) and bucket. */
+function rollupLine(
+  measurement: typeof MAINS | typeof ESTIMATE,
+  level: RollupLevel,
+  tags: Record<string, string>,
+  ts: number,
+  sums: BucketSums,
+): string {
+  const building = tagValue(tags.building ?? '');
+  return measurement === MAINS
+    ? `${MAINS_ROLLUP},building=${building},level=${level} n=${sums.n},power_sum=${sums.power} ${ts}`
+    : `${ESTIMATE_ROLLUP},appliance=${tagValue(tags.appliance ?? '')},building=${building},` +
+        `level=${level} n=${sums.n},power_sum=${sums.power},on_prob_sum=${sums.onProb},` +
+        `low_sum=${sums.low},high_sum=${sums.high},band=${sums.band ? 1 : 0} ${ts}`;
 }
 
 /**
