@@ -1,7 +1,8 @@
 // Proves synthetic mixing keeps its contract: mains after = mains before + label, sample by
 // sample; the label's energy is the added activations' energy; activations land whole inside
-// present mains without overlapping; the same seed gives the same mix; a house that meters the
-// appliance, a mixed pool or another period is refused; generated loads are added the same way.
+// present mains without overlapping; the same seed gives the same mix; amplitude scaling keeps
+// each activation's shape and stays in its range; a house that meters the appliance, a mixed
+// pool, another period or a bad scale is refused; generated loads are added the same way.
 import { describe, expect, it } from 'vitest';
 import { activationKwh, type Activation } from './activations.extractor.js';
 import { generateEvCharger, gridOf } from './load.generators.js';
@@ -79,6 +80,36 @@ describe('mixActivations', () => {
     expect(again.placed).toEqual(placed);
     expect(again.series.mains).toEqual(series.mains);
     expect(mixActivations(house(), dryer, { seed: 12, count: 20 }).placed).not.toEqual(placed);
+  });
+
+  it('scales each activation by its own factor in [lo, hi], labelled and added exactly', () => {
+    const r = mixActivations(house(), dryer, { seed: 11, count: 20, scale: [0.6, 1.4] });
+    const l = r.series.appliances.tumble_dryer!;
+    expect(r.placed).toHaveLength(20);
+    const factors = r.placed.map((p) => p.factor);
+    for (const f of factors) {
+      expect(f).toBeGreaterThanOrEqual(0.6);
+      expect(f).toBeLessThanOrEqual(1.4);
+    }
+    expect(Math.max(...factors) - Math.min(...factors)).toBeGreaterThan(0.2); // drawn, not fixed
+    const want = r.placed.reduce((a, p) => a + p.factor * activationKwh(dryer[p.activation]!), 0);
+    expect(kwh(l)).toBeCloseTo(want, 6);
+    for (const p of r.placed) {
+      const src = dryer[p.activation]!.power;
+      for (let i = 0; i < src.length; i++)
+        expect(l[p.start + i]).toBeCloseTo(src[i]! * p.factor, 2);
+    }
+    for (let i = 0; i < 1440; i++)
+      if (Number.isFinite(r.series.mains[i]!))
+        expect(r.series.mains[i]).toBe(Math.fround(200 + l[i]!));
+    // Without scale every factor is 1 and the mix is the one made before scaling existed.
+    expect(placed.every((p) => p.factor === 1)).toBe(true);
+    expect(() => mixActivations(house(), dryer, { seed: 1, count: 1, scale: [0, 1] })).toThrow(
+      /0 < lo <= hi/,
+    );
+    expect(() => mixActivations(house(), dryer, { seed: 1, count: 1, scale: [1.4, 0.6] })).toThrow(
+      /0 < lo <= hi/,
+    );
   });
 
   it('keeps a gap between activations when asked, and stops when the house is full', () => {

@@ -30,6 +30,13 @@ export interface MixOptions {
   gapSamples?: number;
   /** Random start times tried per activation before giving up on it (default 200). */
   tries?: number;
+  /**
+   * Amplitude augmentation: each placed activation is multiplied by a factor drawn uniformly
+   * from [lo, hi] (default: none, the activation as recorded). Models of one appliance differ
+   * in rated power (a domestic tumble dryer's heater, for one, is rated from about 1.5 to 3.5 kW),
+   * which a pool of one or two recorded devices does not show.
+   */
+  scale?: readonly [number, number];
 }
 
 /** Where each added activation went. */
@@ -38,6 +45,8 @@ export interface Placement {
   activation: number;
   /** Sample index of its first sample in the series. */
   start: number;
+  /** The amplitude factor it was added with (1 without `scale`). */
+  factor: number;
 }
 
 export interface MixResult {
@@ -79,11 +88,19 @@ export function mixActivations(
   const taken = new Uint8Array(n);
   const gap = opts.gapSamples ?? 0;
   const tries = opts.tries ?? 200;
+  const scale = opts.scale;
+  if (scale && !(scale[0] > 0 && scale[1] >= scale[0] && Number.isFinite(scale[1])))
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `scale must be [lo, hi] with 0 < lo <= hi, got [${scale.join(', ')}]`,
+    );
   const rng = new SeededRandom(opts.seed);
   const added = new Float32Array(n);
   const placed: Placement[] = [];
   for (let k = 0; k < opts.count; k++) {
     const which = rng.below(activations.length);
+    // Drawn only when asked, so that mixes without it stay exactly as they were.
+    const factor = scale ? scale[0] + (scale[1] - scale[0]) * rng.next() : 1;
     const p = activations[which]!.power;
     const len = p.length;
     if (len > n) continue;
@@ -93,9 +110,9 @@ export function mixActivations(
       let free = true;
       for (let i = start; free && i < start + len; i++) free = !taken[i];
       if (!free) continue;
-      for (let i = 0; i < len; i++) added[start + i] = added[start + i]! + p[i]!;
+      for (let i = 0; i < len; i++) added[start + i] = added[start + i]! + p[i]! * factor;
       taken.fill(1, Math.max(0, start - gap), Math.min(n, start + len + gap));
-      placed.push({ activation: which, start });
+      placed.push({ activation: which, start, factor });
       break;
     }
   }

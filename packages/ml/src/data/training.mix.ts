@@ -39,6 +39,8 @@ export interface MixPlan {
     perDay: number;
     /** Share of copies that get this appliance. */
     share: number;
+    /** Amplitude augmentation of each added activation (synthetic.mixer.ts `scale`). */
+    scale?: readonly [number, number];
   }>;
   generators: ReadonlyArray<{ load: GeneratedLoad; share: number }>;
 }
@@ -85,7 +87,12 @@ export function mixHouses(
         const seed = rng.uint32();
         if (draw >= item.share || item.pool.length === 0 || meters(s, name, groups)) continue;
         const count = Math.max(1, Math.round(item.perDay * days));
-        const r = mixActivations(s, item.pool, { seed, count, gapSamples: 5 });
+        const r = mixActivations(s, item.pool, {
+          seed,
+          count,
+          gapSamples: 5,
+          ...(item.scale && { scale: item.scale }),
+        });
         if (r.placed.length === 0) continue;
         s = r.series;
         added.push(`${r.placed.length} ${name}`);

@@ -2,8 +2,10 @@
 // home: the new model keeps the base's heads (outputs bit for bit, not post-processed) and adds
 // the trained one after them, the kept heads' power bands are refitted on validation data, its
 // card says what was trained on what (and passes the card schema when read back from the model
-// directory), and a config that would drop a base head, change the architecture or train a head
-// it does not list is refused before anything is trained.
+// directory), a model trained on such a model retrains one of its heads and keeps post-processing
+// the heads its base post-processed, `base.heads: []` revises the card alone (same graph bytes,
+// every band refitted), and a config that would drop a base head, change the
+// architecture or train a head it does not list is refused before anything is trained.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let base: ModelCard;
 let baseBytes: Uint8Array;
+/** The first test's model, the base of the third. */
+let firstDir = '';
 beforeAll(async () => {
   base = await writeRandomModel(join(work, 'base'));
   baseBytes = new Uint8Array(await readFile(join(work, 'base', 'model.onnx')));
@@ -52,10 +56,28 @@ const config = (extra: object = {}): TrainConfig =>
     ...extra,
   });
 
+/** Expect `after` to estimate `heads` on a probe home exactly as `before` does. */
+async function expectSameHeads(
+  before: TransformerModel,
+  after: TransformerModel,
+  heads: readonly string[],
+): Promise<void> {
+  const probe = syntheticHome(1, 11, 'probe');
+  const b = await before.disaggregate(probe);
+  const a = await after.disaggregate(probe);
+  for (const name of heads) {
+    expect(a.appliances[name]!.power).toEqual(b.appliances[name]!.power);
+    expect(a.appliances[name]!.onProb).toEqual(b.appliances[name]!.onProb);
+  }
+  await before.release();
+  await after.release();
+}
+
 describe('trainHeadsOnBase', () => {
   it("keeps the base's heads bit for bit and unprocessed, adds the new one, and writes a valid card", async () => {
     const out = join(work, 'run');
     const r = await trainHeadsOnBase(config(), data, { outDir: out, command: 'test' });
+    firstDir = r.modelDir;
     const card = await readModelCard(r.modelDir);
     expect(card.appliances.map((a) => a.name)).toEqual(['kettle', 'washing_machine', 'fridge']);
     expect(card).toMatchObject({
@@ -73,18 +95,72 @@ describe('trainHeadsOnBase', () => {
     // A kept head's band is refitted where validation meters it (kettle), kept where not.
     expect(card.appliances[0]!.band?.edges).toEqual(BAND_EDGES);
     expect(card.appliances[1]!.band).toEqual(base.appliances[1]!.band);
-    const before = await TransformerModel.fromBytes(base, baseBytes);
-    const after = await TransformerModel.load(r.modelDir);
     const probe = syntheticHome(1, 11, 'probe');
-    const b = await before.disaggregate(probe);
-    const a = await after.disaggregate(probe);
-    for (const name of ['kettle', 'washing_machine']) {
-      expect(a.appliances[name]!.power).toEqual(b.appliances[name]!.power);
-      expect(a.appliances[name]!.onProb).toEqual(b.appliances[name]!.onProb);
-    }
-    expect(a.appliances.fridge!.power.length).toBe(probe.mains.length);
-    await before.release();
-    await after.release();
+    const after = await TransformerModel.load(r.modelDir);
+    expect((await after.disaggregate(probe)).appliances.fridge!.power.length).toBe(
+      probe.mains.length,
+    );
+    await expectSameHeads(await TransformerModel.fromBytes(base, baseBytes), after, [
+      'kettle',
+      'washing_machine',
+    ]);
+  });
+
+  it("retrains a head of a base that was itself trained on a base, and keeps the base's runs", async () => {
+    // A home whose kettle boils 3 minutes every hour, so the kettle head has data to learn from.
+    const kettle = { name: 'kettle', watts: 2400, everyMin: 60, onMin: 3, phasePerSeed: 7 };
+    const withKettle: TrainData = {
+      ...data,
+      train: [...data.train, syntheticHome(2, 5, 'kettle home', kettle)],
+    };
+    const r = await trainHeadsOnBase(
+      config({ version: '3', base: { model: firstDir, heads: ['kettle'] } }),
+      withKettle,
+      { outDir: join(work, 'run3'), command: 'test' },
+    );
+    const card = await readModelCard(r.modelDir);
+    expect(card).toMatchObject({
+      version: '3',
+      base: { model: 'tiny-many@2', heads: ['kettle'] },
+      postprocess: 'runs-v2',
+      postprocess_heads: ['kettle', 'fridge'],
+    });
+    // The kept heads serve what the base served, the post-processed fridge included.
+    await expectSameHeads(
+      await TransformerModel.load(firstDir),
+      await TransformerModel.load(r.modelDir),
+      ['washing_machine', 'fridge'],
+    );
+  });
+
+  it('revises the card alone with base.heads: [] (same graph, bands refitted, rescored)', async () => {
+    const r = await trainHeadsOnBase(
+      config({ version: '4', base: { model: firstDir, heads: [] } }),
+      data,
+      { outDir: join(work, 'run4'), command: 'revise' },
+    );
+    const first = await readModelCard(firstDir);
+    const card = await readModelCard(r.modelDir);
+    expect(r.history).toEqual([]);
+    expect(card).toMatchObject({
+      version: '4',
+      base: { model: 'tiny-many@2', heads: [] },
+      sha256: first.sha256,
+      postprocess: 'runs-v2',
+      postprocess_heads: first.postprocess_heads,
+      training: { ...first.training, command: 'revise' },
+    });
+    expect(new Uint8Array(await readFile(join(r.modelDir, 'model.onnx')))).toEqual(
+      new Uint8Array(await readFile(join(firstDir, 'model.onnx'))),
+    );
+    // Kettle and fridge are metered on validation: refitted; the washing machine is not: kept.
+    expect(card.appliances[0]!.band?.edges).toEqual(BAND_EDGES);
+    expect(card.appliances[1]!.band).toEqual(first.appliances[1]!.band);
+    await expectSameHeads(
+      await TransformerModel.load(firstDir),
+      await TransformerModel.load(r.modelDir),
+      ['kettle', 'washing_machine', 'fridge'],
+    );
   });
 
   it('refuses a config that drops a base head, changes the architecture or trains an unlisted head', async () => {

@@ -52,11 +52,22 @@ export interface HeadsTrainOptions {
   ) => Promise<Pick<ModelCard, 'validation' | 'validation_houses'>>;
 }
 
+/** The 99th percentile of `values` (0 when empty). */
+function p99(values: number[]): number {
+  if (values.length === 0) return 0;
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.floor(0.99 * values.length))]!;
+}
+
 /**
  * Power bands for `heads` refitted on `val` (the rule of `calibrateHeads`: the 90th percentile of
- * the error per bin of on_prob, widened to hold on-minutes and, below the on threshold, to the
- * head's power scale), from the model's own served estimates. A head `val` never meters keeps
- * its band.
+ * the error per bin of on_prob, widened to hold on-minutes and, below the on threshold, to what
+ * the appliance draws), from the model's own served estimates. A head `val` never meters keeps
+ * its band. What the appliance draws, for the bins below the threshold, is the larger of the
+ * head's power scale (the training houses' 99th percentile of on-power) and the highest 99th
+ * percentile of on-power of any one validation house: the base's heads learnt from one house,
+ * and the next house's appliance may draw more (REFIT House 2's microwave 1.2 kW, House 18's
+ * 1.44 kW), so its missed on-minutes would fall outside a band as wide as the training house's.
  */
 async function refitBands(
   card: ModelCard,
@@ -68,7 +79,8 @@ async function refitBands(
   const p: Record<string, number[]> = {};
   const err: Record<string, number[]> = {};
   const on: Record<string, number[]> = {};
-  for (const h of heads) [p[h], err[h], on[h]] = [[], [], []];
+  const drawW: Record<string, number> = {};
+  for (const h of heads) [p[h], err[h], on[h], drawW[h]] = [[], [], [], 0];
   try {
     for (const raw of val) {
       const s = resampleSeries(raw, card.period_s);
@@ -79,12 +91,15 @@ async function refitBands(
         const est = out.appliances[h];
         if (!truth || !est?.onProb) continue;
         const states = onOffStates(truth, s.periodS, applianceSpec(h));
+        const onW: number[] = [];
         for (let i = 0; i < truth.length; i++) {
           if (!Number.isFinite(truth[i]) || !Number.isFinite(est.power[i])) continue;
           p[h]!.push(est.onProb[i]!);
           err[h]!.push(Math.abs(est.power[i]! - truth[i]!));
           on[h]!.push(states[i]!);
+          if (states[i]) onW.push(truth[i]!);
         }
+        drawW[h] = Math.max(drawW[h]!, p99(onW));
       }
     }
   } finally {
@@ -98,12 +113,49 @@ async function refitBands(
             edges: BAND_EDGES,
             q90_w: residualBandOn(p[a.name]!, err[a.name]!, on[a.name]!, BAND_EDGES, {
               threshold: a.on_prob_threshold,
-              missW: a.power_scale_w,
+              missW: Math.max(a.power_scale_w, Math.round(drawW[a.name]!)),
             }),
           },
         }
       : a,
   );
+}
+
+/**
+ * The heads the new model post-processes: the trained ones, and the kept heads the base itself
+ * post-processed (a base that was itself trained on a base serves its own new heads with runs),
+ * so every kept head serves what the base served.
+ */
+function processedHeads(
+  baseCard: ModelCard,
+  names: readonly string[],
+  trained: readonly string[],
+): string[] {
+  const base = baseCard.postprocess
+    ? (baseCard.postprocess_heads ?? baseCard.appliances.map((a) => a.name))
+    : [];
+  return names.filter((n) => trained.includes(n) || base.includes(n));
+}
+
+/**
+ * Refit the bands of `heads` on `val` (into `card`), score the validation and held-out houses
+ * when asked, and write `outDir/model` (model.onnx and card.json); returns that directory.
+ */
+async function refitScoreWrite(
+  card: ModelCard,
+  bytes: Uint8Array,
+  val: readonly Series[],
+  heads: readonly string[],
+  opts: HeadsTrainOptions,
+): Promise<string> {
+  card.appliances = await refitBands(card, bytes, val, heads);
+  if (opts.evaluateVal) Object.assign(card, await opts.evaluateVal(bytes, card));
+  if (opts.evaluateTest) card.test = await opts.evaluateTest(bytes, card);
+  const modelDir = join(opts.outDir, 'model');
+  await mkdir(modelDir, { recursive: true });
+  await writeFile(join(modelDir, 'model.onnx'), bytes);
+  await writeFile(join(modelDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+  return modelDir;
 }
 
 /** Train `config.base.heads` on the frozen encoder of `config.base.model`; writes `outDir/model`. */
@@ -144,12 +196,14 @@ export async function trainHeadsOnBase(
       'CONFIG_INVALID',
       `base.heads: ${stray.join(', ')} not among the config's appliances`,
     );
+  const version = config.version ?? new Date().toISOString().slice(0, 10).replace(/-/g, '.');
+  if (heads.length === 0 && baseCfg.heads !== undefined)
+    return reviseCard(config, data, opts, { card: baseCard, bytes, ref: baseRef, version, t0 });
   if (heads.length === 0)
     throw new NilmError(
       'CONFIG_INVALID',
-      `base.heads: nothing to train (the base ${baseRef} has every appliance listed)`,
+      `base.heads: nothing to train (the base ${baseRef} has every appliance listed; base.heads: [] revises its card)`,
     );
-  const version = config.version ?? new Date().toISOString().slice(0, 10).replace(/-/g, '.');
   const settings = {
     appliances: heads,
     epochs: config.schedule.epochs,
@@ -179,7 +233,14 @@ export async function trainHeadsOnBase(
       heads.includes(h.name) && groups[h.name] ? { ...h, members: groups[h.name] } : h,
     ),
     ...(config.postprocess
-      ? { postprocess: 'runs-v2' as const, postprocess_heads: heads }
+      ? {
+          postprocess: 'runs-v2' as const,
+          postprocess_heads: processedHeads(
+            baseCard,
+            result.card.appliances.map((a) => a.name),
+            heads,
+          ),
+        }
       : { postprocess: undefined }),
     base: { model: baseRef, heads },
     training: {
@@ -200,13 +261,7 @@ export async function trainHeadsOnBase(
   if (card.postprocess === undefined) delete card.postprocess;
   const kept = baseNames.filter((a) => !heads.includes(a));
   log(`refitting the power bands of ${kept.join(', ')} on the validation houses`);
-  card.appliances = await refitBands(card, result.bytes, data.val, kept);
-  if (opts.evaluateVal) Object.assign(card, await opts.evaluateVal(result.bytes, card));
-  if (opts.evaluateTest) card.test = await opts.evaluateTest(result.bytes, card);
-  const modelDir = join(opts.outDir, 'model');
-  await mkdir(modelDir, { recursive: true });
-  await writeFile(join(modelDir, 'model.onnx'), result.bytes);
-  await writeFile(join(modelDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+  const modelDir = await refitScoreWrite(card, result.bytes, data.val, kept, opts);
   await writeFile(
     join(opts.outDir, 'metrics.jsonl'),
     result.history.map((h) => JSON.stringify(h)).join('\n') + '\n',
@@ -229,4 +284,36 @@ export async function trainHeadsOnBase(
       seconds: h.seconds,
     })),
   };
+}
+
+/**
+ * A card revision (`base.heads: []`): the base's graph bit for bit (the same model.onnx), every
+ * head's power band refitted on the validation houses with the current rule, the validation and
+ * held-out houses scored again. The card keeps the base's training record (its weights are the
+ * base's) and its post-processing.
+ */
+async function reviseCard(
+  config: TrainConfig,
+  data: TrainData,
+  opts: HeadsTrainOptions,
+  base: { card: ModelCard; bytes: Uint8Array; ref: string; version: string; t0: number },
+): Promise<TrainResult> {
+  const log = opts.log ?? ((): void => undefined);
+  const names = base.card.appliances.map((a) => a.name);
+  const { figures: _figures, ...rest } = base.card;
+  const card: ModelCard = {
+    ...rest,
+    id: config.name,
+    version: base.version,
+    created: new Date().toISOString(),
+    description: `the graph of ${base.ref} bit for bit (${base.card.description ?? ''}); every head's power band refitted on the validation houses with the current rule`,
+    base: { model: base.ref, heads: [] },
+    training: { ...base.card.training, command: opts.command ?? base.card.training.command },
+    validation: {},
+    validation_houses: undefined,
+  };
+  log(`revising the card of ${base.ref}: refitting the power bands of ${names.join(', ')}`);
+  const modelDir = await refitScoreWrite(card, base.bytes, data.val, names, opts);
+  log(`model written to ${modelDir} (${Math.round((performance.now() - base.t0) / 1000)} s)`);
+  return { modelDir, card, history: [] };
 }

@@ -1,7 +1,8 @@
 // Proves the training config's data path: a list of houses split by house, the tail of long
 // training houses held out for validation (valTailMinDays), group heads summed, and seeded
 // mixing that adds a generated load to houses lacking it, in training and held-out data alike;
-// untrusted columns left out by house (dropColumns).
+// untrusted columns left out by house (dropColumns); generated and amplitude-scaled tumble dryer
+// runs in training and validation copies only, and generated runs refused where no model exists.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,5 +68,46 @@ describe('prepareTrainData', () => {
     // Its freezer column is left out (dropColumns): the head holds the fridge alone.
     expect(day.appliances.fridge_freezer![0]).toBe(90);
     expect(data.val.filter((s) => /mix/.test(s.source))).toHaveLength(2);
+  });
+
+  it('mixes generated, scaled dryer runs into training and validation copies, not the test', async () => {
+    const file = join(tmp, 'TEST_House8_2015-01-08.csv.gz');
+    writeDay(file);
+    const yaml = (extra: string): string => {
+      const config = join(tmp, 'dryer.yaml');
+      writeFileSync(
+        config,
+        [
+          'appliances: [fridge_freezer, tumble_dryer]',
+          'groups: { fridge_freezer: [fridge, freezer] }',
+          'data:',
+          "  train: ['TEST_House8_*']",
+          "  val: ['TEST_House8_*']",
+          "  test: ['TEST_House8_*']",
+          '  licence: test',
+          '  mix:',
+          '    seed: 5',
+          '    copies: 1',
+          '    activations:',
+          // The house meters no dryer: its pool is the generated runs alone.
+          `      - { appliance: ${extra}, from: ['TEST_House8_*'], perDay: 3, share: 1, scale: [0.6, 1.4], generated: 8 }`,
+        ].join('\n'),
+      );
+      return config;
+    };
+    const data = await prepareTrainData(loadTrainConfig(yaml('tumble_dryer')));
+    for (const split of [data.train, data.val]) {
+      expect(split).toHaveLength(2);
+      expect(split[1]!.source).toMatch(/\+ mix 1 \(3 tumble_dryer\)$/);
+      const dryer = split[1]!.appliances.tumble_dryer!;
+      expect(Math.max(...dryer)).toBeGreaterThan(1000);
+      for (let i = 0; i < dryer.length; i += 7)
+        expect(split[1]!.mains[i]).toBeCloseTo(split[0]!.mains[i]! + dryer[i]!, 2);
+    }
+    // The test copies take recorded runs only (here none: no copy is made).
+    expect(data.test).toHaveLength(1);
+    await expect(prepareTrainData(loadTrainConfig(yaml('cooker')))).rejects.toThrow(
+      /generated runs exist for tumble_dryer only, not cooker/,
+    );
   });
 });

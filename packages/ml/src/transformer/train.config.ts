@@ -14,6 +14,7 @@ import {
 import { groupAppliances, normaliseGroups } from '../data/appliance.groups.js';
 import { canonicalAppliance } from '../data/appliances.js';
 import { loadDataset, resolveDataFiles } from '../data/dataset.js';
+import { generateTumbleDryerRuns } from '../data/dryer.generator.js';
 import { readTracebaseTrace } from '../data/tracebase.reader.js';
 import { GENERATED_LOADS, mixHouses, type MixPlan } from '../data/training.mix.js';
 import { sliceSeries, type Series } from '../data/series.js';
@@ -25,10 +26,12 @@ export const TrainConfigSchema = TrainSettingsSchema.extend({
   /**
    * Train only some heads, on the frozen encoder of this model (`heads.train.ts`): `model` is
    * its directory (holding card.json and model.onnx), `heads` the heads that learn (default: the
-   * config's appliances the base lacks). The base's heads are kept bit for bit.
+   * config's appliances the base lacks). The base's heads are kept bit for bit. `heads: []`
+   * trains nothing: a card revision of the base (its graph bit for bit, every head's power band
+   * refitted on the validation houses with the current rule, the held-out houses rescored).
    */
   base: z
-    .object({ model: z.string().min(1), heads: z.array(z.string()).min(1).optional() })
+    .object({ model: z.string().min(1), heads: z.array(z.string()).optional() })
     .strict()
     .optional(),
   data: z
@@ -74,6 +77,21 @@ export const TrainConfigSchema = TrainSettingsSchema.extend({
                   testFrom: z.array(z.string()).optional(),
                   perDay: z.number().positive().default(1),
                   share: z.number().min(0).max(1).default(0.5),
+                  /**
+                   * Amplitude augmentation [lo, hi] for the training and validation copies: each
+                   * activation is scaled by a factor drawn in it. The test copies get their
+                   * activations as recorded.
+                   */
+                  scale: z
+                    .tuple([z.number().positive(), z.number().positive()])
+                    .refine(([lo, hi]) => lo <= hi, 'scale is [lo, hi] with lo <= hi')
+                    .optional(),
+                  /**
+                   * Runs made by the appliance's physical model (tumble_dryer:
+                   * `dryer.generator.ts`) that join the recorded ones in the training and
+                   * validation pool, seeded by `mix.seed`. The test copies get recorded runs only.
+                   */
+                  generated: z.number().int().min(0).max(10_000).optional(),
                 })
                 .strict(),
             )
@@ -175,6 +193,22 @@ async function loadAll(
   return out;
 }
 
+/** `count` runs of `appliance` from its physical model; refused for one without a model. */
+function generatedActivations(
+  appliance: string,
+  count: number,
+  periodS: number,
+  seed: number,
+): Activation[] {
+  const name = canonicalAppliance(appliance);
+  if (name !== 'tumble_dryer')
+    throw new NilmError(
+      'CONFIG_INVALID',
+      `data.mix.activations: generated runs exist for tumble_dryer only, not ${name}; remove generated`,
+    );
+  return generateTumbleDryerRuns(count, periodS, seed);
+}
+
 /** Activations of `appliance` from trace files (tracebase) or houses that meter it. */
 async function loadActivations(
   appliance: string,
@@ -250,14 +284,20 @@ export async function prepareTrainData(
       Promise.all(
         mix.activations.map(async (a) => ({
           appliance: a.appliance,
-          pool: await loadActivations(
-            a.appliance,
-            (which === 'testFrom' && a.testFrom) || a.from,
-            periodS,
-            log,
-          ),
+          pool: [
+            ...(await loadActivations(
+              a.appliance,
+              (which === 'testFrom' && a.testFrom) || a.from,
+              periodS,
+              log,
+            )),
+            ...(which === 'from' && a.generated
+              ? generatedActivations(a.appliance, a.generated, periodS, mix.seed)
+              : []),
+          ],
           perDay: a.perDay,
           share: a.share,
+          ...(which === 'from' && a.scale && { scale: a.scale }),
         })),
       );
     const trainPools = await pools('from');
