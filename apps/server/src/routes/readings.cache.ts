@@ -19,8 +19,16 @@
  */
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
-import type { RollupRow, TimeSeriesStore } from '@nilm/stores';
+import type { TimeSeriesStore } from '@nilm/stores';
 import type { ApplianceView } from '../services/appliances.service.js';
+import {
+  byBucketThenSeries,
+  ceilTo,
+  DAY_MS,
+  floorTo,
+  QUARTER_MS,
+  rowText,
+} from '../services/rollup.rows.js';
 import { etagOfText } from './http.etag.js';
 
 const brotliAsync = promisify(brotliCompress);
@@ -184,20 +192,6 @@ export class ReadingsAnswerCache {
     this.entries.delete(key);
   }
 }
-
-const DAY_MS = 86_400_000;
-const QUARTER_MS = 900_000;
-const floorTo = (t: number, size: number): number => t - (((t % size) + size) % size);
-const ceilTo = (t: number, size: number): number => -floorTo(-t, size);
-
-const rowText = (r: RollupRow): string =>
-  `${r.bucket}\u0001${r.kind}\u0001${r.appliance}\u0001${r.values.join('\u0001')}`;
-
-/** Rows ordered by bucket, then series, so the fingerprint does not depend on the store's order. */
-const byBucketThenSeries = (a: RollupRow, b: RollupRow): number =>
-  a.bucket - b.bucket ||
-  (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
-  (a.appliance < b.appliance ? -1 : a.appliance > b.appliance ? 1 : 0);
 
 /**
  * What [startMs, endMs) of a building holds, as text: its UTC days' rollup rows, and for the part

@@ -22,6 +22,7 @@
  */
 import type { Bucket, GridPoint, RollupRow, TimeSeriesStore } from '@nilm/stores';
 import { isShown, type ApplianceView } from './appliances.service.js';
+import { byBucketThenSeries, ceilTo, DAY_MS, floorTo, QUARTER_MS, rowText } from './rollup.rows.js';
 
 /** A [from, to) stretch of a report; `whole` when it is a whole local day. */
 export interface Piece {
@@ -59,14 +60,8 @@ export interface EnergyPart {
   grid: GridSums;
 }
 
-const DAY_MS = 86_400_000;
-const QUARTER_MS = 900_000;
 /** More runs of missing days than this read their whole span in one query instead. */
 const MAX_RUNS = 8;
-
-/** `t` rounded down / up to a multiple of `size`. */
-const floorTo = (t: number, size: number): number => t - (((t % size) + size) % size);
-const ceilTo = (t: number, size: number): number => -floorTo(-t, size);
 
 /**
  * The parts of sorted, disjoint `pieces` from minute buckets and minute grid points (sorted by
@@ -258,26 +253,6 @@ function viewKey(view: ApplianceView): string {
   return `${present}\u0002${thresholds}`;
 }
 
-const rowText = (r: RollupRow): string =>
-  `${r.bucket}\u0001${r.kind}\u0001${r.appliance}\u0001${r.values.join('\u0001')}`;
-
-/** Rows sorted by bucket, then series, so their text does not depend on the store's order. */
-function sortRows(rows: RollupRow[]): RollupRow[] {
-  return rows.sort((a, b) =>
-    a.bucket !== b.bucket
-      ? a.bucket - b.bucket
-      : a.kind !== b.kind
-        ? a.kind < b.kind
-          ? -1
-          : 1
-        : a.appliance < b.appliance
-          ? -1
-          : a.appliance > b.appliance
-            ? 1
-            : 0,
-  );
-}
-
 /** Index of the first row whose bucket is >= `t`. */
 function firstAtOrAfter(rows: readonly RollupRow[], t: number): number {
   let lo = 0;
@@ -373,7 +348,7 @@ export class EnergyDays {
               floorTo(pieces[mine[0]!]!.from, size),
               ceilTo(pieces[mine.at(-1)!]!.to, size),
               size / 1000,
-            ).then(sortRows),
+            ).then((rows) => rows.sort(byBucketThenSeries)),
       ),
     );
     levels.forEach(({ size, mine }, k) => {
