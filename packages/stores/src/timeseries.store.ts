@@ -106,6 +106,12 @@ export interface ReadingsRange {
 /** Most phases a grid point holds (L1..L3). */
 export const MAX_PHASES = 3;
 
+/**
+ * Reads and writes in flight together: a call sees every write that resolved before it was
+ * issued. Only DuckDB promises more: a read of a building issued after a write of it was issued
+ * (not yet resolved) waits for that write. InfluxDB reads go out at once and may miss a write
+ * still in flight; its callers (ingest, then the worker) read only after their write resolved.
+ */
 export interface TimeSeriesStore {
   /** Short name for logs and /ready: 'duckdb' or 'influxdb'. */
   readonly kind: string;
