@@ -50,12 +50,14 @@ export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
   const service = new LabelService(deps);
 
   /** The labels the query asks for (overlapping from..to, of one appliance when given). */
-  const listed = (buildingId: string, q: LabelQuery) =>
-    metadata.listLabels(buildingId, {
-      ...(q.from === undefined ? {} : { fromMs: parseQueryTime(q.from, 'from', now()) }),
-      ...(q.to === undefined ? {} : { toMs: parseQueryTime(q.to, 'to', now()) }),
+  const listed = (buildingId: string, q: LabelQuery) => {
+    const t = now();
+    return metadata.listLabels(buildingId, {
+      ...(q.from === undefined ? {} : { fromMs: parseQueryTime(q.from, 'from', t) }),
+      ...(q.to === undefined ? {} : { toMs: parseQueryTime(q.to, 'to', t) }),
       ...(q.appliance === undefined ? {} : { appliance: q.appliance }),
     });
+  };
 
   api.get(
     '/buildings/:id/labels',
@@ -114,11 +116,12 @@ export function registerLabelRoutes(app: FastifyInstance, deps: AppDeps): void {
       const b = await authorize(request, metadata, request.params.id, 'admin');
       const user = requireUser(request);
       const body = request.body;
+      const t = now();
       const added = await service.add(b.id, {
         appliance: body.appliance,
         kind: body.kind,
-        startMs: parseQueryTime(body.start, 'start', now()),
-        endMs: parseQueryTime(body.end, 'end', now()),
+        startMs: parseQueryTime(body.start, 'start', t),
+        endMs: parseQueryTime(body.end, 'end', t),
         note: body.note?.trim() ? body.note.trim() : null,
         createdBy: user.userId,
       });

@@ -42,8 +42,9 @@ export function registerSubmeterRoutes(app: FastifyInstance, deps: AppDeps): voi
       const b = await authorize(request, deps.metadata, request.params.id, 'read');
       // An alias reads the series of the name it stands for, as sub-meters are stored by it.
       const appliance = findAppliance(request.params.appliance)?.name ?? request.params.appliance;
-      const start = parseQueryTime(request.query.start, 'start', now());
-      const end = parseQueryTime(request.query.end ?? 'now', 'end', now());
+      const t = now();
+      const start = parseQueryTime(request.query.start, 'start', t);
+      const end = parseQueryTime(request.query.end ?? 'now', 'end', t);
       const r = await service.readings(b.id, appliance, start, end, request.query.resolution);
       return {
         building_id: b.id,
