@@ -284,10 +284,14 @@ function processPool(
   const answers: Array<Array<(m: CapacityWorkerMessage) => void>> = [];
   const next = (k: number) =>
     new Promise<CapacityWorkerMessage>((resolve, reject) => {
+      const child = children[k]!;
+      const gone = () =>
+        reject(
+          new Error(`capacity worker process ${k} exited (${child.exitCode}) before answering`),
+        );
+      if (child.exitCode !== null || child.signalCode !== null) return gone();
       answers[k]!.push(resolve);
-      children[k]!.once('exit', (code) =>
-        reject(new Error(`capacity worker process ${k} exited (${code}) before answering`)),
-      );
+      child.once('exit', gone);
     });
   const ask = async (type: 'counts' | 'stop'): Promise<WorkerCounts> => {
     const all = await Promise.all(
@@ -532,7 +536,11 @@ async function runLoad(
 
   const completed0 = (await stats()).completed;
   // As the server starts them: take jobs, then one reconcile pass for what is already pending.
-  await pool.start();
+  // A pool that fails to start leaves no queue connection open to keep this process alive.
+  await pool.start().catch(async (e: unknown) => {
+    await producer.close();
+    throw e;
+  });
 
   // The load: home h sends at h/homes of each interval, so the readings come evenly spread.
   const latencies: number[] = [];
