@@ -29,7 +29,14 @@ import type { Parts } from '../app.deps.js';
 import { Metrics } from '../metrics.js';
 import { IngestService } from '../services/ingest.service.js';
 import { Worker } from '../worker.js';
-import type { CapacityWorkerArgs, CapacityWorkerMessage } from './capacity.worker.js';
+import {
+  CallClock,
+  metricCounts,
+  type CallTotal,
+  type CapacityWorkerArgs,
+  type CapacityWorkerMessage,
+  type WorkerCounts,
+} from './capacity.counts.js';
 
 export interface CapacityOptions {
   /** Simulated homes. */
@@ -102,7 +109,7 @@ export interface CapacityResult {
     runs: number;
   };
   /** Summed time of each store call during the load (overlapping calls add up), top first. */
-  store_ms: Array<{ call: string; calls: number; ms: number }>;
+  store_ms: CallTotal[];
   /** Store calls ingest made and the ingest calls they carried (gathered, write.gatherer.ts). */
   ingest_writes: { calls: number; items: number };
   /** Store calls the workers' estimates took and the runs' writes they carried. */
@@ -126,89 +133,6 @@ const last = <T>(xs: readonly T[]): T => xs[xs.length - 1]!;
 
 const pct = (sorted: readonly number[], p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-
-/** Call timing per method of a store, summed (a Proxy over the real store: nothing is faked). */
-export class CallClock {
-  private readonly totals = new Map<string, { calls: number; ms: number }>();
-  on = false;
-
-  wrap<T extends object>(name: string, target: T): T {
-    return new Proxy(target, {
-      get: (t, p, r) => {
-        const v: unknown = Reflect.get(t, p, r);
-        if (typeof v !== 'function' || typeof p !== 'string') return v;
-        return (...args: unknown[]) => {
-          const out: unknown = (v as (...a: unknown[]) => unknown).apply(t, args);
-          if (!this.on || !(out instanceof Promise)) return out;
-          const s = performance.now();
-          return out.finally(() => this.add(`${name}.${p}`, performance.now() - s));
-        };
-      },
-    });
-  }
-
-  private add(call: string, ms: number): void {
-    const t = this.totals.get(call) ?? { calls: 0, ms: 0 };
-    t.calls++;
-    t.ms += ms;
-    this.totals.set(call, t);
-  }
-
-  top(n: number): CapacityResult['store_ms'] {
-    return [...this.totals]
-      .map(([call, t]) => ({ call, ...t }))
-      .sort((a, b) => b.ms - a.ms)
-      .slice(0, n);
-  }
-}
-
-/** What workers did so far (summed over workers; a worker process reports its own). */
-export interface WorkerCounts {
-  /** Runs that read readings, and their summed wall time in seconds. */
-  runs: number;
-  runSeconds: number;
-  estimates: number;
-  jobsFailed: number;
-  /** Store calls their estimates took, and the runs' writes those carried. */
-  writes: { calls: number; items: number };
-  runtimeCalls: number;
-  /** The workers' own store calls (worker processes only; in process they are the load's). */
-  storeMs: CapacityResult['store_ms'];
-  /** CPU seconds of worker processes (0 in process: counted with the load's). */
-  cpuSeconds: number;
-  rssMib: number;
-}
-
-/** The counts of `workers` sharing `metrics`, for a worker process's report. */
-export async function workerCounts(
-  metrics: Metrics,
-  worker: Worker,
-  runtimeCalls: number,
-  clock: CallClock,
-  cpu0: NodeJS.CpuUsage,
-): Promise<WorkerCounts> {
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    ...(await metricCounts(metrics)),
-    writes: { calls: worker.service.writes.calls, items: worker.service.writes.items },
-    runtimeCalls,
-    storeMs: clock.top(50),
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    rssMib: process.memoryUsage().rss / 2 ** 20,
-  };
-}
-
-async function metricCounts(
-  metrics: Metrics,
-): Promise<Pick<WorkerCounts, 'runs' | 'runSeconds' | 'estimates' | 'jobsFailed'>> {
-  const v = (await metrics.inferenceSeconds.get()).values;
-  return {
-    runs: v.find((x) => x.metricName === 'nilm_inference_seconds_count')?.value ?? 0,
-    runSeconds: v.find((x) => x.metricName === 'nilm_inference_seconds_sum')?.value ?? 0,
-    estimates: (await metrics.estimatesWritten.get()).values[0]?.value ?? 0,
-    jobsFailed: (await metrics.jobsFailed.get()).values.reduce((a, x) => a + x.value, 0),
-  };
-}
 
 /** Workers the load runs beside: in this process, or processes of their own. */
 interface WorkerPool {

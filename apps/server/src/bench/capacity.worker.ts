@@ -15,22 +15,12 @@ import { createParts } from '../app.deps.js';
 import { loadConfig } from '../config.js';
 import { Metrics } from '../metrics.js';
 import { Worker } from '../worker.js';
-import { CallClock, workerCounts, type WorkerCounts } from './capacity.bench.js';
-
-/** What the bench passes a worker process. */
-export interface CapacityWorkerArgs {
-  /** The bench's models folder (the rest of the configuration is the inherited environment). */
-  modelsDir: string;
-  queueName: string;
-  concurrency: number;
-  reconcileMs: number;
-  /** Run one reconcile pass at start (the first worker), as the server does. */
-  reconcile: boolean;
-}
-
-/** A message from a worker process to the bench. */
-export type CapacityWorkerMessage =
-  { type: 'ready' } | { type: 'counts'; counts: WorkerCounts } | { type: 'failed'; error: string };
+import {
+  CallClock,
+  workerCounts,
+  type CapacityWorkerArgs,
+  type CapacityWorkerMessage,
+} from './capacity.counts.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
