@@ -110,7 +110,7 @@ export interface CapacityResult {
   };
   /** Summed time of each store call during the load (overlapping calls add up), top first. */
   store_ms: CallTotal[];
-  /** Store calls ingest made and the ingest calls they carried (gathered, write.gatherer.ts). */
+  /** Store calls ingest made and the ingest calls they carried (gathered, gatherer.ts). */
   ingest_writes: { calls: number; items: number };
   /** Store calls the workers' estimates took and the runs' writes they carried. */
   estimate_writes: { calls: number; items: number };

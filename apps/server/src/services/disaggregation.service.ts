@@ -35,7 +35,7 @@ import type {
   TimeSeriesStore,
 } from '@nilm/stores';
 import { UnrecoverableJobError } from '@nilm/queue';
-import { WriteGatherer } from './write.gatherer.js';
+import { Gatherer } from './gatherer.js';
 
 export interface DisaggregationDeps {
   timeseries: TimeSeriesStore;
@@ -98,35 +98,35 @@ export class DisaggregationService {
   maxCatchUpS = 2 * 86_400;
   /**
    * The estimates of runs in flight at once (a worker's concurrent jobs) share store writes
-   * (write.gatherer.ts): one transaction and rollup refresh for many buildings.
+   * (gatherer.ts): one transaction and rollup refresh for many buildings.
    */
-  readonly writes: WriteGatherer<EstimatesBatch>;
+  readonly writes: Gatherer<EstimatesBatch>;
   /**
    * Likewise their readings reads (readReadingsMany): recent rows lie in arrival order, so a
    * read of one home scans every home's recent rows; one read serves the runs in flight.
    */
-  readonly reads: WriteGatherer<ReadingsRange, Reading[]>;
+  readonly reads: Gatherer<ReadingsRange, Reading[]>;
   /**
    * Likewise their backlog lookups and resolves (listPendingMany, resolvePendingMany): one
    * statement for the runs in flight, where each run made three or more round trips of its own.
    */
-  readonly pending: WriteGatherer<PendingQuery, PendingRange[]>;
-  readonly resolves: WriteGatherer<PendingResolution>;
+  readonly pending: Gatherer<PendingQuery, PendingRange[]>;
+  readonly resolves: Gatherer<PendingResolution>;
 
   constructor(private readonly deps: DisaggregationDeps) {
-    this.writes = new WriteGatherer({
-      write: (items) => deps.timeseries.writeEstimatesMany(items),
+    this.writes = new Gatherer({
+      call: (items) => deps.timeseries.writeEstimatesMany(items),
     });
-    this.reads = new WriteGatherer({
-      write: (ranges) => deps.timeseries.readReadingsMany(ranges),
+    this.reads = new Gatherer({
+      call: (ranges) => deps.timeseries.readReadingsMany(ranges),
       maxItems: 64,
     });
-    this.pending = new WriteGatherer({
-      write: (queries) => deps.metadata.listPendingMany(queries),
+    this.pending = new Gatherer({
+      call: (queries) => deps.metadata.listPendingMany(queries),
       maxItems: 64,
     });
-    this.resolves = new WriteGatherer({
-      write: (entries) => deps.metadata.resolvePendingMany(entries),
+    this.resolves = new Gatherer({
+      call: (entries) => deps.metadata.resolvePendingMany(entries),
       maxItems: 64,
     });
   }

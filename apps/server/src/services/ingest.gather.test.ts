@@ -1,5 +1,5 @@
 /**
- * Concurrent ingest calls share store writes and backlog marks (write.gatherer.ts), on the real
+ * Concurrent ingest calls share store writes and backlog marks (gatherer.ts), on the real
  * embedded stores: every call's readings are stored and marked as if it had been alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

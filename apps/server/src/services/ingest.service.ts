@@ -7,7 +7,7 @@
  * (import, export, production, per-phase power) is stored as the building's grid points.
  * Idempotent per (building, ts): a meter that resends a batch changes nothing. Concurrent
  * calls (many meters at once) share their store write, backlog mark and enqueue
- * (write.gatherer.ts); each call still settles with its own outcome.
+ * (gatherer.ts); each call still settles with its own outcome.
  */
 import type { JobQueue } from '@nilm/queue';
 import {
@@ -23,7 +23,7 @@ import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { parseReadingTime } from '../time.parse.js';
 import type { LatestReadings } from './latest.readings.js';
-import { WriteGatherer } from './write.gatherer.js';
+import { Gatherer } from './gatherer.js';
 
 /** Readings more than this far in the future are refused (clock skew allowance). */
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -71,18 +71,18 @@ interface PendingWrite {
 
 export class IngestService {
   /**
-   * Concurrent calls share store writes and backlog marks (write.gatherer.ts): at 1,000
+   * Concurrent calls share store writes and backlog marks (gatherer.ts): at 1,000
    * readings/s from 10,000 homes a store call and a metadata statement per reading were the
    * limit (issue 16.2), whatever the worker did.
    */
-  readonly writes: WriteGatherer<PendingWrite>;
-  readonly marks: WriteGatherer<{ buildingId: string; timesMs: number[] }>;
-  readonly enqueues: WriteGatherer<string>;
+  readonly writes: Gatherer<PendingWrite>;
+  readonly marks: Gatherer<{ buildingId: string; timesMs: number[] }>;
+  readonly enqueues: Gatherer<string>;
 
   constructor(private readonly deps: IngestDeps) {
     const { timeseries, backlog } = deps;
-    this.writes = new WriteGatherer({
-      write: async (items) => {
+    this.writes = new Gatherer({
+      call: async (items) => {
         await timeseries.writeReadingsMany(items);
         // Grid points come from meters that measure export or phases: a few homes, so one
         // call each is enough.
@@ -90,10 +90,10 @@ export class IngestService {
           if (w.grid.length > 0) await timeseries.writeGrid(w.buildingId, w.grid);
       },
     });
-    this.marks = new WriteGatherer({ write: (items) => backlog.markPendingMany(items) });
+    this.marks = new Gatherer({ call: (items) => backlog.markPendingMany(items) });
     // The queue refuses no single building: an error is the queue's, for every one of them.
-    this.enqueues = new WriteGatherer({
-      write: (ids) => deps.queue.enqueueMany(ids),
+    this.enqueues = new Gatherer({
+      call: (ids) => deps.queue.enqueueMany(ids),
       failsAll: () => true,
     });
   }

@@ -25,7 +25,7 @@ export interface GathererOptions<T, R = void> {
    * Write (or read) these items in one call, in order: a later item of one building wins; a
    * read answers one result per item, in the same order.
    */
-  write: (items: T[]) => Promise<R[] | void>;
+  call: (items: T[]) => Promise<R[] | void>;
   /** Most items in one call (default 1000). */
   maxItems?: number;
   /**
@@ -35,7 +35,7 @@ export interface GathererOptions<T, R = void> {
   failsAll?: (e: unknown) => boolean;
 }
 
-export class WriteGatherer<T, R = void> {
+export class Gatherer<T, R = void> {
   private queue: Array<Waiting<T, R>> = [];
   private flushing = false;
   /** Calls made and items they carried (benchmarks print them). */
@@ -64,7 +64,7 @@ export class WriteGatherer<T, R = void> {
         this.calls++;
         this.items += batch.length;
         try {
-          const results = await this.opts.write(batch.map((w) => w.item));
+          const results = await this.opts.call(batch.map((w) => w.item));
           batch.forEach((w, i) => w.resolve(results?.[i] as R));
         } catch (e) {
           const failsAll = this.opts.failsAll ?? ((x) => x instanceof StoreUnavailableError);
@@ -75,7 +75,7 @@ export class WriteGatherer<T, R = void> {
           // One write the store refused must not fail the others: each alone, in order.
           for (const w of batch) {
             try {
-              const [result] = (await this.opts.write([w.item])) ?? [];
+              const [result] = (await this.opts.call([w.item])) ?? [];
               w.resolve(result as R);
             } catch (one) {
               w.reject(one);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '@nilm/stores';
-import { WriteGatherer } from './write.gatherer.js';
+import { Gatherer } from './gatherer.js';
 
 /** A write whose calls are recorded and end when the test says so. */
 function controlledWrite(fail?: (items: number[]) => Error | undefined) {
@@ -20,10 +20,10 @@ function controlledWrite(fail?: (items: number[]) => Error | undefined) {
 
 const settled = () => new Promise((r) => setImmediate(r));
 
-describe('WriteGatherer', () => {
+describe('Gatherer', () => {
   it('writes a lone item at once, and gathers what arrives meanwhile into the next call', async () => {
     const w = controlledWrite();
-    const g = new WriteGatherer({ write: w.write });
+    const g = new Gatherer({ call: w.write });
     const first = g.add(1);
     await settled();
     expect(w.calls).toEqual([[1]]);
@@ -41,7 +41,7 @@ describe('WriteGatherer', () => {
 
   it('caps a call at maxItems, in arrival order', async () => {
     const w = controlledWrite();
-    const g = new WriteGatherer({ write: w.write, maxItems: 2 });
+    const g = new Gatherer({ call: w.write, maxItems: 2 });
     const all = [1, 2, 3, 4, 5].map((i) => g.add(i));
     for (let i = 0; i < 3; i++) {
       await settled();
@@ -53,7 +53,7 @@ describe('WriteGatherer', () => {
 
   it('fails every item of a call to an unavailable store', async () => {
     const w = controlledWrite(() => new StoreUnavailableError('duckdb', 'down'));
-    const g = new WriteGatherer({ write: w.write });
+    const g = new Gatherer({ call: w.write });
     const first = g.add(1);
     const others = Promise.allSettled([g.add(2), g.add(3)]);
     await settled();
@@ -70,7 +70,7 @@ describe('WriteGatherer', () => {
     const w = controlledWrite((items) =>
       items.includes(3) ? new Error('item 3 is bad; nothing was written') : undefined,
     );
-    const g = new WriteGatherer({ write: w.write });
+    const g = new Gatherer({ call: w.write });
     const first = g.add(1);
     const others = Promise.allSettled([g.add(2), g.add(3), g.add(4)]);
     for (let i = 0; i < 5; i++) {
@@ -88,7 +88,7 @@ describe('WriteGatherer', () => {
 
   it('fails the whole call, without retrying items alone, for errors failsAll names', async () => {
     const w = controlledWrite(() => new Error('queue down'));
-    const g = new WriteGatherer({ write: w.write, failsAll: () => true });
+    const g = new Gatherer({ call: w.write, failsAll: () => true });
     const first = g.add(1);
     const others = Promise.allSettled([g.add(2), g.add(3)]);
     await settled();
@@ -102,8 +102,8 @@ describe('WriteGatherer', () => {
 
   it('answers each item of a gathered read with its own result', async () => {
     const calls: number[][] = [];
-    const g = new WriteGatherer<number, string>({
-      write: async (items) => {
+    const g = new Gatherer<number, string>({
+      call: async (items) => {
         calls.push(items);
         return items.map((i) => `r${i}`);
       },
@@ -113,14 +113,14 @@ describe('WriteGatherer', () => {
   });
 
   it('fails an item whose write throws before returning a promise', async () => {
-    const g = new WriteGatherer<number>({
-      write: () => {
+    const g = new Gatherer<number>({
+      call: () => {
         throw new Error('refused');
       },
     });
     await expect(g.add(1)).rejects.toThrow('refused');
     // The gatherer is not stuck after it.
-    const ok = new WriteGatherer<number>({ write: async () => undefined });
+    const ok = new Gatherer<number>({ call: async () => undefined });
     await expect(ok.add(1)).resolves.toBeUndefined();
   });
 });
