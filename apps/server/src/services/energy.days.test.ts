@@ -1,6 +1,7 @@
 // Proves the energy report with finished days cached equals the report computed from minutes
 // (days, weeks, months, spans, DST days, zones ahead of and behind UTC) on a real DuckDB store;
-// that a warm report reads minutes only for the unfinished day; that a day rewritten after
+// that a warm report reads minutes only for the unfinished day; that long stretches of minutes are
+// read a few days at a time with the same report; that a day rewritten after
 // caching (readings, estimates of a new model, grid points) or a changed view is recomputed; and
 // that the baseload's merged percentile is the one of all minutes sorted together.
 import { describe, expect, it } from 'vitest';
@@ -220,6 +221,29 @@ describe('energy with finished days cached', () => {
     expect(cache.bytes).toBeLessThanOrEqual(5 * 14_000);
     expect(cache.bytes).toBeGreaterThan(0);
     expect(() => new EnergyDayCache(0)).toThrow(/positive whole number/);
+    await store.close();
+  }, 300_000);
+
+  it('reads long stretches of minutes a few days at a time, with the same report', async () => {
+    const store = await filled();
+    const view = () => Promise.resolve(kettleOnly);
+    const plain = new ReadingsService(store, view, { energyCache: null });
+    const { store: spied, minuteReads } = watched(store);
+    for (const energyCache of [null, undefined]) {
+      for (const period of ['day', 'month'] as const) {
+        // Cold each time; a whole number of minutes that does not divide a day: reads end mid-day.
+        const chunked = new ReadingsService(spied, view, {
+          energyCache,
+          now: () => END + DAY,
+          minuteReadMs: 2 * DAY + 7 * MIN,
+        });
+        minuteReads.length = 0;
+        const got = await chunked.energy('home', T0, END, period, 'Europe/London');
+        expect(got).toEqual(await plain.energy('home', T0, END, period, 'Europe/London'));
+        expect(minuteReads.length).toBeGreaterThan(1);
+        for (const [s, e] of minuteReads) expect(e - s).toBeLessThanOrEqual(2 * DAY + 7 * MIN);
+      }
+    }
     await store.close();
   }, 300_000);
 });

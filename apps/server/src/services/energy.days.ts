@@ -64,6 +64,28 @@ export interface EnergyPart {
 const MAX_RUNS = 8;
 
 /**
+ * The longest stretch of minutes one store read asks for by default: a cold year in one query
+ * (1.58 M minute rows of three series) got no answer from InfluxDB within the store's 10 s
+ * request limit, where a month answers in about a second.
+ */
+export const MINUTE_READ_MS = 31 * 86_400_000;
+
+/** Minute reads in flight at once for one report (the store bounds its own requests too). */
+const READS_IN_FLIGHT = 2;
+
+/** `spans` (sorted, disjoint) cut into consecutive reads of at most `maxMs` each. */
+export function readChunks(
+  spans: ReadonlyArray<{ from: number; to: number }>,
+  maxMs: number,
+): Array<{ from: number; to: number }> {
+  return spans.flatMap(({ from, to }) => {
+    const chunks: Array<{ from: number; to: number }> = [];
+    for (let s = from; s < to; s += maxMs) chunks.push({ from: s, to: Math.min(to, s + maxMs) });
+    return chunks;
+  });
+}
+
+/**
  * The parts of sorted, disjoint `pieces` from minute buckets and minute grid points (sorted by
  * time; points outside every piece are skipped).
  */
@@ -271,6 +293,8 @@ export class EnergyDays {
     private readonly store: TimeSeriesStore,
     private readonly cache: EnergyDayCache | null,
     private readonly now: () => number,
+    /** The longest stretch of minutes one store read asks for (a whole number of minutes). */
+    private readonly minuteReadMs: number = MINUTE_READ_MS,
   ) {}
 
   async read(
@@ -367,7 +391,8 @@ export class EnergyDays {
 
   /**
    * Minute buckets and grid points of `pieces` (sorted): one read per run of adjacent pieces,
-   * or one over their whole span when they are scattered.
+   * or one over their whole span when they are scattered, each cut into reads of at most
+   * `minuteReadMs`.
    */
   private async minutes(
     buildingId: string,
@@ -380,14 +405,21 @@ export class EnergyDays {
       else runs.push({ from: p.from, to: p.to });
     }
     const spans = runs.length > MAX_RUNS ? [{ from: runs[0]!.from, to: runs.at(-1)!.to }] : runs;
-    const read = await Promise.all(
-      spans.map(({ from, to }) =>
-        Promise.all([
+    // A long span is read a month at a time, a few reads in flight: one query over a year's
+    // minutes can outlast the store's request limit.
+    const chunks = readChunks(spans, this.minuteReadMs);
+    const read: Array<[Bucket[], GridPoint[]]> = [];
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      for (let i = next++; i < chunks.length; i = next++) {
+        const { from, to } = chunks[i]!;
+        read[i] = await Promise.all([
           this.store.readBuckets(buildingId, from, to, 60),
           this.store.readGridBuckets(buildingId, from, to, 60),
-        ]),
-      ),
-    );
+        ]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, chunks.length) }, reader));
     return [read.flatMap(([m]) => m), read.flatMap(([, g]) => g)];
   }
 }

@@ -103,6 +103,11 @@ export interface ReadingsServiceOptions {
   energyCache?: EnergyDayCache | null;
   /** The clock that says which days are finished (only which are worth caching). */
   now?: () => number;
+  /**
+   * The longest stretch of minutes one store read of the energy report asks for (default 31
+   * days; a whole number of minutes).
+   */
+  minuteReadMs?: number;
 }
 
 export class ReadingsService {
@@ -115,7 +120,7 @@ export class ReadingsService {
     options: ReadingsServiceOptions = {},
   ) {
     const cache = options.energyCache === undefined ? new EnergyDayCache() : options.energyCache;
-    this.days = new EnergyDays(timeseries, cache, options.now ?? Date.now);
+    this.days = new EnergyDays(timeseries, cache, options.now ?? Date.now, options.minuteReadMs);
   }
 
   /** Buckets of mains and estimates over [start, end). */
