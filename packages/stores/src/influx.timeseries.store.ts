@@ -1072,6 +1072,12 @@ const ROLLUP_SUMS = {
     ' sum("high_sum") AS "high_sum", min("band") AS "band"',
 };
 
+/** A rollup point's fields as stored, under the names ROLLUP_SUMS gives their sums. */
+const ROLLUP_FIELDS = {
+  [MAINS]: 'SELECT "n", "power_sum"',
+  [ESTIMATE]: 'SELECT "n", "power_sum", "on_prob_sum", "low_sum", "high_sum", "band"',
+};
+
 /** The rollup measurement of each minute measurement. */
 const ROLLUP_OF = { [MAINS]: MAINS_ROLLUP, [ESTIMATE]: ESTIMATE_ROLLUP };
 
@@ -1167,13 +1173,20 @@ function bucketStatements(
     }
   }
   for (const { level, span } of plan.rollups) {
+    // A bucket the size of the level is one rollup point: its fields as stored, without
+    // InfluxDB's GROUP BY time (2,160 rows of a 30-day chart at 1 h: 12-15 ms against 47-102 ms).
+    const asStored = !countOnly && level * 1000 === size;
     for (const mains of [true, false]) {
-      const select = countOnly ? 'SELECT count("n") AS "n"' : ROLLUP_SUMS[mains ? MAINS : ESTIMATE];
+      const select = countOnly
+        ? 'SELECT count("n") AS "n"'
+        : asStored
+          ? ROLLUP_FIELDS[mains ? MAINS : ESTIMATE]
+          : ROLLUP_SUMS[mains ? MAINS : ESTIMATE];
       out.push({
         q:
           `${select} FROM ${from(ROLLUP_OF[mains ? MAINS : ESTIMATE])}` +
           ` WHERE ${building} AND "level" = '${level}' AND ${timeRange(span.from, span.to)}` +
-          group(mains),
+          (asStored ? (mains ? '' : ' GROUP BY "appliance"') : group(mains)),
         mains,
       });
     }
