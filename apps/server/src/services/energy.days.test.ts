@@ -244,6 +244,10 @@ describe('energy with finished days cached', () => {
         for (const [s, e] of minuteReads) expect(e - s).toBeLessThanOrEqual(2 * DAY + 7 * MIN);
       }
     }
+    for (const minuteReadMs of [0, -MIN, 90_000, NaN])
+      expect(() => new ReadingsService(store, view, { minuteReadMs })).toThrow(
+        /positive whole number of minutes/,
+      );
     await store.close();
   }, 300_000);
 });

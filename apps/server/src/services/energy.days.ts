@@ -68,13 +68,13 @@ const MAX_RUNS = 8;
  * (1.58 M minute rows of three series) got no answer from InfluxDB within the store's 10 s
  * request limit, where a month answers in about a second.
  */
-export const MINUTE_READ_MS = 31 * 86_400_000;
+const MINUTE_READ_MS = 31 * 86_400_000;
 
 /** Minute reads in flight at once for one report (the store bounds its own requests too). */
 const READS_IN_FLIGHT = 2;
 
 /** `spans` (sorted, disjoint) cut into consecutive reads of at most `maxMs` each. */
-export function readChunks(
+function readChunks(
   spans: ReadonlyArray<{ from: number; to: number }>,
   maxMs: number,
 ): Array<{ from: number; to: number }> {
@@ -295,7 +295,12 @@ export class EnergyDays {
     private readonly now: () => number,
     /** The longest stretch of minutes one store read asks for (a whole number of minutes). */
     private readonly minuteReadMs: number = MINUTE_READ_MS,
-  ) {}
+  ) {
+    if (!Number.isInteger(minuteReadMs / 60_000) || minuteReadMs <= 0)
+      throw new RangeError(
+        `minuteReadMs must be a positive whole number of minutes in ms (got ${minuteReadMs})`,
+      );
+  }
 
   async read(
     buildingId: string,
