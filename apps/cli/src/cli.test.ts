@@ -265,7 +265,7 @@ describe('nilm CLI', () => {
     const bad = await nilm('eval', '--model', model, '--data', EXCERPT, '--postprocess', 'runs-v9');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
-      '--postprocess must be one of none, runs-v1, runs-v2, got "runs-v9"',
+      '--postprocess must be one of none, runs-v1, runs-v2, runs-v3, got "runs-v9"',
     );
     const co = await nilm(
       'eval',

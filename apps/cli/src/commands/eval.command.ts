@@ -35,7 +35,7 @@ export interface EvalOptions extends DataFlags {
   headsOf?: string;
   /** Write a reliability diagram (SVG) per appliance with an on-probability into this folder. */
   reliability?: string;
-  /** Score a transformer with this post-processing instead of its card's (none, runs-v1, runs-v2). */
+  /** Score a transformer with this post-processing instead of its card's (none, runs-v1, runs-v2, runs-v3). */
   postprocess?: string;
   /** Score on a training config's held-out split (its test houses with their mixed copies). */
   config?: string;
@@ -300,7 +300,7 @@ export function registerEval(program: Command, config: CliConfig): void {
     .option('--reliability <dir>', 'write a reliability diagram (SVG) per appliance into <dir>')
     .option(
       '--postprocess <rule>',
-      "a transformer's post-processing instead of its card's: none, runs-v1 or runs-v2",
+      "a transformer's post-processing instead of its card's: none, runs-v1, runs-v2 or runs-v3",
     );
   withDataFlags(cmd)
     .addHelpText(

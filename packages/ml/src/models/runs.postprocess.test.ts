@@ -1,7 +1,8 @@
 // Proves each post-processing rule on hand-made minutes: minimum on and off durations, the
 // cycle model (fragments merged, runs shorter than a cycle dropped), kettle and microwave
 // never on at one step unless the mains fits both, missing mains never bridged, and how the
-// decision is written into power and on_prob.
+// decision is written into power and on_prob; runs-v3 turns a tumble dryer on where the mains
+// shows its cool-down, unless a head of a load that runs on after heating explains the heating.
 import { describe, expect, it } from 'vitest';
 import type { ApplianceEstimate } from './disaggregator.js';
 import { postProcessOptionsOf, postProcessRuns } from './runs.postprocess.js';
@@ -134,5 +135,51 @@ describe('postProcessRuns', () => {
     );
     expect(decided(out.toaster!)).toEqual([1, 1, 0, 0, 1, 1]);
     expect(Array.from(e.onProb!)).toEqual(before);
+  });
+
+  describe('runs-v3: the tumble dryer found by its cool-down', () => {
+    // A home at 300 W; a dryer: 2.7 kW heating for 40 min, its 200 W drum alone for 10 min.
+    const n = 200;
+    const mains = flat(n, 300);
+    for (let t = 50; t < 90; t++) mains[t] = 300 + 2700;
+    for (let t = 90; t < 100; t++) mains[t] = 300 + 200;
+    const off = new Array<number>(n).fill(0);
+    const heads = (): Record<string, ApplianceEstimate> => ({
+      tumble_dryer: { ...est(off, 0, 0.3), lower: new Float32Array(n), upper: new Float32Array(n) },
+      water_heater: est(
+        Array.from({ length: n }, (_, t) => (t >= 50 && t < 90 ? 1 : 0)),
+        2700,
+      ),
+    });
+
+    it('turns the dryer on over the run with the mains above its base as power, even where a water heater head claims the heating', () => {
+      const out = postProcessRuns(mains, 60, heads(), postProcessOptionsOf('runs-v3'));
+      const d = decided(out.tumble_dryer!);
+      expect(d.indexOf(1)).toBe(50);
+      expect(d.lastIndexOf(1)).toBe(99);
+      expect(out.tumble_dryer!.power[60]).toBeCloseTo(2700, 0);
+      expect(out.tumble_dryer!.power[95]).toBeCloseTo(200, 0);
+      expect(out.tumble_dryer!.onProb![60]).toBeCloseTo(0.3, 6);
+      // Its band holds the power and never reaches over the mains.
+      expect(out.tumble_dryer!.lower![60]).toBeCloseTo(0.8 * 2700, 0);
+      expect(out.tumble_dryer!.upper![60]).toBeLessThanOrEqual(mains[60]!);
+      // The water heater's own estimate is left as it was.
+      expect(decided(out.water_heater!).slice(50, 90)).toEqual(new Array(40).fill(1));
+    });
+
+    it('is not in runs-v2, and yields to a head of a load that runs on after heating', () => {
+      const v2 = postProcessRuns(mains, 60, heads(), postProcessOptionsOf('runs-v2'));
+      expect(decided(v2.tumble_dryer!).every((v) => v === 0)).toBe(true);
+      // A heat pump head (grouped into electric_heater) on through the heating explains it.
+      const withHeatPump = {
+        ...heads(),
+        electric_heater: est(
+          Array.from({ length: n }, (_, t) => (t >= 50 && t < 90 ? 1 : 0)),
+          2000,
+        ),
+      };
+      const v3 = postProcessRuns(mains, 60, withHeatPump, postProcessOptionsOf('runs-v3'));
+      expect(decided(v3.tumble_dryer!).every((v) => v === 0)).toBe(true);
+    });
   });
 });

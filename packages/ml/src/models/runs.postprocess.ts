@@ -15,12 +15,17 @@
  *    than its minimum on time dropped (the rule that defines its true on/off states,
  *    docs/data.md), so predicted and true runs are cut the same way.
  *
+ * 4. `runs-v3` only: a tumble dryer (or washer-dryer) is on where the mains shows a dryer's run
+ *    by its cool-down (`dryer.signature.ts`), with the mains above the run's base as its power,
+ *    besides where its head says so.
+ *
  * The decision is written into what every consumer already reads: a minute turned off gets
  * power 0 and on_prob just below the threshold (if it was above), a minute turned on (a
  * bridged gap) gets on_prob at the threshold (if it was below); other minutes are unchanged.
  */
 import { applianceSpec, findAppliance, onOffStates } from '../data/appliances.js';
 import type { ApplianceEstimate } from './disaggregator.js';
+import { dryerPower, findDryerRuns, type DryerRun } from './dryer.signature.js';
 
 /** Run rules of one appliance, seconds. */
 export interface RunRule {
@@ -61,11 +66,16 @@ export const CYCLE_RULES: Readonly<
  * them). On REFIT House 20 with model 2026.12.04 that took the dishwasher's minute F1 from 0.558
  * to 0.575 and its run F1 from 0.876 to 0.881 (docs/model.md).
  */
-export function postProcessOptionsOf(postprocess: 'runs-v1' | 'runs-v2'): {
+export function postProcessOptionsOf(postprocess: 'runs-v1' | 'runs-v2' | 'runs-v3'): {
   bridgeCycles?: boolean;
+  dryerSignature?: boolean;
 } {
-  return postprocess === 'runs-v1' ? { bridgeCycles: true } : {};
+  if (postprocess === 'runs-v1') return { bridgeCycles: true };
+  return postprocess === 'runs-v3' ? { dryerSignature: true } : {};
 }
+
+/** Heads that rule 4 (`runs-v3`) turns on where the mains shows a dryer's run. */
+export const DRYER_HEADS: readonly string[] = ['tumble_dryer', 'washer_dryer'];
 
 /** Pairs of appliances that are not on at the same minute unless the mains fits both. */
 export const EXCLUSIVE_PAIRS: ReadonlyArray<readonly [string, string]> = [['kettle', 'microwave']];
@@ -94,6 +104,42 @@ function localMinimum(mains: ArrayLike<number>, half: number): Float32Array {
   return out;
 }
 
+/**
+ * Heads of loads that themselves run on at low power after heating, as a dryer's drum does: a
+ * dishwasher's wash pump after its heater, a washing machine's drum after heating its water, a
+ * heat pump's circulation pump and fan after its compressor (grouped into `electric_heater`).
+ * Heating that one of them explains, followed by a low tail, is that load's, not a dryer's.
+ * Loads that stop dead (water heater, EV charger, shower, kettle, cooker) have no such tail, so
+ * a cool-down after their heating says the heating was a dryer's (their heads confuse a flat
+ * 3 kW dryer with them: docs/model.md).
+ */
+export const RUN_ON_HEADS: readonly string[] = [
+  'dishwasher',
+  'washing_machine',
+  'washer_dryer',
+  'electric_heater',
+  'heat_pump',
+  'air_conditioner',
+  'furnace',
+];
+
+/**
+ * The dryer runs whose heating no run-on head explains: a run is dropped where, over most of its
+ * heating, one of {@link RUN_ON_HEADS} is on with at least half the run's heating step.
+ */
+function unexplainedRuns(
+  runs: readonly DryerRun[],
+  estimates: Readonly<Record<string, ApplianceEstimate>>,
+): DryerRun[] {
+  const others = Object.entries(estimates).filter(([name]) => RUN_ON_HEADS.includes(name));
+  return runs.filter((r) => {
+    let explained = 0;
+    for (let t = r.start; t < r.tailStart; t++)
+      if (others.some(([, e]) => isOn(e, t) && e.power[t]! >= 0.5 * r.heaterW)) explained++;
+    return explained <= 0.5 * (r.tailStart - r.start);
+  });
+}
+
 /** Post-process estimates over one series (see the file comment); returns new estimates. */
 export function postProcessRuns(
   mains: ArrayLike<number>,
@@ -107,6 +153,8 @@ export function postProcessRuns(
      */
     bridgeCycles?: boolean;
     exclusive?: ReadonlyArray<readonly [string, string]>;
+    /** Rule 4: dryer runs found by their cool-down in the mains (`runs-v3`). */
+    dryerSignature?: boolean;
   } = {},
 ): Record<string, ApplianceEstimate> {
   const n = mains.length;
@@ -135,6 +183,12 @@ export function postProcessRuns(
       else da[t] = 0;
     }
   }
+
+  // 4. Dryer runs in the mains, found once for every dryer head.
+  const dryer =
+    opts.dryerSignature && DRYER_HEADS.some((h) => estimates[h])
+      ? dryerPower(mains, unexplainedRuns(findDryerRuns(mains, periodS), estimates), n)
+      : undefined;
 
   const out: Record<string, ApplianceEstimate> = {};
   for (const [name, e] of Object.entries(estimates)) {
@@ -168,8 +222,20 @@ export function postProcessRuns(
     const onProb = e.onProb ? Float32Array.from(e.onProb) : undefined;
     const threshold = e.onThreshold ?? 0.5;
     const lower = e.lower ? Float32Array.from(e.lower) : undefined;
+    const upper = e.upper ? Float32Array.from(e.upper) : undefined;
+    const signature = dryer && DRYER_HEADS.includes(name) ? dryer : undefined;
     for (let t = 0; t < n; t++) {
       if (!Number.isFinite(e.power[t]!)) continue;
+      const sig = signature?.[t] ?? 0;
+      if (sig > 0) {
+        // The mains above the run's base is the dryer's power, within a fifth (another load
+        // switching meanwhile moves it); the band never reaches over the mains.
+        power[t] = sig;
+        if (onProb) onProb[t] = Math.max(onProb[t]!, threshold);
+        if (lower) lower[t] = 0.8 * sig;
+        if (upper) upper[t] = Math.max(sig, Math.min(1.2 * sig, mains[t]!));
+        continue;
+      }
       const was = isOn(e, t);
       if (was && !d[t]) {
         power[t] = 0;
@@ -184,6 +250,7 @@ export function postProcessRuns(
       power,
       ...(onProb ? { onProb } : {}),
       ...(lower ? { lower } : {}),
+      ...(upper ? { upper } : {}),
     };
   }
   return out;

@@ -29,6 +29,7 @@ import {
 import { finetuneTransformer } from './transformer.finetune.js';
 import type { TrainData, TrainResult } from './transformer.train.js';
 import type { TrainConfig } from './train.config.js';
+import { postprocessRuleOf } from './train.settings.js';
 
 export interface HeadsTrainOptions {
   outDir: string;
@@ -228,13 +229,17 @@ export async function trainHeadsOnBase(
   const card: ModelCard = {
     ...rest,
     created: new Date().toISOString(),
-    description: `${heads.join(', ')} trained on many houses on the frozen encoder of ${baseRef}, whose heads (${baseNames.join(', ')}) are kept as they were`,
+    description:
+      `${heads.join(', ')} trained on many houses on the frozen encoder of ${baseRef}, whose heads (${baseNames.join(', ')}) are kept as they were` +
+      (config.postprocess === 'runs-v3'
+        ? '; served with runs-v3 (a tumble dryer is also found by its cool-down in the mains)'
+        : ''),
     appliances: result.card.appliances.map((h) =>
       heads.includes(h.name) && groups[h.name] ? { ...h, members: groups[h.name] } : h,
     ),
     ...(config.postprocess
       ? {
-          postprocess: 'runs-v2' as const,
+          postprocess: postprocessRuleOf(config.postprocess),
           postprocess_heads: processedHeads(
             baseCard,
             result.card.appliances.map((a) => a.name),

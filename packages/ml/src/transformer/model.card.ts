@@ -52,7 +52,7 @@ export const ModelCardSchema = z.object({
    * inference; absent: raw per-minute estimates (models before it). `runs-v1` turns the pauses
    * inside a merged washing machine / dishwasher cycle on, `runs-v2` leaves them off.
    */
-  postprocess: z.enum(['runs-v1', 'runs-v2']).optional(),
+  postprocess: z.enum(['runs-v1', 'runs-v2', 'runs-v3']).optional(),
   /**
    * The heads `postprocess` applies to (absent: all). A model whose heads were trained on a
    * base model's frozen encoder keeps the base's heads raw, exactly as the base served them.

@@ -11,7 +11,7 @@ import { forwardFlops } from './transformer.flops.js';
 import { INPUT_MAINS, OUTPUT_ON_PROB, OUTPUT_POWER } from './transformer.graph.js';
 import type { HeadCalibration } from './train.calibrate.js';
 import type { TrainingRun } from './train.epoch.js';
-import type { TrainData } from './train.settings.js';
+import { postprocessRuleOf, type TrainData } from './train.settings.js';
 
 /**
  * A head's entry in the model card: its appliance's label and on threshold (unless `from`, a
@@ -62,7 +62,7 @@ export function trainedCard(
         ...(cfg.groups[a] ? { members: normaliseGroups(cfg.groups)[a] } : {}),
       }),
     ),
-    ...(cfg.postprocess ? { postprocess: 'runs-v2' as const } : {}),
+    ...(cfg.postprocess ? { postprocess: postprocessRuleOf(cfg.postprocess) } : {}),
     period_s: arch.periodS,
     window: L,
     architecture: arch,

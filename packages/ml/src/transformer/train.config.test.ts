@@ -2,13 +2,15 @@
 // training houses held out for validation (valTailMinDays), group heads summed, and seeded
 // mixing that adds a generated load to houses lacking it, in training and held-out data alike;
 // untrusted columns left out by house (dropColumns); generated and amplitude-scaled tumble dryer
-// runs in training and validation copies only, and generated runs refused where no model exists.
+// runs in training and validation copies only, and generated runs refused where no model exists;
+// the post-processing rule a config names (true is runs-v2), and one it cannot name refused.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTrainConfig, prepareTrainData } from './train.config.js';
+import { postprocessRuleOf } from './train.settings.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'nilm-cfg-'));
@@ -109,5 +111,27 @@ describe('prepareTrainData', () => {
     await expect(prepareTrainData(loadTrainConfig(yaml('cooker')))).rejects.toThrow(
       /generated runs exist for tumble_dryer only, not cooker/,
     );
+  });
+
+  it('names the post-processing rule the card records, and refuses an unknown one', () => {
+    const write = (postprocess: string): string => {
+      const file = join(tmp, `pp-${postprocess}.yaml`);
+      writeFileSync(
+        file,
+        [
+          'appliances: [kettle]',
+          `postprocess: ${postprocess}`,
+          'data:',
+          `  train: ['${join(ROOT, 'data')}']`,
+          '  licence: test',
+        ].join('\n'),
+      );
+      return file;
+    };
+    expect(postprocessRuleOf(loadTrainConfig(write('true')).postprocess)).toBe('runs-v2');
+    expect(postprocessRuleOf(loadTrainConfig(write('runs-v2')).postprocess)).toBe('runs-v2');
+    expect(postprocessRuleOf(loadTrainConfig(write('runs-v3')).postprocess)).toBe('runs-v3');
+    expect(loadTrainConfig(write('false')).postprocess).toBe(false);
+    expect(() => loadTrainConfig(write('runs-v9'))).toThrow(/postprocess/);
   });
 });

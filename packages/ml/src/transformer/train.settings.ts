@@ -76,8 +76,11 @@ export const TrainSettingsSchema = z
       .strict()
       .default({ bce: 1, posWeightMax: 10 }),
     seed: z.number().int().default(1),
-    /** Post-process estimates into runs at inference (`runs.postprocess.ts`); recorded in the card. */
-    postprocess: z.boolean().default(false),
+    /**
+     * Post-process estimates into runs at inference (`runs.postprocess.ts`); recorded in the card:
+     * true is `runs-v2`; `runs-v3` adds the tumble dryer's cool-down rule.
+     */
+    postprocess: z.union([z.boolean(), z.enum(['runs-v2', 'runs-v3'])]).default(false),
     /** Samples between validation window starts (default: window / 4). */
     valStride: z.number().int().min(1).optional(),
     /** Windows per validation pass at most (evenly spread), to bound epoch time. */
@@ -196,4 +199,9 @@ function checkData(data: TrainData, arch: Architecture, appliances: readonly str
         'DATA_MISSING_COLUMN',
         `no training series has a "${a}" sub-meter; add a house that meters it, or mix it in (data.mix)`,
       );
+}
+
+/** The card's post-processing rule of a config's `postprocess` (true: `runs-v2`). */
+export function postprocessRuleOf(value: boolean | 'runs-v2' | 'runs-v3'): 'runs-v2' | 'runs-v3' {
+  return value === 'runs-v3' ? 'runs-v3' : 'runs-v2';
 }

@@ -30,7 +30,12 @@ export interface InferenceOptions {
 
 /** A post-processing rule of a transformer's output (`models/runs.postprocess.ts`). */
 export type PostprocessRule = 'none' | NonNullable<ModelCard['postprocess']>;
-export const POSTPROCESS_RULES: readonly PostprocessRule[] = ['none', 'runs-v1', 'runs-v2'];
+export const POSTPROCESS_RULES: readonly PostprocessRule[] = [
+  'none',
+  'runs-v1',
+  'runs-v2',
+  'runs-v3',
+];
 
 /** Read and validate a card; a malformed card is refused with what is wrong. */
 export async function readModelCard(dir: string): Promise<ModelCard> {
