@@ -1,8 +1,8 @@
 /**
  * Tumble dryer runs found in the mains by their cool-down, the part of a run that no other
- * large load has. A vented or condenser dryer heats its air with a 1.2-3.5 kW element while the
- * drum turns, then switches the element off and turns the drum alone for 5-15 minutes so the
- * load cools (Deans 2001, "The modelling of a domestic tumble dryer", Applied Thermal
+ * large load has. A vented or condenser dryer heats its air with a 1.2-3.5 kW element (a North
+ * American 240 V dryer: 4-5.6 kW) while the drum turns, then switches the element off and turns
+ * the drum alone for 5-15 minutes so the load cools (Deans 2001, "The modelling of a domestic tumble dryer", Applied Thermal
  * Engineering 21, 977-990; `data/dryer.generator.ts` models the same phases). Every dryer in the
  * shared data shows it: tracebase B7E43D and D36122, REFIT Houses 7 and 20, REFIT House 9's
  * washer-dryer: 110-260 W held flat for 9-16 minutes after the last heating, then off. A water
@@ -18,7 +18,10 @@
  */
 
 export interface DryerSignatureOptions {
-  /** The heating element's step, W (range). Default 1200..3800. */
+  /**
+   * The heating element's step, W (range). Default 1200..6000: European dryers draw 1.2-3.5 kW,
+   * North American 240 V ones 4-5.6 kW.
+   */
   heaterW?: readonly [number, number];
   /** The drum and fan alone, W (range). Default 100..400. */
   drumW?: readonly [number, number];
@@ -53,7 +56,7 @@ export function findDryerRuns(
   periodS: number,
   opts: DryerSignatureOptions = {},
 ): DryerRun[] {
-  const [heatLo, heatHi] = opts.heaterW ?? [1200, 3800];
+  const [heatLo, heatHi] = opts.heaterW ?? [1200, 6000];
   const [drumLo, drumHi] = opts.drumW ?? [100, 400];
   const [tailLo, tailHi] = opts.tailMin ?? [4, 18];
   const perMin = 60 / periodS;
