@@ -1,38 +1,20 @@
 // ONNX Runtime fuses the builder's erf GELU into its one-kernel Gelu at inference: read from the
 // runtime's own profile, which names the kernels it actually ran.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from './graph.builder.js';
 import { exportInferenceModel } from './graph.export.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'nilm-gelu-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { profileKernels } from './kernel.profile.js';
 
 /** The op types of the kernels ONNX Runtime ran for one call of `bytes` on input x [2, 3, 8]. */
 async function kernelsRun(
   bytes: Uint8Array,
   x: Float32Array,
 ): Promise<{ ops: Set<string>; y: Float32Array }> {
-  const prefix = join(dir, `p${readdirSync(dir).length}`);
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
-    enableProfiling: true,
-    profileFilePrefix: prefix,
+  const { kernels, outputs } = await profileKernels(bytes, {
+    x: new ort.Tensor('float32', x, [2, 3, 8]),
   });
-  const out = await session.run({ x: new ort.Tensor('float32', x, [2, 3, 8]) });
-  session.endProfiling();
-  await session.release();
-  const file = readdirSync(dir).find((n) => join(dir, n).startsWith(prefix))!;
-  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-    cat: string;
-    args?: { op_name?: string };
-  }[];
-  const ops = new Set(events.filter((e) => e.cat === 'Node').map((e) => e.args?.op_name ?? ''));
-  return { ops, y: out['y']!.data as Float32Array };
+  return { ops: new Set(kernels.map((k) => k.op)), y: outputs['y']!.data as Float32Array };
 }
 
 describe('GELU at inference', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from './graph.builder.js';
 import { deriveGraph } from './graph.export.js';
 import { decodeModel, IR_VERSION, OPSET_VERSION, serializeGraph } from './graph.serialize.js';
-import { broadcastShapes, reshapeTarget } from './graph.shapes.js';
+import { broadcastShapes, flatDim, reshapeTarget, resolveShape } from './graph.shapes.js';
 import { asFloats, createForwardSession, createInferenceSession } from './graph.session.js';
 import { Random, randomNormal } from './random.generator.js';
 
@@ -51,6 +51,17 @@ describe('shape helpers', () => {
     expect(reshapeTarget([8, 'batch'], ['batch', 8])).toEqual([-1, 8]);
     expect(() => reshapeTarget(['batch', 8], ['batch', 4])).toThrow(/Cannot reshape/);
     expect(() => reshapeTarget(['a', 'b'], ['b', 'a'])).toThrow(/more than one symbolic dim/);
+  });
+
+  it('flattens leading dims into a product dim and reshapes back, for any batch size', () => {
+    expect(flatDim(['batch', 8, 16])).toBe('batch*8');
+    expect(flatDim([4, 8, 16])).toBe(32);
+    expect(flatDim(['batch', 16])).toBe('batch');
+    expect(reshapeTarget(['batch', 8, 16], ['batch*8', 16])).toEqual([-1, 16]);
+    expect(reshapeTarget(['batch*8', 16], ['batch', 8, 16])).toEqual([-1, 8, 16]);
+    expect(() => reshapeTarget(['batch*8', 16], ['batch', 4, 16])).toThrow(/Cannot reshape/);
+    expect(resolveShape(['batch*8', 16], { batch: 3 })).toEqual([24, 16]);
+    expect(() => resolveShape(['rows*8'], { batch: 3 })).toThrow(/'rows' has no size/);
   });
 });
 

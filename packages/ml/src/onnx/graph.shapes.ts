@@ -1,6 +1,8 @@
 // Shape arithmetic for the builder's static shape inference. Symbolic dims are opaque names:
 // two dims are equal only if they are the same number or the same symbol, and a symbol is never
 // assumed to be 1, so any shape the builder accepts is valid for every size the symbol takes.
+// A product of dims is written with `*` (`batch*64`: the rows of [batch, 64, d] flattened to
+// [batch*64, d]); reshapes and bound sizes read it as that product.
 
 import type { Dim, Shape } from './graph.types.js';
 
@@ -18,12 +20,26 @@ export function isStatic(shape: Shape): shape is readonly number[] {
 export function resolveShape(shape: Shape, dims: Readonly<Record<string, number>>): number[] {
   return shape.map((d) => {
     if (typeof d === 'number') return d;
-    const size = dims[d];
-    if (size === undefined) {
-      throw new Error(`Symbolic dim '${d}' has no size; bind it with GraphBuilder({ dims })`);
+    let size = 1;
+    for (const part of d.split('*')) {
+      const n = dims[part] ?? (/^[0-9]+$/.test(part) ? Number(part) : undefined);
+      if (n === undefined) {
+        throw new Error(`Symbolic dim '${part}' has no size; bind it with GraphBuilder({ dims })`);
+      }
+      size *= n;
     }
     return size;
   });
+}
+
+/**
+ * The dim of the leading dims of `shape` flattened into one (all but the last `keep`): their
+ * product when they are numbers, else a product dim such as `batch*64`.
+ */
+export function flatDim(shape: Shape, keep = 1): Dim {
+  const { product, symbols } = splitSymbols(shape.slice(0, shape.length - keep));
+  if (symbols.length === 0) return product;
+  return product === 1 ? symbols.join('*') : `${symbols.join('*')}*${product}`;
 }
 
 /** Number of elements of a static shape. */
@@ -70,7 +86,11 @@ function splitSymbols(shape: Shape): { product: number; symbols: string[] } {
   const symbols: string[] = [];
   for (const d of shape) {
     if (typeof d === 'number') product *= d;
-    else symbols.push(d);
+    else
+      for (const part of d.split('*')) {
+        if (/^[0-9]+$/.test(part)) product *= Number(part);
+        else symbols.push(part);
+      }
   }
   return { product, symbols: symbols.sort() };
 }

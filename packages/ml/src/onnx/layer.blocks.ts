@@ -3,8 +3,13 @@
 // pre-norm encoder layer. The shipped graph (transformer/transformer.graph.ts) is made of them;
 // a block emits exactly the ops it always did, so a model built from the same weights computes
 // the same numbers (transformer.shipped.test.ts checks this against the shipped model files).
+// A context made for an inference model (`inference: true`) lays linear layers out for the
+// runtime instead: the leading dims flattened into rows, one 2-D MatMul and a 1-D bias Add,
+// which ONNX Runtime fuses into one Gemm kernel (the 3-D form runs a separate Add pass).
+// Training graphs keep the plain form, which autodiff differentiates.
 
 import type { GraphBuilder } from './graph.builder.js';
+import { flatDim } from './graph.shapes.js';
 import type { TensorRef } from './graph.types.js';
 import type { Random } from './random.generator.js';
 
@@ -18,6 +23,8 @@ export interface BlockContext {
   param(name: string, shape: number[], init: ParamInit, decay?: boolean): TensorRef;
   /** A conv kernel [out, in, k], He-style normal init (fan-in in * k plus fan-out out). */
   convParam(name: string, shape: [number, number, number]): TensorRef;
+  /** Ops laid out for ONNX Runtime's fused kernels (inference models; no autodiff). */
+  readonly inference: boolean;
 }
 
 /**
@@ -28,6 +35,7 @@ export function blockContext(
   g: GraphBuilder,
   rng: Random,
   weights?: ReadonlyMap<string, Float32Array>,
+  options: { inference?: boolean } = {},
 ): BlockContext {
   const trained = (name: string, size: number): Float32Array | undefined => {
     const data = weights?.get(name);
@@ -64,10 +72,13 @@ export function blockContext(
     }
     return g.param(name, shape, data);
   };
-  return { g, param, convParam };
+  return { g, param, convParam, inference: options.inference ?? false };
 }
 
-/** y = x W + b over the last axis: `<name>.w` [in, out] (Xavier), `<name>.b` [out] (zeros). */
+/**
+ * y = x W + b over the last axis: `<name>.w` [in, out] (Xavier), `<name>.b` [out] (zeros). In an
+ * inference context the leading dims go through as rows of one 2-D product (see above).
+ */
 export function linear(
   ctx: BlockContext,
   x: TensorRef,
@@ -75,10 +86,12 @@ export function linear(
   inDim: number,
   outDim: number,
 ): TensorRef {
-  return ctx.g.add(
-    ctx.g.matmul(x, ctx.param(`${name}.w`, [inDim, outDim], 'xavier')),
-    ctx.param(`${name}.b`, [outDim], 'zeros'),
-  );
+  const { g } = ctx;
+  const w = ctx.param(`${name}.w`, [inDim, outDim], 'xavier');
+  const b = ctx.param(`${name}.b`, [outDim], 'zeros');
+  if (!ctx.inference || x.shape.length <= 2) return g.add(g.matmul(x, w), b);
+  const y = g.add(g.matmul(g.reshape(x, [flatDim(x.shape), inDim]), w), b);
+  return g.reshape(y, [...x.shape.slice(0, -1), outDim]);
 }
 
 /** LayerNorm over the last axis (epsilon 1e-5): `<name>.scale` (ones), `<name>.bias` (zeros). */

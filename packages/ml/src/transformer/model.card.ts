@@ -50,7 +50,8 @@ export const ModelCardSchema = z.object({
   /**
    * Post-processing of the estimates into runs (`models/runs.postprocess.ts`), applied by
    * inference; absent: raw per-minute estimates (models before it). `runs-v1` turns the pauses
-   * inside a merged washing machine / dishwasher cycle on, `runs-v2` leaves them off.
+   * inside a merged washing machine / dishwasher cycle on, `runs-v2` leaves them off, `runs-v3`
+   * is `runs-v2` plus a tumble dryer found in the mains by its cool-down (models/dryer.signature.ts).
    */
   postprocess: z.enum(['runs-v1', 'runs-v2', 'runs-v3']).optional(),
   /**

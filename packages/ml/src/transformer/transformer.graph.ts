@@ -13,6 +13,10 @@
  *   power W = softplus(power) * sigmoid(logit) * scale_a   (power gated by the on-probability,
  *   as in MATNilm), on_prob = sigmoid(logit).
  *
+ * The inference model (built without a loss) computes the same function laid out for ONNX
+ * Runtime's fused kernels: linear layers over the tokens as rows of 2-D products, and each
+ * appliance's head as its own pair of them (docs/benchmarks.md, "The model runtime").
+ *
  * The training loss is built on top of the same forward graph: per appliance, squared error of
  * the gated power, absolute error of the ungated power where the appliance is on (so the head
  * learns magnitudes even for rare appliances), and positively weighted on/off cross-entropy;
@@ -21,6 +25,7 @@
  * a sub-meter for an appliance trains the other heads and leaves that one alone.
  */
 import { GraphBuilder } from '../onnx/graph.builder.js';
+import { flatDim } from '../onnx/graph.shapes.js';
 import type { Graph, TensorRef } from '../onnx/graph.types.js';
 import { Random } from '../onnx/random.generator.js';
 import { blockContext, encoderLayer, layerNorm, softplus } from '../onnx/layer.blocks.js';
@@ -82,7 +87,9 @@ export function buildTransformerGraph(
   const T = L / P;
   const d = arch.dModel;
   const g = new GraphBuilder({ name: 'nilm_transformer', dims: { batch: opts.batch ?? 1 } });
-  const ctx = blockContext(g, new Random(opts.seed ?? 1), opts.weights);
+  // Without a loss the graph is an inference model: laid out for the runtime's fused kernels.
+  const inference = !opts.loss;
+  const ctx = blockContext(g, new Random(opts.seed ?? 1), opts.weights, { inference });
   const { param, convParam } = ctx;
 
   // Features: absolute level (kettle and shower are big absolute steps) and the level above the
@@ -117,21 +124,39 @@ export function buildTransformerGraph(
   for (let l = 0; l < arch.layers; l++) h = encoderLayer(ctx, h, `layer${l}`, layer);
   h = layerNorm(ctx, h, 'final_norm', d);
 
-  // One head per appliance, computed for all appliances at once with stacked weights.
-  const hb = g.unsqueeze(h, [1]); // [batch, 1, T, d]
-  const hid = g.gelu(
-    g.add(
-      g.matmul(hb, param('head.w1', [A, d, arch.headHidden], 'xavier')),
-      param('head.b1', [A, 1, arch.headHidden], 'zeros'),
-    ),
-  );
+  // One head per appliance: a 2-layer MLP per token, its weights stacked over the appliances.
+  const H = arch.headHidden;
+  const w1 = param('head.w1', [A, d, H], 'xavier');
+  const b1 = param('head.b1', [A, 1, H], 'zeros');
   // Logit biases start at -3 (an appliance is off most of the time), power biases at 0.
   const b2Init = new Float32Array(A * 2 * P);
   for (let a = 0; a < A; a++) b2Init.fill(-3, a * 2 * P + P, (a + 1) * 2 * P);
   const b2 = opts.weights
     ? param('head.b2', [A, 1, 2 * P], 'zeros')
     : g.param('head.b2', [A, 1, 2 * P], b2Init, { decay: false });
-  const out = g.add(g.matmul(hid, param('head.w2', [A, arch.headHidden, 2 * P], 'xavier')), b2); // [batch, A, T, 2P]
+  const w2 = param('head.w2', [A, H, 2 * P], 'xavier');
+  let out: TensorRef; // [batch, A, T, 2P]
+  if (!inference) {
+    // All appliances in one batched MatMul per layer (the form autodiff differentiates).
+    const hid = g.gelu(g.add(g.matmul(g.unsqueeze(h, [1]), w1), b1)); // [batch, A, T, H]
+    out = g.add(g.matmul(hid, w2), b2);
+  } else {
+    // Inference: each appliance's MLP on the tokens as rows of 2-D products with 1-D biases,
+    // which ONNX Runtime runs as fused Gemm and BiasGelu kernels on a [rows, H] hidden layer
+    // small enough to stay in cache (one [batch, A, T, H] hidden layer is 11 MB at batch 64 and
+    // 11 heads, and its separate bias and GELU passes went to memory). The weights' slices are
+    // constants the runtime folds when it loads the model.
+    const rows = g.reshape(h, [flatDim(h.shape), d]); // [batch*T, d]
+    const row = (t: TensorRef, a: number, shape: number[]): TensorRef =>
+      g.reshape(g.slice(t, [a], [a + 1], [0]), shape);
+    const perHead = Array.from({ length: A }, (_, a) => {
+      const hid = g.gelu(g.add(g.matmul(rows, row(w1, a, [d, H])), row(b1, a, [H])));
+      const o = g.add(g.matmul(hid, row(w2, a, [H, 2 * P])), row(b2, a, [2 * P]));
+      return g.unsqueeze(o, [0]); // [1, batch*T, 2P]
+    });
+    const stacked = g.reshape(g.concat(perHead, 0), [A, 'batch', T, 2 * P]);
+    out = g.transpose(stacked, [1, 0, 2, 3]);
+  }
   const toSeries = (t: TensorRef): TensorRef => g.reshape(t, ['batch', A, L]);
   const rawPower = toSeries(g.slice(out, [0], [P], [3]));
   const logit = toSeries(g.slice(out, [P], [2 * P], [3]));
