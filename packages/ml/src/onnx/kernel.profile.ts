@@ -15,15 +15,24 @@ export interface KernelRun {
   readonly us: number;
 }
 
+/** A float32 input: its values and dims. */
+export interface FloatInput {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
 /**
- * Runs `bytes` on `feeds` (all optimisations, 1 thread, `runs` calls, default 1) with the
+ * Runs `bytes` on `inputs` (all optimisations, 1 thread, `runs` calls, default 1) with the
  * profiler on; returns every kernel run of those calls, in order, and the last call's outputs.
  */
 export async function profileKernels(
   bytes: Uint8Array,
-  feeds: Record<string, ort.Tensor>,
+  inputs: Readonly<Record<string, FloatInput>>,
   runs = 1,
-): Promise<{ kernels: KernelRun[]; outputs: ort.InferenceSession.OnnxValueMapType }> {
+): Promise<{ kernels: KernelRun[]; outputs: Record<string, Float32Array> }> {
+  const feeds = Object.fromEntries(
+    Object.entries(inputs).map(([name, x]) => [name, new ort.Tensor('float32', x.data, x.dims)]),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'nilm-kernels-'));
   try {
     const session = await ort.InferenceSession.create(bytes, {
@@ -32,8 +41,11 @@ export async function profileKernels(
       enableProfiling: true,
       profileFilePrefix: join(dir, 'p'),
     });
-    let outputs = await session.run(feeds);
-    for (let i = 1; i < runs; i++) outputs = await session.run(feeds);
+    let out = await session.run(feeds);
+    for (let i = 1; i < runs; i++) out = await session.run(feeds);
+    const outputs = Object.fromEntries(
+      Object.entries(out).map(([name, t]) => [name, t.data as Float32Array]),
+    );
     session.endProfiling();
     await session.release();
     const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as {

@@ -80,7 +80,7 @@ describe('inference layout of the transformer', () => {
     const inference = buildTransformerGraph(spec, { seed: 3 });
     const bytes = exportInferenceModel(inference.graph, [inference.power, inference.onProb]);
     const { kernels } = await profileKernels(bytes, {
-      [INPUT_MAINS]: new ort.Tensor('float32', mains, [batch, arch.window]),
+      [INPUT_MAINS]: { data: mains, dims: [batch, arch.window] },
     });
     const count = (op: string): number => kernels.filter((k) => k.op === op).length;
     // Per encoder layer: q, k, v, out, ff1, ff2; per head: hidden and output layer.
