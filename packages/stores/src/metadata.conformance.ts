@@ -217,6 +217,14 @@ export function metadataConformance(name: string, make: () => Promise<MetadataSt
         expect(await store.getBuilding(id('missing'))).toBeNull();
       });
 
+      it('getBuildingsMany answers each id as getBuilding does, in order, an id twice', async () => {
+        const a = await building(id('b'), 'A');
+        const b = await building(id('b'), 'B');
+        const missing = id('missing');
+        expect(await store.getBuildingsMany([b.id, missing, a.id, b.id])).toEqual([b, null, a, b]);
+        expect(await store.getBuildingsMany([])).toEqual([]);
+      });
+
       it('a duplicate id is a ConflictError and leaves the first building as it was', async () => {
         const first = await building(id('b'), 'First');
         await expect(building(first.id, 'Second')).rejects.toBeInstanceOf(ConflictError);

@@ -156,6 +156,11 @@ export interface MetadataStore
   /** Rejects with ConflictError when the id exists. Gives it an unfilled watermark row. */
   createBuilding(b: Omit<Building, 'createdAt'>): Promise<Building>;
   getBuilding(id: string): Promise<Building | null>;
+  /**
+   * Many buildings in one round trip (a worker's runs in flight): one answer per id, in order,
+   * null where there is no such building; an id asked twice is answered twice.
+   */
+  getBuildingsMany(ids: readonly string[]): Promise<Array<Building | null>>;
   /** All buildings (admin), or those the user is a member of. */
   listBuildings(forUserId?: string): Promise<Building[]>;
   updateBuilding(

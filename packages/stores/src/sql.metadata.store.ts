@@ -101,7 +101,10 @@ interface BacklogRow {
  * stays far below PostgreSQL's 65,535.
  */
 const MARK_ROWS_PER_STATEMENT = 1000;
-/** Queries per statement of listPendingMany, ranges per statement of resolvePendingMany. */
+/**
+ * Queries per statement of listPendingMany, ranges per statement of resolvePendingMany, ids per
+ * statement of getBuildingsMany.
+ */
 const ROWS_PER_LOOKUP = 1000;
 
 interface SourceRow {
@@ -151,6 +154,18 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
       [id],
     );
     return rows.length === 0 ? null : toBuilding(rows[0]);
+  }
+
+  async function getBuildingsMany(ids: readonly string[]): Promise<Array<Building | null>> {
+    const found = new Map<string, Building>();
+    for (let i = 0; i < ids.length; i += ROWS_PER_LOOKUP) {
+      const rows = await client.query<BuildingRow>(
+        `SELECT ${BUILDING_COLUMNS} FROM buildings WHERE id = ANY($1::text[])`,
+        [[...new Set(ids.slice(i, i + ROWS_PER_LOOKUP))]],
+      );
+      for (const r of rows) found.set(r.id, toBuilding(r));
+    }
+    return ids.map((id) => found.get(id) ?? null);
   }
 
   async function listPendingMany(queries: ReadonlyArray<PendingQuery>): Promise<PendingRange[][]> {
@@ -309,6 +324,7 @@ export function createSqlMetadataStore(options: SqlMetadataStoreOptions): Metada
     },
 
     getBuilding,
+    getBuildingsMany,
 
     async listBuildings(forUserId) {
       const rows =

@@ -23,6 +23,7 @@
 import type { InferenceEngine } from '@nilm/ml';
 import { toGrid, type Series } from '@nilm/ml';
 import type {
+  Building as BuildingRecord,
   EstimatePoint,
   EstimatesBatch,
   MetadataStore,
@@ -112,6 +113,8 @@ export class DisaggregationService {
    */
   readonly pending: Gatherer<PendingQuery, PendingRange[]>;
   readonly resolves: Gatherer<PendingResolution>;
+  /** Likewise the runs' building lookups (getBuildingsMany). */
+  readonly buildings: Gatherer<string, BuildingRecord | null>;
 
   constructor(private readonly deps: DisaggregationDeps) {
     this.writes = new Gatherer({
@@ -129,14 +132,18 @@ export class DisaggregationService {
       call: (entries) => deps.metadata.resolvePendingMany(entries),
       maxItems: 64,
     });
+    this.buildings = new Gatherer({
+      call: (ids) => deps.metadata.getBuildingsMany(ids),
+      maxItems: 64,
+    });
   }
 
   /** Estimate the newest part of one building's backlog. Throws UnrecoverableJobError for a building that does not exist. */
   async run(buildingId: string): Promise<RunResult> {
     const t0 = performance.now();
-    const { metadata, engine } = this.deps;
+    const { engine } = this.deps;
     const [building, pending] = await Promise.all([
-      metadata.getBuilding(buildingId),
+      this.buildings.add(buildingId),
       this.pending.add({ buildingId, limit: RANGES_PER_RUN }),
     ]);
     if (!building) throw new UnrecoverableJobError(`building "${buildingId}" does not exist`);
