@@ -27,7 +27,10 @@ if (!dir || !Number.isInteger(batch) || batch < 1 || !Number.isInteger(calls) ||
   );
   process.exit(2);
 }
-const card = await readModelCard(dir);
+const card = await readModelCard(dir).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
 const L = card.architecture.window;
 // Mains with appliance-like steps on a baseload (values matter only for realism).
 let level = 300;

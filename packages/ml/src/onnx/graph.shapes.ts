@@ -33,11 +33,11 @@ export function resolveShape(shape: Shape, dims: Readonly<Record<string, number>
 }
 
 /**
- * The dim of the leading dims of `shape` flattened into one (all but the last `keep`): their
- * product when they are numbers, else a product dim such as `batch*64`.
+ * The dim of all but the last dim of `shape` flattened into one: their product when they are
+ * numbers, else a product dim such as `batch*64`.
  */
-export function flatDim(shape: Shape, keep = 1): Dim {
-  const { product, symbols } = splitSymbols(shape.slice(0, shape.length - keep));
+export function flatDim(shape: Shape): Dim {
+  const { product, symbols } = splitSymbols(shape.slice(0, -1));
   if (symbols.length === 0) return product;
   return product === 1 ? symbols.join('*') : `${symbols.join('*')}*${product}`;
 }

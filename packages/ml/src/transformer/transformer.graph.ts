@@ -142,9 +142,9 @@ export function buildTransformerGraph(
     out = g.add(g.matmul(hid, w2), b2);
   } else {
     // Inference: each appliance's MLP on the tokens as rows of 2-D products with 1-D biases,
-    // which ONNX Runtime runs as fused Gemm and BiasGelu kernels on a [rows, H] hidden layer
-    // small enough to stay in cache (one [batch, A, T, H] hidden layer is 11 MB at batch 64 and
-    // 11 heads, and its separate bias and GELU passes went to memory). The weights' slices are
+    // which ONNX Runtime runs as Gemm kernels (product and bias fused) and a Gelu kernel on a
+    // [rows, H] hidden layer small enough to stay in cache (one [batch, A, T, H] hidden layer is
+    // 11 MB at batch 64 and 11 heads, and its separate bias and GELU passes went to memory). The weights' slices are
     // constants the runtime folds when it loads the model.
     const rows = g.reshape(h, [flatDim(h.shape), d]); // [batch*T, d]
     const row = (t: TensorRef, a: number, shape: number[]): TensorRef =>
