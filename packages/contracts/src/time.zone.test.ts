@@ -2,8 +2,10 @@
 // instants): local fields and weekday of an instant, the zone's offset, the instant of a local
 // time on both sides of summer-time changes (Europe/London, America/New_York, Australia/Sydney
 // in the southern summer, Australia/Lord_Howe's half-hour change), a skipped local time, field
-// roll-over as in Date.UTC, local midnight east and west of UTC, the local date, and an unknown
-// zone counted as UTC.
+// roll-over as in Date.UTC, local midnight east and west of UTC, the local date, an unknown
+// zone counted as UTC, and the remembered quarter-hour offsets against a formatter minute by
+// minute around changes (Newfoundland's at 00:01 local time, inside a quarter hour; an offset
+// with seconds).
 import { describe, expect, it } from 'vitest';
 import { zonedClock, zonedDate, zonedMidnight, zoneOffsetMs, zonedTime } from './time.zone.js';
 
@@ -88,5 +90,35 @@ describe('zonedMidnight and zonedDate', () => {
   it('counts an unknown zone as UTC', () => {
     expect(zonedTime(2024, 7, 1, 12, 0, 'Mars/Olympus_Mons')).toBe(Date.UTC(2024, 6, 1, 12));
     expect(zonedDate(Date.UTC(2024, 6, 1, 23), 'not a zone')).toBe('2024-07-01');
+  });
+});
+
+describe('remembered quarter-hour offsets', () => {
+  /** The wall clock from the runtime's own locale string (sv-SE: "2008-03-09 01:01:07"). */
+  const formatted = (ms: number, timeZone: string) => {
+    const text = new Date(ms).toLocaleString('sv-SE', { timeZone });
+    const [y, m, d, h, mi, s] = text.split(/[^0-9]+/).map(Number);
+    return { y, m, d, h: h! % 24, mi, s };
+  };
+
+  it('agrees with the formatter minute by minute around changes, also off the quarter hour', () => {
+    const cases: Array<[string, number]> = [
+      // Newfoundland changed at 00:01 local time until 2011: 03:31 UTC, inside a quarter hour.
+      ['America/St_Johns', Date.UTC(2008, 2, 9, 3, 31)],
+      ['America/St_Johns', Date.UTC(2008, 10, 2, 2, 31)],
+      ['Australia/Lord_Howe', Date.UTC(2024, 3, 6, 14, 30)],
+      ['Asia/Kathmandu', Date.UTC(1986, 0, 1)],
+      ['Europe/London', Date.UTC(2024, 2, 31, 1)],
+      ['Europe/Amsterdam', Date.UTC(1937, 6, 1)], // +00:19:32 to +00:20, seconds in the offset
+      ['Pacific/Chatham', Date.UTC(2024, 8, 28, 14)],
+    ];
+    for (const [zone, at] of cases) {
+      // Twice over: the first pass fills the memo, the second reads it.
+      for (let pass = 0; pass < 2; pass++)
+        for (let ms = at - 2 * H; ms <= at + 2 * H; ms += 60_000 + 7_000) {
+          const { weekday: _, ...clock } = zonedClock(ms, zone);
+          expect({ zone, ms, clock }).toEqual({ zone, ms, clock: formatted(ms, zone) });
+        }
+    }
   });
 });

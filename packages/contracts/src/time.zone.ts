@@ -41,29 +41,64 @@ function formatOf(timeZone: string): Intl.DateTimeFormat {
   return fmt;
 }
 
+/** The zone's offset at an instant (ms, whole seconds), from the zone's formatter. */
+function formattedOffsetMs(ms: number, timeZone: string): number {
+  const parts = formatOf(timeZone).formatToParts(ms);
+  const n = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(
+    n('year'),
+    n('month') - 1,
+    n('day'),
+    n('hour') % 24,
+    n('minute'),
+    n('second'),
+  );
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** Offsets are remembered per aligned quarter hour of UTC time, per zone. */
+const QUARTER_MS = 900_000;
+/** Quarters remembered per zone before its memo starts afresh (about 8 MB). */
+const MAX_QUARTERS = 100_000;
+const quarterOffsets = new Map<string, Map<number, number>>();
+
+/**
+ * The zone's offset from UTC at an instant, in ms (local wall clock minus UTC). A formatter call
+ * costs several microseconds and a year of daily energy needs about 1,500 of them, so each
+ * quarter hour's offset is remembered once the zone's offset is the same at both its ends (every
+ * transition since 1972 is at least hours from the next); a quarter with a transition inside it
+ * (some happened at 00:01 local time) is asked of the formatter every time.
+ */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  const quarter = Math.floor(ms / QUARTER_MS);
+  let known = quarterOffsets.get(timeZone);
+  const memo = known?.get(quarter);
+  if (memo !== undefined) return memo;
+  const start = quarter * QUARTER_MS;
+  const first = formattedOffsetMs(start, timeZone);
+  if (first !== formattedOffsetMs(start + QUARTER_MS - 1000, timeZone))
+    return formattedOffsetMs(ms, timeZone);
+  if (!known || known.size >= MAX_QUARTERS) quarterOffsets.set(timeZone, (known = new Map()));
+  known.set(quarter, first);
+  return first;
+}
+
 /** The wall clock of an instant (ms, or a Date) in an IANA zone. */
 export function zonedClock(at: number | Date, timeZone: string): ZonedClock {
   const ms = typeof at === 'number' ? at : at.getTime();
-  const parts = formatOf(timeZone).formatToParts(ms);
-  const n = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const y = n('year');
-  const m = n('month');
-  const d = n('day');
+  const local = new Date(Math.floor(ms / 1000) * 1000 + zoneOffsetMs(ms, timeZone));
+  const y = local.getUTCFullYear();
+  const m = local.getUTCMonth() + 1;
+  const d = local.getUTCDate();
   return {
     y,
     m,
     d,
-    h: n('hour') % 24,
-    mi: n('minute'),
-    s: n('second'),
-    weekday: (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7,
+    h: local.getUTCHours(),
+    mi: local.getUTCMinutes(),
+    s: local.getUTCSeconds(),
+    weekday: (local.getUTCDay() + 6) % 7,
   };
-}
-
-/** The zone's offset from UTC at an instant, in ms (local wall clock minus UTC). */
-export function zoneOffsetMs(ms: number, timeZone: string): number {
-  const w = zonedClock(ms, timeZone);
-  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
 }
 
 /**
