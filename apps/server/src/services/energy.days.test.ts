@@ -97,7 +97,8 @@ describe('energy with finished days cached', () => {
     const store = await filled();
     const now = END - 6 * 3_600_000; // the last UTC day is today, unfinished
     const view = () => Promise.resolve(kettleOnly);
-    const plain = new ReadingsService(store, view, { energyCache: null });
+    // Same clock: today is read as its finished quarters and the open one, cached or not.
+    const plain = new ReadingsService(store, view, { energyCache: null, now: () => now });
     const { store: spied, minuteReads } = watched(store);
     const cached = new ReadingsService(spied, view, { now: () => now });
     const cases = [
@@ -194,18 +195,51 @@ describe('energy with finished days cached', () => {
 
   it('keeps yesterday cached while today is written, in a zone behind UTC', async () => {
     const store = await filled();
-    // New York: local 2024-04-08 ends at 04:00 UTC on the 9th; now is 15:00 UTC on the 9th.
+    // New York: local 2024-04-08 ends at 04:00 UTC on the 9th; now is 15:07 UTC on the 9th.
     const today = Date.UTC(2024, 3, 9, 4);
-    const now = Date.UTC(2024, 3, 9, 15);
+    const now = Date.UTC(2024, 3, 9, 15, 7);
     const { store: spied, minuteReads } = watched(store);
     const cached = new ReadingsService(spied, undefined, { now: () => now });
-    const plain = new ReadingsService(store, undefined, { energyCache: null });
+    const plain = new ReadingsService(store, undefined, { energyCache: null, now: () => now });
     const report = () => cached.energy('home', T0, now, 'day', 'America/New_York');
+    const want = () => plain.energy('home', T0, now, 'day', 'America/New_York');
     await report();
     await store.writeReadings('home', [{ ts: now - MIN, powerW: 700 }]);
     minuteReads.length = 0;
-    expect(await report()).toEqual(await plain.energy('home', T0, now, 'day', 'America/New_York'));
-    expect(minuteReads).toEqual([[today, today + DAY]]);
+    expect(await report()).toEqual(await want());
+    // Today's finished quarters (04:00-15:00 UTC) come from the cache too: only the open
+    // quarter's minutes are read.
+    const open = Date.UTC(2024, 3, 9, 15);
+    expect(minuteReads).toEqual([[open, today + DAY]]);
+    // A write in a finished quarter of today: those quarters are read again.
+    await store.writeReadings('home', [{ ts: Date.UTC(2024, 3, 9, 10, 3), powerW: 3100 }]);
+    minuteReads.length = 0;
+    const rewritten = await report();
+    expect(rewritten).toEqual(await want());
+    expect(rewritten.at(-1)!.totalKwh).toBeGreaterThan(0);
+    expect(minuteReads).toEqual([
+      [open, today + DAY],
+      [today, open],
+    ]);
+    await store.close();
+  }, 300_000);
+
+  it("keeps one cached stretch of today's quarters per building, the newest", async () => {
+    const store = await filled();
+    const cache = new EnergyDayCache();
+    let now = END - 6 * 3_600_000 + 7 * MIN; // 18:07 UTC on the data's last day
+    const cached = new ReadingsService(store, undefined, { energyCache: cache, now: () => now });
+    const plain = new ReadingsService(store, undefined, { energyCache: null, now: () => now });
+    const report = () => cached.energy('home', T0, now, 'day', 'UTC');
+    expect(await report()).toEqual(await plain.energy('home', T0, now, 'day', 'UTC'));
+    const before = cache.bytes;
+    // An hour later: today's stretch is four quarters longer (60 minutes of mains, 480 bytes),
+    // and the stretch up to 18:00 is gone from the cache instead of kept beside it (1,080
+    // minutes, about 8.6 KB).
+    now += 3_600_000;
+    expect(await report()).toEqual(await plain.energy('home', T0, now, 'day', 'UTC'));
+    expect(cache.bytes - before).toBeGreaterThan(0);
+    expect(cache.bytes - before).toBeLessThan(4_000);
     await store.close();
   }, 300_000);
 

@@ -19,6 +19,11 @@
  * swapped) goes unseen. Days whose buckets include the current UTC day are fingerprinted by
  * 15 min rows, so live writes today do not invalidate yesterday in zones behind or ahead of
  * UTC.
+ *
+ * Today is read in two stretches, cut at the start of the current quarter hour: its finished
+ * quarters are cached like a finished day (fingerprinted by their 15 min rows, recomputed once
+ * a quarter), so each request reads the minutes of the open quarter only, not the whole day so
+ * far. The cut is made with or without a cache, so both give the same numbers.
  */
 import type { Bucket, GridPoint, RollupRow, TimeSeriesStore } from '@nilm/stores';
 import { isShown, type ApplianceView } from './appliances.service.js';
@@ -59,6 +64,9 @@ export interface EnergyPart {
   bands: Map<string, BandSums>;
   grid: GridSums;
 }
+
+/** Buildings (and views) whose cached quarters of today are remembered, to drop the older ones. */
+const MAX_TODAY_KEYS = 100_000;
 
 /** More runs of missing days than this read their whole span in one query instead. */
 const MAX_RUNS = 8;
@@ -144,6 +152,19 @@ export function partsOf(
     }
     return part;
   });
+}
+
+/** Two parts of adjacent stretches as the part of both: sums added, mains merged in order. */
+export function joinParts(a: EnergyPart, b: EnergyPart): EnergyPart {
+  const mains = new Float64Array(a.mains.length + b.mains.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < mains.length; k++)
+    mains[k] =
+      j >= b.mains.length || (i < a.mains.length && a.mains[i]! <= b.mains[j]!)
+        ? a.mains[i++]!
+        : b.mains[j++]!;
+  return { ...sumParts([a, b]), mains };
 }
 
 /** The parts of a period, added up in order (the mains stay per part, see `nthSmallest`). */
@@ -257,7 +278,8 @@ export class EnergyDayCache {
     return this.held;
   }
 
-  private drop(key: string): void {
+  /** Forget what `key` holds. */
+  drop(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.held -= bytesOf(entry.part, entry.fingerprint);
@@ -289,6 +311,9 @@ function firstAtOrAfter(rows: readonly RollupRow[], t: number): number {
 
 /** Reads the parts of a report's pieces: finished days from the cache when still valid. */
 export class EnergyDays {
+  /** Per building, start and view: the key its current day's finished quarters are cached under. */
+  private readonly todayKeys = new Map<string, string>();
+
   constructor(
     private readonly store: TimeSeriesStore,
     private readonly cache: EnergyDayCache | null,
@@ -308,33 +333,70 @@ export class EnergyDays {
     view: Promise<ApplianceView>,
   ): Promise<EnergyPart[]> {
     const now = this.now();
+    // The piece the current quarter hour cuts (today's) is read as its finished quarters, which
+    // are cached, and the open quarter, which is not.
+    const quarter = floorTo(now, QUARTER_MS);
+    const stretches: Piece[] = [];
+    const owner: number[] = [];
+    const heads = new Set<number>();
+    pieces.forEach((p, i) => {
+      if (p.from < quarter && quarter < p.to) {
+        heads.add(stretches.length);
+        stretches.push(
+          { from: p.from, to: quarter, whole: false },
+          { from: quarter, to: p.to, whole: false },
+        );
+        owner.push(i, i);
+      } else {
+        stretches.push(p);
+        owner.push(i);
+      }
+    });
     const cacheable =
       this.cache && this.store.readRollupRows
-        ? pieces.flatMap((p, i) => (p.whole && p.to <= now ? [i] : []))
+        ? stretches.flatMap((p, i) => ((p.whole && p.to <= now) || heads.has(i) ? [i] : []))
         : [];
     const kept = new Set(cacheable);
-    const fresh = pieces.flatMap((_, i) => (kept.has(i) ? [] : [i]));
-    // What is never cached (today, a span's ragged ends) is read beside the fingerprints; the
-    // cacheable days' minutes only after them, so a write in between changes a fingerprint.
+    const fresh = stretches.flatMap((_, i) => (kept.has(i) ? [] : [i]));
+    // What is never cached (the open quarter, a span's ragged ends) is read beside the
+    // fingerprints; the cacheable stretches' minutes only after them, so a write in between
+    // changes a fingerprint.
     const [shown, prints, freshParts] = await Promise.all([
       view,
-      this.fingerprints(buildingId, pieces, cacheable, now),
-      this.partsOf(buildingId, fresh, pieces, view),
+      this.fingerprints(buildingId, stretches, cacheable, now),
+      this.partsOf(buildingId, fresh, stretches, view),
     ]);
     const shownKey = viewKey(shown);
     const key = (p: Piece) => `${buildingId}\u0002${p.from}\u0002${p.to}\u0002${shownKey}`;
-    const parts: Array<EnergyPart | undefined> = pieces.map(() => undefined);
+    const parts: Array<EnergyPart | undefined> = stretches.map(() => undefined);
     fresh.forEach((i, k) => (parts[i] = freshParts[k]));
     const stale = cacheable.filter((i) => {
-      parts[i] = this.cache!.get(key(pieces[i]!), prints.get(i)!);
+      parts[i] = this.cache!.get(key(stretches[i]!), prints.get(i)!);
       return parts[i] === undefined;
     });
-    const computed = await this.partsOf(buildingId, stale, pieces, view);
+    const computed = await this.partsOf(buildingId, stale, stretches, view);
     stale.forEach((i, k) => {
+      const p = stretches[i]!;
       parts[i] = computed[k]!;
-      this.cache!.set(key(pieces[i]!), prints.get(i)!, computed[k]!);
+      this.cache!.set(key(p), prints.get(i)!, computed[k]!);
+      if (!heads.has(i)) return;
+      // The same day's quarters up to an earlier quarter are not asked for again.
+      const day = `${buildingId}\u0002${p.from}\u0002${shownKey}`;
+      const before = this.todayKeys.get(day);
+      if (before !== undefined && before !== key(p)) this.cache!.drop(before);
+      this.todayKeys.delete(day);
+      this.todayKeys.set(day, key(p));
+      for (const oldest of this.todayKeys.keys()) {
+        if (this.todayKeys.size <= MAX_TODAY_KEYS) break;
+        this.todayKeys.delete(oldest);
+      }
     });
-    return parts as EnergyPart[];
+    const out: EnergyPart[] = [];
+    parts.forEach((part, i) => {
+      const at = owner[i]!;
+      out[at] = out[at] === undefined ? part! : joinParts(out[at], part!);
+    });
+    return out;
   }
 
   /** The parts of `pieces[i]` for each i of `which` (sorted), computed from their minutes. */
