@@ -31,11 +31,11 @@ export function registerBench(program: Command, config: CliConfig): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .option(
       '--server',
-      'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, worker runs, history backfill rate, worker capacity',
+      'benchmark the server instead: HTTP ingest vs raw store writes, query latency at 50 clients, 30-day and 1-year reads (rows read), worker runs, history backfill rate, reconcile pass, worker capacity',
     )
     .option(
       '--only <parts>',
-      'with --server: run only these parts, comma-separated (ingest, query, worker, backfill, wire, capacity)',
+      'with --server: run only these parts, comma-separated (ingest, query, ranges, worker, backfill, wire, reconcile, capacity)',
     )
     .option('--homes <n>', 'with --server, capacity: simulated homes', '10000')
     .option(

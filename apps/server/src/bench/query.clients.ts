@@ -23,7 +23,7 @@ interface ClientsResult {
   statusOther: number;
   /** 200 answers whose length differed from the client's first one's. */
   changedLength: number;
-  /** Points (or times, for columns) in the last parsed 200 answer. */
+  /** Points (times, for columns; periods, for energy) in the last parsed 200 answer. */
   points: number;
   /** Content-Encoding of the last 200 answer ('identity' when none). */
   encoding: string;
@@ -98,8 +98,9 @@ async function runClients(job: ClientsJob): Promise<ClientsResult> {
           const body = JSON.parse(decoded(r.body, r.encoding).toString('utf8')) as {
             points?: unknown[];
             time_ms?: unknown[];
+            periods?: unknown[];
           };
-          points = (body.points ?? body.time_ms ?? []).length;
+          points = (body.points ?? body.time_ms ?? body.periods ?? []).length;
         } else if (r.body.byteLength !== firstLength) changedLength++;
       } else if (r.status === 503) status503++;
       else statusOther++;

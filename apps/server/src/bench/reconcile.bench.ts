@@ -1,73 +1,124 @@
 /**
- * What one reconcile pass costs per 1,000 buildings (issue 16.2): the worker's real
- * `reconcile()` lists the buildings with a pending estimate range from the metadata store and
- * enqueues each in the job queue. Run: `npx tsx apps/server/src/bench/reconcile.bench.ts
- * [buildings...]` (default 1000 5000). Embedded engines (PGlite in memory, the in-process queue);
- * with DATABASE_URL set, that PostgreSQL database instead of PGlite (use a scratch database: the
- * bench adds `rbench-*` buildings). Each size: 7 passes, each on a fresh queue (so every
- * building is enqueued, not de-duplicated), median and range printed with the process's RSS.
+ * What one reconcile pass costs per 1,000 buildings (issue 16.2; `nilm bench --server --only
+ * reconcile`): the worker's real `reconcile()` lists the buildings with a pending estimate range
+ * from the configured metadata store (PGlite, or PostgreSQL with DATABASE_URL) and enqueues each
+ * in the configured queue (in-process, or BullMQ on REDIS_URL). Each size: that many buildings
+ * with a pending range, then 7 passes, each on a fresh queue (so every building is enqueued, not
+ * de-duplicated); median and range. The buildings and, on Redis, the passes' queues are removed
+ * afterwards.
  */
-import { resolve } from 'node:path';
-import { InferenceEngine } from '@nilm/ml';
-import { MemoryJobQueue } from '@nilm/queue';
-import {
-  createPgliteMetadataStore,
-  createPostgresMetadataStore,
-  DuckDbTimeSeriesStore,
-  type MetadataStore,
-} from '@nilm/stores';
+import { Redis } from 'ioredis';
+import { BullMqJobQueue, MemoryJobQueue, type JobQueue } from '@nilm/queue';
+import type { Parts } from '../app.deps.js';
 import { Metrics } from '../metrics.js';
 import { Worker } from '../worker.js';
+import { benchBuilding } from './ingest.paths.bench.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const PASSES = 7;
 
-async function passes(metadata: MetadataStore, engine: InferenceEngine, n: number): Promise<void> {
-  const timeseries = await DuckDbTimeSeriesStore.open({});
-  const now = Date.now();
-  const stamp = now.toString(36);
-  for (let i = 0; i < n; i++) {
-    const id = `rbench-${stamp}-${i}`;
-    await metadata.createBuilding({ id, name: id, timezone: 'UTC', isDemo: false, modelRef: null });
-    await metadata.markPending(id, [now - (i % 60) * 60_000, now]);
+export interface ReconcileSize {
+  buildings: number;
+  /** Buildings the passes enqueued: these plus any other pending one in the store. */
+  enqueued: number;
+  /** One pass, ms: median, fastest, slowest. */
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+}
+
+export interface ReconcileResult {
+  metadata: string;
+  queue: string;
+  sizes: ReconcileSize[];
+}
+
+/** Delete every Redis key of BullMQ queue `name` (prefix `nilm`), SCAN by SCAN. */
+async function dropQueue(url: string, name: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `nilm:${name}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
-  const ms: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    const queue = new MemoryJobQueue();
-    const worker = new Worker({
-      timeseries,
-      metadata,
-      queue,
-      engine,
-      metrics: new Metrics(),
-      log: quiet,
+}
+
+export async function benchReconcile(
+  parts: Parts,
+  sizes: readonly number[],
+): Promise<ReconcileResult> {
+  const redisUrl = parts.config.REDIS_URL;
+  const stamp = Date.now().toString(36);
+  const result: ReconcileResult = {
+    metadata: parts.config.DATABASE_URL ? 'PostgreSQL' : 'PGlite',
+    queue: redisUrl ? 'BullMQ on Redis' : 'in-process',
+    sizes: [],
+  };
+  for (const n of sizes) {
+    const ids = Array.from({ length: n }, (_, i) => `rbench-${stamp}-${n}-${i}`);
+    const now = Date.now();
+    for (const [i, id] of ids.entries()) {
+      await benchBuilding(parts, id);
+      await parts.metadata.markPending(id, [now - (i % 60) * 60_000, now]);
+    }
+    const ms: number[] = [];
+    let enqueued = 0;
+    try {
+      for (let r = 0; r < PASSES; r++) {
+        const name = `rbench-${stamp}-${n}-${r}`;
+        const queue: JobQueue = redisUrl
+          ? new BullMqJobQueue({ url: redisUrl, queueName: name, onError: () => undefined })
+          : new MemoryJobQueue();
+        const worker = new Worker({
+          timeseries: parts.timeseries,
+          metadata: parts.metadata,
+          queue,
+          engine: parts.engine,
+          metrics: new Metrics(),
+          log: quiet,
+        });
+        try {
+          const t0 = performance.now();
+          const done = await worker.reconcile();
+          ms.push(performance.now() - t0);
+          const mine = new Set(done);
+          const missing = ids.filter((id) => !mine.has(id)).length;
+          if (missing > 0)
+            throw new Error(`a reconcile pass left ${missing} of ${n} pending buildings unqueued`);
+          enqueued = done.length;
+        } finally {
+          await queue.close();
+          if (redisUrl) await dropQueue(redisUrl, name);
+        }
+      }
+    } finally {
+      for (const id of ids) await parts.metadata.deleteBuilding(id);
+    }
+    ms.sort((a, b) => a - b);
+    result.sizes.push({
+      buildings: n,
+      enqueued,
+      median_ms: ms[Math.floor(PASSES / 2)]!,
+      min_ms: ms[0]!,
+      max_ms: ms[PASSES - 1]!,
     });
-    const t0 = performance.now();
-    const enqueued = await worker.reconcile();
-    ms.push(performance.now() - t0);
-    if (enqueued.length < n) throw new Error(`reconcile enqueued ${enqueued.length} of ${n}`);
-    await queue.close();
   }
-  await timeseries.close();
-  ms.sort((a, b) => a - b);
-  const per = (x: number): string => ((x * 1000) / n).toFixed(1);
-  process.stdout.write(
-    `${n} buildings: one reconcile pass ${ms[3]!.toFixed(1)} ms median (${ms[0]!.toFixed(1)}-${ms[6]!.toFixed(1)}); ` +
-      `per 1,000 buildings ${per(ms[3]!)} ms (${per(ms[0]!)}-${per(ms[6]!)}); RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
-  );
+  return result;
 }
 
-const sizes = process.argv.slice(2).map(Number);
-const url = process.env['DATABASE_URL'];
-const engine = await InferenceEngine.open(resolve(import.meta.dirname, '../../../../models'));
-for (const n of sizes.length > 0 ? sizes : [1000, 5000]) {
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`building counts must be whole numbers >= 1, got ${n}`);
-  const metadata = url
-    ? createPostgresMetadataStore({ connectionString: url })
-    : await createPgliteMetadataStore({});
-  await metadata.migrate();
-  process.stdout.write(url ? 'PostgreSQL: ' : 'PGlite: ');
-  await passes(metadata, engine, n);
-  await metadata.close();
+/** The lines `nilm bench --server` prints for the reconcile part. */
+export function formatReconcile(r: ReconcileResult): string[] {
+  const per = (ms: number, n: number) => ((ms * 1000) / n).toFixed(1);
+  return [
+    `reconcile pass (${r.metadata} backlog, ${r.queue} queue, ${PASSES} passes each on a fresh queue):`,
+    ...r.sizes.map(
+      (s) =>
+        `  ${s.buildings} pending buildings (${s.enqueued} enqueued): one pass ${s.median_ms.toFixed(1)} ms median (${s.min_ms.toFixed(1)}-${s.max_ms.toFixed(1)}); per 1,000 enqueued ${per(s.median_ms, s.enqueued)} ms (${per(s.min_ms, s.enqueued)}-${per(s.max_ms, s.enqueued)})`,
+    ),
+  ];
 }
-await engine.close();

@@ -3,8 +3,11 @@
  * - ingest: HTTP POST /api/v1/ingest with batches of 5000 readings, next to the time-series
  *   store's own write rate measured in the same run;
  * - reads: p50/p99 latency of a one-day readings query at 50 concurrent clients;
+ * - ranges: a 30-day chart and a 1-year daily-energy report of a home with a year of minutes,
+ *   their latency from a client process and the rows they read (ranges.bench.ts);
  * - worker: the time of one incremental disaggregation run, and how runs of many homes at once
  *   share the model's runtime calls;
+ * - reconcile: one reconcile pass per 1,000 pending buildings (reconcile.bench.ts);
  * - capacity: N homes sending a reading every 10 s through the real ingest path and queue for a
  *   fixed time, with 1 and 2 workers, and the backlog left at the end (capacity.bench.ts);
  * - backfill: 14 days of one-minute history imported into a home whose live data already flows,
@@ -26,6 +29,8 @@ import { benchBuilding, benchIngestPaths, type IngestPathRates } from './ingest.
 import { benchWire, type WireBenchResult } from './wire.bench.js';
 import { clientsElsewhere } from './query.clients.js';
 import { benchCapacity, formatCapacity, type CapacityResult } from './capacity.bench.js';
+import { benchRanges, formatRanges, ReadTally, type RangesResult } from './ranges.bench.js';
+import { benchReconcile, formatReconcile, type ReconcileResult } from './reconcile.bench.js';
 
 export interface ServerBenchResult {
   stores: { timeseries: string; metadata: string; queue: string };
@@ -69,8 +74,10 @@ export interface ServerBenchResult {
     engine_minutes_per_s: number;
     ratio_to_engine: number;
   } | null;
+  ranges: RangesResult | null;
   /** Null when the web app is not built. */
   wire: WireBenchResult | null;
+  reconcile: ReconcileResult | null;
   /** One per worker count asked for. */
   capacity: CapacityResult[] | null;
 }
@@ -112,9 +119,11 @@ export interface QueryLevel {
 export const SERVER_BENCH_PARTS = [
   'ingest',
   'query',
+  'ranges',
   'worker',
   'backfill',
   'wire',
+  'reconcile',
   'capacity',
 ] as const;
 export type ServerBenchPart = (typeof SERVER_BENCH_PARTS)[number];
@@ -144,7 +153,9 @@ export async function benchServer(
     repoRoot,
   );
   const parts = await createParts(config);
-  const app = await build(parts);
+  // The ranges part counts what the server reads from its store (a Proxy; calls unchanged).
+  const tally = runs('ranges') ? new ReadTally() : null;
+  const app = await build(tally ? { ...parts, timeseries: tally.wrap(parts.timeseries) } : parts);
   /** Store readings as ingest does: write them, then mark them for estimating. */
   const store = async (id: string, readings: Array<{ ts: number; powerW: number }>) => {
     await parts.timeseries.writeReadings(id, readings);
@@ -174,6 +185,9 @@ export async function benchServer(
     if (runs('query') || runs('wire')) await writeQueryDay(parts, t0);
     if (runs('query'))
       query = await benchQuery(parts, `${url}${readingsPath}`, headers, t0, seconds);
+    const ranges = tally
+      ? await benchRanges(parts, url, headers.authorization, tally, seconds)
+      : null;
 
     // Worker: homes with a day of history and estimates; time incremental runs after new data.
     let worker: ServerBenchResult['worker'] = null;
@@ -304,6 +318,7 @@ export async function benchServer(
             authorization: headers.authorization,
           })
         : null;
+    const reconcile = runs('reconcile') ? await benchReconcile(parts, [1000, 5000]) : null;
     let capacity: CapacityResult[] | null = null;
     if (runs('capacity'))
       capacity = await benchCapacity(parts, {
@@ -318,9 +333,11 @@ export async function benchServer(
       },
       ingest,
       query,
+      ranges,
       worker,
       backfill,
       wire,
+      reconcile,
       capacity,
     };
   } finally {
@@ -508,6 +525,7 @@ export function formatServerBench(r: ServerBenchResult): string {
       lines.push(line(l, `${l.clients} client${l.clients === 1 ? '' : 's'}`));
     lines.push(line(q.columns_50, `${q.columns_50.clients} clients, shape=columns`));
   }
+  if (r.ranges) lines.push(...formatRanges(r.ranges));
   const w = r.worker;
   if (w)
     lines.push(
@@ -530,6 +548,7 @@ export function formatServerBench(r: ServerBenchResult): string {
       lines.push(
         `on the wire, ${name}: ${kb(v.wire_bytes)} (${v.encoding}) of ${kb(v.raw_bytes)} uncompressed, ${v.files} file${v.files === 1 ? '' : 's'}`,
       );
+  if (r.reconcile) lines.push(...formatReconcile(r.reconcile));
   for (const c of r.capacity ?? []) lines.push(...formatCapacity(c));
   return lines.join('\n') + '\n';
 }
