@@ -62,13 +62,16 @@ export async function benchReconcile(
   for (const n of sizes) {
     const ids = Array.from({ length: n }, (_, i) => `rbench-${stamp}-${n}-${i}`);
     const now = Date.now();
-    for (const [i, id] of ids.entries()) {
-      await benchBuilding(parts, id);
-      await parts.metadata.markPending(id, [now - (i % 60) * 60_000, now]);
-    }
     const ms: number[] = [];
     let enqueued = 0;
+    let made = 0;
     try {
+      // Inside the try: buildings made before a failure are deleted too.
+      for (const [i, id] of ids.entries()) {
+        await benchBuilding(parts, id);
+        made++;
+        await parts.metadata.markPending(id, [now - (i % 60) * 60_000, now]);
+      }
       for (let r = 0; r < PASSES; r++) {
         const name = `rbench-${stamp}-${n}-${r}`;
         const queue: JobQueue = redisUrl
@@ -97,7 +100,7 @@ export async function benchReconcile(
         }
       }
     } finally {
-      for (const id of ids) await parts.metadata.deleteBuilding(id);
+      for (const id of ids.slice(0, made)) await parts.metadata.deleteBuilding(id);
     }
     ms.sort((a, b) => a - b);
     result.sizes.push({
